@@ -1,0 +1,27 @@
+using System.Collections.Immutable;
+
+namespace CortexBot.Core.Messages;
+
+/// <summary>One call of a catalogued skill, e.g. <c>place(red_cube, bin)</c>.</summary>
+public sealed record SkillInvocation(string Skill, ImmutableArray<string> Args)
+{
+    public static SkillInvocation Of(string skill, params string[] args) => new(skill, [.. args]);
+    public override string ToString() => $"{Skill}({string.Join(", ", Args)})";
+}
+
+public sealed record Plan(ImmutableArray<SkillInvocation> Steps)
+{
+    public ImmutableArray<string> Describe() => [.. Steps.Select(s => s.ToString())];
+}
+
+/// <summary>A compact memory of a past episode, given to the planner.</summary>
+public sealed record EpisodeSummary(long Id, string Instruction, bool Success, string Plan, string? FailureReason);
+
+/// <summary>A spoken or typed task for the robot.</summary>
+public sealed record Instruction(Guid TaskId, string Text, long StampNs);
+
+public sealed record PlanRequest(Guid TaskId, string Instruction, SceneSnapshot Scene, ImmutableArray<EpisodeSummary> Memories, Anomaly? Anomaly);
+public sealed record PlanReady(Guid TaskId, Plan Plan, string Planner, TimeSpan Latency);
+public sealed record PlanRefused(Guid TaskId, string Reason, string Planner, TimeSpan Latency);
+
+public sealed record CancelPlanning(Guid TaskId);

@@ -1,0 +1,29 @@
+using System.Collections.Immutable;
+
+namespace CortexBot.Core.Messages;
+
+/// <summary>An immutable copy of the arm's state, for actors (the control tick uses <c>RobotStateBuffer</c>).</summary>
+public sealed record RobotStateSnapshot(long StampNs, ImmutableArray<double> Position, ImmutableArray<double> Velocity, double GripperOpening);
+
+/// <summary>Stop motion and hold the last safe position until <see cref="Resume"/>.</summary>
+public sealed record HoldPosition(string Reason);
+public sealed record Resume;
+public sealed record EmergencyStop(string Reason);
+
+/// <summary>Something the cerebellum noticed while executing a skill.</summary>
+public sealed record Anomaly(string Kind, string Detail, long StampNs)
+{
+    public override string ToString() => $"{Kind}: {Detail}";
+}
+
+public static class AnomalyKinds
+{
+    public const string TrackingError = "tracking_error";
+    public const string GraspMissed = "grasp_missed";
+    public const string ObjectDropped = "object_dropped";
+    public const string Unreachable = "unreachable";
+    public const string InvalidState = "invalid_state";
+    public const string Fault = "fault";
+}
+
+public sealed record AnomalyDetected(Guid TaskId, Anomaly Anomaly);

@@ -1,0 +1,14 @@
+namespace CortexBot.Core.Messages;
+
+public enum SkillOutcome { Succeeded, Failed, Aborted }
+
+/// <summary>Ask the cerebellum to run one skill; it answers with <see cref="SkillResult"/>.</summary>
+public sealed record ExecuteSkill(Guid TaskId, int StepIndex, SkillInvocation Skill);
+
+public sealed record SkillResult(Guid TaskId, int StepIndex, SkillInvocation Skill, SkillOutcome Outcome, string? Detail, TimeSpan Duration, Anomaly? Anomaly)
+{
+    public bool Succeeded => Outcome == SkillOutcome.Succeeded;
+}
+
+/// <summary>Abort whatever skill runs and hold position.</summary>
+public sealed record AbortSkill(string Reason);

@@ -1,0 +1,38 @@
+using CortexBot.Core.Messages;
+
+namespace CortexBot.Core.Ports;
+
+/// <summary>
+/// The hardware interface (ros2_control's sense): read state, write command. Implemented by the embedded
+/// simulator and, later, the ROS 2 link. Both calls are made from the control thread only and must not allocate.
+/// </summary>
+public interface IRobotLink : IDisposable
+{
+    /// <summary>Joint names in the order the buffers use.</summary>
+    IReadOnlyList<string> JointNames { get; }
+
+    /// <summary>Called once before the first tick with the control period.</summary>
+    void Start(double controlPeriodSeconds);
+
+    /// <summary>Fill <paramref name="state"/> with the latest measurement; false when none is available.</summary>
+    bool Read(RobotStateBuffer state);
+
+    /// <summary>Send one command. A simulator advances its physics by one control period here.</summary>
+    void Write(JointCommandBuffer command);
+}
+
+/// <summary>What the robot sees of the world. Thread-safe: called from actors while the control thread runs.</summary>
+public interface IScenePerception
+{
+    SceneSnapshot Snapshot();
+}
+
+/// <summary>A world the robot can reset: the embedded simulator. Reset is called on the control thread.</summary>
+public interface ISimulatedWorld : IRobotLink, IScenePerception
+{
+    /// <summary>Put the arm at home and scatter the objects from <paramref name="seed"/>.</summary>
+    void ResetScene(int seed);
+
+    /// <summary>Simulated time since the last reset, seconds.</summary>
+    double SimTime { get; }
+}
