@@ -27,3 +27,10 @@ public static class AnomalyKinds
 }
 
 public sealed record AnomalyDetected(Guid TaskId, Anomaly Anomaly);
+
+/// <summary>Reset the (simulated) world for a new episode; answered with <see cref="WorldReady"/>.</summary>
+public sealed record ResetWorld(int Seed);
+public sealed record WorldReady(int Seed, SceneSnapshot Scene);
+public sealed record WorldResetFailed(int Seed, string Reason);
+public sealed record GetScene;
+public sealed record GetRobotState;

@@ -12,3 +12,7 @@ public sealed record SkillResult(Guid TaskId, int StepIndex, SkillInvocation Ski
 
 /// <summary>Abort whatever skill runs and hold position.</summary>
 public sealed record AbortSkill(string Reason);
+
+/// <summary>Hold still for a while so objects come to rest (advances physics in fast mode too).</summary>
+public sealed record Settle(double Seconds);
+public sealed record Settled;

@@ -1,0 +1,50 @@
+using Akka.Actor;
+using Akka.Event;
+using CortexBot.Cerebellum.Control;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+
+namespace CortexBot.Brainstem;
+
+/// <summary>
+/// The brainstem's mailbox: world resets, scene and state queries, emergency stop. The arm itself is driven at tick
+/// rate by the control loop through the <see cref="SafetyGate"/>.
+/// </summary>
+public sealed class BrainstemActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public BrainstemActor(IScenePerception perception, ISimulatedWorld? world, SafetyGate gate, ControlLoop loop)
+    {
+        Receive<GetScene>(_ => Sender.Tell(perception.Snapshot()));
+        Receive<GetRobotState>(_ => Sender.Tell(loop.LatestState()));
+        Receive<EmergencyStop>(e =>
+        {
+            gate.EmergencyStop();
+            loop.Abort($"emergency stop: {e.Reason}");
+            _log.Warning("EMERGENCY STOP: {0}", e.Reason);
+        });
+        Receive<Resume>(_ => gate.Release());
+        Receive<ResetWorld>(r =>
+        {
+            var replyTo = Sender;
+            if (world is null)
+            {
+                replyTo.Tell(new WorldResetFailed(r.Seed, "this robot link cannot reset the world (not a simulator)"));
+                return;
+            }
+            loop.InvokeAsync(() =>
+            {
+                world.ResetScene(r.Seed);
+                gate.Reanchor();
+                loop.RehomeHoldTarget();
+            }).ContinueWith(t => t.IsCompletedSuccessfully
+                ? (object)new WorldReady(r.Seed, perception.Snapshot())
+                : new WorldResetFailed(r.Seed, t.Exception?.GetBaseException().Message ?? "reset cancelled"))
+              .PipeTo(replyTo);
+        });
+    }
+
+    public static Props Props(IScenePerception perception, ISimulatedWorld? world, SafetyGate gate, ControlLoop loop) =>
+        Akka.Actor.Props.Create(() => new BrainstemActor(perception, world, gate, loop));
+}

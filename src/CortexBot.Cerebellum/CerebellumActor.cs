@@ -1,0 +1,110 @@
+using Akka.Actor;
+using Akka.Event;
+using CortexBot.Cerebellum.Control;
+using CortexBot.Cerebellum.Skills;
+using CortexBot.Core;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+
+namespace CortexBot.Cerebellum;
+
+/// <summary>
+/// The cerebellum's mailbox: skill commands in, results and anomalies out. It compiles skills off the control thread and
+/// hands them to the <see cref="ControlLoop"/>, which owns the arm at tick rate. A restart of this actor leaves the loop
+/// holding the last safe position.
+/// </summary>
+public sealed class CerebellumActor : ReceiveActor
+{
+    private readonly ControlLoop _loop;
+    private readonly SkillCompiler _compiler;
+    private readonly IScenePerception _perception;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private Running? _running;
+    private (ExecuteSkill Command, IActorRef ReplyTo)? _receiving;
+
+    private sealed record Running(ExecuteSkill Command, IActorRef ReplyTo);
+    private sealed record ProgramEnded(ExecuteSkill Command, ProgramReport Report);
+
+    public CerebellumActor(ControlLoop loop, SkillCompiler compiler, IScenePerception perception)
+    {
+        _loop = loop;
+        _compiler = compiler;
+        _perception = perception;
+
+        Receive<ExecuteSkill>(Execute);
+        Receive<ProgramEnded>(Ended);
+        Receive<AbortSkill>(a => _loop.Abort(a.Reason));
+        Receive<Settle>(s =>
+        {
+            var replyTo = Sender;
+            _loop.HoldForAsync(s.Seconds).PipeTo(replyTo, success: () => new Settled());
+        });
+    }
+
+    public static Props Props(ControlLoop loop, SkillCompiler compiler, IScenePerception perception) =>
+        Akka.Actor.Props.Create(() => new CerebellumActor(loop, compiler, perception));
+
+    private void Execute(ExecuteSkill cmd)
+    {
+        _receiving = (cmd, Sender);
+        ExecuteCore(cmd);
+        _receiving = null;
+    }
+
+    private void ExecuteCore(ExecuteSkill cmd)
+    {
+        if (_running is not null)
+        {
+            Sender.Tell(new SkillResult(cmd.TaskId, cmd.StepIndex, cmd.Skill, SkillOutcome.Failed, $"busy running {_running.Command.Skill}", TimeSpan.Zero, null));
+            return;
+        }
+        var state = _loop.LatestState();
+        var arm = new ArmContext(_loop.LatestCommand(), _loop.LatestGripperCommand, state.GripperOpening);
+        var compiled = _compiler.Compile(cmd.Skill, _perception.Snapshot(), arm);
+        if (compiled.Program is null)
+        {
+            var anomaly = new Anomaly(compiled.ErrorKind ?? AnomalyKinds.Fault, compiled.Error ?? "skill could not be compiled", MonotonicClock.NowNs);
+            _log.Warning("skill {0} refused: {1}", cmd.Skill, compiled.Error);
+            Sender.Tell(new SkillResult(cmd.TaskId, cmd.StepIndex, cmd.Skill, SkillOutcome.Failed, compiled.Error, TimeSpan.Zero, anomaly));
+            return;
+        }
+        _running = new Running(cmd, Sender);
+        var self = Self;
+        // Called once on the control thread when the program ends; Tell is the only thing it does there.
+        _loop.Submit(compiled.Program, report => self.Tell(new ProgramEnded(cmd, report)));
+    }
+
+    private void Ended(ProgramEnded ended)
+    {
+        if (_running is null || !ReferenceEquals(_running.Command, ended.Command)) return;
+        var (cmd, replyTo) = (_running.Command, _running.ReplyTo);
+        _running = null;
+        var r = ended.Report;
+        Anomaly? anomaly = null;
+        if (r.Status != ProgramStatus.Succeeded)
+        {
+            anomaly = new Anomaly(r.AnomalyKind ?? AnomalyKinds.Fault, $"{cmd.Skill}: {r.Detail}", r.StampNs);
+            _log.Warning("skill {0} failed: {1}", cmd.Skill, anomaly);
+            Context.Parent.Tell(new AnomalyDetected(cmd.TaskId, anomaly));
+        }
+        var outcome = r.Status == ProgramStatus.Succeeded ? SkillOutcome.Succeeded : SkillOutcome.Failed;
+        replyTo.Tell(new SkillResult(cmd.TaskId, cmd.StepIndex, cmd.Skill, outcome, r.Detail, TimeSpan.FromSeconds(r.DurationS), anomaly));
+    }
+
+    protected override void PreRestart(Exception reason, object message)
+    {
+        // The arm must not keep following a program whose owner crashed: hold, and tell the requester.
+        _loop.Abort("cerebellum restarted");
+        var pending = _running is { } run ? (run.Command, run.ReplyTo) : _receiving;
+        if (pending is { } r)
+            r.ReplyTo.Tell(new SkillResult(r.Command.TaskId, r.Command.StepIndex, r.Command.Skill, SkillOutcome.Aborted, $"cerebellum restarted: {reason.Message}", TimeSpan.Zero,
+                new Anomaly(AnomalyKinds.Fault, reason.Message, MonotonicClock.NowNs)));
+        base.PreRestart(reason, message);
+    }
+
+    protected override void PostStop()
+    {
+        if (_running is not null) _loop.Abort("cerebellum stopped");
+        base.PostStop();
+    }
+}

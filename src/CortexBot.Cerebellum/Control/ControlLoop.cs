@@ -1,0 +1,369 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using CortexBot.Cerebellum.Skills;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+using Microsoft.Extensions.Logging;
+
+namespace CortexBot.Cerebellum.Control;
+
+public enum Pacing
+{
+    /// <summary>The control thread sleeps to absolute deadlines: one tick per period of wall time.</summary>
+    Realtime,
+    /// <summary>Lockstep as fast as physics allows: ticks run back to back while there is work.</summary>
+    Fast,
+}
+
+public sealed record ControlLoopOptions
+{
+    public double RateHz { get; init; } = 500;
+    public Pacing Pacing { get; init; } = Pacing.Realtime;
+    public bool UseRealtimePriority { get; init; } = true;
+    public int RealtimePriority { get; init; } = 80;
+    public double Period => 1.0 / RateHz;
+}
+
+/// <summary>How a program ended; made once per program on the control thread and handed to the submitter.</summary>
+public sealed record ProgramReport(string Program, ProgramStatus Status, string? AnomalyKind, string? Detail, double DurationS, long StampNs);
+
+public sealed record ControlStats(
+    double TargetHz, double AchievedHz, long Ticks, long LateTicks,
+    long JitterP50Us, long JitterP99Us, long JitterMaxUs, string Pacing, bool RealtimePriority, double SimulatedSeconds);
+
+/// <summary>
+/// The cerebellum's control loop on a dedicated OS thread. Each tick: read state, compute the command inline from the
+/// active skill program (or hold), write it. The tick allocates nothing, takes no lock shared with slow code, and never
+/// waits on actors or the planner; skill programs arrive through a single-slot handoff.
+/// </summary>
+public sealed class ControlLoop : IDisposable
+{
+    private readonly IRobotLink _link;
+    private readonly ControlLoopOptions _options;
+    private readonly ILogger _log;
+    private readonly RobotStateBuffer _state;
+    private readonly JointCommandBuffer _command;
+    private readonly JointCommandBuffer _hold;
+    private readonly JitterHistogram _jitter = new();
+    private readonly ConcurrentQueue<(Action action, TaskCompletionSource done)> _actions = new();
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly Thread _thread;
+    private readonly double _period;
+    private readonly long _periodNs;
+
+    // Published state (seqlock): written by the control thread, copied by readers.
+    private readonly double[] _pubPosition;
+    private readonly double[] _pubVelocity;
+    private readonly double[] _pubCommand;
+    private double _pubGripper;
+    private long _pubStamp;
+    private int _seq;
+
+    private Pending? _pending;
+    private string? _abort;
+    private SkillProgram? _active;
+    private Action<ProgramReport>? _activeDone;
+    private long _activeStartTick;
+    private long _tick;
+    private long _ticksInWindow;
+    private long _lateTicks;
+    private long _windowStartNs;
+    private long _windowStartTick;
+    private volatile bool _running;
+    private volatile bool _stateValid;
+    private bool _realtimePriority;
+
+    private sealed record Pending(SkillProgram Program, Action<ProgramReport> Done);
+
+    public ControlLoop(IRobotLink link, ControlLoopOptions options, ILogger<ControlLoop> log)
+    {
+        if (!(options.RateHz is > 0 and <= 10_000)) throw new Core.ConfigurationException($"control rate must be between 0 and 10000 Hz, got {options.RateHz}");
+        _link = link;
+        _options = options;
+        _log = log;
+        int n = link.JointNames.Count;
+        _state = new RobotStateBuffer(n);
+        _command = new JointCommandBuffer(n);
+        _hold = new JointCommandBuffer(n);
+        _pubPosition = new double[n];
+        _pubVelocity = new double[n];
+        _pubCommand = new double[n];
+        _period = options.Period;
+        _periodNs = (long)Math.Round(_period * 1e9);
+        _thread = new Thread(Run) { IsBackground = true, Name = "cerebellum-control" };
+    }
+
+    public ControlLoopOptions Options => _options;
+    public int Joints => _state.Joints;
+    public bool IsRunning => _running;
+    public bool HasActiveProgram => Volatile.Read(ref _active) is not null || Volatile.Read(ref _pending) is not null;
+
+    public void Start()
+    {
+        if (_running) return;
+        Prepare();
+        _running = true;
+        _thread.Start();
+    }
+
+    /// <summary>Test hook: prepare without the thread; the test then drives ticks with <see cref="TickOnce"/>.</summary>
+    internal void PrepareInline() => Prepare();
+    internal void TickOnce() => Tick();
+
+    private void Prepare()
+    {
+        _link.Start(_period);
+        if (!_link.Read(_state) || !_state.IsFinite())
+            throw new InvalidOperationException("the robot link gave no valid joint state at start; refusing to command the arm");
+        for (int i = 0; i < _state.Joints; i++) _hold.Position[i] = _state.Position[i];
+        _hold.GripperOpening = _state.GripperOpening;
+        _command.CopyFrom(_hold);
+        Publish();
+    }
+
+    /// <summary>Run <paramref name="program"/> from the next tick; <paramref name="done"/> is called on the control thread when it ends.</summary>
+    public void Submit(SkillProgram program, Action<ProgramReport> done)
+    {
+        var previous = Interlocked.Exchange(ref _pending, new Pending(program, done));
+        previous?.Done(new ProgramReport(previous.Program.Name, ProgramStatus.Failed, AnomalyKinds.Fault, "replaced before it started", 0, Core.MonotonicClock.NowNs));
+        _wake.Release();
+    }
+
+    /// <summary>Stop the running program at the next tick and hold the last command.</summary>
+    public void Abort(string reason)
+    {
+        Volatile.Write(ref _abort, reason);
+        _wake.Release();
+    }
+
+    /// <summary>Run a rare action (scene reset, re-homing the hold target) on the control thread between ticks.</summary>
+    public Task InvokeAsync(Action action)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!_running) { try { action(); tcs.SetResult(); } catch (Exception e) { tcs.SetException(e); } return tcs.Task; }
+        _actions.Enqueue((action, tcs));
+        _wake.Release();
+        return tcs.Task;
+    }
+
+    /// <summary>After the world changed under the arm (reset), hold where the arm now is.</summary>
+    public void RehomeHoldTarget()
+    {
+        if (_link.Read(_state) && _state.IsFinite())
+        {
+            for (int i = 0; i < _state.Joints; i++) _hold.Position[i] = _state.Position[i];
+            _hold.GripperOpening = _state.GripperOpening;
+            _command.CopyFrom(_hold);
+            Publish();
+        }
+    }
+
+    /// <summary>Advance the loop by holding still for <paramref name="seconds"/> (lets objects settle in fast mode too).</summary>
+    public Task HoldForAsync(double seconds)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cmd = (double[])LatestCommand().Clone();
+        var seg = new Segment { Kind = SegmentKind.Wait, Label = "settle", From = cmd, To = cmd, Duration = seconds, Gripper = _hold.GripperOpening };
+        Submit(new SkillProgram("settle", [seg], 0) { TrackingLimit = double.MaxValue }, _ => tcs.TrySetResult());
+        return tcs.Task;
+    }
+
+    public RobotStateSnapshot LatestState()
+    {
+        var pos = new double[_pubPosition.Length];
+        var vel = new double[_pubVelocity.Length];
+        double grip;
+        long stamp;
+        int s1, s2;
+        do
+        {
+            s1 = Volatile.Read(ref _seq);
+            Array.Copy(_pubPosition, pos, pos.Length);
+            Array.Copy(_pubVelocity, vel, vel.Length);
+            grip = _pubGripper;
+            stamp = _pubStamp;
+            s2 = Volatile.Read(ref _seq);
+        } while ((s1 & 1) != 0 || s1 != s2);
+        return new RobotStateSnapshot(stamp, [.. pos], [.. vel], grip);
+    }
+
+    public double[] LatestCommand()
+    {
+        var cmd = new double[_pubCommand.Length];
+        int s1, s2;
+        do
+        {
+            s1 = Volatile.Read(ref _seq);
+            Array.Copy(_pubCommand, cmd, cmd.Length);
+            s2 = Volatile.Read(ref _seq);
+        } while ((s1 & 1) != 0 || s1 != s2);
+        return cmd;
+    }
+
+    public double LatestGripperCommand => Volatile.Read(ref _hold.GripperOpening);
+
+    public void ResetStats() => InvokeAsync(ResetStatsOnThread);
+
+    private void ResetStatsOnThread()
+    {
+        _jitter.Clear();
+        _lateTicks = 0;
+        _ticksInWindow = 0;
+        _windowStartNs = Posix.NowNs();
+        _windowStartTick = _tick;
+    }
+
+    public ControlStats Stats()
+    {
+        double elapsed = (Posix.NowNs() - Volatile.Read(ref _windowStartNs)) / 1e9;
+        long ticks = Volatile.Read(ref _ticksInWindow);
+        bool rt = _options.Pacing == Pacing.Realtime;
+        return new ControlStats(
+            _options.RateHz,
+            elapsed > 0 ? Math.Round(ticks / elapsed, 1) : 0,
+            ticks,
+            Volatile.Read(ref _lateTicks),
+            rt ? _jitter.Percentile(50) : 0,
+            rt ? _jitter.Percentile(99) : 0,
+            rt ? _jitter.MaxUs : 0,
+            rt ? "realtime" : "fast",
+            _realtimePriority,
+            Math.Round((_tick - _windowStartTick) * _period, 3));
+    }
+
+    private void Run()
+    {
+        bool realtime = _options.Pacing == Pacing.Realtime;
+        if (realtime && _options.UseRealtimePriority)
+        {
+            var why = Posix.TryRealtime(_options.RealtimePriority);
+            _realtimePriority = why is null;
+            if (why is null) _log.LogInformation("control thread runs SCHED_FIFO priority {Priority} at {Rate} Hz", _options.RealtimePriority, _options.RateHz);
+            else _log.LogWarning("control thread could not get real-time priority ({Reason}); running at normal priority, expect more jitter", why);
+        }
+        ResetStatsOnThread();
+        long deadline = Posix.NowNs() + _periodNs;
+        while (_running)
+        {
+            if (realtime)
+            {
+                Posix.SleepUntil(deadline);
+                long start = Posix.NowNs();
+                long late = start - deadline;
+                _jitter.Record(late / 1000);
+                if (late > _periodNs)
+                {
+                    _lateTicks++;
+                    // Re-anchor instead of bursting to catch up: a burst of ticks would advance the arm too fast.
+                    deadline = start;
+                }
+                deadline += _periodNs;
+            }
+            else if (_active is null && Volatile.Read(ref _pending) is null && _actions.IsEmpty && Volatile.Read(ref _abort) is null)
+            {
+                // Fast lockstep: nothing to do, so no physics to advance. Sleep until work arrives.
+                _wake.Wait(50);
+                continue;
+            }
+
+            try { Tick(); }
+            catch (Exception e)
+            {
+                // A fault in a skill must never leave the arm without a command: hold and report.
+                _log.LogError(e, "control tick failed; holding position");
+                FinishActive(ProgramStatus.Failed, AnomalyKinds.Fault, e.Message);
+                _command.CopyFrom(_hold);
+                try { _link.Write(_command); } catch (Exception e2) { _log.LogError(e2, "robot link write failed while holding"); }
+            }
+        }
+    }
+
+    private void Tick()
+    {
+        while (_actions.TryDequeue(out var item))
+        {
+            try { item.action(); item.done.SetResult(); }
+            catch (Exception e) { item.done.SetException(e); }
+        }
+
+        var abort = Interlocked.Exchange(ref _abort, null);
+        if (abort is not null && _active is not null)
+            FinishActive(ProgramStatus.Failed, AnomalyKinds.Fault, abort);
+
+        var pending = Interlocked.Exchange(ref _pending, null);
+        if (pending is not null)
+        {
+            if (_active is not null) FinishActive(ProgramStatus.Failed, AnomalyKinds.Fault, "replaced by a new skill");
+            _active = pending.Program;
+            _activeDone = pending.Done;
+            _activeStartTick = _tick;
+            _active.Begin(_tick);
+        }
+
+        bool valid = _link.Read(_state) && _state.IsFinite();
+        _stateValid = valid;
+        if (!valid)
+        {
+            // No trustworthy measurement: stop whatever runs and hold the last command.
+            if (_active is not null) FinishActive(ProgramStatus.Failed, AnomalyKinds.InvalidState, "joint state missing or not finite");
+            _command.CopyFrom(_hold);
+        }
+        else if (_active is not null)
+        {
+            var status = _active.Step(_tick, _period, _state, _command);
+            if (status != ProgramStatus.Running)
+            {
+                if (status == ProgramStatus.Succeeded) _hold.CopyFrom(_command);
+                FinishActive(status, _active.FailureKind, _active.FailureDetail);
+            }
+        }
+        else
+        {
+            _command.CopyFrom(_hold);
+        }
+
+        _link.Write(_command);
+        Publish();
+        _tick++;
+        _ticksInWindow++;
+    }
+
+    private void FinishActive(ProgramStatus status, string? kind, string? detail)
+    {
+        var program = _active;
+        var done = _activeDone;
+        if (program is null) return;
+        // Hold exactly what was last commanded, so stopping never jumps.
+        if (status != ProgramStatus.Succeeded) _hold.CopyFrom(_command);
+        _active = null;
+        _activeDone = null;
+        double duration = (_tick - _activeStartTick) * _period;
+        done?.Invoke(new ProgramReport(program.Name, status, kind, detail, duration, Core.MonotonicClock.NowNs));
+    }
+
+    private void Publish()
+    {
+        Interlocked.Increment(ref _seq);
+        Array.Copy(_state.Position, _pubPosition, _pubPosition.Length);
+        Array.Copy(_state.Velocity, _pubVelocity, _pubVelocity.Length);
+        Array.Copy(_command.Position, _pubCommand, _pubCommand.Length);
+        _pubGripper = _state.GripperOpening;
+        _pubStamp = _state.StampNs;
+        Interlocked.Increment(ref _seq);
+    }
+
+    public bool StateValid => _stateValid;
+
+    /// <summary>Ticks since the loop started; times robot activity in both pacing modes.</summary>
+    public long TotalTicks => Volatile.Read(ref _tick);
+
+    public void Dispose()
+    {
+        if (!_running) return;
+        _running = false;
+        _wake.Release();
+        if (_thread.IsAlive) _thread.Join(TimeSpan.FromSeconds(2));
+        if (_active is not null) FinishActive(ProgramStatus.Failed, AnomalyKinds.Fault, "controller stopped");
+        while (_actions.TryDequeue(out var item)) item.done.TrySetCanceled();
+    }
+}

@@ -1,0 +1,184 @@
+using CortexBot.Cerebellum.Kinematics;
+using CortexBot.Core.Geometry;
+using CortexBot.Core.Messages;
+
+namespace CortexBot.Cerebellum.Skills;
+
+/// <summary>Tunable geometry of the analytic skills (metres, seconds).</summary>
+public sealed record SkillParameters
+{
+    public double ApproachHeight { get; init; } = 0.10;
+    public double GraspDepth { get; init; } = 0.0;
+    public double LiftHeight { get; init; } = 0.15;
+    public double ReleaseAboveRim { get; init; } = 0.06;
+    public double CarryAboveRim { get; init; } = 0.14;
+    /// <summary>Fraction of each joint's velocity limit used by planned motions.</summary>
+    public double SpeedFraction { get; init; } = 0.5;
+    public double MinMoveDuration { get; init; } = 0.4;
+    public double SlowMoveDuration { get; init; } = 0.8;
+    public double GripperDuration { get; init; } = 0.7;
+    /// <summary>Opening below which the gripper is judged empty.</summary>
+    public double HoldThreshold { get; init; } = 0.02;
+}
+
+/// <summary>Where the arm is when a skill starts: the last command (what the tick holds) and the measured gripper.</summary>
+public sealed record ArmContext(double[] Command, double GripperCommand, double GripperMeasured);
+
+public sealed record CompiledSkill(SkillProgram? Program, string? Error, string? ErrorKind)
+{
+    public static CompiledSkill Fail(string kind, string error) => new(null, error, kind);
+}
+
+/// <summary>
+/// Turns a skill invocation into a program of precomputed joint-space segments: inverse kinematics for each waypoint,
+/// minimum-jerk timing within the joints' velocity limits. Runs off the control thread.
+/// </summary>
+public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? parameters = null)
+{
+    private readonly ArmKinematics _kin = kinematics;
+    public SkillParameters Parameters { get; } = parameters ?? new SkillParameters();
+
+    public CompiledSkill Compile(SkillInvocation skill, SceneSnapshot scene, ArmContext arm)
+    {
+        var b = new Builder(this, arm);
+        try
+        {
+            switch (skill.Skill)
+            {
+                case "open_gripper" when skill.Args.Length == 0:
+                    b.Gripper(_kin.Arm.GripperMaxOpening, "open gripper");
+                    break;
+                case "close_gripper" when skill.Args.Length == 0:
+                    b.Gripper(0, "close gripper");
+                    break;
+                case "move_home" when skill.Args.Length == 0:
+                    b.MoveJoints(_kin.Arm.Home.ToArray(), "move home", false);
+                    break;
+                case "move_above" when skill.Args.Length == 1:
+                {
+                    var target = Require(scene, skill.Args[0]);
+                    double top = target.Pose.Position.Z + target.HalfSize.Z;
+                    b.MoveTo(target.Pose.Position with { Z = top + Parameters.ApproachHeight }, b.ToolYaw(), $"move above {target.Name}", false);
+                    break;
+                }
+                case "pick" when skill.Args.Length == 1:
+                    Pick(b, Require(scene, skill.Args[0]));
+                    break;
+                case "place" when skill.Args.Length == 2:
+                    Place(b, arm, Require(scene, skill.Args[0]), Require(scene, skill.Args[1]));
+                    break;
+                default:
+                    return CompiledSkill.Fail(AnomalyKinds.Fault, $"the cerebellum has no skill {skill} (wrong name or argument count)");
+            }
+        }
+        catch (SkillCompileException e)
+        {
+            return CompiledSkill.Fail(e.Kind, e.Message);
+        }
+        return new CompiledSkill(new SkillProgram(skill.ToString(), [.. b.Segments], Parameters.HoldThreshold), null, null);
+    }
+
+    private void Pick(Builder b, SceneObject obj)
+    {
+        if (obj.IsContainer) throw new SkillCompileException(AnomalyKinds.Fault, $"{obj.Name} is a container and cannot be picked");
+        var p = obj.Pose.Position;
+        if (b.GripperCommand < _kin.Arm.GripperMaxOpening * 0.9) b.Gripper(_kin.Arm.GripperMaxOpening, "open gripper");
+        // Fingers close along the tool's y axis; align them with a face of the cube, turning the wrist least.
+        double yaw = BestGraspYaw(b, obj);
+        b.MoveTo(p with { Z = p.Z + Parameters.ApproachHeight }, yaw, $"approach {obj.Name}", false);
+        b.MoveTo(p with { Z = p.Z - Parameters.GraspDepth }, yaw, $"descend to {obj.Name}", false, slow: true);
+        b.Gripper(0, $"grasp {obj.Name}", expectHold: true);
+        b.MoveTo(p with { Z = p.Z + Parameters.LiftHeight }, yaw, $"lift {obj.Name}", true, slow: true);
+    }
+
+    private void Place(Builder b, ArmContext arm, SceneObject obj, SceneObject target)
+    {
+        if (!target.IsContainer) throw new SkillCompileException(AnomalyKinds.Fault, $"{target.Name} is not a container");
+        if (arm.GripperMeasured < Parameters.HoldThreshold)
+            throw new SkillCompileException(AnomalyKinds.GraspMissed, $"cannot place {obj.Name}: the gripper holds nothing");
+        double rim = target.Pose.Position.Z + target.HalfSize.Z;
+        var c = target.Pose.Position;
+        double yaw = b.ToolYaw();
+        b.MoveTo(new Vec3(c.X, c.Y, rim + Parameters.CarryAboveRim), yaw, $"carry {obj.Name} above {target.Name}", true);
+        b.MoveTo(new Vec3(c.X, c.Y, rim + Parameters.ReleaseAboveRim), yaw, $"lower {obj.Name} into {target.Name}", true, slow: true);
+        b.Gripper(_kin.Arm.GripperMaxOpening, $"release {obj.Name}");
+        b.MoveTo(new Vec3(c.X, c.Y, rim + Parameters.CarryAboveRim), yaw, $"retreat from {target.Name}", false);
+    }
+
+    private double BestGraspYaw(Builder b, SceneObject obj)
+    {
+        double cubeYaw = obj.Pose.Orientation.Yaw;
+        double current = b.ToolYaw();
+        double best = cubeYaw, bestDist = double.MaxValue;
+        for (int k = -4; k <= 4; k++)
+        {
+            double y = cubeYaw + k * Math.PI / 2;
+            double d = Math.Abs(Math.IEEERemainder(y - current, 2 * Math.PI));
+            if (d < bestDist) { bestDist = d; best = current + Math.IEEERemainder(y - current, 2 * Math.PI); }
+        }
+        return best;
+    }
+
+    private static SceneObject Require(SceneSnapshot scene, string name) =>
+        scene.Find(name) ?? throw new SkillCompileException(AnomalyKinds.Fault, $"{name} is not in the scene");
+
+    private sealed class SkillCompileException(string kind, string message) : Exception(message)
+    {
+        public string Kind { get; } = kind;
+    }
+
+    /// <summary>Chains segments so each starts exactly where the previous one ends.</summary>
+    private sealed class Builder(SkillCompiler owner, ArmContext arm)
+    {
+        public readonly List<Segment> Segments = [];
+        private double[] _q = (double[])arm.Command.Clone();
+        public double GripperCommand { get; private set; } = arm.GripperCommand;
+        private ArmKinematics Kin => owner._kin;
+        private SkillParameters P => owner.Parameters;
+
+        public double ToolYaw()
+        {
+            // Yaw of the fingers' axis projected on the table, for a tool pointing down.
+            var pose = Kin.Forward(_q);
+            var y = pose.Orientation.Rotate(Core.Geometry.Vec3.UnitY);
+            return Math.Atan2(y.Y, y.X) - Math.PI / 2;
+        }
+
+        public void Gripper(double opening, string label, bool expectHold = false)
+        {
+            Segments.Add(new Segment
+            {
+                Kind = SegmentKind.Gripper, Label = label, From = _q, To = _q,
+                Duration = P.GripperDuration, GripperFrom = GripperCommand, Gripper = opening, ExpectHoldAtEnd = expectHold,
+            });
+            GripperCommand = opening;
+        }
+
+        public void MoveTo(Vec3 position, double yaw, string label, bool mustHold, bool slow = false)
+        {
+            var target = new Pose(position, ArmKinematics.TopDown(yaw));
+            var q = Kin.Inverse(target, _q)
+                ?? throw new SkillCompileException(AnomalyKinds.Unreachable, $"{label}: pose {position} is out of the arm's reach");
+            MoveJoints(q, label, mustHold, slow);
+        }
+
+        public void MoveJoints(double[] q, string label, bool mustHold, bool slow = false)
+        {
+            double duration = slow ? P.SlowMoveDuration : P.MinMoveDuration;
+            for (int i = 0; i < q.Length; i++)
+            {
+                var j = Kin.Arm.Joints[i];
+                if (q[i] < j.Lower || q[i] > j.Upper)
+                    throw new SkillCompileException(AnomalyKinds.Unreachable, $"{label}: joint {j.Name} would leave its range");
+                // Minimum-jerk peak velocity is 1.875 * distance / duration.
+                duration = Math.Max(duration, 1.875 * Math.Abs(q[i] - _q[i]) / (P.SpeedFraction * j.MaxVelocity));
+            }
+            Segments.Add(new Segment
+            {
+                Kind = SegmentKind.Move, Label = label, From = _q, To = q, Duration = duration,
+                Gripper = GripperCommand, GripperFrom = GripperCommand, MustHold = mustHold,
+            });
+            _q = q;
+        }
+    }
+}

@@ -1,0 +1,128 @@
+using CortexBot.Core.Ports;
+
+namespace CortexBot.Cerebellum.Skills;
+
+public enum SegmentKind
+{
+    /// <summary>Minimum-jerk joint-space motion from <see cref="Segment.From"/> to <see cref="Segment.To"/>.</summary>
+    Move,
+    /// <summary>Ramp the gripper opening to <see cref="Segment.Gripper"/> and let it settle.</summary>
+    Gripper,
+    /// <summary>Hold still.</summary>
+    Wait,
+}
+
+/// <summary>
+/// One precomputed piece of a skill. Everything a tick needs is computed when the skill is compiled, so the control
+/// thread only evaluates polynomials.
+/// </summary>
+public sealed class Segment
+{
+    public required SegmentKind Kind { get; init; }
+    public required string Label { get; init; }
+    public required double[] From { get; init; }
+    public required double[] To { get; init; }
+    public required double Duration { get; init; }
+    public double GripperFrom { get; init; }
+    public double Gripper { get; init; }
+    /// <summary>During this segment the gripper must hold an object (opening above the program's threshold).</summary>
+    public bool MustHold { get; init; }
+    /// <summary>At the end of this segment the gripper must hold an object (grasp check).</summary>
+    public bool ExpectHoldAtEnd { get; init; }
+}
+
+public enum ProgramStatus { Running, Succeeded, Failed }
+
+/// <summary>
+/// A compiled skill: segments executed by the control thread tick by tick without allocating.
+/// Failure details are chosen from strings prepared at compile time.
+/// </summary>
+public sealed class SkillProgram
+{
+    private int _index;
+    private long _segmentStartTick;
+    private long _trackingBadTicks;
+
+    public SkillProgram(string name, Segment[] segments, double holdThreshold)
+    {
+        if (segments.Length == 0) throw new ArgumentException("a program needs at least one segment", nameof(segments));
+        Name = name;
+        Segments = segments;
+        HoldThreshold = holdThreshold;
+    }
+
+    public string Name { get; }
+    public Segment[] Segments { get; }
+    public double HoldThreshold { get; }
+
+    /// <summary>Joint tracking error (rad) beyond which, sustained for <see cref="TrackingTimeout"/>, the skill fails.</summary>
+    public double TrackingLimit { get; init; } = 0.25;
+    public double TrackingTimeout { get; init; } = 0.3;
+
+    public string? FailureKind { get; private set; }
+    public string? FailureDetail { get; private set; }
+    public int SegmentIndex => _index;
+    public string CurrentLabel => Segments[Math.Min(_index, Segments.Length - 1)].Label;
+
+    internal void Begin(long tick)
+    {
+        _index = 0;
+        _segmentStartTick = tick;
+        _trackingBadTicks = 0;
+        FailureKind = FailureDetail = null;
+    }
+
+    /// <summary>Compute this tick's command. Runs on the control thread: must not allocate.</summary>
+    internal ProgramStatus Step(long tick, double period, RobotStateBuffer state, JointCommandBuffer command)
+    {
+        var seg = Segments[_index];
+        double t = (tick - _segmentStartTick) * period;
+        double tau = seg.Duration > 0 ? Math.Clamp(t / seg.Duration, 0, 1) : 1;
+
+        switch (seg.Kind)
+        {
+            case SegmentKind.Move:
+                double s = tau * tau * tau * (10 - 15 * tau + 6 * tau * tau);
+                for (int i = 0; i < command.Joints; i++)
+                    command.Position[i] = seg.From[i] + (seg.To[i] - seg.From[i]) * s;
+                command.GripperOpening = seg.Gripper;
+                break;
+            case SegmentKind.Gripper:
+                for (int i = 0; i < command.Joints; i++) command.Position[i] = seg.To[i];
+                // Ramp over the first 60% of the segment, then let the fingers settle.
+                double g = Math.Min(1, tau / 0.6);
+                command.GripperOpening = seg.GripperFrom + (seg.Gripper - seg.GripperFrom) * g;
+                break;
+            default:
+                for (int i = 0; i < command.Joints; i++) command.Position[i] = seg.To[i];
+                command.GripperOpening = seg.Gripper;
+                break;
+        }
+
+        double worst = 0;
+        for (int i = 0; i < state.Joints; i++)
+            worst = Math.Max(worst, Math.Abs(command.Position[i] - state.Position[i]));
+        _trackingBadTicks = worst > TrackingLimit ? _trackingBadTicks + 1 : 0;
+        if (_trackingBadTicks * period > TrackingTimeout)
+            return Fail(Core.Messages.AnomalyKinds.TrackingError, seg.Label);
+
+        if (seg.MustHold && state.GripperOpening < HoldThreshold)
+            return Fail(Core.Messages.AnomalyKinds.ObjectDropped, seg.Label);
+
+        if (tau < 1) return ProgramStatus.Running;
+
+        if (seg.ExpectHoldAtEnd && state.GripperOpening < HoldThreshold)
+            return Fail(Core.Messages.AnomalyKinds.GraspMissed, seg.Label);
+
+        _index++;
+        _segmentStartTick = tick + 1;
+        return _index >= Segments.Length ? ProgramStatus.Succeeded : ProgramStatus.Running;
+    }
+
+    private ProgramStatus Fail(string kind, string detail)
+    {
+        FailureKind = kind;
+        FailureDetail = detail;
+        return ProgramStatus.Failed;
+    }
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Xml.Linq;
+using CortexBot.Core.Geometry;
+
+namespace CortexBot.Core.Robot;
+
+/// <summary>One revolute joint of the serial chain: its origin relative to the previous joint's frame, axis and limits.</summary>
+public sealed record ArmJoint(string Name, Vec3 Offset, Vec3 Axis, double Lower, double Upper, double MaxVelocity);
+
+/// <summary>
+/// The arm's kinematic description (the same facts ros2_control reads from a URDF): a chain of revolute joints
+/// with limits, the tool-centre-point offset in the last link, the gripper's range and the home posture.
+/// </summary>
+public sealed record ArmModel(
+    Vec3 BaseOffset,
+    IReadOnlyList<ArmJoint> Joints,
+    Vec3 ToolOffset,
+    double GripperMaxOpening,
+    double GripperMaxSpeed,
+    IReadOnlyList<double> Home)
+{
+    public int Dof => Joints.Count;
+    public IReadOnlyList<string> JointNames => Joints.Select(j => j.Name).ToList();
+
+    /// <summary>
+    /// Reads the arm chain from an MJCF file: the body holding the first hinge joint and its nested descendants, each with
+    /// one hinge, only a <c>pos</c> (no rotation), the site <paramref name="toolSite"/> in the last link, velocity limits
+    /// from the custom numeric <c>cortexbot_velocity_limits</c>, the home posture from keyframe <c>home</c>.
+    /// </summary>
+    public static ArmModel FromMjcf(string path, string toolSite = "tcp")
+    {
+        if (!File.Exists(path)) throw new ConfigurationException($"scene file not found: {path}");
+        XElement root;
+        try { root = LoadWithIncludes(path); }
+        catch (Exception e) when (e is System.Xml.XmlException or IOException)
+        { throw new ConfigurationException($"scene file {path} is not valid MJCF: {e.Message}"); }
+
+        bool degrees = !string.Equals((string?)root.Element("compiler")?.Attribute("angle"), "radian", StringComparison.OrdinalIgnoreCase);
+        var world = root.Element("worldbody") ?? throw new ConfigurationException($"{path}: no <worldbody>");
+        var first = world.Descendants("body").FirstOrDefault(b => b.Elements("joint").Any(IsHinge))
+            ?? throw new ConfigurationException($"{path}: no body with a hinge joint (the arm) found");
+
+        var baseOffset = Vec3.Zero;
+        foreach (var anc in first.Ancestors("body").Reverse())
+        {
+            RejectRotation(anc, path);
+            baseOffset += ParseVec((string?)anc.Attribute("pos"), Vec3.Zero);
+        }
+
+        var joints = new List<(string name, Vec3 offset, Vec3 axis, double lo, double hi)>();
+        XElement? body = first, last = first;
+        while (body is not null)
+        {
+            RejectRotation(body, path);
+            var hinge = body.Elements("joint").Single(IsHinge);
+            var name = (string?)hinge.Attribute("name") ?? throw new ConfigurationException($"{path}: arm joint without a name");
+            var range = ParseArray((string?)hinge.Attribute("range")) ?? throw new ConfigurationException($"{path}: joint {name} has no range");
+            double scale = degrees ? Math.PI / 180 : 1;
+            joints.Add((name, ParseVec((string?)body.Attribute("pos"), Vec3.Zero), ParseVec((string?)hinge.Attribute("axis"), Vec3.UnitZ).Normalized(), range[0] * scale, range[1] * scale));
+            last = body;
+            body = body.Elements("body").FirstOrDefault(b => b.Elements("joint").Any(IsHinge));
+        }
+
+        var site = last!.Descendants("site").FirstOrDefault(s => (string?)s.Attribute("name") == toolSite)
+            ?? throw new ConfigurationException($"{path}: tool site '{toolSite}' not found in the last arm link");
+        var tool = ParseVec((string?)site.Attribute("pos"), Vec3.Zero);
+
+        var vel = root.Descendants("numeric").FirstOrDefault(n => (string?)n.Attribute("name") == "cortexbot_velocity_limits");
+        var vmax = ParseArray((string?)vel?.Attribute("data")) ?? Enumerable.Repeat(1.0, joints.Count).ToArray();
+        if (vmax.Length != joints.Count) throw new ConfigurationException($"{path}: cortexbot_velocity_limits has {vmax.Length} values for {joints.Count} joints");
+
+        var fingers = root.Descendants("joint").Where(j => (string?)j.Attribute("type") == "slide").ToList();
+        double gripperMax = fingers.Sum(f => (ParseArray((string?)f.Attribute("range")) ?? [0, 0.04])[1]);
+        if (gripperMax <= 0) gripperMax = 0.08;
+
+        var key = root.Descendants("key").FirstOrDefault(k => (string?)k.Attribute("name") == "home");
+        var qpos = ParseArray((string?)key?.Attribute("qpos"));
+        var home = qpos is { Length: var n } && n >= joints.Count ? qpos.Take(joints.Count).ToArray() : new double[joints.Count];
+
+        var arm = joints.Select((j, i) => new ArmJoint(j.name, j.offset, j.axis, j.lo, j.hi, vmax[i])).ToList();
+        return new ArmModel(baseOffset, arm, tool, gripperMax, 0.3, home);
+    }
+
+    private static bool IsHinge(XElement j) => (string?)j.Attribute("type") is null or "hinge";
+
+    private static void RejectRotation(XElement body, string path)
+    {
+        foreach (var a in new[] { "quat", "euler", "axisangle", "xyaxes", "zaxis" })
+            if (body.Attribute(a) is not null)
+                throw new ConfigurationException($"{path}: arm body '{(string?)body.Attribute("name")}' has a '{a}' rotation; the kinematics reader supports pos-only arm bodies");
+    }
+
+    private static XElement LoadWithIncludes(string path)
+    {
+        var doc = XElement.Load(path);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        foreach (var inc in doc.Descendants("include").ToList())
+        {
+            var file = Path.Combine(dir, (string?)inc.Attribute("file") ?? "");
+            var included = LoadWithIncludes(file);
+            inc.ReplaceWith(included.Elements());
+        }
+        return doc;
+    }
+
+    private static double[]? ParseArray(string? text) =>
+        text is null ? null : text.Split((char[])[' ', '\t', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+
+    private static Vec3 ParseVec(string? text, Vec3 fallback)
+    {
+        var a = ParseArray(text);
+        return a is { Length: 3 } ? new Vec3(a[0], a[1], a[2]) : fallback;
+    }
+}

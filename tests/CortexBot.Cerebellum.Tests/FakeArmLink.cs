@@ -1,0 +1,51 @@
+using CortexBot.Core.Ports;
+using CortexBot.Core.Robot;
+
+namespace CortexBot.Cerebellum.Tests;
+
+/// <summary>Test double: an ideal arm whose joints follow the command with a first-order lag, recording every command.</summary>
+public sealed class FakeArmLink(ArmModel arm) : IRobotLink
+{
+    private readonly double[] _q = arm.Home.ToArray();
+    private double _gripper = arm.GripperMaxOpening;
+    public double? GripperBlockAt { get; set; }
+    public double Period { get; private set; }
+    public long Writes { get; private set; }
+    public bool InjectNaN { get; set; }
+    public bool Stale { get; set; }
+    public double MaxLimitViolation { get; private set; }
+    public double MaxStepRatio { get; private set; }
+    public double[] LastCommand { get; } = new double[arm.Dof];
+    private readonly double[] _prev = arm.Home.ToArray();
+
+    public IReadOnlyList<string> JointNames { get; } = arm.JointNames;
+    public void Start(double controlPeriodSeconds) => Period = controlPeriodSeconds;
+
+    public bool Read(RobotStateBuffer state)
+    {
+        if (Stale) return false;
+        for (int i = 0; i < _q.Length; i++) { state.Position[i] = InjectNaN && i == 2 ? double.NaN : _q[i]; state.Velocity[i] = 0; }
+        state.GripperOpening = _gripper;
+        return true;
+    }
+
+    public void Write(JointCommandBuffer command)
+    {
+        Writes++;
+        for (int i = 0; i < _q.Length; i++)
+        {
+            var j = arm.Joints[i];
+            double c = command.Position[i];
+            MaxLimitViolation = Math.Max(MaxLimitViolation, Math.Max(j.Lower - c, c - j.Upper));
+            if (Period > 0) MaxStepRatio = Math.Max(MaxStepRatio, Math.Abs(c - _prev[i]) / (j.MaxVelocity * Period));
+            _prev[i] = c;
+            LastCommand[i] = c;
+            _q[i] += (c - _q[i]) * 0.5;
+        }
+        double g = command.GripperOpening;
+        if (GripperBlockAt is { } block && g < block) g = block;
+        _gripper += (g - _gripper) * 0.5;
+    }
+
+    public void Dispose() { }
+}
