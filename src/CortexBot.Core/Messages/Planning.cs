@@ -7,6 +7,10 @@ public sealed record SkillInvocation(string Skill, ImmutableArray<string> Args)
 {
     public static SkillInvocation Of(string skill, params string[] args) => new(skill, [.. args]);
     public override string ToString() => $"{Skill}({string.Join(", ", Args)})";
+
+    // ImmutableArray compares by reference; invocations compare by value.
+    public bool Equals(SkillInvocation? other) => other is not null && Skill == other.Skill && Args.AsSpan().SequenceEqual(other.Args.AsSpan());
+    public override int GetHashCode() => HashCode.Combine(Skill, Args.Length, Args.IsDefaultOrEmpty ? null : Args[0]);
 }
 
 public sealed record Plan(ImmutableArray<SkillInvocation> Steps)

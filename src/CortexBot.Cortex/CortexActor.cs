@@ -1,0 +1,186 @@
+using System.Diagnostics;
+using System.Globalization;
+using Akka.Actor;
+using Akka.Event;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+using CortexBot.Core.Skills;
+
+namespace CortexBot.Cortex;
+
+/// <summary>
+/// The cortex organ: answers <see cref="PlanRequest"/> with <see cref="PlanReady"/> or <see cref="PlanRefused"/>.
+/// Planning runs off the actor's thread (piped back to itself) so the mailbox stays responsive while a planner thinks;
+/// each task gets its own cancellation, a timeout and a <see cref="PlanValidator"/> check before a plan is released.
+/// Planner failures become refusals; a bug inside the actor itself crashes it and its supervisor restarts it.
+/// </summary>
+public sealed class CortexActor : ReceiveActor, IWithTimers
+{
+    private readonly IPlanner _planner;
+    private readonly SkillCatalogue _catalogue;
+    private readonly TimeSpan _planTimeout;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<Guid, Attempt> _pending = [];
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public CortexActor(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(planner);
+        ArgumentNullException.ThrowIfNull(catalogue);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(planTimeout, TimeSpan.Zero);
+        _planner = planner;
+        _catalogue = catalogue;
+        _planTimeout = planTimeout;
+
+        Receive<PlanRequest>(OnPlanRequest);
+        Receive<CancelPlanning>(OnCancel);
+        Receive<PlanningFinished>(OnPlanningFinished);
+        Receive<PlanningTimedOut>(OnTimedOut);
+    }
+
+    public static Props Props(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(planner);
+        ArgumentNullException.ThrowIfNull(catalogue);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(planTimeout, TimeSpan.Zero);
+        return Akka.Actor.Props.Create(() => new CortexActor(planner, catalogue, planTimeout));
+    }
+
+    /// <summary>One planning attempt; messages about it carry the instance, so results of superseded attempts are recognised and dropped.</summary>
+    private sealed class Attempt(PlanRequest request, IActorRef replyTo)
+    {
+        public PlanRequest Request { get; } = request;
+        public IActorRef ReplyTo { get; } = replyTo;
+        public CancellationTokenSource Cancellation { get; } = new();
+        public long StartedAt { get; } = Stopwatch.GetTimestamp();
+        public TimeSpan Elapsed => Stopwatch.GetElapsedTime(StartedAt);
+    }
+
+    private sealed record PlanningFinished(Attempt Attempt, PlanResult? Result, Exception? Error);
+    private sealed record PlanningTimedOut(Attempt Attempt);
+
+    private void OnPlanRequest(PlanRequest request)
+    {
+        if (_pending.TryGetValue(request.TaskId, out var previous))
+            Finish(previous, Refused(previous, "superseded by a newer plan request for the same task"), cancel: true);
+
+        var attempt = new Attempt(request, Sender);
+        _pending[request.TaskId] = attempt;
+        Timers.StartSingleTimer(TimerKey(request.TaskId), new PlanningTimedOut(attempt), _planTimeout);
+
+        var context = new PlanningContext(
+            request.Instruction ?? "",
+            request.Scene,
+            _catalogue,
+            request.Memories.IsDefault ? [] : request.Memories,
+            request.Anomaly);
+        var planner = _planner;
+        var token = attempt.Cancellation.Token;
+        _log.Debug("planning task {0} with planner {1}: '{2}'", request.TaskId, planner.Name, request.Instruction);
+
+        // Task.Run: even a planner that blocks before its first await must not hold the actor's thread.
+        Task.Run(() => planner.PlanAsync(context, token), CancellationToken.None)
+            .PipeTo(Self,
+                success: result => new PlanningFinished(attempt, result, null),
+                failure: error => new PlanningFinished(attempt, null, error));
+    }
+
+    private void OnPlanningFinished(PlanningFinished finished)
+    {
+        var attempt = finished.Attempt;
+        // The planner's task has completed, so nothing uses the token any more.
+        attempt.Cancellation.Dispose();
+        if (!IsCurrent(attempt))
+        {
+            _log.Debug("dropping the late result of planner {0} for task {1}", _planner.Name, attempt.Request.TaskId);
+            return;
+        }
+
+        object reply;
+        if (finished.Error is { } error)
+        {
+            var cause = Unwrap(error);
+            _log.Error(cause, "planner {0} failed for task {1}", _planner.Name, attempt.Request.TaskId);
+            reply = Refused(attempt, $"planner '{_planner.Name}' failed: {cause.Message}");
+        }
+        else if (finished.Result is not { } result)
+            reply = Refused(attempt, $"planner '{_planner.Name}' returned nothing");
+        else if (result.Plan is not { } plan)
+            reply = Refused(attempt, string.IsNullOrWhiteSpace(result.Refusal) ? $"planner '{_planner.Name}' gave neither a plan nor a reason" : result.Refusal);
+        else if (PlanValidator.Validate(plan, _catalogue, attempt.Request.Scene) is { } invalid)
+        {
+            _log.Warning("planner {0} made an invalid plan for task {1}: {2}", _planner.Name, attempt.Request.TaskId, invalid);
+            reply = Refused(attempt, $"invalid plan from planner '{_planner.Name}': {invalid}");
+        }
+        else
+        {
+            reply = new PlanReady(attempt.Request.TaskId, plan, _planner.Name, attempt.Elapsed);
+            _log.Info("task {0}: plan [{1}] from {2} in {3:F0} ms", attempt.Request.TaskId, string.Join(", ", plan.Describe()), _planner.Name, attempt.Elapsed.TotalMilliseconds);
+        }
+        Finish(attempt, reply, cancel: false);
+    }
+
+    private void OnTimedOut(PlanningTimedOut timedOut)
+    {
+        var attempt = timedOut.Attempt;
+        if (!IsCurrent(attempt)) return;
+        var seconds = _planTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+        _log.Warning("planner {0} timed out after {1} s on task {2}", _planner.Name, seconds, attempt.Request.TaskId);
+        Finish(attempt, Refused(attempt, $"planner timed out after {seconds} s"), cancel: true);
+    }
+
+    private void OnCancel(CancelPlanning cancel)
+    {
+        if (!_pending.TryGetValue(cancel.TaskId, out var attempt))
+        {
+            _log.Debug("nothing to cancel for task {0}", cancel.TaskId);
+            return;
+        }
+        _log.Info("planning cancelled for task {0}", cancel.TaskId);
+        Finish(attempt, Refused(attempt, "planning was cancelled"), cancel: true);
+    }
+
+    /// <summary>Replies to the requester and forgets the attempt; <paramref name="cancel"/> tells a still-running planner to stop.</summary>
+    private void Finish(Attempt attempt, object reply, bool cancel)
+    {
+        _pending.Remove(attempt.Request.TaskId);
+        Timers.Cancel(TimerKey(attempt.Request.TaskId));
+        // Not disposed here: the planner may still hold the token; PlanningFinished disposes it.
+        if (cancel) CancelQuietly(attempt);
+        attempt.ReplyTo.Tell(reply, Self);
+    }
+
+    /// <summary>Cancels the planner's token; a planner's cancellation callback that throws is logged, not allowed to crash the cortex.</summary>
+    private void CancelQuietly(Attempt attempt)
+    {
+        try { attempt.Cancellation.Cancel(); }
+        catch (AggregateException e) { _log.Warning("planner {0} threw while being cancelled: {1}", _planner.Name, Unwrap(e).Message); }
+    }
+
+    protected override void PostStop()
+    {
+        // Stopped or restarting: nobody will answer these requests otherwise.
+        foreach (var attempt in _pending.Values.ToList())
+        {
+            CancelQuietly(attempt);
+            attempt.ReplyTo.Tell(Refused(attempt, "the cortex stopped while planning"), ActorRefs.NoSender);
+        }
+        _pending.Clear();
+        base.PostStop();
+    }
+
+    private bool IsCurrent(Attempt attempt) =>
+        _pending.TryGetValue(attempt.Request.TaskId, out var current) && ReferenceEquals(current, attempt);
+
+    private PlanRefused Refused(Attempt attempt, string reason) =>
+        new(attempt.Request.TaskId, reason, _planner.Name, attempt.Elapsed);
+
+    private static string TimerKey(Guid taskId) => $"plan-timeout-{taskId:N}";
+
+    private static Exception Unwrap(Exception e)
+    {
+        while (e is AggregateException { InnerExceptions.Count: 1 } agg && agg.InnerException is { } inner) e = inner;
+        return e;
+    }
+}

@@ -1,0 +1,173 @@
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+
+namespace CortexBot.Cortex.Tests;
+
+public class RulePlannerTests
+{
+    private static PlanResult Plan(string? instruction, SceneSnapshot? scene = null) =>
+        RulePlanner.MakePlan(instruction, scene ?? TestScenes.ThreeCubesAndBin(), TestScenes.Catalogue);
+
+    private static string Steps(PlanResult result)
+    {
+        Assert.True(result.Plan is not null, $"expected a plan, got refusal: {result.Refusal}");
+        Assert.Null(result.Refusal);
+        return string.Join("; ", result.Plan!.Describe());
+    }
+
+    private static string Refusal(PlanResult result)
+    {
+        Assert.True(result.Plan is null, $"expected a refusal, got plan: {(result.Plan is null ? "" : string.Join("; ", result.Plan.Describe()))}");
+        Assert.False(string.IsNullOrWhiteSpace(result.Refusal));
+        Assert.DoesNotContain('\n', result.Refusal!);
+        return result.Refusal!;
+    }
+
+    [Fact]
+    public void MainTaskYieldsExactlyPickThenPlace()
+    {
+        var result = Plan("put the red cube in the bin");
+        Assert.NotNull(result.Plan);
+        // SkillInvocation's Args is an ImmutableArray, whose equality is by reference: compare skill and arguments.
+        Assert.Collection(result.Plan!.Steps,
+            s => { Assert.Equal("pick", s.Skill); Assert.Equal(new[] { "red_cube" }, s.Args.ToArray()); },
+            s => { Assert.Equal("place", s.Skill); Assert.Equal(new[] { "red_cube", "bin" }, s.Args.ToArray()); });
+    }
+
+    [Theory]
+    [InlineData("put the red cube in the bin", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("Put the red cube in the bin.", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("PUT THE RED CUBE IN THE BIN!", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("put red cube in bin", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("  put   a red cube into the   bin  ", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("move the green block into the bin", "pick(green_cube); place(green_cube, bin)")]
+    [InlineData("place the blue cube in the bin", "pick(blue_cube); place(blue_cube, bin)")]
+    [InlineData("Pick up the red cube and drop it into the bin", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("pick up the red cube, then put it in the bin", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("pick the red cube up and place it inside the container", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("drop the green box in the basket", "pick(green_cube); place(green_cube, bin)")]
+    [InlineData("throw the blue block into the box", "pick(blue_cube); place(blue_cube, bin)")]
+    [InlineData("toss the red cube in the bin", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("transfer the red cube to the bin", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("please put the red cube in to the bin", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("Could you please put the red cube in the bin?", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("take the red cube to the bin", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("put red_cube in bin", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("put the red one in the bin", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("put the red and blue cubes in the bin", "pick(red_cube); place(red_cube, bin); pick(blue_cube); place(blue_cube, bin)")]
+    [InlineData("put all the cubes in the bin", "pick(red_cube); place(red_cube, bin); pick(green_cube); place(green_cube, bin); pick(blue_cube); place(blue_cube, bin)")]
+    [InlineData("red cube in bin", "pick(red_cube); place(red_cube, bin)")]
+    [InlineData("pick up the red cube", "pick(red_cube)")]
+    [InlineData("grab the blue block", "pick(blue_cube)")]
+    [InlineData("go home", "move_home()")]
+    [InlineData("move home", "move_home()")]
+    [InlineData("Return to the home position.", "move_home()")]
+    [InlineData("go back home", "move_home()")]
+    [InlineData("open the gripper", "open_gripper()")]
+    [InlineData("close the gripper", "close_gripper()")]
+    [InlineData("move above the green cube", "move_above(green_cube)")]
+    [InlineData("hover over the bin", "move_above(bin)")]
+    [InlineData("pick up the red cube and put it in the bin, then go home", "pick(red_cube); place(red_cube, bin); move_home()")]
+    [InlineData("pick up the red cube and drop it", "pick(red_cube); open_gripper()")]
+    public void UnderstandsPhrasings(string instruction, string expected) =>
+        Assert.Equal(expected, Steps(Plan(instruction)));
+
+    [Fact]
+    public void UsesTheOnlyCubeWhenNoColourIsGiven()
+    {
+        var scene = TestScenes.Of(TestScenes.Cube("green", 0.4, 0), TestScenes.Bin());
+        Assert.Equal("pick(green_cube); place(green_cube, bin)", Steps(Plan("put the cube in the bin", scene)));
+    }
+
+    [Fact]
+    public void PlannerInterfaceReturnsTheSamePlan()
+    {
+        var planner = new RulePlanner();
+        Assert.Equal("rule", planner.Name);
+        var context = new PlanningContext("put the red cube in the bin", TestScenes.ThreeCubesAndBin(), TestScenes.Catalogue, [], null);
+        var result = planner.PlanAsync(context, CancellationToken.None).GetAwaiter().GetResult();
+        Assert.Equal("pick(red_cube); place(red_cube, bin)", Steps(result));
+    }
+
+    [Fact]
+    public void RefusesAnObjectNotInTheScene() =>
+        Assert.Equal("there is no yellow cube in the scene; present: red_cube, green_cube, blue_cube",
+            Refusal(Plan("put the yellow cube in the bin")));
+
+    [Fact]
+    public void RefusesAnObjectMissingFromThisScene()
+    {
+        var scene = TestScenes.Of(TestScenes.Cube("red", 0.4, 0.1), TestScenes.Cube("blue", 0.4, -0.1), TestScenes.Bin());
+        Assert.Equal("there is no green cube in the scene; present: red_cube, blue_cube", Refusal(Plan("put the green cube in the bin", scene)));
+        Assert.StartsWith("there is no green block in the scene", Refusal(Plan("pick up the green block", scene)));
+    }
+
+    [Fact]
+    public void RefusesAnUnknownKindOfObject() =>
+        Assert.StartsWith("there is no red sphere in the scene", Refusal(Plan("put the red sphere in the bin")));
+
+    [Theory]
+    [InlineData("paint the red cube blue", "paint")]
+    [InlineData("stack the red cube on the blue cube", "stack")]
+    [InlineData("dance", "dance")]
+    public void RefusesAnUnknownVerb(string instruction, string verb) =>
+        Assert.StartsWith($"I don't know how to '{verb}'", Refusal(Plan(instruction)));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData(null)]
+    public void RefusesAnEmptyInstruction(string? instruction) =>
+        Assert.StartsWith("the instruction is empty", Refusal(Plan(instruction)));
+
+    [Fact]
+    public void RefusesPunctuationOnly() => Assert.StartsWith("I don't understand", Refusal(Plan("?!.")));
+
+    [Fact]
+    public void AsksWhichCubeWhenSeveralMatch() =>
+        Assert.Equal("which cube? present: red_cube, green_cube, blue_cube", Refusal(Plan("put the cube in the bin")));
+
+    [Theory]
+    [InlineData("put the red cube in the blue cube", "blue_cube is not a container; I can only put things into: bin")]
+    [InlineData("put the red cube on top of the green block", "green_cube is not a container; I can only put things into: bin")]
+    [InlineData("put the red cube in the blue box", "blue_cube is not a container; I can only put things into: bin")]
+    [InlineData("put the red cube on the table", "there is no table in the scene; I can only put things into: bin")]
+    public void RefusesATargetThatIsNotAContainer(string instruction, string expected) =>
+        Assert.Equal(expected, Refusal(Plan(instruction)));
+
+    [Fact]
+    public void RefusesWhenThereIsNoContainer()
+    {
+        var scene = TestScenes.Of(TestScenes.Cube("red", 0.4, 0.1));
+        Assert.Equal("there is no bin in the scene; there are no containers in the scene", Refusal(Plan("put the red cube in the bin", scene)));
+    }
+
+    [Theory]
+    [InlineData("put the red cube", "where should I put red_cube")]
+    [InlineData("put it in the bin", "I don't know what 'it' refers to")]
+    [InlineData("pick up the bin", "I can't pick up")]
+    [InlineData("pick up the red cube and pick up the blue cube", "I'm already holding red_cube")]
+    [InlineData("pick up the red and blue cubes", "I can only hold one object at a time")]
+    [InlineData("open the bin", "I can only open the gripper")]
+    [InlineData("put the red cube in the bin and the green cube too", "I don't understand the destination 'bin and green cube'; name one container: bin")]
+    [InlineData("pick up the red cube, put it in the bin and drop it", "I'm not holding anything to drop")]
+    public void RefusesWhatItCannotDo(string instruction, string expectedStart) =>
+        Assert.StartsWith(expectedStart, Refusal(Plan(instruction)));
+
+    [Fact]
+    public void AsksWhichBinWhenSeveralContainersExist()
+    {
+        var scene = TestScenes.Of(TestScenes.Cube("red", 0.4, 0.1), TestScenes.Bin("left_bin", "grey", 0.5, 0.3), TestScenes.Bin("right_bin", "white", 0.5, -0.3));
+        Assert.Equal("which bin? containers: left_bin, right_bin", Refusal(Plan("put the red cube in the bin", scene)));
+        Assert.Equal("pick(red_cube); place(red_cube, right_bin)", Steps(Plan("put the red cube in the white bin", scene)));
+        Assert.Equal("pick(red_cube); place(red_cube, left_bin)", Steps(Plan("put the red cube in left_bin", scene)));
+    }
+
+    [Fact]
+    public void RefusesWhenTheCatalogueLacksASkill()
+    {
+        var catalogue = new Core.Skills.SkillCatalogue(TestScenes.Catalogue.Skills.Where(s => s.Name != "place"));
+        var result = RulePlanner.MakePlan("put the red cube in the bin", TestScenes.ThreeCubesAndBin(), catalogue);
+        Assert.Contains("unknown skill 'place'", Refusal(result));
+    }
+}
