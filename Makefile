@@ -1,0 +1,28 @@
+# CortexBot: the two commands of the quick start.
+#   make demo   installs what is missing, then runs one real-time episode of the default task
+#   make test   installs what is missing, then runs the whole test suite
+SHELL := /bin/bash
+TASK ?= put the red cube in the bin
+SEED ?= 1
+CONFIG ?= Release
+
+.PHONY: demo test deps restore build clean
+
+deps:
+	@bash .ci/install-deps.sh
+
+restore: deps
+	dotnet restore CortexBot.sln --nologo -v quiet
+
+build: restore
+	dotnet build CortexBot.sln -c $(CONFIG) --no-restore --nologo -v quiet -clp:ErrorsOnly
+
+demo: deps
+	./cortexbot run --task "$(TASK)" --seed $(SEED) --realtime
+
+test: build
+	@bash .ci/test.sh $(CONFIG)
+
+clean:
+	rm -rf .build
+	find src tests -type d \( -name bin -o -name obj \) -prune -exec rm -rf {} +

@@ -1,0 +1,99 @@
+using Akka.Actor;
+using Akka.Hosting;
+using CortexBot.Brainstem;
+using CortexBot.Cerebellum;
+using CortexBot.Cerebellum.Control;
+using CortexBot.Cerebellum.Kinematics;
+using CortexBot.Cerebellum.Skills;
+using CortexBot.Cortex;
+using CortexBot.Core.Ports;
+using CortexBot.Core.Robot;
+using CortexBot.Core.Skills;
+using CortexBot.Hippocampus;
+using CortexBot.Sim.MuJoCo;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CortexBot.Host;
+
+public static class CortexBotHosting
+{
+    /// <summary>Slow organs get their own threads so a planner thinking for seconds, or a disk flush, shares nothing with control.</summary>
+    public const string Hocon = """
+        akka {
+          loglevel = INFO
+          stdout-loglevel = WARNING
+          actor.debug.unhandled = off
+        }
+        cortexbot {
+          cortex-dispatcher { type = PinnedDispatcher, executor = thread-pool-executor }
+          memory-dispatcher { type = PinnedDispatcher, executor = thread-pool-executor }
+        }
+        """;
+
+    /// <summary>
+    /// Registers the whole controller: adapters (MuJoCo world, SQLite memory, rule planner) unless already registered
+    /// (tests put doubles in first), the safety gate and control loop, and the actor system with the four organs.
+    /// </summary>
+    public static IServiceCollection AddCortexBot(this IServiceCollection services, CortexBotOptions options)
+    {
+        services.TryAddSingleton(options);
+        services.TryAddSingleton(_ => ArmModel.FromMjcf(options.ScenePath));
+        services.TryAddSingleton(_ => SkillCatalogue.Load(options.SkillCataloguePath));
+        services.TryAddSingleton<ISimulatedWorld>(_ => new MuJoCoWorld(options.ScenePath));
+        services.TryAddSingleton<IScenePerception>(sp => sp.GetRequiredService<ISimulatedWorld>());
+        services.TryAddSingleton(sp => new SafetyGate(sp.GetRequiredService<ISimulatedWorld>(), sp.GetRequiredService<ArmModel>()));
+        services.TryAddSingleton(sp => new ControlLoop(sp.GetRequiredService<SafetyGate>(),
+            new ControlLoopOptions { RateHz = options.RateHz, Pacing = options.Pacing, UseRealtimePriority = options.RealtimePriority },
+            sp.GetRequiredService<ILogger<ControlLoop>>()));
+        services.TryAddSingleton(sp => new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>())));
+        services.TryAddSingleton<IPlanner>(_ => new RulePlanner());
+        services.TryAddSingleton<IEpisodeStore>(_ => new SqliteEpisodeStore(options.MemoryPath));
+        services.AddHostedService<ControlLoopService>();
+
+        services.AddAkka("cortexbot", (builder, sp) =>
+        {
+            builder
+                .AddHocon(Hocon, HoconAddMode.Prepend)
+                .ConfigureLoggers(l =>
+                {
+                    l.ClearLoggers();
+                    l.AddLoggerFactory();
+                })
+                .WithActors((system, registry, _) =>
+                {
+                    var loop = sp.GetRequiredService<ControlLoop>();
+                    var world = sp.GetRequiredService<ISimulatedWorld>();
+                    var perception = sp.GetRequiredService<IScenePerception>();
+                    var organs = new OrganProps(
+                        CortexActor.Props(sp.GetRequiredService<IPlanner>(), sp.GetRequiredService<SkillCatalogue>(), options.PlanTimeout)
+                            .WithDispatcher("cortexbot.cortex-dispatcher"),
+                        CerebellumActor.Props(loop, sp.GetRequiredService<SkillCompiler>(), perception),
+                        HippocampusActor.Props(sp.GetRequiredService<IEpisodeStore>()).WithDispatcher("cortexbot.memory-dispatcher"),
+                        BrainstemActor.Props(perception, world, sp.GetRequiredService<SafetyGate>(), loop));
+                    var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion), "nervous-system");
+                    registry.Register<NervousSystem>(ns);
+                });
+        });
+        return services;
+    }
+}
+
+/// <summary>Starts the control loop before the actors and stops it after them; the arm is held from the first tick.</summary>
+internal sealed class ControlLoopService(ControlLoop loop, ILogger<ControlLoopService> log) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        loop.Start();
+        log.LogInformation("control loop started at {Rate} Hz ({Pacing})", loop.Options.RateHz, loop.Options.Pacing);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        loop.Dispose();
+        return Task.CompletedTask;
+    }
+}

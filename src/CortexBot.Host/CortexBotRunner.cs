@@ -1,0 +1,97 @@
+using Akka.Actor;
+using Akka.Hosting;
+using CortexBot.Brainstem;
+using CortexBot.Cerebellum.Control;
+using CortexBot.Core;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CortexBot.Host;
+
+/// <summary>The outcome of a run: a report, or the reason the task was refused before anything moved.</summary>
+public sealed record RunResult(RunReport? Report, string? Rejection);
+
+/// <summary>
+/// Starts the controller in a generic host, runs episodes of one task through the nervous system, and reports.
+/// The CLI and the end-to-end tests share it, so the tests exercise exactly what users run.
+/// </summary>
+public static class CortexBotRunner
+{
+    public static IHost Build(CortexBotOptions options, Action<IServiceCollection>? configure = null, LogLevel logLevel = LogLevel.Warning)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.ClearProviders();
+        // Logs go to stderr so `--json` keeps stdout to the one JSON object.
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(logLevel);
+        configure?.Invoke(builder.Services);
+        builder.Services.AddCortexBot(options);
+        return builder.Build();
+    }
+
+    public static async Task<RunResult> RunAsync(CortexBotOptions options, string task, int episodes, int firstSeed,
+        Action<IServiceCollection>? configure = null, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(task)) throw new ConfigurationException("--task is empty");
+        if (episodes < 1 || episodes > 100_000) throw new ConfigurationException($"--episodes must be between 1 and 100000, got {episodes}");
+        options.Validate();
+
+        using var host = Build(options, configure, logLevel);
+        await host.StartAsync(cancellationToken);
+        try
+        {
+            var sp = host.Services;
+            var loop = sp.GetRequiredService<ControlLoop>();
+            var gate = sp.GetRequiredService<SafetyGate>();
+            var ns = await sp.GetRequiredService<ActorRegistry>().GetAsync<NervousSystem>(cancellationToken);
+            var store = sp.GetRequiredService<IEpisodeStore>();
+            loop.ResetStats();
+
+            var reports = new List<EpisodeReport>();
+            var planLatencies = new List<double>();
+            string planner = "?";
+            int stored = 0;
+            var askTimeout = options.Timeouts.Reset + options.Timeouts.Recall + options.Timeouts.Plan + options.Timeouts.Store + TimeSpan.FromMinutes(5);
+            for (int i = 0; i < episodes; i++)
+            {
+                int seed = firstSeed + i;
+                var wall = System.Diagnostics.Stopwatch.StartNew();
+                var answer = await ns.Ask<object>(new RunEpisode(task, seed), askTimeout, cancellationToken);
+                switch (answer)
+                {
+                    case EpisodeRejected r:
+                        return new RunResult(null, r.Reason);
+                    case EpisodeOutcome o:
+                        var e = o.Episode;
+                        planner = e.Planner;
+                        if (e.Plan.Length > 0) planLatencies.Add(e.PlanLatencyMs);
+                        if (o.StoredId > 0) stored++;
+                        reports.Add(new EpisodeReport(seed, e.Success, e.DurationS, e.Plan, o.AnomalyCount,
+                            e.FailureReason ?? (o.StoreError is null ? null : $"memory: {o.StoreError}"), o.StoredId, Math.Round(wall.Elapsed.TotalSeconds, 3)));
+                        break;
+                    default:
+                        throw new InvalidOperationException($"unexpected answer {answer.GetType().Name}");
+                }
+            }
+
+            var stats = loop.Stats();
+            planLatencies.Sort();
+            var report = new RunReport(
+                task, reports,
+                Math.Round(reports.Count(r => r.Success) / (double)reports.Count, 4),
+                new ControlReport(stats.TargetHz, stats.AchievedHz, stats.JitterP50Us, stats.JitterP99Us, stats.JitterMaxUs, stats.LateTicks, stats.Ticks,
+                    stats.Pacing, stats.RealtimePriority, gate.ClampedCommands),
+                new CortexReport(planner, planLatencies.Count, planLatencies.Count > 0 ? Math.Round(planLatencies[planLatencies.Count / 2], 3) : 0),
+                new HippocampusReport(stored, store.Location));
+            return new RunResult(report, null);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,225 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using CortexBot.Cerebellum.Control;
+using CortexBot.Core.Messages;
+
+namespace CortexBot.Host;
+
+/// <summary>The organs an episode talks to.</summary>
+public sealed record Organs(IActorRef Cortex, IActorRef Cerebellum, IActorRef Hippocampus, IActorRef Brainstem);
+
+public sealed record EpisodeTimeouts(TimeSpan Reset, TimeSpan Recall, TimeSpan Plan, TimeSpan Skill, TimeSpan Store)
+{
+    public static EpisodeTimeouts Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(10));
+}
+
+/// <summary>
+/// Walks one episode through the organs: reset the world, recall, plan, execute each skill, let things settle, judge
+/// success from the physics state, remember. One short-lived actor per episode; every wait has a timeout, so a silent or
+/// restarted organ ends the episode cleanly instead of hanging it.
+/// </summary>
+public sealed class EpisodeActor : ReceiveActor, IWithTimers
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly RunEpisode _request;
+    private readonly IActorRef _replyTo;
+    private readonly Organs _organs;
+    private readonly ControlLoop _loop;
+    private readonly EpisodeTimeouts _timeouts;
+    private readonly string _controllerVersion;
+    private readonly Guid _taskId = Guid.NewGuid();
+    private readonly Stopwatch _wall = Stopwatch.StartNew();
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+    private readonly List<StepRecord> _steps = [];
+    private readonly List<string> _anomalies = [];
+    private ImmutableArray<EpisodeSummary> _memories = [];
+    private SceneSnapshot? _startScene;
+    private Plan? _plan;
+    private string _planner = "?";
+    private double _planLatencyMs;
+    private long _startTick;
+    private int _step;
+    private bool _retried;
+    private string? _failure;
+    private double _stepStartedS;
+
+    private sealed record PhaseTimeout(string Phase);
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public EpisodeActor(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion)
+    {
+        _request = request;
+        _replyTo = replyTo;
+        _organs = organs;
+        _loop = loop;
+        _timeouts = timeouts;
+        _controllerVersion = controllerVersion;
+        Resetting();
+    }
+
+    public static Props Props(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion) =>
+        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, loop, timeouts, controllerVersion));
+
+    private double RobotSeconds => (_loop.TotalTicks - _startTick) * _loop.Options.Period;
+
+    private void Arm(string phase, TimeSpan after) => Timers.StartSingleTimer("phase", new PhaseTimeout(phase), after);
+
+    private void Resetting()
+    {
+        _organs.Brainstem.Tell(new ResetWorld(_request.Seed));
+        Arm("reset", _timeouts.Reset);
+        Receive<WorldReady>(w =>
+        {
+            _startScene = w.Scene;
+            _startTick = _loop.TotalTicks;
+            Become(Recalling);
+        });
+        Receive<WorldResetFailed>(f => Reject($"could not reset the world: {f.Reason}"));
+        Receive<PhaseTimeout>(_ => Reject("the brainstem did not reset the world in time"));
+    }
+
+    private void Recalling()
+    {
+        _organs.Hippocampus.Tell(new RecallRecent(_request.Instruction, 3));
+        Arm("recall", _timeouts.Recall);
+        Receive<Recalled>(r => { _memories = r.Episodes; Become(Planning); });
+        // Memory is advisory: plan without it rather than wait.
+        Receive<PhaseTimeout>(_ => Become(Planning));
+    }
+
+    private void Planning()
+    {
+        _organs.Cortex.Tell(new PlanRequest(_taskId, _request.Instruction, _startScene!, _memories, null));
+        Arm("plan", _timeouts.Plan);
+        Receive<PlanReady>(p => p.TaskId == _taskId, p =>
+        {
+            _plan = p.Plan;
+            _planner = p.Planner;
+            _planLatencyMs = p.Latency.TotalMilliseconds;
+            _log.Info("plan for '{0}': {1}", _request.Instruction, string.Join(", ", p.Plan.Describe()));
+            Become(Executing);
+        });
+        Receive<PlanRefused>(p => p.TaskId == _taskId, p => { _planner = p.Planner; Reject(p.Reason); });
+        Receive<PhaseTimeout>(_ =>
+        {
+            _organs.Cortex.Tell(new CancelPlanning(_taskId));
+            _failure = $"the cortex gave no plan within {_timeouts.Plan.TotalSeconds:0} s";
+            Become(Judging);
+        });
+    }
+
+    private void Executing()
+    {
+        SendStep();
+        Receive<SkillResult>(r => r.TaskId == _taskId && r.StepIndex == _step, r =>
+        {
+            _steps.Add(new StepRecord(_step, r.Skill.ToString(), r.Outcome, r.Detail, _stepStartedS, Math.Round(RobotSeconds - _stepStartedS, 3)));
+            if (r.Anomaly is not null) _anomalies.Add(r.Anomaly.ToString());
+            if (r.Outcome == SkillOutcome.Aborted && !_retried)
+            {
+                // An organ restarted under this step; the arm held. Try the step once more.
+                _retried = true;
+                SendStep();
+                return;
+            }
+            if (!r.Succeeded)
+            {
+                _failure = $"{r.Skill} failed: {r.Detail}";
+                Become(Settling);
+                return;
+            }
+            _step++;
+            if (_step >= _plan!.Steps.Length) Become(Settling);
+            else SendStep();
+        });
+        Receive<PhaseTimeout>(_ =>
+        {
+            _organs.Cerebellum.Tell(new AbortSkill("skill timed out"));
+            _failure = $"{_plan!.Steps[_step]} did not finish within {_timeouts.Skill.TotalSeconds:0} s";
+            _steps.Add(new StepRecord(_step, _plan.Steps[_step].ToString(), SkillOutcome.Aborted, "timeout", _stepStartedS, Math.Round(RobotSeconds - _stepStartedS, 3)));
+            Become(Settling);
+        });
+    }
+
+    private void SendStep()
+    {
+        _stepStartedS = Math.Round(RobotSeconds, 3);
+        _organs.Cerebellum.Tell(new ExecuteSkill(_taskId, _step, _plan!.Steps[_step]));
+        Arm("skill", _timeouts.Skill);
+    }
+
+    private void Settling()
+    {
+        _organs.Cerebellum.Tell(new Settle(0.6));
+        Arm("settle", _timeouts.Skill);
+        Receive<Settled>(_ => Become(Judging));
+        Receive<PhaseTimeout>(_ => Become(Judging));
+    }
+
+    private void Judging()
+    {
+        _organs.Brainstem.Tell(new GetScene());
+        Arm("judge", _timeouts.Reset);
+        Receive<SceneSnapshot>(scene => Remember(Judge(scene)));
+        Receive<PhaseTimeout>(_ => { _failure ??= "no scene to judge the outcome"; Remember(false); });
+    }
+
+    /// <summary>Success is read from the physics: the plan's intended end state must hold, not merely the plan have run.</summary>
+    private bool Judge(SceneSnapshot scene)
+    {
+        if (_plan is null) return false;
+        bool ok = _failure is null;
+        var last = _plan.Steps[^1];
+        if (last.Skill == "place" && last.Args.Length == 2)
+        {
+            bool inside = scene.IsInside(last.Args[0], last.Args[1]);
+            if (!inside) _failure ??= $"{last.Args[0]} is not inside {last.Args[1]}";
+            return inside && ok;
+        }
+        if (last.Skill == "pick" && last.Args.Length == 1 && _startScene?.Find(last.Args[0]) is { } before && scene.Find(last.Args[0]) is { } after)
+        {
+            bool lifted = after.Pose.Position.Z > before.Pose.Position.Z + 0.05;
+            if (!lifted) _failure ??= $"{last.Args[0]} is not lifted";
+            return lifted && ok;
+        }
+        return ok;
+    }
+
+    private void Remember(bool success)
+    {
+        Timers.CancelAll();
+        var record = new EpisodeRecord(_taskId, _request.Instruction, _request.Seed, _startedAt, Math.Round(RobotSeconds, 3), success,
+            success ? null : _failure, _planner, _plan?.Describe() ?? [], [.. _steps], [.. _anomalies], Math.Round(_planLatencyMs, 3), _controllerVersion);
+        _organs.Hippocampus.Tell(new StoreEpisode(record));
+        Arm("store", _timeouts.Store);
+        Become(() =>
+        {
+            Receive<EpisodeStored>(s => s.TaskId == _taskId, s => Finish(new EpisodeOutcome(record with { Id = s.Id }, _anomalies.Count, s.Id, null)));
+            Receive<EpisodeStoreFailed>(f => f.TaskId == _taskId, f => Finish(new EpisodeOutcome(record, _anomalies.Count, 0, f.Reason)));
+            Receive<PhaseTimeout>(_ => Finish(new EpisodeOutcome(record, _anomalies.Count, 0, "the hippocampus did not confirm the write in time")));
+        });
+    }
+
+    private void Reject(string reason)
+    {
+        Timers.CancelAll();
+        Finish(new EpisodeRejected(_request.Instruction, _request.Seed, reason));
+    }
+
+    private void Finish(object outcome)
+    {
+        Timers.CancelAll();
+        _replyTo.Tell(outcome);
+        Context.Stop(Self);
+    }
+
+    protected override void Unhandled(object message)
+    {
+        // Late answers from an earlier phase (e.g. a plan after its timeout) are expected; ignore them quietly.
+        if (message is PhaseTimeout or SkillResult or PlanReady or PlanRefused or Recalled or Settled or SceneSnapshot) return;
+        base.Unhandled(message);
+    }
+}

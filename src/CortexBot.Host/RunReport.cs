@@ -1,0 +1,43 @@
+using System.Text.Json.Serialization;
+
+namespace CortexBot.Host;
+
+// The run contract printed by `cortexbot run --json`; other tools rely on these names.
+public sealed record RunReport(
+    [property: JsonPropertyName("task")] string Task,
+    [property: JsonPropertyName("episodes")] IReadOnlyList<EpisodeReport> Episodes,
+    [property: JsonPropertyName("success_rate")] double SuccessRate,
+    [property: JsonPropertyName("control")] ControlReport Control,
+    [property: JsonPropertyName("cortex")] CortexReport Cortex,
+    [property: JsonPropertyName("hippocampus")] HippocampusReport Hippocampus);
+
+public sealed record EpisodeReport(
+    [property: JsonPropertyName("seed")] int Seed,
+    [property: JsonPropertyName("success")] bool Success,
+    [property: JsonPropertyName("duration_s")] double DurationS,
+    [property: JsonPropertyName("plan")] IReadOnlyList<string> Plan,
+    [property: JsonPropertyName("anomalies")] int Anomalies,
+    [property: JsonPropertyName("failure")] string? Failure,
+    [property: JsonPropertyName("episode_id")] long EpisodeId,
+    [property: JsonPropertyName("wall_s")] double WallS);
+
+public sealed record ControlReport(
+    [property: JsonPropertyName("target_hz")] double TargetHz,
+    [property: JsonPropertyName("achieved_hz")] double AchievedHz,
+    [property: JsonPropertyName("tick_jitter_p50_us")] long JitterP50Us,
+    [property: JsonPropertyName("tick_jitter_p99_us")] long JitterP99Us,
+    [property: JsonPropertyName("tick_jitter_max_us")] long JitterMaxUs,
+    [property: JsonPropertyName("late_ticks")] long LateTicks,
+    [property: JsonPropertyName("ticks")] long Ticks,
+    [property: JsonPropertyName("pacing")] string Pacing,
+    [property: JsonPropertyName("realtime_priority")] bool RealtimePriority,
+    [property: JsonPropertyName("clamped_commands")] long ClampedCommands);
+
+public sealed record CortexReport(
+    [property: JsonPropertyName("planner")] string Planner,
+    [property: JsonPropertyName("plans")] int Plans,
+    [property: JsonPropertyName("plan_latency_ms_p50")] double PlanLatencyMsP50);
+
+public sealed record HippocampusReport(
+    [property: JsonPropertyName("episodes_stored")] int EpisodesStored,
+    [property: JsonPropertyName("path")] string Path);

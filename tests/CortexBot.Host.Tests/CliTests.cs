@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CortexBot.Core;
+using Xunit.Abstractions;
+
+namespace CortexBot.Host.Tests;
+
+/// <summary>Runs the real CLI as a child process, as users and scripts do.</summary>
+[Collection("end-to-end")]
+public class CliTests(ITestOutputHelper output)
+{
+    private static (int code, string stdout, string stderr) Cli(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cortexbot.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["CORTEXBOT_HOME"] = RepoPaths.Root;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException("cortexbot did not exit"); }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Run_json_prints_exactly_the_run_contract()
+    {
+        var db = TestOptions.TempDb();
+        var (code, stdout, stderr) = Cli("run", "--task", "put the red cube in the bin", "--episodes", "2", "--seed", "7", "--fast", "--json", "--memory", db);
+        output.WriteLine(stderr);
+        output.WriteLine(stdout);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout); // the whole of stdout is one JSON object
+        var root = doc.RootElement;
+        Assert.Equal("put the red cube in the bin", root.GetProperty("task").GetString());
+        Assert.Equal(1.0, root.GetProperty("success_rate").GetDouble());
+        var episodes = root.GetProperty("episodes");
+        Assert.Equal(2, episodes.GetArrayLength());
+        var first = episodes[0];
+        Assert.Equal(7, first.GetProperty("seed").GetInt32());
+        Assert.True(first.GetProperty("success").GetBoolean());
+        Assert.True(first.GetProperty("duration_s").GetDouble() > 1);
+        Assert.Equal("pick(red_cube)", first.GetProperty("plan")[0].GetString());
+        Assert.Equal(0, first.GetProperty("anomalies").GetInt32());
+        var control = root.GetProperty("control");
+        foreach (var f in new[] { "target_hz", "achieved_hz", "tick_jitter_p50_us", "tick_jitter_p99_us", "tick_jitter_max_us", "late_ticks", "ticks" })
+            Assert.True(control.TryGetProperty(f, out _), f);
+        Assert.Equal(500, control.GetProperty("target_hz").GetDouble());
+        Assert.Equal("rule", root.GetProperty("cortex").GetProperty("planner").GetString());
+        Assert.Equal(2, root.GetProperty("cortex").GetProperty("plans").GetInt32());
+        Assert.Equal(2, root.GetProperty("hippocampus").GetProperty("episodes_stored").GetInt32());
+        Assert.Equal(Path.GetFullPath(db), root.GetProperty("hippocampus").GetProperty("path").GetString());
+    }
+
+    [Theory]
+    [InlineData("run --task \"put the yellow cube in the bin\" --fast", "yellow")]
+    [InlineData("run --task \"juggle the red cube\" --fast", "juggle")]
+    [InlineData("run --task \"put the red cube in the bin\" --rate abc", "abc")]
+    [InlineData("run --task \"put the red cube in the bin\" --rate 0 --fast", "rate")]
+    [InlineData("run --task \"put the red cube in the bin\" --scene /nope.xml", "scene file not found")]
+    [InlineData("run --task \"put the red cube in the bin\" --fast --realtime", "exclude")]
+    [InlineData("run", "--task")]
+    public void Input_errors_exit_2_with_one_clear_line(string commandLine, string expected)
+    {
+        var args = System.Text.RegularExpressions.Regex.Matches(commandLine, "\"([^\"]*)\"|(\\S+)")
+            .Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value).ToList();
+        args.AddRange(["--memory", TestOptions.TempDb()]);
+        var (code, stdout, stderr) = Cli([.. args]);
+        output.WriteLine(stderr);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout.Trim());
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(expected, lines[0], StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+}

@@ -1,0 +1,179 @@
+using Akka.Actor;
+using Akka.Hosting;
+using CortexBot.Brainstem;
+using CortexBot.Cerebellum.Control;
+using CortexBot.Core;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+using CortexBot.Core.Robot;
+using CortexBot.Cortex;
+using CortexBot.Hippocampus;
+using CortexBot.Sim.MuJoCo;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Xunit.Abstractions;
+
+namespace CortexBot.Host.Tests;
+
+// One collection: these tests own the two cores while they measure control timing.
+[Collection("end-to-end")]
+public class EndToEndTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Default_task_succeeds_in_fast_mode_over_several_seeds()
+    {
+        var options = TestOptions.Fast();
+        var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", episodes: 5, firstSeed: 11);
+        Assert.Null(result.Rejection);
+        var report = result.Report!;
+        foreach (var e in report.Episodes)
+            output.WriteLine($"seed {e.Seed}: success={e.Success} {e.DurationS:F2}s robot, {e.WallS:F2}s wall, plan=[{string.Join(", ", e.Plan)}] {e.Failure}");
+        Assert.Equal(["pick(red_cube)", "place(red_cube, bin)"], report.Episodes[0].Plan);
+        Assert.Equal(1.0, report.SuccessRate);
+        Assert.Equal(5, report.Hippocampus.EpisodesStored);
+        Assert.Equal("fast", report.Control.Pacing);
+
+        using var store = new SqliteEpisodeStore(options.MemoryPath, readOnly: true);
+        Assert.Equal(5, store.Count());
+        var stored = store.Recent(5);
+        Assert.All(stored, e => Assert.True(e.Success));
+        Assert.All(stored, e => Assert.Equal(2, e.Steps.Length));
+    }
+
+    [Fact]
+    public async Task Success_is_judged_from_physics_not_from_the_plan()
+    {
+        // Every step of "pick up the green cube" can succeed, yet a place-less plan must not count as "in the bin";
+        // here we check the judge on the real scene: the green cube is lifted, not in the bin.
+        var result = await CortexBotRunner.RunAsync(TestOptions.Fast(), "pick up the green cube", 1, 3);
+        Assert.Null(result.Rejection);
+        var e = result.Report!.Episodes[0];
+        output.WriteLine($"{e.Success} {e.Failure}");
+        Assert.Equal(["pick(green_cube)"], e.Plan);
+        Assert.True(e.Success, e.Failure);
+
+        using var world = new MuJoCoWorld(RepoPaths.DefaultScene);
+        world.ResetScene(3);
+        Assert.False(world.Snapshot().IsInside("green_cube", "bin"));
+    }
+
+    [Fact]
+    public async Task Control_keeps_its_rate_while_the_cortex_blocks_for_two_seconds()
+    {
+        var idle = await MeasureRealtime(blockFor: null);
+        var busy = await MeasureRealtime(blockFor: TimeSpan.FromSeconds(2));
+        output.WriteLine($"idle: {idle.stats}");
+        output.WriteLine($"busy: {busy.stats}");
+        output.WriteLine($"arm motion while the cortex blocked: {busy.motionWhileThinking:E2} rad");
+
+        Assert.True(busy.success, "the episode with a slow planner should still succeed");
+        // The slow planner must not change control timing: same bounds for both runs.
+        foreach (var s in new[] { idle.stats, busy.stats })
+        {
+            Assert.True(s.LateTicks <= Math.Max(5, s.Ticks / 100), $"too many late ticks: {s}");
+            Assert.True(s.JitterP99Us <= 2_000, $"p99 jitter too high: {s}");
+            Assert.InRange(s.AchievedHz, s.TargetHz * 0.95, s.TargetHz * 1.05);
+        }
+        Assert.True(busy.stats.LateTicks <= idle.stats.LateTicks + Math.Max(5, busy.stats.Ticks / 200), "the blocking planner added late ticks");
+        // The arm holds still while the cortex thinks.
+        Assert.True(busy.motionWhileThinking < 2e-3, $"arm moved {busy.motionWhileThinking} rad while the cortex was thinking");
+    }
+
+    private async Task<(ControlStats stats, double motionWhileThinking, bool success)> MeasureRealtime(TimeSpan? blockFor)
+    {
+        var options = TestOptions.Realtime();
+        BlockingPlanner? blocking = blockFor is { } b ? new BlockingPlanner(new RulePlanner(), b) : null;
+        using var host = CortexBotRunner.Build(options, s => { if (blocking is not null) s.AddSingleton<IPlanner>(blocking); });
+        await host.StartAsync();
+        try
+        {
+            var loop = host.Services.GetRequiredService<ControlLoop>();
+            var ns = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<NervousSystem>();
+            loop.ResetStats();
+            double motion = 0;
+            var episode = ns.Ask<object>(new RunEpisode("put the red cube in the bin", 5), TimeSpan.FromMinutes(2));
+            if (blocking is not null)
+            {
+                Assert.True(blocking.Started.Wait(TimeSpan.FromSeconds(20)));
+                var first = loop.LatestState().Position;
+                while (!blocking.Finished.IsSet)
+                {
+                    var now = loop.LatestState().Position;
+                    for (int i = 0; i < now.Length; i++) motion = Math.Max(motion, Math.Abs(now[i] - first[i]));
+                    Thread.Sleep(20);
+                }
+            }
+            var answer = await episode;
+            var outcome = Assert.IsType<EpisodeOutcome>(answer);
+            return (loop.Stats(), motion, outcome.Episode.Success);
+        }
+        finally { await host.StopAsync(); }
+    }
+
+    [Fact]
+    public async Task A_crashing_organ_is_restarted_and_no_command_leaves_the_limits()
+    {
+        var options = TestOptions.Fast();
+        FaultyPerception? faulty = null;
+        LimitCheckingWorld? checking = null;
+        var result = await CortexBotRunner.RunAsync(options, "put the blue cube in the bin", 1, 7, s =>
+        {
+            s.AddSingleton<ISimulatedWorld>(sp => checking = new LimitCheckingWorld(new MuJoCoWorld(options.ScenePath), sp.GetRequiredService<ArmModel>()));
+            // The second snapshot is the cerebellum's, taken while it compiles pick(blue_cube): that call throws inside the actor.
+            s.AddSingleton<IScenePerception>(sp => faulty = new FaultyPerception(sp.GetRequiredService<ISimulatedWorld>(), failOnCall: 2));
+        });
+        Assert.Null(result.Rejection);
+        var e = result.Report!.Episodes[0];
+        output.WriteLine($"success={e.Success} anomalies={e.Anomalies} failure={e.Failure} perception calls={faulty!.Calls}");
+        Assert.True(faulty.Calls >= 3, "the fault was not injected");
+        Assert.True(e.Anomalies >= 1, "the restart should be recorded as an anomaly");
+        Assert.True(e.Success, $"the episode should complete after the cerebellum restarted: {e.Failure}");
+        Assert.True(checking!.Writes > 1000);
+        Assert.Equal(0, checking.Violations);
+    }
+
+    [Fact]
+    public async Task A_cortex_that_never_answers_fails_the_episode_cleanly()
+    {
+        var options = TestOptions.Fast() with
+        {
+            PlanTimeout = TimeSpan.FromSeconds(30),
+            Timeouts = EpisodeTimeouts.Default with { Plan = TimeSpan.FromSeconds(1) },
+        };
+        var blocking = new BlockingPlanner(new RulePlanner(), TimeSpan.FromSeconds(3));
+        var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, 2, s => s.AddSingleton<IPlanner>(blocking));
+        var e = result.Report!.Episodes[0];
+        Assert.False(e.Success);
+        Assert.Contains("no plan", e.Failure);
+        Assert.Empty(e.Plan);
+    }
+
+    [Theory]
+    [InlineData("put the yellow cube in the bin", "yellow")]
+    [InlineData("paint the red cube", "paint")]
+    [InlineData("   ", "empty")]
+    public async Task Bad_instructions_are_refused_and_nothing_moves(string task, string expected)
+    {
+        try
+        {
+            var result = await CortexBotRunner.RunAsync(TestOptions.Fast(), task, 1, 1);
+            Assert.NotNull(result.Rejection);
+            Assert.Contains(expected, result.Rejection, StringComparison.OrdinalIgnoreCase);
+        }
+        catch (ConfigurationException e)
+        {
+            Assert.Contains(expected, e.Message, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    [Fact]
+    public async Task Bad_configuration_is_reported_clearly()
+    {
+        var e = await Assert.ThrowsAsync<ConfigurationException>(() => CortexBotRunner.RunAsync(TestOptions.Fast() with { RateHz = 0 }, "put the red cube in the bin", 1, 1));
+        Assert.Contains("rate", e.Message);
+        e = await Assert.ThrowsAsync<ConfigurationException>(() => CortexBotRunner.RunAsync(TestOptions.Fast() with { ScenePath = "/nope/scene.xml" }, "put the red cube in the bin", 1, 1));
+        Assert.Contains("scene file not found", e.Message);
+        e = await Assert.ThrowsAsync<ConfigurationException>(() => CortexBotRunner.RunAsync(TestOptions.Fast(), "put the red cube in the bin", 0, 1));
+        Assert.Contains("episodes", e.Message);
+    }
+}

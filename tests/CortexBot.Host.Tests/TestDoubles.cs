@@ -1,0 +1,66 @@
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+using CortexBot.Core.Robot;
+
+namespace CortexBot.Host.Tests;
+
+/// <summary>A planner that blocks its thread for a while (as a large model would), then plans with the real rule planner.</summary>
+public sealed class BlockingPlanner(IPlanner inner, TimeSpan block) : IPlanner
+{
+    public ManualResetEventSlim Started { get; } = new();
+    public ManualResetEventSlim Finished { get; } = new();
+    public string Name => "blocking-test";
+
+    public Task<PlanResult> PlanAsync(PlanningContext context, CancellationToken cancellationToken)
+    {
+        Started.Set();
+        Thread.Sleep(block); // deliberately synchronous: the worst case for a shared dispatcher
+        Finished.Set();
+        return inner.PlanAsync(context, cancellationToken);
+    }
+}
+
+/// <summary>Perception that throws on one chosen call, to crash the organ that calls it.</summary>
+public sealed class FaultyPerception(ISimulatedWorld inner, int failOnCall) : IScenePerception
+{
+    private int _calls;
+    public int Calls => _calls;
+    public SceneSnapshot Snapshot()
+    {
+        if (Interlocked.Increment(ref _calls) == failOnCall) throw new InvalidOperationException("injected perception fault");
+        return inner.Snapshot();
+    }
+}
+
+/// <summary>Sits under the safety gate and checks every command that reaches the simulated arm against the arm's limits.</summary>
+public sealed class LimitCheckingWorld(ISimulatedWorld inner, ArmModel arm) : ISimulatedWorld
+{
+    private readonly double[] _prev = new double[arm.Dof];
+    private bool _hasPrev;
+    private double _period;
+    public long Writes { get; private set; }
+    public long Violations { get; private set; }
+    public IReadOnlyList<string> JointNames => inner.JointNames;
+    public double SimTime => inner.SimTime;
+    public void Start(double controlPeriodSeconds) { _period = controlPeriodSeconds; inner.Start(controlPeriodSeconds); }
+    public bool Read(RobotStateBuffer state) => inner.Read(state);
+    public SceneSnapshot Snapshot() => inner.Snapshot();
+    public void ResetScene(int seed) { inner.ResetScene(seed); _hasPrev = false; }
+    public void Dispose() => inner.Dispose();
+
+    public void Write(JointCommandBuffer command)
+    {
+        Writes++;
+        for (int i = 0; i < arm.Dof; i++)
+        {
+            var j = arm.Joints[i];
+            double c = command.Position[i];
+            bool bad = !double.IsFinite(c) || c < j.Lower || c > j.Upper || (_hasPrev && Math.Abs(c - _prev[i]) > j.MaxVelocity * _period * (1 + 1e-9));
+            if (bad) Violations++;
+            _prev[i] = c;
+        }
+        if (!double.IsFinite(command.GripperOpening) || command.GripperOpening < 0 || command.GripperOpening > arm.GripperMaxOpening) Violations++;
+        _hasPrev = true;
+        inner.Write(command);
+    }
+}
