@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Text.Json;
+using CortexBot.Cerebellum.Control;
+using CortexBot.Core;
+using CortexBot.Host;
+using CortexBot.Sim.MuJoCo;
+using Microsoft.Extensions.Logging;
+
+namespace CortexBot.Cli.Commands;
+
+/// <summary>`cortexbot run`: the run contract.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var task = new Option<string>("--task") { Description = "The instruction, e.g. \"put the red cube in the bin\"", Required = true };
+        var episodes = new Option<int>("--episodes") { Description = "Number of episodes", DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the first episode's scene (next episodes use seed+1, ...)", DefaultValueFactory = _ => 1 };
+        var realtime = new Option<bool>("--realtime") { Description = "Pace the simulation in real time (default)" };
+        var fast = new Option<bool>("--fast") { Description = "Lockstep as fast as physics allows (evaluation)" };
+        var rate = new Option<double>("--rate") { Description = "Control rate in Hz", DefaultValueFactory = _ => 500 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
+        var memory = new Option<string?>("--memory") { Description = "Episode memory (SQLite file path)" };
+        var noRt = new Option<bool>("--no-rt-priority") { Description = "Do not ask for SCHED_FIFO for the control thread" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log organ activity to stderr" };
+        var scene = CommonOptions.SceneOption();
+        var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator.") { task, episodes, seed, realtime, fast, rate, json, memory, scene, noRt, verbose };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(realtime) && parse.GetValue(fast)) throw new ConfigurationException("--realtime and --fast exclude each other");
+            var options = new CortexBotOptions
+            {
+                RateHz = parse.GetValue(rate),
+                Pacing = parse.GetValue(fast) ? Pacing.Fast : Pacing.Realtime,
+                RealtimePriority = !parse.GetValue(noRt),
+                ScenePath = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene),
+                MemoryPath = parse.GetValue(memory) ?? Hippocampus.SqliteEpisodeStore.DefaultPath,
+            };
+            bool asJson = parse.GetValue(json);
+            var result = await CortexBotRunner.RunAsync(options, parse.GetValue(task)!, parse.GetValue(episodes), parse.GetValue(seed),
+                logLevel: parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, cancellationToken: ct);
+            if (result.Rejection is not null)
+            {
+                Console.Error.WriteLine($"error: {result.Rejection}");
+                return 2;
+            }
+            var report = result.Report!;
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report));
+            else PrintSummary(report);
+            return report.Episodes.All(e => e.Success) ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    private static void PrintSummary(RunReport r)
+    {
+        Console.WriteLine($"task: {r.Task}");
+        foreach (var e in r.Episodes)
+        {
+            Console.WriteLine($"  seed {e.Seed}: {(e.Success ? "SUCCESS" : "FAILED")} in {e.DurationS:F2} s robot time ({e.WallS:F2} s wall), plan [{string.Join(", ", e.Plan)}], anomalies {e.Anomalies}" +
+                (e.Failure is null ? "" : $" -- {e.Failure}"));
+        }
+        Console.WriteLine($"success rate: {r.SuccessRate:P0} over {r.Episodes.Count} episode(s)");
+        var c = r.Control;
+        Console.WriteLine($"control: {c.AchievedHz:F1} Hz achieved of {c.TargetHz:F0} Hz target ({c.Pacing}{(c.RealtimePriority ? ", SCHED_FIFO" : "")}), " +
+            $"{c.Ticks} ticks, jitter p50 {c.JitterP50Us} us / p99 {c.JitterP99Us} us / max {c.JitterMaxUs} us, late ticks {c.LateTicks}");
+        Console.WriteLine($"cortex: planner '{r.Cortex.Planner}', {r.Cortex.Plans} plan(s), latency p50 {r.Cortex.PlanLatencyMsP50:F2} ms");
+        Console.WriteLine($"hippocampus: {r.Hippocampus.EpisodesStored} episode(s) stored in {r.Hippocampus.Path}");
+    }
+}
