@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using System.Collections.Immutable;
+using System.Runtime;
+using System.Runtime.CompilerServices;
 using CortexBot.Cerebellum.Skills;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
@@ -234,6 +235,9 @@ public sealed class ControlLoop : IDisposable
     private void Run()
     {
         bool realtime = _options.Pacing == Pacing.Realtime;
+        // Blocking (gen2) collections would stop this thread along with every other managed thread; avoid them while controlling.
+        if (realtime) GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+        WarmUp();
         if (realtime && _options.UseRealtimePriority)
         {
             var why = Posix.TryRealtime(_options.RealtimePriority);
@@ -278,6 +282,14 @@ public sealed class ControlLoop : IDisposable
         }
     }
 
+    /// <summary>Compile the tick's code fully before the first deadline so tier-up never lands inside the loop.</summary>
+    private static void WarmUp()
+    {
+        RuntimeHelpers.PrepareMethod(typeof(ControlLoop).GetMethod(nameof(Tick), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
+        RuntimeHelpers.PrepareMethod(typeof(SkillProgram).GetMethod(nameof(SkillProgram.Step), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Tick()
     {
         while (_actions.TryDequeue(out var item))

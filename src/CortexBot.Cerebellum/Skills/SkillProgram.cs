@@ -73,6 +73,7 @@ public sealed class SkillProgram
     }
 
     /// <summary>Compute this tick's command. Runs on the control thread: must not allocate.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal ProgramStatus Step(long tick, double period, RobotStateBuffer state, JointCommandBuffer command)
     {
         var seg = Segments[_index];
