@@ -1,3 +1,4 @@
+using CortexBot.Testing;
 using System.Collections.Immutable;
 using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Control;

@@ -1,3 +1,4 @@
+using CortexBot.Testing;
 using CortexBot.Cerebellum.Kinematics;
 using CortexBot.Core;
 using CortexBot.Core.Geometry;

@@ -1,7 +1,7 @@
 using CortexBot.Core.Ports;
 using CortexBot.Core.Robot;
 
-namespace CortexBot.Cerebellum.Tests;
+namespace CortexBot.Testing;
 
 /// <summary>Test double: an ideal arm whose joints follow the command with a first-order lag, recording every command.</summary>
 public sealed class FakeArmLink(ArmModel arm) : IRobotLink

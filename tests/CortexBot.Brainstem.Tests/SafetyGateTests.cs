@@ -1,9 +1,9 @@
-using CortexBot.Brainstem;
+using CortexBot.Testing;
 using CortexBot.Core;
 using CortexBot.Core.Ports;
 using CortexBot.Core.Robot;
 
-namespace CortexBot.Cerebellum.Tests;
+namespace CortexBot.Brainstem.Tests;
 
 public class SafetyGateTests
 {

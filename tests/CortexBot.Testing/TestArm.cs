@@ -1,7 +1,7 @@
 using CortexBot.Core;
 using CortexBot.Core.Robot;
 
-namespace CortexBot.Cerebellum.Tests;
+namespace CortexBot.Testing;
 
 public static class TestArm
 {
