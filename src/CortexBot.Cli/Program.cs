@@ -43,6 +43,7 @@ public static class Program
         // One file per command under Commands/.
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(SceneCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 

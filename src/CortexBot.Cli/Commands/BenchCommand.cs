@@ -1,0 +1,32 @@
+using System.CommandLine;
+using System.Text.Json;
+using CortexBot.Host.Benchmarks;
+
+namespace CortexBot.Cli.Commands;
+
+/// <summary>`cortexbot bench ...`: performance measured against a baseline taken in the same run.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Benchmarks, reported as ratios against a baseline measured in the same run.");
+        bench.Subcommands.Add(Control());
+        return bench;
+    }
+
+    private static Command Control()
+    {
+        var rate = new Option<double>("--rate") { Description = "Control rate in Hz", DefaultValueFactory = _ => 500 };
+        var seconds = new Option<double>("--seconds") { Description = "Seconds per phase", DefaultValueFactory = _ => 5 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var cmd = new Command("control", "Tick jitter of the real control loop (MuJoCo arm, safety gate) vs a bare deadline-sleep thread, idle and with both cores loaded.") { rate, seconds, json };
+        cmd.SetAction(parse =>
+        {
+            var report = ControlBenchmark.Run(parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
+            else Console.Write(report.ToTable());
+            return 0;
+        });
+        return cmd;
+    }
+}

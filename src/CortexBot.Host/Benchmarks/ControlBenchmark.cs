@@ -1,0 +1,127 @@
+using System.Text;
+using System.Text.Json.Serialization;
+using CortexBot.Brainstem;
+using CortexBot.Cerebellum.Control;
+using CortexBot.Cerebellum.Kinematics;
+using CortexBot.Cerebellum.Skills;
+using CortexBot.Core;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Robot;
+using CortexBot.Sim.MuJoCo;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CortexBot.Host.Benchmarks;
+
+public sealed record JitterRow(
+    [property: JsonPropertyName("phase")] string Phase,
+    [property: JsonPropertyName("ticks")] long Ticks,
+    [property: JsonPropertyName("late_ticks")] long LateTicks,
+    [property: JsonPropertyName("p50_us")] long P50Us,
+    [property: JsonPropertyName("p99_us")] long P99Us,
+    [property: JsonPropertyName("max_us")] long MaxUs,
+    [property: JsonPropertyName("p99_ratio_to_baseline")] double P99Ratio);
+
+public sealed record ControlBenchReport(
+    [property: JsonPropertyName("rate_hz")] double RateHz,
+    [property: JsonPropertyName("seconds_per_phase")] double Seconds,
+    [property: JsonPropertyName("realtime_priority")] bool RealtimePriority,
+    [property: JsonPropertyName("rows")] IReadOnlyList<JitterRow> Rows)
+{
+    public string ToTable()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"control tick jitter at {RateHz:0} Hz, {Seconds:0.#} s per phase, SCHED_FIFO {(RealtimePriority ? "on" : "refused")}");
+        sb.AppendLine($"{"phase",-34} {"ticks",7} {"late",5} {"p50 us",7} {"p99 us",7} {"max us",7} {"p99/base",9}");
+        foreach (var r in Rows)
+            sb.AppendLine($"{r.Phase,-34} {r.Ticks,7} {r.LateTicks,5} {r.P50Us,7} {r.P99Us,7} {r.MaxUs,7} {r.P99Ratio,9:F2}");
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// Measures the real control loop (MuJoCo arm behind the safety gate, running pick-and-place programs) against a bare
+/// deadline-sleep thread, first on a quiet machine, then with both cores saturated by other work (as when the cortex
+/// thinks), all in one run.
+/// </summary>
+public static class ControlBenchmark
+{
+    public static ControlBenchReport Run(double rateHz, TimeSpan phase)
+    {
+        if (!(rateHz is >= 10 and <= 5000)) throw new ConfigurationException($"--rate must be between 10 and 5000 Hz, got {rateHz}");
+        if (phase <= TimeSpan.Zero || phase > TimeSpan.FromMinutes(10)) throw new ConfigurationException("--seconds must be between 0 and 600");
+        var rows = new List<JitterRow>();
+        var baseline = DeadlineBaseline.Run(rateHz, phase, realtimePriority: true);
+        rows.Add(Row("baseline: deadline sleep only", baseline.Ticks, baseline.LateTicks, baseline.P50Us, baseline.P99Us, baseline.MaxUs, baseline.P99Us));
+        var control = RunControl(rateHz, phase, load: false);
+        rows.Add(Row("control loop: arm + skills", control.Ticks, control.LateTicks, control.JitterP50Us, control.JitterP99Us, control.JitterMaxUs, baseline.P99Us));
+
+        // Two kinds of busy neighbours: compute that allocates nothing (native model inference) and managed code that
+        // allocates (garbage collections suspend every managed thread, the control thread included).
+        foreach (var allocating in new[] { false, true })
+        {
+            string what = allocating ? "allocating load" : "compute load";
+            using (Load(allocating))
+            {
+                var loadedBase = DeadlineBaseline.Run(rateHz, phase, realtimePriority: true);
+                rows.Add(Row($"baseline, {what} on all cores", loadedBase.Ticks, loadedBase.LateTicks, loadedBase.P50Us, loadedBase.P99Us, loadedBase.MaxUs, baseline.P99Us));
+                var loaded = RunControl(rateHz, phase, load: true);
+                rows.Add(Row($"control loop, {what} on all cores", loaded.Ticks, loaded.LateTicks, loaded.JitterP50Us, loaded.JitterP99Us, loaded.JitterMaxUs, baseline.P99Us));
+            }
+        }
+        return new ControlBenchReport(rateHz, phase.TotalSeconds, baseline.RealtimePriority, rows);
+    }
+
+    private static JitterRow Row(string phase, long ticks, long late, long p50, long p99, long max, long baseP99) =>
+        new(phase, ticks, late, p50, p99, max, Math.Round(p99 / (double)Math.Max(1, baseP99), 2));
+
+    private static ControlStats RunControl(double rateHz, TimeSpan phase, bool load)
+    {
+        var arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
+        using var world = new MuJoCoWorld(RepoPaths.DefaultScene);
+        world.ResetScene(1);
+        var gate = new SafetyGate(world, arm);
+        using var loop = new ControlLoop(gate, new ControlLoopOptions { RateHz = rateHz, Pacing = Pacing.Realtime }, NullLogger<ControlLoop>.Instance);
+        var compiler = new SkillCompiler(new ArmKinematics(arm));
+        loop.Start();
+        loop.ResetStats();
+        var end = DateTime.UtcNow + phase;
+        // Keep the arm busy with real motion: alternate moves above the cubes and the bin.
+        string[] targets = ["red_cube", "bin", "green_cube", "bin", "blue_cube"];
+        int k = 0;
+        while (DateTime.UtcNow < end)
+        {
+            var done = new ManualResetEventSlim();
+            var state = loop.LatestState();
+            var c = compiler.Compile(SkillInvocation.Of("move_above", targets[k++ % targets.Length]), world.Snapshot(),
+                new ArmContext(loop.LatestCommand(), loop.LatestGripperCommand, state.GripperOpening));
+            if (c.Program is null) break;
+            loop.Submit(c.Program, _ => done.Set());
+            done.Wait(end - DateTime.UtcNow > TimeSpan.Zero ? end - DateTime.UtcNow : TimeSpan.Zero);
+        }
+        return loop.Stats();
+    }
+
+    /// <summary>Saturate every core with busy work until disposed.</summary>
+    private static IDisposable Load(bool allocating)
+    {
+        var cts = new CancellationTokenSource();
+        var threads = Enumerable.Range(0, Environment.ProcessorCount).Select(i => new Thread(() =>
+        {
+            var list = new List<double[]>();
+            double x = 1;
+            while (!cts.IsCancellationRequested)
+            {
+                if (allocating) { list.Add(new double[256]); if (list.Count > 4096) list.Clear(); }
+                else for (int j = 0; j < 10_000; j++) x = Math.Sqrt(x + j);
+            }
+            GC.KeepAlive(x);
+        }) { IsBackground = true, Name = $"load-{i}" }).ToList();
+        threads.ForEach(t => t.Start());
+        return new Stopper(() => { cts.Cancel(); threads.ForEach(t => t.Join()); });
+    }
+
+    private sealed class Stopper(Action stop) : IDisposable
+    {
+        public void Dispose() => stop();
+    }
+}
