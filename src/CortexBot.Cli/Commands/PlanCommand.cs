@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CortexBot.Cortex;
+using CortexBot.Cortex.Llama;
+using CortexBot.Core;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+using CortexBot.Core.Skills;
+using CortexBot.Host;
+using CortexBot.Sim.MuJoCo;
+using Microsoft.Extensions.Logging;
+
+namespace CortexBot.Cli.Commands;
+
+/// <summary>What `cortexbot plan --json` prints.</summary>
+internal sealed record PlanReport(
+    [property: JsonPropertyName("task")] string Task,
+    [property: JsonPropertyName("seed")] int Seed,
+    [property: JsonPropertyName("planner")] string Planner,
+    [property: JsonPropertyName("scene")] IReadOnlyList<string> Scene,
+    [property: JsonPropertyName("plan")] IReadOnlyList<string>? Plan,
+    [property: JsonPropertyName("steps")] IReadOnlyList<PlanStepReport>? Steps,
+    [property: JsonPropertyName("refusal")] string? Refusal,
+    [property: JsonPropertyName("latency_ms")] double LatencyMs,
+    [property: JsonPropertyName("model")] ModelPlanReport? Model);
+
+internal sealed record PlanStepReport([property: JsonPropertyName("skill")] string Skill, [property: JsonPropertyName("args")] IReadOnlyList<string> Args);
+
+internal sealed record ModelPlanReport(
+    [property: JsonPropertyName("path")] string Path,
+    [property: JsonPropertyName("load_ms")] double LoadMs,
+    [property: JsonPropertyName("attempts")] int Attempts,
+    [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
+    [property: JsonPropertyName("generated_tokens")] int GeneratedTokens,
+    [property: JsonPropertyName("tokens_per_s")] double TokensPerSecond,
+    [property: JsonPropertyName("rejections")] IReadOnlyList<string> Rejections);
+
+/// <summary>`cortexbot plan`: a dry run of the cortex. Resets the simulated scene from the seed to ground objects, plans, prints; nothing moves.</summary>
+internal static class PlanCommand
+{
+    public static Command Create()
+    {
+        var task = new Option<string>("--task") { Description = "The instruction, e.g. \"put the red cube in the bin\"", Required = true };
+        var seed = new Option<int>("--seed") { Description = "Scene seed (objects and their places)", DefaultValueFactory = _ => 1 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log planner activity to stderr" };
+        var scene = CommonOptions.SceneOption();
+        var planners = new PlannerCliOptions();
+        var cmd = new Command("plan", "Print the plan the cortex makes for a task in the scene of a seed, without moving the robot.") { task, seed, json, verbose, scene };
+        foreach (var o in planners.All) cmd.Options.Add(o);
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var instruction = parse.GetValue(task)!;
+            if (string.IsNullOrWhiteSpace(instruction)) throw new ConfigurationException("--task is empty");
+            var options = planners.Apply(parse, new CortexBotOptions
+            {
+                ScenePath = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene),
+            }).Validate();
+            int sceneSeed = parse.GetValue(seed);
+            var catalogue = SkillCatalogue.Load(options.SkillCataloguePath);
+
+            SceneSnapshot snapshot;
+            using (var world = new MuJoCoWorld(options.ScenePath))
+            {
+                world.ResetScene(sceneSeed);
+                snapshot = world.Snapshot();
+            }
+
+            using var loggers = PlannerCliOptions.StderrLoggers(parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
+            using var model = PlannerCliOptions.CreateModelPlanner(options, loggers);
+            var planner = PlannerCliOptions.Port(model);
+            var context = new PlanningContext(instruction, snapshot, catalogue, [], null);
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(options.PlanTimeout);
+            var sw = Stopwatch.StartNew();
+            PlanResult result;
+            try
+            {
+                result = await planner.PlanAsync(context, timeout.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                result = PlanResult.Refuse($"planner timed out after {options.PlanTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s");
+            }
+            var latency = sw.Elapsed;
+            // The same check the cortex applies before anything reaches the cerebellum.
+            if (result.Plan is { } p && PlanValidator.Validate(p, catalogue, snapshot) is { } invalid)
+                result = PlanResult.Refuse($"invalid plan from planner '{planner.Name}': {invalid}");
+
+            ModelPlanReport? modelReport = null;
+            if (model?.LastStats is { } s)
+                modelReport = new ModelPlanReport(model.Options.ModelPath, Math.Round(model.LoadTime.TotalMilliseconds, 1), s.Attempts, s.PromptTokens,
+                    s.GeneratedTokens, Math.Round(s.TokensPerSecond, 1), s.Rejections);
+            var report = new PlanReport(instruction, sceneSeed, planner.Name, [.. snapshot.Objects.Select(o => o.Name)],
+                result.Plan?.Describe(), result.Plan?.Steps.Select(st => new PlanStepReport(st.Skill, st.Args.IsDefault ? [] : st.Args)).ToList(),
+                result.Refusal, Math.Round(latency.TotalMilliseconds, 2), modelReport);
+
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
+            else Print(report);
+            return result.Plan is null ? 1 : 0;
+        });
+        return cmd;
+    }
+
+    private static void Print(PlanReport r)
+    {
+        Console.WriteLine($"task: {r.Task}");
+        Console.WriteLine($"scene (seed {r.Seed}): {string.Join(", ", r.Scene)}");
+        if (r.Plan is not null)
+        {
+            Console.WriteLine($"plan from '{r.Planner}' in {r.LatencyMs:F1} ms:");
+            for (int i = 0; i < r.Plan.Count; i++) Console.WriteLine($"  {i + 1}. {r.Plan[i]}");
+        }
+        else Console.WriteLine($"refused by '{r.Planner}' after {r.LatencyMs:F1} ms: {r.Refusal}");
+        if (r.Model is { } m)
+            Console.WriteLine($"model: {m.Attempts} attempt(s), {m.PromptTokens} prompt + {m.GeneratedTokens} generated tokens, {m.TokensPerSecond:F0} tokens/s, loaded in {m.LoadMs:F0} ms");
+    }
+}

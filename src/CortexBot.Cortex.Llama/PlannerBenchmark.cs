@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Serialization;
+using CortexBot.Core.Ports;
+using LLama;
+using LLama.Common;
+using LLama.Sampling;
+
+namespace CortexBot.Cortex.Llama;
+
+/// <summary>Result of <see cref="PlannerBenchmark.Run"/>; speeds are compared with the raw baseline measured in the same run.</summary>
+public sealed record PlannerBenchReport(
+    [property: JsonPropertyName("model")] string Model,
+    [property: JsonPropertyName("threads")] int Threads,
+    [property: JsonPropertyName("plans")] int Plans,
+    [property: JsonPropertyName("raw_tokens_per_s")] double RawTokensPerSecond,
+    [property: JsonPropertyName("cortex_tokens_per_s")] double CortexTokensPerSecond,
+    [property: JsonPropertyName("cortex_vs_raw")] double CortexVsRaw,
+    [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
+    [property: JsonPropertyName("plan_latency_ms_p50")] double PlanLatencyMsP50,
+    [property: JsonPropertyName("plan_latency_ms_p99")] double PlanLatencyMsP99,
+    [property: JsonPropertyName("plan_tokens_p50")] double PlanTokensP50,
+    [property: JsonPropertyName("valid_plans")] int ValidPlans,
+    [property: JsonPropertyName("load_ms")] double LoadMs)
+{
+    public string ToTable()
+    {
+        var c = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine(c, $"model {Model}, {Threads} thread(s), prompt {PromptTokens} tokens, loaded in {LoadMs:F0} ms");
+        sb.AppendLine(c, $"raw LLamaSharp (StatelessExecutor, no grammar): {RawTokensPerSecond,8:F1} tokens/s   (baseline 1.00)");
+        sb.AppendLine(c, $"through the cortex (grammar, parse, validate):  {CortexTokensPerSecond,8:F1} tokens/s   ({CortexVsRaw:F2} of raw)");
+        sb.AppendLine(c, $"instruction -> validated plan over {Plans} plans: p50 {PlanLatencyMsP50:F1} ms, p99 {PlanLatencyMsP99:F1} ms, {PlanTokensP50:F0} tokens p50, {ValidPlans}/{Plans} valid");
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// Tokens per second of raw LLamaSharp generation (its <see cref="StatelessExecutor"/>, no grammar, end of text
+/// suppressed) against generation through the planner (grammar-constrained, parsed and validated), on the same model
+/// and prompt in the same run, and the time from instruction to validated plan.
+/// </summary>
+public static class PlannerBenchmark
+{
+    public static async Task<PlannerBenchReport> Run(LlamaPlanner planner, PlanningContext context, int plans, int rawTokens, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(plans, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rawTokens, 8);
+        planner.Load();
+
+        // Warm-up plan; it also gives the exact prompt the planner uses.
+        await planner.PlanAsync(context, ct);
+        var prompt = planner.LastStats?.LastPrompt ?? context.Instruction;
+
+        var latencies = new List<double>();
+        var tokens = new List<double>();
+        int generated = 0, valid = 0, promptTokens = 0;
+        var genTime = TimeSpan.Zero;
+        for (int i = 0; i < plans; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            var result = await planner.PlanAsync(context, ct);
+            bool ok = result.Plan is { } p && PlanValidator.Validate(p, context.Catalogue, context.Scene) is null;
+            latencies.Add(sw.Elapsed.TotalMilliseconds);
+            var s = planner.LastStats!;
+            generated += s.GeneratedTokens;
+            genTime += s.GenerationTime;
+            tokens.Add(s.GeneratedTokens);
+            promptTokens = s.PromptTokens / Math.Max(1, s.Attempts);
+            if (ok) valid++;
+        }
+
+        double raw = await RawTokensPerSecond(planner.Options, prompt, rawTokens, ct);
+        double cortex = genTime.TotalSeconds > 0 ? generated / genTime.TotalSeconds : 0;
+        latencies.Sort();
+        tokens.Sort();
+        return new PlannerBenchReport(Path.GetFileName(planner.Options.ModelPath), planner.Options.EffectiveThreads, plans,
+            Math.Round(raw, 1), Math.Round(cortex, 1), raw > 0 ? Math.Round(cortex / raw, 3) : 0, promptTokens,
+            Math.Round(Percentile(latencies, 0.5), 2), Math.Round(Percentile(latencies, 0.99), 2), Percentile(tokens, 0.5), valid,
+            Math.Round(planner.LoadTime.TotalMilliseconds, 1));
+    }
+
+    /// <summary>Raw generation speed from the first to the last generated token (prompt processing excluded).</summary>
+    public static async Task<double> RawTokensPerSecond(LlamaPlannerOptions options, string prompt, int tokens, CancellationToken ct = default)
+    {
+        var parameters = new ModelParams(options.ModelPath)
+        {
+            ContextSize = options.ContextSize,
+            Threads = options.EffectiveThreads,
+            BatchThreads = options.EffectiveThreads,
+            GpuLayerCount = options.GpuLayerCount,
+        };
+        using var weights = await LLamaWeights.LoadFromFileAsync(parameters, ct);
+        var executor = new StatelessExecutor(weights, parameters);
+        var inference = new InferenceParams
+        {
+            MaxTokens = tokens,
+            SamplingPipeline = new DefaultSamplingPipeline { Seed = options.Seed, Temperature = options.Temperature, PreventEOS = true },
+        };
+        int n = 0;
+        long first = 0, last = 0;
+        await foreach (var _ in executor.InferAsync(prompt, inference, ct))
+        {
+            last = Stopwatch.GetTimestamp();
+            if (n == 0) first = last;
+            n++;
+        }
+        var seconds = Stopwatch.GetElapsedTime(first, last).TotalSeconds;
+        return n > 1 && seconds > 0 ? (n - 1) / seconds : 0;
+    }
+
+    private static double Percentile(List<double> sorted, double q) =>
+        sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+}
