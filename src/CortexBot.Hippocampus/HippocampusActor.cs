@@ -3,89 +3,157 @@ using Akka.Actor;
 using Akka.Event;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
+using CortexBot.Hippocampus.Recall;
 
 namespace CortexBot.Hippocampus;
 
 /// <summary>
-/// Episodic memory organ: a thin actor in front of an <see cref="IEpisodeStore"/>.
+/// Episodic memory organ: an actor in front of an <see cref="IEpisodeStore"/> with an exact similarity index in memory.
 /// <list type="bullet">
-/// <item><see cref="StoreEpisode"/> → <see cref="EpisodeStored"/>, or <see cref="EpisodeStoreFailed"/> if the store throws.</item>
-/// <item><see cref="RecallRecent"/> → <see cref="Recalled"/>: episodes sharing words with the instruction first, then by
-/// recency (most recent first); empty if the store cannot be read.</item>
+/// <item><see cref="StoreEpisode"/> → <see cref="EpisodeStored"/>, or <see cref="EpisodeStoreFailed"/> if the store throws.
+/// A stored episode is added to the index at once.</item>
+/// <item><see cref="RecallRecent"/> → <see cref="Recalled"/>: the episodes most similar to the instruction (embedding dot
+/// product; ties go to the most recent), empty if the store cannot be read.</item>
+/// <item><see cref="RecallSimilar"/> → <see cref="Recalled"/>: the same, restricted by a <see cref="RecallFilter"/>.</item>
+/// <item><see cref="RecallFacts"/> → <see cref="FactsRecalled"/>: the semantic tier (empty for a store without one).</item>
 /// </list>
-/// Store failures are logged and answered, never escalated: the caller is never crashed by memory.
-/// The store is owned by whoever created it; this actor does not dispose it. Store I/O runs on the actor's thread
-/// (memory is not on the control path).
+/// The index is loaded from the store when the actor starts (every vector of an <see cref="IEpisodeMemory"/>; for a plain
+/// <see cref="IEpisodeStore"/>, the latest <c>recallPool</c> episodes embedded on the spot), and again on the next
+/// recall if that failed. Store failures are logged and answered, never escalated. The store is owned by whoever
+/// created it. Store I/O and search run on the actor's own dispatcher, never on the control path.
 /// </summary>
 public sealed class HippocampusActor : ReceiveActor
 {
-    /// <summary>How many of the latest episodes <see cref="RecallRecent"/> ranks.</summary>
+    /// <summary>How many of the latest episodes are indexed when the store keeps no vectors of its own.</summary>
     public const int DefaultRecallPool = 200;
 
     private readonly IEpisodeStore _store;
     private readonly int _recallPool;
+    private readonly IEpisodeEmbedder _embedder;
+    private readonly float[] _scratch;
     private readonly ILoggingAdapter _log = Context.GetLogger();
+    private EpisodeVectorIndex? _index;
 
-    public HippocampusActor(IEpisodeStore store, int recallPool)
+    public HippocampusActor(IEpisodeStore store, int recallPool, IEpisodeEmbedder? embedder = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(recallPool);
         _store = store;
         _recallPool = recallPool;
+        _embedder = (store as IEpisodeMemory)?.Embedder ?? embedder ?? HashingEpisodeEmbedder.Default;
+        _scratch = new float[_embedder.Dimension];
         Receive<StoreEpisode>(OnStore);
-        Receive<RecallRecent>(OnRecall);
+        Receive<RecallRecent>(m => Recall(m.Instruction, m.Limit, null));
+        Receive<RecallSimilar>(m => Recall(m.Text, m.Limit, m.Filter));
+        Receive<RecallFacts>(OnFacts);
     }
 
     public static Props Props(IEpisodeStore store) => Props(store, DefaultRecallPool);
 
-    public static Props Props(IEpisodeStore store, int recallPool)
+    public static Props Props(IEpisodeStore store, int recallPool, IEpisodeEmbedder? embedder = null)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return Akka.Actor.Props.Create(() => new HippocampusActor(store, recallPool));
+        return Akka.Actor.Props.Create(() => new HippocampusActor(store, recallPool, embedder));
+    }
+
+    protected override void PreStart() => TryLoadIndex();
+
+    private bool TryLoadIndex()
+    {
+        if (_index is not null)
+            return true;
+        try
+        {
+            if (_store is IEpisodeMemory memory)
+                _index = memory.LoadIndex();
+            else
+            {
+                var index = new EpisodeVectorIndex(_embedder.Dimension, _recallPool);
+                foreach (var e in _store.Recent(_recallPool))
+                {
+                    _embedder.EmbedEpisode(e, _scratch);
+                    index.Add(EpisodeMeta.Of(e, e.Id), _scratch);
+                }
+                _index = index;
+            }
+            _log.Debug("Recall index holds {0} episodes ({1})", _index.Count, _embedder.Model);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            _log.Error(ex, "Could not load the recall index from {0}: {1}", _store.Location, ex.Message);
+            return false;
+        }
     }
 
     private void OnStore(StoreEpisode msg)
     {
         var taskId = msg.Episode?.TaskId ?? Guid.Empty;
+        long id;
         try
         {
             if (msg.Episode is null)
                 throw new ArgumentException("StoreEpisode carried no episode.");
-            var id = _store.Append(msg.Episode);
-            _log.Debug("Stored episode {0} as #{1}", taskId, id);
-            Sender.Tell(new EpisodeStored(taskId, id));
+            id = _store.Append(msg.Episode);
         }
         catch (Exception ex)
         {
             _log.Error(ex, "Could not store episode {0}: {1}", taskId, ex.Message);
             Sender.Tell(new EpisodeStoreFailed(taskId, ex.Message));
+            return;
+        }
+        _log.Debug("Stored episode {0} as #{1}", taskId, id);
+        Sender.Tell(new EpisodeStored(taskId, id));
+        if (_index is not null)
+        {
+            try
+            {
+                _embedder.EmbedEpisode(msg.Episode, _scratch);
+                _index.Add(EpisodeMeta.Of(msg.Episode, id), _scratch);
+            }
+            catch (Exception ex)
+            {
+                _log.Error(ex, "Stored episode #{0} could not be indexed; reloading the index on the next recall: {1}", id, ex.Message);
+                _index = null;
+            }
         }
     }
 
-    private void OnRecall(RecallRecent msg)
+    private void Recall(string? text, int limit, RecallFilter? filter)
     {
-        if (msg.Limit <= 0)
+        if (limit <= 0 || !TryLoadIndex())
         {
             Sender.Tell(new Recalled([]));
             return;
         }
         try
         {
-            var pool = _store.Recent(Math.Max(msg.Limit, _recallPool));
-            var query = InstructionOverlap.Words(msg.Instruction);
-            var ranked = pool
-                .Select((e, order) => (Episode: e, Order: order, Score: InstructionOverlap.Score(query, e.Instruction)))
-                .OrderByDescending(x => x.Score)
-                .ThenBy(x => x.Order) // Recent() is most recent first
-                .Take(msg.Limit)
-                .Select(x => Summarise(x.Episode))
-                .ToImmutableArray();
-            Sender.Tell(new Recalled(ranked));
+            _embedder.EmbedQuery(text ?? "", _scratch);
+            var hits = _index!.Search(_scratch, limit, filter);
+            var found = ImmutableArray.CreateBuilder<EpisodeSummary>(hits.Count);
+            foreach (var hit in hits)
+                if (_store.Get(hit.Id) is { } e)
+                    found.Add(Summarise(e));
+            Sender.Tell(new Recalled(found.ToImmutable()));
         }
         catch (Exception ex)
         {
-            _log.Error(ex, "Could not recall episodes for '{0}': {1}", msg.Instruction, ex.Message);
+            _log.Error(ex, "Could not recall episodes for '{0}': {1}", text, ex.Message);
             Sender.Tell(new Recalled([]));
+        }
+    }
+
+    private void OnFacts(RecallFacts msg)
+    {
+        try
+        {
+            var facts = _store is IEpisodeMemory memory ? memory.Facts(msg.Object) : [];
+            Sender.Tell(new FactsRecalled([.. facts]));
+        }
+        catch (Exception ex)
+        {
+            _log.Error(ex, "Could not read semantic facts: {0}", ex.Message);
+            Sender.Tell(new FactsRecalled([]));
         }
     }
 

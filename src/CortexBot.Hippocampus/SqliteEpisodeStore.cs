@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
+using CortexBot.Hippocampus.Recall;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -11,7 +12,9 @@ namespace CortexBot.Hippocampus;
 
 /// <summary>
 /// Durable episodic memory in one SQLite file (WAL journal, <c>synchronous=FULL</c>: an episode whose
-/// <see cref="Append"/> returned survives a crash of the process).
+/// <see cref="Append"/> returned survives a crash of the process). Schema version 2 keeps, in the same transaction as
+/// each episode, its embedding (float32 blob tagged with the embedder's model) and its contribution to the semantic
+/// facts (per object and skill), so recall and consolidation never see half an episode.
 /// </summary>
 /// <remarks>
 /// Opening never damages a file that is not ours: a non-SQLite file, a foreign SQLite database or a store
@@ -19,10 +22,10 @@ namespace CortexBot.Hippocampus;
 /// untouched. In read-only mode (for inspection tools) nothing is ever created, migrated or written.
 /// One connection, guarded by a lock: safe to call from several threads, meant for one writer.
 /// </remarks>
-public sealed class SqliteEpisodeStore : IEpisodeStore
+public sealed partial class SqliteEpisodeStore : IEpisodeMemory
 {
     /// <summary>The schema version this code writes, kept in <c>PRAGMA user_version</c>.</summary>
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     /// <summary><c>PRAGMA application_id</c> of a CortexBot memory store: ASCII "CBMS".</summary>
     public const int ApplicationId = 0x43424D53;
@@ -36,10 +39,10 @@ public sealed class SqliteEpisodeStore : IEpisodeStore
     /// Forward-only migrations; entry <c>i</c> takes the schema from version <c>i</c> to <c>i + 1</c>.
     /// Append new versions at the end, never edit a shipped one.
     /// </summary>
-    private static readonly string[] Migrations =
+    private static readonly Migration[] Migrations =
     [
         // 0 -> 1: the walking skeleton's episodes and their steps.
-        $"""
+        new($"""
         PRAGMA application_id = {ApplicationId};
         CREATE TABLE episodes (
             id                 INTEGER PRIMARY KEY,
@@ -66,7 +69,36 @@ public sealed class SqliteEpisodeStore : IEpisodeStore
             duration_s   REAL
         );
         CREATE INDEX episode_steps_by_episode ON episode_steps(episode_id);
-        """,
+        """),
+        // 1 -> 2: what recall and consolidation need. Filterable start time and objects, the store time, one
+        // embedding per episode (float32 little-endian blob, tagged with the embedder's model), and the semantic tier.
+        // The backfill fills them for episodes stored by version 1, inside the same transaction.
+        new("""
+        ALTER TABLE episodes ADD COLUMN started_unix_ms INTEGER;
+        ALTER TABLE episodes ADD COLUMN objects TEXT NOT NULL DEFAULT '';
+        ALTER TABLE episodes ADD COLUMN stored_at TEXT;
+        CREATE INDEX episodes_by_started ON episodes(started_unix_ms);
+        CREATE TABLE episode_embeddings (
+            episode_id INTEGER PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+            model      TEXT    NOT NULL,
+            dim        INTEGER NOT NULL CHECK (dim > 0),
+            vector     BLOB    NOT NULL CHECK (length(vector) = 4 * dim)
+        );
+        CREATE TABLE semantic_facts (
+            object               TEXT    NOT NULL,
+            skill                TEXT    NOT NULL,
+            successes            INTEGER NOT NULL,
+            failures             INTEGER NOT NULL,
+            aborts               INTEGER NOT NULL,
+            first_seen_unix_ms   INTEGER NOT NULL,
+            last_seen_unix_ms    INTEGER NOT NULL,
+            last_success_unix_ms INTEGER,
+            last_failure_unix_ms INTEGER,
+            failure_reasons_json TEXT    NOT NULL,
+            last_episode_id      INTEGER NOT NULL,
+            PRIMARY KEY (object, skill)
+        );
+        """, static (store, tx) => store.BackfillVersion2(tx)),
     ];
 
     private const string EpisodeColumns =
@@ -83,13 +115,16 @@ public sealed class SqliteEpisodeStore : IEpisodeStore
     /// <param name="readOnly">Inspection mode: the file must already be a current store; nothing is created or written.</param>
     /// <param name="logger">Optional; told when a store is created or migrated.</param>
     /// <param name="busyTimeout">How long to wait for another process's lock; <see cref="DefaultBusyTimeout"/> if null.</param>
+    /// <param name="embedder">Embeds episodes for recall; <see cref="HashingEpisodeEmbedder.Default"/> if null.</param>
     /// <exception cref="EpisodeStoreException">The file cannot be used; it was left untouched.</exception>
-    public SqliteEpisodeStore(string path, bool readOnly = false, ILogger? logger = null, TimeSpan? busyTimeout = null)
+    public SqliteEpisodeStore(string path, bool readOnly = false, ILogger? logger = null, TimeSpan? busyTimeout = null,
+        IEpisodeEmbedder? embedder = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         Location = Path.GetFullPath(path);
         ReadOnly = readOnly;
         _logger = logger ?? NullLogger.Instance;
+        Embedder = embedder ?? HashingEpisodeEmbedder.Default;
         var timeout = busyTimeout ?? DefaultBusyTimeout;
 
         CheckFileBeforeOpening();
@@ -123,6 +158,9 @@ public sealed class SqliteEpisodeStore : IEpisodeStore
 
     public bool ReadOnly { get; }
 
+    /// <summary>The embedder whose vectors this store writes with every episode.</summary>
+    public IEpisodeEmbedder Embedder { get; }
+
     public long Append(EpisodeRecord episode)
     {
         ArgumentNullException.ThrowIfNull(episode);
@@ -135,59 +173,7 @@ public sealed class SqliteEpisodeStore : IEpisodeStore
             using var tx = _connection.BeginTransaction(); // BEGIN IMMEDIATE
             try
             {
-                long id;
-                using (var insert = _connection.CreateCommand())
-                {
-                    insert.Transaction = tx;
-                    insert.CommandText =
-                        "INSERT INTO episodes (task_id, instruction, seed, started_at, duration_s, success, failure_reason, " +
-                        "planner, plan_json, anomalies_json, plan_latency_ms, controller_version) VALUES " +
-                        "($task_id, $instruction, $seed, $started_at, $duration_s, $success, $failure_reason, " +
-                        "$planner, $plan_json, $anomalies_json, $plan_latency_ms, $controller_version) RETURNING id";
-                    insert.Parameters.AddWithValue("$task_id", episode.TaskId.ToString("D"));
-                    insert.Parameters.AddWithValue("$instruction", Db(episode.Instruction));
-                    insert.Parameters.AddWithValue("$seed", episode.Seed);
-                    insert.Parameters.AddWithValue("$started_at", episode.StartedAt.ToString("O", CultureInfo.InvariantCulture));
-                    insert.Parameters.AddWithValue("$duration_s", Db(episode.DurationS));
-                    insert.Parameters.AddWithValue("$success", episode.Success ? 1 : 0);
-                    insert.Parameters.AddWithValue("$failure_reason", Db(episode.FailureReason));
-                    insert.Parameters.AddWithValue("$planner", Db(episode.Planner));
-                    insert.Parameters.AddWithValue("$plan_json", ToJson(episode.Plan));
-                    insert.Parameters.AddWithValue("$anomalies_json", ToJson(episode.Anomalies));
-                    insert.Parameters.AddWithValue("$plan_latency_ms", Db(episode.PlanLatencyMs));
-                    insert.Parameters.AddWithValue("$controller_version", Db(episode.ControllerVersion));
-                    id = (long)insert.ExecuteScalar()!;
-                }
-
-                if (!episode.Steps.IsDefaultOrEmpty)
-                {
-                    using var step = _connection.CreateCommand();
-                    step.Transaction = tx;
-                    step.CommandText =
-                        "INSERT INTO episode_steps (episode_id, idx, skill, outcome, detail, started_at_s, duration_s) " +
-                        "VALUES ($episode_id, $idx, $skill, $outcome, $detail, $started_at_s, $duration_s)";
-                    var pEpisode = step.Parameters.Add("$episode_id", SqliteType.Integer);
-                    var pIdx = step.Parameters.Add("$idx", SqliteType.Integer);
-                    var pSkill = step.Parameters.Add("$skill", SqliteType.Text);
-                    var pOutcome = step.Parameters.Add("$outcome", SqliteType.Text);
-                    var pDetail = step.Parameters.Add("$detail", SqliteType.Text);
-                    var pStarted = step.Parameters.Add("$started_at_s", SqliteType.Real);
-                    var pDuration = step.Parameters.Add("$duration_s", SqliteType.Real);
-                    foreach (var s in episode.Steps)
-                    {
-                        if (s is null)
-                            throw new EpisodeStoreException($"Episode {episode.TaskId} has a null step; nothing was stored.");
-                        pEpisode.Value = id;
-                        pIdx.Value = s.Index;
-                        pSkill.Value = Db(s.Skill);
-                        pOutcome.Value = s.Outcome.ToString();
-                        pDetail.Value = Db(s.Detail);
-                        pStarted.Value = Db(s.StartedAtS);
-                        pDuration.Value = Db(s.DurationS);
-                        step.ExecuteNonQuery();
-                    }
-                }
-
+                long id = AppendCore(episode, tx);
                 tx.Commit();
                 return id;
             }
@@ -203,6 +189,70 @@ public sealed class SqliteEpisodeStore : IEpisodeStore
                     $"Episode {episode.TaskId} was not stored in {Location}: {why}. Nothing of it was written.", ex);
             }
         }
+    }
+
+    /// <summary>Writes one whole episode (row, steps, embedding, semantic facts) inside <paramref name="tx"/>.</summary>
+    private long AppendCore(EpisodeRecord episode, SqliteTransaction tx)
+    {
+        long id;
+        using (var insert = _connection.CreateCommand())
+        {
+            insert.Transaction = tx;
+            insert.CommandText =
+                "INSERT INTO episodes (task_id, instruction, seed, started_at, duration_s, success, failure_reason, " +
+                "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, started_unix_ms, objects, stored_at) VALUES " +
+                "($task_id, $instruction, $seed, $started_at, $duration_s, $success, $failure_reason, " +
+                "$planner, $plan_json, $anomalies_json, $plan_latency_ms, $controller_version, $started_unix_ms, $objects, $stored_at) RETURNING id";
+            insert.Parameters.AddWithValue("$task_id", episode.TaskId.ToString("D"));
+            insert.Parameters.AddWithValue("$instruction", Db(episode.Instruction));
+            insert.Parameters.AddWithValue("$seed", episode.Seed);
+            insert.Parameters.AddWithValue("$started_at", episode.StartedAt.ToString("O", CultureInfo.InvariantCulture));
+            insert.Parameters.AddWithValue("$duration_s", Db(episode.DurationS));
+            insert.Parameters.AddWithValue("$success", episode.Success ? 1 : 0);
+            insert.Parameters.AddWithValue("$failure_reason", Db(episode.FailureReason));
+            insert.Parameters.AddWithValue("$planner", Db(episode.Planner));
+            insert.Parameters.AddWithValue("$plan_json", ToJson(episode.Plan));
+            insert.Parameters.AddWithValue("$anomalies_json", ToJson(episode.Anomalies));
+            insert.Parameters.AddWithValue("$plan_latency_ms", Db(episode.PlanLatencyMs));
+            insert.Parameters.AddWithValue("$controller_version", Db(episode.ControllerVersion));
+            insert.Parameters.AddWithValue("$started_unix_ms", episode.StartedAt.ToUnixTimeMilliseconds());
+            insert.Parameters.AddWithValue("$objects", ObjectsColumn(episode.Plan));
+            insert.Parameters.AddWithValue("$stored_at", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            id = (long)insert.ExecuteScalar()!;
+        }
+
+        if (!episode.Steps.IsDefaultOrEmpty)
+        {
+            using var step = _connection.CreateCommand();
+            step.Transaction = tx;
+            step.CommandText =
+                "INSERT INTO episode_steps (episode_id, idx, skill, outcome, detail, started_at_s, duration_s) " +
+                "VALUES ($episode_id, $idx, $skill, $outcome, $detail, $started_at_s, $duration_s)";
+            var pEpisode = step.Parameters.Add("$episode_id", SqliteType.Integer);
+            var pIdx = step.Parameters.Add("$idx", SqliteType.Integer);
+            var pSkill = step.Parameters.Add("$skill", SqliteType.Text);
+            var pOutcome = step.Parameters.Add("$outcome", SqliteType.Text);
+            var pDetail = step.Parameters.Add("$detail", SqliteType.Text);
+            var pStarted = step.Parameters.Add("$started_at_s", SqliteType.Real);
+            var pDuration = step.Parameters.Add("$duration_s", SqliteType.Real);
+            foreach (var s in episode.Steps)
+            {
+                if (s is null)
+                    throw new EpisodeStoreException($"Episode {episode.TaskId} has a null step; nothing was stored.");
+                pEpisode.Value = id;
+                pIdx.Value = s.Index;
+                pSkill.Value = Db(s.Skill);
+                pOutcome.Value = s.Outcome.ToString();
+                pDetail.Value = Db(s.Detail);
+                pStarted.Value = Db(s.StartedAtS);
+                pDuration.Value = Db(s.DurationS);
+                step.ExecuteNonQuery();
+            }
+        }
+
+        WriteEmbedding(id, episode, tx);
+        UpdateFacts(id, episode, tx);
+        return id;
     }
 
     public EpisodeRecord? Get(long id)
@@ -426,8 +476,9 @@ public sealed class SqliteEpisodeStore : IEpisodeStore
             {
                 using var cmd = _connection.CreateCommand();
                 cmd.Transaction = tx;
-                cmd.CommandText = Migrations[v] + $"\nPRAGMA user_version = {v + 1};";
+                cmd.CommandText = Migrations[v].Sql + $"\nPRAGMA user_version = {v + 1};";
                 cmd.ExecuteNonQuery();
+                Migrations[v].Backfill?.Invoke(this, tx);
             }
             tx.Commit();
             if (from == 0)
@@ -447,7 +498,7 @@ public sealed class SqliteEpisodeStore : IEpisodeStore
 
     // ---------------------------------------------------------------- reading
 
-    private List<EpisodeRecord> ReadEpisodes(SqliteCommand cmd)
+    private List<EpisodeRecord> ReadEpisodes(SqliteCommand cmd, SqliteTransaction? tx = null)
     {
         var rows = new List<EpisodeRecord>();
         using (var r = cmd.ExecuteReader())
@@ -476,6 +527,7 @@ public sealed class SqliteEpisodeStore : IEpisodeStore
             return rows;
 
         using var steps = _connection.CreateCommand();
+        steps.Transaction = tx;
         steps.CommandText =
             "SELECT idx, skill, outcome, detail, started_at_s, duration_s FROM episode_steps " +
             "WHERE episode_id = $id ORDER BY rowid";
@@ -551,6 +603,8 @@ public sealed class SqliteEpisodeStore : IEpisodeStore
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private sealed record Migration(string Sql, Action<SqliteEpisodeStore, SqliteTransaction>? Backfill = null);
 
     private static object Db(string? s) => (object?)s ?? DBNull.Value;
 

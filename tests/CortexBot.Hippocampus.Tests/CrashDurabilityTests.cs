@@ -82,7 +82,7 @@ public sealed class CrashDurabilityTests : IDisposable
         Assert.True(fresh > acked.Max(a => a.Id));
     }
 
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         var fromCli = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         if (!string.IsNullOrEmpty(fromCli) && File.Exists(fromCli))

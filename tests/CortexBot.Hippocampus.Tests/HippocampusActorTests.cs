@@ -70,7 +70,7 @@ public sealed class HippocampusActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void RecallRecent_prefers_shared_words_then_recency()
+    public void RecallRecent_ranks_by_similarity_then_recency()
     {
         long Put(string instruction, bool success = true) =>
             _store.Append(Samples.Episode(instruction, success: success, failureReason: success ? null : "dropped it"));
@@ -81,22 +81,108 @@ public sealed class HippocampusActorTests : Akka.TestKit.Xunit2.TestKit
         long redNew = Put("Put the RED cube into the bin!");
         var hippocampus = Sys.ActorOf(HippocampusActor.Props(_store));
 
-        hippocampus.Tell(new RecallRecent("put the red cube in the box", 4), TestActor);
+        hippocampus.Tell(new RecallRecent("put the red cube in the box", 3), TestActor);
 
         var recalled = ExpectMsg<Recalled>().Episodes;
-        Assert.Equal([redNew, redOld, green, wave], recalled.Select(e => e.Id)); // no overlap left: newest next
+        Assert.Equal(3, recalled.Length);
+        Assert.Equal([redNew, redOld], recalled.Take(2).Select(e => e.Id).Order().Reverse()); // both red-cube episodes first
+        Assert.Equal(green, recalled[2].Id); // then the other cube in the bin
         Assert.DoesNotContain(stack, recalled.Select(e => e.Id));
-        var old = recalled[1];
+        Assert.DoesNotContain(wave, recalled.Select(e => e.Id));
+        var old = recalled.Single(e => e.Id == redOld);
         Assert.Equal("put the red cube in the bin", old.Instruction);
         Assert.False(old.Success);
         Assert.Equal("dropped it", old.FailureReason);
         Assert.Equal("skill_0(red_cube, bin); skill_1(red_cube, bin)", old.Plan);
 
-        hippocampus.Tell(new RecallRecent("something unrelated", 2), TestActor);
-        Assert.Equal([redNew, wave], ExpectMsg<Recalled>().Episodes.Select(e => e.Id)); // plain recency
+        hippocampus.Tell(new RecallRecent("wave hello to me", 1), TestActor);
+        Assert.Equal([wave], ExpectMsg<Recalled>().Episodes.Select(e => e.Id));
 
         hippocampus.Tell(new RecallRecent("put the red cube", 0), TestActor);
         Assert.Empty(ExpectMsg<Recalled>().Episodes);
+    }
+
+    [Fact]
+    public void Identical_instructions_tie_and_the_newest_comes_first()
+    {
+        var ids = Enumerable.Range(0, 4).Select(_ => _store.Append(Samples.Episode("put the red cube in the bin"))).ToList();
+        var hippocampus = Sys.ActorOf(HippocampusActor.Props(_store));
+
+        hippocampus.Tell(new RecallRecent("put the red cube in the bin", 4), TestActor);
+
+        Assert.Equal(ids.AsEnumerable().Reverse(), ExpectMsg<Recalled>().Episodes.Select(e => e.Id));
+    }
+
+    [Fact]
+    public void Episodes_stored_through_the_actor_are_recalled_without_a_restart()
+    {
+        _store.Append(Samples.Episode("wave hello"));
+        var hippocampus = Sys.ActorOf(HippocampusActor.Props(_store));
+        hippocampus.Tell(new RecallRecent("stack the blue block", 5), TestActor);
+        Assert.Single(ExpectMsg<Recalled>().Episodes);
+
+        var stack = Samples.Episode("stack the blue block on the green block");
+        hippocampus.Tell(new StoreEpisode(stack), TestActor);
+        long id = ExpectMsg<EpisodeStored>().Id;
+
+        hippocampus.Tell(new RecallRecent("stack the blue block", 5), TestActor);
+        var recalled = ExpectMsg<Recalled>().Episodes;
+        Assert.Equal(2, recalled.Length);
+        Assert.Equal(id, recalled[0].Id);
+    }
+
+    [Fact]
+    public void RecallSimilar_applies_task_object_outcome_and_time_filters()
+    {
+        var t0 = new DateTimeOffset(2026, 5, 1, 12, 0, 0, TimeSpan.Zero);
+        long Put(string instruction, string obj, bool success, int day)
+        {
+            var e = Samples.Episode(instruction, success: success, failureReason: success ? null : "slipped") with
+            {
+                StartedAt = t0.AddDays(day),
+                Plan = [$"pick({obj})", $"place({obj}, bin)"],
+            };
+            return _store.Append(e);
+        }
+        long redFail = Put("put the red cube in the bin", "red_cube", false, 0);
+        long redOk = Put("put the red cube in the bin", "red_cube", true, 1);
+        long blueOk = Put("put the blue cube in the bin", "blue_cube", true, 2);
+        long redLate = Put("move the red cube to the bin", "red_cube", true, 3);
+        var hippocampus = Sys.ActorOf(HippocampusActor.Props(_store));
+
+        IEnumerable<long> Ask(RecallFilter f)
+        {
+            hippocampus.Tell(new RecallSimilar("put the red cube in the bin", 10, f), TestActor);
+            return ExpectMsg<Recalled>().Episodes.Select(e => e.Id).Order();
+        }
+
+        Assert.Equal([redFail, redOk, blueOk, redLate], Ask(RecallFilter.None));
+        Assert.Equal([redFail, redOk, redLate], Ask(new RecallFilter(Object: "red_cube")));
+        Assert.Equal([redFail], Ask(new RecallFilter(Object: "RED_CUBE", Success: false)));
+        Assert.Equal([redOk, blueOk, redLate], Ask(new RecallFilter(Success: true)));
+        Assert.Equal([redLate], Ask(new RecallFilter(Task: "MOVE the")));
+        Assert.Equal([redOk, blueOk], Ask(new RecallFilter(Since: t0.AddDays(1), Until: t0.AddDays(3))));
+        Assert.Empty(Ask(new RecallFilter(Object: "green_cube")));
+    }
+
+    [Fact]
+    public void RecallFacts_answers_the_semantic_tier()
+    {
+        _store.Append(Samples.Episode(steps: 2, success: false, failureReason: "slipped"));
+        var hippocampus = Sys.ActorOf(HippocampusActor.Props(_store));
+
+        hippocampus.Tell(new RecallFacts("red_cube"), TestActor);
+
+        var facts = ExpectMsg<FactsRecalled>().Facts;
+        Assert.Equal(["skill_0", "skill_1"], facts.Select(f => f.Skill));
+        Assert.All(facts, f => Assert.Equal("red_cube", f.Object));
+        Assert.Equal(1, facts[0].Successes);
+        Assert.Equal(1, facts[1].Failures);
+        Assert.Equal(["detail 1"], facts[1].RecentFailureReasons.AsEnumerable());
+
+        var plain = Sys.ActorOf(HippocampusActor.Props(new BrokenStore()));
+        plain.Tell(new RecallFacts(null), TestActor);
+        Assert.Empty(ExpectMsg<FactsRecalled>().Facts);
     }
 
     private sealed class BrokenStore : IEpisodeStore

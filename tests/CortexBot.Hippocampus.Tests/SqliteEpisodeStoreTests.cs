@@ -62,7 +62,7 @@ public sealed class SqliteEpisodeStoreTests : IDisposable
     }
 
     [Fact]
-    public void Store_uses_wal_full_sync_and_schema_version_1()
+    public void Store_uses_wal_full_sync_and_the_current_schema_version()
     {
         var path = _dir.File("memory.db");
         using var store = new SqliteEpisodeStore(path);
@@ -74,7 +74,8 @@ public sealed class SqliteEpisodeStoreTests : IDisposable
         Assert.True(File.Exists(path + "-wal"));
         using var raw = Samples.Raw(path, SqliteOpenMode.ReadOnly);
         Assert.Equal("wal", Samples.Scalar(raw, "PRAGMA journal_mode"));
-        Assert.Equal(1L, Samples.Scalar(raw, "PRAGMA user_version"));
+        Assert.Equal((long)SqliteEpisodeStore.SchemaVersion, Samples.Scalar(raw, "PRAGMA user_version"));
+        Assert.Equal(2, SqliteEpisodeStore.SchemaVersion);
         Assert.Equal((long)SqliteEpisodeStore.ApplicationId, Samples.Scalar(raw, "PRAGMA application_id"));
     }
 

@@ -1,0 +1,388 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CortexBot.Core;
+using CortexBot.Core.Messages;
+using CortexBot.Hippocampus;
+using Spectre.Console;
+
+namespace CortexBot.Cli.Commands.Memory;
+
+/// <summary>The subcommands of <see cref="MemoryCommand"/>; rendering is in <see cref="MemoryRender"/>.</summary>
+internal static class MemoryCommands
+{
+    private static Option<string?> MemoryOption() =>
+        new("--memory") { Description = $"Memory store (SQLite file; default {SqliteEpisodeStore.DefaultPath})" };
+
+    private static Option<bool> JsonOption() => new("--json") { Description = "Print JSON on stdout instead of tables" };
+
+    private static Option<string?> TaskOption() => new("--task") { Description = "Only episodes whose instruction contains this text" };
+
+    private static Option<string?> OutcomeOption() => new("--outcome") { Description = "Only episodes with this outcome: success or failure" };
+
+    private static Option<string?> SinceOption() => new("--since") { Description = "Only episodes started at or after this ISO 8601 date/time (UTC if no offset)" };
+
+    private static Option<string?> ObjectOption() => new("--object") { Description = "Only episodes whose plan names this object, e.g. red_cube" };
+
+    public static Command List()
+    {
+        var (memory, json, task, outcome, since, obj) = (MemoryOption(), JsonOption(), TaskOption(), OutcomeOption(), SinceOption(), ObjectOption());
+        var limit = new Option<int>("--limit") { Description = "How many episodes (most recent first)", DefaultValueFactory = _ => 20 };
+        var cmd = new Command("list", "List stored episodes, most recent first.") { limit, task, outcome, since, obj, memory, json };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            int n = parse.GetValue(limit);
+            if (n <= 0)
+                throw new ConfigurationException($"--limit must be at least 1, not {n}");
+            var filter = Filter(parse.GetValue(task), parse.GetValue(outcome), parse.GetValue(since), parse.GetValue(obj));
+            using var store = OpenRead(parse.GetValue(memory));
+            var episodes = store.Query(filter, n);
+            if (parse.GetValue(json))
+                Print(new JsonArray([.. episodes.Select(e => MemoryRender.EpisodeJson(e))]));
+            else
+                MemoryRender.EpisodeTable(episodes, null, $"{episodes.Count} episode(s) in {store.Location}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Show()
+    {
+        var (memory, json) = (MemoryOption(), JsonOption());
+        var id = new Argument<long>("ID") { Description = "Episode id (as listed)" };
+        var cmd = new Command("show", "Show one episode with its steps.") { id, memory, json };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            using var store = OpenRead(parse.GetValue(memory));
+            long wanted = parse.GetValue(id);
+            var e = store.Get(wanted) ?? throw new ConfigurationException($"no episode {wanted} in {store.Location}");
+            if (parse.GetValue(json))
+                Print(MemoryRender.EpisodeJson(e));
+            else
+                MemoryRender.EpisodeDetail(e);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Search()
+    {
+        var (memory, json, task, outcome, since, obj) = (MemoryOption(), JsonOption(), TaskOption(), OutcomeOption(), SinceOption(), ObjectOption());
+        var text = new Argument<string>("TEXT") { Description = "What to recall, e.g. \"put the red cube in the bin\"" };
+        var k = new Option<int>("-k") { Description = "How many episodes", DefaultValueFactory = _ => 5 };
+        var cmd = new Command("search", "Recall the stored episodes most similar to TEXT (exact embedding search), optionally filtered.")
+            { text, k, task, outcome, since, obj, memory, json };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            int n = parse.GetValue(k);
+            if (n <= 0)
+                throw new ConfigurationException($"-k must be at least 1, not {n}");
+            var filter = Filter(parse.GetValue(task), parse.GetValue(outcome), parse.GetValue(since), parse.GetValue(obj));
+            using var store = OpenRead(parse.GetValue(memory));
+            var index = store.LoadIndex();
+            var query = new float[store.Embedder.Dimension];
+            store.Embedder.EmbedQuery(parse.GetValue(text) ?? "", query);
+            var hits = index.Search(query, n, filter);
+            var found = hits.Select(h => (Episode: store.Get(h.Id), h.Score)).Where(x => x.Episode is not null)
+                .Select(x => (Episode: x.Episode!, x.Score)).ToList();
+            if (parse.GetValue(json))
+            {
+                Print(new JsonArray([.. found.Select(x =>
+                {
+                    var node = MemoryRender.EpisodeJson(x.Episode);
+                    node["score"] = Math.Round(x.Score, 6);
+                    return (JsonNode)node;
+                })]));
+            }
+            else
+                MemoryRender.EpisodeTable([.. found.Select(x => x.Episode)], [.. found.Select(x => x.Score)],
+                    $"{found.Count} of {index.Count} episode(s) most similar to \"{parse.GetValue(text)}\" ({store.Embedder.Model})");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Stats()
+    {
+        var (memory, json) = (MemoryOption(), JsonOption());
+        var cmd = new Command("stats", "Counts, success rate, time span, facts, embeddings and the most frequent tasks.") { memory, json };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            using var store = OpenRead(parse.GetValue(memory));
+            var stats = store.Stats();
+            if (parse.GetValue(json))
+                Print(JsonSerializer.SerializeToNode(stats, MemoryRender.Json)!);
+            else
+                MemoryRender.StatsTable(stats);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Facts()
+    {
+        var (memory, json, obj) = (MemoryOption(), JsonOption(), new Option<string?>("--object") { Description = "Only facts about this object, e.g. red_cube" });
+        var cmd = new Command("facts", "The semantic tier: per object and skill, successes, failures, recency and the latest failure reasons.") { obj, memory, json };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            using var store = OpenRead(parse.GetValue(memory));
+            var facts = store.Facts(parse.GetValue(obj));
+            if (parse.GetValue(json))
+                Print(JsonSerializer.SerializeToNode(facts, MemoryRender.Json)!);
+            else
+                MemoryRender.FactsTable(facts);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Export()
+    {
+        var memory = MemoryOption();
+        var format = new Option<string>("--format") { Description = "Export format (jsonl: one episode per line)", DefaultValueFactory = _ => "jsonl" };
+        var file = new Argument<string>("FILE") { Description = "Output file ('-' for stdout); an existing file is replaced" };
+        var cmd = new Command("export", "Write every episode to FILE as JSON lines (importable with `memory import`).") { format, file, memory };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            if (!string.Equals(parse.GetValue(format), "jsonl", StringComparison.OrdinalIgnoreCase))
+                throw new ConfigurationException($"--format must be jsonl, not '{parse.GetValue(format)}'");
+            var target = parse.GetValue(file)!;
+            using var store = OpenRead(parse.GetValue(memory));
+            int n = 0;
+            if (target == "-")
+            {
+                foreach (var e in store.All())
+                {
+                    Console.Out.WriteLine(EpisodeJsonl.ToLine(e));
+                    n++;
+                }
+                return 0;
+            }
+            var full = Path.GetFullPath(target);
+            if (full == store.Location)
+                throw new ConfigurationException("the export file is the memory store itself");
+            // Write beside the target, then rename: a failed export never leaves a half file under the final name.
+            var temp = full + ".partial-" + Environment.ProcessId;
+            try
+            {
+                using (var w = new StreamWriter(temp, append: false, new System.Text.UTF8Encoding(false)))
+                {
+                    w.NewLine = "\n";
+                    foreach (var e in store.All())
+                    {
+                        w.WriteLine(EpisodeJsonl.ToLine(e));
+                        n++;
+                    }
+                }
+                File.Move(temp, full, overwrite: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                File.Delete(temp);
+                throw new ConfigurationException($"cannot write {full}: {ex.Message}");
+            }
+            Console.Error.WriteLine($"exported {n} episode(s) to {full}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Import()
+    {
+        var (memory, json) = (MemoryOption(), JsonOption());
+        var file = new Argument<string>("FILE") { Description = "JSON lines as written by `memory export` ('-' for stdin)" };
+        var cmd = new Command("import", "Store the episodes of a JSONL file (all or nothing; episodes already stored are skipped).") { file, memory, json };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            var source = parse.GetValue(file)!;
+            List<EpisodeRecord> episodes;
+            List<string> errors;
+            try
+            {
+                using TextReader reader = source == "-" ? Console.In : new StreamReader(source);
+                (episodes, errors) = EpisodeJsonl.Parse(reader);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new ConfigurationException($"cannot read {source}: {ex.Message}");
+            }
+            if (errors.Count > 0)
+            {
+                Console.Error.WriteLine($"error: {source} has {errors.Count} malformed line(s); nothing was imported");
+                foreach (var e in errors.Take(50))
+                    Console.Error.WriteLine("  " + e);
+                if (errors.Count > 50)
+                    Console.Error.WriteLine($"  ... and {errors.Count - 50} more");
+                return 2;
+            }
+            using var store = new SqliteEpisodeStore(MemoryPath(parse.GetValue(memory)));
+            var result = store.Import(episodes);
+            if (parse.GetValue(json))
+                Print(new JsonObject { ["imported"] = result.Imported, ["skipped"] = result.Skipped, ["path"] = store.Location });
+            else
+                Console.WriteLine($"imported {result.Imported} episode(s) into {store.Location}" +
+                                  (result.Skipped > 0 ? $"; skipped {result.Skipped} already stored" : ""));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Prune()
+    {
+        var (memory, json) = (MemoryOption(), JsonOption());
+        var before = new Option<string?>("--before") { Description = "Delete episodes started before this ISO 8601 date/time (UTC if no offset)" };
+        var keep = new Option<int?>("--keep") { Description = "Delete all but the latest N episodes" };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Do not ask for confirmation" };
+        var cmd = new Command("prune", "Delete old episodes (asks for confirmation unless --yes); the semantic facts are recomputed.")
+            { before, keep, yes, memory, json };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            var b = parse.GetValue(before);
+            var kept = parse.GetValue(keep);
+            if ((b is null) == (kept is null))
+                throw new ConfigurationException("prune needs exactly one of --before DATE or --keep N");
+            if (kept is < 0)
+                throw new ConfigurationException($"--keep must be 0 or more, not {kept}");
+            var rule = b is not null ? PruneRule.StartedBefore(ParseTime("--before", b)) : PruneRule.KeepLatest(kept!.Value);
+            var path = MemoryPath(parse.GetValue(memory));
+            if (!File.Exists(path))
+                throw new ConfigurationException($"no CortexBot memory store at {path}");
+            using var store = new SqliteEpisodeStore(path);
+            long n = store.CountPrunable(rule);
+            if (n > 0 && !parse.GetValue(yes) && !Confirm($"Delete {n} of {store.Count()} episode(s) from {store.Location}?"))
+            {
+                Console.Error.WriteLine("prune cancelled; nothing was deleted");
+                return 1;
+            }
+            long deleted = n == 0 ? 0 : store.Prune(rule);
+            if (parse.GetValue(json))
+                Print(new JsonObject { ["deleted"] = deleted, ["remaining"] = store.Count(), ["path"] = store.Location });
+            else
+                Console.WriteLine($"deleted {deleted} episode(s); {store.Count()} remain in {store.Location}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Migrate()
+    {
+        var (memory, json) = (MemoryOption(), JsonOption());
+        var cmd = new Command("migrate", "Bring an older memory store to the current schema version (read commands never migrate).") { memory, json };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            var path = MemoryPath(parse.GetValue(memory));
+            if (!File.Exists(path))
+                throw new ConfigurationException($"no CortexBot memory store at {path}");
+            using var store = new SqliteEpisodeStore(path);
+            var stats = store.Stats();
+            if (parse.GetValue(json))
+                Print(new JsonObject { ["schema_version"] = stats.SchemaVersion, ["episodes"] = stats.Episodes, ["path"] = store.Location });
+            else
+                Console.WriteLine($"{store.Location}: schema version {stats.SchemaVersion}, {stats.Episodes} episode(s)");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Bench()
+    {
+        var json = JsonOption();
+        var episodes = new Option<int>("--episodes") { Description = "Synthetic episodes to store and search", DefaultValueFactory = _ => 100_000 };
+        var queries = new Option<int>("--queries") { Description = "Recall queries to time", DefaultValueFactory = _ => 200 };
+        var folder = new Option<string?>("--dir") { Description = "Folder for the temporary store (default: the temp folder)" };
+        var cmd = new Command("bench", "Benchmark the memory on a temporary SQLite store: append/import throughput, index load, exact recall p50/p99 vs a scalar baseline.")
+            { episodes, queries, folder, json };
+        cmd.SetAction(parse => Guard(() =>
+        {
+            int n = parse.GetValue(episodes), q = parse.GetValue(queries);
+            if (n < 1000)
+                throw new ConfigurationException($"--episodes must be at least 1000, not {n}");
+            if (q <= 0)
+                throw new ConfigurationException($"--queries must be at least 1, not {q}");
+            var dir = parse.GetValue(folder) ?? Path.Combine(Path.GetTempPath(), "cortexbot-memory-bench");
+            var r = CortexBot.Hippocampus.Recall.MemoryBenchmark.Run(dir, n, q);
+            if (parse.GetValue(json))
+                Print(JsonSerializer.SerializeToNode(r, MemoryRender.Json)!);
+            else
+            {
+                MemoryRender.FitWidth();
+                var t = new Table().Border(TableBorder.Rounded).AddColumn("measure").AddColumn("value", c => c.RightAligned())
+                    .Title(new TableTitle(Markup.Escape($"{r.Episodes} episodes, {r.Model}")));
+                void Row(string k, string v) => t.AddRow(new Text(k), new Text(v));
+                Row("durable appends (1 tx each)", $"{r.SingleAppendsPerSecond:F0} /s");
+                Row("batched import", $"{r.BatchInsertsPerSecond:F0} /s");
+                Row("index load", $"{r.LoadIndexSeconds:F2} s");
+                Row("exact recall p50 / p99 (SIMD)", $"{r.ExactP50Us:F0} / {r.ExactP99Us:F0} us");
+                Row("scalar baseline p50 / p99", $"{r.ScalarBaselineP50Us:F0} / {r.ScalarBaselineP99Us:F0} us");
+                Row("SIMD speed-up at p50", $"{r.SimdSpeedupP50:F2}x");
+                Row("recall@10 vs scalar", r.RecallAt10VsScalar.ToString("F3", CultureInfo.InvariantCulture));
+                AnsiConsole.Write(t);
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>
+    /// Asks on the terminal; with stdin redirected, reads one answer line from it. No terminal and no answer: refuses.
+    /// </summary>
+    private static bool Confirm(string question)
+    {
+        if (!Console.IsInputRedirected)
+            return AnsiConsole.Confirm(question, defaultValue: false);
+        Console.Error.Write(question + " [y/N] ");
+        var answer = Console.In.ReadLine();
+        Console.Error.WriteLine();
+        if (answer is null)
+            throw new ConfigurationException("prune needs a confirmation, but there is no terminal or input to ask; pass --yes to delete without asking");
+        return answer.Trim().ToLowerInvariant() is "y" or "yes";
+    }
+
+    private static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (EpisodeStoreException ex)
+        {
+            // Our own message names the file and what happened; the SQLite detail is inside it already.
+            Console.Error.WriteLine($"error: {ex.Message}" +
+                (ex.Message.Contains("needs migrating", StringComparison.Ordinal) ? " (`cortexbot memory migrate --memory PATH` does that)" : ""));
+            return 1;
+        }
+    }
+
+    private static string MemoryPath(string? option)
+    {
+        if (option is not null && CortexBot.Hippocampus.Postgres.MemoryStores.IsPostgres(option))
+            throw new ConfigurationException(
+                "the memory commands work on a SQLite memory file; a PostgreSQL memory (postgres://) is used by `run` but cannot be inspected here yet");
+        return Path.GetFullPath(option ?? SqliteEpisodeStore.DefaultPath);
+    }
+
+    private static SqliteEpisodeStore OpenRead(string? option) => new(MemoryPath(option), readOnly: true);
+
+    private static RecallFilter Filter(string? task, string? outcome, string? since, string? obj) => new(
+        Task: string.IsNullOrWhiteSpace(task) ? null : task,
+        Object: string.IsNullOrWhiteSpace(obj) ? null : obj,
+        Success: outcome is null ? null : ParseOutcome(outcome),
+        Since: since is null ? null : ParseTime("--since", since));
+
+    private static bool ParseOutcome(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "success" or "succeeded" or "ok" => true,
+        "failure" or "failed" or "fail" => false,
+        _ => throw new ConfigurationException($"--outcome must be success or failure, not '{text}'"),
+    };
+
+    internal static DateTimeOffset ParseTime(string option, string text)
+    {
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var t))
+            return t;
+        throw new ConfigurationException($"{option} '{text}' is not an ISO 8601 date or time (e.g. 2026-05-01 or 2026-05-01T12:00:00Z)");
+    }
+
+    private static void Print(JsonNode node) => Console.WriteLine(node.ToJsonString(MemoryRender.Json));
+}

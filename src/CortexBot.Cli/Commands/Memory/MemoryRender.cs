@@ -1,0 +1,156 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CortexBot.Core.Messages;
+using CortexBot.Hippocampus;
+using Spectre.Console;
+
+namespace CortexBot.Cli.Commands.Memory;
+
+/// <summary>Tables (Spectre.Console) and JSON for the memory commands. Every cell is plain text, never markup.</summary>
+internal static class MemoryRender
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    /// <summary>
+    /// Piped output has no terminal width; Spectre would assume 80 columns and wrap every cell. Use $COLUMNS, else 160.
+    /// </summary>
+    public static void FitWidth()
+    {
+        if (!Console.IsOutputRedirected)
+            return;
+        AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int c) && c >= 40 ? c : 160;
+    }
+
+    public static JsonObject EpisodeJson(EpisodeRecord e) => JsonNode.Parse(EpisodeJsonl.ToLine(e))!.AsObject();
+
+    public static void EpisodeTable(IReadOnlyList<EpisodeRecord> episodes, IReadOnlyList<float>? scores, string caption)
+    {
+        FitWidth();
+        var table = new Table().Border(TableBorder.Rounded).Caption(new TableTitle(Markup.Escape(caption)));
+        table.AddColumn("id", c => c.RightAligned());
+        if (scores is not null)
+            table.AddColumn("score", c => c.RightAligned());
+        table.AddColumn("started (UTC)");
+        table.AddColumn("outcome");
+        table.AddColumn("instruction");
+        table.AddColumn("plan");
+        table.AddColumn("failure");
+        for (int i = 0; i < episodes.Count; i++)
+        {
+            var e = episodes[i];
+            var cells = new List<Spectre.Console.Rendering.IRenderable> { T(e.Id.ToString(CultureInfo.InvariantCulture)) };
+            if (scores is not null)
+                cells.Add(T(scores[i].ToString("F3", CultureInfo.InvariantCulture)));
+            cells.Add(T(Time(e.StartedAt)));
+            cells.Add(Outcome(e.Success));
+            cells.Add(T(e.Instruction));
+            cells.Add(T(e.Plan.IsDefaultOrEmpty ? "" : string.Join(", ", e.Plan)));
+            cells.Add(T(e.FailureReason ?? ""));
+            table.AddRow(cells);
+        }
+        AnsiConsole.Write(table);
+    }
+
+    public static void EpisodeDetail(EpisodeRecord e)
+    {
+        FitWidth();
+        var grid = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumn("field").AddColumn("value")
+            .Title(new TableTitle(Markup.Escape($"episode {e.Id}")));
+        void Row(string k, string v) => grid.AddRow(T(k), T(v));
+        Row("task id", e.TaskId.ToString("D"));
+        Row("instruction", e.Instruction);
+        grid.AddRow(T("outcome"), Outcome(e.Success));
+        if (e.FailureReason is not null)
+            Row("failure", e.FailureReason);
+        Row("started", e.StartedAt.ToString("O", CultureInfo.InvariantCulture));
+        Row("duration", Num(e.DurationS, "F3") + " s robot time");
+        Row("seed", e.Seed.ToString(CultureInfo.InvariantCulture));
+        Row("planner", $"{e.Planner} ({Num(e.PlanLatencyMs, "F2")} ms)");
+        Row("plan", e.Plan.IsDefaultOrEmpty ? "(none)" : string.Join(", ", e.Plan));
+        Row("anomalies", e.Anomalies.IsDefaultOrEmpty ? "(none)" : string.Join("; ", e.Anomalies));
+        Row("controller", e.ControllerVersion);
+        AnsiConsole.Write(grid);
+
+        var steps = new Table().Border(TableBorder.Rounded).Title(new TableTitle("steps"));
+        steps.AddColumn("#", c => c.RightAligned());
+        steps.AddColumn("skill");
+        steps.AddColumn("outcome");
+        steps.AddColumn("start s", c => c.RightAligned());
+        steps.AddColumn("duration s", c => c.RightAligned());
+        steps.AddColumn("detail");
+        foreach (var s in e.Steps)
+        {
+            steps.AddRow(T(s.Index.ToString(CultureInfo.InvariantCulture)), T(s.Skill),
+                s.Outcome == SkillOutcome.Succeeded ? new Markup("[green]Succeeded[/]") : new Markup($"[red]{s.Outcome}[/]"),
+                T(Num(s.StartedAtS, "F3")), T(Num(s.DurationS, "F3")), T(s.Detail ?? ""));
+        }
+        AnsiConsole.Write(steps);
+    }
+
+    public static void StatsTable(MemoryStats s)
+    {
+        FitWidth();
+        var grid = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumn("what").AddColumn("value", c => c.RightAligned())
+            .Title(new TableTitle(Markup.Escape(s.Location)));
+        void Row(string k, string v) => grid.AddRow(T(k), T(v));
+        Row("episodes", s.Episodes.ToString(CultureInfo.InvariantCulture));
+        Row("successes", s.Successes.ToString(CultureInfo.InvariantCulture));
+        Row("failures", s.Failures.ToString(CultureInfo.InvariantCulture));
+        Row("success rate", s.Episodes == 0 ? "-" : s.SuccessRate.ToString("P1", CultureInfo.InvariantCulture));
+        Row("steps", s.Steps.ToString(CultureInfo.InvariantCulture));
+        Row("first episode", s.FirstStarted is { } f ? Time(f) : "-");
+        Row("last episode", s.LastStarted is { } l ? Time(l) : "-");
+        Row("semantic facts", s.Facts.ToString(CultureInfo.InvariantCulture));
+        Row("embeddings", $"{s.Embeddings} ({s.EmbeddingModel})");
+        Row("schema version", s.SchemaVersion.ToString(CultureInfo.InvariantCulture));
+        Row("file size", $"{s.FileBytes / 1024.0:F1} KiB");
+        AnsiConsole.Write(grid);
+        if (s.TopTasks.Count == 0)
+            return;
+        var tasks = new Table().Border(TableBorder.Rounded).Title(new TableTitle("most frequent tasks"));
+        tasks.AddColumn("instruction");
+        tasks.AddColumn("episodes", c => c.RightAligned());
+        tasks.AddColumn("success rate", c => c.RightAligned());
+        foreach (var t in s.TopTasks)
+            tasks.AddRow(T(t.Instruction), T(t.Episodes.ToString(CultureInfo.InvariantCulture)),
+                T(((double)t.Successes / t.Episodes).ToString("P0", CultureInfo.InvariantCulture)));
+        AnsiConsole.Write(tasks);
+    }
+
+    public static void FactsTable(IReadOnlyList<SemanticFact> facts)
+    {
+        FitWidth();
+        var table = new Table().Border(TableBorder.Rounded).Caption(new TableTitle($"{facts.Count} fact(s)"));
+        table.AddColumn("object");
+        table.AddColumn("skill");
+        table.AddColumn("ok", c => c.RightAligned());
+        table.AddColumn("failed", c => c.RightAligned());
+        table.AddColumn("aborted", c => c.RightAligned());
+        table.AddColumn("success rate", c => c.RightAligned());
+        table.AddColumn("last seen (UTC)");
+        table.AddColumn("last failure (UTC)");
+        table.AddColumn("latest failure reasons");
+        foreach (var f in facts)
+        {
+            table.AddRow(T(f.Object), T(f.Skill), T(f.Successes.ToString(CultureInfo.InvariantCulture)),
+                T(f.Failures.ToString(CultureInfo.InvariantCulture)), T(f.Aborts.ToString(CultureInfo.InvariantCulture)),
+                T(f.SuccessRate.ToString("P0", CultureInfo.InvariantCulture)), T(Time(f.LastSeen)),
+                T(f.LastFailure is { } lf ? Time(lf) : "-"), T(string.Join("; ", f.RecentFailureReasons)));
+        }
+        AnsiConsole.Write(table);
+    }
+
+    private static Text T(string s) => new(s);
+
+    private static Markup Outcome(bool success) => success ? new Markup("[green]success[/]") : new Markup("[red]failure[/]");
+
+    private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    private static string Num(double d, string format) => double.IsFinite(d) ? d.ToString(format, CultureInfo.InvariantCulture) : "-";
+}

@@ -1,0 +1,396 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+using CortexBot.Hippocampus.Recall;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CortexBot.Hippocampus.Postgres;
+
+/// <summary>
+/// Durable episodic memory on a PostgreSQL server, for robots sharing one memory. Same contract as
+/// <see cref="SqliteEpisodeStore"/>: <see cref="Append"/> stores an episode (row, steps and its embedding) in one
+/// transaction or not at all; ids grow; a duplicate task id is refused.
+/// </summary>
+/// <remarks>
+/// Everything lives in the schema <c>cortexbot</c>; its version is kept in <c>cortexbot.schema_version</c> and migrated
+/// forward under an advisory lock, so several robots may start at once. A schema <c>cortexbot</c> without that table
+/// (someone else's) and a version newer than this code knows are refused and left untouched.
+/// Semantic facts and the memory CLI are not served by this store yet (the SQLite store has them).
+/// </remarks>
+public sealed class PostgresEpisodeStore : IEpisodeStore
+{
+    /// <summary>The schema version this code writes.</summary>
+    public const int SchemaVersion = 1;
+
+    private const long MigrationLock = 0x43424D53; // "CBMS"
+
+    private static readonly string[] Migrations =
+    [
+        // 0 -> 1
+        """
+        CREATE TABLE cortexbot.episodes (
+            id                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            task_id            UUID             NOT NULL UNIQUE,
+            instruction        TEXT             NOT NULL,
+            seed               INTEGER          NOT NULL,
+            started_at         TEXT             NOT NULL,
+            started_unix_ms    BIGINT           NOT NULL,
+            duration_s         DOUBLE PRECISION NOT NULL,
+            success            BOOLEAN          NOT NULL,
+            failure_reason     TEXT,
+            planner            TEXT             NOT NULL,
+            plan_json          TEXT             NOT NULL,
+            anomalies_json     TEXT             NOT NULL,
+            plan_latency_ms    DOUBLE PRECISION NOT NULL,
+            controller_version TEXT             NOT NULL,
+            objects            TEXT             NOT NULL,
+            stored_at          TIMESTAMPTZ      NOT NULL DEFAULT now()
+        );
+        CREATE INDEX episodes_by_started ON cortexbot.episodes(started_unix_ms);
+        CREATE TABLE cortexbot.episode_steps (
+            episode_id   BIGINT           NOT NULL REFERENCES cortexbot.episodes(id) ON DELETE CASCADE,
+            ord          INTEGER          NOT NULL,
+            idx          INTEGER          NOT NULL,
+            skill        TEXT             NOT NULL,
+            outcome      TEXT             NOT NULL,
+            detail       TEXT,
+            started_at_s DOUBLE PRECISION NOT NULL,
+            duration_s   DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (episode_id, ord)
+        );
+        CREATE TABLE cortexbot.episode_embeddings (
+            episode_id BIGINT  PRIMARY KEY REFERENCES cortexbot.episodes(id) ON DELETE CASCADE,
+            model      TEXT    NOT NULL,
+            dim        INTEGER NOT NULL CHECK (dim > 0),
+            vector     BYTEA   NOT NULL CHECK (length(vector) = 4 * dim)
+        );
+        """,
+    ];
+
+    private const string EpisodeColumns =
+        "id, task_id, instruction, seed, started_at, duration_s, success, failure_reason, planner, plan_json, " +
+        "anomalies_json, plan_latency_ms, controller_version";
+
+    private readonly NpgsqlDataSource _dataSource;
+    private bool _disposed;
+
+    /// <summary>Connects to <paramref name="connectionString"/> (Npgsql keywords or a <c>postgres://</c> URL), creating or migrating the schema.</summary>
+    /// <exception cref="EpisodeStoreException">The server cannot be reached or the database holds something that is not ours.</exception>
+    public PostgresEpisodeStore(string connectionString, IEpisodeEmbedder? embedder = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        Embedder = embedder ?? HashingEpisodeEmbedder.Default;
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(ToKeywords(connectionString));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new EpisodeStoreException($"Not a PostgreSQL connection string: {ex.Message}", ex);
+        }
+        Location = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
+        _dataSource = NpgsqlDataSource.Create(builder);
+        try
+        {
+            Initialise();
+        }
+        catch
+        {
+            _dataSource.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Where the memory is, without the password.</summary>
+    public string Location { get; }
+
+    public IEpisodeEmbedder Embedder { get; }
+
+    public long Append(EpisodeRecord episode)
+    {
+        ArgumentNullException.ThrowIfNull(episode);
+        ThrowIfDisposed();
+        try
+        {
+            using var connection = _dataSource.OpenConnection();
+            using var tx = connection.BeginTransaction();
+            long id;
+            using (var insert = new NpgsqlCommand(
+                "INSERT INTO cortexbot.episodes (task_id, instruction, seed, started_at, started_unix_ms, duration_s, success, failure_reason, " +
+                "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, objects) VALUES " +
+                "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id", connection, tx))
+            {
+                insert.Parameters.Add(new NpgsqlParameter { Value = episode.TaskId });
+                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.Instruction ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                insert.Parameters.Add(new NpgsqlParameter { Value = episode.Seed });
+                insert.Parameters.Add(new NpgsqlParameter { Value = episode.StartedAt.ToString("O", CultureInfo.InvariantCulture) });
+                insert.Parameters.Add(new NpgsqlParameter { Value = episode.StartedAt.ToUnixTimeMilliseconds() });
+                insert.Parameters.Add(new NpgsqlParameter { Value = episode.DurationS });
+                insert.Parameters.Add(new NpgsqlParameter { Value = episode.Success });
+                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.FailureReason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.Planner ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                insert.Parameters.Add(new NpgsqlParameter { Value = ToJson(episode.Plan) });
+                insert.Parameters.Add(new NpgsqlParameter { Value = ToJson(episode.Anomalies) });
+                insert.Parameters.Add(new NpgsqlParameter { Value = episode.PlanLatencyMs });
+                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.ControllerVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+                var objects = PlanText.Objects(episode.Plan.IsDefault ? null : episode.Plan);
+                insert.Parameters.Add(new NpgsqlParameter { Value = objects.Length == 0 ? "" : " " + string.Join(' ', objects) + " " });
+                id = (long)insert.ExecuteScalar()!;
+            }
+
+            if (!episode.Steps.IsDefaultOrEmpty)
+            {
+                using var step = new NpgsqlCommand(
+                    "INSERT INTO cortexbot.episode_steps (episode_id, ord, idx, skill, outcome, detail, started_at_s, duration_s) " +
+                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", connection, tx);
+                var p = Enumerable.Range(0, 8).Select(_ => step.Parameters.Add(new NpgsqlParameter())).ToArray();
+                p[3].NpgsqlDbType = NpgsqlDbType.Text;
+                p[5].NpgsqlDbType = NpgsqlDbType.Text;
+                int ord = 0;
+                foreach (var s in episode.Steps)
+                {
+                    if (s is null)
+                        throw new EpisodeStoreException($"Episode {episode.TaskId} has a null step; nothing was stored.");
+                    p[0].Value = id;
+                    p[1].Value = ord++;
+                    p[2].Value = s.Index;
+                    p[3].Value = (object?)s.Skill ?? DBNull.Value;
+                    p[4].Value = s.Outcome.ToString();
+                    p[5].Value = (object?)s.Detail ?? DBNull.Value;
+                    p[6].Value = s.StartedAtS;
+                    p[7].Value = s.DurationS;
+                    step.ExecuteNonQuery();
+                }
+            }
+
+            var vector = new float[Embedder.Dimension];
+            Embedder.EmbedEpisode(episode, vector);
+            using (var embed = new NpgsqlCommand(
+                "INSERT INTO cortexbot.episode_embeddings (episode_id, model, dim, vector) VALUES ($1, $2, $3, $4)", connection, tx))
+            {
+                embed.Parameters.Add(new NpgsqlParameter { Value = id });
+                embed.Parameters.Add(new NpgsqlParameter { Value = Embedder.Model });
+                embed.Parameters.Add(new NpgsqlParameter { Value = vector.Length });
+                embed.Parameters.Add(new NpgsqlParameter { Value = MemoryMarshal.AsBytes(vector.AsSpan()).ToArray() });
+                embed.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+            return id;
+        }
+        catch (EpisodeStoreException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or InvalidCastException)
+        {
+            // Disposing the uncommitted transaction rolled it back: nothing of the episode is on the server.
+            var why = ex is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } pg && pg.ConstraintName == "episodes_task_id_key"
+                ? $"an episode with task id {episode.TaskId} is already stored"
+                : ex.Message;
+            throw new EpisodeStoreException($"Episode {episode.TaskId} was not stored in {Location}: {why}. Nothing of it was written.", ex);
+        }
+    }
+
+    public EpisodeRecord? Get(long id)
+    {
+        var found = Read("read episode " + id, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id = $1", id);
+        return found.Count == 0 ? null : found[0];
+    }
+
+    public IReadOnlyList<EpisodeRecord> Recent(int limit) =>
+        limit <= 0 ? [] : Read("read recent episodes", $"SELECT {EpisodeColumns} FROM cortexbot.episodes ORDER BY id DESC LIMIT $1", (long)limit);
+
+    public long Count()
+    {
+        ThrowIfDisposed();
+        return Wrap("count episodes", () =>
+        {
+            using var cmd = _dataSource.CreateCommand("SELECT COUNT(*) FROM cortexbot.episodes");
+            return (long)cmd.ExecuteScalar()!;
+        });
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        _dataSource.Dispose();
+    }
+
+    // ---------------------------------------------------------------- schema
+
+    private void Initialise()
+    {
+        try
+        {
+            using var connection = _dataSource.OpenConnection();
+            using var tx = connection.BeginTransaction();
+            Exec(connection, tx, $"SELECT pg_advisory_xact_lock({MigrationLock})");
+            bool schemaExists = (bool)Scalar(connection, tx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'cortexbot')")!;
+            bool versionTable = (bool)Scalar(connection, tx,
+                "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = 'cortexbot' AND table_name = 'schema_version')")!;
+            if (schemaExists && !versionTable)
+                throw new EpisodeStoreException(
+                    $"{Location} has a schema 'cortexbot' that is not a CortexBot memory (no cortexbot.schema_version table). " +
+                    "It was left untouched; use another database.");
+            int from = 0;
+            if (!schemaExists)
+            {
+                Exec(connection, tx, "CREATE SCHEMA cortexbot");
+                Exec(connection, tx, "CREATE TABLE cortexbot.schema_version (version INTEGER NOT NULL)");
+                Exec(connection, tx, "INSERT INTO cortexbot.schema_version VALUES (0)");
+            }
+            else
+                from = Convert.ToInt32(Scalar(connection, tx, "SELECT version FROM cortexbot.schema_version"), CultureInfo.InvariantCulture);
+            if (from > SchemaVersion)
+                throw new EpisodeStoreException(
+                    $"Memory store {Location} has schema version {from}, but this CortexBot only knows versions up to {SchemaVersion}; " +
+                    "it was written by a newer CortexBot. Upgrade CortexBot or use another store. It was left untouched.");
+            for (int v = from; v < SchemaVersion; v++)
+            {
+                Exec(connection, tx, Migrations[v]);
+                Exec(connection, tx, $"UPDATE cortexbot.schema_version SET version = {v + 1}");
+            }
+            tx.Commit();
+        }
+        catch (EpisodeStoreException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            throw new EpisodeStoreException($"Cannot open the memory store {Location}: {ex.Message}. Nothing was changed.", ex);
+        }
+    }
+
+    /// <summary>Reads the installed schema version (diagnostics and tests).</summary>
+    public int InstalledSchemaVersion()
+    {
+        ThrowIfDisposed();
+        using var cmd = _dataSource.CreateCommand("SELECT version FROM cortexbot.schema_version");
+        return Convert.ToInt32(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    // ---------------------------------------------------------------- reading
+
+    private List<EpisodeRecord> Read(string what, string sql, long arg)
+    {
+        ThrowIfDisposed();
+        return Wrap(what, () =>
+        {
+            using var connection = _dataSource.OpenConnection();
+            // One snapshot for the rows and their steps: a concurrent append is seen whole or not at all.
+            using var tx = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
+            var rows = new List<EpisodeRecord>();
+            using (var cmd = new NpgsqlCommand(sql, connection, tx))
+            {
+                cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
+                using var r = cmd.ExecuteReader();
+                while (r.Read())
+                {
+                    rows.Add(new EpisodeRecord(
+                        TaskId: r.GetGuid(1),
+                        Instruction: r.GetString(2),
+                        Seed: r.GetInt32(3),
+                        StartedAt: DateTimeOffset.ParseExact(r.GetString(4), "O", CultureInfo.InvariantCulture),
+                        DurationS: r.GetDouble(5),
+                        Success: r.GetBoolean(6),
+                        FailureReason: r.IsDBNull(7) ? null : r.GetString(7),
+                        Planner: r.GetString(8),
+                        Plan: FromJson(r.GetString(9)),
+                        Steps: [],
+                        Anomalies: FromJson(r.GetString(10)),
+                        PlanLatencyMs: r.GetDouble(11),
+                        ControllerVersion: r.GetString(12))
+                    { Id = r.GetInt64(0) });
+                }
+            }
+            if (rows.Count == 0)
+                return rows;
+            var steps = rows.ToDictionary(e => e.Id, _ => ImmutableArray.CreateBuilder<StepRecord>());
+            using (var cmd = new NpgsqlCommand(
+                "SELECT episode_id, idx, skill, outcome, detail, started_at_s, duration_s FROM cortexbot.episode_steps " +
+                "WHERE episode_id = ANY($1) ORDER BY episode_id, ord", connection, tx))
+            {
+                cmd.Parameters.Add(new NpgsqlParameter { Value = steps.Keys.ToArray() });
+                using var r = cmd.ExecuteReader();
+                while (r.Read())
+                {
+                    var outcomeText = r.GetString(3);
+                    if (!Enum.TryParse<SkillOutcome>(outcomeText, ignoreCase: false, out var outcome))
+                        throw new EpisodeStoreException($"Episode {r.GetInt64(0)} in {Location} has a step with unknown outcome '{outcomeText}'.");
+                    steps[r.GetInt64(0)].Add(new StepRecord(r.GetInt32(1), r.GetString(2), outcome, r.IsDBNull(4) ? null : r.GetString(4),
+                        r.GetDouble(5), r.GetDouble(6)));
+                }
+            }
+            tx.Commit();
+            return rows.Select(e => e with { Steps = steps[e.Id].ToImmutable() }).ToList();
+        });
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private T Wrap<T>(string what, Func<T> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or FormatException or JsonException or InvalidCastException)
+        {
+            throw new EpisodeStoreException($"Cannot {what} from {Location}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Accepts <c>postgres://user:password@host:port/database?k=v</c> as well as Npgsql keywords.</summary>
+    public static string ToKeywords(string connection)
+    {
+        if (!connection.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) &&
+            !connection.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+            return connection;
+        if (!Uri.TryCreate(connection, UriKind.Absolute, out var uri))
+            throw new ArgumentException($"'{connection}' is not a valid postgres:// URL");
+        var b = new NpgsqlConnectionStringBuilder { Host = uri.Host, Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port };
+        var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        if (database.Length > 0)
+            b.Database = database;
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            b.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2)
+                b.Password = Uri.UnescapeDataString(parts[1]);
+        }
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            b[Uri.UnescapeDataString(kv[0])] = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "";
+        }
+        return b.ConnectionString;
+    }
+
+    private static void Exec(NpgsqlConnection c, NpgsqlTransaction tx, string sql)
+    {
+        using var cmd = new NpgsqlCommand(sql, c, tx);
+        cmd.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(NpgsqlConnection c, NpgsqlTransaction tx, string sql)
+    {
+        using var cmd = new NpgsqlCommand(sql, c, tx);
+        return cmd.ExecuteScalar();
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private static string ToJson(ImmutableArray<string> items) => JsonSerializer.Serialize(items.IsDefault ? [] : items.ToArray());
+
+    private static ImmutableArray<string> FromJson(string json) => [.. JsonSerializer.Deserialize<string[]>(json) ?? []];
+}

@@ -1,0 +1,592 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using CortexBot.Core.Messages;
+using CortexBot.Hippocampus.Recall;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace CortexBot.Hippocampus;
+
+// Recall, consolidation and inspection on top of the episode rows (schema version 2).
+public sealed partial class SqliteEpisodeStore
+{
+    /// <summary>How many recent failure reasons a semantic fact keeps.</summary>
+    public const int FactReasons = 3;
+
+    private const int Page = 1000;
+
+    public EpisodeVectorIndex LoadIndex()
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            return Wrap("load the recall index", () =>
+            {
+                int dim = Embedder.Dimension;
+                var index = new EpisodeVectorIndex(dim, (int)Math.Min(int.MaxValue / Math.Max(1, dim), Math.Max(1024, CountLocked() + 64)));
+                var stale = new List<EpisodeMeta>();
+                using (var cmd = _connection.CreateCommand())
+                {
+                    cmd.CommandText =
+                        "SELECT e.id, e.instruction, e.success, e.started_unix_ms, e.objects, m.model, m.dim, m.vector " +
+                        "FROM episodes e LEFT JOIN episode_embeddings m ON m.episode_id = e.id ORDER BY e.id";
+                    using var r = cmd.ExecuteReader();
+                    while (r.Read())
+                    {
+                        var meta = new EpisodeMeta(r.GetInt64(0), r.GetString(1), r.GetInt64(2) != 0, r.GetInt64(3),
+                            ParseObjectsColumn(r.GetString(4)));
+                        bool usable = !r.IsDBNull(5) && r.GetString(5) == Embedder.Model && r.GetInt32(6) == dim;
+                        if (usable)
+                        {
+                            var blob = (byte[])r.GetValue(7);
+                            index.Add(meta, MemoryMarshal.Cast<byte, float>(blob.AsSpan()));
+                        }
+                        else
+                            stale.Add(meta);
+                    }
+                }
+                if (stale.Count > 0)
+                    Reembed(stale, index);
+                return index;
+            });
+        }
+    }
+
+    /// <summary>Embeds episodes stored without a vector of the current embedder; persists them unless read-only.</summary>
+    private void Reembed(List<EpisodeMeta> stale, EpisodeVectorIndex index)
+    {
+        var vector = new float[Embedder.Dimension];
+        SqliteTransaction? tx = ReadOnly ? null : _connection.BeginTransaction();
+        try
+        {
+            foreach (var meta in stale)
+            {
+                using var cmd = _connection.CreateCommand();
+                cmd.Transaction = tx;
+                cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes WHERE id = $id";
+                cmd.Parameters.AddWithValue("$id", meta.Id);
+                var episode = ReadEpisodes(cmd, tx)[0];
+                Embedder.EmbedEpisode(episode, vector);
+                index.Add(meta, vector);
+                if (tx is not null)
+                    WriteEmbedding(meta.Id, episode, tx, vector);
+            }
+            tx?.Commit();
+            if (tx is not null)
+                _logger.LogInformation("Embedded {Count} episodes of {Path} with {Model}", stale.Count, Location, Embedder.Model);
+        }
+        catch
+        {
+            if (tx is not null)
+                TryRollback(tx);
+            throw;
+        }
+        finally
+        {
+            tx?.Dispose();
+        }
+    }
+
+    public IReadOnlyList<EpisodeRecord> Query(RecallFilter filter, int limit)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        if (limit <= 0)
+            return [];
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            return Wrap("query episodes", () =>
+            {
+                using var cmd = _connection.CreateCommand();
+                var where = new List<string>();
+                if (!string.IsNullOrEmpty(filter.Task))
+                {
+                    where.Add("instr(lower(instruction), lower($task)) > 0");
+                    cmd.Parameters.AddWithValue("$task", filter.Task);
+                }
+                if (!string.IsNullOrWhiteSpace(filter.Object))
+                {
+                    where.Add("instr(objects, $object) > 0");
+                    cmd.Parameters.AddWithValue("$object", " " + filter.Object.Trim().ToLowerInvariant() + " ");
+                }
+                if (filter.Success is { } success)
+                {
+                    where.Add("success = $success");
+                    cmd.Parameters.AddWithValue("$success", success ? 1 : 0);
+                }
+                if (filter.Since is { } since)
+                {
+                    where.Add("started_unix_ms >= $since");
+                    cmd.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
+                }
+                if (filter.Until is { } until)
+                {
+                    where.Add("started_unix_ms < $until");
+                    cmd.Parameters.AddWithValue("$until", until.ToUnixTimeMilliseconds());
+                }
+                cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes" +
+                    (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY id DESC LIMIT $limit";
+                cmd.Parameters.AddWithValue("$limit", limit);
+                return ReadEpisodes(cmd);
+            });
+        }
+    }
+
+    public IEnumerable<EpisodeRecord> All()
+    {
+        long after = 0;
+        while (true)
+        {
+            List<EpisodeRecord> page;
+            lock (_gate)
+            {
+                ThrowIfDisposed();
+                page = Wrap("read episodes", () =>
+                {
+                    using var cmd = _connection.CreateCommand();
+                    cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes WHERE id > $after ORDER BY id LIMIT {Page}";
+                    cmd.Parameters.AddWithValue("$after", after);
+                    return ReadEpisodes(cmd);
+                });
+            }
+            foreach (var e in page)
+                yield return e;
+            if (page.Count < Page)
+                yield break;
+            after = page[^1].Id;
+        }
+    }
+
+    public IReadOnlyList<SemanticFact> Facts(string? objectName = null)
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            return Wrap("read semantic facts", () =>
+            {
+                using var cmd = _connection.CreateCommand();
+                cmd.CommandText = $"SELECT {FactColumns} FROM semantic_facts" +
+                    (string.IsNullOrWhiteSpace(objectName) ? "" : " WHERE object = $object") + " ORDER BY object, skill";
+                if (!string.IsNullOrWhiteSpace(objectName))
+                    cmd.Parameters.AddWithValue("$object", objectName.Trim().ToLowerInvariant());
+                using var r = cmd.ExecuteReader();
+                var facts = new List<SemanticFact>();
+                while (r.Read())
+                    facts.Add(ReadFact(r).ToFact());
+                return facts;
+            });
+        }
+    }
+
+    public MemoryStats Stats()
+    {
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            return Wrap("read statistics", () =>
+            {
+                long Long(string sql) => Convert.ToInt64(Scalar(sql) is { Length: > 0 } v ? v : "0", CultureInfo.InvariantCulture);
+                DateTimeOffset? When(string sql)
+                {
+                    var v = Scalar(sql);
+                    return string.IsNullOrEmpty(v) ? null : DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(v, CultureInfo.InvariantCulture));
+                }
+                var top = new List<TaskStat>();
+                using (var cmd = _connection.CreateCommand())
+                {
+                    cmd.CommandText = "SELECT instruction, COUNT(*), SUM(success) FROM episodes GROUP BY instruction " +
+                                      "ORDER BY COUNT(*) DESC, instruction LIMIT 10";
+                    using var r = cmd.ExecuteReader();
+                    while (r.Read())
+                        top.Add(new TaskStat(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+                }
+                long episodes = Long("SELECT COUNT(*) FROM episodes");
+                long successes = Long("SELECT COUNT(*) FROM episodes WHERE success = 1");
+                long bytes = 0;
+                foreach (var f in new[] { Location, Location + "-wal" })
+                    if (File.Exists(f))
+                        bytes += new FileInfo(f).Length;
+                return new MemoryStats(
+                    Location,
+                    (int)Long("PRAGMA user_version"),
+                    episodes,
+                    successes,
+                    episodes - successes,
+                    Long("SELECT COUNT(*) FROM episode_steps"),
+                    When("SELECT MIN(started_unix_ms) FROM episodes"),
+                    When("SELECT MAX(started_unix_ms) FROM episodes"),
+                    Long("SELECT COUNT(*) FROM semantic_facts"),
+                    Long($"SELECT COUNT(*) FROM episode_embeddings WHERE model = '{Embedder.Model.Replace("'", "''", StringComparison.Ordinal)}'"),
+                    Embedder.Model,
+                    Embedder.Dimension,
+                    bytes,
+                    top);
+            });
+        }
+    }
+
+    public long CountPrunable(PruneRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        rule.Validate();
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            return Wrap("count episodes to prune", () =>
+            {
+                using var cmd = _connection.CreateCommand();
+                cmd.CommandText = "SELECT COUNT(*) FROM episodes WHERE " + PruneWhere(cmd, rule);
+                return (long)cmd.ExecuteScalar()!;
+            });
+        }
+    }
+
+    public long Prune(PruneRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        rule.Validate();
+        if (ReadOnly)
+            throw new EpisodeStoreException($"Memory store {Location} is open read-only; nothing was pruned.");
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            using var tx = _connection.BeginTransaction();
+            try
+            {
+                long deleted;
+                using (var cmd = _connection.CreateCommand())
+                {
+                    cmd.Transaction = tx;
+                    cmd.CommandText = "DELETE FROM episodes WHERE " + PruneWhere(cmd, rule);
+                    deleted = cmd.ExecuteNonQuery();
+                }
+                if (deleted > 0)
+                    RebuildFacts(tx);
+                tx.Commit();
+                return deleted;
+            }
+            catch (Exception ex)
+            {
+                TryRollback(tx);
+                throw new EpisodeStoreException($"Cannot prune {Location}: {ex.Message}. Nothing was deleted.", ex);
+            }
+        }
+    }
+
+    public ImportResult Import(IReadOnlyList<EpisodeRecord> episodes)
+    {
+        ArgumentNullException.ThrowIfNull(episodes);
+        if (ReadOnly)
+            throw new EpisodeStoreException($"Memory store {Location} is open read-only; nothing was imported.");
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            using var tx = _connection.BeginTransaction();
+            int n = 0;
+            try
+            {
+                var ids = new List<long>();
+                int skipped = 0;
+                using var exists = _connection.CreateCommand();
+                exists.Transaction = tx;
+                exists.CommandText = "SELECT COUNT(*) FROM episodes WHERE task_id = $task_id";
+                var pTask = exists.Parameters.Add("$task_id", SqliteType.Text);
+                var seen = new HashSet<Guid>();
+                BeginFactBatch();
+                bool ok = false;
+                try
+                {
+                    foreach (var e in episodes)
+                    {
+                        n++;
+                        ArgumentNullException.ThrowIfNull(e);
+                        pTask.Value = e.TaskId.ToString("D");
+                        if (!seen.Add(e.TaskId) || (long)exists.ExecuteScalar()! > 0)
+                        {
+                            skipped++;
+                            continue;
+                        }
+                        ids.Add(AppendCore(e, tx));
+                    }
+                    ok = true;
+                }
+                finally
+                {
+                    EndFactBatch(tx, write: ok);
+                }
+                tx.Commit();
+                return new ImportResult(ids.Count, skipped, ids);
+            }
+            catch (Exception ex)
+            {
+                TryRollback(tx);
+                throw new EpisodeStoreException(
+                    $"Cannot import into {Location}: episode {n} of {episodes.Count}: {ex.Message}. Nothing was imported.", ex);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- writing (inside an episode's transaction)
+
+    private void WriteEmbedding(long id, EpisodeRecord episode, SqliteTransaction tx, float[]? computed = null)
+    {
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("Embeddings are stored as little-endian float32.");
+        var vector = computed;
+        if (vector is null)
+        {
+            vector = new float[Embedder.Dimension];
+            Embedder.EmbedEpisode(episode, vector);
+        }
+        using var cmd = _connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = "INSERT OR REPLACE INTO episode_embeddings (episode_id, model, dim, vector) VALUES ($id, $model, $dim, $vector)";
+        cmd.Parameters.AddWithValue("$id", id);
+        cmd.Parameters.AddWithValue("$model", Embedder.Model);
+        cmd.Parameters.AddWithValue("$dim", vector.Length);
+        cmd.Parameters.Add("$vector", SqliteType.Blob).Value = MemoryMarshal.AsBytes(vector.AsSpan()).ToArray();
+        cmd.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Folds one episode into the semantic tier: for every executed step, per object named in its arguments (or "-"
+    /// for none) and skill, count the outcome, move the recency marks and keep the latest failure reasons. Order-
+    /// independent, so folding episodes one by one gives the same facts as a rebuild.
+    /// </summary>
+    private void UpdateFacts(long id, EpisodeRecord episode, SqliteTransaction tx)
+    {
+        if (episode.Steps.IsDefaultOrEmpty)
+            return;
+        long t = episode.StartedAt.ToUnixTimeMilliseconds();
+        foreach (var step in episode.Steps)
+        {
+            if (step is null)
+                continue;
+            var (skill, args) = PlanText.Parse(step.Skill);
+            if (skill.Length == 0)
+                continue;
+            if (args.Length == 0 && !episode.Plan.IsDefault && step.Index >= 0 && step.Index < episode.Plan.Length)
+            {
+                var planned = PlanText.Parse(episode.Plan[step.Index]);
+                if (planned.Skill == skill)
+                    args = planned.Args;
+            }
+            string? reason = step.Outcome == SkillOutcome.Succeeded
+                ? null
+                : !string.IsNullOrWhiteSpace(step.Detail) ? step.Detail
+                : !string.IsNullOrWhiteSpace(episode.FailureReason) ? episode.FailureReason
+                : step.Outcome.ToString().ToLowerInvariant();
+            foreach (var obj in args.Length == 0 ? ["-"] : args.Distinct())
+                FoldFact(obj, skill, step.Outcome, t, reason, id, tx);
+        }
+    }
+
+    /// <summary>While a bulk write (import, rebuild, migration) runs: the fact rows it touched, written once at the end.</summary>
+    private Dictionary<(string Object, string Skill), FactRow>? _factBatch;
+
+    private void BeginFactBatch() => _factBatch = [];
+
+    private void EndFactBatch(SqliteTransaction tx, bool write)
+    {
+        var batch = _factBatch;
+        _factBatch = null;
+        if (write && batch is not null)
+            foreach (var row in batch.Values)
+                WriteFact(row, tx);
+    }
+
+    private void FoldFact(string obj, string skill, SkillOutcome outcome, long t, string? reason, long episodeId, SqliteTransaction tx)
+    {
+        FactRow row;
+        if (_factBatch is not null && _factBatch.TryGetValue((obj, skill), out var cached))
+            row = cached;
+        else
+        {
+            using var read = _connection.CreateCommand();
+            read.Transaction = tx;
+            read.CommandText = $"SELECT {FactColumns} FROM semantic_facts WHERE object = $o AND skill = $s";
+            read.Parameters.AddWithValue("$o", obj);
+            read.Parameters.AddWithValue("$s", skill);
+            using var r = read.ExecuteReader();
+            row = r.Read() ? ReadFact(r) : new FactRow(obj, skill, 0, 0, 0, t, t, null, null, [], episodeId);
+        }
+        var reasons = row.Reasons.ToList();
+        if (reason is not null)
+        {
+            reasons.RemoveAll(x => x.Reason == reason && x.UnixMs <= t);
+            if (!reasons.Any(x => x.Reason == reason))
+                reasons.Add(new FactReason(reason, t));
+            reasons = [.. reasons.OrderByDescending(x => x.UnixMs).ThenBy(x => x.Reason, StringComparer.Ordinal).Take(FactReasons)];
+        }
+        bool latest = t > row.LastSeen || (t == row.LastSeen && episodeId >= row.LastEpisodeId);
+        row = row with
+        {
+            Successes = row.Successes + (outcome == SkillOutcome.Succeeded ? 1 : 0),
+            Failures = row.Failures + (outcome == SkillOutcome.Failed ? 1 : 0),
+            Aborts = row.Aborts + (outcome == SkillOutcome.Aborted ? 1 : 0),
+            FirstSeen = Math.Min(row.FirstSeen, t),
+            LastSeen = Math.Max(row.LastSeen, t),
+            LastSuccess = outcome == SkillOutcome.Succeeded ? Math.Max(row.LastSuccess ?? long.MinValue, t) : row.LastSuccess,
+            LastFailure = outcome != SkillOutcome.Succeeded ? Math.Max(row.LastFailure ?? long.MinValue, t) : row.LastFailure,
+            Reasons = [.. reasons],
+            LastEpisodeId = latest ? episodeId : row.LastEpisodeId,
+        };
+        if (_factBatch is not null)
+            _factBatch[(obj, skill)] = row;
+        else
+            WriteFact(row, tx);
+    }
+
+    private void WriteFact(FactRow row, SqliteTransaction tx)
+    {
+        using var write = _connection.CreateCommand();
+        write.Transaction = tx;
+        write.CommandText =
+            "INSERT OR REPLACE INTO semantic_facts (object, skill, successes, failures, aborts, first_seen_unix_ms, last_seen_unix_ms, " +
+            "last_success_unix_ms, last_failure_unix_ms, failure_reasons_json, last_episode_id) VALUES " +
+            "($o, $s, $ok, $fail, $abort, $first, $last, $lastOk, $lastFail, $reasons, $episode)";
+        write.Parameters.AddWithValue("$o", row.Object);
+        write.Parameters.AddWithValue("$s", row.Skill);
+        write.Parameters.AddWithValue("$ok", row.Successes);
+        write.Parameters.AddWithValue("$fail", row.Failures);
+        write.Parameters.AddWithValue("$abort", row.Aborts);
+        write.Parameters.AddWithValue("$first", row.FirstSeen);
+        write.Parameters.AddWithValue("$last", row.LastSeen);
+        write.Parameters.AddWithValue("$lastOk", (object?)row.LastSuccess ?? DBNull.Value);
+        write.Parameters.AddWithValue("$lastFail", (object?)row.LastFailure ?? DBNull.Value);
+        write.Parameters.AddWithValue("$reasons", JsonSerializer.Serialize(row.Reasons));
+        write.Parameters.AddWithValue("$episode", row.LastEpisodeId);
+        write.ExecuteNonQuery();
+    }
+
+    /// <summary>Recomputes the whole semantic tier from the episodes (after a prune, and when migrating).</summary>
+    private void RebuildFacts(SqliteTransaction tx)
+    {
+        using (var clear = _connection.CreateCommand())
+        {
+            clear.Transaction = tx;
+            clear.CommandText = "DELETE FROM semantic_facts";
+            clear.ExecuteNonQuery();
+        }
+        BeginFactBatch();
+        bool ok = false;
+        try
+        {
+            foreach (var page in Pages(tx))
+                foreach (var e in page)
+                    UpdateFacts(e.Id, e, tx);
+            ok = true;
+        }
+        finally
+        {
+            EndFactBatch(tx, write: ok);
+        }
+    }
+
+    /// <summary>1 → 2: fills start time, objects and embeddings of the episodes already stored, and the semantic tier.</summary>
+    private void BackfillVersion2(SqliteTransaction tx)
+    {
+        using var update = _connection.CreateCommand();
+        update.Transaction = tx;
+        update.CommandText = "UPDATE episodes SET started_unix_ms = $t, objects = $o WHERE id = $id";
+        var pT = update.Parameters.Add("$t", SqliteType.Integer);
+        var pO = update.Parameters.Add("$o", SqliteType.Text);
+        var pId = update.Parameters.Add("$id", SqliteType.Integer);
+        long n = 0;
+        BeginFactBatch();
+        bool ok = false;
+        try
+        {
+            foreach (var page in Pages(tx))
+            {
+                foreach (var e in page)
+                {
+                    pT.Value = e.StartedAt.ToUnixTimeMilliseconds();
+                    pO.Value = ObjectsColumn(e.Plan);
+                    pId.Value = e.Id;
+                    update.ExecuteNonQuery();
+                    WriteEmbedding(e.Id, e, tx);
+                    UpdateFacts(e.Id, e, tx);
+                    n++;
+                }
+            }
+            ok = true;
+        }
+        finally
+        {
+            EndFactBatch(tx, write: ok);
+        }
+        if (n > 0)
+            _logger.LogInformation("Backfilled {Count} episodes of {Path} for schema version 2", n, Location);
+    }
+
+    private IEnumerable<List<EpisodeRecord>> Pages(SqliteTransaction tx)
+    {
+        long after = 0;
+        while (true)
+        {
+            using var cmd = _connection.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes WHERE id > $after ORDER BY id LIMIT {Page}";
+            cmd.Parameters.AddWithValue("$after", after);
+            var page = ReadEpisodes(cmd, tx);
+            if (page.Count == 0)
+                yield break;
+            yield return page;
+            if (page.Count < Page)
+                yield break;
+            after = page[^1].Id;
+        }
+    }
+
+    private static string PruneWhere(SqliteCommand cmd, PruneRule rule)
+    {
+        if (rule.Before is { } before)
+        {
+            cmd.Parameters.AddWithValue("$before", before.ToUnixTimeMilliseconds());
+            return "started_unix_ms < $before";
+        }
+        cmd.Parameters.AddWithValue("$keep", rule.Keep!.Value);
+        return "id NOT IN (SELECT id FROM episodes ORDER BY id DESC LIMIT $keep)";
+    }
+
+    private long CountLocked()
+    {
+        using var cmd = _connection.CreateCommand();
+        cmd.CommandText = "SELECT COUNT(*) FROM episodes";
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    /// <summary>Plan objects as " a b " so one object matches with instr(objects, ' a ').</summary>
+    private static string ObjectsColumn(ImmutableArray<string> plan)
+    {
+        var objects = PlanText.Objects(plan.IsDefault ? null : plan);
+        return objects.Length == 0 ? "" : " " + string.Join(' ', objects) + " ";
+    }
+
+    private static string[] ParseObjectsColumn(string column) =>
+        column.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    private const string FactColumns =
+        "object, skill, successes, failures, aborts, first_seen_unix_ms, last_seen_unix_ms, last_success_unix_ms, " +
+        "last_failure_unix_ms, failure_reasons_json, last_episode_id";
+
+    private static FactRow ReadFact(SqliteDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6),
+        r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8),
+        [.. JsonSerializer.Deserialize<FactReason[]>(r.GetString(9)) ?? []], r.GetInt64(10));
+
+    private sealed record FactReason(string Reason, long UnixMs);
+
+    private sealed record FactRow(string Object, string Skill, int Successes, int Failures, int Aborts, long FirstSeen, long LastSeen,
+        long? LastSuccess, long? LastFailure, ImmutableArray<FactReason> Reasons, long LastEpisodeId)
+    {
+        public SemanticFact ToFact() => new(Object, Skill, Successes, Failures, Aborts,
+            DateTimeOffset.FromUnixTimeMilliseconds(FirstSeen), DateTimeOffset.FromUnixTimeMilliseconds(LastSeen),
+            LastSuccess is { } s ? DateTimeOffset.FromUnixTimeMilliseconds(s) : null,
+            LastFailure is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
+            [.. Reasons.Select(x => x.Reason)], LastEpisodeId);
+    }
+}

@@ -1,0 +1,155 @@
+using Akka.TestKit.Xunit2;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+using CortexBot.Hippocampus.Tests;
+using Npgsql;
+
+namespace CortexBot.Hippocampus.Postgres.Tests;
+
+/// <summary>The shared episode-store contract, against a real PostgreSQL server started for the run.</summary>
+[Collection("postgres")]
+public sealed class PostgresEpisodeStoreContractTests(PostgresServer server) : EpisodeStoreContract
+{
+    private readonly string _database = server.CreateDatabase();
+
+    protected override IEpisodeStore Open() => new PostgresEpisodeStore(_database);
+}
+
+[Collection("postgres")]
+public sealed class PostgresEpisodeStoreTests(PostgresServer server)
+{
+    private void Exec(string connectionString, string sql)
+    {
+        using var c = new NpgsqlConnection(connectionString);
+        c.Open();
+        using var cmd = new NpgsqlCommand(sql, c);
+        cmd.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public void Creates_the_schema_at_the_current_version_and_accepts_a_postgres_url()
+    {
+        var db = server.CreateDatabase();
+        var name = new NpgsqlConnectionStringBuilder(db).Database;
+        using var store = new PostgresEpisodeStore($"postgres://postgres@127.0.0.1:{server.Port}/{name}");
+
+        Assert.Equal(PostgresEpisodeStore.SchemaVersion, store.InstalledSchemaVersion());
+        Assert.Equal($"postgres://postgres@127.0.0.1:{server.Port}/{name}", store.Location);
+        long id = store.Append(Samples.Episode());
+        Assert.Equal(1, id);
+    }
+
+    [Fact]
+    public void The_url_form_keeps_user_password_database_and_options()
+    {
+        var b = new NpgsqlConnectionStringBuilder(PostgresEpisodeStore.ToKeywords("postgres://robot:s%40cret@db.example:6543/fleet?Timeout=3"));
+        Assert.Equal(("robot", "s@cret", "db.example", 6543, "fleet", 3), (b.Username, b.Password, b.Host, b.Port, b.Database, b.Timeout));
+        Assert.Equal("Host=x", PostgresEpisodeStore.ToKeywords("Host=x"));
+    }
+
+    [Fact]
+    public void A_newer_schema_version_is_refused_and_left_untouched()
+    {
+        var db = server.CreateDatabase();
+        using (var store = new PostgresEpisodeStore(db))
+            store.Append(Samples.Episode());
+        Exec(db, "UPDATE cortexbot.schema_version SET version = 42");
+
+        var ex = Assert.Throws<EpisodeStoreException>(() => new PostgresEpisodeStore(db));
+
+        Assert.Contains("schema version 42", ex.Message);
+        Assert.Contains($"up to {PostgresEpisodeStore.SchemaVersion}", ex.Message);
+        using var c = new NpgsqlConnection(db);
+        c.Open();
+        using var cmd = new NpgsqlCommand("SELECT COUNT(*) FROM cortexbot.episodes", c);
+        Assert.Equal(1L, cmd.ExecuteScalar());
+    }
+
+    [Fact]
+    public void A_foreign_cortexbot_schema_is_refused_and_left_untouched()
+    {
+        var db = server.CreateDatabase();
+        Exec(db, "CREATE SCHEMA cortexbot; CREATE TABLE cortexbot.customers (id int); INSERT INTO cortexbot.customers VALUES (7)");
+
+        var ex = Assert.Throws<EpisodeStoreException>(() => new PostgresEpisodeStore(db));
+
+        Assert.Contains("not a CortexBot memory", ex.Message);
+        using var c = new NpgsqlConnection(db);
+        c.Open();
+        using var cmd = new NpgsqlCommand("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'cortexbot'", c);
+        Assert.Equal(1L, cmd.ExecuteScalar());
+    }
+
+    [Fact]
+    public void Robots_starting_at_once_migrate_once_and_share_one_memory()
+    {
+        var db = server.CreateDatabase();
+        var stores = new PostgresEpisodeStore[4];
+        Parallel.For(0, stores.Length, i => stores[i] = new PostgresEpisodeStore(db));
+        try
+        {
+            Parallel.For(0, stores.Length, i =>
+            {
+                for (int n = 0; n < 5; n++)
+                    stores[i].Append(Samples.Episode($"robot {i} episode {n}"));
+            });
+            Assert.All(stores, s => Assert.Equal(20, s.Count()));
+            Assert.Equal(PostgresEpisodeStore.SchemaVersion, stores[0].InstalledSchemaVersion());
+        }
+        finally
+        {
+            foreach (var s in stores)
+                s?.Dispose();
+        }
+    }
+
+    [Fact]
+    public void An_unreachable_server_is_reported_clearly()
+    {
+        var ex = Assert.Throws<EpisodeStoreException>(() =>
+            new PostgresEpisodeStore("Host=127.0.0.1;Port=1;Username=postgres;Database=none;Timeout=2"));
+        Assert.Contains("Cannot open the memory store postgres://postgres@127.0.0.1:1/none", ex.Message);
+    }
+
+    [Fact]
+    public void Every_episode_gets_an_embedding_in_the_same_transaction()
+    {
+        var db = server.CreateDatabase();
+        using var store = new PostgresEpisodeStore(db);
+        store.Append(Samples.Episode());
+        var good = Samples.Episode(steps: 3);
+        Assert.Throws<EpisodeStoreException>(() => store.Append(good with { Steps = good.Steps.SetItem(1, good.Steps[1] with { Skill = null! }) }));
+
+        using var c = new NpgsqlConnection(db);
+        c.Open();
+        using var cmd = new NpgsqlCommand("SELECT COUNT(*), MIN(model), MIN(length(vector)) FROM cortexbot.episode_embeddings", c);
+        using var r = cmd.ExecuteReader();
+        Assert.True(r.Read());
+        Assert.Equal(1L, r.GetInt64(0));
+        Assert.Equal(store.Embedder.Model, r.GetString(1));
+        Assert.Equal(4 * store.Embedder.Dimension, r.GetInt32(2));
+    }
+}
+
+/// <summary>The hippocampus organ on a shared PostgreSQL memory: stores, then recalls by similarity.</summary>
+[Collection("postgres")]
+public sealed class HippocampusOnPostgresTests(PostgresServer server) : TestKit
+{
+    [Fact]
+    public void Stores_and_recalls_through_the_actor()
+    {
+        using var store = new PostgresEpisodeStore(server.CreateDatabase());
+        store.Append(Samples.Episode("wave hello"));
+        store.Append(Samples.Episode("put the green cube in the bin"));
+        var hippocampus = Sys.ActorOf(HippocampusActor.Props(store));
+
+        var red = Samples.Episode("put the red cube in the bin");
+        hippocampus.Tell(new StoreEpisode(red), TestActor);
+        long id = ExpectMsg<EpisodeStored>().Id;
+        hippocampus.Tell(new RecallRecent("put the red cube in the bin", 2), TestActor);
+
+        var recalled = ExpectMsg<Recalled>().Episodes;
+        Assert.Equal(id, recalled[0].Id);
+        Assert.Equal("put the green cube in the bin", recalled[1].Instruction);
+    }
+}

@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+
+namespace CortexBot.Hippocampus.Tests;
+
+/// <summary>
+/// What every <see cref="IEpisodeStore"/> must do, run against each implementation (SQLite here, PostgreSQL in
+/// CortexBot.Hippocampus.Postgres.Tests, which compiles this file too).
+/// </summary>
+public abstract class EpisodeStoreContract
+{
+    /// <summary>Opens the store under test; called again to reopen the same memory.</summary>
+    protected abstract IEpisodeStore Open();
+
+    [Fact]
+    public void Contract_full_episode_round_trips()
+    {
+        var episode = new EpisodeRecord(
+            TaskId: Guid.NewGuid(),
+            Instruction: "stack the blue block on the green one — «vorsichtig» 🤖",
+            Seed: -42,
+            StartedAt: new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.FromMinutes(-330)).AddTicks(1234567),
+            DurationS: 37.125,
+            Success: false,
+            FailureReason: "grasp slipped at step 2",
+            Planner: "llm:qwen",
+            Plan: ["pick(blue_block)", "place(blue_block, green_block)", "retreat()"],
+            Steps:
+            [
+                new StepRecord(0, "pick(blue_block)", SkillOutcome.Succeeded, null, 0.0, 4.5),
+                new StepRecord(1, "place(blue_block, green_block)", SkillOutcome.Failed, "object dropped", 4.5, 2.25),
+                new StepRecord(1, "place(blue_block, green_block)", SkillOutcome.Aborted, "", 6.75, double.NaN),
+            ],
+            Anomalies: ["force spike 41 N", "object dropped"],
+            PlanLatencyMs: 812.5,
+            ControllerVersion: "0.1.0+abc123");
+        using var store = Open();
+
+        long id = store.Append(episode);
+
+        Assert.True(id > 0);
+        var back = store.Get(id);
+        Samples.AssertSame(episode, back);
+        Assert.Equal(id, back!.Id);
+        Assert.Equal(1, store.Count());
+        Assert.Null(store.Get(id + 1));
+    }
+
+    [Fact]
+    public void Contract_recent_is_latest_first_with_steps()
+    {
+        using var store = Open();
+        var episodes = Enumerable.Range(0, 5).Select(i => Samples.Episode($"task {i}", seed: i, steps: i)).ToList();
+        var ids = episodes.Select(store.Append).ToList();
+
+        var recent = store.Recent(3);
+
+        Assert.Equal([ids[4], ids[3], ids[2]], recent.Select(e => e.Id));
+        Samples.AssertSame(episodes[4], recent[0]);
+        Samples.AssertSame(episodes[2], recent[2]);
+        Assert.Equal(5, store.Recent(100).Count);
+        Assert.Empty(store.Recent(0));
+        Assert.Equal(5, store.Count());
+        Assert.True(ids.Zip(ids.Skip(1)).All(p => p.First < p.Second));
+    }
+
+    [Fact]
+    public void Contract_duplicate_task_id_is_refused_and_writes_nothing()
+    {
+        using var store = Open();
+        var first = Samples.Episode(steps: 3);
+        long id = store.Append(first);
+
+        var ex = Assert.Throws<EpisodeStoreException>(() => store.Append(first with { Instruction = "again" }));
+
+        Assert.Contains(first.TaskId.ToString(), ex.Message);
+        Assert.Contains("already stored", ex.Message);
+        Assert.Equal(1, store.Count());
+        Samples.AssertSame(first, store.Get(id));
+    }
+
+    [Fact]
+    public void Contract_a_failure_mid_append_stores_nothing_and_the_store_stays_usable()
+    {
+        using var store = Open();
+        store.Append(Samples.Episode(steps: 2));
+        var good = Samples.Episode(steps: 4);
+        var broken = good with { Steps = good.Steps.SetItem(2, good.Steps[2] with { Skill = null! }) };
+
+        var ex = Assert.Throws<EpisodeStoreException>(() => store.Append(broken));
+
+        Assert.Contains("Nothing of it was written", ex.Message);
+        Assert.Equal(1, store.Count());
+        Assert.DoesNotContain(store.Recent(10), e => e.TaskId == good.TaskId);
+        long id = store.Append(good);
+        Samples.AssertSame(good, store.Get(id));
+        Assert.Equal(2, store.Count());
+    }
+
+    [Fact]
+    public void Contract_reopening_keeps_everything_and_ids_keep_growing()
+    {
+        var a = Samples.Episode("first");
+        long idA;
+        using (var store = Open())
+            idA = store.Append(a);
+        using (var store = Open())
+        {
+            Samples.AssertSame(a, store.Get(idA));
+            Assert.True(store.Append(Samples.Episode("second")) > idA);
+            Assert.Equal(2, store.Count());
+        }
+    }
+
+    [Fact]
+    public void Contract_concurrent_appends_are_all_stored_whole()
+    {
+        using var store = Open();
+        var ids = new ConcurrentBag<(long Id, EpisodeRecord Episode)>();
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                var e = Samples.Episode($"thread {t} episode {i}", seed: t * 100 + i, steps: 1 + i % 3);
+                ids.Add((store.Append(e), e));
+            }
+        });
+
+        Assert.Equal(40, store.Count());
+        Assert.Equal(40, ids.Select(x => x.Id).Distinct().Count());
+        foreach (var (id, e) in ids)
+            Samples.AssertSame(e, store.Get(id));
+    }
+}
