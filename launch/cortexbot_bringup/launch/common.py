@@ -1,0 +1,25 @@
+"""Shared pieces of CortexBot's launch files: where the package's files are and how CortexBot is started."""
+import os
+
+PACKAGE = 'cortexbot_bringup'
+# Files of this package the launch files use (relative to the package's share directory); a test checks they exist.
+URDF = os.path.join('urdf', 'cortexbot_arm.urdf.xacro')
+CONTROLLERS = os.path.join('config', 'controllers.yaml')
+CORTEXBOT_CONFIG = os.path.join('config', 'cortexbot.yaml')
+
+
+def cortexbot_command(cortexbot, task, controller, command_interface, rate_hz, stale_ms, episodes='1'):
+    """The `cortexbot run --robot ros2` command line (CortexBot speaks ROS 2 over Cyclone DDS itself: no ROS node of its own).
+
+    ROS_DOMAIN_ID is inherited from the launch environment, so CortexBot joins the same domain as the controllers.
+    """
+    return [
+        cortexbot, 'run', '--robot', 'ros2',
+        '--task', task,
+        '--episodes', episodes,
+        '--controller', controller,
+        '--command-interface', command_interface,
+        '--rate', rate_hz,
+        '--stale-ms', stale_ms,
+        '--json',
+    ]

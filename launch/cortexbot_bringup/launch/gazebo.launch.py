@@ -1,0 +1,69 @@
+"""CortexBot driving the arm in Gazebo (gz sim) through gz_ros2_control:
+starts Gazebo, publishes the arm's description, spawns it, spawns joint_state_broadcaster, then the trajectory and
+gripper controllers, then starts CortexBot.
+
+    ros2 launch cortexbot_bringup gazebo.launch.py task:="put the red cube in the bin"
+
+Note: the Gazebo world holds only the arm; the objects of CortexBot's task and their status topic come from
+`cortexbot sim-node` (MuJoCo), not from Gazebo, so a Gazebo run exercises the control path, not task success.
+"""
+import os
+import sys
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription, RegisterEventHandler
+from launch.event_handlers import OnProcessExit
+from launch.launch_description_sources import PythonLaunchDescriptionSource
+from launch.substitutions import Command, FindExecutable, LaunchConfiguration
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import CONTROLLERS, PACKAGE, URDF, cortexbot_command  # noqa: E402
+
+
+def generate_launch_description():
+    share = get_package_share_directory(PACKAGE)
+    args = [
+        DeclareLaunchArgument('task', default_value='put the red cube in the bin'),
+        DeclareLaunchArgument('episodes', default_value='1'),
+        DeclareLaunchArgument('controller', default_value='joint_trajectory_controller'),
+        DeclareLaunchArgument('command_interface', default_value='trajectory'),
+        DeclareLaunchArgument('rate_hz', default_value='500'),
+        DeclareLaunchArgument('stale_ms', default_value='50'),
+        DeclareLaunchArgument('cortexbot', default_value='cortexbot'),
+        DeclareLaunchArgument('world', default_value='empty.sdf'),
+    ]
+    description = ParameterValue(
+        Command([FindExecutable(name='xacro'), ' ', os.path.join(share, URDF),
+                 ' hardware:=gazebo controllers_file:=', os.path.join(share, CONTROLLERS)]),
+        value_type=str)
+
+    gazebo = IncludeLaunchDescription(
+        PythonLaunchDescriptionSource(os.path.join(get_package_share_directory('ros_gz_sim'), 'launch', 'gz_sim.launch.py')),
+        launch_arguments={'gz_args': ['-r ', LaunchConfiguration('world')]}.items())
+    state_publisher = Node(package='robot_state_publisher', executable='robot_state_publisher',
+                           parameters=[{'robot_description': description, 'use_sim_time': True}])
+    spawn_robot = Node(package='ros_gz_sim', executable='create', output='screen',
+                       arguments=['-topic', 'robot_description', '-name', 'cortexbot_arm', '-allow_renaming', 'true'])
+    clock_bridge = Node(package='ros_gz_bridge', executable='parameter_bridge',
+                        arguments=['/clock@rosgraph_msgs/msg/Clock[gz.msgs.Clock'])
+    spawn_jsb = Node(package='controller_manager', executable='spawner', arguments=['joint_state_broadcaster'])
+    spawn_arm = Node(package='controller_manager', executable='spawner',
+                     arguments=[LaunchConfiguration('controller'), 'gripper_controller',
+                                '--param-file', os.path.join(share, CONTROLLERS)])
+    cortexbot = ExecuteProcess(
+        cmd=cortexbot_command(LaunchConfiguration('cortexbot'), LaunchConfiguration('task'), LaunchConfiguration('controller'),
+                              LaunchConfiguration('command_interface'), LaunchConfiguration('rate_hz'),
+                              LaunchConfiguration('stale_ms'), LaunchConfiguration('episodes')),
+        output='screen')
+    return LaunchDescription(args + [
+        gazebo,
+        state_publisher,
+        clock_bridge,
+        spawn_robot,
+        RegisterEventHandler(OnProcessExit(target_action=spawn_robot, on_exit=[spawn_jsb])),
+        RegisterEventHandler(OnProcessExit(target_action=spawn_jsb, on_exit=[spawn_arm])),
+        RegisterEventHandler(OnProcessExit(target_action=spawn_arm, on_exit=[cortexbot])),
+    ])

@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+
+namespace CortexBot.Brainstem.Ros2;
+
+/// <summary>The message types the shim knows (ids of <c>enum cbd_type</c> in native/cortexbot_dds.c).</summary>
+public enum RosType
+{
+    JointState = 0,
+    JointTrajectory = 1,
+    Float64MultiArray = 2,
+    Bool = 3,
+    SceneStatus = 4,
+    ResetRequest = 5,
+    LinkStatus = 6,
+}
+
+/// <summary>P/Invoke into libcortexbot_dds.so (idlc-generated ROS 2 types + a flat API over libddsc.so.0debian).</summary>
+internal static unsafe partial class Native
+{
+    public const string Library = "cortexbot_dds";
+    public const int AbiVersion = 1;
+    public const int SizeofTrajectoryPoint = 100;
+    public const int SizeofSampleInfo = 101;
+    public const long Infinity = long.MaxValue;
+
+    [LibraryImport(Library, EntryPoint = "cbd_abi_version")] public static partial int AbiVersionOf();
+    [LibraryImport(Library, EntryPoint = "cbd_sizeof")] public static partial long SizeOf(int type);
+    [LibraryImport(Library, EntryPoint = "cbd_type_name")] public static partial byte* TypeName(int type);
+    [LibraryImport(Library, EntryPoint = "cbd_strretcode")] public static partial byte* StrRetcode(int rc);
+    [LibraryImport(Library, EntryPoint = "cbd_participant", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Participant(uint domainId, string? config, string? userData, out int domain);
+    [LibraryImport(Library, EntryPoint = "cbd_topic", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Topic(int participant, int type, string name);
+    [LibraryImport(Library, EntryPoint = "cbd_writer", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Writer(int participant, int topic, int reliable, int depth, int transientLocal, string? userData);
+    [LibraryImport(Library, EntryPoint = "cbd_reader", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Reader(int participant, int topic, int reliable, int depth, int transientLocal, string? userData);
+    [LibraryImport(Library, EntryPoint = "cbd_write")] public static partial int Write(int writer, void* sample);
+    [LibraryImport(Library, EntryPoint = "cbd_take")] public static partial int Take(int reader, out void* sample, out long sourceTimestamp);
+    [LibraryImport(Library, EntryPoint = "cbd_return_loan")] public static partial int ReturnLoan(int reader, void* sample);
+    [LibraryImport(Library, EntryPoint = "cbd_take_cdr")] public static partial long TakeCdr(int reader, byte* buffer, long capacity);
+    [LibraryImport(Library, EntryPoint = "cbd_waitset")] public static partial int Waitset(int participant, int reader);
+    [LibraryImport(Library, EntryPoint = "cbd_waitset_attach_reader")] public static partial int WaitsetAttach(int waitset, int reader);
+    [LibraryImport(Library, EntryPoint = "cbd_wait")] public static partial int Wait(int waitset, long timeoutNs);
+    [LibraryImport(Library, EntryPoint = "cbd_wake")] public static partial int Wake(int waitset);
+    [LibraryImport(Library, EntryPoint = "cbd_matched")] public static partial int Matched(int entity, int isWriter);
+    [LibraryImport(Library, EntryPoint = "cbd_delete")] public static partial int Delete(int entity);
+
+    public static string Describe(int rc) => Marshal.PtrToStringUTF8((nint)StrRetcode(rc)) ?? $"DDS error {rc}";
+
+    /// <summary>Compares a native NUL-terminated string with UTF-8 bytes without allocating.</summary>
+    public static bool Equals(byte* s, ReadOnlySpan<byte> utf8)
+    {
+        if (s == null) return false;
+        for (int i = 0; i < utf8.Length; i++)
+            if (s[i] != utf8[i]) return false;
+        return s[utf8.Length] == 0;
+    }
+
+    public static string? ToManaged(byte* s) => s == null ? null : Marshal.PtrToStringUTF8((nint)s);
+}

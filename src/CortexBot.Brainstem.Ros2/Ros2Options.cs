@@ -1,0 +1,74 @@
+using CortexBot.Core;
+
+namespace CortexBot.Brainstem.Ros2;
+
+/// <summary>How commands reach the arm's controller.</summary>
+public enum Ros2CommandInterface
+{
+    /// <summary>trajectory_msgs/JointTrajectory on <c>/&lt;controller&gt;/joint_trajectory</c> (joint_trajectory_controller).</summary>
+    Trajectory,
+    /// <summary>std_msgs/Float64MultiArray on <c>/&lt;controller&gt;/commands</c> (forward_command_controller, position interface).</summary>
+    Forward,
+}
+
+/// <summary>Topics, names and bounds of the ROS 2 link and the simulator node. Defaults match a ros2_control arm.</summary>
+public sealed record Ros2Options
+{
+    /// <summary>ROS_DOMAIN_ID (0..232); the environment variable when set, else 0.</summary>
+    public int DomainId { get; init; } = DomainFromEnvironment();
+    /// <summary>Restrict traffic to the loopback interface (unicast discovery of 127.0.0.1, no multicast).</summary>
+    public bool LoopbackOnly { get; init; }
+    /// <summary>Cyclone configuration XML; overrides <see cref="LoopbackOnly"/>. Null: CYCLONEDDS_URI or Cyclone's defaults.</summary>
+    public string? CycloneConfig { get; init; }
+    public string JointStatesTopic { get; init; } = "/joint_states";
+    /// <summary>Name of the arm controller (joint_trajectory_controller or forward_command_controller instance).</summary>
+    public string Controller { get; init; } = "joint_trajectory_controller";
+    public Ros2CommandInterface CommandInterface { get; init; } = Ros2CommandInterface.Trajectory;
+    /// <summary>Gripper command topic (std_msgs/Float64MultiArray, one position per gripper joint: half the opening each).</summary>
+    public string GripperTopic { get; init; } = "/gripper_controller/commands";
+    /// <summary>Joints whose positions add up to the gripper opening (metres).</summary>
+    public IReadOnlyList<string> GripperJoints { get; init; } = ["finger_left", "finger_right"];
+    /// <summary>std_msgs/Bool: true stops motion within one tick, false releases.</summary>
+    public string EmergencyStopTopic { get; init; } = "/cortexbot/emergency_stop";
+    /// <summary>CortexBot's own status (cortexbot_msgs/LinkStatus, 10 Hz): emergency stop, state freshness, the link's counters.</summary>
+    public string StatusTopic { get; init; } = "/cortexbot/status";
+    /// <summary>The simulator node's scene status (cortexbot_msgs/SceneStatus).</summary>
+    public string SceneTopic { get; init; } = "/cortexbot/sim/scene";
+    /// <summary>World reset requests to the simulator node (cortexbot_msgs/ResetRequest).</summary>
+    public string ResetTopic { get; init; } = "/cortexbot/sim/reset";
+    /// <summary>A joint state older than this (or non-finite) makes Read fail, so the control loop holds and nothing is sent.</summary>
+    public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>How long Start waits for the first valid joint state.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long a world reset waits for the simulator node's acknowledgement.</summary>
+    public TimeSpan ResetTimeout { get; init; } = TimeSpan.FromSeconds(8);
+    /// <summary>time_from_start of the single trajectory point, in control periods.</summary>
+    public int TrajectoryLeadPeriods { get; init; } = 3;
+
+    public string CommandTopic => CommandInterface == Ros2CommandInterface.Trajectory
+        ? $"/{Controller}/joint_trajectory"
+        : $"/{Controller}/commands";
+
+    /// <summary>The Cyclone configuration to use (null: Cyclone's own).</summary>
+    public string? EffectiveCycloneConfig => CycloneConfig ?? (LoopbackOnly ? DdsParticipant.LoopbackConfig() : null);
+
+    public Ros2Options Validate()
+    {
+        if (DomainId is < 0 or > 232) throw new ConfigurationException($"ROS domain id (ROS_DOMAIN_ID or --ros-domain) must be an integer in 0..232, got {(DomainId < 0 ? Environment.GetEnvironmentVariable("ROS_DOMAIN_ID") : DomainId)}");
+        if (string.IsNullOrWhiteSpace(Controller) || Controller.Contains('/') || Controller.Contains(' '))
+            throw new ConfigurationException($"--controller must be a plain controller name, got '{Controller}'");
+        foreach (var t in new[] { JointStatesTopic, CommandTopic, GripperTopic, EmergencyStopTopic, StatusTopic, SceneTopic, ResetTopic })
+            DdsParticipant.DdsTopicName(t);
+        if (StaleAfter <= TimeSpan.Zero) throw new ConfigurationException("the joint-state staleness bound must be positive");
+        if (TrajectoryLeadPeriods < 1) throw new ConfigurationException("trajectory lead must be at least one control period");
+        return this;
+    }
+
+    private static int DomainFromEnvironment()
+    {
+        var v = Environment.GetEnvironmentVariable("ROS_DOMAIN_ID");
+        if (string.IsNullOrWhiteSpace(v)) return 0;
+        // an invalid value is reported by Validate (only a ROS 2 run needs it)
+        return int.TryParse(v, out int d) && d is >= 0 and <= 232 ? d : -1;
+    }
+}

@@ -1,0 +1,482 @@
+using System.Collections.Immutable;
+using System.Text;
+using CortexBot.Core;
+using CortexBot.Core.Geometry;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+
+namespace CortexBot.Brainstem.Ros2;
+
+/// <summary>Counters of the ROS 2 link (read any time, from any thread).</summary>
+public sealed record Ros2LinkCounters(
+    long JointStatesAccepted, long RejectedMissingJoints, long RejectedNonFinite, long RejectedMalformed,
+    long StaleReads, long Reconnects, long CommandsSent, long WritesHeld, long EmergencyStops, long ScenesReceived);
+
+/// <summary>
+/// The brainstem's ROS 2 link: an arm under ros2_control (a physical robot, Gazebo, or <c>cortexbot sim-node</c>) over
+/// Cyclone DDS, with ROS 2's topic, type, encoding and QoS conventions.
+/// <list type="bullet">
+/// <item>Subscribes sensor_msgs/JointState on <see cref="Ros2Options.JointStatesTopic"/> (best effort, so it matches any
+/// publisher). Joints are mapped by name, never by position; a message lacking one of the arm's joints, with
+/// non-finite values or inconsistent lengths is rejected and counted.</item>
+/// <item>Publishes each tick's command as a single-point trajectory_msgs/JointTrajectory (time_from_start = a few control
+/// periods, header stamp 0 = start now) or a std_msgs/Float64MultiArray, plus the gripper's Float64MultiArray.</item>
+/// <item>Watchdog: <see cref="Read"/> returns false when the newest accepted state is older than
+/// <see cref="Ros2Options.StaleAfter"/>; the control loop then holds, and <see cref="Write"/> sends nothing (the
+/// controller keeps its last target). Fresh states from a publisher that comes back make it resume ("reconnect").</item>
+/// <item>Emergency stop (std_msgs/Bool true on <see cref="Ros2Options.EmergencyStopTopic"/>): from the next tick on,
+/// Write re-sends the command in force when it arrived until a false releases it.</item>
+/// <item>World resets and the scene come from the simulator node's topics (<see cref="ISimulatedWorld"/>); a physical
+/// arm has no such node, and a reset then fails with a clear error after <see cref="Ros2Options.ResetTimeout"/>.</item>
+/// </list>
+/// Receiving runs on the link's own thread (a DDS waitset) into a seqlock-protected buffer; Read and Write run on the
+/// control thread and allocate nothing.
+/// </summary>
+public sealed unsafe class Ros2RobotLink : ISimulatedWorld
+{
+    private readonly Ros2Options _o;
+    private readonly string[] _joints;
+    private readonly byte[][] _jointUtf8;
+    private readonly byte[][] _gripperUtf8;
+    private readonly int _dof;
+    private readonly DdsParticipant _dds;
+    private readonly int _stateReader, _estopReader, _sceneReader, _waitset;
+    private readonly int _commandWriter, _gripperWriter, _resetWriter, _statusWriter;
+    private long _lastStatusNs;
+    private readonly Thread _receiver;
+    private volatile bool _stopping;
+
+    // seqlock-protected latest state (written by the receiver thread)
+    private long _seq;
+    private readonly double[] _pos, _vel;
+    private double _grip;
+    private long _stampNs;       // monotonic receive time
+    private long _acceptedCount;
+    // receiver scratch and name map (receiver thread only)
+    private readonly int[] _map;
+    private readonly double[] _rxPos, _rxVel;
+    private readonly int[] _gripMap;
+
+    // control-thread state
+    private long _staleNs;
+    private double _period = 0.002;
+    private bool _lastFresh;
+    private bool _everFresh;
+    private long _staleSinceLastFresh;
+    private readonly JointCommandBuffer _frozen;
+    private bool _frozenValid;
+    private volatile bool _estop;
+    private double _lastGripperSent = double.NaN;
+    private long _ticksSinceGripper;
+
+    // preallocated outgoing messages in native memory
+    private readonly NativeStrings _mem = new();
+    private readonly JointTrajectoryMsg* _traj;
+    private readonly JointTrajectoryPointMsg* _point;
+    private readonly Float64MultiArrayMsg* _forward;
+    private readonly Float64MultiArrayMsg* _gripperMsg;
+    private readonly double* _cmdPos, _gripData;
+    private readonly ResetRequestMsg* _reset;
+    private readonly byte* _emptyString;
+
+    // counters
+    private long _missing, _nonFinite, _malformed, _staleReads, _reconnects, _sent, _held, _estops, _scenes;
+    private volatile string? _lastProblem;
+
+    // scene (receiver thread writes, anyone reads)
+    private volatile SceneStatusView? _scene;
+    private uint _nextResetId;
+
+    internal sealed record SceneStatusView(uint ResetId, int Seed, double SimTime, SceneSnapshot Snapshot, long ReceivedNs);
+
+    public Ros2RobotLink(IReadOnlyList<string> armJoints, Ros2Options options)
+    {
+        _o = options.Validate();
+        _joints = [.. armJoints];
+        _dof = _joints.Length;
+        if (_dof == 0) throw new ConfigurationException("the arm has no joints");
+        if (_joints.Distinct().Count() != _dof) throw new ConfigurationException("the arm's joint names are not unique");
+        _jointUtf8 = [.. _joints.Select(Encoding.UTF8.GetBytes)];
+        _gripperUtf8 = [.. options.GripperJoints.Select(Encoding.UTF8.GetBytes)];
+        _pos = new double[_dof];
+        _vel = new double[_dof];
+        _rxPos = new double[_dof];
+        _rxVel = new double[_dof];
+        _map = new int[_dof];
+        _gripMap = new int[_gripperUtf8.Length];
+        _frozen = new JointCommandBuffer(_dof);
+        _staleNs = (long)options.StaleAfter.TotalNanoseconds;
+
+        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig);
+        try
+        {
+            _stateReader = _dds.Reader(RosType.JointState, options.JointStatesTopic, RosQos.SensorData);
+            _estopReader = _dds.Reader(RosType.Bool, options.EmergencyStopTopic, RosQos.Default);
+            _sceneReader = _dds.Reader(RosType.SceneStatus, options.SceneTopic, RosQos.SensorData);
+            _waitset = _dds.Waitset(_stateReader, _estopReader, _sceneReader);
+            _commandWriter = options.CommandInterface == Ros2CommandInterface.Trajectory
+                ? _dds.Writer(RosType.JointTrajectory, options.CommandTopic, RosQos.Default)
+                : _dds.Writer(RosType.Float64MultiArray, options.CommandTopic, RosQos.Default);
+            _gripperWriter = _dds.Writer(RosType.Float64MultiArray, options.GripperTopic, RosQos.Default);
+            _resetWriter = _dds.Writer(RosType.ResetRequest, options.ResetTopic, RosQos.Default);
+            _statusWriter = _dds.Writer(RosType.LinkStatus, options.StatusTopic, RosQos.Default);
+        }
+        catch
+        {
+            _dds.Dispose();
+            throw;
+        }
+
+        _cmdPos = _mem.Alloc<double>(_dof);
+        _point = _mem.Alloc<JointTrajectoryPointMsg>(1);
+        _point->Positions = DdsSequence.Of(_cmdPos, _dof);
+        _traj = _mem.Alloc<JointTrajectoryMsg>(1);
+        _traj->Header.FrameId = _mem.Add("");
+        _traj->JointNames = DdsSequence.Of(_mem.AddArray(_joints), _dof);
+        _traj->Points = DdsSequence.Of(_point, 1);
+        _forward = _mem.Alloc<Float64MultiArrayMsg>(1);
+        _forward->Data = DdsSequence.Of(_cmdPos, _dof);
+        int g = Math.Max(1, _gripperUtf8.Length);
+        _gripData = _mem.Alloc<double>(g);
+        _gripperMsg = _mem.Alloc<Float64MultiArrayMsg>(1);
+        _gripperMsg->Data = DdsSequence.Of(_gripData, _gripperUtf8.Length);
+        _reset = _mem.Alloc<ResetRequestMsg>(1);
+        _emptyString = _mem.Add("");
+
+        _receiver = new Thread(ReceiveLoop) { IsBackground = true, Name = "cortexbot-ros2-rx", Priority = ThreadPriority.AboveNormal };
+        _receiver.Start();
+    }
+
+    public Ros2Options Options => _o;
+    public IReadOnlyList<string> JointNames => _joints;
+    public bool EmergencyStopped => _estop;
+    /// <summary>The latest reason a joint state was rejected, for diagnostics.</summary>
+    public string? LastProblem => _lastProblem;
+
+    public Ros2LinkCounters Counters => new(
+        Interlocked.Read(ref _acceptedCount), Interlocked.Read(ref _missing), Interlocked.Read(ref _nonFinite), Interlocked.Read(ref _malformed),
+        Interlocked.Read(ref _staleReads), Interlocked.Read(ref _reconnects), Interlocked.Read(ref _sent), Interlocked.Read(ref _held),
+        Interlocked.Read(ref _estops), Interlocked.Read(ref _scenes));
+
+    /// <summary>Waits for the first valid joint state; a robot that publishes other joint names is a clear error here.</summary>
+    public void Start(double controlPeriodSeconds)
+    {
+        if (!(controlPeriodSeconds > 0)) throw new ArgumentOutOfRangeException(nameof(controlPeriodSeconds));
+        _period = controlPeriodSeconds;
+        var deadline = MonotonicClock.NowNs + (long)_o.StartTimeout.TotalNanoseconds;
+        while (MonotonicClock.NowNs < deadline)
+        {
+            if (Interlocked.Read(ref _acceptedCount) > 0 && Fresh()) return;
+            Thread.Sleep(5);
+        }
+        var problem = _lastProblem;
+        throw new ConfigurationException(problem is not null
+            ? $"the robot's joint states on {_o.JointStatesTopic} were rejected: {problem}"
+            : $"no joint state on {_o.JointStatesTopic} (ROS domain {_o.DomainId}) within {_o.StartTimeout.TotalSeconds:0.#} s: is the robot driver or `cortexbot sim-node` running on the same domain?");
+    }
+
+    private bool Fresh() => MonotonicClock.NowNs - Volatile.Read(ref _stampNs) <= _staleNs;
+
+    public bool Read(RobotStateBuffer state)
+    {
+        long s1, s2;
+        do
+        {
+            s1 = Volatile.Read(ref _seq);
+            if ((s1 & 1) != 0) { Thread.SpinWait(1); s2 = s1 - 1; continue; }
+            for (int i = 0; i < _dof; i++)
+            {
+                state.Position[i] = _pos[i];
+                state.Velocity[i] = _vel[i];
+            }
+            state.GripperOpening = _grip;
+            state.StampNs = _stampNs;
+            Interlocked.MemoryBarrier();
+            s2 = Volatile.Read(ref _seq);
+        } while (s1 != s2);
+
+        bool fresh = s1 > 0 && MonotonicClock.NowNs - state.StampNs <= _staleNs && state.IsFinite();
+        if (!fresh) { _staleReads++; _staleSinceLastFresh++; }
+        else
+        {
+            if (_everFresh && !_lastFresh && _staleSinceLastFresh > 0) _reconnects++;
+            _everFresh = true;
+            _staleSinceLastFresh = 0;
+        }
+        _lastFresh = fresh;
+        return fresh;
+    }
+
+    public void Write(JointCommandBuffer command)
+    {
+        if (_estop)
+        {
+            if (!_frozenValid) { _frozen.CopyFrom(command); _frozenValid = true; }
+            command = _frozen;
+        }
+        else _frozenValid = false;
+
+        if (!_lastFresh || !Fresh())
+        {
+            // Stale or missing measurements: send nothing; the controller keeps its last target.
+            _held++;
+            return;
+        }
+        for (int i = 0; i < _dof; i++) _cmdPos[i] = command.Position[i];
+        int rc;
+        if (_o.CommandInterface == Ros2CommandInterface.Trajectory)
+        {
+            _point->TimeFromStart = RosTime.FromNanoseconds((long)(_o.TrajectoryLeadPeriods * _period * 1e9));
+            rc = Native.Write(_commandWriter, _traj);
+        }
+        else rc = Native.Write(_commandWriter, _forward);
+        if (rc >= 0) _sent++;
+
+        double g = command.GripperOpening;
+        if (_gripperUtf8.Length > 0 && (g != _lastGripperSent || ++_ticksSinceGripper >= 50))
+        {
+            for (int k = 0; k < _gripperUtf8.Length; k++) _gripData[k] = g / _gripperUtf8.Length;
+            Native.Write(_gripperWriter, _gripperMsg);
+            _lastGripperSent = g;
+            _ticksSinceGripper = 0;
+        }
+    }
+
+    // ------------------------------------------------------------------ simulated world (the simulator node's topics)
+
+    public SceneSnapshot Snapshot() => _scene?.Snapshot ?? new SceneSnapshot(MonotonicClock.NowNs, []);
+
+    public double SimTime => _scene?.SimTime ?? 0;
+
+    /// <summary>Asks the simulator node to reset to <paramref name="seed"/> and waits for its acknowledgement and a joint state after it.</summary>
+    public void ResetScene(int seed)
+    {
+        var deadline = MonotonicClock.NowNs + (long)_o.ResetTimeout.TotalNanoseconds;
+        while (DdsParticipant.Matched(_resetWriter, true) <= 0)
+        {
+            if (MonotonicClock.NowNs > deadline)
+                throw new InvalidOperationException($"no simulator node subscribes to {_o.ResetTopic}: this robot cannot reset its world");
+            Thread.Sleep(2);
+        }
+        uint id = ++_nextResetId;
+        // ids are unique per link instance: mix in the process id so that two links never collide on one node
+        id = (uint)(Environment.ProcessId << 16) ^ id;
+        _reset->ResetId = id;
+        _reset->Seed = seed;
+        // Resent every 250 ms until acknowledged: a reader that has not yet discovered this writer drops what it sends
+        // (volatile durability), even though the writer already matched it. The node serves each id once.
+        SceneStatusView? ack = null;
+        long resendAt = 0;
+        while ((ack = _scene) is null || ack.ResetId != id)
+        {
+            long now = MonotonicClock.NowNs;
+            if (now > deadline)
+                throw new InvalidOperationException($"the simulator node did not acknowledge reset {id} (seed {seed}) on {_o.SceneTopic} within {_o.ResetTimeout.TotalSeconds:0.#} s " +
+                    $"({Interlocked.Read(ref _scenes)} scene statuses received, last acknowledging reset {_scene?.ResetId.ToString() ?? "none"}; reset readers matched: {DdsParticipant.Matched(_resetWriter, true)})");
+            if (now >= resendAt)
+            {
+                int rc = Native.Write(_resetWriter, _reset);
+                if (rc < 0) throw new InvalidOperationException($"could not publish the reset request: {Native.Describe(rc)}");
+                resendAt = now + 250_000_000;
+            }
+            Thread.Sleep(1);
+        }
+        // a joint state received after the acknowledgement reflects the reset arm
+        while (Volatile.Read(ref _stampNs) <= ack.ReceivedNs || !Fresh())
+        {
+            if (MonotonicClock.NowNs > deadline) throw new InvalidOperationException("no joint state after the world reset");
+            Thread.Sleep(1);
+        }
+        _lastFresh = true;
+    }
+
+    // ------------------------------------------------------------------ receiver thread
+
+    private void ReceiveLoop()
+    {
+        while (!_stopping)
+        {
+            int n = Native.Wait(_waitset, 100_000_000);
+            if (_stopping) break;
+            if (n < 0) { Thread.Sleep(10); continue; }
+            DrainJointStates();
+            DrainEmergencyStop();
+            DrainScene();
+            long now = MonotonicClock.NowNs;
+            if (now - _lastStatusNs >= 100_000_000)
+            {
+                _lastStatusNs = now;
+                PublishStatus(now);
+            }
+        }
+    }
+
+    /// <summary>CortexBot's own status at 10 Hz (receiver thread; the waitset wakes at least every 100 ms).</summary>
+    private void PublishStatus(long now)
+    {
+        var c = Counters;
+        long stamp = Volatile.Read(ref _stampNs);
+        LinkStatusMsg m = default;
+        m.Header.Stamp = RosTime.FromNanoseconds((DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
+        m.Header.FrameId = _emptyString;
+        m.EmergencyStopped = (byte)(_estop ? 1 : 0);
+        m.StateFresh = (byte)(c.JointStatesAccepted > 0 && now - stamp <= _staleNs ? 1 : 0);
+        m.StateAge = c.JointStatesAccepted > 0 ? (now - stamp) / 1e9 : -1;
+        m.JointStatesAccepted = (ulong)c.JointStatesAccepted;
+        m.RejectedMissingJoints = (ulong)c.RejectedMissingJoints;
+        m.RejectedNonFinite = (ulong)c.RejectedNonFinite;
+        m.RejectedMalformed = (ulong)c.RejectedMalformed;
+        m.StaleReads = (ulong)c.StaleReads;
+        m.Reconnects = (ulong)c.Reconnects;
+        m.CommandsSent = (ulong)c.CommandsSent;
+        m.WritesHeld = (ulong)c.WritesHeld;
+        m.EmergencyStops = (ulong)c.EmergencyStops;
+        Native.Write(_statusWriter, &m);
+    }
+
+    private void DrainJointStates()
+    {
+        while (true)
+        {
+            int r = Native.Take(_stateReader, out void* p, out _);
+            if (r == 0 || r < 0) return;
+            if (r != 1) continue;
+            try { Accept((JointStateMsg*)p); }
+            finally { Native.ReturnLoan(_stateReader, p); }
+        }
+    }
+
+    /// <summary>Validates one JointState and publishes it to the control thread. Receiver thread; visible for tests.</summary>
+    internal void Accept(JointStateMsg* m)
+    {
+        int n = (int)m->Name.Length;
+        if (m->Position.Length != n || (m->Velocity.Length != 0 && m->Velocity.Length != n) || (m->Effort.Length != 0 && m->Effort.Length != n)
+            || (n > 0 && m->Name.Buffer == null) || (n > 0 && m->Position.Buffer == null))
+        {
+            Interlocked.Increment(ref _malformed);
+            _lastProblem = $"malformed JointState: {n} names, {m->Position.Length} positions, {m->Velocity.Length} velocities, {m->Effort.Length} efforts";
+            return;
+        }
+        var names = (byte**)m->Name.Buffer;
+        var pos = (double*)m->Position.Buffer;
+        var vel = (double*)m->Velocity.Buffer;
+        for (int i = 0; i < _dof; i++)
+        {
+            int k = Find(names, n, _jointUtf8[i], _map[i]);
+            if (k < 0) { RejectMissing(names, n, _joints[i]); return; }
+            _map[i] = k;
+        }
+        for (int g = 0; g < _gripMap.Length; g++)
+        {
+            int k = Find(names, n, _gripperUtf8[g], _gripMap[g]);
+            if (k < 0) { RejectMissing(names, n, _o.GripperJoints[g]); return; }
+            _gripMap[g] = k;
+        }
+        double grip = 0;
+        bool finite = true;
+        for (int i = 0; i < _dof; i++)
+        {
+            _rxPos[i] = pos[_map[i]];
+            _rxVel[i] = m->Velocity.Length == 0 ? 0 : vel[_map[i]];
+            finite &= double.IsFinite(_rxPos[i]) && double.IsFinite(_rxVel[i]);
+        }
+        for (int g = 0; g < _gripMap.Length; g++) grip += pos[_gripMap[g]];
+        finite &= double.IsFinite(grip);
+        if (!finite)
+        {
+            Interlocked.Increment(ref _nonFinite);
+            _lastProblem = "non-finite joint state";
+            return;
+        }
+
+        long s = _seq;
+        Volatile.Write(ref _seq, s + 1);
+        Interlocked.MemoryBarrier();
+        Array.Copy(_rxPos, _pos, _dof);
+        Array.Copy(_rxVel, _vel, _dof);
+        _grip = grip;
+        _stampNs = MonotonicClock.NowNs;
+        Interlocked.MemoryBarrier();
+        Volatile.Write(ref _seq, s + 2);
+        Interlocked.Increment(ref _acceptedCount);
+    }
+
+    private static int Find(byte** names, int n, byte[] want, int hint)
+    {
+        if (hint >= 0 && hint < n && Native.Equals(names[hint], want)) return hint;
+        for (int k = 0; k < n; k++)
+            if (Native.Equals(names[k], want)) return k;
+        return -1;
+    }
+
+    private void RejectMissing(byte** names, int n, string missing)
+    {
+        Interlocked.Increment(ref _missing);
+        // diagnostics only: allocates, on the receiver thread
+        var have = new string[n];
+        for (int k = 0; k < n; k++) have[k] = Native.ToManaged(names[k]) ?? "";
+        _lastProblem = $"joint '{missing}' is not among the published joints [{string.Join(", ", have)}]; CortexBot's arm needs [{string.Join(", ", _joints.Concat(_o.GripperJoints))}] (mapped by name)";
+    }
+
+    private void DrainEmergencyStop()
+    {
+        while (true)
+        {
+            int r = Native.Take(_estopReader, out void* p, out _);
+            if (r == 0 || r < 0) return;
+            if (r != 1) continue;
+            bool stop = ((BoolMsg*)p)->Data != 0;
+            Native.ReturnLoan(_estopReader, p);
+            if (stop && !_estop) Interlocked.Increment(ref _estops);
+            _estop = stop;
+        }
+    }
+
+    private void DrainScene()
+    {
+        while (true)
+        {
+            int r = Native.Take(_sceneReader, out void* p, out _);
+            if (r == 0 || r < 0) return;
+            if (r != 1) continue;
+            try
+            {
+                var view = ParseScene((SceneStatusMsg*)p);
+                if (view is not null) { _scene = view; Interlocked.Increment(ref _scenes); }
+            }
+            finally { Native.ReturnLoan(_sceneReader, p); }
+        }
+    }
+
+    internal static SceneStatusView? ParseScene(SceneStatusMsg* m)
+    {
+        int n = (int)m->ObjectNames.Length;
+        if (m->ObjectKinds.Length != n || m->ObjectColors.Length != n || m->Poses.Length != 7 * n || m->HalfSizes.Length != 3 * n) return null;
+        var names = (byte**)m->ObjectNames.Buffer;
+        var kinds = (byte**)m->ObjectKinds.Buffer;
+        var colors = (byte**)m->ObjectColors.Buffer;
+        var poses = (double*)m->Poses.Buffer;
+        var half = (double*)m->HalfSizes.Buffer;
+        var objects = ImmutableArray.CreateBuilder<SceneObject>(n);
+        for (int i = 0; i < n; i++)
+        {
+            var p = poses + 7 * i;
+            var h = half + 3 * i;
+            var color = Native.ToManaged(colors[i]);
+            objects.Add(new SceneObject(Native.ToManaged(names[i]) ?? "", Native.ToManaged(kinds[i]) ?? "", string.IsNullOrEmpty(color) ? null : color,
+                new Pose(new Vec3(p[0], p[1], p[2]), new Quat(p[3], p[4], p[5], p[6])), new Vec3(h[0], h[1], h[2])));
+        }
+        long now = MonotonicClock.NowNs;
+        return new SceneStatusView(m->ResetId, m->Seed, m->SimTime, new SceneSnapshot(now, objects.MoveToImmutable()), now);
+    }
+
+    public void Dispose()
+    {
+        if (_stopping) return;
+        _stopping = true;
+        Native.Wake(_waitset);
+        _receiver.Join(TimeSpan.FromSeconds(2));
+        _dds.Dispose();
+        _mem.Dispose();
+    }
+}

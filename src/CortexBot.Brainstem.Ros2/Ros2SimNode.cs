@@ -1,0 +1,292 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using CortexBot.Core;
+using CortexBot.Core.Ports;
+using CortexBot.Sim.MuJoCo;
+
+namespace CortexBot.Brainstem.Ros2;
+
+/// <summary>Counters of the simulator node.</summary>
+public sealed record SimNodeCounters(long Ticks, long TrajectoriesApplied, long ForwardCommandsApplied, long GripperCommandsApplied,
+    long CommandsRejected, long Resets, long LateTicks);
+
+/// <summary>
+/// The MuJoCo arm as a ROS 2 robot under ros2_control, over Cyclone DDS (<c>cortexbot sim-node</c>):
+/// <list type="bullet">
+/// <item>publishes sensor_msgs/JointState on <c>/joint_states</c> every tick (the 6 arm joints and both fingers, as
+/// joint_state_broadcaster does; reliable, keep last 10);</item>
+/// <item>accepts trajectory_msgs/JointTrajectory on <c>/&lt;controller&gt;/joint_trajectory</c> and std_msgs/Float64MultiArray on
+/// <c>/&lt;controller&gt;/commands</c> (joints mapped by name for trajectories, in arm order for the array); the last
+/// point's positions become the servo targets at once (no interpolation over time_from_start);</item>
+/// <item>accepts the gripper's Float64MultiArray (one finger position each; their sum is the opening);</item>
+/// <item>publishes cortexbot_msgs/SceneStatus on <c>/cortexbot/sim/scene</c> at 50 Hz and right after a reset, and serves
+/// cortexbot_msgs/ResetRequest on <c>/cortexbot/sim/reset</c> (the status carries the id of the last reset served).</item>
+/// </list>
+/// The physics advances one control period per tick, paced to absolute deadlines on its own thread.
+/// </summary>
+public sealed unsafe class Ros2SimNode : IDisposable
+{
+    private readonly MuJoCoWorld _world;
+    private readonly Ros2Options _o;
+    private readonly double _rate;
+    private readonly DdsParticipant _dds;
+    private readonly int _stateWriter, _sceneWriter, _trajReader, _fwdReader, _gripReader, _resetReader;
+    private readonly NativeStrings _mem = new();
+    private readonly JointStateMsg* _js;
+    private readonly double* _jsPos, _jsVel;
+    private readonly string[] _names;
+    private readonly byte[][] _armUtf8;
+    private readonly RobotStateBuffer _state;
+    private readonly JointCommandBuffer _cmd;
+    private uint _resetId;
+    private int _seed;
+    private long _ticks, _traj, _fwd, _grip, _rejected, _resets, _late;
+
+    public Ros2SimNode(MuJoCoWorld world, Ros2Options options, double rateHz, int seed)
+    {
+        if (!double.IsFinite(rateHz) || rateHz < 10 || rateHz > 5000) throw new ConfigurationException($"--rate must be between 10 and 5000 Hz, got {rateHz}");
+        _world = world;
+        _o = options.Validate();
+        _rate = rateHz;
+        _seed = seed;
+        int dof = world.JointNames.Count;
+        _names = [.. world.JointNames, .. options.GripperJoints];
+        _armUtf8 = [.. world.JointNames.Select(Encoding.UTF8.GetBytes)];
+        _state = new RobotStateBuffer(dof);
+        _cmd = new JointCommandBuffer(dof);
+
+        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig);
+        try
+        {
+            _stateWriter = _dds.Writer(RosType.JointState, options.JointStatesTopic, RosQos.Default);
+            _sceneWriter = _dds.Writer(RosType.SceneStatus, options.SceneTopic, RosQos.Default);
+            _trajReader = _dds.Reader(RosType.JointTrajectory, $"/{options.Controller}/joint_trajectory", RosQos.SystemDefault);
+            _fwdReader = _dds.Reader(RosType.Float64MultiArray, $"/{options.Controller}/commands", RosQos.SystemDefault);
+            _gripReader = _dds.Reader(RosType.Float64MultiArray, options.GripperTopic, RosQos.SystemDefault);
+            _resetReader = _dds.Reader(RosType.ResetRequest, options.ResetTopic, RosQos.Default);
+        }
+        catch
+        {
+            _dds.Dispose();
+            throw;
+        }
+
+        int n = _names.Length;
+        _jsPos = _mem.Alloc<double>(n);
+        _jsVel = _mem.Alloc<double>(n);
+        _js = _mem.Alloc<JointStateMsg>(1);
+        _js->Header.FrameId = _mem.Add("");
+        _js->Name = DdsSequence.Of(_mem.AddArray(_names), n);
+        _js->Position = DdsSequence.Of(_jsPos, n);
+        _js->Velocity = DdsSequence.Of(_jsVel, n);
+        _js->Effort = DdsSequence.Of(null, 0);
+    }
+
+    public double RateHz => _rate;
+    public SimNodeCounters Counters => new(Interlocked.Read(ref _ticks), Interlocked.Read(ref _traj), Interlocked.Read(ref _fwd),
+        Interlocked.Read(ref _grip), Interlocked.Read(ref _rejected), Interlocked.Read(ref _resets), Interlocked.Read(ref _late));
+
+    /// <summary>Runs until <paramref name="ct"/> is cancelled. Call from a dedicated thread.</summary>
+    public void Run(CancellationToken ct)
+    {
+        double period = 1.0 / _rate;
+        _world.Start(period);
+        _world.ResetScene(_seed);
+        _world.Read(_state);
+        HoldCurrent();
+        long periodNs = (long)(period * 1e9);
+        long next = MonotonicClock.NowNs;
+        int sceneEvery = Math.Max(1, (int)Math.Round(_rate / 50));
+        while (!ct.IsCancellationRequested)
+        {
+            bool sceneDue = DrainResets();
+            DrainCommands();
+            _world.Write(_cmd);
+            _world.Read(_state);
+            PublishJointState();
+            if (sceneDue || _ticks % sceneEvery == 0) PublishScene();
+            Interlocked.Increment(ref _ticks);
+
+            next += periodNs;
+            long now = MonotonicClock.NowNs;
+            if (now > next + periodNs)
+            {
+                Interlocked.Increment(ref _late);
+                next = now; // do not try to catch up a backlog: keep real time
+            }
+            SleepUntil(next);
+        }
+    }
+
+    private void HoldCurrent()
+    {
+        for (int i = 0; i < _cmd.Joints; i++) _cmd.Position[i] = _state.Position[i];
+        _cmd.GripperOpening = _state.GripperOpening;
+    }
+
+    private bool DrainResets()
+    {
+        bool any = false;
+        while (true)
+        {
+            int r = Native.Take(_resetReader, out void* p, out _);
+            if (r <= 0) return any;
+            if (r != 1) continue;
+            var req = *(ResetRequestMsg*)p;
+            Native.ReturnLoan(_resetReader, p);
+            if (req.ResetId == _resetId) continue; // a resend of the reset just served
+            _world.ResetScene(req.Seed);
+            _world.Read(_state);
+            HoldCurrent();
+            // commands queued before the reset target the old world: drop them
+            DiscardCommands();
+            _resetId = req.ResetId;
+            _seed = req.Seed;
+            Interlocked.Increment(ref _resets);
+            any = true;
+        }
+    }
+
+    private void DiscardCommands()
+    {
+        foreach (var reader in new[] { _trajReader, _fwdReader, _gripReader })
+            while (Native.Take(reader, out void* p, out _) is int r && r != 0 && r > 0)
+                if (r == 1) Native.ReturnLoan(reader, p);
+    }
+
+    private void DrainCommands()
+    {
+        while (true)
+        {
+            int r = Native.Take(_trajReader, out void* p, out _);
+            if (r <= 0) break;
+            if (r != 1) continue;
+            if (ApplyTrajectory((JointTrajectoryMsg*)p)) Interlocked.Increment(ref _traj); else Interlocked.Increment(ref _rejected);
+            Native.ReturnLoan(_trajReader, p);
+        }
+        while (true)
+        {
+            int r = Native.Take(_fwdReader, out void* p, out _);
+            if (r <= 0) break;
+            if (r != 1) continue;
+            var m = (Float64MultiArrayMsg*)p;
+            if (m->Data.Length == _cmd.Joints && AllFinite((double*)m->Data.Buffer, _cmd.Joints))
+            {
+                for (int i = 0; i < _cmd.Joints; i++) _cmd.Position[i] = ((double*)m->Data.Buffer)[i];
+                Interlocked.Increment(ref _fwd);
+            }
+            else Interlocked.Increment(ref _rejected);
+            Native.ReturnLoan(_fwdReader, p);
+        }
+        while (true)
+        {
+            int r = Native.Take(_gripReader, out void* p, out _);
+            if (r <= 0) break;
+            if (r != 1) continue;
+            var m = (Float64MultiArrayMsg*)p;
+            int n = (int)m->Data.Length;
+            if (n == _o.GripperJoints.Count && n > 0 && AllFinite((double*)m->Data.Buffer, n))
+            {
+                double sum = 0;
+                for (int k = 0; k < n; k++) sum += ((double*)m->Data.Buffer)[k];
+                _cmd.GripperOpening = sum;
+                Interlocked.Increment(ref _grip);
+            }
+            else Interlocked.Increment(ref _rejected);
+            Native.ReturnLoan(_gripReader, p);
+        }
+    }
+
+    private bool ApplyTrajectory(JointTrajectoryMsg* m)
+    {
+        int n = (int)m->JointNames.Length;
+        if (m->Points.Length == 0 || n == 0) return false;
+        var last = (JointTrajectoryPointMsg*)m->Points.Buffer + (m->Points.Length - 1);
+        if (last->Positions.Length != n) return false;
+        var names = (byte**)m->JointNames.Buffer;
+        var pos = (double*)last->Positions.Buffer;
+        if (!AllFinite(pos, n)) return false;
+        // every arm joint must be present: a partial trajectory would leave joints at stale targets
+        Span<int> idx = stackalloc int[_armUtf8.Length];
+        for (int i = 0; i < _armUtf8.Length; i++)
+        {
+            idx[i] = -1;
+            for (int k = 0; k < n; k++)
+                if (Native.Equals(names[k], _armUtf8[i])) { idx[i] = k; break; }
+            if (idx[i] < 0) return false;
+        }
+        for (int i = 0; i < _armUtf8.Length; i++) _cmd.Position[i] = pos[idx[i]];
+        return true;
+    }
+
+    private static bool AllFinite(double* v, int n)
+    {
+        if (v == null) return false;
+        for (int i = 0; i < n; i++) if (!double.IsFinite(v[i])) return false;
+        return true;
+    }
+
+    private void PublishJointState()
+    {
+        int dof = _state.Joints;
+        for (int i = 0; i < dof; i++) { _jsPos[i] = _state.Position[i]; _jsVel[i] = _state.Velocity[i]; }
+        int g = _o.GripperJoints.Count;
+        for (int k = 0; k < g; k++) { _jsPos[dof + k] = _state.GripperOpening / g; _jsVel[dof + k] = 0; }
+        _js->Header.Stamp = RosTime.FromNanoseconds(DateTime.UtcNow.Ticks * 100 - DateTime.UnixEpoch.Ticks * 100);
+        Native.Write(_stateWriter, _js);
+    }
+
+    /// <summary>Publishes the scene (allocates: 50 Hz, off any control path).</summary>
+    private void PublishScene()
+    {
+        var snap = _world.Snapshot();
+        int n = snap.Objects.Length;
+        using var mem = new NativeStrings();
+        var names = mem.AddArray([.. snap.Objects.Select(o => o.Name)]);
+        var kinds = mem.AddArray([.. snap.Objects.Select(o => o.Kind)]);
+        var colors = mem.AddArray([.. snap.Objects.Select(o => o.Color ?? "")]);
+        var poses = mem.Alloc<double>(7 * n);
+        var half = mem.Alloc<double>(3 * n);
+        for (int i = 0; i < n; i++)
+        {
+            var o = snap.Objects[i];
+            var p = poses + 7 * i;
+            p[0] = o.Pose.Position.X; p[1] = o.Pose.Position.Y; p[2] = o.Pose.Position.Z;
+            p[3] = o.Pose.Orientation.W; p[4] = o.Pose.Orientation.X; p[5] = o.Pose.Orientation.Y; p[6] = o.Pose.Orientation.Z;
+            half[3 * i] = o.HalfSize.X; half[3 * i + 1] = o.HalfSize.Y; half[3 * i + 2] = o.HalfSize.Z;
+        }
+        SceneStatusMsg m = default;
+        m.Header.FrameId = mem.Add("world");
+        m.ResetId = _resetId;
+        m.Seed = _seed;
+        m.SimTime = _world.SimTime;
+        m.ObjectNames = DdsSequence.Of(names, n);
+        m.ObjectKinds = DdsSequence.Of(kinds, n);
+        m.ObjectColors = DdsSequence.Of(colors, n);
+        m.Poses = DdsSequence.Of(poses, 7 * n);
+        m.HalfSizes = DdsSequence.Of(half, 3 * n);
+        Native.Write(_sceneWriter, &m);
+    }
+
+    /// <summary>Sleeps to an absolute monotonic deadline (nanosleep; no spinning).</summary>
+    internal static void SleepUntil(long deadlineNs)
+    {
+        long now = MonotonicClock.NowNs;
+        if (deadlineNs <= now) return;
+        long d = deadlineNs - now;
+        var ts = new Timespec { Sec = d / 1_000_000_000, Nsec = d % 1_000_000_000 };
+        nanosleep(&ts, null);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec { public long Sec; public long Nsec; }
+
+    [DllImport("libc", SetLastError = false)]
+    private static extern int nanosleep(Timespec* req, Timespec* rem);
+
+    public void Dispose()
+    {
+        _dds.Dispose();
+        _mem.Dispose();
+    }
+}

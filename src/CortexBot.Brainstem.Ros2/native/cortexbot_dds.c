@@ -1,0 +1,196 @@
+/*
+ * CortexBot's Cyclone DDS shim: the idlc-generated ROS 2 message types (ros2_types.idl -> ros2_types.c/.h, compiled
+ * into this library) plus a flat C API over libddsc for P/Invoke. Messages are written and read as the generated C
+ * structs, whose layouts the C# side mirrors (cbd_sizeof lets it check them at start).
+ */
+#include <string.h>
+#include <stdlib.h>
+#include "dds/dds.h"
+#include "dds/ddsi/ddsi_serdata.h"
+#include "ros2_types.h"
+
+#define API __attribute__((visibility("default")))
+
+enum cbd_type {
+  CBD_JOINT_STATE = 0,
+  CBD_JOINT_TRAJECTORY = 1,
+  CBD_FLOAT64_MULTI_ARRAY = 2,
+  CBD_BOOL = 3,
+  CBD_SCENE_STATUS = 4,
+  CBD_RESET_REQUEST = 5,
+  CBD_LINK_STATUS = 6,
+  CBD_TYPE_COUNT = 7
+};
+
+static const dds_topic_descriptor_t *descriptor (int type)
+{
+  switch (type) {
+    case CBD_JOINT_STATE: return &sensor_msgs_msg_dds__JointState__desc;
+    case CBD_JOINT_TRAJECTORY: return &trajectory_msgs_msg_dds__JointTrajectory__desc;
+    case CBD_FLOAT64_MULTI_ARRAY: return &std_msgs_msg_dds__Float64MultiArray__desc;
+    case CBD_BOOL: return &std_msgs_msg_dds__Bool__desc;
+    case CBD_SCENE_STATUS: return &cortexbot_msgs_msg_dds__SceneStatus__desc;
+    case CBD_RESET_REQUEST: return &cortexbot_msgs_msg_dds__ResetRequest__desc;
+    case CBD_LINK_STATUS: return &cortexbot_msgs_msg_dds__LinkStatus__desc;
+    default: return NULL;
+  }
+}
+
+API int cbd_abi_version (void) { return 1; }
+
+/* sizeof of the generated struct for a type, or of helper structs: 100 = JointTrajectoryPoint_, 101 = dds_sample_info_t. */
+API long cbd_sizeof (int type)
+{
+  switch (type) {
+    case CBD_JOINT_STATE: return (long) sizeof (sensor_msgs_msg_dds__JointState_);
+    case CBD_JOINT_TRAJECTORY: return (long) sizeof (trajectory_msgs_msg_dds__JointTrajectory_);
+    case CBD_FLOAT64_MULTI_ARRAY: return (long) sizeof (std_msgs_msg_dds__Float64MultiArray_);
+    case CBD_BOOL: return (long) sizeof (std_msgs_msg_dds__Bool_);
+    case CBD_SCENE_STATUS: return (long) sizeof (cortexbot_msgs_msg_dds__SceneStatus_);
+    case CBD_RESET_REQUEST: return (long) sizeof (cortexbot_msgs_msg_dds__ResetRequest_);
+    case CBD_LINK_STATUS: return (long) sizeof (cortexbot_msgs_msg_dds__LinkStatus_);
+    case 100: return (long) sizeof (trajectory_msgs_msg_dds__JointTrajectoryPoint_);
+    case 101: return (long) sizeof (dds_sample_info_t);
+    default: return -1;
+  }
+}
+
+API const char *cbd_type_name (int type)
+{
+  const dds_topic_descriptor_t *d = descriptor (type);
+  return d ? d->m_typename : NULL;
+}
+
+API const char *cbd_strretcode (int rc) { return dds_strretcode (rc); }
+
+/* Creates the domain with an explicit configuration (XML, as in CYCLONEDDS_URI) when config is not NULL; an already
+ * existing domain in this process is reused. Returns the domain entity (0 when none was created) through *domain. */
+API dds_entity_t cbd_participant (uint32_t domain_id, const char *config, const char *user_data, dds_entity_t *domain)
+{
+  *domain = 0;
+  if (config != NULL && config[0] != 0) {
+    dds_entity_t d = dds_create_domain (domain_id, config);
+    if (d > 0) *domain = d;
+    else if (d != DDS_RETCODE_PRECONDITION_NOT_MET) return d;
+  }
+  dds_qos_t *qos = dds_create_qos ();
+  if (user_data != NULL) dds_qset_userdata (qos, user_data, strlen (user_data));
+  dds_entity_t pp = dds_create_participant (domain_id, qos, NULL);
+  dds_delete_qos (qos);
+  return pp;
+}
+
+API dds_entity_t cbd_topic (dds_entity_t pp, int type, const char *name)
+{
+  const dds_topic_descriptor_t *d = descriptor (type);
+  if (d == NULL) return DDS_RETCODE_BAD_PARAMETER;
+  return dds_create_topic (pp, d, name, NULL, NULL);
+}
+
+/* ROS 2 QoS profiles as rmw_cyclonedds maps them: reliable or best effort, volatile (or transient local), keep last depth. */
+static dds_qos_t *ros_qos (int reliable, int depth, int transient_local, const char *user_data)
+{
+  dds_qos_t *qos = dds_create_qos ();
+  dds_qset_reliability (qos, reliable ? DDS_RELIABILITY_RELIABLE : DDS_RELIABILITY_BEST_EFFORT, DDS_INFINITY);
+  dds_qset_durability (qos, transient_local ? DDS_DURABILITY_TRANSIENT_LOCAL : DDS_DURABILITY_VOLATILE);
+  dds_qset_history (qos, DDS_HISTORY_KEEP_LAST, depth > 0 ? depth : 1);
+  if (user_data != NULL) dds_qset_userdata (qos, user_data, strlen (user_data));
+  return qos;
+}
+
+API dds_entity_t cbd_writer (dds_entity_t pp, dds_entity_t topic, int reliable, int depth, int transient_local, const char *user_data)
+{
+  dds_qos_t *qos = ros_qos (reliable, depth, transient_local, user_data);
+  dds_entity_t w = dds_create_writer (pp, topic, qos, NULL);
+  dds_delete_qos (qos);
+  return w;
+}
+
+API dds_entity_t cbd_reader (dds_entity_t pp, dds_entity_t topic, int reliable, int depth, int transient_local, const char *user_data)
+{
+  dds_qos_t *qos = ros_qos (reliable, depth, transient_local, user_data);
+  dds_entity_t r = dds_create_reader (pp, topic, qos, NULL);
+  dds_delete_qos (qos);
+  return r;
+}
+
+API int cbd_write (dds_entity_t writer, const void *sample) { return dds_write (writer, sample); }
+
+/* Takes one sample on loan. Returns 1 with *sample set (valid data; give it back with cbd_return_loan), 0 when there
+ * is nothing, 2 for an invalid sample (an instance state change: the writer left), or a negative DDS return code. */
+API int cbd_take (dds_entity_t reader, void **sample, int64_t *source_timestamp)
+{
+  void *buf[1] = { NULL };
+  dds_sample_info_t info;
+  dds_return_t n = dds_take (reader, buf, &info, 1, 1);
+  if (n < 0) return n;
+  if (n == 0) { *sample = NULL; return 0; }
+  if (!info.valid_data) {
+    dds_return_loan (reader, buf, n);
+    *sample = NULL;
+    return 2;
+  }
+  *sample = buf[0];
+  *source_timestamp = info.source_timestamp;
+  return 1;
+}
+
+API int cbd_return_loan (dds_entity_t reader, void *sample)
+{
+  void *buf[1] = { sample };
+  return dds_return_loan (reader, buf, 1);
+}
+
+/* Takes one sample as its serialized form (CDR with the 4-byte encapsulation header), copied into buf. Returns its
+ * size (which may exceed cap: then only cap bytes were copied), 0 when there is nothing, or a negative return code. */
+API long cbd_take_cdr (dds_entity_t reader, unsigned char *buf, long cap)
+{
+  struct ddsi_serdata *sd[1] = { NULL };
+  dds_sample_info_t info;
+  dds_return_t n = dds_takecdr (reader, sd, 1, &info, DDS_ANY_STATE);
+  if (n <= 0) return n;
+  long size = (long) ddsi_serdata_size (sd[0]);
+  if (info.valid_data) ddsi_serdata_to_ser (sd[0], 0, (size_t) (size < cap ? size : cap), buf);
+  else size = 0;
+  ddsi_serdata_unref (sd[0]);
+  return size;
+}
+
+API dds_entity_t cbd_waitset (dds_entity_t pp, dds_entity_t reader)
+{
+  dds_entity_t ws = dds_create_waitset (pp);
+  if (ws < 0) return ws;
+  dds_entity_t rc = dds_create_readcondition (reader, DDS_ANY_STATE);
+  if (rc < 0) { dds_delete (ws); return rc; }
+  dds_return_t r = dds_waitset_attach (ws, rc, reader);
+  if (r < 0) { dds_delete (rc); dds_delete (ws); return r; }
+  return ws;
+}
+
+API int cbd_waitset_attach_reader (dds_entity_t ws, dds_entity_t reader)
+{
+  dds_entity_t rc = dds_create_readcondition (reader, DDS_ANY_STATE);
+  if (rc < 0) return rc;
+  return dds_waitset_attach (ws, rc, reader);
+}
+
+/* Blocks until data arrives, the waitset is woken, or timeout_ns passes. Returns the number of triggered entities. */
+API int cbd_wait (dds_entity_t ws, int64_t timeout_ns) { return dds_waitset_wait (ws, NULL, 0, timeout_ns); }
+
+API int cbd_wake (dds_entity_t ws) { return dds_waitset_set_trigger (ws, true); }
+
+/* Current number of matched remote endpoints of a writer (publication) or reader (subscription). */
+API int cbd_matched (dds_entity_t entity, int is_writer)
+{
+  if (is_writer) {
+    dds_publication_matched_status_t s;
+    dds_return_t r = dds_get_publication_matched_status (entity, &s);
+    return r < 0 ? r : (int) s.current_count;
+  } else {
+    dds_subscription_matched_status_t s;
+    dds_return_t r = dds_get_subscription_matched_status (entity, &s);
+    return r < 0 ? r : (int) s.current_count;
+  }
+}
+
+API int cbd_delete (dds_entity_t entity) { return dds_delete (entity); }

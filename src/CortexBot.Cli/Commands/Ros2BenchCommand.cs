@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using CortexBot.Brainstem.Ros2;
+using CortexBot.Core;
+
+namespace CortexBot.Cli.Commands;
+
+/// <summary>
+/// `cortexbot ros2-bench`: JointState round trip through the ROS 2 link against Cyclone's ddsperf ping-pong, same
+/// machine, same run, loopback only; p50/p99 and loss per rate, and our/ddsperf ratios. `--echo` is the echo process.
+/// </summary>
+internal static class Ros2BenchCommand
+{
+    public static Command Create()
+    {
+        var rates = new Option<string>("--rates") { Description = "Comma-separated rates in Hz", DefaultValueFactory = _ => "500,1000" };
+        var seconds = new Option<double>("--seconds") { Description = "Measured seconds per rate (after 1 s of warm-up)", DefaultValueFactory = _ => 5 };
+        var domain = new Option<int>("--ros-domain") { Description = "DDS domain for the benchmark", DefaultValueFactory = _ => 199 };
+        var echo = new Option<bool>("--echo") { Description = "Run the echo side (started by the benchmark itself)" };
+        var cmd = new Command("ros2-bench", "Benchmark the ROS 2 link's JointState round trip against ddsperf (loopback).") { rates, seconds, domain, echo };
+        cmd.SetAction((parse, ct) =>
+        {
+            int d = parse.GetValue(domain);
+            if (parse.GetValue(echo))
+            {
+                Ros2RoundTripBenchmark.Echo(d, ct);
+                return Task.FromResult(0);
+            }
+            double secs = parse.GetValue(seconds);
+            if (!(secs >= 1 && secs <= 600)) throw new ConfigurationException($"--seconds must be in [1, 600], got {secs}");
+            var list = new List<double>();
+            foreach (var r in parse.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                list.Add(double.TryParse(r, NumberStyles.Float, CultureInfo.InvariantCulture, out var hz) && hz >= 1 && hz <= 5000
+                    ? hz : throw new ConfigurationException($"--rates: '{r}' is not a rate in [1, 5000] Hz"));
+
+            // the echo process: this same CLI with --echo
+            var self = Environment.GetCommandLineArgs()[0];
+            var psi = self.EndsWith(".dll", StringComparison.Ordinal)
+                ? new ProcessStartInfo("dotnet", $"\"{self}\" ros2-bench --echo --ros-domain {d}")
+                : new ProcessStartInfo(Environment.ProcessPath!, $"ros2-bench --echo --ros-domain {d}");
+            psi.UseShellExecute = false;
+            using var echoProc = Process.Start(psi)!;
+            var results = new List<object>();
+            try
+            {
+                foreach (var hz in list)
+                {
+                    var ours = Ros2RoundTripBenchmark.PingThroughLink(d, hz, secs);
+                    var baseline = Ros2RoundTripBenchmark.PingDdsperf(d + 1, hz, secs);
+                    results.Add(new
+                    {
+                        rate_hz = hz,
+                        cortexbot = ours,
+                        ddsperf = baseline,
+                        p50_ratio = Math.Round(ours.P50Us / baseline.P50Us, 2),
+                        p99_ratio = Math.Round(ours.P99Us / baseline.P99Us, 2),
+                    });
+                }
+            }
+            finally
+            {
+                if (!echoProc.HasExited) echoProc.Kill();
+                echoProc.WaitForExit();
+            }
+            Console.WriteLine(JsonSerializer.Serialize(new { benchmark = "ros2 JointState round trip, loopback", seconds = secs, results },
+                new JsonSerializerOptions { WriteIndented = true }));
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+}

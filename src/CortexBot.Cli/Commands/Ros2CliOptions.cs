@@ -1,0 +1,47 @@
+using System.CommandLine;
+using CortexBot.Brainstem.Ros2;
+using CortexBot.Core;
+
+namespace CortexBot.Cli.Commands;
+
+/// <summary>The ROS 2 flags shared by `run --robot ros2` and `sim-node`.</summary>
+internal sealed class Ros2CliOptions
+{
+    public readonly Option<int?> Domain = new("--ros-domain") { Description = "ROS_DOMAIN_ID (0..232; default: the environment variable, else 0)" };
+    public readonly Option<bool> Loopback = new("--ros-loopback") { Description = "Keep DDS traffic on the loopback interface (unicast discovery of 127.0.0.1)" };
+    public readonly Option<string> Controller = new("--controller") { Description = "Arm controller name (topics /NAME/joint_trajectory or /NAME/commands)", DefaultValueFactory = _ => "joint_trajectory_controller" };
+    public readonly Option<string> Interface = new("--command-interface") { Description = "trajectory (joint_trajectory_controller) or forward (forward_command_controller)", DefaultValueFactory = _ => "trajectory" };
+    public readonly Option<double> StaleMs = new("--stale-ms") { Description = "Joint states older than this make the arm hold (ms)", DefaultValueFactory = _ => 50 };
+
+    public IEnumerable<Option> All => [Domain, Loopback, Controller, Interface, StaleMs];
+    /// <summary>The flags that mean something to the simulator node (it serves both command interfaces at once).</summary>
+    public IEnumerable<Option> Node => [Domain, Loopback, Controller];
+
+    public Ros2Options BuildNode(ParseResult parse)
+    {
+        var o = new Ros2Options { LoopbackOnly = parse.GetValue(Loopback), Controller = parse.GetValue(Controller)! };
+        if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
+        return o.Validate();
+    }
+
+    public Ros2Options Build(ParseResult parse)
+    {
+        var iface = parse.GetValue(Interface) switch
+        {
+            "trajectory" => Ros2CommandInterface.Trajectory,
+            "forward" => Ros2CommandInterface.Forward,
+            var other => throw new ConfigurationException($"--command-interface must be 'trajectory' or 'forward', got '{other}'"),
+        };
+        double stale = parse.GetValue(StaleMs);
+        if (!double.IsFinite(stale) || stale <= 0 || stale > 10_000) throw new ConfigurationException($"--stale-ms must be in (0, 10000], got {stale}");
+        var o = new Ros2Options
+        {
+            LoopbackOnly = parse.GetValue(Loopback),
+            Controller = parse.GetValue(Controller)!,
+            CommandInterface = iface,
+            StaleAfter = TimeSpan.FromMilliseconds(stale),
+        };
+        if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
+        return o.Validate();
+    }
+}

@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Xml.Linq;
+using CortexBot.Core;
+using CortexBot.Core.Robot;
+
+namespace CortexBot.Brainstem.Ros2.Tests;
+
+/// <summary>
+/// Static checks of launch/cortexbot_bringup (ROS 2 and Gazebo cannot run here): the launch files compile as Python,
+/// every file they reference exists, the URDF is well-formed and agrees with sim/scene.xml, and the joint names agree
+/// between the URDF, the controller YAML, CortexBot's YAML and CortexBot's arm.
+/// </summary>
+public sealed class LaunchPackageTests
+{
+    private static readonly string Package = Path.Combine(RepoPaths.Root, "launch", "cortexbot_bringup");
+    private static readonly ArmModel Arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
+    private static readonly string[] Fingers = [.. new Ros2Options().GripperJoints];
+
+    private static string Python(params string[] args)
+    {
+        var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"python3 {string.Join(' ', args)} failed: {err.Result}");
+        return output;
+    }
+
+    private static JsonElement Yaml(string relative) =>
+        JsonDocument.Parse(Python("-c", "import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))", Path.Combine(Package, relative))).RootElement;
+
+    private static string[] Strings(JsonElement e) => [.. e.EnumerateArray().Select(x => x.GetString()!)];
+
+    public static TheoryData<string> LaunchFiles() => [.. Directory.GetFiles(Path.Combine(Package, "launch"), "*.py").Select(f => Path.GetFileName(f))];
+
+    [Theory]
+    [MemberData(nameof(LaunchFiles))]
+    public void Launch_files_compile_as_python(string file)
+    {
+        var cfile = Path.Combine(Path.GetTempPath(), $"cortexbot-{Guid.NewGuid():N}.pyc");
+        try { Python("-c", "import py_compile,sys; py_compile.compile(sys.argv[1], cfile=sys.argv[2], doraise=True)", Path.Combine(Package, "launch", file), cfile); }
+        finally { File.Delete(cfile); }
+    }
+
+    [Fact]
+    public void Both_launch_files_exist_and_every_file_they_reference_is_in_the_package()
+    {
+        Assert.True(File.Exists(Path.Combine(Package, "launch", "robot.launch.py")));
+        Assert.True(File.Exists(Path.Combine(Package, "launch", "gazebo.launch.py")));
+        // the package-relative paths the launch files use are the constants of launch/common.py (no ROS imports there)
+        var json = Python("-c", "import json,sys; sys.path.insert(0, sys.argv[1]); import common; print(json.dumps([common.URDF, common.CONTROLLERS, common.CORTEXBOT_CONFIG, common.PACKAGE]))",
+            Path.Combine(Package, "launch"));
+        var refs = JsonSerializer.Deserialize<string[]>(json)!;
+        foreach (var r in refs[..3]) Assert.True(File.Exists(Path.Combine(Package, r)), $"{r} is referenced but missing");
+        Assert.Equal("cortexbot_bringup", refs[3]);
+        foreach (var launch in new[] { "robot.launch.py", "gazebo.launch.py" })
+        {
+            var text = File.ReadAllText(Path.Combine(Package, "launch", launch));
+            // no path literals besides those constants: every os.path.join(share, X) uses one of them
+            foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, @"os\.path\.join\(share,\s*([^)]+)\)"))
+                Assert.Contains(m.Groups[1].Value.Trim(), new[] { "URDF", "CONTROLLERS", "CORTEXBOT_CONFIG" });
+            // the CortexBot flags they pass exist on `cortexbot run`
+            Assert.Contains("cortexbot_command(", text);
+        }
+        var common = File.ReadAllText(Path.Combine(Package, "launch", "common.py"));
+        foreach (var flag in new[] { "--robot", "--task", "--episodes", "--controller", "--command-interface", "--rate", "--stale-ms", "--json" })
+            Assert.Contains($"'{flag}'", common);
+    }
+
+    [Fact]
+    public void Package_manifest_and_build_file_agree()
+    {
+        var manifest = XDocument.Load(Path.Combine(Package, "package.xml"));
+        Assert.Equal("cortexbot_bringup", manifest.Root!.Element("name")!.Value);
+        var cmake = File.ReadAllText(Path.Combine(Package, "CMakeLists.txt"));
+        Assert.Contains("project(cortexbot_bringup)", cmake);
+        var install = System.Text.RegularExpressions.Regex.Match(cmake, @"install\(DIRECTORY ([^\n]+)").Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(install);
+        foreach (var dir in install) Assert.True(Directory.Exists(Path.Combine(Package, dir)), $"CMakeLists installs missing folder {dir}");
+    }
+
+    private static XElement Urdf() => XDocument.Load(Path.Combine(Package, "urdf", "cortexbot_arm.urdf.xacro")).Root!;
+
+    private static double[] Vec(string? s) => [.. (s ?? "0 0 0").Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(x => double.Parse(x, CultureInfo.InvariantCulture))];
+
+    [Fact]
+    public void Urdf_is_well_formed_and_matches_the_mjcf_arm()
+    {
+        var robot = Urdf();
+        var joints = robot.Elements("joint").Where(j => (string?)j.Attribute("type") == "revolute").ToList();
+        Assert.Equal(Arm.JointNames, joints.Select(j => (string)j.Attribute("name")!));
+        for (int i = 0; i < Arm.Dof; i++)
+        {
+            var j = joints[i];
+            var a = Arm.Joints[i];
+            Assert.Equal([a.Offset.X, a.Offset.Y, a.Offset.Z], Vec((string?)j.Element("origin")?.Attribute("xyz")));
+            Assert.Equal([a.Axis.X, a.Axis.Y, a.Axis.Z], Vec((string?)j.Element("axis")!.Attribute("xyz")));
+            var limit = j.Element("limit")!;
+            Assert.Equal(a.Lower, (double)limit.Attribute("lower")!, 9);
+            Assert.Equal(a.Upper, (double)limit.Attribute("upper")!, 9);
+            Assert.Equal(a.MaxVelocity, (double)limit.Attribute("velocity")!, 9);
+        }
+        // the fingers are xacro macro calls, one per gripper joint
+        XNamespace x = "http://www.ros.org/wiki/xacro";
+        Assert.Equal(Fingers, robot.Elements(x + "finger").Select(f => (string)f.Attribute("name")!));
+    }
+
+    [Fact]
+    public void Ros2_control_block_exposes_every_joint_for_gz_ros2_control()
+    {
+        var rc = Urdf().Element("ros2_control")!;
+        Assert.Contains("gz_ros2_control/GazeboSimSystem", rc.Element("hardware")!.Descendants("plugin").Select(p => p.Value));
+        var joints = rc.Elements("joint").ToList();
+        Assert.Equal([.. Arm.JointNames, .. Fingers], joints.Select(j => (string)j.Attribute("name")!));
+        foreach (var j in joints)
+        {
+            Assert.Contains("position", j.Elements("command_interface").Select(c => (string)c.Attribute("name")!));
+            Assert.Equal(["position", "velocity"], j.Elements("state_interface").Select(c => (string)c.Attribute("name")!));
+        }
+    }
+
+    [Fact]
+    public void Controller_yaml_and_cortexbot_yaml_name_the_same_joints_and_topics_as_cortexbot()
+    {
+        var c = Yaml("config/controllers.yaml");
+        var defaults = new Ros2Options();
+        var cm = c.GetProperty("controller_manager").GetProperty("ros__parameters");
+        Assert.Equal("joint_state_broadcaster/JointStateBroadcaster", cm.GetProperty("joint_state_broadcaster").GetProperty("type").GetString());
+        Assert.Equal("joint_trajectory_controller/JointTrajectoryController", cm.GetProperty(defaults.Controller).GetProperty("type").GetString());
+        Assert.Equal(Arm.JointNames, Strings(c.GetProperty(defaults.Controller).GetProperty("ros__parameters").GetProperty("joints")));
+        // the gripper controller's name is the one in CortexBot's gripper topic /<name>/commands
+        var gripper = defaults.GripperTopic.Split('/', StringSplitOptions.RemoveEmptyEntries)[0];
+        Assert.Equal("forward_command_controller/ForwardCommandController", cm.GetProperty(gripper).GetProperty("type").GetString());
+        Assert.Equal(Fingers, Strings(c.GetProperty(gripper).GetProperty("ros__parameters").GetProperty("joints")));
+        Assert.Equal("position", c.GetProperty(gripper).GetProperty("ros__parameters").GetProperty("interface_name").GetString());
+
+        var cb = Yaml("config/cortexbot.yaml").GetProperty("cortexbot");
+        Assert.Equal(defaults.Controller, cb.GetProperty("controller").GetString());
+        Assert.Equal(Arm.JointNames, Strings(cb.GetProperty("arm_joints")));
+        Assert.Equal(Fingers, Strings(cb.GetProperty("gripper_joints")));
+        Assert.Equal(defaults.StaleAfter.TotalMilliseconds, cb.GetProperty("stale_ms").GetDouble());
+    }
+}

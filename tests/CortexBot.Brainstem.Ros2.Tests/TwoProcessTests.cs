@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace CortexBot.Brainstem.Ros2.Tests;
+
+/// <summary>
+/// The simulator node and CortexBot as two processes on a loopback-only DDS domain: `cortexbot sim-node` and
+/// `cortexbot run --robot ros2 --json` complete the default task over the wire with the usual run contract.
+/// </summary>
+public sealed class TwoProcessTests
+{
+    private static string Cli => Path.Combine(AppContext.BaseDirectory, "cortexbot.dll");
+
+    private static Process Start(string args, bool redirectStdout)
+    {
+        var psi = new ProcessStartInfo("dotnet", $"\"{Cli}\" {args}")
+        {
+            RedirectStandardOutput = redirectStdout,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.Environment.Remove("CYCLONEDDS_URI");
+        return Process.Start(psi)!;
+    }
+
+    [Fact]
+    public void Sim_node_and_cortexbot_complete_the_default_task_over_dds()
+    {
+        Assert.True(File.Exists(Cli), $"{Cli} is built with this test project");
+        int d = TestBus.NewDomain();
+        var memory = Path.Combine(Path.GetTempPath(), $"cortexbot-ros2-e2e-{Guid.NewGuid():N}.db");
+        var nodeErr = new System.Text.StringBuilder();
+        using var node = Start($"sim-node --ros-domain {d} --ros-loopback --rate 500 --duration 120", redirectStdout: false);
+        node.ErrorDataReceived += (_, e) => { lock (nodeErr) nodeErr.AppendLine(e.Data); };
+        node.BeginErrorReadLine();
+        try
+        {
+            using var run = Start($"run --robot ros2 --ros-domain {d} --ros-loopback --stale-ms 250 --task \"put the red cube in the bin\" " +
+                $"--seed 1 --json --memory \"{memory}\"", redirectStdout: true);
+            var stderr = run.StandardError.ReadToEndAsync();
+            var stdout = run.StandardOutput.ReadToEnd();
+            Assert.True(run.WaitForExit(TimeSpan.FromMinutes(3)), "the run finishes");
+            string diag = $"exit {run.ExitCode}\nstdout: {stdout}\nstderr: {stderr.Result}\nsim-node: {nodeErr}";
+            Assert.True(run.ExitCode == 0, diag);
+            using var json = JsonDocument.Parse(stdout);
+            var ep = json.RootElement.GetProperty("episodes")[0];
+            Assert.True(ep.GetProperty("success").GetBoolean(), diag);
+            Assert.Equal(1.0, json.RootElement.GetProperty("success_rate").GetDouble());
+            Assert.Equal("realtime", json.RootElement.GetProperty("control").GetProperty("pacing").GetString());
+        }
+        finally
+        {
+            if (!node.HasExited) node.Kill();
+            node.WaitForExit();
+            foreach (var f in new[] { memory, memory + "-wal", memory + "-shm" }) if (File.Exists(f)) File.Delete(f);
+        }
+    }
+
+    private static string Snapshot(System.Text.StringBuilder sb) { lock (sb) return sb.ToString(); }
+
+    private static long Trajectories(string nodeLog)
+    {
+        var m = System.Text.RegularExpressions.Regex.Matches(nodeLog, @"trajectories (\d+), rejected \d+, resets 1");
+        return m.Count == 0 ? 0 : long.Parse(m[^1].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void When_the_sim_node_dies_mid_task_cortexbot_holds_and_fails_the_episode_cleanly()
+    {
+        int d = TestBus.NewDomain();
+        var memory = Path.Combine(Path.GetTempPath(), $"cortexbot-ros2-e2e-{Guid.NewGuid():N}.db");
+        using var node = Start($"sim-node --ros-domain {d} --ros-loopback --rate 500 --duration 120 -v", redirectStdout: false);
+        var nodeErr = new System.Text.StringBuilder();
+        node.ErrorDataReceived += (_, e) => { lock (nodeErr) nodeErr.AppendLine(e.Data); };
+        node.BeginErrorReadLine();
+        try
+        {
+            using var run = Start($"run --robot ros2 --ros-domain {d} --ros-loopback --task \"put the red cube in the bin\" " +
+                $"--seed 1 --json --memory \"{memory}\"", redirectStdout: true);
+            var stderr = run.StandardError.ReadToEndAsync();
+            var stdoutTask = run.StandardOutput.ReadToEndAsync();
+            // about a second of motion into the task (the node's counters, printed every second), the robot disappears (SIGKILL)
+            TestBus.WaitUntil(() => run.HasExited || Trajectories(Snapshot(nodeErr)) >= 1000,
+                "the arm to move", 60);
+            node.Kill();
+            var stdout = stdoutTask.Result;
+            Assert.True(run.WaitForExit(TimeSpan.FromMinutes(2)), "the run finishes");
+            string diag = $"exit {run.ExitCode}\nstdout: {stdout}\nstderr: {stderr.Result}\nsim-node (domain {d}): {nodeErr}";
+            Assert.True(run.ExitCode == 1, diag);
+            using var json = JsonDocument.Parse(stdout);
+            var ep = json.RootElement.GetProperty("episodes")[0];
+            Assert.False(ep.GetProperty("success").GetBoolean(), diag);
+            Assert.Contains("joint state missing", ep.GetProperty("failure").GetString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (!node.HasExited) node.Kill();
+            node.WaitForExit();
+            foreach (var f in new[] { memory, memory + "-wal", memory + "-shm" }) if (File.Exists(f)) File.Delete(f);
+        }
+    }
+}
