@@ -1,0 +1,55 @@
+using CortexBot.Cerebellum.Kinematics;
+using CortexBot.Core.Geometry;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+
+namespace CortexBot.Cerebellum.Learning.Demos;
+
+/// <summary>
+/// A robot link that decorates the simulator and records, every <see cref="Decimation"/>-th command while
+/// <see cref="Recording"/> is on, the observation the controller saw and the command it wrote. The control loop is
+/// untouched: it just talks to this link. Used only to record demonstrations (it allocates per recorded frame).
+/// </summary>
+public sealed class RecordingLink(ISimulatedWorld world, ArmKinematics kinematics, int decimation) : IRobotLink
+{
+    private readonly RobotStateBuffer _state = new(world.JointNames.Count);
+    private long _writes;
+
+    public ISimulatedWorld World { get; } = world;
+    public int Decimation { get; } = decimation > 0 ? decimation : throw new ArgumentOutOfRangeException(nameof(decimation));
+    public IReadOnlyList<string> JointNames => World.JointNames;
+
+    /// <summary>Set from any thread; read on the control thread.</summary>
+    public volatile bool Recording;
+    /// <summary>The object to pick and the container to place it in; set before <see cref="Recording"/> turns on.</summary>
+    public string TargetObject { get; set; } = "red_cube";
+    public string PlaceTarget { get; set; } = "bin";
+
+    public List<float[]> Observations { get; } = [];
+    public List<float[]> Actions { get; } = [];
+
+    public void Clear() { Observations.Clear(); Actions.Clear(); _writes = 0; }
+
+    public void Start(double controlPeriodSeconds) => World.Start(controlPeriodSeconds);
+
+    public bool Read(RobotStateBuffer state) => World.Read(state);
+
+    public void Write(JointCommandBuffer command)
+    {
+        if (Recording && _writes++ % Decimation == 0 && World.Read(_state))
+        {
+            var scene = World.Snapshot();
+            var obj = scene.Find(TargetObject) ?? throw new InvalidOperationException($"{TargetObject} is not in the scene");
+            var place = scene.Find(PlaceTarget) ?? throw new InvalidOperationException($"{PlaceTarget} is not in the scene");
+            var obs = new float[PolicyLayout.ObservationSize];
+            PolicyLayout.FillObservation(obs, _state, kinematics.Forward(_state.Position), obj.Pose.Position, obj.Pose.Orientation.Yaw, place.Pose.Position);
+            var act = new float[PolicyLayout.ActionSize];
+            PolicyLayout.FillAction(act, command);
+            Observations.Add(obs);
+            Actions.Add(act);
+        }
+        World.Write(command);
+    }
+
+    public void Dispose() { }
+}

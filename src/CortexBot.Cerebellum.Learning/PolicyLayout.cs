@@ -1,0 +1,65 @@
+using CortexBot.Core.Geometry;
+using CortexBot.Core.Ports;
+
+namespace CortexBot.Cerebellum.Learning;
+
+/// <summary>
+/// The observation and action vectors shared by demonstrations, training, the exported graph and the runtime.
+/// One place defines the order, so a dataset, a manifest and the runtime can be checked against each other by name.
+/// </summary>
+public static class PolicyLayout
+{
+    public const int Joints = 6;
+
+    /// <summary>Observation names in order (float32): joint positions (rad), joint velocities (rad/s), gripper opening (m),
+    /// tool centre point position (m) and yaw as sin/cos, target object position (m) and its yaw as sin/cos of 4x yaw (a cube
+    /// looks the same every quarter turn), target object minus tool position (m), place target position (m).</summary>
+    public static readonly string[] ObservationNames =
+    [
+        "q0", "q1", "q2", "q3", "q4", "q5",
+        "qd0", "qd1", "qd2", "qd3", "qd4", "qd5",
+        "gripper",
+        "tcp_x", "tcp_y", "tcp_z", "tcp_yaw_sin", "tcp_yaw_cos",
+        "obj_x", "obj_y", "obj_z", "obj_yaw4_sin", "obj_yaw4_cos",
+        "obj_rel_x", "obj_rel_y", "obj_rel_z",
+        "place_x", "place_y", "place_z",
+    ];
+
+    /// <summary>Action names in order (float32): joint position targets (rad) and the gripper opening target (m).</summary>
+    public static readonly string[] ActionNames = ["q0_cmd", "q1_cmd", "q2_cmd", "q3_cmd", "q4_cmd", "q5_cmd", "gripper_cmd"];
+
+    public static int ObservationSize => ObservationNames.Length;
+    public static int ActionSize => ActionNames.Length;
+
+    /// <summary>Fill <paramref name="obs"/> (length <see cref="ObservationSize"/>). Allocation-free.</summary>
+    public static void FillObservation(Span<float> obs, RobotStateBuffer state, Pose tcp, Vec3 objectPosition, double objectYaw, Vec3 placePosition)
+    {
+        if (obs.Length != ObservationSize) throw new ArgumentException($"observation buffer has {obs.Length} entries, the layout {ObservationSize}");
+        int k = 0;
+        for (int i = 0; i < Joints; i++) obs[k++] = (float)state.Position[i];
+        for (int i = 0; i < Joints; i++) obs[k++] = (float)state.Velocity[i];
+        obs[k++] = (float)state.GripperOpening;
+        obs[k++] = (float)tcp.Position.X; obs[k++] = (float)tcp.Position.Y; obs[k++] = (float)tcp.Position.Z;
+        double yaw = ToolYaw(tcp);
+        obs[k++] = (float)Math.Sin(yaw); obs[k++] = (float)Math.Cos(yaw);
+        obs[k++] = (float)objectPosition.X; obs[k++] = (float)objectPosition.Y; obs[k++] = (float)objectPosition.Z;
+        obs[k++] = (float)Math.Sin(4 * objectYaw); obs[k++] = (float)Math.Cos(4 * objectYaw);
+        var rel = objectPosition - tcp.Position;
+        obs[k++] = (float)rel.X; obs[k++] = (float)rel.Y; obs[k++] = (float)rel.Z;
+        obs[k++] = (float)placePosition.X; obs[k++] = (float)placePosition.Y; obs[k++] = (float)placePosition.Z;
+    }
+
+    /// <summary>Yaw of the fingers' axis projected on the table (the same convention as the analytic skills).</summary>
+    public static double ToolYaw(Pose tcp)
+    {
+        var y = tcp.Orientation.Rotate(Vec3.UnitY);
+        return Math.Atan2(y.Y, y.X) - Math.PI / 2;
+    }
+
+    public static void FillAction(Span<float> action, JointCommandBuffer command)
+    {
+        if (action.Length != ActionSize) throw new ArgumentException($"action buffer has {action.Length} entries, the layout {ActionSize}");
+        for (int i = 0; i < Joints; i++) action[i] = (float)command.Position[i];
+        action[Joints] = (float)command.GripperOpening;
+    }
+}

@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using CortexBot.Cerebellum.Kinematics;
+using CortexBot.Core.Geometry;
+using CortexBot.Core.Ports;
+
+namespace CortexBot.Cerebellum.Learning.Runtime;
+
+public sealed record ChunkExecutionOptions
+{
+    /// <summary>Setpoints of a chunk executed before the next chunk is requested (the rest overlaps the next chunk).</summary>
+    public int ExecuteSteps { get; init; } = 8;
+    /// <summary>Setpoints over which a new chunk is cross-faded in from the executing one.</summary>
+    public int BlendSteps { get; init; } = 4;
+    /// <summary>
+    /// Lockstep (fast simulation): the tick that needs a requested chunk waits for it, so a run is deterministic and
+    /// independent of CPU speed. Real time (false): the tick never waits; it keeps executing the current chunk (holding
+    /// its last setpoint) until the next one is ready.
+    /// </summary>
+    public bool Lockstep { get; init; }
+}
+
+/// <summary>
+/// Turns a chunked action expert into a command every control tick. Setpoints come at the policy rate and are
+/// interpolated linearly at the control rate. A new chunk is requested every <see cref="ChunkExecutionOptions.ExecuteSteps"/>
+/// setpoints from the observation of that tick; inference runs on a worker thread; the new chunk is aligned to its
+/// request tick (setpoints whose time has passed are skipped) and cross-faded in over
+/// <see cref="ChunkExecutionOptions.BlendSteps"/> setpoints, so the command has no jumps at chunk boundaries.
+/// <see cref="Step"/> allocates nothing and takes no lock.
+/// </summary>
+public sealed class ChunkedPolicyExecutor : IDisposable
+{
+    private readonly OnnxActionExpert _expert;
+    private readonly ArmKinematics _kin;
+    private readonly ChunkExecutionOptions _options;
+    private readonly int _h, _a, _ticksPerSetpoint;
+    private float[] _cur, _old, _spare;
+    private long _curStart, _oldStart, _blendStart = long.MinValue, _nextRequest;
+    private readonly float[] _reqObs;
+    private long _reqTick;
+    private volatile bool _busy, _ready;
+    private readonly SemaphoreSlim _request = new(0);
+    private readonly SemaphoreSlim _done = new(0);
+    private readonly Thread _worker;
+    private volatile bool _stop;
+    private Exception? _workerError;
+    private readonly long[] _latencyTicks = new long[1 << 16];
+    private int _latencyCount;
+    private long _stalledTicks;
+
+    public ChunkedPolicyExecutor(OnnxActionExpert expert, ArmKinematics kinematics, double controlRateHz, ChunkExecutionOptions? options = null)
+    {
+        _expert = expert;
+        _kin = kinematics;
+        _options = options ?? new ChunkExecutionOptions();
+        _h = expert.Horizon;
+        _a = expert.ActionSize;
+        if (_options.ExecuteSteps < 1 || _options.ExecuteSteps > _h) throw new Core.ConfigurationException($"execute steps must be within 1..{_h}, got {_options.ExecuteSteps}");
+        _ticksPerSetpoint = Math.Max(1, (int)Math.Round(controlRateHz / expert.Manifest.PolicyHz));
+        _cur = new float[_h * _a];
+        _old = new float[_h * _a];
+        _spare = new float[_h * _a];
+        _reqObs = new float[expert.ObservationSize];
+        _worker = new Thread(WorkerLoop) { IsBackground = true, Name = "cerebellum-policy" };
+        _worker.Start();
+    }
+
+    public int TicksPerSetpoint => _ticksPerSetpoint;
+    public ArmKinematics Kinematics => _kin;
+    /// <summary>Ticks on which a real-time tick found its next chunk not ready yet (it kept the executing chunk).</summary>
+    public long StalledTicks => Interlocked.Read(ref _stalledTicks);
+    public int Chunks => Volatile.Read(ref _latencyCount);
+
+    /// <summary>Chunk inference latencies so far, microseconds (allocates; call off the control thread).</summary>
+    public double[] LatenciesUs()
+    {
+        int n = Math.Min(Volatile.Read(ref _latencyCount), _latencyTicks.Length);
+        return [.. _latencyTicks.Take(n).Select(t => t * 1e6 / Stopwatch.Frequency)];
+    }
+
+    /// <summary>Computes the first chunk synchronously (before the first tick) from the current observation.</summary>
+    public void Begin(long tick, RobotStateBuffer state, Vec3 objectPosition, double objectYaw, Vec3 placePosition)
+    {
+        while (_done.Wait(0)) { }
+        FillObservation(state, objectPosition, objectYaw, placePosition);
+        _reqTick = tick;
+        _busy = true;
+        _ready = false;
+        _request.Release();
+        _done.Wait();
+        ThrowIfWorkerFailed();
+        Swap(tick, tick, first: true);
+        _nextRequest = tick + (long)_options.ExecuteSteps * _ticksPerSetpoint;
+    }
+
+    /// <summary>One control tick: writes the command for <paramref name="tick"/>. Allocation-free.</summary>
+    public void Step(long tick, RobotStateBuffer state, Vec3 objectPosition, double objectYaw, Vec3 placePosition, JointCommandBuffer command)
+    {
+        if (tick >= _nextRequest && !_busy)
+        {
+            FillObservation(state, objectPosition, objectYaw, placePosition);
+            _reqTick = tick;
+            _busy = true;
+            _ready = false;
+            _request.Release();
+            _nextRequest = tick + (long)_options.ExecuteSteps * _ticksPerSetpoint;
+            if (_options.Lockstep) _done.Wait();
+        }
+        if (_ready)
+        {
+            if (!_options.Lockstep) _done.Wait(0);
+            ThrowIfWorkerFailed();
+            Swap(_reqTick, tick, first: false);
+        }
+        else if (_busy && tick - _curStart >= (long)(_h - 1) * _ticksPerSetpoint)
+        {
+            // Real time only: the executing chunk ran out before the next arrived; its last setpoint is held.
+            Interlocked.Increment(ref _stalledTicks);
+        }
+
+        double wBlend = 1;
+        if (_blendStart != long.MinValue)
+        {
+            long blendTicks = (long)_options.BlendSteps * _ticksPerSetpoint;
+            wBlend = blendTicks > 0 ? Math.Clamp((double)(tick - _blendStart) / blendTicks, 0, 1) : 1;
+            if (wBlend >= 1) _blendStart = long.MinValue;
+        }
+        for (int k = 0; k < _a; k++)
+        {
+            double v = Sample(_cur, _curStart, tick, k);
+            if (wBlend < 1) v = wBlend * v + (1 - wBlend) * Sample(_old, _oldStart, tick, k);
+            // Keep the policy's output inside the arm's ranges (the safety gate then limits rates).
+            if (k < _a - 1) { var j = _kin.Arm.Joints[k]; command.Position[k] = Math.Clamp(v, j.Lower, j.Upper); }
+            else command.GripperOpening = Math.Clamp(v, 0, _kin.Arm.GripperMaxOpening);
+        }
+    }
+
+    private double Sample(float[] chunk, long start, long tick, int k)
+    {
+        double u = Math.Max(0, (double)(tick - start) / _ticksPerSetpoint);
+        int i = (int)Math.Floor(u);
+        if (i >= _h - 1) return chunk[(_h - 1) * _a + k];
+        double f = u - i;
+        return chunk[i * _a + k] * (1 - f) + chunk[(i + 1) * _a + k] * f;
+    }
+
+    /// <summary>Adopts the chunk the worker wrote: aligned to its request tick, cross-faded in from <paramref name="now"/>.</summary>
+    private void Swap(long start, long now, bool first)
+    {
+        // old <- cur, cur <- spare (the freshly written chunk), spare <- old's array.
+        (_old, _cur, _spare) = (_cur, _spare, _old);
+        _oldStart = _curStart;
+        _curStart = start;
+        _blendStart = first ? long.MinValue : now;
+        _ready = false;
+        _busy = false;
+    }
+
+    private void FillObservation(RobotStateBuffer state, Vec3 objectPosition, double objectYaw, Vec3 placePosition)
+    {
+        var tcp = _kin.Forward(state.Position);
+        PolicyLayout.FillObservation(_reqObs, state, tcp, objectPosition, objectYaw, placePosition);
+    }
+
+    private void WorkerLoop()
+    {
+        while (true)
+        {
+            _request.Wait();
+            if (_stop) return;
+            try
+            {
+                _reqObs.CopyTo(_expert.Observation);
+                long t0 = Stopwatch.GetTimestamp();
+                var chunk = _expert.Infer();
+                long dt = Stopwatch.GetTimestamp() - t0;
+                chunk.CopyTo(_spare);
+                int n = _latencyCount;
+                _latencyTicks[n % _latencyTicks.Length] = dt;
+                Volatile.Write(ref _latencyCount, n + 1);
+            }
+            catch (Exception e) { _workerError = e; }
+            _ready = true;
+            _done.Release();
+        }
+    }
+
+    private void ThrowIfWorkerFailed()
+    {
+        if (_workerError is { } e) throw new InvalidOperationException("policy inference failed: " + e.Message, e);
+    }
+
+    public void Dispose()
+    {
+        _stop = true;
+        _request.Release();
+        _worker.Join(TimeSpan.FromSeconds(2));
+        _request.Dispose();
+        _done.Dispose();
+    }
+}

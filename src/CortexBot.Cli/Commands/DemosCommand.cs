@@ -1,0 +1,34 @@
+using System.CommandLine;
+using CortexBot.Cerebellum.Learning.Demos;
+using CortexBot.Core;
+
+namespace CortexBot.Cli.Commands;
+
+/// <summary>`cortexbot demos record`: record analytic pick-and-place demonstrations as a LeRobot-style Parquet dataset.</summary>
+internal static class DemosCommand
+{
+    public static Command Create()
+    {
+        var episodes = new Option<int>("--episodes") { Description = "Number of episodes to record", DefaultValueFactory = _ => 10 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the first episode's scene (next episodes use seed+1, ...)", DefaultValueFactory = _ => 1 };
+        var output = new Option<string>("--out") { Description = "Output folder (must be new or empty)", Required = true };
+        var rate = new Option<double>("--rate") { Description = "Control rate in Hz", DefaultValueFactory = _ => 500 };
+        var decimation = new Option<int>("--decimation") { Description = "Record every Nth control tick (policy rate = rate / N)", DefaultValueFactory = _ => 10 };
+        var scene = CommonOptions.SceneOption();
+        var record = new Command("record", "Run the analytic skills on randomized scenes (fast mode) and record observation/action frames.")
+            { episodes, seed, output, rate, decimation, scene };
+        record.SetAction(async (parse, ct) =>
+        {
+            var options = new DemoRecordOptions
+            {
+                Episodes = parse.GetValue(episodes), Seed = parse.GetValue(seed), ControlRateHz = parse.GetValue(rate),
+                Decimation = parse.GetValue(decimation), ScenePath = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene),
+            };
+            var result = await DemoRecorder.RecordAsync(options, Path.GetFullPath(parse.GetValue(output)!), Console.Error.WriteLine, ct);
+            Console.WriteLine($"recorded {result.Episodes} episodes ({result.Successful} successful, {result.Frames} frames) into {result.Path}");
+            return result.Successful > 0 ? 0 : 1;
+        });
+        var cmd = new Command("demos", "Demonstrations for the learned action expert.") { record };
+        return cmd;
+    }
+}
