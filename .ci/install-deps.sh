@@ -6,6 +6,15 @@ need=()
 dpkg -s libmujoco-dev >/dev/null 2>&1 || need+=(libmujoco-dev)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 dpkg -s libc6-dev >/dev/null 2>&1 || need+=(libc6-dev)
+# PostgreSQL server: the fleet memory store's tests start a private one (initdb + pg_ctl).
+dpkg -s postgresql >/dev/null 2>&1 || need+=(postgresql)
+# ROS 2 link (CortexBot.Brainstem.Ros2): Cyclone DDS 0.10.2 with idlc, ddsperf (benchmark baseline), the runtime library;
+# python3 + yaml for the launch package's static checks
+dpkg -s cyclonedds-dev >/dev/null 2>&1 || need+=(cyclonedds-dev)
+dpkg -s cyclonedds-tools >/dev/null 2>&1 || need+=(cyclonedds-tools)
+dpkg -s libddsc0debian >/dev/null 2>&1 || need+=(libddsc0debian)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+python3 -c "import yaml" >/dev/null 2>&1 || need+=(python3-yaml)
 if ((${#need[@]})); then
   echo "installing Debian packages: ${need[*]}" >&2
   SUDO=""

@@ -31,7 +31,9 @@ public static class Program
         }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"error: {e.GetBaseException().Message}");
+            // Unwrap only the runtime's wrappers: our own exceptions' messages name the file or value at fault.
+            var shown = e is AggregateException or System.Reflection.TargetInvocationException or TypeInitializationException && e.InnerException is not null ? e.InnerException! : e;
+            Console.Error.WriteLine($"error: {shown.Message}");
             if (Environment.GetEnvironmentVariable("CORTEXBOT_TRACE") == "1") Console.Error.WriteLine(e);
             return 1;
         }
@@ -43,7 +45,15 @@ public static class Program
         // One file per command under Commands/.
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(SceneCommand.Create());
+        root.Subcommands.Add(PlanCommand.Create());
+        root.Subcommands.Add(ModelCommand.Create());
+        root.Subcommands.Add(MemoryCommand.Create());
+        root.Subcommands.Add(SimNodeCommand.Create());
+        root.Subcommands.Add(Ros2BenchCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(DemosCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 

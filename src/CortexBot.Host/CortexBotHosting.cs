@@ -42,15 +42,20 @@ public static class CortexBotHosting
         services.TryAddSingleton(options);
         services.TryAddSingleton(_ => ArmModel.FromMjcf(options.ScenePath));
         services.TryAddSingleton(_ => SkillCatalogue.Load(options.SkillCataloguePath));
-        services.TryAddSingleton<ISimulatedWorld>(_ => new MuJoCoWorld(options.ScenePath));
+        services.TryAddSingleton<ISimulatedWorld>(sp => options.Robot == "ros2"
+            ? new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames, options.Ros2)
+            : new MuJoCoWorld(options.ScenePath));
         services.TryAddSingleton<IScenePerception>(sp => sp.GetRequiredService<ISimulatedWorld>());
         services.TryAddSingleton(sp => new SafetyGate(sp.GetRequiredService<ISimulatedWorld>(), sp.GetRequiredService<ArmModel>()));
         services.TryAddSingleton(sp => new ControlLoop(sp.GetRequiredService<SafetyGate>(),
             new ControlLoopOptions { RateHz = options.RateHz, Pacing = options.Pacing, UseRealtimePriority = options.RealtimePriority },
             sp.GetRequiredService<ILogger<ControlLoop>>()));
         services.TryAddSingleton(sp => new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>())));
-        services.TryAddSingleton<IPlanner>(_ => new RulePlanner());
-        services.TryAddSingleton<IEpisodeStore>(_ => new SqliteEpisodeStore(options.MemoryPath));
+        // Model planners (e.g. "llama") live in their own assemblies: the caller registers the IPlanner before this call.
+        services.TryAddSingleton<IPlanner>(_ => options.Planner == RulePlanner.PlannerName
+            ? new RulePlanner()
+            : throw new Core.ConfigurationException($"planner '{options.Planner}' was selected but not registered by the host"));
+        services.TryAddSingleton<IEpisodeStore>(_ => Hippocampus.Postgres.MemoryStores.Open(options.MemoryPath)); // SQLite file or postgres:// URL
         services.AddHostedService<ControlLoopService>();
 
         services.AddAkka("cortexbot", (builder, sp) =>
@@ -73,7 +78,7 @@ public static class CortexBotHosting
                         CerebellumActor.Props(loop, sp.GetRequiredService<SkillCompiler>(), perception),
                         HippocampusActor.Props(sp.GetRequiredService<IEpisodeStore>()).WithDispatcher("cortexbot.memory-dispatcher"),
                         BrainstemActor.Props(perception, world, sp.GetRequiredService<SafetyGate>(), loop));
-                    var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion), "nervous-system");
+                    var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion, sp.GetRequiredService<SkillCatalogue>()), "nervous-system");
                     registry.Register<NervousSystem>(ns);
                 });
         });

@@ -15,6 +15,17 @@ public sealed record CortexBotOptions
     public TimeSpan PlanTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public EpisodeTimeouts Timeouts { get; init; } = EpisodeTimeouts.Default;
     public string Planner { get; init; } = "rule";
+    /// <summary>With <c>Planner = "llama"</c>: the GGUF model, optional mmproj, context size, threads (0 = auto) and sampling seed.</summary>
+    public string? ModelPath { get; init; }
+    public string? MmprojPath { get; init; }
+    public uint ContextSize { get; init; } = 2048;
+    public int PlannerThreads { get; init; }
+    public uint PlannerSeed { get; init; } = 42;
+    /// <summary>Model layers offloaded to a GPU (needs a build with the CUDA backend); 0 = CPU only.</summary>
+    public int GpuLayers { get; init; }
+    /// <summary>The arm: "sim" (embedded MuJoCo) or "ros2" (an arm under ros2_control over Cyclone DDS; see <see cref="Ros2"/>).</summary>
+    public string Robot { get; init; } = "sim";
+    public Brainstem.Ros2.Ros2Options Ros2 { get; init; } = new();
 
     public static string ControllerVersion { get; } =
         typeof(CortexBotOptions).Assembly.GetName().Version?.ToString() ?? "0.0.0";
@@ -26,8 +37,19 @@ public sealed record CortexBotOptions
             throw new ConfigurationException($"--rate must be between 10 and 5000 Hz, got {RateHz}");
         if (!File.Exists(ScenePath)) throw new ConfigurationException($"scene file not found: {ScenePath}");
         if (!File.Exists(SkillCataloguePath)) throw new ConfigurationException($"skill catalogue not found: {SkillCataloguePath}");
-        if (Planner != "rule") throw new ConfigurationException($"unknown planner '{Planner}' (available: rule)");
+        if (Planner is not ("rule" or "llama")) throw new ConfigurationException($"unknown planner '{Planner}' (available: rule, llama)");
+        if (Planner == "llama" && string.IsNullOrWhiteSpace(ModelPath)) throw new ConfigurationException("--planner llama needs --model FILE.gguf");
+        if (Planner == "llama" && !File.Exists(ModelPath)) throw new ConfigurationException($"model file not found: {ModelPath}");
+        if (ModelPath is not null && Planner != "llama") throw new ConfigurationException("--model is only used with --planner llama");
+        if (PlanTimeout <= TimeSpan.Zero) throw new ConfigurationException("--plan-timeout must be positive");
+        if (GpuLayers < 0) throw new ConfigurationException($"--gpu-layers must not be negative, got {GpuLayers}");
         if (string.IsNullOrWhiteSpace(MemoryPath)) throw new ConfigurationException("memory path is empty");
+        if (Robot is not ("sim" or "ros2")) throw new ConfigurationException($"unknown robot '{Robot}' (available: sim, ros2)");
+        if (Robot == "ros2")
+        {
+            if (Pacing != Pacing.Realtime) throw new ConfigurationException("--robot ros2 drives a real-time robot: --fast is not possible");
+            Ros2.Validate();
+        }
         return this;
     }
 }

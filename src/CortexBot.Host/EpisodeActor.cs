@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Core.Messages;
+using CortexBot.Core.Skills;
 
 namespace CortexBot.Host;
 
@@ -29,6 +30,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private readonly ControlLoop _loop;
     private readonly EpisodeTimeouts _timeouts;
     private readonly string _controllerVersion;
+    private readonly SkillCatalogue? _catalogue;
     private readonly Guid _taskId = Guid.NewGuid();
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
@@ -36,6 +38,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private readonly List<string> _anomalies = [];
     private ImmutableArray<EpisodeSummary> _memories = [];
     private SceneSnapshot? _startScene;
+    private TaskGoal? _goal;
     private Plan? _plan;
     private string _planner = "?";
     private double _planLatencyMs;
@@ -49,8 +52,9 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public EpisodeActor(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion)
+    public EpisodeActor(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue)
     {
+        _catalogue = catalogue;
         _request = request;
         _replyTo = replyTo;
         _organs = organs;
@@ -60,8 +64,8 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Resetting();
     }
 
-    public static Props Props(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion) =>
-        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, loop, timeouts, controllerVersion));
+    public static Props Props(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue) =>
+        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, loop, timeouts, controllerVersion, catalogue));
 
     private double RobotSeconds => (_loop.TotalTicks - _startTick) * _loop.Options.Period;
 
@@ -74,6 +78,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Receive<WorldReady>(w =>
         {
             _startScene = w.Scene;
+            _goal = _catalogue is null ? null : TaskGoal.FromInstruction(_request.Instruction, w.Scene, _catalogue);
             _startTick = _loop.TotalTicks;
             Become(Recalling);
         });
@@ -167,25 +172,17 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Receive<PhaseTimeout>(_ => { _failure ??= "no scene to judge the outcome"; Remember(false); });
     }
 
-    /// <summary>Success is read from the physics: the plan's intended end state must hold, not merely the plan have run.</summary>
+    /// <summary>
+    /// Success is read from the physics against the goal of the instruction (not of the plan). When the instruction
+    /// reader finds no physical goal (e.g. "open the gripper"), every step having succeeded is the criterion.
+    /// </summary>
     private bool Judge(SceneSnapshot scene)
     {
         if (_plan is null) return false;
-        bool ok = _failure is null;
-        var last = _plan.Steps[^1];
-        if (last.Skill == "place" && last.Args.Length == 2)
-        {
-            bool inside = scene.IsInside(last.Args[0], last.Args[1]);
-            if (!inside) _failure ??= $"{last.Args[0]} is not inside {last.Args[1]}";
-            return inside && ok;
-        }
-        if (last.Skill == "pick" && last.Args.Length == 1 && _startScene?.Find(last.Args[0]) is { } before && scene.Find(last.Args[0]) is { } after)
-        {
-            bool lifted = after.Pose.Position.Z > before.Pose.Position.Z + 0.05;
-            if (!lifted) _failure ??= $"{last.Args[0]} is not lifted";
-            return lifted && ok;
-        }
-        return ok;
+        if (_goal is null) return _failure is null;
+        var reason = _goal.Check(_startScene!, scene);
+        if (reason is not null) _failure ??= reason;
+        return reason is null && _failure is null;
     }
 
     private void Remember(bool success)

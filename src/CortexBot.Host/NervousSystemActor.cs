@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Core.Messages;
+using CortexBot.Core.Skills;
 
 namespace CortexBot.Host;
 
@@ -20,7 +21,7 @@ public sealed class NervousSystemActor : ReceiveActor
     private IActorRef? _episode;
     private int _episodeCounter;
 
-    public NervousSystemActor(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion)
+    public NervousSystemActor(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue = null)
     {
         _organs = new Organs(
             Context.ActorOf(props.Cortex, "cortex"),
@@ -31,13 +32,13 @@ public sealed class NervousSystemActor : ReceiveActor
         Receive<RunEpisode>(r =>
         {
             _queue.Enqueue((r, Sender));
-            StartNext(loop, timeouts, controllerVersion);
+            StartNext(loop, timeouts, controllerVersion, catalogue);
         });
         Receive<Terminated>(t =>
         {
             if (!t.ActorRef.Equals(_episode)) return;
             _episode = null;
-            StartNext(loop, timeouts, controllerVersion);
+            StartNext(loop, timeouts, controllerVersion, catalogue);
         });
         Receive<AnomalyDetected>(a =>
         {
@@ -51,14 +52,14 @@ public sealed class NervousSystemActor : ReceiveActor
         Receive<GetOrgans>(_ => Sender.Tell(_organs));
     }
 
-    public static Props Props(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion) =>
-        Akka.Actor.Props.Create(() => new NervousSystemActor(props, loop, timeouts, controllerVersion));
+    public static Props Props(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue) =>
+        Akka.Actor.Props.Create(() => new NervousSystemActor(props, loop, timeouts, controllerVersion, catalogue));
 
-    private void StartNext(ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion)
+    private void StartNext(ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue)
     {
         if (_episode is not null || _queue.Count == 0) return;
         var (request, replyTo) = _queue.Dequeue();
-        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, loop, timeouts, controllerVersion), $"episode-{++_episodeCounter}");
+        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, loop, timeouts, controllerVersion, catalogue), $"episode-{++_episodeCounter}");
         Context.Watch(_episode);
     }
 

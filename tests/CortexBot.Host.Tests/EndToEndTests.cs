@@ -58,6 +58,18 @@ public class EndToEndTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_plan_that_does_not_achieve_the_instruction_is_not_a_success()
+    {
+        // Every step of this plan succeeds, but the red cube never reaches the bin: the judge reads the instruction's goal.
+        var planner = new FixedPlanner(SkillInvocation.Of("open_gripper"), SkillInvocation.Of("move_above", "green_cube"));
+        var result = await CortexBotRunner.RunAsync(TestOptions.Fast(), "put the red cube in the bin", 1, 4, s => s.AddSingleton<IPlanner>(planner));
+        var e = result.Report!.Episodes[0];
+        output.WriteLine($"{e.Success} {e.Failure}");
+        Assert.False(e.Success);
+        Assert.Contains("red_cube is not inside bin", e.Failure);
+    }
+
+    [Fact]
     public async Task Control_keeps_its_rate_while_the_cortex_blocks_for_two_seconds()
     {
         var idle = await MeasureRealtime(blockFor: null);

@@ -64,3 +64,11 @@ public sealed class LimitCheckingWorld(ISimulatedWorld inner, ArmModel arm) : IS
         inner.Write(command);
     }
 }
+
+/// <summary>A planner that always answers with the same plan, whatever the instruction says.</summary>
+public sealed class FixedPlanner(params SkillInvocation[] steps) : IPlanner
+{
+    public string Name => "fixed-test";
+    public Task<PlanResult> PlanAsync(PlanningContext context, CancellationToken cancellationToken) =>
+        Task.FromResult(PlanResult.Of(new Plan([.. steps])));
+}

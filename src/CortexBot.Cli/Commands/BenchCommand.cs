@@ -11,6 +11,7 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Benchmarks, reported as ratios against a baseline measured in the same run.");
         bench.Subcommands.Add(Control());
+        bench.Subcommands.Add(PlannerBenchCommand.Create());
         return bench;
     }
 

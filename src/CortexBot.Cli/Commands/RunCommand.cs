@@ -4,6 +4,7 @@ using CortexBot.Cerebellum.Control;
 using CortexBot.Core;
 using CortexBot.Host;
 using CortexBot.Sim.MuJoCo;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace CortexBot.Cli.Commands;
@@ -20,11 +21,16 @@ internal static class RunCommand
         var fast = new Option<bool>("--fast") { Description = "Lockstep as fast as physics allows (evaluation)" };
         var rate = new Option<double>("--rate") { Description = "Control rate in Hz", DefaultValueFactory = _ => 500 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
-        var memory = new Option<string?>("--memory") { Description = "Episode memory (SQLite file path)" };
+        var memory = new Option<string?>("--memory") { Description = "Episode memory: a SQLite file path, or postgres://user@host:port/db for a shared PostgreSQL memory" };
         var noRt = new Option<bool>("--no-rt-priority") { Description = "Do not ask for SCHED_FIFO for the control thread" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log organ activity to stderr" };
         var scene = CommonOptions.SceneOption();
-        var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator.") { task, episodes, seed, realtime, fast, rate, json, memory, scene, noRt, verbose };
+        var robot = new Option<string>("--robot") { Description = "sim (embedded MuJoCo) or ros2 (an arm under ros2_control over DDS)", DefaultValueFactory = _ => "sim" };
+        var ros = new Ros2CliOptions();
+        var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator.") { task, episodes, seed, realtime, fast, rate, json, memory, scene, noRt, verbose, robot };
+        foreach (var o in ros.All) cmd.Options.Add(o);
+        var planners = new PlannerCliOptions();
+        foreach (var o in planners.All) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(realtime) && parse.GetValue(fast)) throw new ConfigurationException("--realtime and --fast exclude each other");
@@ -35,10 +41,18 @@ internal static class RunCommand
                 RealtimePriority = !parse.GetValue(noRt),
                 ScenePath = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene),
                 MemoryPath = parse.GetValue(memory) ?? Hippocampus.SqliteEpisodeStore.DefaultPath,
+                Robot = parse.GetValue(robot)!,
             };
+            if (options.Robot == "ros2") options = options with { Ros2 = ros.Build(parse) };
+            options = planners.Apply(parse, options).Validate();
             bool asJson = parse.GetValue(json);
+            var level = parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning;
+            // A model planner is loaded once, here, before anything moves; a bad model file is a clear error.
+            using var loggers = PlannerCliOptions.StderrLoggers(level);
+            using var modelPlanner = PlannerCliOptions.CreateModelPlanner(options, loggers);
             var result = await CortexBotRunner.RunAsync(options, parse.GetValue(task)!, parse.GetValue(episodes), parse.GetValue(seed),
-                logLevel: parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning, cancellationToken: ct);
+                configure: modelPlanner is null ? null : services => services.AddSingleton<Core.Ports.IPlanner>(modelPlanner),
+                logLevel: level, cancellationToken: ct);
             if (result.Rejection is not null)
             {
                 Console.Error.WriteLine($"error: {result.Rejection}");

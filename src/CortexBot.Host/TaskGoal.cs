@@ -1,0 +1,37 @@
+using CortexBot.Core.Messages;
+using CortexBot.Core.Skills;
+using CortexBot.Cortex;
+
+namespace CortexBot.Host;
+
+/// <summary>
+/// What must be true in the world when a task is done, read from the instruction (not from whatever plan a planner
+/// produced), so a model planner cannot make an episode "succeed" with a plan that does something else.
+/// </summary>
+public abstract record TaskGoal
+{
+    public sealed record Inside(string Object, string Container) : TaskGoal;
+    public sealed record Lifted(string Object) : TaskGoal;
+
+    /// <summary>The goal the deterministic instruction reader finds, or null when it cannot tell.</summary>
+    public static TaskGoal? FromInstruction(string instruction, SceneSnapshot scene, SkillCatalogue catalogue)
+    {
+        var reading = RulePlanner.MakePlan(instruction, scene, catalogue);
+        var last = reading.Plan?.Steps.LastOrDefault();
+        return last switch
+        {
+            { Skill: "place", Args.Length: 2 } => new Inside(last.Args[0], last.Args[1]),
+            { Skill: "pick", Args.Length: 1 } => new Lifted(last.Args[0]),
+            _ => null,
+        };
+    }
+
+    /// <summary>Judge from the physics state; null reason when achieved.</summary>
+    public string? Check(SceneSnapshot before, SceneSnapshot after) => this switch
+    {
+        Inside g => after.IsInside(g.Object, g.Container) ? null : $"{g.Object} is not inside {g.Container}",
+        Lifted g => before.Find(g.Object) is { } b && after.Find(g.Object) is { } a && a.Pose.Position.Z > b.Pose.Position.Z + 0.05
+            ? null : $"{g.Object} is not lifted",
+        _ => "unknown goal",
+    };
+}
