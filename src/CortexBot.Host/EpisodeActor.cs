@@ -13,6 +13,9 @@ public sealed record Organs(IActorRef Cortex, IActorRef Cerebellum, IActorRef Hi
 
 public sealed record EpisodeTimeouts(TimeSpan Reset, TimeSpan Recall, TimeSpan Plan, TimeSpan Skill, TimeSpan Store)
 {
+    /// <summary>How many times the cortex may replan after an anomaly within one episode.</summary>
+    public int MaxReplans { get; init; } = 2;
+
     public static EpisodeTimeouts Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(10));
 }
 
@@ -44,6 +47,10 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private double _planLatencyMs;
     private long _startTick;
     private int _step;
+    private int _stepCounter;
+    private int _replans;
+    private Anomaly? _lastAnomaly;
+    private readonly List<string> _plans = [];
     private bool _retried;
     private string? _failure;
     private double _stepStartedS;
@@ -97,14 +104,10 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     private void Planning()
     {
-        _organs.Cortex.Tell(new PlanRequest(_taskId, _request.Instruction, _startScene!, _memories, null));
-        Arm("plan", _timeouts.Plan);
+        PlanFrom(_startScene!);
         Receive<PlanReady>(p => p.TaskId == _taskId, p =>
         {
-            _plan = p.Plan;
-            _planner = p.Planner;
-            _planLatencyMs = p.Latency.TotalMilliseconds;
-            _log.Info("plan for '{0}': {1}", _request.Instruction, string.Join(", ", p.Plan.Describe()));
+            Adopt(p);
             Become(Executing);
         });
         Receive<PlanRefused>(p => p.TaskId == _taskId, p => { _planner = p.Planner; Reject(p.Reason); });
@@ -116,12 +119,60 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         });
     }
 
+    private void PlanFrom(SceneSnapshot scene)
+    {
+        _organs.Cortex.Tell(new PlanRequest(_taskId, _request.Instruction, scene, _memories, _lastAnomaly));
+        Arm("plan", _timeouts.Plan);
+    }
+
+    private void Adopt(PlanReady p)
+    {
+        _plan = p.Plan;
+        _step = 0;
+        _planner = p.Planner;
+        _planLatencyMs += p.Latency.TotalMilliseconds;
+        _plans.AddRange(p.Plan.Describe());
+        _log.Info("plan for '{0}': {1}", _request.Instruction, string.Join(", ", p.Plan.Describe()));
+    }
+
+    /// <summary>
+    /// After an anomaly the cortex replans from the scene as it now is, with the anomaly in its prompt (FrankenBot: the
+    /// slow planner is called again only when the fast controller reports trouble). Bounded per episode.
+    /// </summary>
+    private void Replanning()
+    {
+        _organs.Brainstem.Tell(new GetScene());
+        Arm("judge", _timeouts.Reset);
+        Receive<SceneSnapshot>(scene => PlanFrom(scene));
+        Receive<PlanReady>(p => p.TaskId == _taskId, p =>
+        {
+            Adopt(p);
+            _failure = null;
+            Become(Executing);
+        });
+        Receive<PlanRefused>(p => p.TaskId == _taskId, p =>
+        {
+            _failure += $"; replanning refused: {p.Reason}";
+            Become(Settling);
+        });
+        Receive<PhaseTimeout>(_ =>
+        {
+            _organs.Cortex.Tell(new CancelPlanning(_taskId));
+            _failure += "; no new plan in time";
+            Become(Settling);
+        });
+    }
+
+    private static bool WorthReplanning(Anomaly? a) =>
+        a is not null && a.Kind is AnomalyKinds.GraspMissed or AnomalyKinds.ObjectDropped or AnomalyKinds.TrackingError;
+
     private void Executing()
     {
         SendStep();
-        Receive<SkillResult>(r => r.TaskId == _taskId && r.StepIndex == _step, r =>
+        Receive<SkillResult>(r => r.TaskId == _taskId && r.StepIndex == _stepCounter, r =>
         {
-            _steps.Add(new StepRecord(_step, r.Skill.ToString(), r.Outcome, r.Detail, _stepStartedS, Math.Round(RobotSeconds - _stepStartedS, 3)));
+            _steps.Add(new StepRecord(_stepCounter, r.Skill.ToString(), r.Outcome, r.Detail, _stepStartedS, Math.Round(RobotSeconds - _stepStartedS, 3)));
+            _stepCounter++;
             if (r.Anomaly is not null) _anomalies.Add(r.Anomaly.ToString());
             if (r.Outcome == SkillOutcome.Aborted && !_retried)
             {
@@ -133,6 +184,14 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             if (!r.Succeeded)
             {
                 _failure = $"{r.Skill} failed: {r.Detail}";
+                if (WorthReplanning(r.Anomaly) && _replans < _timeouts.MaxReplans)
+                {
+                    _replans++;
+                    _lastAnomaly = r.Anomaly;
+                    _log.Warning("replanning ({0}/{1}) after {2}", _replans, _timeouts.MaxReplans, r.Anomaly);
+                    Become(Replanning);
+                    return;
+                }
                 Become(Settling);
                 return;
             }
@@ -144,7 +203,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         {
             _organs.Cerebellum.Tell(new AbortSkill("skill timed out"));
             _failure = $"{_plan!.Steps[_step]} did not finish within {_timeouts.Skill.TotalSeconds:0} s";
-            _steps.Add(new StepRecord(_step, _plan.Steps[_step].ToString(), SkillOutcome.Aborted, "timeout", _stepStartedS, Math.Round(RobotSeconds - _stepStartedS, 3)));
+            _steps.Add(new StepRecord(_stepCounter, _plan.Steps[_step].ToString(), SkillOutcome.Aborted, "timeout", _stepStartedS, Math.Round(RobotSeconds - _stepStartedS, 3)));
             Become(Settling);
         });
     }
@@ -152,7 +211,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void SendStep()
     {
         _stepStartedS = Math.Round(RobotSeconds, 3);
-        _organs.Cerebellum.Tell(new ExecuteSkill(_taskId, _step, _plan!.Steps[_step]));
+        _organs.Cerebellum.Tell(new ExecuteSkill(_taskId, _stepCounter, _plan!.Steps[_step]));
         Arm("skill", _timeouts.Skill);
     }
 
@@ -189,7 +248,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     {
         Timers.CancelAll();
         var record = new EpisodeRecord(_taskId, _request.Instruction, _request.Seed, _startedAt, Math.Round(RobotSeconds, 3), success,
-            success ? null : _failure, _planner, _plan?.Describe() ?? [], [.. _steps], [.. _anomalies], Math.Round(_planLatencyMs, 3), _controllerVersion);
+            success ? null : _failure, _planner, [.. _plans], [.. _steps], [.. _anomalies], Math.Round(_planLatencyMs, 3), _controllerVersion);
         _organs.Hippocampus.Tell(new StoreEpisode(record));
         Arm("store", _timeouts.Store);
         Become(() =>

@@ -58,6 +58,53 @@ public class EndToEndTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_missed_grasp_makes_the_cortex_replan_from_the_current_scene()
+    {
+        var options = TestOptions.Fast();
+        MisdetectingPerception? perception = null;
+        // The cerebellum's snapshot for the first pick (call 2) puts the red cube 10 cm off: the gripper closes on nothing.
+        var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, 6, s =>
+            s.AddSingleton<IScenePerception>(sp => perception = new MisdetectingPerception(
+                sp.GetRequiredService<ISimulatedWorld>(), "red_cube", new CortexBot.Core.Geometry.Vec3(-0.10, 0, 0), lieOnCall: 2)));
+        var e = result.Report!.Episodes[0];
+        output.WriteLine($"success={e.Success} anomalies={e.Anomalies} plan=[{string.Join(", ", e.Plan)}] failure={e.Failure}");
+        Assert.Equal(1, e.Anomalies);
+        Assert.Equal(["pick(red_cube)", "place(red_cube, bin)", "pick(red_cube)", "place(red_cube, bin)"], e.Plan);
+        Assert.True(e.Success, e.Failure);
+
+        using var store = new SqliteEpisodeStore(options.MemoryPath, readOnly: true);
+        var stored = store.Recent(1)[0];
+        Assert.Equal(3, stored.Steps.Length);
+        Assert.Equal(SkillOutcome.Failed, stored.Steps[0].Outcome);
+        Assert.Contains("grasp_missed", stored.Anomalies[0]);
+    }
+
+    [Fact]
+    public async Task Replanning_is_bounded()
+    {
+        // Every pick is compiled against a wrong position: the episode gives up after the allowed replans.
+        var options = TestOptions.Fast() with { Timeouts = EpisodeTimeouts.Default with { MaxReplans = 1 } };
+        var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, 6, s =>
+            s.AddSingleton<IScenePerception>(sp => new AlwaysMisdetecting(sp.GetRequiredService<ISimulatedWorld>())));
+        var e = result.Report!.Episodes[0];
+        output.WriteLine($"success={e.Success} anomalies={e.Anomalies} failure={e.Failure}");
+        Assert.False(e.Success);
+        Assert.Equal(2, e.Anomalies);
+    }
+
+    private sealed class AlwaysMisdetecting(ISimulatedWorld inner) : IScenePerception
+    {
+        private int _calls;
+        public SceneSnapshot Snapshot()
+        {
+            var truth = inner.Snapshot();
+            // Tell the truth to the brainstem's reset and scene answers (odd calls here), lie to the cerebellum's compiles.
+            if (Interlocked.Increment(ref _calls) % 2 == 1) return truth;
+            return truth with { Objects = [.. truth.Objects.Select(o => o.Name == "red_cube" ? o with { Pose = o.Pose with { Position = o.Pose.Position + new CortexBot.Core.Geometry.Vec3(-0.10, 0, 0) } } : o)] };
+        }
+    }
+
+    [Fact]
     public async Task A_plan_that_does_not_achieve_the_instruction_is_not_a_success()
     {
         // Every step of this plan succeeds, but the red cube never reaches the bin: the judge reads the instruction's goal.

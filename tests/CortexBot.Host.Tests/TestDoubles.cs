@@ -72,3 +72,19 @@ public sealed class FixedPlanner(params SkillInvocation[] steps) : IPlanner
     public Task<PlanResult> PlanAsync(PlanningContext context, CancellationToken cancellationToken) =>
         Task.FromResult(PlanResult.Of(new Plan([.. steps])));
 }
+
+/// <summary>Perception that, on one chosen call, reports an object displaced (a mis-detection), then tells the truth again.</summary>
+public sealed class MisdetectingPerception(ISimulatedWorld inner, string objectName, CortexBot.Core.Geometry.Vec3 offset, int lieOnCall) : IScenePerception
+{
+    private int _calls;
+    public int Calls => _calls;
+    public SceneSnapshot Snapshot()
+    {
+        var truth = inner.Snapshot();
+        if (Interlocked.Increment(ref _calls) != lieOnCall) return truth;
+        return truth with
+        {
+            Objects = [.. truth.Objects.Select(o => o.Name == objectName ? o with { Pose = o.Pose with { Position = o.Pose.Position + offset } } : o)],
+        };
+    }
+}
