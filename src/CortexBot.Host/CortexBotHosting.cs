@@ -4,6 +4,7 @@ using CortexBot.Brainstem;
 using CortexBot.Cerebellum;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Cerebellum.Kinematics;
+using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Skills;
 using CortexBot.Cortex;
 using CortexBot.Core.Ports;
@@ -50,7 +51,19 @@ public static class CortexBotHosting
         services.TryAddSingleton(sp => new ControlLoop(sp.GetRequiredService<SafetyGate>(),
             new ControlLoopOptions { RateHz = options.RateHz, Pacing = options.Pacing, UseRealtimePriority = options.RealtimePriority },
             sp.GetRequiredService<ILogger<ControlLoop>>()));
-        services.TryAddSingleton(sp => new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>())));
+        // Learned skills plug into the compiler; the policy loads once, here, and serves every invocation. A default
+        // policy is only served by a robot whose object poses can be read per tick; an explicit one must be.
+        services.TryAddSingleton(sp => new LearnedSkillFactory(options.EffectivePolicyPath!, new ArmKinematics(sp.GetRequiredService<ArmModel>()),
+            sp.GetRequiredService<ISimulatedWorld>() as IObjectPoses
+                ?? throw new Core.ConfigurationException("the learned skill needs per-tick object poses, which this robot link does not provide"),
+            sp.GetRequiredService<ControlLoop>().Options));
+        services.TryAddSingleton(sp =>
+        {
+            var factories = sp.GetServices<ISkillFactory>().ToList();
+            if (options.EffectivePolicyPath is not null && (options.PolicyPath is not null || sp.GetRequiredService<ISimulatedWorld>() is IObjectPoses))
+                factories.Add(sp.GetRequiredService<LearnedSkillFactory>());
+            return new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>()), null, factories);
+        });
         // Model planners (e.g. "llama") live in their own assemblies: the caller registers the IPlanner before this call.
         services.TryAddSingleton<IPlanner>(_ => options.Planner == RulePlanner.PlannerName
             ? new RulePlanner()

@@ -26,6 +26,16 @@ public sealed record CortexBotOptions
     /// <summary>The arm: "sim" (embedded MuJoCo) or "ros2" (an arm under ros2_control over Cyclone DDS; see <see cref="Ros2"/>).</summary>
     public string Robot { get; init; } = "sim";
     public Brainstem.Ros2.Ros2Options Ros2 { get; init; } = new();
+    /// <summary>
+    /// The learned action expert served as <c>learned_pick_place</c>: null = policies/pick_place.onnx when present (else no
+    /// learned skill); a path given explicitly must load, or the run is refused.
+    /// </summary>
+    public string? PolicyPath { get; init; }
+
+    public static string DefaultPolicyPath => Path.Combine(RepoPaths.Policies, "pick_place.onnx");
+
+    /// <summary>The policy the host loads, or null when none is configured and the default is absent.</summary>
+    public string? EffectivePolicyPath => PolicyPath ?? (File.Exists(DefaultPolicyPath) ? DefaultPolicyPath : null);
 
     public static string ControllerVersion { get; } =
         typeof(CortexBotOptions).Assembly.GetName().Version?.ToString() ?? "0.0.0";
@@ -44,6 +54,7 @@ public sealed record CortexBotOptions
         if (PlanTimeout <= TimeSpan.Zero) throw new ConfigurationException("--plan-timeout must be positive");
         if (GpuLayers < 0) throw new ConfigurationException($"--gpu-layers must not be negative, got {GpuLayers}");
         if (string.IsNullOrWhiteSpace(MemoryPath)) throw new ConfigurationException("memory path is empty");
+        if (PolicyPath is not null && !File.Exists(PolicyPath)) throw new ConfigurationException($"policy file not found: {PolicyPath}");
         if (Robot is not ("sim" or "ros2")) throw new ConfigurationException($"unknown robot '{Robot}' (available: sim, ros2)");
         if (Robot == "ros2")
         {

@@ -41,6 +41,8 @@ public static class CortexBotRunner
         options.Validate();
 
         using var host = Build(options, configure, logLevel);
+        // Load the compiler's plug-ins (a learned policy) now, so a bad policy is a configuration error before anything starts.
+        host.Services.GetRequiredService<Cerebellum.Skills.SkillCompiler>();
         await host.StartAsync(cancellationToken);
         try
         {

@@ -22,7 +22,7 @@ namespace CortexBot.Sim.MuJoCo;
 /// the velocity error rather than on the velocity; see <see cref="VelocityFeedForward"/>.
 /// </para>
 /// </summary>
-public sealed unsafe class MuJoCoWorld : ISimulatedWorld
+public sealed unsafe class MuJoCoWorld : ISimulatedWorld, IObjectPoses
 {
     public static readonly ImmutableArray<string> ArmJoints =
         ["shoulder_pan", "shoulder_lift", "elbow", "wrist_roll1", "wrist_pitch", "wrist_roll2"];
@@ -326,6 +326,30 @@ public sealed unsafe class MuJoCoWorld : ISimulatedWorld
     }
 
     // ------------------------------------------------------------------ scene
+
+    /// <summary>Cubes are 0..n-1 (in scene order); the bin, when the scene has one, is n.</summary>
+    public int IndexOf(string name)
+    {
+        int i = Array.IndexOf(_cubeNames, name);
+        if (i >= 0) return i;
+        return _bin is not null && name == BinName ? _cubeNames.Length : -1;
+    }
+
+    /// <summary>Reads the pose copy published after the last <see cref="Write"/> (a short lock, no allocation).</summary>
+    public bool TryGetPose(int index, out Pose pose)
+    {
+        int n = _cubeQ.Length;
+        if (index == n && _bin is not null) { pose = _bin.Pose; return true; }
+        if ((uint)index >= (uint)n) { pose = default; return false; }
+        int o = 7 * index;
+        lock (_poseLock)
+        {
+            pose = new Pose(new Vec3(_cubePose[o], _cubePose[o + 1], _cubePose[o + 2]),
+                new Quat(_cubePose[o + 3], _cubePose[o + 4], _cubePose[o + 5], _cubePose[o + 6]).Normalized());
+        }
+        return true;
+    }
+
 
     public SceneSnapshot Snapshot()
     {

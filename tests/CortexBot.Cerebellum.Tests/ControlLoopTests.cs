@@ -30,7 +30,7 @@ public class ControlLoopTests
         var compiler = new SkillCompiler(new ArmKinematics(TestArm.Model));
         var c = compiler.Compile(skill, Scene(), new ArmContext(loop.LatestCommand(), 0.08, gripperMeasured));
         Assert.True(c.Program is not null, c.Error);
-        return c.Program!;
+        return (SkillProgram)c.Program!;
     }
 
     [Fact]

@@ -80,6 +80,8 @@ public sealed class ChunkedPolicyExecutor : IDisposable
     /// <summary>Computes the first chunk synchronously (before the first tick) from the current observation.</summary>
     public void Begin(long tick, RobotStateBuffer state, Vec3 objectPosition, double objectYaw, Vec3 placePosition)
     {
+        // Reuse across episodes: a request of the previous run may still be in flight (real time); let it land first.
+        if (_busy && !_done.Wait(TimeSpan.FromSeconds(5))) throw new InvalidOperationException("policy worker did not finish its previous chunk");
         while (_done.Wait(0)) { }
         FillObservation(state, objectPosition, objectYaw, placePosition);
         _reqTick = tick;

@@ -62,7 +62,7 @@ public sealed class ControlLoop : IDisposable
 
     private Pending? _pending;
     private string? _abort;
-    private SkillProgram? _active;
+    private IControlProgram? _active;
     private Action<ProgramReport>? _activeDone;
     private long _activeStartTick;
     private long _tick;
@@ -74,7 +74,7 @@ public sealed class ControlLoop : IDisposable
     private volatile bool _stateValid;
     private bool _realtimePriority;
 
-    private sealed record Pending(SkillProgram Program, Action<ProgramReport> Done);
+    private sealed record Pending(IControlProgram Program, Action<ProgramReport> Done);
 
     public ControlLoop(IRobotLink link, ControlLoopOptions options, ILogger<ControlLoop> log)
     {
@@ -123,7 +123,7 @@ public sealed class ControlLoop : IDisposable
     }
 
     /// <summary>Run <paramref name="program"/> from the next tick; <paramref name="done"/> is called on the control thread when it ends.</summary>
-    public void Submit(SkillProgram program, Action<ProgramReport> done)
+    public void Submit(IControlProgram program, Action<ProgramReport> done)
     {
         var previous = Interlocked.Exchange(ref _pending, new Pending(program, done));
         previous?.Done(new ProgramReport(previous.Program.Name, ProgramStatus.Failed, AnomalyKinds.Fault, "replaced before it started", 0, Core.MonotonicClock.NowNs));
@@ -302,6 +302,10 @@ public sealed class ControlLoop : IDisposable
         if (abort is not null && _active is not null)
             FinishActive(ProgramStatus.Failed, AnomalyKinds.Fault, abort);
 
+        // Read first, so a program adopted this tick begins from the current measurement.
+        bool valid = _link.Read(_state) && _state.IsFinite();
+        _stateValid = valid;
+
         var pending = Interlocked.Exchange(ref _pending, null);
         if (pending is not null)
         {
@@ -309,11 +313,8 @@ public sealed class ControlLoop : IDisposable
             _active = pending.Program;
             _activeDone = pending.Done;
             _activeStartTick = _tick;
-            _active.Begin(_tick);
+            if (valid) _active.Begin(_tick, _state);
         }
-
-        bool valid = _link.Read(_state) && _state.IsFinite();
-        _stateValid = valid;
         if (!valid)
         {
             // No trustworthy measurement: stop whatever runs and hold the last command.

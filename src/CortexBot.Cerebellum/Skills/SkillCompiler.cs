@@ -24,7 +24,7 @@ public sealed record SkillParameters
 /// <summary>Where the arm is when a skill starts: the last command (what the tick holds) and the measured gripper.</summary>
 public sealed record ArmContext(double[] Command, double GripperCommand, double GripperMeasured);
 
-public sealed record CompiledSkill(SkillProgram? Program, string? Error, string? ErrorKind)
+public sealed record CompiledSkill(Control.IControlProgram? Program, string? Error, string? ErrorKind)
 {
     public static CompiledSkill Fail(string kind, string error) => new(null, error, kind);
 }
@@ -33,9 +33,10 @@ public sealed record CompiledSkill(SkillProgram? Program, string? Error, string?
 /// Turns a skill invocation into a program of precomputed joint-space segments: inverse kinematics for each waypoint,
 /// minimum-jerk timing within the joints' velocity limits. Runs off the control thread.
 /// </summary>
-public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? parameters = null)
+public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? parameters = null, IEnumerable<Control.ISkillFactory>? factories = null)
 {
     private readonly ArmKinematics _kin = kinematics;
+    private readonly Control.ISkillFactory[] _factories = factories?.ToArray() ?? [];
     public SkillParameters Parameters { get; } = parameters ?? new SkillParameters();
 
     public CompiledSkill Compile(SkillInvocation skill, SceneSnapshot scene, ArmContext arm)
@@ -68,6 +69,8 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
                     Place(b, arm, Require(scene, skill.Args[0]), Require(scene, skill.Args[1]));
                     break;
                 default:
+                    foreach (var f in _factories)
+                        if (f.Handles(skill.Skill)) return f.Compile(skill, scene, arm);
                     return CompiledSkill.Fail(AnomalyKinds.Fault, $"the cerebellum has no skill {skill} (wrong name or argument count)");
             }
         }

@@ -37,7 +37,7 @@ public enum ProgramStatus { Running, Succeeded, Failed }
 /// A compiled skill: segments executed by the control thread tick by tick without allocating.
 /// Failure details are chosen from strings prepared at compile time.
 /// </summary>
-public sealed class SkillProgram
+public sealed class SkillProgram : Control.IControlProgram
 {
     private int _index;
     private long _segmentStartTick;
@@ -63,6 +63,11 @@ public sealed class SkillProgram
     public string? FailureDetail { get; private set; }
     public int SegmentIndex => _index;
     public string CurrentLabel => Segments[Math.Min(_index, Segments.Length - 1)].Label;
+
+    void Control.IControlProgram.Begin(long tick, RobotStateBuffer state) => Begin(tick);
+
+    ProgramStatus Control.IControlProgram.Step(long tick, double period, RobotStateBuffer state, JointCommandBuffer command) =>
+        Step(tick, period, state, command);
 
     internal void Begin(long tick)
     {

@@ -1,0 +1,69 @@
+using CortexBot.Brainstem;
+using CortexBot.Cerebellum.Control;
+using CortexBot.Cerebellum.Kinematics;
+using CortexBot.Cerebellum.Learning.Runtime;
+using CortexBot.Cerebellum.Skills;
+using CortexBot.Core;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+using CortexBot.Core.Robot;
+using CortexBot.Sim.MuJoCo;
+
+namespace CortexBot.Cerebellum.Learning.Tests;
+
+public sealed class LearnedProgramTests
+{
+    private static string PolicyPath => Path.Combine(RepoPaths.Policies, "pick_place.onnx");
+
+    [Fact]
+    public void Learned_program_steps_without_allocating_after_warm_up_and_is_reusable()
+    {
+        var arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
+        using var world = new MuJoCoWorld(RepoPaths.DefaultScene);
+        var gate = new SafetyGate(world, arm);
+        double period = 1.0 / 500;
+        using var factory = new LearnedSkillFactory(PolicyPath, new ArmKinematics(arm), world, new ControlLoopOptions { Pacing = Pacing.Fast });
+        var compiler = new SkillCompiler(new ArmKinematics(arm), null, [factory]);
+        int n = world.JointNames.Count;
+        var state = new RobotStateBuffer(n);
+        var cmd = new JointCommandBuffer(n);
+
+        for (int run = 0; run < 2; run++)
+        {
+            world.ResetScene(1000 + run);
+            gate.Start(period);
+            world.Read(state);
+            var compiled = compiler.Compile(SkillInvocation.Of(LearnedSkillFactory.SkillName, "red_cube", "bin"), world.Snapshot(),
+                new ArmContext([.. state.Position], state.GripperOpening, state.GripperOpening));
+            var program = Assert.IsType<LearnedPickPlaceProgram>(compiled.Program);
+            program.Begin(0, state);
+            long tick = 0;
+            for (; tick < 300; tick++) { world.Read(state); Assert.Equal(ProgramStatus.Running, program.Step(tick, period, state, cmd)); gate.Write(cmd); }
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (; tick < 1300; tick++)
+            {
+                world.Read(state);
+                program.Step(tick, period, state, cmd);
+                gate.Write(cmd);
+            }
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(1300, program.Steps);
+        }
+        Assert.True(factory.Executor.Chunks > 2);
+    }
+
+    [Fact]
+    public void Learned_skill_refuses_bad_arguments()
+    {
+        var arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
+        using var world = new MuJoCoWorld(RepoPaths.DefaultScene);
+        using var factory = new LearnedSkillFactory(PolicyPath, new ArmKinematics(arm), world, new ControlLoopOptions { Pacing = Pacing.Fast });
+        var ctx = new ArmContext([.. arm.Home], 0.08, 0.08);
+        Assert.True(factory.Handles("learned_pick_place"));
+        Assert.False(factory.Handles("pick"));
+        Assert.Null(factory.Compile(SkillInvocation.Of(LearnedSkillFactory.SkillName, "bin", "red_cube"), world.Snapshot(), ctx).Program);
+        Assert.Null(factory.Compile(SkillInvocation.Of(LearnedSkillFactory.SkillName, "yellow_cube", "bin"), world.Snapshot(), ctx).Program);
+        Assert.Null(factory.Compile(SkillInvocation.Of(LearnedSkillFactory.SkillName, "red_cube"), world.Snapshot(), ctx).Program);
+        Assert.Throws<ConfigurationException>(() => new LearnedSkillFactory("/nonexistent.onnx", new ArmKinematics(arm), world, new ControlLoopOptions()));
+    }
+}
