@@ -53,6 +53,49 @@ public sealed class LearnedProgramTests
     }
 
     [Fact]
+    public void In_real_time_the_program_starts_without_waiting_and_holds_until_the_first_chunk_lands()
+    {
+        var arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
+        using var world = new MuJoCoWorld(RepoPaths.DefaultScene);
+        var gate = new SafetyGate(world, arm);
+        double period = 1.0 / 500;
+        using var factory = new LearnedSkillFactory(PolicyPath, new ArmKinematics(arm), world, new ControlLoopOptions { Pacing = Pacing.Realtime });
+        Assert.False(factory.Executor.Lockstep);
+        int n = world.JointNames.Count;
+        var state = new RobotStateBuffer(n);
+        var cmd = new JointCommandBuffer(n);
+        for (int run = 0; run < 2; run++)
+        {
+            world.ResetScene(1003);
+            gate.Start(period);
+            world.Read(state);
+            for (int i = 0; i < n; i++) cmd.Position[i] = state.Position[i];
+            cmd.GripperOpening = state.GripperOpening;
+            var held = (double[])cmd.Position.Clone();
+            var program = factory.Compile(SkillInvocation.Of(LearnedSkillFactory.SkillName, "red_cube", "bin"), world.Snapshot(),
+                new ArmContext(held, state.GripperOpening, state.GripperOpening)).Program!;
+            int chunksBefore = factory.Executor.Chunks;
+            program.Begin(0, state);
+            // Begin asked for nothing yet and the first tick only requests: the command is untouched.
+            Assert.Equal(chunksBefore, factory.Executor.Chunks);
+            world.Read(state);
+            Assert.Equal(ProgramStatus.Running, program.Step(0, period, state, cmd));
+            Assert.Equal(held, cmd.Position);
+            long tick = 1;
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (factory.Executor.Chunks == chunksBefore && DateTime.UtcNow < deadline) Thread.Sleep(1);
+            Assert.True(factory.Executor.Chunks > chunksBefore, "the first chunk never arrived");
+            for (; tick < 400; tick++)
+            {
+                world.Read(state);
+                Assert.Equal(ProgramStatus.Running, program.Step(tick, period, state, cmd));
+                gate.Write(cmd);
+                Thread.Sleep(0);
+            }
+        }
+    }
+
+    [Fact]
     public void Learned_skill_refuses_bad_arguments()
     {
         var arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);

@@ -91,12 +91,51 @@ public sealed class ChunkedPolicyExecutor : IDisposable
         _done.Wait();
         ThrowIfWorkerFailed();
         Swap(tick, tick, first: true);
+        _primed = _firstRequested = true;
         _nextRequest = tick + (long)_options.ExecuteSteps * _ticksPerSetpoint;
     }
 
-    /// <summary>One control tick: writes the command for <paramref name="tick"/>. Allocation-free.</summary>
-    public void Step(long tick, RobotStateBuffer state, Vec3 objectPosition, double objectYaw, Vec3 placePosition, JointCommandBuffer command)
+    public bool Lockstep => _options.Lockstep;
+
+    /// <summary>
+    /// Starts without waiting for inference (real time): the first chunk is requested by the next <see cref="Step"/> from
+    /// that tick's observation, and until it lands Step leaves the command untouched (the loop keeps its last command).
+    /// A chunk of a previous run still in flight is dropped when it lands.
+    /// </summary>
+    public void BeginDeferred()
     {
+        _primed = false;
+        _firstRequested = false;
+        _blendStart = long.MinValue;
+    }
+
+    private bool _primed = true, _firstRequested = true;
+
+    /// <summary>
+    /// One control tick: writes the command for <paramref name="tick"/>, or (after <see cref="BeginDeferred"/>, until the
+    /// first chunk lands) leaves it untouched and returns false. Allocation-free.
+    /// </summary>
+    public bool Step(long tick, RobotStateBuffer state, Vec3 objectPosition, double objectYaw, Vec3 placePosition, JointCommandBuffer command)
+    {
+        if (!_primed)
+        {
+            if (_busy && !_ready) return false;
+            if (_busy && !_firstRequested) { _ready = false; _busy = false; } // the previous run's chunk: drop it
+            if (!_firstRequested)
+            {
+                FillObservation(state, objectPosition, objectYaw, placePosition);
+                _reqTick = tick;
+                _ready = false;
+                _busy = true;
+                _firstRequested = true;
+                _request.Release();
+                return false;
+            }
+            ThrowIfWorkerFailed();
+            Swap(_reqTick, tick, first: true);
+            _primed = true;
+            _nextRequest = _reqTick + (long)_options.ExecuteSteps * _ticksPerSetpoint;
+        }
         if (tick >= _nextRequest && !_busy)
         {
             FillObservation(state, objectPosition, objectYaw, placePosition);
@@ -134,6 +173,7 @@ public sealed class ChunkedPolicyExecutor : IDisposable
             if (k < _a - 1) { var j = _kin.Arm.Joints[k]; command.Position[k] = Math.Clamp(v, j.Lower, j.Upper); }
             else command.GripperOpening = Math.Clamp(v, 0, _kin.Arm.GripperMaxOpening);
         }
+        return true;
     }
 
     private double Sample(float[] chunk, long start, long tick, int k)

@@ -50,8 +50,17 @@ public sealed class LearnedPickPlaceProgram : IControlProgram
         _doneAt = -1;
         Steps = 0;
         FailureKind = FailureDetail = null;
-        _poses.TryGetPose(_object, out var p);
-        _executor.Begin(tick, state, p.Position, p.Orientation.Yaw, _container.Position);
+        if (_executor.Lockstep)
+        {
+            // Fast (lockstep) pacing only: the tick may wait for inference, so the first chunk is computed right here.
+            _poses.TryGetPose(_object, out var p);
+            _executor.Begin(tick, state, p.Position, p.Orientation.Yaw, _container.Position);
+        }
+        else
+        {
+            // Real time: never wait on inference; the loop holds its last command until the first chunk lands.
+            _executor.BeginDeferred();
+        }
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
@@ -60,7 +69,11 @@ public sealed class LearnedPickPlaceProgram : IControlProgram
         Steps++;
         if (!_poses.TryGetPose(_object, out var p) || !p.Position.IsFinite)
             return Fail(AnomalyKinds.InvalidState, _lostDetail);
-        _executor.Step(tick, state, p.Position, p.Orientation.Yaw, _container.Position, command);
+        if (!_executor.Step(tick, state, p.Position, p.Orientation.Yaw, _container.Position, command))
+        {
+            if ((tick - _start) * period > TimeoutSeconds) return Fail(AnomalyKinds.Fault, _timeoutDetail);
+            return ProgramStatus.Running;
+        }
 
         bool released = Inside(p.Position) && state.GripperOpening > OpenThreshold && command.GripperOpening > OpenThreshold;
         if (!released) _doneAt = -1;
