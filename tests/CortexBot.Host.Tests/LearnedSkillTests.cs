@@ -19,26 +19,11 @@ public class LearnedSkillTests(ITestOutputHelper output)
     /// </summary>
     public const int SucceedingSeed = 1003;
 
-    public static string CatalogueWithLearnedSkill()
-    {
-        var text = File.ReadAllText(RepoPaths.DefaultSkillCatalogue);
-        int end = text.LastIndexOf(']');
-        int lastEntry = text.LastIndexOf('}', end);
-        text = text[..(lastEntry + 1)] + """
-            ,
-                { "name": "learned_pick_place", "kind": "learned", "description": "Pick an object and place it in a container with the learned policy.", "args": [ { "name": "object", "kind": "object" }, { "name": "container", "kind": "container" } ] }
-            """ + text[(lastEntry + 1)..];
-        var path = Path.Combine(Path.GetTempPath(), "cortexbot-tests", $"skills-{Guid.NewGuid():N}.json");
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, text);
-        return path;
-    }
-
     private async Task<EpisodeReport> RunLearned(int seed)
     {
         string target = DemoRecorder.TargetFor(seed);
         var planner = new FixedPlanner(SkillInvocation.Of(LearnedSkillFactory.SkillName, target, "bin"));
-        var options = TestOptions.Fast() with { SkillCataloguePath = CatalogueWithLearnedSkill(), PolicyPath = Path.Combine(RepoPaths.Policies, "pick_place.onnx") };
+        var options = TestOptions.Fast() with { PolicyPath = Path.Combine(RepoPaths.Policies, "pick_place.onnx") };
         var result = await CortexBotRunner.RunAsync(options, DemoRecorder.TaskFor(target), 1, seed, s => s.AddSingleton<IPlanner>(planner));
         Assert.Null(result.Rejection);
         var e = result.Report!.Episodes[0];
