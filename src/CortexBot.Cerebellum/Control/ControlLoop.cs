@@ -246,22 +246,13 @@ public sealed class ControlLoop : IDisposable
             else _log.LogWarning("control thread could not get real-time priority ({Reason}); running at normal priority, expect more jitter", why);
         }
         ResetStatsOnThread();
-        long deadline = Posix.NowNs() + _periodNs;
+        var clock = new DeadlineClock(_periodNs);
         while (_running)
         {
             if (realtime)
             {
-                Posix.SleepUntil(deadline);
-                long start = Posix.NowNs();
-                long late = start - deadline;
-                _jitter.Record(late / 1000);
-                if (late > _periodNs)
-                {
-                    _lateTicks++;
-                    // Re-anchor instead of bursting to catch up: a burst of ticks would advance the arm too fast.
-                    deadline = start;
-                }
-                deadline += _periodNs;
+                _jitter.Record(clock.WaitNext(out bool lateTick) / 1000);
+                if (lateTick) _lateTicks++;
             }
             else if (_active is null && Volatile.Read(ref _pending) is null && _actions.IsEmpty && Volatile.Read(ref _abort) is null)
             {

@@ -15,17 +15,13 @@ public static class DeadlineBaseline
         {
             bool rt = realtimePriority && Posix.TryRealtime(80) is null;
             var hist = new JitterHistogram();
-            long period = (long)Math.Round(1e9 / rateHz);
+            var clock = new DeadlineClock((long)Math.Round(1e9 / rateHz));
             long end = Posix.NowNs() + (long)(duration.TotalSeconds * 1e9);
-            long deadline = Posix.NowNs() + period;
             long ticks = 0, late = 0;
-            while (deadline < end)
+            while (Posix.NowNs() < end)
             {
-                Posix.SleepUntil(deadline);
-                long lag = Posix.NowNs() - deadline;
-                hist.Record(lag / 1000);
-                if (lag > period) { late++; deadline = Posix.NowNs(); }
-                deadline += period;
+                hist.Record(clock.WaitNext(out bool lateTick) / 1000);
+                if (lateTick) late++;
                 ticks++;
             }
             result = new Result(ticks, late, hist.Percentile(50), hist.Percentile(99), hist.MaxUs, rt);
