@@ -65,7 +65,7 @@ public class EndToEndTests(ITestOutputHelper output)
         // The cerebellum's snapshot for the first pick (call 2) puts the red cube 10 cm off: the gripper closes on nothing.
         var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, 6, s =>
             s.AddSingleton<IScenePerception>(sp => perception = new MisdetectingPerception(
-                sp.GetRequiredService<ISimulatedWorld>(), "red_cube", new CortexBot.Core.Geometry.Vec3(-0.10, 0, 0), lieOnCall: 2)));
+                sp.GetRequiredService<ISimulatedWorld>(), "red_cube", new CortexBot.Core.Geometry.Vec3(-0.10, 0, 0), lieOnCall: call => call == 2)));
         var e = result.Report!.Episodes[0];
         output.WriteLine($"success={e.Success} anomalies={e.Anomalies} plan=[{string.Join(", ", e.Plan)}] failure={e.Failure}");
         Assert.Equal(1, e.Anomalies);
@@ -85,23 +85,13 @@ public class EndToEndTests(ITestOutputHelper output)
         // Every pick is compiled against a wrong position: the episode gives up after the allowed replans.
         var options = TestOptions.Fast() with { Timeouts = EpisodeTimeouts.Default with { MaxReplans = 1 } };
         var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, 6, s =>
-            s.AddSingleton<IScenePerception>(sp => new AlwaysMisdetecting(sp.GetRequiredService<ISimulatedWorld>())));
+            // Truth for the brainstem's reset and scene answers (odd calls), a 10 cm error for every cerebellum compile (even calls).
+            s.AddSingleton<IScenePerception>(sp => new MisdetectingPerception(sp.GetRequiredService<ISimulatedWorld>(), "red_cube",
+                new CortexBot.Core.Geometry.Vec3(-0.10, 0, 0), lieOnCall: call => call % 2 == 0)));
         var e = result.Report!.Episodes[0];
         output.WriteLine($"success={e.Success} anomalies={e.Anomalies} failure={e.Failure}");
         Assert.False(e.Success);
         Assert.Equal(2, e.Anomalies);
-    }
-
-    private sealed class AlwaysMisdetecting(ISimulatedWorld inner) : IScenePerception
-    {
-        private int _calls;
-        public SceneSnapshot Snapshot()
-        {
-            var truth = inner.Snapshot();
-            // Tell the truth to the brainstem's reset and scene answers (odd calls here), lie to the cerebellum's compiles.
-            if (Interlocked.Increment(ref _calls) % 2 == 1) return truth;
-            return truth with { Objects = [.. truth.Objects.Select(o => o.Name == "red_cube" ? o with { Pose = o.Pose with { Position = o.Pose.Position + new CortexBot.Core.Geometry.Vec3(-0.10, 0, 0) } } : o)] };
-        }
     }
 
     [Fact]

@@ -73,15 +73,15 @@ public sealed class FixedPlanner(params SkillInvocation[] steps) : IPlanner
         Task.FromResult(PlanResult.Of(new Plan([.. steps])));
 }
 
-/// <summary>Perception that, on one chosen call, reports an object displaced (a mis-detection), then tells the truth again.</summary>
-public sealed class MisdetectingPerception(ISimulatedWorld inner, string objectName, CortexBot.Core.Geometry.Vec3 offset, int lieOnCall) : IScenePerception
+/// <summary>Perception that, on the calls <paramref name="lieOnCall"/> picks (1-based), reports an object displaced (a mis-detection).</summary>
+public sealed class MisdetectingPerception(ISimulatedWorld inner, string objectName, CortexBot.Core.Geometry.Vec3 offset, Func<int, bool> lieOnCall) : IScenePerception
 {
     private int _calls;
     public int Calls => _calls;
     public SceneSnapshot Snapshot()
     {
         var truth = inner.Snapshot();
-        if (Interlocked.Increment(ref _calls) != lieOnCall) return truth;
+        if (!lieOnCall(Interlocked.Increment(ref _calls))) return truth;
         return truth with
         {
             Objects = [.. truth.Objects.Select(o => o.Name == objectName ? o with { Pose = o.Pose with { Position = o.Pose.Position + offset } } : o)],
