@@ -38,6 +38,16 @@ public static class CortexBotHosting
     /// Registers the whole controller: adapters (MuJoCo world, SQLite memory, rule planner) unless already registered
     /// (tests put doubles in first), the safety gate and control loop, and the actor system with the four organs.
     /// </summary>
+    /// <summary>
+    /// The embedded simulator's servos track within about 7 mrad, so an error of 30 mrad for 6 ms means an obstruction.
+    /// A robot behind a ROS 2 controller answers a round trip later and follows its own interpolation: wider bounds.
+    /// </summary>
+    public static AnomalyLimits AnomalyLimitsFor(CortexBotOptions options, ArmModel arm)
+    {
+        var limits = new AnomalyLimits { JointRanges = [.. arm.Joints.Select(j => (j.Lower, j.Upper))] };
+        return options.Robot == "ros2" ? limits with { TrackingLimit = 0.15, TrackingDwell = 0.1 } : limits;
+    }
+
     public static IServiceCollection AddCortexBot(this IServiceCollection services, CortexBotOptions options)
     {
         services.TryAddSingleton(options);
@@ -49,7 +59,11 @@ public static class CortexBotHosting
         services.TryAddSingleton<IScenePerception>(sp => sp.GetRequiredService<ISimulatedWorld>());
         services.TryAddSingleton(sp => new SafetyGate(sp.GetRequiredService<ISimulatedWorld>(), sp.GetRequiredService<ArmModel>()));
         services.TryAddSingleton(sp => new ControlLoop(sp.GetRequiredService<SafetyGate>(),
-            new ControlLoopOptions { RateHz = options.RateHz, Pacing = options.Pacing, UseRealtimePriority = options.RealtimePriority },
+            new ControlLoopOptions
+            {
+                RateHz = options.RateHz, Pacing = options.Pacing, UseRealtimePriority = options.RealtimePriority,
+                Anomalies = AnomalyLimitsFor(options, sp.GetRequiredService<ArmModel>()),
+            },
             sp.GetRequiredService<ILogger<ControlLoop>>()));
         // Learned skills plug into the compiler; the policy loads once, here, and serves every invocation. A default
         // policy is only served by a robot whose object poses can be read per tick; an explicit one must be.
@@ -62,7 +76,8 @@ public static class CortexBotHosting
             var factories = sp.GetServices<ISkillFactory>().ToList();
             if (options.EffectivePolicyPath is not null && (options.PolicyPath is not null || sp.GetRequiredService<ISimulatedWorld>() is IObjectPoses))
                 factories.Add(sp.GetRequiredService<LearnedSkillFactory>());
-            return new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>()), null, factories);
+            return new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>()), null, factories,
+                sp.GetRequiredService<ISimulatedWorld>() as IObjectPoses);
         });
         // Model planners (e.g. "llama") live in their own assemblies: the caller registers the IPlanner before this call.
         services.TryAddSingleton<IPlanner>(_ => options.Planner == RulePlanner.PlannerName

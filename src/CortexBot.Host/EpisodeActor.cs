@@ -164,7 +164,8 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     }
 
     private static bool WorthReplanning(Anomaly? a) =>
-        a is not null && a.Kind is AnomalyKinds.GraspMissed or AnomalyKinds.ObjectDropped or AnomalyKinds.TrackingError;
+        a is not null && a.Kind is AnomalyKinds.GraspMissed or AnomalyKinds.ObjectDropped or AnomalyKinds.TrackingError
+            or AnomalyKinds.TargetMoved or AnomalyKinds.NoProgress;
 
     private void Executing()
     {

@@ -22,7 +22,7 @@ namespace CortexBot.Sim.MuJoCo;
 /// the velocity error rather than on the velocity; see <see cref="VelocityFeedForward"/>.
 /// </para>
 /// </summary>
-public sealed unsafe class MuJoCoWorld : ISimulatedWorld, IObjectPoses
+public sealed unsafe partial class MuJoCoWorld : ISimulatedWorld, IObjectPoses
 {
     public static readonly ImmutableArray<string> ArmJoints =
         ["shoulder_pan", "shoulder_lift", "elbow", "wrist_roll1", "wrist_pitch", "wrist_roll2"];
@@ -582,6 +582,7 @@ public sealed unsafe class MuJoCoWorld : ISimulatedWorld, IObjectPoses
     private void ResetToHome()
     {
         Check(Native.ResetKeyframe(_h, _homeKey), "mj_resetDataKeyframe");
+        ReleaseAllJoints();
         for (int i = 0; i < Dof; i++)
         {
             _qpos[_armQ[i]] = _home[i];

@@ -73,6 +73,10 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "cbm_jnt_range")] public static partial double* JointRange(nint h);
     [LibraryImport(Library, EntryPoint = "cbm_key_qpos")] public static partial double* KeyQpos(nint h);
     [LibraryImport(Library, EntryPoint = "cbm_ncon")] public static partial int Ncon(nint h);
+    [LibraryImport(Library, EntryPoint = "cbm_equality_id", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int EqualityId(nint h, string name);
+    [LibraryImport(Library, EntryPoint = "cbm_set_equality")] public static partial int SetEquality(nint h, int eq, int active, double coef0);
+    [LibraryImport(Library, EntryPoint = "cbm_qpos0")] public static partial double Qpos0(nint h, int adr);
 
     public static string LastError()
     {

@@ -58,11 +58,12 @@ public class EndToEndTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_missed_grasp_makes_the_cortex_replan_from_the_current_scene()
+    public async Task An_object_that_is_not_where_the_plan_expects_it_makes_the_cortex_replan_from_the_current_scene()
     {
         var options = TestOptions.Fast();
         MisdetectingPerception? perception = null;
-        // The cerebellum's snapshot for the first pick (call 2) puts the red cube 10 cm off: the gripper closes on nothing.
+        // The cerebellum's snapshot for the first pick (call 2) puts the red cube 10 cm off; the pick, watching the cube's
+        // observed pose, stops during the approach.
         var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, 6, s =>
             s.AddSingleton<IScenePerception>(sp => perception = new MisdetectingPerception(
                 sp.GetRequiredService<ISimulatedWorld>(), "red_cube", new CortexBot.Core.Geometry.Vec3(-0.10, 0, 0), lieOnCall: call => call == 2)));
@@ -76,7 +77,29 @@ public class EndToEndTests(ITestOutputHelper output)
         var stored = store.Recent(1)[0];
         Assert.Equal(3, stored.Steps.Length);
         Assert.Equal(SkillOutcome.Failed, stored.Steps[0].Outcome);
-        Assert.Contains("grasp_missed", stored.Anomalies[0]);
+        Assert.StartsWith("target_moved: pick(red_cube): approach red_cube: red_cube is 100 mm from where the skill expects it", stored.Anomalies[0]);
+    }
+
+    [Fact]
+    public async Task A_cube_knocked_out_of_the_gripper_is_stored_as_an_anomaly_and_picked_again()
+    {
+        var options = TestOptions.Fast();
+        KnockingWorld? world = null;
+        var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, 4, s =>
+            s.AddSingleton<ISimulatedWorld>(_ => world = new KnockingWorld(new MuJoCoWorld(options.ScenePath), "red_cube")));
+        var e = result.Report!.Episodes[0];
+        output.WriteLine($"success={e.Success} anomalies={e.Anomalies} plan=[{string.Join(", ", e.Plan)}] failure={e.Failure}");
+        Assert.Equal(1, world!.Knocks);
+        Assert.Equal(1, e.Anomalies);
+        Assert.Equal(["pick(red_cube)", "place(red_cube, bin)", "pick(red_cube)", "place(red_cube, bin)"], e.Plan);
+        Assert.True(e.Success, e.Failure);
+
+        using var store = new SqliteEpisodeStore(options.MemoryPath, readOnly: true);
+        var stored = store.Recent(1)[0];
+        output.WriteLine(string.Join(" | ", stored.Anomalies));
+        Assert.Single(stored.Anomalies);
+        Assert.StartsWith("object_dropped: pick(red_cube): lift red_cube: the gripper opening fell", stored.Anomalies[0]);
+        Assert.Equal(SkillOutcome.Failed, stored.Steps[0].Outcome);
     }
 
     [Fact]

@@ -88,3 +88,42 @@ public sealed class MisdetectingPerception(ISimulatedWorld inner, string objectN
         };
     }
 }
+
+/// <summary>
+/// The simulator with one fault: the first time the named cube is lifted above <paramref name="knockHeight"/> (held by the
+/// gripper), it is knocked back to where it lay at the start of the episode. Injected on the control thread, in Write.
+/// </summary>
+public sealed class KnockingWorld(CortexBot.Sim.MuJoCo.MuJoCoWorld inner, string objectName, double knockHeight = 0.08) : ISimulatedWorld, IObjectPoses
+{
+    private CortexBot.Core.Geometry.Vec3 _start;
+    private int _index = -1;
+    public int Knocks { get; private set; }
+    public double KnockedAtSimTime { get; private set; } = double.NaN;
+    public IReadOnlyList<string> JointNames => inner.JointNames;
+    public double SimTime => inner.SimTime;
+    public void Start(double controlPeriodSeconds) => inner.Start(controlPeriodSeconds);
+    public bool Read(RobotStateBuffer state) => inner.Read(state);
+    public SceneSnapshot Snapshot() => inner.Snapshot();
+    public int IndexOf(string name) => inner.IndexOf(name);
+    public bool TryGetPose(int index, out CortexBot.Core.Geometry.Pose pose) => inner.TryGetPose(index, out pose);
+    public void Dispose() => inner.Dispose();
+
+    public void ResetScene(int seed)
+    {
+        inner.ResetScene(seed);
+        _index = inner.IndexOf(objectName);
+        inner.TryGetPose(_index, out var p);
+        _start = p.Position;
+    }
+
+    public void Write(JointCommandBuffer command)
+    {
+        inner.Write(command);
+        if (Knocks == 0 && _index >= 0 && inner.TryGetPose(_index, out var p) && p.Position.Z > knockHeight)
+        {
+            inner.KnockObject(objectName, _start);
+            Knocks++;
+            KnockedAtSimTime = inner.SimTime;
+        }
+    }
+}

@@ -22,6 +22,8 @@ public sealed record ControlLoopOptions
     public Pacing Pacing { get; init; } = Pacing.Realtime;
     public bool UseRealtimePriority { get; init; } = true;
     public int RealtimePriority { get; init; } = 80;
+    /// <summary>Bounds of the per-tick anomaly screen applied to every running program.</summary>
+    public AnomalyLimits Anomalies { get; init; } = new();
     public double Period => 1.0 / RateHz;
 }
 
@@ -46,6 +48,7 @@ public sealed class ControlLoop : IDisposable
     private readonly JointCommandBuffer _command;
     private readonly JointCommandBuffer _hold;
     private readonly JitterHistogram _jitter = new();
+    private readonly AnomalyMonitor _monitor;
     private readonly ConcurrentQueue<(Action action, TaskCompletionSource done)> _actions = new();
     private readonly SemaphoreSlim _wake = new(0);
     private readonly Thread _thread;
@@ -91,6 +94,7 @@ public sealed class ControlLoop : IDisposable
         _pubCommand = new double[n];
         _period = options.Period;
         _periodNs = (long)Math.Round(_period * 1e9);
+        _monitor = new AnomalyMonitor(link.JointNames, options.Anomalies);
         _thread = new Thread(Run) { IsBackground = true, Name = "cerebellum-control" };
     }
 
@@ -165,7 +169,7 @@ public sealed class ControlLoop : IDisposable
         var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var cmd = (double[])LatestCommand().Clone();
         var seg = new Segment { Kind = SegmentKind.Wait, Label = "settle", From = cmd, To = cmd, Duration = seconds, Gripper = _hold.GripperOpening };
-        Submit(new SkillProgram("settle", [seg], 0) { TrackingLimit = double.MaxValue }, _ => tcs.TrySetResult());
+        Submit(new SkillProgram("settle", [seg], 0), _ => tcs.TrySetResult());
         return tcs.Task;
     }
 
@@ -278,6 +282,7 @@ public sealed class ControlLoop : IDisposable
     {
         RuntimeHelpers.PrepareMethod(typeof(ControlLoop).GetMethod(nameof(Tick), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
         RuntimeHelpers.PrepareMethod(typeof(SkillProgram).GetMethod(nameof(SkillProgram.Step), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
+        RuntimeHelpers.PrepareMethod(typeof(AnomalyMonitor).GetMethod(nameof(AnomalyMonitor.Screen))!.MethodHandle);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -304,12 +309,23 @@ public sealed class ControlLoop : IDisposable
             _active = pending.Program;
             _activeDone = pending.Done;
             _activeStartTick = _tick;
-            if (valid) _active.Begin(_tick, _state);
+            if (valid)
+            {
+                _monitor.Begin(_tick, _state, _command);
+                _active.Begin(_tick, _state);
+            }
         }
         if (!valid)
         {
             // No trustworthy measurement: stop whatever runs and hold the last command.
             if (_active is not null) FinishActive(ProgramStatus.Failed, AnomalyKinds.InvalidState, "joint state missing or not finite");
+            _command.CopyFrom(_hold);
+        }
+        else if (_active is not null && !_monitor.Screen(_tick, _period, _state))
+        {
+            // Obstructed or running into a limit: hold where the arm is, not where it was told to go, so it stops pushing.
+            bool holdMeasured = _monitor.Kind is AnomalyKinds.TrackingError or AnomalyKinds.JointLimit;
+            FinishActive(ProgramStatus.Failed, _monitor.Kind, $"{_active.Name}: {_monitor.Evidence}", holdMeasured);
             _command.CopyFrom(_hold);
         }
         else if (_active is not null)
@@ -320,6 +336,7 @@ public sealed class ControlLoop : IDisposable
                 if (status == ProgramStatus.Succeeded) _hold.CopyFrom(_command);
                 FinishActive(status, _active.FailureKind, _active.FailureDetail);
             }
+            _monitor.Commanded(_command);
         }
         else
         {
@@ -332,13 +349,15 @@ public sealed class ControlLoop : IDisposable
         _ticksInWindow++;
     }
 
-    private void FinishActive(ProgramStatus status, string? kind, string? detail)
+    private void FinishActive(ProgramStatus status, string? kind, string? detail, bool holdMeasured = false)
     {
         var program = _active;
         var done = _activeDone;
         if (program is null) return;
-        // Hold exactly what was last commanded, so stopping never jumps.
+        // Hold exactly what was last commanded, so stopping never jumps (the safety gate limits the step to the measured
+        // position when the arm is obstructed).
         if (status != ProgramStatus.Succeeded) _hold.CopyFrom(_command);
+        if (holdMeasured) Array.Copy(_state.Position, _hold.Position, _hold.Position.Length);
         _active = null;
         _activeDone = null;
         double duration = (_tick - _activeStartTick) * _period;

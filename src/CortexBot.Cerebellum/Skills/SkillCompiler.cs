@@ -31,11 +31,14 @@ public sealed record CompiledSkill(Control.IControlProgram? Program, string? Err
 
 /// <summary>
 /// Turns a skill invocation into a program of precomputed joint-space segments: inverse kinematics for each waypoint,
-/// minimum-jerk timing within the joints' velocity limits. Runs off the control thread.
+/// minimum-jerk timing within the joints' velocity limits. Runs off the control thread. With <paramref name="poses"/>
+/// (objects observed while the skill runs) a pick also watches its object until the grasp.
 /// </summary>
-public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? parameters = null, IEnumerable<Control.ISkillFactory>? factories = null)
+public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? parameters = null, IEnumerable<Control.ISkillFactory>? factories = null,
+    Core.Ports.IObjectPoses? poses = null)
 {
     private readonly ArmKinematics _kin = kinematics;
+    private readonly Core.Ports.IObjectPoses? _poses = poses;
     private readonly Control.ISkillFactory[] _factories = factories?.ToArray() ?? [];
     public SkillParameters Parameters { get; } = parameters ?? new SkillParameters();
 
@@ -78,7 +81,7 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
         {
             return CompiledSkill.Fail(e.Kind, e.Message);
         }
-        return new CompiledSkill(new SkillProgram(skill.ToString(), [.. b.Segments], Parameters.HoldThreshold), null, null);
+        return new CompiledSkill(new SkillProgram(skill.ToString(), [.. b.Segments], Parameters.HoldThreshold) { Target = b.Target }, null, null);
     }
 
     private void Pick(Builder b, SceneObject obj)
@@ -88,9 +91,11 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
         if (b.GripperCommand < _kin.Arm.GripperMaxOpening * 0.9) b.Gripper(_kin.Arm.GripperMaxOpening, "open gripper");
         // Fingers close along the tool's y axis; align them with a face of the cube, turning the wrist least.
         double yaw = BestGraspYaw(b, obj);
-        b.MoveTo(p with { Z = p.Z + Parameters.ApproachHeight }, yaw, $"approach {obj.Name}", false);
-        b.MoveTo(p with { Z = p.Z - Parameters.GraspDepth }, yaw, $"descend to {obj.Name}", false, slow: true);
-        b.Gripper(0, $"grasp {obj.Name}", expectHold: true);
+        int index = _poses?.IndexOf(obj.Name) ?? -1;
+        if (index >= 0) b.Target = new TargetWatch(_poses!, index, obj.Name, p);
+        b.MoveTo(p with { Z = p.Z + Parameters.ApproachHeight }, yaw, $"approach {obj.Name}", false, watch: true);
+        b.MoveTo(p with { Z = p.Z - Parameters.GraspDepth }, yaw, $"descend to {obj.Name}", false, slow: true, watch: true);
+        b.Gripper(0, $"grasp {obj.Name}", expectHold: true, watch: true);
         b.MoveTo(p with { Z = p.Z + Parameters.LiftHeight }, yaw, $"lift {obj.Name}", true, slow: true);
     }
 
@@ -134,6 +139,7 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
     private sealed class Builder(SkillCompiler owner, ArmContext arm)
     {
         public readonly List<Segment> Segments = [];
+        public TargetWatch? Target;
         private double[] _q = (double[])arm.Command.Clone();
         public double GripperCommand { get; private set; } = arm.GripperCommand;
         private ArmKinematics Kin => owner._kin;
@@ -147,25 +153,25 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
             return Math.Atan2(y.Y, y.X) - Math.PI / 2;
         }
 
-        public void Gripper(double opening, string label, bool expectHold = false)
+        public void Gripper(double opening, string label, bool expectHold = false, bool watch = false)
         {
             Segments.Add(new Segment
             {
                 Kind = SegmentKind.Gripper, Label = label, From = _q, To = _q,
-                Duration = P.GripperDuration, GripperFrom = GripperCommand, Gripper = opening, ExpectHoldAtEnd = expectHold,
+                Duration = P.GripperDuration, GripperFrom = GripperCommand, Gripper = opening, ExpectHoldAtEnd = expectHold, WatchTarget = watch,
             });
             GripperCommand = opening;
         }
 
-        public void MoveTo(Vec3 position, double yaw, string label, bool mustHold, bool slow = false)
+        public void MoveTo(Vec3 position, double yaw, string label, bool mustHold, bool slow = false, bool watch = false)
         {
             var target = new Pose(position, ArmKinematics.TopDown(yaw));
             var q = Kin.Inverse(target, _q)
                 ?? throw new SkillCompileException(AnomalyKinds.Unreachable, $"{label}: pose {position} is out of the arm's reach");
-            MoveJoints(q, label, mustHold, slow);
+            MoveJoints(q, label, mustHold, slow, watch);
         }
 
-        public void MoveJoints(double[] q, string label, bool mustHold, bool slow = false)
+        public void MoveJoints(double[] q, string label, bool mustHold, bool slow = false, bool watch = false)
         {
             double duration = slow ? P.SlowMoveDuration : P.MinMoveDuration;
             for (int i = 0; i < q.Length; i++)
@@ -179,7 +185,7 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
             Segments.Add(new Segment
             {
                 Kind = SegmentKind.Move, Label = label, From = _q, To = q, Duration = duration,
-                Gripper = GripperCommand, GripperFrom = GripperCommand, MustHold = mustHold,
+                Gripper = GripperCommand, GripperFrom = GripperCommand, MustHold = mustHold, WatchTarget = watch,
             });
             _q = q;
         }

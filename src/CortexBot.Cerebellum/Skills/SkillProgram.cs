@@ -29,19 +29,28 @@ public sealed class Segment
     public bool MustHold { get; init; }
     /// <summary>At the end of this segment the gripper must hold an object (grasp check).</summary>
     public bool ExpectHoldAtEnd { get; init; }
+    /// <summary>During this segment the program's target object must stay where the skill was planned for it.</summary>
+    public bool WatchTarget { get; init; }
 }
+
+/// <summary>
+/// Where a skill expects its object to be, read every tick through <see cref="IObjectPoses"/> (resolved off the control
+/// thread). A target that moves further than <see cref="Tolerance"/> invalidates the planned motion.
+/// </summary>
+public sealed record TargetWatch(IObjectPoses Poses, int Index, string Name, Core.Geometry.Vec3 Expected, double Tolerance = 0.02);
 
 public enum ProgramStatus { Running, Succeeded, Failed }
 
 /// <summary>
 /// A compiled skill: segments executed by the control thread tick by tick without allocating.
-/// Failure details are chosen from strings prepared at compile time.
+/// Only a failure allocates (its evidence string), once per program.
 /// </summary>
 public sealed class SkillProgram : Control.IControlProgram
 {
     private int _index;
     private long _segmentStartTick;
-    private long _trackingBadTicks;
+    private double _heldOpening;
+    private bool _holding;
 
     public SkillProgram(string name, Segment[] segments, double holdThreshold)
     {
@@ -55,9 +64,13 @@ public sealed class SkillProgram : Control.IControlProgram
     public Segment[] Segments { get; }
     public double HoldThreshold { get; }
 
-    /// <summary>Joint tracking error (rad) beyond which, sustained for <see cref="TrackingTimeout"/>, the skill fails.</summary>
-    public double TrackingLimit { get; init; } = 0.25;
-    public double TrackingTimeout { get; init; } = 0.3;
+    /// <summary>
+    /// While holding, a fall of the measured opening by this much (m) below the opening at which the object was held means
+    /// it is slipping out: the fingers close on nothing within milliseconds, long before they reach <see cref="HoldThreshold"/>.
+    /// </summary>
+    public double SlipDrop { get; init; } = 0.003;
+    /// <summary>The object this program goes for, checked during segments marked <see cref="Segment.WatchTarget"/>.</summary>
+    public TargetWatch? Target { get; init; }
 
     public string? FailureKind { get; private set; }
     public string? FailureDetail { get; private set; }
@@ -73,7 +86,7 @@ public sealed class SkillProgram : Control.IControlProgram
     {
         _index = 0;
         _segmentStartTick = tick;
-        _trackingBadTicks = 0;
+        _holding = false;
         FailureKind = FailureDetail = null;
     }
 
@@ -105,15 +118,31 @@ public sealed class SkillProgram : Control.IControlProgram
                 break;
         }
 
-        double worst = 0;
-        for (int i = 0; i < state.Joints; i++)
-            worst = Math.Max(worst, Math.Abs(command.Position[i] - state.Position[i]));
-        _trackingBadTicks = worst > TrackingLimit ? _trackingBadTicks + 1 : 0;
-        if (_trackingBadTicks * period > TrackingTimeout)
-            return Fail(Core.Messages.AnomalyKinds.TrackingError, seg.Label);
+        if (seg.MustHold)
+        {
+            if (!_holding)
+            {
+                _holding = true;
+                _heldOpening = state.GripperOpening;
+            }
+            if (state.GripperOpening < HoldThreshold || state.GripperOpening < _heldOpening - SlipDrop)
+                return Fail(Core.Messages.AnomalyKinds.ObjectDropped, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{seg.Label}: the gripper opening fell from {_heldOpening * 1e3:F1} mm to {state.GripperOpening * 1e3:F1} mm while holding"));
+        }
+        else
+        {
+            _holding = false;
+        }
 
-        if (seg.MustHold && state.GripperOpening < HoldThreshold)
-            return Fail(Core.Messages.AnomalyKinds.ObjectDropped, seg.Label);
+        if (seg.WatchTarget && Target is { } w)
+        {
+            if (!w.Poses.TryGetPose(w.Index, out var p))
+                return Fail(Core.Messages.AnomalyKinds.TargetMoved, $"{seg.Label}: {w.Name} is no longer observed");
+            double off = (p.Position - w.Expected).Norm;
+            if (off > w.Tolerance)
+                return Fail(Core.Messages.AnomalyKinds.TargetMoved, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{seg.Label}: {w.Name} is {off * 1e3:F0} mm from where the skill expects it (tolerance {w.Tolerance * 1e3:F0} mm)"));
+        }
 
         if (tau < 1) return ProgramStatus.Running;
 

@@ -23,6 +23,12 @@ public static class AnomalyKinds
     public const string ObjectDropped = "object_dropped";
     public const string Unreachable = "unreachable";
     public const string InvalidState = "invalid_state";
+    /// <summary>The object a skill was compiled for is no longer where the skill expects it.</summary>
+    public const string TargetMoved = "target_moved";
+    /// <summary>A running program has not moved the arm or the gripper for too long.</summary>
+    public const string NoProgress = "no_progress";
+    /// <summary>A joint is about to reach its position limit.</summary>
+    public const string JointLimit = "joint_limit";
     public const string Fault = "fault";
 }
 

@@ -289,3 +289,14 @@ CBM_API double* cbm_jnt_range(cbm_handle* h) { return h->m->jnt_range; } // njnt
 CBM_API double* cbm_key_qpos(cbm_handle* h) { return h->m->key_qpos; }   // nkey x nq
 CBM_API double* cbm_key_ctrl(cbm_handle* h) { return h->m->key_ctrl; }   // nkey x nu
 CBM_API int cbm_ncon(cbm_handle* h) { return h->d->ncon; }
+
+/* Equality constraints, for fault injection: switch one on or off and set its first polynomial coefficient
+   (a one-joint constraint holds q - qpos0 = polycoef[0]). */
+CBM_API int cbm_equality_id(cbm_handle* h, const char* name) { return cbm_name2id(h, mjOBJ_EQUALITY, name); }
+CBM_API int cbm_set_equality(cbm_handle* h, int eq, int active, double coef0) {
+    if (eq < 0 || eq >= h->m->neq) return -1;
+    h->m->eq_data[eq * mjNEQDATA] = coef0;
+    h->m->eq_active[eq] = (mjtByte)(active != 0);
+    return 0;
+}
+CBM_API double cbm_qpos0(cbm_handle* h, int adr) { return (adr >= 0 && adr < h->m->nq) ? h->m->qpos0[adr] : 0; }

@@ -1,0 +1,72 @@
+using CortexBot.Core.Geometry;
+
+namespace CortexBot.Sim.MuJoCo;
+
+/// <summary>
+/// Fault injection, for tests and tools that check the cerebellum's anomaly screen: an obstruction that stops a joint,
+/// an object knocked out of the gripper or moved under the arm. Like every other mutation of the world, these run on
+/// the control thread (inside the loop's <c>InvokeAsync</c>, or from a link decorator between ticks).
+/// </summary>
+public sealed unsafe partial class MuJoCoWorld
+{
+    /// <summary>Freeze arm joint <paramref name="joint"/> where it is now (the scene's <c>brake_&lt;joint&gt;</c> constraint).</summary>
+    public void BlockJoint(string joint)
+    {
+        ThrowIfDisposed();
+        int i = ArmJointIndex(joint);
+        int eq = BrakeId(joint);
+        double q = _qpos[_armQ[i]];
+        Check(Native.SetEquality(_h, eq, 1, q - Native.Qpos0(_h, _armQ[i])), "set equality");
+    }
+
+    /// <summary>Release a joint frozen by <see cref="BlockJoint"/>.</summary>
+    public void ReleaseJoint(string joint)
+    {
+        ThrowIfDisposed();
+        ArmJointIndex(joint);
+        Check(Native.SetEquality(_h, BrakeId(joint), 0, 0), "set equality");
+    }
+
+    /// <summary>Whether the scene has the brake constraints that <see cref="BlockJoint"/> needs.</summary>
+    public bool CanBlockJoints
+    {
+        get
+        {
+            ThrowIfDisposed();
+            foreach (var j in ArmJoints) if (Native.EqualityId(_h, "brake_" + j) < 0) return false;
+            return true;
+        }
+    }
+
+    /// <summary>Knock a cube away: it leaves whatever holds it and lands, at rest, at <paramref name="position"/> (yaw kept).</summary>
+    public void KnockObject(string name, Vec3 position)
+    {
+        int index = IndexOf(name);
+        if (index < 0 || !TryGetPose(index, out var pose) || index >= _cubeNames.Length)
+            throw new ArgumentException($"No movable object '{name}' in {ScenePath}.", nameof(name));
+        SetObjectPose(name, new Pose(position, Quat.FromAxisAngle(Vec3.UnitZ, pose.Orientation.Yaw)));
+    }
+
+    private void ReleaseAllJoints()
+    {
+        foreach (var j in ArmJoints)
+        {
+            int eq = Native.EqualityId(_h, "brake_" + j);
+            if (eq >= 0) Native.SetEquality(_h, eq, 0, 0);
+        }
+    }
+
+    private int ArmJointIndex(string joint)
+    {
+        int i = ArmJoints.IndexOf(joint);
+        if (i < 0) throw new ArgumentException($"'{joint}' is not an arm joint ({string.Join(", ", ArmJoints)}).", nameof(joint));
+        return i;
+    }
+
+    private int BrakeId(string joint)
+    {
+        int eq = Native.EqualityId(_h, "brake_" + joint);
+        if (eq < 0) throw new InvalidOperationException($"{ScenePath} has no equality constraint brake_{joint}; fault injection needs the scene's brakes.");
+        return eq;
+    }
+}
