@@ -1,5 +1,6 @@
 # CortexBot: the two commands of the quick start.
 #   make demo   installs what is missing, then runs one real-time episode of the default task
+#               (LEARNED=1: with the shipped learned policy as the skill, analytic skills as the fallback)
 #   make test   installs what is missing, then runs the whole test suite
 SHELL := /bin/bash
 TASK ?= put the red cube in the bin
@@ -18,7 +19,7 @@ build: restore
 	dotnet build CortexBot.sln -c $(CONFIG) --no-restore --nologo -v quiet -clp:ErrorsOnly
 
 demo: deps
-	./cortexbot run --task "$(TASK)" --seed $(SEED) --realtime
+	./cortexbot run --task "$(TASK)" --seed $(SEED) --realtime $(if $(LEARNED),--learned)
 
 test: build
 	@bash .ci/test.sh $(CONFIG)

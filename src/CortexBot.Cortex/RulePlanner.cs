@@ -12,28 +12,36 @@ namespace CortexBot.Cortex;
 /// Objects are grounded in the scene; anything it cannot understand or ground is refused with a one-line reason,
 /// and every plan it makes is checked by <see cref="PlanValidator"/> against the skill catalogue.
 /// </summary>
-public sealed class RulePlanner : IPlanner
+public sealed class RulePlanner(bool preferLearned = false) : IPlanner
 {
     public const string PlannerName = "rule";
+    /// <summary>The learned skill that does a whole pick-and-place; used for "put X in Y" when preferred and catalogued.</summary>
+    public const string LearnedTransfer = "learned_pick_place";
 
     public string Name => PlannerName;
+
+    /// <summary>Whether "put X in Y" becomes the learned skill (when the catalogue has it) instead of pick + place.</summary>
+    public bool PreferLearned { get; } = preferLearned;
 
     public Task<PlanResult> PlanAsync(PlanningContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         cancellationToken.ThrowIfCancellationRequested();
-        return Task.FromResult(MakePlan(context.Instruction, context.Scene, context.Catalogue));
+        // After the learned skill itself failed, replan with the analytic skills rather than repeat it.
+        bool learned = PreferLearned && context.Catalogue.Find(LearnedTransfer) is not null
+            && context.Anomaly?.Detail.StartsWith(LearnedTransfer, StringComparison.Ordinal) != true;
+        return Task.FromResult(MakePlan(context.Instruction, context.Scene, context.Catalogue, learned));
     }
 
     /// <summary>Plans <paramref name="instruction"/> synchronously (the planner is pure and cheap).</summary>
-    public static PlanResult MakePlan(string? instruction, SceneSnapshot scene, SkillCatalogue catalogue)
+    public static PlanResult MakePlan(string? instruction, SceneSnapshot scene, SkillCatalogue catalogue, bool learnedTransfer = false)
     {
         ArgumentNullException.ThrowIfNull(scene);
         ArgumentNullException.ThrowIfNull(catalogue);
         Plan plan;
         try
         {
-            plan = new Parser(instruction ?? "", scene).Run();
+            plan = new Parser(instruction ?? "", scene) { LearnedTransfer = learnedTransfer }.Run();
         }
         catch (RefusalException refusal)
         {
@@ -136,6 +144,7 @@ public sealed class RulePlanner : IPlanner
     {
         private readonly List<SceneObject> _objects = scene.Objects.IsDefault ? [] : [.. scene.Objects];
         private readonly List<SkillInvocation> _steps = [];
+        public bool LearnedTransfer { get; init; }
         private SceneObject? _held;
         private List<SceneObject> _lastMentioned = [];
 
@@ -346,6 +355,11 @@ public sealed class RulePlanner : IPlanner
         private void Transfer(SceneObject o, SceneObject container)
         {
             if (SameObject(o, container)) throw new RefusalException($"I can't put {o.Name} into itself");
+            if (LearnedTransfer && _held is null)
+            {
+                _steps.Add(SkillInvocation.Of(RulePlanner.LearnedTransfer, o.Name, container.Name));
+                return;
+            }
             if (_held is null || !SameObject(_held, o)) Pick(o);
             _steps.Add(SkillInvocation.Of("place", o.Name, container.Name));
             _held = null;

@@ -81,7 +81,7 @@ public static class CortexBotHosting
         });
         // Model planners (e.g. "llama") live in their own assemblies: the caller registers the IPlanner before this call.
         services.TryAddSingleton<IPlanner>(_ => options.Planner == RulePlanner.PlannerName
-            ? new RulePlanner()
+            ? new RulePlanner(options.PreferLearnedSkills)
             : throw new Core.ConfigurationException($"planner '{options.Planner}' was selected but not registered by the host"));
         services.TryAddSingleton<IEpisodeStore>(_ => Hippocampus.Postgres.MemoryStores.Open(options.MemoryPath)); // SQLite file or postgres:// URL
         services.AddHostedService<ControlLoopService>();

@@ -31,6 +31,8 @@ public sealed record CortexBotOptions
     /// learned skill); a path given explicitly must load, or the run is refused.
     /// </summary>
     public string? PolicyPath { get; init; }
+    /// <summary>The rule planner plans "put X in Y" as the learned skill (falling back to pick + place after it fails).</summary>
+    public bool PreferLearnedSkills { get; init; }
 
     public static string DefaultPolicyPath => Path.Combine(RepoPaths.Policies, "pick_place.onnx");
 
@@ -55,6 +57,10 @@ public sealed record CortexBotOptions
         if (GpuLayers < 0) throw new ConfigurationException($"--gpu-layers must not be negative, got {GpuLayers}");
         if (string.IsNullOrWhiteSpace(MemoryPath)) throw new ConfigurationException("memory path is empty");
         if (PolicyPath is not null && !File.Exists(PolicyPath)) throw new ConfigurationException($"policy file not found: {PolicyPath}");
+        if (PreferLearnedSkills && EffectivePolicyPath is null)
+            throw new ConfigurationException($"--learned needs a policy: none given with --policy and {DefaultPolicyPath} does not exist");
+        if (PreferLearnedSkills && Robot == "ros2")
+            throw new ConfigurationException("--learned needs per-tick object poses, which --robot ros2 does not provide");
         if (Robot is not ("sim" or "ros2")) throw new ConfigurationException($"unknown robot '{Robot}' (available: sim, ros2)");
         if (Robot == "ros2")
         {

@@ -90,6 +90,23 @@ public class RulePlannerTests
     }
 
     [Fact]
+    public void PreferringLearnedSkillsPlansTheLearnedTransferAndFallsBackAfterItFails()
+    {
+        var planner = new RulePlanner(preferLearned: true);
+        var context = new PlanningContext("put the red cube in the bin", TestScenes.ThreeCubesAndBin(), TestScenes.Catalogue, [], null);
+        Assert.Equal("learned_pick_place(red_cube, bin)", Steps(planner.PlanAsync(context, CancellationToken.None).GetAwaiter().GetResult()));
+        // Two objects: one learned transfer each.
+        var both = context with { Instruction = "put the red cube and the blue cube in the bin" };
+        Assert.Equal("learned_pick_place(red_cube, bin); learned_pick_place(blue_cube, bin)", Steps(planner.PlanAsync(both, CancellationToken.None).GetAwaiter().GetResult()));
+        // After the learned skill failed, the analytic skills take over.
+        var failed = context with { Anomaly = new Anomaly("no_progress", "learned_pick_place(red_cube, bin): the policy did not finish within 20 s", 0) };
+        Assert.Equal("pick(red_cube); place(red_cube, bin)", Steps(planner.PlanAsync(failed, CancellationToken.None).GetAwaiter().GetResult()));
+        // Other anomalies keep the preference.
+        var slipped = context with { Anomaly = new Anomaly("object_dropped", "place(red_cube, bin): carry", 0) };
+        Assert.Equal("learned_pick_place(red_cube, bin)", Steps(planner.PlanAsync(slipped, CancellationToken.None).GetAwaiter().GetResult()));
+    }
+
+    [Fact]
     public void RefusesAnObjectNotInTheScene() =>
         Assert.Equal("there is no yellow cube in the scene; present: red_cube, green_cube, blue_cube",
             Refusal(Plan("put the yellow cube in the bin")));

@@ -44,6 +44,25 @@ public class LearnedSkillTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_rule_planner_uses_the_learned_skill_when_asked_to()
+    {
+        var options = TestOptions.Fast() with { PolicyPath = Path.Combine(RepoPaths.Policies, "pick_place.onnx"), PreferLearnedSkills = true };
+        var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, SucceedingSeed);
+        Assert.Null(result.Rejection);
+        var e = result.Report!.Episodes[0];
+        output.WriteLine($"success {e.Success} in {e.DurationS} s, plan [{string.Join(", ", e.Plan)}], failure {e.Failure}");
+        Assert.Equal("learned_pick_place(red_cube, bin)", e.Plan[0]);
+        Assert.True(e.Success, e.Failure);
+    }
+
+    [Fact]
+    public void Preferring_learned_skills_over_ros2_is_a_configuration_error()
+    {
+        var ros = new CortexBot.Host.CortexBotOptions { Robot = "ros2", PreferLearnedSkills = true, PolicyPath = Path.Combine(RepoPaths.Policies, "pick_place.onnx") };
+        Assert.Contains("ros2", Assert.Throws<ConfigurationException>(() => ros.Validate()).Message);
+    }
+
+    [Fact]
     public async Task An_explicit_policy_that_does_not_exist_is_a_configuration_error()
     {
         var options = TestOptions.Fast() with { PolicyPath = "/nonexistent/policy.onnx" };

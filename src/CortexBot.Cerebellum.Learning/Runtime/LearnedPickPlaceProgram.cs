@@ -39,6 +39,8 @@ public sealed class LearnedPickPlaceProgram : IControlProgram
     public double ReleaseSeconds { get; init; } = 0.5;
     /// <summary>Opening above which the gripper counts as released.</summary>
     public double OpenThreshold { get; init; } = 0.03;
+    /// <summary>The policy's commands jump at chunk seams and are rate-limited by the safety gate: no obstruction screen.</summary>
+    public bool ScreenTracking => false;
     public string? FailureKind { get; private set; }
     public string? FailureDetail { get; private set; }
     /// <summary>Control ticks this program has stepped (for tests and reports).</summary>
@@ -71,7 +73,7 @@ public sealed class LearnedPickPlaceProgram : IControlProgram
             return Fail(AnomalyKinds.InvalidState, _lostDetail);
         if (!_executor.Step(tick, state, p.Position, p.Orientation.Yaw, _container.Position, command))
         {
-            if ((tick - _start) * period > TimeoutSeconds) return Fail(AnomalyKinds.Fault, _timeoutDetail);
+            if ((tick - _start) * period > TimeoutSeconds) return Fail(AnomalyKinds.NoProgress, _timeoutDetail);
             return ProgramStatus.Running;
         }
 
@@ -80,7 +82,7 @@ public sealed class LearnedPickPlaceProgram : IControlProgram
         else if (_doneAt < 0) _doneAt = tick;
         else if ((tick - _doneAt) * period >= ReleaseSeconds) return ProgramStatus.Succeeded;
 
-        if ((tick - _start) * period > TimeoutSeconds) return Fail(AnomalyKinds.Fault, _timeoutDetail);
+        if ((tick - _start) * period > TimeoutSeconds) return Fail(AnomalyKinds.NoProgress, _timeoutDetail);
         return ProgramStatus.Running;
     }
 

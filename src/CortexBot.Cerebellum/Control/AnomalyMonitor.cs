@@ -20,7 +20,7 @@ public sealed record AnomalyLimits
     /// an obstructed joint stops dead while its command moves on, long before the error reaches <see cref="TrackingLimit"/>.
     /// </summary>
     public double ObstructionError { get; init; } = 0.008;
-    /// <summary>Shortfall of measured behind commanded joint speed (rad/s) that, with <see cref="ObstructionError"/>, means obstruction.</summary>
+    /// <summary>Commanded joint speed (rad/s) above which a joint that is behind and at under half that speed is obstructed.</summary>
     public double ObstructionSpeed { get; init; } = 0.15;
     /// <summary>Distance (rad) from a position limit inside which a joint may not keep moving towards it.</summary>
     public double JointLimitMargin { get; init; } = 0.01;
@@ -62,6 +62,7 @@ public sealed class AnomalyMonitor
     private long _trackingBadTicks;
     private long _progressTick;
     private bool _haveCommand;
+    private bool _screenTracking;
 
     public AnomalyMonitor(IReadOnlyList<string> jointNames, AnomalyLimits limits)
     {
@@ -79,8 +80,9 @@ public sealed class AnomalyMonitor
     public string? Evidence { get; private set; }
 
     /// <summary>A program starts at <paramref name="tick"/> from the measured <paramref name="state"/>.</summary>
-    public void Begin(long tick, RobotStateBuffer state, JointCommandBuffer lastCommand)
+    public void Begin(long tick, RobotStateBuffer state, JointCommandBuffer lastCommand, bool screenTracking = true)
     {
+        _screenTracking = screenTracking;
         Array.Copy(lastCommand.Position, _lastCommand, _lastCommand.Length);
         Array.Copy(lastCommand.Position, _commandBefore, _commandBefore.Length);
         _haveCommand = true;
@@ -99,7 +101,7 @@ public sealed class AnomalyMonitor
     public bool Screen(long tick, double period, RobotStateBuffer state)
     {
         int n = state.Joints;
-        if (_haveCommand)
+        if (_haveCommand && _screenTracking)
         {
             int worst = 0;
             double worstErr = 0;
@@ -108,10 +110,14 @@ public sealed class AnomalyMonitor
             {
                 double e = Math.Abs(_lastCommand[i] - state.Position[i]);
                 if (e > worstErr) { worstErr = e; worst = i; }
-                // Speed the joint was told to move at (sign included) against what it does.
+                // Obstructed: told to move, behind its command in that direction, and moving at less than half the
+                // commanded speed (a joint that merely lags keeps most of it; one pushed past its command is not blocked).
                 double vc = (_lastCommand[i] - _commandBefore[i]) / period;
-                double shortfall = vc >= 0 ? vc - state.Velocity[i] : state.Velocity[i] - vc;
-                if (e > _limits.TrackingLimit || (e > _limits.ObstructionError && shortfall > _limits.ObstructionSpeed))
+                double dir = Math.Sign(vc);
+                bool obstructed = Math.Abs(vc) > _limits.ObstructionSpeed
+                    && (_lastCommand[i] - state.Position[i]) * dir > _limits.ObstructionError
+                    && state.Velocity[i] * dir < 0.5 * Math.Abs(vc);
+                if (e > _limits.TrackingLimit || obstructed)
                 {
                     bad = true;
                     worst = i;

@@ -311,7 +311,7 @@ public sealed class ControlLoop : IDisposable
             _activeStartTick = _tick;
             if (valid)
             {
-                _monitor.Begin(_tick, _state, _command);
+                _monitor.Begin(_tick, _state, _command, _active.ScreenTracking);
                 _active.Begin(_tick, _state);
             }
         }

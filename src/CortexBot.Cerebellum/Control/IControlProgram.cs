@@ -14,6 +14,13 @@ public interface IControlProgram
     string? FailureKind { get; }
     string? FailureDetail { get; }
 
+    /// <summary>
+    /// Whether the loop's screen checks this program's commands for obstruction (tracking error, speed shortfall). Meant
+    /// for smooth, feasible trajectories; a program whose commands jump and are rate-limited by the safety gate (a learned
+    /// policy at chunk seams) opts out and relies on the other checks and its own timeout.
+    /// </summary>
+    bool ScreenTracking => true;
+
     /// <summary>Called on the control thread at the tick the program is adopted, with that tick's measured state.</summary>
     void Begin(long tick, RobotStateBuffer state);
 

@@ -26,9 +26,10 @@ internal static class RunCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log organ activity to stderr" };
         var scene = CommonOptions.SceneOption();
         var policy = new Option<string?>("--policy") { Description = "ONNX policy served as the skill learned_pick_place (default: policies/pick_place.onnx when present)" };
+        var learned = new Option<bool>("--learned") { Description = "Rule planner: do \"put X in Y\" with the learned skill learned_pick_place (analytic pick + place after it fails)" };
         var robot = new Option<string>("--robot") { Description = "sim (embedded MuJoCo) or ros2 (an arm under ros2_control over DDS)", DefaultValueFactory = _ => "sim" };
         var ros = new Ros2CliOptions();
-        var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator.") { task, episodes, seed, realtime, fast, rate, json, memory, scene, noRt, verbose, robot, policy };
+        var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator.") { task, episodes, seed, realtime, fast, rate, json, memory, scene, noRt, verbose, robot, policy, learned };
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
@@ -44,6 +45,7 @@ internal static class RunCommand
                 MemoryPath = parse.GetValue(memory) ?? Hippocampus.SqliteEpisodeStore.DefaultPath,
                 Robot = parse.GetValue(robot)!,
                 PolicyPath = parse.GetValue(policy) is { } p ? Path.GetFullPath(p) : null,
+                PreferLearnedSkills = parse.GetValue(learned),
             };
             if (options.Robot == "ros2") options = options with { Ros2 = ros.Build(parse) };
             options = planners.Apply(parse, options).Validate();
