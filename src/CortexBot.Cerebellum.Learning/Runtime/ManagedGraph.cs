@@ -273,7 +273,9 @@ internal sealed class ManagedGraph
 
     private sealed class MatVecStep(float[] a, float[] w, int k, int n, float[] y) : Step
     {
-        public override void Run() => MatVec.Multiply(a.AsSpan(0, k), w.AsSpan(0, k * n), n, y.AsSpan(0, n));
+        private readonly int[] _rows = new int[k];
+        private readonly float[] _coef = new float[k];
+        public override void Run() => MatVec.Multiply(a.AsSpan(0, k), w.AsSpan(0, k * n), n, y.AsSpan(0, n), _rows, _coef);
     }
 
     private enum Arith { Add, Sub, Mul, Div }
@@ -338,42 +340,56 @@ internal sealed class ManagedGraph
 internal static class MatVec
 {
     /// <summary>
-    /// Blocks of output columns accumulate in registers across all k rows (one pass over W, no store of y per row),
-    /// the widest vectors the JIT accelerates first, the column remainder in narrower blocks and finally scalars.
+    /// Rows of W whose coefficient is zero are skipped (after a ReLU about half of them): adding 0·w changes no sum, so
+    /// the result is the dense product's. Blocks of output columns accumulate in registers across the remaining rows in
+    /// order (one pass over W, no store of y per row), the widest vectors the JIT accelerates first, the column remainder
+    /// in narrower blocks and finally scalars. <paramref name="rows"/> and <paramref name="coef"/> are scratch of length k.
     /// </summary>
-    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> w, int n, Span<float> y)
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> w, int n, Span<float> y, Span<int> rows, Span<float> coef)
     {
         int k = a.Length;
-        if (w.Length < k * n || y.Length < n) throw new ArgumentException($"MatVec: W has {w.Length} values for [{k}, {n}], y has {y.Length}");
+        if (w.Length < k * n || y.Length < n || rows.Length < k || coef.Length < k)
+            throw new ArgumentException($"MatVec: W has {w.Length} values for [{k}, {n}], y has {y.Length}, scratch {rows.Length}/{coef.Length}");
+        int m = 0;
+        for (int i = 0; i < k; i++)
+        {
+            // Branch-free: whether a ReLU output is zero is a coin flip the predictor cannot learn.
+            float v = a[i];
+            rows[m] = i;
+            coef[m] = v;
+            m += v != 0 ? 1 : 0;
+        }
+        var r = rows[..m];
+        var x = coef[..m];
         ref float wr = ref MemoryMarshal.GetReference(w);
         ref float yr = ref MemoryMarshal.GetReference(y);
         int j = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; j + 64 <= n; j += 64) Block512x4(a, ref wr, n, j, ref yr);
-            for (; j + 16 <= n; j += 16) Block512x1(a, ref wr, n, j, ref yr);
+            for (; j + 64 <= n; j += 64) Block512x4(r, x, ref wr, n, j, ref yr);
+            for (; j + 16 <= n; j += 16) Block512x1(r, x, ref wr, n, j, ref yr);
         }
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; j + 32 <= n; j += 32) Block256x4(a, ref wr, n, j, ref yr);
-            for (; j + 8 <= n; j += 8) Block256x1(a, ref wr, n, j, ref yr);
+            for (; j + 32 <= n; j += 32) Block256x4(r, x, ref wr, n, j, ref yr);
+            for (; j + 8 <= n; j += 8) Block256x1(r, x, ref wr, n, j, ref yr);
         }
         for (; j < n; j++)
         {
             float s = 0;
-            for (int i = 0; i < k; i++) s += a[i] * w[i * n + j];
+            for (int t = 0; t < m; t++) s += x[t] * w[r[t] * n + j];
             y[j] = s;
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block512x4(ReadOnlySpan<float> a, ref float w, int n, int j, ref float y)
+    private static void Block512x4(ReadOnlySpan<int> rows, ReadOnlySpan<float> a, ref float w, int n, int j, ref float y)
     {
         Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
-        nuint off = (nuint)j;
-        for (int i = 0; i < a.Length; i++, off += (nuint)n)
+        for (int t = 0; t < rows.Length; t++)
         {
-            var x = Vector512.Create(a[i]);
+            nuint off = (nuint)(rows[t] * n + j);
+            var x = Vector512.Create(a[t]);
             s0 = Vector512.MultiplyAddEstimate(x, Vector512.LoadUnsafe(ref w, off), s0);
             s1 = Vector512.MultiplyAddEstimate(x, Vector512.LoadUnsafe(ref w, off + 16), s1);
             s2 = Vector512.MultiplyAddEstimate(x, Vector512.LoadUnsafe(ref w, off + 32), s2);
@@ -386,23 +402,22 @@ internal static class MatVec
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block512x1(ReadOnlySpan<float> a, ref float w, int n, int j, ref float y)
+    private static void Block512x1(ReadOnlySpan<int> rows, ReadOnlySpan<float> a, ref float w, int n, int j, ref float y)
     {
         Vector512<float> s0 = default;
-        nuint off = (nuint)j;
-        for (int i = 0; i < a.Length; i++, off += (nuint)n)
-            s0 = Vector512.MultiplyAddEstimate(Vector512.Create(a[i]), Vector512.LoadUnsafe(ref w, off), s0);
+        for (int t = 0; t < rows.Length; t++)
+            s0 = Vector512.MultiplyAddEstimate(Vector512.Create(a[t]), Vector512.LoadUnsafe(ref w, (nuint)(rows[t] * n + j)), s0);
         s0.StoreUnsafe(ref y, (nuint)j);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block256x4(ReadOnlySpan<float> a, ref float w, int n, int j, ref float y)
+    private static void Block256x4(ReadOnlySpan<int> rows, ReadOnlySpan<float> a, ref float w, int n, int j, ref float y)
     {
         Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
-        nuint off = (nuint)j;
-        for (int i = 0; i < a.Length; i++, off += (nuint)n)
+        for (int t = 0; t < rows.Length; t++)
         {
-            var x = Vector256.Create(a[i]);
+            nuint off = (nuint)(rows[t] * n + j);
+            var x = Vector256.Create(a[t]);
             s0 = Vector256.MultiplyAddEstimate(x, Vector256.LoadUnsafe(ref w, off), s0);
             s1 = Vector256.MultiplyAddEstimate(x, Vector256.LoadUnsafe(ref w, off + 8), s1);
             s2 = Vector256.MultiplyAddEstimate(x, Vector256.LoadUnsafe(ref w, off + 16), s2);
@@ -415,12 +430,11 @@ internal static class MatVec
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block256x1(ReadOnlySpan<float> a, ref float w, int n, int j, ref float y)
+    private static void Block256x1(ReadOnlySpan<int> rows, ReadOnlySpan<float> a, ref float w, int n, int j, ref float y)
     {
         Vector256<float> s0 = default;
-        nuint off = (nuint)j;
-        for (int i = 0; i < a.Length; i++, off += (nuint)n)
-            s0 = Vector256.MultiplyAddEstimate(Vector256.Create(a[i]), Vector256.LoadUnsafe(ref w, off), s0);
+        for (int t = 0; t < rows.Length; t++)
+            s0 = Vector256.MultiplyAddEstimate(Vector256.Create(a[t]), Vector256.LoadUnsafe(ref w, (nuint)(rows[t] * n + j)), s0);
         s0.StoreUnsafe(ref y, (nuint)j);
     }
 }
