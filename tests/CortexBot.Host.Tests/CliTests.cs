@@ -64,6 +64,7 @@ public class CliTests(ITestOutputHelper output)
         Assert.Equal(50, root.GetProperty("chunks").GetInt32());
         Assert.True(root.GetProperty("warmup_chunks").GetInt32() >= 200);
         Assert.Equal(16, root.GetProperty("horizon").GetInt32());
+        Assert.Contains("back to back", root.GetProperty("scheduling").GetString());
         var rows = root.GetProperty("rows");
         Assert.Equal(2, rows.GetArrayLength());
         Assert.StartsWith("onnxruntime", rows[0].GetProperty("implementation").GetString());

@@ -37,11 +37,12 @@ internal static class BenchCommand
     {
         var policy = new Option<string>("--policy") { Description = "Policy file (.onnx with its .json manifest beside it)", DefaultValueFactory = _ => Path.Combine(RepoPaths.Policies, "pick_place.onnx") };
         var chunks = new Option<int>("--chunks") { Description = "Chunks measured per implementation (after warm-up)", DefaultValueFactory = _ => 10000 };
+        var realtime = new Option<bool>("--realtime") { Description = $"Measure on a SCHED_FIFO thread, one pair of chunks every {1000 / PolicyBenchmark.PacedRateHz:0.#} ms (as the chunk worker wakes), not back to back" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var cmd = new Command("policy", "Chunk latency (p50/p99/max) and bytes allocated per chunk: the plain C# action expert vs ONNX Runtime on the same policy and inputs.") { policy, chunks, json };
+        var cmd = new Command("policy", "Chunk latency (p50/p99/max) and bytes allocated per chunk: the plain C# action expert vs ONNX Runtime on the same policy and inputs.") { policy, chunks, realtime, json };
         cmd.SetAction(parse =>
         {
-            var report = PolicyBenchmark.Run(parse.GetValue(policy)!, parse.GetValue(chunks));
+            var report = PolicyBenchmark.Run(parse.GetValue(policy)!, parse.GetValue(chunks), parse.GetValue(realtime));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
             else Console.Write(report.ToTable());
             return 0;
