@@ -168,6 +168,25 @@ public sealed class ManagedExpertTests : IDisposable
         Assert.Contains("do not multiply", Refused(Copy("shapes", shapes)));
     }
 
+    [Theory]
+    [InlineData(37, 123)] // every column path: wide blocks, single vectors, scalar tail
+    [InlineData(256, 256)]
+    [InlineData(5, 3)]
+    public void Mat_vec_skipping_zero_coefficients_equals_the_dense_product(int k, int n)
+    {
+        var rng = new Random(k * 1000 + n);
+        var a = Enumerable.Range(0, k).Select(i => i % 3 == 0 ? 0f : (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var w = Enumerable.Range(0, k * n).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var y = new float[n];
+        MatVec.Multiply(a, w, n, y, new int[k], new float[k]);
+        for (int j = 0; j < n; j++)
+        {
+            double s = 0;
+            for (int i = 0; i < k; i++) s += (double)a[i] * w[i * n + j];
+            Assert.True(Math.Abs(s - y[j]) <= 1e-5 * Math.Max(1, Math.Abs(s)), $"column {j}: {y[j]} vs {s}");
+        }
+    }
+
     private static ValueInfoProto FloatValue(string name, int size)
     {
         var shape = new TensorShapeProto();
