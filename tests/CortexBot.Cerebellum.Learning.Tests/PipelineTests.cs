@@ -107,6 +107,20 @@ public sealed class PipelineTests(PipelineFixture f) : IClassFixture<PipelineFix
     }
 
     [Fact]
+    public void Managed_expert_matches_onnx_runtime_on_a_differently_shaped_policy()
+    {
+        // Hidden [64, 64], horizon 8, 4 flow steps: the interpreter follows the graph, not the shipped policy's shape.
+        using var onnx = new OnnxActionExpert(f.PolicyPath);
+        using var managed = new ManagedActionExpert(f.PolicyPath);
+        Assert.Equal(8 * PolicyLayout.ActionSize, managed.Noise.Length);
+        foreach (int seed in new[] { 5, 6 })
+        {
+            double diff = ManagedExpertTests.MaxDifference(onnx, managed, seed, samples: 10);
+            Assert.True(diff <= 1e-4, $"seed {seed}: max |managed - onnx| = {diff}");
+        }
+    }
+
+    [Fact]
     public void Manifest_describes_layouts_normalisation_and_training()
     {
         var m = PolicyManifest.Load(PolicyManifest.PathFor(f.PolicyPath));

@@ -52,6 +52,40 @@ public class CliTests(ITestOutputHelper output)
         Assert.Equal(Path.GetFullPath(db), root.GetProperty("hippocampus").GetProperty("path").GetString());
     }
 
+    [Fact]
+    public void Bench_policy_json_reports_both_implementations_on_the_same_inputs()
+    {
+        var (code, stdout, stderr) = Cli("bench", "policy", "--chunks", "50", "--json");
+        output.WriteLine(stderr);
+        output.WriteLine(stdout);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout); // the whole of stdout is one JSON object
+        var root = doc.RootElement;
+        Assert.Equal(50, root.GetProperty("chunks").GetInt32());
+        Assert.True(root.GetProperty("warmup_chunks").GetInt32() >= 200);
+        Assert.Equal(16, root.GetProperty("horizon").GetInt32());
+        Assert.Contains("back to back", root.GetProperty("scheduling").GetString());
+        var rows = root.GetProperty("rows");
+        Assert.Equal(2, rows.GetArrayLength());
+        Assert.StartsWith("onnxruntime", rows[0].GetProperty("implementation").GetString());
+        Assert.StartsWith("managed", rows[1].GetProperty("implementation").GetString());
+        foreach (var r in rows.EnumerateArray())
+        {
+            double p50 = r.GetProperty("p50_us").GetDouble(), p99 = r.GetProperty("p99_us").GetDouble(), max = r.GetProperty("max_us").GetDouble();
+            Assert.True(p50 > 0 && p50 <= p99 && p99 <= max, $"{r}");
+            Assert.Equal(0, r.GetProperty("bytes_per_chunk").GetDouble()); // both are allocation-free after warm-up
+        }
+        Assert.Equal(Math.Round(rows[1].GetProperty("p50_us").GetDouble() / rows[0].GetProperty("p50_us").GetDouble(), 3),
+            root.GetProperty("managed_over_onnx_p50").GetDouble(), 2);
+        Assert.True(root.GetProperty("managed_over_onnx_p99").GetDouble() > 0);
+        Assert.InRange(root.GetProperty("max_abs_diff").GetDouble(), 0, 1e-4);
+
+        var (bad, badOut, badErr) = Cli("bench", "policy", "--policy", "/nope/policy.onnx");
+        Assert.Equal(2, bad);
+        Assert.Equal("", badOut.Trim());
+        Assert.StartsWith("error: policy model not found", badErr.Trim());
+    }
+
     [Theory]
     [InlineData("run --task \"put the yellow cube in the bin\" --fast", "yellow")]
     [InlineData("run --task \"juggle the red cube\" --fast", "juggle")]

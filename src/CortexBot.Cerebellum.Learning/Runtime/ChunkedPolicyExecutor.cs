@@ -29,7 +29,7 @@ public sealed record ChunkExecutionOptions
 /// </summary>
 public sealed class ChunkedPolicyExecutor : IDisposable
 {
-    private readonly OnnxActionExpert _expert;
+    private readonly IActionExpert _expert;
     private readonly ArmKinematics _kin;
     private readonly ChunkExecutionOptions _options;
     private readonly int _h, _a, _ticksPerSetpoint;
@@ -47,7 +47,7 @@ public sealed class ChunkedPolicyExecutor : IDisposable
     private int _latencyCount;
     private long _stalledTicks;
 
-    public ChunkedPolicyExecutor(OnnxActionExpert expert, ArmKinematics kinematics, double controlRateHz, ChunkExecutionOptions? options = null)
+    public ChunkedPolicyExecutor(IActionExpert expert, ArmKinematics kinematics, double controlRateHz, ChunkExecutionOptions? options = null)
     {
         _expert = expert;
         _kin = kinematics;

@@ -12,14 +12,14 @@ namespace CortexBot.Cerebellum.Learning.Runtime;
 /// first inference; a mismatch throws <see cref="Core.ConfigurationException"/> naming it (the arm never moves on an
 /// unvalidated policy). Not thread-safe: one caller at a time (the chunk worker).
 /// </summary>
-public sealed class OnnxActionExpert : IDisposable
+public sealed class OnnxActionExpert : IActionExpert
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _run;
     private readonly OrtIoBinding _binding;
     private readonly OrtValue _obsValue, _noiseValue, _actValue;
     private readonly float[] _obs, _noise, _act;
-    private ulong _rng;
+    private readonly GaussianNoise _noiseSource;
 
     public PolicyManifest Manifest { get; }
     public string ModelPath { get; }
@@ -69,8 +69,7 @@ public sealed class OnnxActionExpert : IDisposable
         _binding.BindInput(OnnxPolicyExporter.ObservationInput, _obsValue);
         _binding.BindInput(OnnxPolicyExporter.NoiseInput, _noiseValue);
         _binding.BindOutput(OnnxPolicyExporter.ActionsOutput, _actValue);
-        _rng = 0x9E3779B97F4A7C15UL ^ (ulong)noiseSeed;
-        if (_rng == 0) _rng = 1;
+        _noiseSource = new GaussianNoise(noiseSeed);
     }
 
     private void ValidateGraph()
@@ -107,7 +106,7 @@ public sealed class OnnxActionExpert : IDisposable
     /// </summary>
     public ReadOnlySpan<float> Infer(bool keepNoise = false)
     {
-        if (!keepNoise) FillNoise();
+        if (!keepNoise) _noiseSource.Fill(_noise, DeterministicNoise);
         _session.RunWithBinding(_run, _binding);
         return _act;
     }
@@ -118,26 +117,6 @@ public sealed class OnnxActionExpert : IDisposable
         if (observation.Length != _obs.Length) throw new ArgumentException($"observation has {observation.Length} values, the policy needs {_obs.Length}");
         observation.CopyTo(_obs);
         return Infer();
-    }
-
-    private void FillNoise()
-    {
-        if (DeterministicNoise) { Array.Clear(_noise); return; }
-        for (int i = 0; i < _noise.Length; i += 2)
-        {
-            // xorshift64* + Box-Muller: two standard normals per pair of uniforms.
-            double u1 = (Next() >> 11) * (1.0 / (1UL << 53));
-            double u2 = (Next() >> 11) * (1.0 / (1UL << 53));
-            double r = Math.Sqrt(-2 * Math.Log(Math.Max(u1, 1e-300)));
-            _noise[i] = (float)(r * Math.Cos(2 * Math.PI * u2));
-            if (i + 1 < _noise.Length) _noise[i + 1] = (float)(r * Math.Sin(2 * Math.PI * u2));
-        }
-    }
-
-    private ulong Next()
-    {
-        _rng ^= _rng >> 12; _rng ^= _rng << 25; _rng ^= _rng >> 27;
-        return _rng * 2685821657736338717UL;
     }
 
     public void Dispose()

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using CortexBot.Core;
 using CortexBot.Host.Benchmarks;
 
 namespace CortexBot.Cli.Commands;
@@ -12,6 +13,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Benchmarks, reported as ratios against a baseline measured in the same run.");
         bench.Subcommands.Add(Control());
         bench.Subcommands.Add(PlannerBenchCommand.Create());
+        bench.Subcommands.Add(Policy());
         return bench;
     }
 
@@ -24,6 +26,23 @@ internal static class BenchCommand
         cmd.SetAction(parse =>
         {
             var report = ControlBenchmark.Run(parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
+            else Console.Write(report.ToTable());
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Policy()
+    {
+        var policy = new Option<string>("--policy") { Description = "Policy file (.onnx with its .json manifest beside it)", DefaultValueFactory = _ => Path.Combine(RepoPaths.Policies, "pick_place.onnx") };
+        var chunks = new Option<int>("--chunks") { Description = "Chunks measured per implementation (after warm-up)", DefaultValueFactory = _ => 10000 };
+        var realtime = new Option<bool>("--realtime") { Description = $"Measure on a SCHED_FIFO thread, one pair of chunks every {1000 / PolicyBenchmark.PacedRateHz:0.#} ms (as the chunk worker wakes), not back to back" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var cmd = new Command("policy", "Chunk latency (p50/p99/max) and bytes allocated per chunk: the plain C# action expert vs ONNX Runtime on the same policy and inputs.") { policy, chunks, realtime, json };
+        cmd.SetAction(parse =>
+        {
+            var report = PolicyBenchmark.Run(parse.GetValue(policy)!, parse.GetValue(chunks), parse.GetValue(realtime));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
             else Console.Write(report.ToTable());
             return 0;
