@@ -74,6 +74,12 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "cbm_key_qpos")] public static partial double* KeyQpos(nint h);
     [LibraryImport(Library, EntryPoint = "cbm_ncon")] public static partial int Ncon(nint h);
 
+    [LibraryImport(Library, EntryPoint = "cbm_renderer_create", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint RendererCreate(string path, string eglLibrary, string camera, int width, int height, byte* error, int errorLength);
+    [LibraryImport(Library, EntryPoint = "cbm_renderer_nq")] public static partial int RendererNq(nint r);
+    [LibraryImport(Library, EntryPoint = "cbm_renderer_render")] public static partial int RendererRender(nint r, double* qpos, byte* rgb);
+    [LibraryImport(Library, EntryPoint = "cbm_renderer_free")] public static partial void RendererFree(nint r);
+
     public static string LastError()
     {
         var p = LastErrorText();
