@@ -138,6 +138,7 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
             {
                 try
                 {
+                    LlamaNativeLog.RegisterMtmd();
                     var mtmdParams = MtmdContextParams.Default();
                     mtmdParams.UseGpu = _options.GpuLayerCount > 0;
                     mtmdParams.NThreads = _options.EffectiveThreads;

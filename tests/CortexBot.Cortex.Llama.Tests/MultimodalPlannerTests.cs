@@ -214,6 +214,7 @@ public class MmprojFileErrorTests
         using var planner = new LlamaPlanner(TestModels.Options() with { MmprojPath = path });
         var e = Assert.Throws<ConfigurationException>(planner.Load);
         Assert.Contains("could not load mmproj", e.Message);
+        Assert.Contains("unable to find tensor v.blk.1.attn_out.weight", e.Message);
         Assert.False(planner.IsLoaded);
     }
 }
