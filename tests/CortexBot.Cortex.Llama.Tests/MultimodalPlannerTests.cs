@@ -126,6 +126,22 @@ public class MultimodalPlannerTests
     }
 
     [Fact]
+    public async Task The_benchmark_times_plans_with_the_image_against_text_only_plans_in_the_same_run()
+    {
+        using var planner = new LlamaPlanner(VisionOptions());
+        var report = await PlannerBenchmark.Run(planner, TestModels.Context(), plans: 2, rawTokens: 16, image: Frame(2));
+        Assert.NotNull(report.ImagePlanLatencyMsP50);
+        Assert.True(report.ImagePlanLatencyMsP99 >= report.ImagePlanLatencyMsP50);
+        Assert.True(report.ImagePromptPositions > report.PromptTokens);
+        Assert.True(report.ImageVsTextP50 > 0);
+        Assert.Contains("with the camera image", report.ToTable());
+
+        using var textOnly = new LlamaPlanner(TestModels.Options());
+        var plain = await PlannerBenchmark.Run(textOnly, TestModels.Context(), plans: 1, rawTokens: 16, image: Frame(2));
+        Assert.Null(plain.ImagePlanLatencyMsP50);
+    }
+
+    [Fact]
     public async Task A_frame_of_the_MuJoCo_scene_goes_through_the_projector()
     {
         using var world = new Sim.MuJoCo.MuJoCoWorld(RepoPaths.DefaultScene);
