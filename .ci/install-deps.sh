@@ -6,6 +6,11 @@ need=()
 dpkg -s libmujoco-dev >/dev/null 2>&1 || need+=(libmujoco-dev)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 dpkg -s libc6-dev >/dev/null 2>&1 || need+=(libc6-dev)
+# Headless camera images (MuJoCoCamera): EGL surfaceless with Mesa's software rasterizer, opened at run time
+dpkg -s libegl1 >/dev/null 2>&1 || need+=(libegl1)
+dpkg -s libegl-mesa0 >/dev/null 2>&1 || need+=(libegl-mesa0)
+dpkg -s libgl1-mesa-dri >/dev/null 2>&1 || need+=(libgl1-mesa-dri)
+dpkg -s libegl-dev >/dev/null 2>&1 || need+=(libegl-dev)
 # PostgreSQL server: the fleet memory store's tests start a private one (initdb + pg_ctl).
 dpkg -s postgresql >/dev/null 2>&1 || need+=(postgresql)
 # ROS 2 link (CortexBot.Brainstem.Ros2): Cyclone DDS 0.10.2 with idlc, ddsperf (benchmark baseline), the runtime library;

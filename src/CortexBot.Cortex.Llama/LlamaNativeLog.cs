@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using LLama.Native;
 using Microsoft.Extensions.Logging;
 
@@ -8,7 +10,7 @@ namespace CortexBot.Cortex.Llama;
 /// why (LLamaSharp's <c>LoadWeightsFailedException</c> carries no detail). Registered once, before the native library
 /// is first loaded.
 /// </summary>
-public static class LlamaNativeLog
+public static unsafe class LlamaNativeLog
 {
     private const int Keep = 16;
     private static readonly object Gate = new();
@@ -16,6 +18,49 @@ public static class LlamaNativeLog
     private static ILogger? _logger;
     private static bool _registered;
     private static string _partial = "";
+    private static LLamaLogLevel _partialLevel;
+    private static bool _mtmdRegistered;
+
+    /// <summary>
+    /// Routes the multimodal library's log (mtmd and its CLIP loader, which LLamaSharp leaves on stderr) the same way, so
+    /// a failed mmproj load can say why. Call after LLamaSharp has loaded its native libraries; a no-op when libmtmd
+    /// is not loaded.
+    /// </summary>
+    public static void RegisterMtmd()
+    {
+        lock (Gate)
+        {
+            if (_mtmdRegistered) return;
+            _mtmdRegistered = true;
+        }
+        // LLamaSharp loads libmtmd from its runtimes folder on first use (any mtmd call does); a bare soname then
+        // finds that copy among the loaded libraries
+        _ = NativeApi.MtmdDefaultMarker();
+        if (!NativeLibrary.TryLoad("libmtmd.so", out var lib)) return;
+        delegate* unmanaged[Cdecl]<int, byte*, void*, void> callback = &OnMtmdLog;
+        foreach (var name in new[] { "mtmd_log_set", "mtmd_helper_log_set" })
+        {
+            if (NativeLibrary.TryGetExport(lib, name, out var set))
+                ((delegate* unmanaged[Cdecl]<delegate* unmanaged[Cdecl]<int, byte*, void*, void>, void*, void>)set)(callback, null);
+        }
+    }
+
+    // ggml_log_level: 1 debug, 2 info, 3 warn, 4 error, 5 continuation of the previous line
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void OnMtmdLog(int level, byte* text, void* userData)
+    {
+        var message = Marshal.PtrToStringUTF8((nint)text) ?? "";
+        var mapped = level switch
+        {
+            3 => LLamaLogLevel.Warning,
+            4 => LLamaLogLevel.Error,
+            5 => LLamaLogLevel.Continue,
+            1 => LLamaLogLevel.Debug,
+            _ => LLamaLogLevel.Info,
+        };
+        try { OnLog(mapped, message); }
+        catch (Exception) { /* an exception must not unwind into native code */ }
+    }
 
     /// <summary>Registers the callback (first call only; later calls just replace the logger).</summary>
     public static void Register(ILogger? logger)
@@ -53,7 +98,9 @@ public static class LlamaNativeLog
         string line;
         lock (Gate)
         {
-            // llama.cpp writes lines in pieces; "Continue" extends the previous one.
+            // llama.cpp writes lines in pieces; "Continue" extends the previous one and keeps its level.
+            if (_partial.Length == 0 || level != LLamaLogLevel.Continue) _partialLevel = level;
+            level = _partialLevel;
             _partial += message;
             if (!_partial.EndsWith('\n')) return;
             line = _partial.TrimEnd();

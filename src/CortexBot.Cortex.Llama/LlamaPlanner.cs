@@ -46,7 +46,9 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
     private readonly object _loadLock = new();
     private LLamaWeights? _weights;
     private LLamaContext? _context;
+    private MtmdWeights? _mtmd;
     private bool _chatTemplate;
+    private int _imagelessPlansLogged;
     private volatile bool _disposed;
 
     /// <summary>
@@ -61,6 +63,13 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
         _templates = PromptTemplates.Load(options.PromptsDirectory);
         try { ModelInfo = GgufFile.CheckLoadable(options.ModelPath); }
         catch (GgufFormatException e) { throw new ConfigurationException(e.Message); }
+        if (options.MmprojPath is not null)
+        {
+            // mtmd's loader asserts (aborting the process) on some missing keys: find those here, as a clear error
+            int? textEmbd = ModelInfo.Metadata.GetValueOrDefault($"{ModelInfo.Architecture}.embedding_length") is { } e and (uint or int) ? Convert.ToInt32(e) : null;
+            try { ProjectorInfo = GgufFile.CheckLoadableProjector(options.MmprojPath, textEmbd); }
+            catch (GgufFormatException ex) { throw new ConfigurationException(ex.Message); }
+        }
         LlamaNativeLog.Register(logger);
     }
 
@@ -71,7 +80,13 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
     /// <summary>The model file's header, read when the planner was made.</summary>
     public GgufFile ModelInfo { get; }
 
+    /// <summary>The mmproj file's header, when one is configured.</summary>
+    public GgufFile? ProjectorInfo { get; }
+
     public bool IsLoaded => _context is not null;
+
+    /// <summary>True once a multimodal projector is loaded: camera frames in the planning context reach the model.</summary>
+    public bool SeesImages => _mtmd is not null;
 
     /// <summary>Counters of the most recent <see cref="PlanAsync"/> call.</summary>
     public LlamaPlanStats? LastStats { get; private set; }
@@ -107,9 +122,10 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
                 var detail = LlamaNativeLog.RecentProblems();
                 throw new ConfigurationException($"llama.cpp could not load model {_options.ModelPath}: {detail ?? e.GetBaseException().Message}");
             }
+            LLamaContext context;
             try
             {
-                _context = weights.CreateContext(parameters);
+                context = weights.CreateContext(parameters);
             }
             catch (Exception e)
             {
@@ -117,14 +133,44 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
                 var detail = LlamaNativeLog.RecentProblems();
                 throw new ConfigurationException($"llama.cpp could not make a context of {_options.ContextSize} tokens for {_options.ModelPath}: {detail ?? e.GetBaseException().Message}");
             }
+            MtmdWeights? mtmd = null;
+            if (_options.MmprojPath is not null)
+            {
+                try
+                {
+                    LlamaNativeLog.RegisterMtmd();
+                    var mtmdParams = MtmdContextParams.Default();
+                    mtmdParams.UseGpu = _options.GpuLayerCount > 0;
+                    mtmdParams.NThreads = _options.EffectiveThreads;
+                    mtmdParams.PrintTimings = false;
+                    mtmd = MtmdWeights.LoadFromFile(_options.MmprojPath, weights, mtmdParams);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    context.Dispose();
+                    weights.Dispose();
+                    var detail = LlamaNativeLog.RecentProblems();
+                    throw new ConfigurationException($"llama.cpp could not load mmproj {_options.MmprojPath} for {_options.ModelPath}: {detail ?? e.GetBaseException().Message}");
+                }
+                if (!mtmd.SupportsVision)
+                {
+                    mtmd.Dispose();
+                    context.Dispose();
+                    weights.Dispose();
+                    throw new ConfigurationException($"mmproj {_options.MmprojPath} has no vision encoder; the planner needs images");
+                }
+            }
             _weights = weights;
+            _mtmd = mtmd;
             _chatTemplate = weights.Metadata.ContainsKey("tokenizer.chat_template");
+            // published last: IsLoaded and the unlocked fast path of Load read it
+            _context = context;
             LoadTime = sw.Elapsed;
             _log.LogInformation("llama planner: loaded {Model} ({Params} parameters, {Vocab} tokens, context {Ctx}, {Threads} threads, chat template: {Chat}) in {Ms:F0} ms",
-                Path.GetFileName(_options.ModelPath), weights.ParameterCount, weights.Vocab.Count, _context.ContextSize, _options.EffectiveThreads,
+                Path.GetFileName(_options.ModelPath), weights.ParameterCount, weights.Vocab.Count, context.ContextSize, _options.EffectiveThreads,
                 _chatTemplate ? "yes" : "no", LoadTime.TotalMilliseconds);
-            if (_options.MmprojPath is not null)
-                _log.LogWarning("llama planner: an mmproj is configured but images are not passed to the model in this version; planning from the scene description alone");
+            if (mtmd is not null)
+                _log.LogInformation("llama planner: mmproj {Mmproj} loaded; plans see the camera image of the scene with its description", Path.GetFileName(_options.MmprojPath));
             else
                 _log.LogInformation("llama planner: no mmproj configured; planning from the scene description alone");
         }
@@ -166,6 +212,9 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
         if (grammar is null) return PlanResult.Refuse(ungroundable!);
 
         var system = _templates.RenderSystem(context.Catalogue);
+        var image = _mtmd is not null ? context.Image : null;
+        if (_mtmd is not null && image is null && Interlocked.Exchange(ref _imagelessPlansLogged, 1) == 0)
+            _log.LogWarning("llama planner: an mmproj is loaded but the planning context carries no camera frame (no camera configured?); planning from the scene description alone");
         string? feedback = null;
         var rejections = new List<string>();
         int promptTokens = 0, generated = 0;
@@ -178,9 +227,14 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
             {
                 ct.ThrowIfCancellationRequested();
                 attempts++;
-                var prompt = Compose(system, _templates.RenderUser(context, feedback));
+                var user = _templates.RenderUser(context, feedback);
+                // the marker is where mtmd splices the image's embeddings into the prompt
+                if (image is not null) user = $"Camera image of the scene: {NativeApi.MtmdDefaultMarker()}\n{user}";
+                var prompt = Compose(system, user);
                 lastPrompt = prompt;
-                var answer = Generate(prompt, grammar, _options.Seed + (uint)attempt, ct);
+                var answer = image is null
+                    ? Generate(prompt, grammar, _options.Seed + (uint)attempt, ct)
+                    : GenerateWithImage(prompt, image, grammar, _options.Seed + (uint)attempt, ct);
                 lastAnswer = answer.Text;
                 promptTokens += answer.PromptTokens;
                 generated += answer.Tokens;
@@ -235,13 +289,8 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
     private Answer Generate(string prompt, string grammar, uint seed, CancellationToken ct)
     {
         var ctx = _context!;
-        var vocab = ctx.Vocab;
         ctx.NativeHandle.MemoryClear(true);
-        // A chat template may write the BOS token itself; do not add a second one.
-        bool addBos = vocab.ShouldAddBOS;
-        if (addBos && _chatTemplate && vocab.BOS is { } bos && vocab.LLamaTokenToString(bos, true) is { Length: > 0 } bosText && prompt.StartsWith(bosText, StringComparison.Ordinal))
-            addBos = false;
-        var tokens = ctx.Tokenize(prompt, addBos, special: true);
+        var tokens = ctx.Tokenize(prompt, AddBos(prompt), special: true);
         if (tokens.Length + _options.MaxTokens > ctx.ContextSize)
             throw new PromptTooLongException($"the prompt needs {tokens.Length} tokens plus up to {_options.MaxTokens} for the answer, more than the context of {ctx.ContextSize} (raise --ctx)");
 
@@ -255,7 +304,53 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
             for (int i = start; i < end; i++) batch.Add(tokens[i], i, LLamaSeqId.Zero, i == tokens.Length - 1);
             Check(ctx.Decode(batch));
         }
+        return Sample(tokens.Length, grammar, seed, sw, ct);
+    }
 
+    /// <summary>
+    /// As <see cref="Generate"/>, with the camera frame: mtmd splits the prompt at the image marker, encodes the image
+    /// through the projector and decodes text and image embeddings into the context; sampling is the same.
+    /// </summary>
+    private Answer GenerateWithImage(string prompt, CameraFrame image, string grammar, uint seed, CancellationToken ct)
+    {
+        var ctx = _context!;
+        var mtmd = _mtmd!;
+        ctx.NativeHandle.MemoryClear(true);
+        var sw = Stopwatch.StartNew();
+        using var embed = SafeMtmdEmbed.FromRgbBytes((uint)image.Width, (uint)image.Height, image.Rgb)
+            ?? throw new InvalidOperationException($"mtmd refused a {image.Width}x{image.Height} RGB frame");
+        int rc = mtmd.Tokenize(prompt, AddBos(prompt), true, [embed], out var chunks);
+        if (rc != 0 || chunks is null)
+            throw new InvalidOperationException($"mtmd could not tokenize the prompt with one image (code {rc}): {LlamaNativeLog.RecentProblems() ?? "no detail"}");
+        using (chunks)
+        {
+            long positions = (long)chunks.CountPositions();
+            if (positions + _options.MaxTokens > ctx.ContextSize)
+                throw new PromptTooLongException($"the prompt with its image needs {positions} positions plus up to {_options.MaxTokens} for the answer, more than the context of {ctx.ContextSize} (raise --ctx)");
+            ct.ThrowIfCancellationRequested();
+            int nPast = 0;
+            rc = mtmd.EvaluateChunks(chunks, ctx.NativeHandle, ref nPast, 0, PromptChunk, true);
+            if (rc != 0)
+                throw new InvalidOperationException($"mtmd could not evaluate the prompt with its image (code {rc}): {LlamaNativeLog.RecentProblems() ?? "no detail"}");
+            return Sample(nPast, grammar, seed, sw, ct);
+        }
+    }
+
+    // A chat template may write the BOS token itself; do not add a second one.
+    private bool AddBos(string prompt)
+    {
+        var vocab = _context!.Vocab;
+        bool addBos = vocab.ShouldAddBOS;
+        if (addBos && _chatTemplate && vocab.BOS is { } bos && vocab.LLamaTokenToString(bos, true) is { Length: > 0 } bosText && prompt.StartsWith(bosText, StringComparison.Ordinal))
+            addBos = false;
+        return addBos;
+    }
+
+    /// <summary>Samples the answer after a prompt of <paramref name="promptPositions"/> positions whose last logits are current.</summary>
+    private Answer Sample(int promptPositions, string grammar, uint seed, Stopwatch sw, CancellationToken ct)
+    {
+        var ctx = _context!;
+        var vocab = ctx.Vocab;
         using var pipeline = new DefaultSamplingPipeline
         {
             Grammar = new Grammar(grammar, PlanGrammar.Root),
@@ -264,13 +359,15 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
         };
         var decoder = new StreamingTokenDecoder(ctx);
         var text = new StringBuilder();
+        var batch = new LLamaBatch();
         var genStart = sw.Elapsed;
-        int n = 0, pos = tokens.Length;
+        int n = 0, pos = promptPositions;
         bool finished = false;
         while (n < _options.MaxTokens)
         {
             ct.ThrowIfCancellationRequested();
-            var token = pipeline.Sample(ctx.NativeHandle, batch.TokenCount - 1);
+            // -1: the last logits computed, whichever batch (text or image chunk) computed them
+            var token = pipeline.Sample(ctx.NativeHandle, -1);
             if (token.IsEndOfGeneration(vocab)) { finished = true; break; }
             decoder.Add(token);
             text.Append(decoder.Read());
@@ -279,7 +376,7 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
             batch.Add(token, pos++, LLamaSeqId.Zero, true);
             Check(ctx.Decode(batch));
         }
-        return new Answer(text.ToString(), tokens.Length, n, !finished, sw.Elapsed - genStart);
+        return new Answer(text.ToString(), promptPositions, n, !finished, sw.Elapsed - genStart);
     }
 
     private static void Check(DecodeResult result)
@@ -303,8 +400,10 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
         }
         try
         {
+            _mtmd?.Dispose();
             _context?.Dispose();
             _weights?.Dispose();
+            _mtmd = null;
             _context = null;
             _weights = null;
         }

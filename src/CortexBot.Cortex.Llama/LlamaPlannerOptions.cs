@@ -10,7 +10,10 @@ public sealed record LlamaPlannerOptions
     /// <summary>The GGUF model file.</summary>
     public required string ModelPath { get; init; }
 
-    /// <summary>Multimodal projector (mmproj GGUF). Not used yet: images are not passed to the model in this version.</summary>
+    /// <summary>
+    /// Multimodal projector (mmproj GGUF) matching the model. With one, the camera frame of a <see cref="PlanningContext"/>
+    /// is passed to the model with the prompt; without one, plans come from the scene description alone.
+    /// </summary>
     public string? MmprojPath { get; init; }
 
     /// <summary>Context window in tokens (prompt plus answer).</summary>
@@ -59,6 +62,7 @@ public sealed record LlamaPlannerOptions
         if (MaxTokens is < 16 or > 8192) throw new ConfigurationException($"max tokens must be between 16 and 8192, got {MaxTokens}");
         if (MaxSteps < 1 || MaxSteps > PlanValidator.MaxSteps) throw new ConfigurationException($"max steps must be between 1 and {PlanValidator.MaxSteps}, got {MaxSteps}");
         if (MaxRetries is < 0 or > 10) throw new ConfigurationException($"retries must be between 0 and 10, got {MaxRetries}");
+        if (MmprojPath is not null && Directory.Exists(MmprojPath)) throw new ConfigurationException($"--mmproj {MmprojPath} is a directory, not a GGUF file");
         if (MmprojPath is not null && !File.Exists(MmprojPath)) throw new ConfigurationException($"mmproj file not found: {MmprojPath}");
         return this;
     }

@@ -24,6 +24,12 @@ public sealed record PlannerBenchReport(
     [property: JsonPropertyName("valid_plans")] int ValidPlans,
     [property: JsonPropertyName("load_ms")] double LoadMs)
 {
+    /// <summary>With an mmproj: the same plans with the camera frame, p50/p99, and their p50 against the text-only p50 above.</summary>
+    [JsonPropertyName("image_plan_latency_ms_p50")] public double? ImagePlanLatencyMsP50 { get; init; }
+    [JsonPropertyName("image_plan_latency_ms_p99")] public double? ImagePlanLatencyMsP99 { get; init; }
+    [JsonPropertyName("image_vs_text_p50")] public double? ImageVsTextP50 { get; init; }
+    [JsonPropertyName("image_prompt_positions")] public int? ImagePromptPositions { get; init; }
+
     public string ToTable()
     {
         var c = CultureInfo.InvariantCulture;
@@ -32,6 +38,8 @@ public sealed record PlannerBenchReport(
         sb.AppendLine(c, $"raw LLamaSharp (StatelessExecutor, no grammar): {RawTokensPerSecond,8:F1} tokens/s   (baseline 1.00)");
         sb.AppendLine(c, $"through the cortex (grammar, parse, validate):  {CortexTokensPerSecond,8:F1} tokens/s   ({CortexVsRaw:F2} of raw)");
         sb.AppendLine(c, $"instruction -> validated plan over {Plans} plans: p50 {PlanLatencyMsP50:F1} ms, p99 {PlanLatencyMsP99:F1} ms, {PlanTokensP50:F0} tokens p50, {ValidPlans}/{Plans} valid");
+        if (ImagePlanLatencyMsP50 is { } ip50)
+            sb.AppendLine(c, $"the same with the camera image ({ImagePromptPositions} prompt positions): p50 {ip50:F1} ms, p99 {ImagePlanLatencyMsP99:F1} ms   ({ImageVsTextP50:F2} of text-only p50)");
         return sb.ToString();
     }
 }
@@ -43,7 +51,9 @@ public sealed record PlannerBenchReport(
 /// </summary>
 public static class PlannerBenchmark
 {
-    public static async Task<PlannerBenchReport> Run(LlamaPlanner planner, PlanningContext context, int plans, int rawTokens, CancellationToken ct = default)
+    /// <param name="image">With a planner that has an mmproj: also time the same plans with this frame.</param>
+    public static async Task<PlannerBenchReport> Run(LlamaPlanner planner, PlanningContext context, int plans, int rawTokens, CancellationToken ct = default,
+        CameraFrame? image = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(plans, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(rawTokens, 8);
@@ -71,6 +81,23 @@ public static class PlannerBenchmark
             if (ok) valid++;
         }
 
+        List<double>? imageLatencies = null;
+        int imagePositions = 0;
+        if (image is not null && planner.SeesImages)
+        {
+            imageLatencies = [];
+            var withImage = context with { Image = image };
+            await planner.PlanAsync(withImage, ct); // warm-up of the image path
+            for (int i = 0; i < plans; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                await planner.PlanAsync(withImage, ct);
+                imageLatencies.Add(sw.Elapsed.TotalMilliseconds);
+                imagePositions = planner.LastStats!.PromptTokens / Math.Max(1, planner.LastStats.Attempts);
+            }
+            imageLatencies.Sort();
+        }
+
         double raw = await RawTokensPerSecond(planner.Options, prompt, rawTokens, ct);
         double cortex = genTime.TotalSeconds > 0 ? generated / genTime.TotalSeconds : 0;
         latencies.Sort();
@@ -78,7 +105,13 @@ public static class PlannerBenchmark
         return new PlannerBenchReport(Path.GetFileName(planner.Options.ModelPath), planner.Options.EffectiveThreads, plans,
             Math.Round(raw, 1), Math.Round(cortex, 1), raw > 0 ? Math.Round(cortex / raw, 3) : 0, promptTokens,
             Math.Round(Percentile(latencies, 0.5), 2), Math.Round(Percentile(latencies, 0.99), 2), Percentile(tokens, 0.5), valid,
-            Math.Round(planner.LoadTime.TotalMilliseconds, 1));
+            Math.Round(planner.LoadTime.TotalMilliseconds, 1))
+        {
+            ImagePlanLatencyMsP50 = imageLatencies is null ? null : Math.Round(Percentile(imageLatencies, 0.5), 2),
+            ImagePlanLatencyMsP99 = imageLatencies is null ? null : Math.Round(Percentile(imageLatencies, 0.99), 2),
+            ImageVsTextP50 = imageLatencies is null ? null : Math.Round(Percentile(imageLatencies, 0.5) / Math.Max(1e-9, Percentile(latencies, 0.5)), 2),
+            ImagePromptPositions = imageLatencies is null ? null : imagePositions,
+        };
     }
 
     /// <summary>Raw generation speed from the first to the last generated token (prompt processing excluded).</summary>

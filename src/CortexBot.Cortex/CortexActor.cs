@@ -17,6 +17,7 @@ namespace CortexBot.Cortex;
 public sealed class CortexActor : ReceiveActor, IWithTimers
 {
     private readonly IPlanner _planner;
+    private readonly ISceneCamera? _camera;
     private readonly SkillCatalogue _catalogue;
     private readonly TimeSpan _planTimeout;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -24,12 +25,15 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public CortexActor(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout)
+    /// <param name="camera">When given, every plan request gets a frame of the scene taken just before planning (for
+    /// multimodal planners); a failed capture is logged and the plan made from the scene description alone.</param>
+    public CortexActor(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout, ISceneCamera? camera = null)
     {
         ArgumentNullException.ThrowIfNull(planner);
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(planTimeout, TimeSpan.Zero);
         _planner = planner;
+        _camera = camera;
         _catalogue = catalogue;
         _planTimeout = planTimeout;
 
@@ -39,12 +43,12 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
         Receive<PlanningTimedOut>(OnTimedOut);
     }
 
-    public static Props Props(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout)
+    public static Props Props(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout, ISceneCamera? camera = null)
     {
         ArgumentNullException.ThrowIfNull(planner);
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(planTimeout, TimeSpan.Zero);
-        return Akka.Actor.Props.Create(() => new CortexActor(planner, catalogue, planTimeout));
+        return Akka.Actor.Props.Create(() => new CortexActor(planner, catalogue, planTimeout, camera));
     }
 
     /// <summary>One planning attempt; messages about it carry the instance, so results of superseded attempts are recognised and dropped.</summary>
@@ -76,11 +80,18 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
             request.Memories.IsDefault ? [] : request.Memories,
             request.Anomaly);
         var planner = _planner;
+        var camera = _camera;
+        var log = _log;
         var token = attempt.Cancellation.Token;
         _log.Debug("planning task {0} with planner {1}: '{2}'", request.TaskId, planner.Name, request.Instruction);
 
         // Task.Run: even a planner that blocks before its first await must not hold the actor's thread.
-        Task.Run(() => planner.PlanAsync(context, token), CancellationToken.None)
+        // The frame is taken here, off the actor and off the control tick (the camera renders on its own thread).
+        Task.Run(async () =>
+            {
+                if (camera is not null) context = context with { Image = await CaptureQuietly(camera, log, token).ConfigureAwait(false) };
+                return await planner.PlanAsync(context, token).ConfigureAwait(false);
+            }, CancellationToken.None)
             .PipeTo(Self,
                 success: result => new PlanningFinished(attempt, result, null),
                 failure: error => new PlanningFinished(attempt, null, error));
@@ -175,6 +186,19 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
 
     private PlanRefused Refused(Attempt attempt, string reason) =>
         new(attempt.Request.TaskId, reason, _planner.Name, attempt.Elapsed);
+
+    private static async Task<CameraFrame?> CaptureQuietly(ISceneCamera camera, ILoggingAdapter log, CancellationToken token)
+    {
+        try
+        {
+            return await camera.CaptureAsync(token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            log.Warning("camera capture failed ({0}); planning from the scene description alone", e.Message);
+            return null;
+        }
+    }
 
     private static string TimerKey(Guid taskId) => $"plan-timeout-{taskId:N}";
 

@@ -141,6 +141,62 @@ public sealed class GgufFile
         return file;
     }
 
+    /// <summary>
+    /// Checks a multimodal projector (mmproj) before llama.cpp's mtmd loader sees it: a GGUF of architecture "clip" with
+    /// a vision encoder, all tensor data present, and the hyper-parameters whose absence the loader answers with an
+    /// assertion that aborts the process (image mean and std among them). When the projector type is known here and
+    /// <paramref name="textEmbeddingLength"/> is given, the projector's output width must match it.
+    /// </summary>
+    public static GgufFile CheckLoadableProjector(string path, int? textEmbeddingLength = null)
+    {
+        GgufFile file;
+        try { file = Read(path); }
+        catch (GgufFormatException e) { throw new GgufFormatException($"mmproj: {e.Message}"); }
+        string Fail(string what) => $"mmproj file {path} {what}";
+        if (file.Architecture != "clip")
+            throw new GgufFormatException(Fail($"is not a multimodal projector: its architecture is '{file.Architecture ?? "(none)"}', not 'clip' (was a text model given as --mmproj?)"));
+        if (file.Metadata.GetValueOrDefault("clip.has_vision_encoder") is not true)
+            throw new GgufFormatException(Fail("has no vision encoder (clip.has_vision_encoder is not true)"));
+        if (file.Tensors.Count == 0) throw new GgufFormatException(Fail("holds no tensors"));
+        long needed = file.DataOffset + (long)file.DataBytesNeeded;
+        if (file.FileLength < needed)
+            throw new GgufFormatException(Fail($"is truncated: its tensors need {needed} bytes, the file has {file.FileLength}"));
+        var projector = (file.Metadata.GetValueOrDefault("clip.projector_type") ?? file.Metadata.GetValueOrDefault("clip.vision.projector_type")) as string;
+        if (string.IsNullOrEmpty(projector)) throw new GgufFormatException(Fail("names no projector type (clip.projector_type)"));
+        foreach (var key in new[] { "clip.vision.embedding_length", "clip.vision.attention.head_count", "clip.vision.feed_forward_length",
+                     "clip.vision.block_count", "clip.vision.image_size", "clip.vision.patch_size" })
+        {
+            if (file.Metadata.GetValueOrDefault(key) is not (uint or int) || Convert.ToInt64(file.Metadata[key]) <= 0)
+                throw new GgufFormatException(Fail($"lacks a positive integer '{key}'"));
+        }
+        foreach (var key in new[] { "clip.vision.image_mean", "clip.vision.image_std" })
+        {
+            if (file.Metadata.GetValueOrDefault(key) is not object[] { Length: 3 } values || values.Any(v => v is not float))
+                throw new GgufFormatException(Fail($"lacks '{key}' (3 floats); llama.cpp would abort on it"));
+        }
+        long embd = Convert.ToInt64(file.Metadata["clip.vision.embedding_length"]);
+        long heads = Convert.ToInt64(file.Metadata["clip.vision.attention.head_count"]);
+        if (embd % heads != 0) throw new GgufFormatException(Fail($"has an embedding length {embd} that its {heads} heads do not divide"));
+        if (projector == "mlp")
+        {
+            // the LLaVA graph uses these without checking that the loader found them (a missing one crashes the process)
+            int blocks = Convert.ToInt32(file.Metadata["clip.vision.block_count"]);
+            var names = file.Tensors.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+            var required = new List<string> { "v.patch_embd.weight", "v.position_embd.weight", "mm.0.weight", "mm.0.bias" };
+            for (int b = 0; b < blocks; b++) required.AddRange([$"v.blk.{b}.attn_q.weight", $"v.blk.{b}.attn_k.weight", $"v.blk.{b}.attn_v.weight"]);
+            if (required.FirstOrDefault(n => !names.Contains(n)) is { } missing)
+                throw new GgufFormatException(Fail($"is an 'mlp' projector without its tensor '{missing}'; llama.cpp would crash on it"));
+        }
+        if (textEmbeddingLength is int text && projector == "mlp")
+        {
+            var last = file.Tensors.FirstOrDefault(t => t.Name == "mm.2.weight") ?? file.Tensors.FirstOrDefault(t => t.Name == "mm.0.weight");
+            if (last is null) throw new GgufFormatException(Fail("is an 'mlp' projector without its tensors mm.0.weight / mm.2.weight"));
+            if (last.Dims.Length < 2 || (long)last.Dims[1] != text)
+                throw new GgufFormatException(Fail($"projects images to {(last.Dims.Length < 2 ? 1 : (long)last.Dims[1])} dimensions, but the model's embedding length is {text}: they do not belong together"));
+        }
+        return file;
+    }
+
     /// <summary>Bytes of a tensor's data, or null for a type this reader does not know.</summary>
     public static ulong? TensorBytes(GgufTensorInfo t)
     {

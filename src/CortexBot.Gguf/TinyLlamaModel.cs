@@ -157,7 +157,7 @@ public static class TinyLlamaModel
     }
 
     /// <summary>A small, fast, seedable generator (SplitMix64) so a seed gives the same model on every runtime.</summary>
-    private sealed class SplitMix64(ulong seed)
+    internal sealed class SplitMix64(ulong seed)
     {
         private ulong _state = seed;
 

@@ -57,6 +57,11 @@ public static class CortexBotHosting
             ? new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames, options.Ros2)
             : new MuJoCoWorld(options.ScenePath));
         services.TryAddSingleton<IScenePerception>(sp => sp.GetRequiredService<ISimulatedWorld>());
+        // The cortex sees the scene only when its planner can take images (an mmproj); the simulator renders them.
+        if (options.MmprojPath is not null && options.Robot == "sim")
+            services.TryAddSingleton<ISceneCamera>(sp => sp.GetRequiredService<ISimulatedWorld>() is MuJoCoWorld world
+                ? new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = options.CameraWidth, Height = options.CameraHeight })
+                : throw new Core.ConfigurationException("camera images need the embedded MuJoCo simulator (--robot sim)"));
         services.TryAddSingleton(sp => new SafetyGate(sp.GetRequiredService<ISimulatedWorld>(), sp.GetRequiredService<ArmModel>()));
         services.TryAddSingleton(sp => new ControlLoop(sp.GetRequiredService<SafetyGate>(),
             new ControlLoopOptions
@@ -101,7 +106,8 @@ public static class CortexBotHosting
                     var world = sp.GetRequiredService<ISimulatedWorld>();
                     var perception = sp.GetRequiredService<IScenePerception>();
                     var organs = new OrganProps(
-                        CortexActor.Props(sp.GetRequiredService<IPlanner>(), sp.GetRequiredService<SkillCatalogue>(), options.PlanTimeout)
+                        CortexActor.Props(sp.GetRequiredService<IPlanner>(), sp.GetRequiredService<SkillCatalogue>(), options.PlanTimeout,
+                                sp.GetService<ISceneCamera>())
                             .WithDispatcher("cortexbot.cortex-dispatcher"),
                         CerebellumActor.Props(loop, sp.GetRequiredService<SkillCompiler>(), perception),
                         HippocampusActor.Props(sp.GetRequiredService<IEpisodeStore>()).WithDispatcher("cortexbot.memory-dispatcher"),

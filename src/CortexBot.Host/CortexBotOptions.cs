@@ -18,6 +18,9 @@ public sealed record CortexBotOptions
     /// <summary>With <c>Planner = "llama"</c>: the GGUF model, optional mmproj, context size, threads (0 = auto) and sampling seed.</summary>
     public string? ModelPath { get; init; }
     public string? MmprojPath { get; init; }
+    /// <summary>Size of the camera frames the cortex gets with an mmproj (at most the scene's offscreen buffer).</summary>
+    public int CameraWidth { get; init; } = 320;
+    public int CameraHeight { get; init; } = 240;
     public uint ContextSize { get; init; } = 2048;
     public int PlannerThreads { get; init; }
     public uint PlannerSeed { get; init; } = 42;
@@ -53,6 +56,10 @@ public sealed record CortexBotOptions
         if (Planner == "llama" && string.IsNullOrWhiteSpace(ModelPath)) throw new ConfigurationException("--planner llama needs --model FILE.gguf");
         if (Planner == "llama" && !File.Exists(ModelPath)) throw new ConfigurationException($"model file not found: {ModelPath}");
         if (ModelPath is not null && Planner != "llama") throw new ConfigurationException("--model is only used with --planner llama");
+        if (MmprojPath is not null && Planner != "llama") throw new ConfigurationException("--mmproj is only used with --planner llama");
+        if (MmprojPath is not null && !File.Exists(MmprojPath)) throw new ConfigurationException($"mmproj file not found: {MmprojPath}");
+        if (CameraWidth is < 8 or > 4096 || CameraHeight is < 8 or > 4096)
+            throw new ConfigurationException($"camera frames must be 8 to 4096 pixels a side, got {CameraWidth}x{CameraHeight}");
         if (PlanTimeout <= TimeSpan.Zero) throw new ConfigurationException("--plan-timeout must be positive");
         if (GpuLayers < 0) throw new ConfigurationException($"--gpu-layers must not be negative, got {GpuLayers}");
         if (string.IsNullOrWhiteSpace(MemoryPath)) throw new ConfigurationException("memory path is empty");

@@ -64,6 +64,7 @@ public sealed unsafe partial class MuJoCoWorld : ISimulatedWorld, IObjectPoses
     // published object poses (x y z qw qx qy qz per cube), guarded by _poseLock
     private readonly Lock _poseLock = new();
     private readonly double[] _cubePose;
+    private readonly double[] _publishedQpos;  // the whole state's positions, for renderers on other threads
     private long _poseStampNs, _poseVersion, _cachedVersion = -1;
     private SceneSnapshot? _cached;
 
@@ -170,6 +171,7 @@ public sealed unsafe partial class MuJoCoWorld : ISimulatedWorld, IObjectPoses
             _cubeColors = [.. colors];
             _cubeQ = [.. qadr];
             _cubePose = new double[7 * _cubeQ.Length];
+            _publishedQpos = new double[Native.Nq(_h)];
             ObjectNames = [.. names];
 
             _modelTimestep = Native.GetTimestep(_h);
@@ -333,6 +335,24 @@ public sealed unsafe partial class MuJoCoWorld : ISimulatedWorld, IObjectPoses
         int i = Array.IndexOf(_cubeNames, name);
         if (i >= 0) return i;
         return _bin is not null && name == BinName ? _cubeNames.Length : -1;
+    }
+
+    /// <summary>Number of generalized positions (MuJoCo's nq) in <see cref="CopyPublishedPositions"/>.</summary>
+    public int PositionCount => _publishedQpos.Length;
+
+    /// <summary>
+    /// Copies the generalized positions (qpos) published after the last <see cref="Write"/> or scene change into
+    /// <paramref name="destination"/> and returns their stamp (MonotonicClock ns). Any thread; a short lock, no allocation.
+    /// </summary>
+    public long CopyPublishedPositions(Span<double> destination)
+    {
+        if (destination.Length != _publishedQpos.Length)
+            throw new ArgumentException($"Expected {_publishedQpos.Length} positions, got a span of {destination.Length}.", nameof(destination));
+        lock (_poseLock)
+        {
+            _publishedQpos.CopyTo(destination);
+            return _poseStampNs;
+        }
     }
 
     /// <summary>Reads the pose copy published after the last <see cref="Write"/> (a short lock, no allocation).</summary>
@@ -607,6 +627,7 @@ public sealed unsafe partial class MuJoCoWorld : ISimulatedWorld, IObjectPoses
                 int o = 7 * c;
                 for (int k = 0; k < 7; k++) _cubePose[o + k] = q[k];
             }
+            new ReadOnlySpan<double>(_qpos, _publishedQpos.Length).CopyTo(_publishedQpos);
             _poseStampNs = MonotonicClock.NowNs;
             _poseVersion++;
         }

@@ -78,6 +78,12 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "cbm_set_equality")] public static partial int SetEquality(nint h, int eq, int active, double coef0);
     [LibraryImport(Library, EntryPoint = "cbm_qpos0")] public static partial double Qpos0(nint h, int adr);
 
+    [LibraryImport(Library, EntryPoint = "cbm_renderer_create", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial nint RendererCreate(string path, string eglLibrary, string camera, int width, int height, byte* error, int errorLength);
+    [LibraryImport(Library, EntryPoint = "cbm_renderer_nq")] public static partial int RendererNq(nint r);
+    [LibraryImport(Library, EntryPoint = "cbm_renderer_render")] public static partial int RendererRender(nint r, double* qpos, byte* rgb);
+    [LibraryImport(Library, EntryPoint = "cbm_renderer_free")] public static partial void RendererFree(nint r);
+
     public static string LastError()
     {
         var p = LastErrorText();

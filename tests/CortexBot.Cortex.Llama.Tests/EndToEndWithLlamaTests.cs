@@ -43,6 +43,40 @@ public class EndToEndWithLlamaTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task WithAnMmprojTheCortexPlansEpisodesFromCameraFramesOfTheSimulator()
+    {
+        var options = new CortexBotOptions
+        {
+            Pacing = Pacing.Fast,
+            MemoryPath = TestModels.TempFile("memory.db"),
+            Planner = LlamaPlanner.PlannerName,
+            ModelPath = TestModels.Model(2),
+            MmprojPath = MultimodalPlannerTests.Projector(),
+            CameraWidth = 96,
+            CameraHeight = 72,
+        }.Validate();
+        var log = new ListLogger();
+        using var planner = new LlamaPlanner(TestModels.Options(2, 3) with { MmprojPath = options.MmprojPath }, log);
+        planner.Load();
+        var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", episodes: 2, firstSeed: 1,
+            configure: s => s.AddSingleton<IPlanner>(planner));
+        Assert.Null(result.Rejection);
+        Assert.Equal(2, result.Report!.Episodes.Count);
+        Assert.Contains(LLama.Native.NativeApi.MtmdDefaultMarker()!, planner.LastStats!.LastPrompt);
+        Assert.DoesNotContain(log.Lines, l => l.Contains("no camera frame"));
+    }
+
+    [Fact]
+    public void AnMmprojNeedsTheLlamaPlannerAndAnExistingFile()
+    {
+        var e = Assert.Throws<ConfigurationException>(() => new CortexBotOptions { MmprojPath = "/tmp/x.gguf" }.Validate());
+        Assert.Contains("--mmproj is only used with --planner llama", e.Message);
+        e = Assert.Throws<ConfigurationException>(() => new CortexBotOptions
+            { Planner = "llama", ModelPath = TestModels.Model(), MmprojPath = "/nonexistent/p.gguf" }.Validate());
+        Assert.Contains("mmproj file not found: /nonexistent/p.gguf", e.Message);
+    }
+
+    [Fact]
     public void TheLlamaPlannerNeedsAModelAndTheHostNeedsItRegistered()
     {
         var e = Assert.Throws<ConfigurationException>(() => new CortexBotOptions { Planner = "llama" }.Validate());

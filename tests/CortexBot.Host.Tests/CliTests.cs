@@ -109,4 +109,57 @@ public class CliTests(ITestOutputHelper output)
         Assert.Contains(expected, lines[0], StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("   at ", stderr);
     }
+
+    [Fact]
+    public void Scene_image_writes_a_png_of_the_camera()
+    {
+        var png = Path.Combine(Path.GetTempPath(), $"cortexbot-scene-{Guid.NewGuid():N}.png");
+        var (code, stdout, stderr) = Cli("scene", "--seed", "3", "--image", png, "--image-size", "96x72");
+        output.WriteLine(stderr);
+        Assert.Equal(0, code);
+        Assert.Contains($"camera image 96x72 written to {png}", stdout);
+        var bytes = File.ReadAllBytes(png);
+        Assert.Equal("PNG"u8.ToArray(), bytes[1..4]);
+        Assert.Equal(96, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)));
+        File.Delete(png);
+    }
+
+    [Fact]
+    public void Plan_with_a_generated_model_and_mmproj_passes_the_camera_image_and_bad_mmproj_files_exit_2()
+    {
+        var dir = Directory.CreateTempSubdirectory("cortexbot-vision-cli").FullName;
+        string model = Path.Combine(dir, "m.gguf"), mmproj = Path.Combine(dir, "p.gguf");
+        var (code, stdout, stderr) = Cli("model", "tiny", "--out", model, "--mmproj", mmproj);
+        Assert.Equal(0, code);
+        Assert.Contains("tokens per image", stdout);
+
+        (code, stdout, stderr) = Cli("plan", "--task", "put the red cube in the bin", "--seed", "3", "--planner", "llama",
+            "--model", model, "--mmproj", mmproj, "--json");
+        output.WriteLine(stderr);
+        Assert.Equal(0, code);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            Assert.Equal("320x240", doc.RootElement.GetProperty("image").GetString());
+            Assert.True(doc.RootElement.GetProperty("plan").GetArrayLength() > 0);
+        }
+
+        (code, stdout, _) = Cli("plan", "--task", "put the red cube in the bin", "--planner", "llama", "--model", model, "--json");
+        Assert.Equal(0, code);
+        using (var doc = JsonDocument.Parse(stdout))
+            Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("image").ValueKind);
+
+        var corrupt = Path.Combine(dir, "corrupt.gguf");
+        File.WriteAllBytes(corrupt, File.ReadAllBytes(mmproj)[..4000]);
+        foreach (var (bad, expected) in new[] { (Path.Combine(dir, "missing.gguf"), "mmproj file not found"), (model, "is not a multimodal projector"), (corrupt, "is truncated") })
+        {
+            (code, stdout, stderr) = Cli("plan", "--task", "put the red cube in the bin", "--planner", "llama", "--model", model, "--mmproj", bad);
+            output.WriteLine(stderr);
+            Assert.Equal(2, code);
+            Assert.Equal("", stdout.Trim());
+            var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("error: ", line);
+            Assert.Contains(expected, line);
+        }
+        Directory.Delete(dir, recursive: true);
+    }
 }

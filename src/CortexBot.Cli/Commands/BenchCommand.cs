@@ -14,6 +14,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Control());
         bench.Subcommands.Add(PlannerBenchCommand.Create());
         bench.Subcommands.Add(Policy());
+        bench.Subcommands.Add(Camera());
         return bench;
     }
 
@@ -43,6 +44,24 @@ internal static class BenchCommand
         cmd.SetAction(parse =>
         {
             var report = PolicyBenchmark.Run(parse.GetValue(policy)!, parse.GetValue(chunks), parse.GetValue(realtime));
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
+            else Console.Write(report.ToTable());
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Camera()
+    {
+        var rate = new Option<double>("--rate") { Description = "Control rate in Hz", DefaultValueFactory = _ => 500 };
+        var seconds = new Option<double>("--seconds") { Description = "Seconds per phase", DefaultValueFactory = _ => 5 };
+        var size = new Option<string>("--image-size") { Description = "Frame size WIDTHxHEIGHT", DefaultValueFactory = _ => "320x240" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var cmd = new Command("camera", "Camera frame latency, and the control loop's tick jitter with the camera capturing nonstop vs without a camera.") { rate, seconds, size, json };
+        cmd.SetAction(parse =>
+        {
+            var (w, h) = SceneCommand.ParseSize(parse.GetValue(size)!);
+            var report = CameraBenchmark.Run(parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)), w, h);
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
             else Console.Write(report.ToTable());
             return 0;

@@ -21,8 +21,9 @@ internal static class ModelCommand
         var seed = new Option<int>("--seed") { Description = "Seed of the random weights", DefaultValueFactory = _ => 1 };
         var embd = new Option<int>("--embedding") { Description = "Embedding length", DefaultValueFactory = _ => 64 };
         var layers = new Option<int>("--layers") { Description = "Transformer blocks", DefaultValueFactory = _ => 2 };
+        var mmproj = new Option<string?>("--mmproj") { Description = "Also write a tiny random CLIP vision projector (LLaVA-style mlp) for this model here" };
         var cmd = new Command("tiny", "Write a tiny random-weight llama-architecture GGUF model with a real tokenizer (256 byte tokens, control tokens, the skill names). It plans nonsense; the grammar and validator keep it valid.")
-            { output, seed, embd, layers };
+            { output, seed, embd, layers, mmproj };
         cmd.SetAction(parse =>
         {
             int e = parse.GetValue(embd), l = parse.GetValue(layers);
@@ -35,6 +36,14 @@ internal static class ModelCommand
             TinyLlamaModel.Write(path, parse.GetValue(seed), new TinyLlamaSpec { EmbeddingLength = e, BlockCount = l, FeedForwardLength = 2 * e, ExtraWords = words });
             var file = GgufFile.CheckLoadable(path);
             Console.WriteLine($"wrote {path}: {file.FileLength} bytes, {file.Tensors.Count} tensors, {file.Tokens!.Count} tokens");
+            if (parse.GetValue(mmproj) is { } projPath)
+            {
+                projPath = Path.GetFullPath(projPath);
+                var spec = new TinyClipSpec { TextEmbeddingLength = e };
+                TinyClipProjector.Write(projPath, parse.GetValue(seed), spec);
+                var proj = GgufFile.CheckLoadableProjector(projPath, e);
+                Console.WriteLine($"wrote {projPath}: {proj.FileLength} bytes, {proj.Tensors.Count} tensors, {TinyClipProjector.ImageTokens(spec)} tokens per image");
+            }
             return 0;
         });
         return cmd;

@@ -25,6 +25,7 @@ internal sealed record PlanReport(
     [property: JsonPropertyName("steps")] IReadOnlyList<PlanStepReport>? Steps,
     [property: JsonPropertyName("refusal")] string? Refusal,
     [property: JsonPropertyName("latency_ms")] double LatencyMs,
+    [property: JsonPropertyName("image")] string? Image,
     [property: JsonPropertyName("model")] ModelPlanReport? Model);
 
 internal sealed record PlanStepReport([property: JsonPropertyName("skill")] string Skill, [property: JsonPropertyName("args")] IReadOnlyList<string> Args);
@@ -63,16 +64,22 @@ internal static class PlanCommand
             var catalogue = SkillCatalogue.Load(options.SkillCataloguePath);
 
             SceneSnapshot snapshot;
+            CameraFrame? frame = null;
             using (var world = new MuJoCoWorld(options.ScenePath))
             {
                 world.ResetScene(sceneSeed);
                 snapshot = world.Snapshot();
+                if (options.MmprojPath is not null)
+                {
+                    using var camera = new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = options.CameraWidth, Height = options.CameraHeight });
+                    frame = await camera.CaptureAsync(ct);
+                }
             }
 
             using var loggers = PlannerCliOptions.StderrLoggers(parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
             using var model = PlannerCliOptions.CreateModelPlanner(options, loggers);
             var planner = PlannerCliOptions.Port(model);
-            var context = new PlanningContext(instruction, snapshot, catalogue, [], null);
+            var context = new PlanningContext(instruction, snapshot, catalogue, [], null, frame);
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(options.PlanTimeout);
@@ -97,7 +104,7 @@ internal static class PlanCommand
                     s.GeneratedTokens, Math.Round(s.TokensPerSecond, 1), s.Rejections);
             var report = new PlanReport(instruction, sceneSeed, planner.Name, [.. snapshot.Objects.Select(o => o.Name)],
                 result.Plan?.Describe(), result.Plan?.Steps.Select(st => new PlanStepReport(st.Skill, st.Args.IsDefault ? [] : st.Args)).ToList(),
-                result.Refusal, Math.Round(latency.TotalMilliseconds, 2), modelReport);
+                result.Refusal, Math.Round(latency.TotalMilliseconds, 2), model?.SeesImages == true && frame is not null ? $"{frame.Width}x{frame.Height}" : null, modelReport);
 
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
             else Print(report);
@@ -116,6 +123,7 @@ internal static class PlanCommand
             for (int i = 0; i < r.Plan.Count; i++) Console.WriteLine($"  {i + 1}. {r.Plan[i]}");
         }
         else Console.WriteLine($"refused by '{r.Planner}' after {r.LatencyMs:F1} ms: {r.Refusal}");
+        if (r.Image is not null) Console.WriteLine($"camera image {r.Image} passed to the model");
         if (r.Model is { } m)
             Console.WriteLine($"model: {m.Attempts} attempt(s), {m.PromptTokens} prompt + {m.GeneratedTokens} generated tokens, {m.TokensPerSecond:F0} tokens/s, loaded in {m.LoadMs:F0} ms");
     }

@@ -15,7 +15,7 @@ internal sealed class PlannerCliOptions
 {
     public readonly Option<string> Planner = new("--planner") { Description = "rule (default) or llama (a local GGUF model through LLamaSharp)", DefaultValueFactory = _ => RulePlanner.PlannerName };
     public readonly Option<string?> Model = new("--model") { Description = "GGUF model file for --planner llama (generate a tiny test model with `cortexbot model tiny`)" };
-    public readonly Option<string?> Mmproj = new("--mmproj") { Description = "Multimodal projector GGUF (accepted and checked; images are not yet passed to the model)" };
+    public readonly Option<string?> Mmproj = new("--mmproj") { Description = "Multimodal projector GGUF matching --model: the cortex then sees a camera image of the scene (generate a tiny one with `cortexbot model tiny --mmproj`)" };
     public readonly Option<uint> Ctx = new("--ctx") { Description = "Model context size in tokens", DefaultValueFactory = _ => 2048 };
     public readonly Option<int> Threads = new("--threads") { Description = "CPU threads for the model (0 = half the cores)", DefaultValueFactory = _ => 0 };
     public readonly Option<uint> PlannerSeed = new("--planner-seed") { Description = "Sampling seed of the model planner", DefaultValueFactory = _ => 42 };

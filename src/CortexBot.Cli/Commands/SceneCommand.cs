@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Core;
+using CortexBot.Core.Imaging;
 using CortexBot.Host;
 using CortexBot.Sim.MuJoCo;
 using Microsoft.Extensions.Logging;
@@ -15,7 +16,9 @@ internal static class SceneCommand
     {
         var seed = new Option<int>("--seed") { Description = "Scene seed", DefaultValueFactory = _ => 1 };
         var scene = CommonOptions.SceneOption();
-        var cmd = new Command("scene", "Print the objects of the simulated scene for a seed.") { seed, scene };
+        var image = new Option<string?>("--image") { Description = "Also render the scene camera headlessly and write the frame to this PNG file" };
+        var size = new Option<string>("--image-size") { Description = "Frame size WIDTHxHEIGHT", DefaultValueFactory = _ => "320x240" };
+        var cmd = new Command("scene", "Print the objects of the simulated scene for a seed (and optionally save a camera image).") { seed, scene, image, size };
         cmd.SetAction(parse =>
         {
             var path = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene);
@@ -23,9 +26,26 @@ internal static class SceneCommand
             world.ResetScene(parse.GetValue(seed));
             foreach (var o in world.Snapshot().Objects)
                 Console.WriteLine($"{o.Name,-12} {o.Kind,-5} at {o.Pose.Position}");
+            var imagePath = parse.GetValue(image);
+            if (imagePath is not null)
+            {
+                var (width, height) = ParseSize(parse.GetValue(size)!);
+                using var camera = new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = width, Height = height });
+                var frame = camera.CaptureAsync().GetAwaiter().GetResult();
+                var full = Path.GetFullPath(imagePath);
+                File.WriteAllBytes(full, PngEncoder.Encode(frame));
+                Console.WriteLine($"camera image {width}x{height} written to {full}");
+            }
             return 0;
         });
         return cmd;
     }
 
+    internal static (int Width, int Height) ParseSize(string text)
+    {
+        var parts = text.Split('x', 'X');
+        if (parts.Length == 2 && int.TryParse(parts[0], out int w) && int.TryParse(parts[1], out int h) && w > 0 && h > 0)
+            return (w, h);
+        throw new ConfigurationException($"--image-size must be WIDTHxHEIGHT with positive integers (e.g. 320x240), got '{text}'.");
+    }
 }

@@ -4,7 +4,9 @@ using CortexBot.Core.Skills;
 
 namespace CortexBot.Core.Ports;
 
-public sealed record PlanningContext(string Instruction, SceneSnapshot Scene, SkillCatalogue Catalogue, ImmutableArray<EpisodeSummary> Memories, Anomaly? Anomaly);
+/// <summary>What a planner plans from; <paramref name="Image"/> is a camera frame of the scene when one was taken (multimodal planners).</summary>
+public sealed record PlanningContext(string Instruction, SceneSnapshot Scene, SkillCatalogue Catalogue, ImmutableArray<EpisodeSummary> Memories, Anomaly? Anomaly,
+    CameraFrame? Image = null);
 
 /// <summary>Either a plan or a clear reason why none can be made.</summary>
 public sealed record PlanResult(Plan? Plan, string? Refusal)

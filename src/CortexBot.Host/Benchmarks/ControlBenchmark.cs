@@ -74,11 +74,13 @@ public static class ControlBenchmark
     private static JitterRow Row(string phase, long ticks, long late, long p50, long p99, long max, long baseP99) =>
         new(phase, ticks, late, p50, p99, max, Math.Round(p99 / (double)Math.Max(1, baseP99), 2));
 
-    private static ControlStats RunControl(double rateHz, TimeSpan phase, bool load)
+    /// <param name="alongside">Started with the loop on its world and disposed when the phase ends (e.g. a camera capturing).</param>
+    internal static ControlStats RunControl(double rateHz, TimeSpan phase, bool load, Func<MuJoCoWorld, IDisposable>? alongside = null)
     {
         var arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
         using var world = new MuJoCoWorld(RepoPaths.DefaultScene);
         world.ResetScene(1);
+        using var side = alongside?.Invoke(world);
         var gate = new SafetyGate(world, arm);
         using var loop = new ControlLoop(gate, new ControlLoopOptions { RateHz = rateHz, Pacing = Pacing.Realtime }, NullLogger<ControlLoop>.Instance);
         var compiler = new SkillCompiler(new ArmKinematics(arm));

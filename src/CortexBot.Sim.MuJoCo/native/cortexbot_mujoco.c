@@ -300,3 +300,202 @@ CBM_API int cbm_set_equality(cbm_handle* h, int eq, int active, double coef0) {
     return 0;
 }
 CBM_API double cbm_qpos0(cbm_handle* h, int adr) { return (adr >= 0 && adr < h->m->nq) ? h->m->qpos0[adr] : 0; }
+
+// ------------------------------------------------------------------ headless camera rendering (EGL, surfaceless)
+//
+// A renderer owns its own handle (model + data loaded from the same MJCF) so it never touches the control thread's
+// mjData: the caller copies a published qpos in, the renderer runs kinematics on its own data and draws.
+// EGL is opened with dlopen so that the simulator itself keeps working on machines without any GL; a renderer then
+// fails to create with a message naming what is missing. The GL context is current on the creating thread only:
+// create, render and free a renderer on one thread.
+
+#include <dlfcn.h>
+#include <EGL/egl.h>
+#include <EGL/eglext.h>
+
+typedef EGLDisplay (*cbm_egl_get_platform_display)(EGLenum, void*, const EGLAttrib*);
+typedef EGLBoolean (*cbm_egl_initialize)(EGLDisplay, EGLint*, EGLint*);
+typedef EGLBoolean (*cbm_egl_bind_api)(EGLenum);
+typedef EGLContext (*cbm_egl_create_context)(EGLDisplay, EGLConfig, EGLContext, const EGLint*);
+typedef EGLBoolean (*cbm_egl_make_current)(EGLDisplay, EGLSurface, EGLSurface, EGLContext);
+typedef EGLBoolean (*cbm_egl_destroy_context)(EGLDisplay, EGLContext);
+typedef EGLBoolean (*cbm_egl_terminate)(EGLDisplay);
+typedef EGLint (*cbm_egl_get_error)(void);
+typedef const char* (*cbm_egl_query_string)(EGLDisplay, EGLint);
+
+typedef struct cbm_renderer {
+  cbm_handle* h;
+  void* egl_lib;
+  EGLDisplay dpy;
+  EGLContext ctx;
+  cbm_egl_make_current make_current;
+  cbm_egl_destroy_context destroy_context;
+  cbm_egl_terminate terminate;
+  mjvScene scn;
+  mjrContext con;
+  mjvOption opt;
+  mjvCamera cam;
+  int width, height;
+  int scene_made, context_made;
+} cbm_renderer;
+
+CBM_API void cbm_renderer_free(cbm_renderer* r);
+
+static cbm_renderer* cbm_renderer_fail(cbm_renderer* r, char* error, int error_len, const char* msg) {
+  cbm_copy(error, error_len, msg);
+  cbm_renderer_free(r);
+  return NULL;
+}
+
+// MuJoCo scene and GL resources for a current context; -1 when MuJoCo raised an error (message in cbm_last_error).
+static int cbm_renderer_setup(cbm_renderer* r, int cam) {
+  mjModel* m = r->h->m;
+  jmp_buf env;
+  jmp_buf* prev = cbm_jmp;
+  if (setjmp(env) != 0) {
+    cbm_jmp = prev;
+    return -1;
+  }
+  cbm_jmp = &env;
+  mjv_defaultOption(&r->opt);
+  mjv_defaultCamera(&r->cam);
+  r->cam.type = mjCAMERA_FIXED;
+  r->cam.fixedcamid = cam;
+  mjv_defaultScene(&r->scn);
+  mjr_defaultContext(&r->con);
+  mjv_makeScene(m, &r->scn, 1000);
+  r->scene_made = 1;
+  mjr_makeContext(m, &r->con, mjFONTSCALE_100);
+  r->context_made = 1;
+  mjr_setBuffer(mjFB_OFFSCREEN, &r->con);
+  cbm_jmp = prev;
+  return 0;
+}
+
+// Creates an offscreen renderer for `width` x `height` frames of the scene at `path`, drawn from the camera named
+// `camera`. `egl_library` is the EGL library to open (normally "libEGL.so.1"). Returns NULL with the reason in `error`.
+CBM_API cbm_renderer* cbm_renderer_create(const char* path, const char* egl_library, const char* camera, int width,
+                                          int height, char* error, int error_len) {
+  char msg[CBM_MSG_LEN];
+  if (error && error_len > 0) error[0] = 0;
+  cbm_renderer* r = (cbm_renderer*)calloc(1, sizeof(cbm_renderer));
+  if (!r) return cbm_renderer_fail(NULL, error, error_len, "out of memory");
+  r->dpy = EGL_NO_DISPLAY;
+  r->ctx = EGL_NO_CONTEXT;
+  r->h = cbm_load(path, msg, CBM_MSG_LEN);
+  if (!r->h) return cbm_renderer_fail(r, error, error_len, msg);
+  mjModel* m = r->h->m;
+  int cam = mj_name2id(m, mjOBJ_CAMERA, camera);
+  if (cam < 0) {
+    snprintf(msg, sizeof msg, "the scene has no camera named '%s'", camera);
+    return cbm_renderer_fail(r, error, error_len, msg);
+  }
+  if (width <= 0 || height <= 0 || width > m->vis.global.offwidth || height > m->vis.global.offheight) {
+    snprintf(msg, sizeof msg, "frame size %dx%d is outside the scene's offscreen buffer (1..%d x 1..%d; <visual><global offwidth offheight>)",
+             width, height, m->vis.global.offwidth, m->vis.global.offheight);
+    return cbm_renderer_fail(r, error, error_len, msg);
+  }
+  r->width = width;
+  r->height = height;
+
+  r->egl_lib = dlopen(egl_library, RTLD_NOW | RTLD_LOCAL);
+  if (!r->egl_lib) {
+    snprintf(msg, sizeof msg, "no GL available: cannot open %s (%s); install it with: sudo apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri", egl_library, dlerror());
+    return cbm_renderer_fail(r, error, error_len, msg);
+  }
+  cbm_egl_get_platform_display get_display = (cbm_egl_get_platform_display)dlsym(r->egl_lib, "eglGetPlatformDisplay");
+  cbm_egl_initialize initialize = (cbm_egl_initialize)dlsym(r->egl_lib, "eglInitialize");
+  cbm_egl_bind_api bind_api = (cbm_egl_bind_api)dlsym(r->egl_lib, "eglBindAPI");
+  cbm_egl_create_context create_context = (cbm_egl_create_context)dlsym(r->egl_lib, "eglCreateContext");
+  cbm_egl_get_error get_error = (cbm_egl_get_error)dlsym(r->egl_lib, "eglGetError");
+  cbm_egl_query_string query_string = (cbm_egl_query_string)dlsym(r->egl_lib, "eglQueryString");
+  r->make_current = (cbm_egl_make_current)dlsym(r->egl_lib, "eglMakeCurrent");
+  r->destroy_context = (cbm_egl_destroy_context)dlsym(r->egl_lib, "eglDestroyContext");
+  r->terminate = (cbm_egl_terminate)dlsym(r->egl_lib, "eglTerminate");
+  if (!get_display || !initialize || !bind_api || !create_context || !get_error || !query_string || !r->make_current ||
+      !r->destroy_context || !r->terminate) {
+    snprintf(msg, sizeof msg, "no GL available: %s lacks EGL 1.5 entry points", egl_library);
+    return cbm_renderer_fail(r, error, error_len, msg);
+  }
+  // surfaceless: no X server, no window, no GPU needed (Mesa renders with llvmpipe)
+  r->dpy = get_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
+  EGLint major = 0, minor = 0;
+  if (r->dpy == EGL_NO_DISPLAY || !initialize(r->dpy, &major, &minor)) {
+    r->dpy = EGL_NO_DISPLAY;
+    snprintf(msg, sizeof msg, "no GL available: EGL has no surfaceless display (EGL error 0x%x); install it with: sudo apt-get install libegl-mesa0 libgl1-mesa-dri", get_error());
+    return cbm_renderer_fail(r, error, error_len, msg);
+  }
+  const char* ext = query_string(r->dpy, EGL_EXTENSIONS);
+  if (!ext || !strstr(ext, "EGL_KHR_no_config_context") || !strstr(ext, "EGL_KHR_surfaceless_context")) {
+    snprintf(msg, sizeof msg, "no GL available: EGL %d.%d lacks EGL_KHR_no_config_context or EGL_KHR_surfaceless_context", major, minor);
+    return cbm_renderer_fail(r, error, error_len, msg);
+  }
+  if (!bind_api(EGL_OPENGL_API)) {
+    snprintf(msg, sizeof msg, "no GL available: EGL cannot bind desktop OpenGL (EGL error 0x%x)", get_error());
+    return cbm_renderer_fail(r, error, error_len, msg);
+  }
+  // MuJoCo's renderer uses the fixed-function pipeline: ask for a compatibility context (the default profile)
+  r->ctx = create_context(r->dpy, EGL_NO_CONFIG_KHR, EGL_NO_CONTEXT, NULL);
+  if (r->ctx == EGL_NO_CONTEXT) {
+    snprintf(msg, sizeof msg, "no GL available: eglCreateContext failed (EGL error 0x%x)", get_error());
+    return cbm_renderer_fail(r, error, error_len, msg);
+  }
+  if (!r->make_current(r->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, r->ctx)) {
+    snprintf(msg, sizeof msg, "no GL available: eglMakeCurrent failed (EGL error 0x%x)", get_error());
+    return cbm_renderer_fail(r, error, error_len, msg);
+  }
+
+  if (cbm_renderer_setup(r, cam) != 0) {
+    snprintf(msg, sizeof msg, "MuJoCo could not set up rendering: %.900s", cbm_last_error);
+    return cbm_renderer_fail(r, error, error_len, msg);
+  }
+  if (r->con.currentBuffer != mjFB_OFFSCREEN) return cbm_renderer_fail(r, error, error_len, "MuJoCo has no offscreen framebuffer in this GL context");
+  return r;
+}
+
+CBM_API int cbm_renderer_nq(cbm_renderer* r) { return r->h->m->nq; }
+
+// Draws the scene at `qpos` (nq values) and writes width*height*3 bytes of RGB, top row first, to `rgb`.
+CBM_API int cbm_renderer_render(cbm_renderer* r, const double* qpos, unsigned char* rgb) {
+  cbm_handle* h = r->h;
+  mjModel* m = h->m;
+  mjData* d = h->d;
+  memcpy(d->qpos, qpos, sizeof(double) * (size_t)m->nq);
+  mju_zero(d->qvel, m->nv);
+  const int w = r->width, ht = r->height;
+  mjrRect viewport = {0, 0, w, ht};
+  CBM_GUARDED(
+    mj_kinematics(m, d);
+    mj_comPos(m, d);
+    mj_camlight(m, d);
+    mjv_updateScene(m, d, &r->opt, NULL, &r->cam, mjCAT_ALL, &r->scn);
+    mjr_render(viewport, &r->scn, &r->con);
+    mjr_readPixels(rgb, NULL, viewport, &r->con));
+  // OpenGL reads bottom row first
+  const size_t row = (size_t)w * 3;
+  unsigned char* tmp = (unsigned char*)malloc(row);
+  if (!tmp) return -1;
+  for (int y = 0; y < ht / 2; y++) {
+    unsigned char* a = rgb + (size_t)y * row;
+    unsigned char* b = rgb + (size_t)(ht - 1 - y) * row;
+    memcpy(tmp, a, row);
+    memcpy(a, b, row);
+    memcpy(b, tmp, row);
+  }
+  free(tmp);
+  return 0;
+}
+
+CBM_API void cbm_renderer_free(cbm_renderer* r) {
+  if (!r) return;
+  if (r->context_made) mjr_freeContext(&r->con);
+  if (r->scene_made) mjv_freeScene(&r->scn);
+  if (r->dpy != EGL_NO_DISPLAY) {
+    if (r->make_current) r->make_current(r->dpy, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+    if (r->ctx != EGL_NO_CONTEXT && r->destroy_context) r->destroy_context(r->dpy, r->ctx);
+    if (r->terminate) r->terminate(r->dpy);
+  }
+  if (r->egl_lib) dlclose(r->egl_lib);
+  if (r->h) cbm_free(r->h);
+  free(r);
+}
