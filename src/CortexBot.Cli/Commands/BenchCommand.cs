@@ -1,5 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
+using CortexBot.Core;
+using CortexBot.Hippocampus.Recall;
 using CortexBot.Host.Benchmarks;
 
 namespace CortexBot.Cli.Commands;
@@ -12,6 +15,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Benchmarks, reported as ratios against a baseline measured in the same run.");
         bench.Subcommands.Add(Control());
         bench.Subcommands.Add(PlannerBenchCommand.Create());
+        bench.Subcommands.Add(Memory());
         return bench;
     }
 
@@ -29,5 +33,43 @@ internal static class BenchCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static Command Memory()
+    {
+        var sizes = new Option<string>("--sizes") { Description = "Memory sizes in episodes, comma-separated", DefaultValueFactory = _ => "100000,1000000" };
+        var dim = new Option<int>("--dim") { Description = "Embedding dimension", DefaultValueFactory = _ => HashingEpisodeEmbedder.DefaultDimension };
+        var queries = new Option<int>("--queries") { Description = "Recall queries timed per size", DefaultValueFactory = _ => 200 };
+        var threads = new Option<int>("--threads") { Description = "Threads building the HNSW index", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var m = new Option<int>("--connectivity") { Description = "HNSW connectivity (M)", DefaultValueFactory = _ => HnswOptions.Default.Connectivity };
+        var efAdd = new Option<int>("--expansion-add") { Description = "HNSW expansion while adding (ef_construction)", DefaultValueFactory = _ => HnswOptions.Default.ExpansionAdd };
+        var ef = new Option<int>("--expansion-search") { Description = "HNSW expansion while searching (ef)", DefaultValueFactory = _ => HnswOptions.Default.ExpansionSearch };
+        var folder = new Option<string?>("--dir") { Description = "Folder for the temporary store (default: the temp folder)" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var cmd = new Command("memory", "Episodic recall at several memory sizes in one run: SQLite insert throughput, exact recall p50/p99 (baseline), HNSW build time, approximate recall p50/p99 and its recall@10 against exact search.")
+            { sizes, dim, queries, threads, m, efAdd, ef, folder, json };
+        cmd.SetAction(parse =>
+        {
+            var list = ParseSizes(parse.GetValue(sizes) ?? "");
+            var dir = parse.GetValue(folder) ?? Path.Combine(Path.GetTempPath(), "cortexbot-memory-bench");
+            bool asJson = parse.GetValue(json);
+            var report = MemoryRecallBenchmark.Run(list, parse.GetValue(dim), parse.GetValue(queries), parse.GetValue(threads),
+                new HnswOptions(parse.GetValue(m), parse.GetValue(efAdd), parse.GetValue(ef)), dir,
+                asJson ? null : line => Console.Error.WriteLine(line));
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report));
+            else Console.Write(report.ToTable());
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static int[] ParseSizes(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0)
+            throw new ConfigurationException("--sizes needs at least one size, e.g. --sizes 100000,1000000");
+        return [.. parts.Select(p => int.TryParse(p.Replace("_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out int n)
+            ? n
+            : throw new ConfigurationException($"--sizes: '{p}' is not a whole number of episodes"))];
     }
 }
