@@ -43,18 +43,19 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Threads building the HNSW index", DefaultValueFactory = _ => Environment.ProcessorCount };
         var m = new Option<int>("--connectivity") { Description = "HNSW connectivity (M)", DefaultValueFactory = _ => HnswOptions.Default.Connectivity };
         var efAdd = new Option<int>("--expansion-add") { Description = "HNSW expansion while adding (ef_construction)", DefaultValueFactory = _ => HnswOptions.Default.ExpansionAdd };
-        var ef = new Option<int>("--expansion-search") { Description = "HNSW expansion while searching (ef)", DefaultValueFactory = _ => HnswOptions.Default.ExpansionSearch };
+        var ef = new Option<string>("--expansion-search") { Description = "HNSW expansions while searching (ef), comma-separated: each is measured on the same graph", DefaultValueFactory = _ => "64,128,256" };
         var folder = new Option<string?>("--dir") { Description = "Folder for the temporary store (default: the temp folder)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var cmd = new Command("memory", "Episodic recall at several memory sizes in one run: SQLite insert throughput, exact recall p50/p99 (baseline), HNSW build time, approximate recall p50/p99 and its recall@10 against exact search.")
             { sizes, dim, queries, threads, m, efAdd, ef, folder, json };
         cmd.SetAction(parse =>
         {
-            var list = ParseSizes(parse.GetValue(sizes) ?? "");
+            var list = ParseList("--sizes", parse.GetValue(sizes) ?? "");
+            var expansions = ParseList("--expansion-search", parse.GetValue(ef) ?? "");
             var dir = parse.GetValue(folder) ?? Path.Combine(Path.GetTempPath(), "cortexbot-memory-bench");
             bool asJson = parse.GetValue(json);
             var report = MemoryRecallBenchmark.Run(list, parse.GetValue(dim), parse.GetValue(queries), parse.GetValue(threads),
-                new HnswOptions(parse.GetValue(m), parse.GetValue(efAdd), parse.GetValue(ef)), dir,
+                new HnswOptions(parse.GetValue(m), parse.GetValue(efAdd), expansions[0]), expansions, dir,
                 asJson ? null : line => Console.Error.WriteLine(line));
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(report));
             else Console.Write(report.ToTable());
@@ -63,13 +64,13 @@ internal static class BenchCommand
         return cmd;
     }
 
-    private static int[] ParseSizes(string text)
+    private static int[] ParseList(string option, string text)
     {
         var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (parts.Length == 0)
-            throw new ConfigurationException("--sizes needs at least one size, e.g. --sizes 100000,1000000");
+            throw new ConfigurationException($"{option} needs at least one number, e.g. {option} 100000,1000000");
         return [.. parts.Select(p => int.TryParse(p.Replace("_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out int n)
             ? n
-            : throw new ConfigurationException($"--sizes: '{p}' is not a whole number of episodes"))];
+            : throw new ConfigurationException($"{option}: '{p}' is not a whole number"))];
     }
 }

@@ -80,6 +80,9 @@ public sealed class EpisodeRecallIndex : IEpisodeRecallIndex, IDisposable
 
     public bool Contains(long id) => _exact.Contains(id);
 
+    /// <summary>The approximate index once built (for tuning its search expansion), else null.</summary>
+    public HnswEpisodeIndex? Approximate => _ann;
+
     public void Add(EpisodeMeta meta, ReadOnlySpan<float> vector)
     {
         _exact.Add(meta, vector);

@@ -34,6 +34,7 @@ public sealed unsafe class HnswEpisodeIndex : IDisposable
     private nint _handle;
     private long _slots;      // adds started (including replaced keys, which keep their old slot until compaction)
     private long _capacity;
+    private int _expansionSearch;
 
     /// <param name="concurrentAdders">How many threads may add at once (USearch keeps one context per thread).</param>
     public HnswEpisodeIndex(int dimension, HnswOptions? options = null, int capacity = 1024, int concurrentAdders = 1, int concurrentSearchers = 2)
@@ -44,6 +45,7 @@ public sealed unsafe class HnswEpisodeIndex : IDisposable
         Options = options ?? HnswOptions.Default;
         Options.Validate();
         Dimension = dimension;
+        _expansionSearch = Options.ExpansionSearch;
         var native = new IndexOptions(MetricKind.Ip, IntPtr.Zero, ScalarKind.Float32, (ulong)dimension,
             (ulong)Options.Connectivity, (ulong)Options.ExpansionAdd, (ulong)Options.ExpansionSearch, false);
         nint error = 0;
@@ -87,6 +89,30 @@ public sealed unsafe class HnswEpisodeIndex : IDisposable
             finally
             {
                 _resize.ExitReadLock();
+            }
+        }
+    }
+
+    /// <summary>Candidates kept while searching (ef); a search asking for more results uses that many instead.</summary>
+    public int ExpansionSearch
+    {
+        get => _expansionSearch;
+        set
+        {
+            if (value is < 1 or > 4096)
+                throw new ArgumentException($"HNSW expansion_search must be between 1 and 4096, not {value}.");
+            _resize.EnterWriteLock();
+            try
+            {
+                ThrowIfDisposed();
+                nint error = 0;
+                UsearchNative.ExpansionSearch(_handle, (nuint)value, &error);
+                UsearchNative.Check(error, "change expansion_search");
+                _expansionSearch = value;
+            }
+            finally
+            {
+                _resize.ExitWriteLock();
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
@@ -7,25 +8,34 @@ using CortexBot.Hippocampus.Recall;
 
 namespace CortexBot.Host.Benchmarks;
 
-/// <summary>One memory size. Latencies in microseconds; recall@10 of the approximate index against exact search.</summary>
+/// <summary>
+/// The approximate index searched with one expansion (ef). Latencies in microseconds: wall clock, and the searching
+/// thread's own CPU time (what the search costs, without the time the thread waited for a core on a busy machine).
+/// Recall@10 against exact search; "filtered" asks for failures only (about a quarter of the episodes).
+/// </summary>
+public sealed record AnnSearchRow(
+    int ExpansionSearch,
+    double P50Us,
+    double P99Us,
+    double CpuP50Us,
+    double CpuP99Us,
+    double RecallAt10,
+    double FilteredP50Us,
+    double FilteredP99Us,
+    double FilteredRecallAt10);
+
+/// <summary>One memory size: SQLite import, exact search (the baseline) and the approximate index at each expansion.</summary>
 public sealed record MemoryRecallRow(
     int Episodes,
     double InsertsPerSecond,
     double LoadIndexSeconds,
     double ExactP50Us,
     double ExactP99Us,
+    double ExactCpuP99Us,
+    double FilteredExactP50Us,
     double AnnBuildSeconds,
     double AnnBuildPerSecond,
-    double AnnP50Us,
-    double AnnP99Us,
-    double RecallAt10,
-    double FilteredExactP50Us,
-    double FilteredAnnP50Us,
-    double FilteredAnnP99Us,
-    double FilteredRecallAt10)
-{
-    public double SpeedupP50 => AnnP50Us > 0 ? ExactP50Us / AnnP50Us : 0;
-}
+    IReadOnlyList<AnnSearchRow> Ann);
 
 public sealed record MemoryRecallReport(
     string Model,
@@ -34,7 +44,6 @@ public sealed record MemoryRecallReport(
     int BuildThreads,
     int Connectivity,
     int ExpansionAdd,
-    int ExpansionSearch,
     string UsearchVersion,
     IReadOnlyList<MemoryRecallRow> Rows)
 {
@@ -42,13 +51,17 @@ public sealed record MemoryRecallReport(
     {
         var sb = new StringBuilder();
         sb.AppendLine($"memory recall, {Model}, {Queries} queries per size; HNSW (USearch {UsearchVersion}) M={Connectivity} " +
-                      $"ef_add={ExpansionAdd} ef={ExpansionSearch}, built on {BuildThreads} thread(s)");
-        sb.AppendLine($"{"episodes",9} {"insert/s",9} {"load s",7} {"exact p50/p99 us",17} {"build s",8} {"adds/s",7} " +
-                      $"{"ann p50/p99 us",15} {"recall@10",9} {"x p50",6} | {"failures only: exact p50",24} {"ann p50/p99",12} {"recall@10",9}");
+                      $"ef_add={ExpansionAdd}, built on {BuildThreads} thread(s); latencies in us (wall p50/p99, on-CPU p99)");
         foreach (var r in Rows)
-            sb.AppendLine($"{r.Episodes,9} {r.InsertsPerSecond,9:F0} {r.LoadIndexSeconds,7:F1} {$"{r.ExactP50Us:F0}/{r.ExactP99Us:F0}",17} " +
-                          $"{r.AnnBuildSeconds,8:F1} {r.AnnBuildPerSecond,7:F0} {$"{r.AnnP50Us:F0}/{r.AnnP99Us:F0}",15} {r.RecallAt10,9:F3} " +
-                          $"{r.SpeedupP50,6:F0} | {r.FilteredExactP50Us,24:F0} {$"{r.FilteredAnnP50Us:F0}/{r.FilteredAnnP99Us:F0}",12} {r.FilteredRecallAt10,9:F3}");
+        {
+            sb.AppendLine($"{r.Episodes} episodes: SQLite import {r.InsertsPerSecond:F0}/s, index load {r.LoadIndexSeconds:F1} s, " +
+                          $"HNSW build {r.AnnBuildSeconds:F1} s ({r.AnnBuildPerSecond:F0}/s)");
+            sb.AppendLine($"  {"search",-12} {"p50",8} {"p99",8} {"cpu p99",8} {"recall@10",9} | {"failures only: p50",18} {"p99",8} {"recall@10",9}");
+            sb.AppendLine($"  {"exact",-12} {r.ExactP50Us,8:F0} {r.ExactP99Us,8:F0} {r.ExactCpuP99Us,8:F0} {1.0,9:F3} | {r.FilteredExactP50Us,18:F0} {"",8} {1.0,9:F3}");
+            foreach (var a in r.Ann)
+                sb.AppendLine($"  {$"hnsw ef={a.ExpansionSearch}",-12} {a.P50Us,8:F0} {a.P99Us,8:F0} {a.CpuP99Us,8:F0} {a.RecallAt10,9:F3} | " +
+                              $"{a.FilteredP50Us,18:F0} {a.FilteredP99Us,8:F0} {a.FilteredRecallAt10,9:F3}");
+        }
         return sb.ToString();
     }
 }
@@ -64,7 +77,7 @@ public static class MemoryRecallBenchmark
     private static readonly RecallFilter Failures = new(Success: false);
 
     public static MemoryRecallReport Run(IReadOnlyList<int> sizes, int dimension, int queries, int buildThreads, HnswOptions hnsw,
-        string folder, Action<string>? progress = null)
+        IReadOnlyList<int> expansions, string folder, Action<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(sizes);
         ArgumentNullException.ThrowIfNull(hnsw);
@@ -79,9 +92,13 @@ public static class MemoryRecallBenchmark
             throw new ConfigurationException($"--queries must be between 1 and 100000, not {queries}");
         if (buildThreads is < 1 or > 64)
             throw new ConfigurationException($"--threads must be between 1 and 64, not {buildThreads}");
+        if (expansions.Count == 0)
+            throw new ConfigurationException("--expansion-search needs at least one value");
         try
         {
             hnsw.Validate();
+            foreach (var ef in expansions)
+                (hnsw with { ExpansionSearch = ef }).Validate();
         }
         catch (ArgumentException ex)
         {
@@ -92,15 +109,16 @@ public static class MemoryRecallBenchmark
         var rows = new List<MemoryRecallRow>();
         foreach (var n in sizes)
         {
-            rows.Add(RunSize(n, embedder, queries, buildThreads, hnsw, folder, progress));
+            rows.Add(RunSize(n, embedder, queries, buildThreads, hnsw, expansions, folder, progress));
+            progress?.Invoke(System.Text.Json.JsonSerializer.Serialize(rows[^1]));
             GC.Collect();
         }
         return new MemoryRecallReport(embedder.Model, dimension, queries, buildThreads, hnsw.Connectivity, hnsw.ExpansionAdd,
-            hnsw.ExpansionSearch, HnswEpisodeIndex.NativeVersion, rows);
+            HnswEpisodeIndex.NativeVersion, rows);
     }
 
     private static MemoryRecallRow RunSize(int n, HashingEpisodeEmbedder embedder, int queries, int buildThreads, HnswOptions hnsw,
-        string folder, Action<string>? progress)
+        IReadOnlyList<int> expansions, string folder, Action<string>? progress)
     {
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, $"recall-bench-{Guid.NewGuid():N}.db");
@@ -140,26 +158,33 @@ public static class MemoryRecallBenchmark
                 return q;
             }).ToArray();
 
-            var (exactLat, exactTop) = Time(vectors, q => exact.Search(q, 10));
-            var (exactFilteredLat, exactFilteredTop) = Time(vectors, q => exact.Search(q, 10, Failures));
-            progress?.Invoke($"{n}: exact p50 {Percentile(exactLat, 0.5):F0} us; building the HNSW index");
+            var exactRun = Time(vectors, q => exact.Search(q, 10));
+            var exactFiltered = Time(vectors, q => exact.Search(q, 10, Failures));
+            progress?.Invoke($"{n}: exact p50 {Percentile(exactRun.Us, 0.5):F0} us; building the HNSW index");
 
             using var recall = new EpisodeRecallIndex(exact, new RecallIndexOptions(ApproximateThreshold: 1, Hnsw: hnsw, BuildThreads: buildThreads));
             recall.BuildCompletion.GetAwaiter().GetResult();
             double build = recall.BuildSeconds;
             progress?.Invoke($"{n}: built in {build:F1} s; searching");
 
-            var (annLat, annTop) = Time(vectors, q => recall.Search(q, 10));
-            var (annFilteredLat, annFilteredTop) = Time(vectors, q => recall.Search(q, 10, Failures));
-            double hits = 0, filteredHits = 0;
-            for (int i = 0; i < queries; i++)
+            var ann = new List<AnnSearchRow>();
+            foreach (var ef in expansions)
             {
-                hits += RecallQuality.At(10, exactTop[i], annTop[i]);
-                filteredHits += RecallQuality.At(10, exactFilteredTop[i], annFilteredTop[i]);
+                recall.Approximate!.ExpansionSearch = ef;
+                var run = Time(vectors, q => recall.Search(q, 10));
+                var filtered = Time(vectors, q => recall.Search(q, 10, Failures));
+                double hits = 0, filteredHits = 0;
+                for (int i = 0; i < queries; i++)
+                {
+                    hits += RecallQuality.At(10, exactRun.Top[i], run.Top[i]);
+                    filteredHits += RecallQuality.At(10, exactFiltered.Top[i], filtered.Top[i]);
+                }
+                ann.Add(new AnnSearchRow(ef, Percentile(run.Us, 0.5), Percentile(run.Us, 0.99), Percentile(run.CpuUs, 0.5),
+                    Percentile(run.CpuUs, 0.99), hits / queries, Percentile(filtered.Us, 0.5), Percentile(filtered.Us, 0.99),
+                    filteredHits / queries));
             }
-            return new MemoryRecallRow(n, inserts, load, Percentile(exactLat, 0.5), Percentile(exactLat, 0.99), build, n / build,
-                Percentile(annLat, 0.5), Percentile(annLat, 0.99), hits / queries,
-                Percentile(exactFilteredLat, 0.5), Percentile(annFilteredLat, 0.5), Percentile(annFilteredLat, 0.99), filteredHits / queries);
+            return new MemoryRecallRow(n, inserts, load, Percentile(exactRun.Us, 0.5), Percentile(exactRun.Us, 0.99),
+                Percentile(exactRun.CpuUs, 0.99), Percentile(exactFiltered.Us, 0.5), build, n / build, ann);
         }
         finally
         {
@@ -168,23 +193,42 @@ public static class MemoryRecallBenchmark
         }
     }
 
-    /// <summary>Latencies (after warm-up queries) and answers of one search over every query.</summary>
-    private static (double[] Us, List<ScoredEpisode>[] Top) Time(float[][] queries, Func<float[], List<ScoredEpisode>> search)
+    /// <summary>Wall-clock and on-CPU latencies (after warm-up queries) and answers of one search over every query.</summary>
+    private static (double[] Us, double[] CpuUs, List<ScoredEpisode>[] Top) Time(float[][] queries, Func<float[], List<ScoredEpisode>> search)
     {
         var us = new double[queries.Length - Warmup];
+        var cpu = new double[queries.Length - Warmup];
         var top = new List<ScoredEpisode>[queries.Length - Warmup];
         for (int i = 0; i < queries.Length; i++)
         {
+            long c = ThreadCpuNanoseconds();
             long a = Stopwatch.GetTimestamp();
             var found = search(queries[i]);
             var elapsed = Stopwatch.GetElapsedTime(a).TotalMicroseconds;
+            long cpuNs = ThreadCpuNanoseconds() - c;
             if (i < Warmup)
                 continue;
             us[i - Warmup] = elapsed;
+            cpu[i - Warmup] = cpuNs / 1000.0;
             top[i - Warmup] = found;
         }
-        return (us, top);
+        return (us, cpu, top);
     }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    private const int ClockThreadCpuTime = 3; // CLOCK_THREAD_CPUTIME_ID on Linux
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out Timespec time);
+
+    private static long ThreadCpuNanoseconds() =>
+        OperatingSystem.IsLinux() && ClockGetTime(ClockThreadCpuTime, out var t) == 0 ? t.Seconds * 1_000_000_000 + t.Nanoseconds : 0;
 
     private static double Percentile(double[] values, double p)
     {
