@@ -43,7 +43,7 @@ internal static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Threads building the HNSW index", DefaultValueFactory = _ => Environment.ProcessorCount };
         var m = new Option<int>("--connectivity") { Description = "HNSW connectivity (M)", DefaultValueFactory = _ => HnswOptions.Default.Connectivity };
         var efAdd = new Option<int>("--expansion-add") { Description = "HNSW expansion while adding (ef_construction)", DefaultValueFactory = _ => HnswOptions.Default.ExpansionAdd };
-        var ef = new Option<string>("--expansion-search") { Description = "HNSW expansions while searching (ef), comma-separated: each is measured on the same graph", DefaultValueFactory = _ => "64,128,256" };
+        var ef = new Option<string>("--expansion-search") { Description = "HNSW expansions while searching (ef), comma-separated: each is measured on the same graph", DefaultValueFactory = _ => "64,128,256,512" };
         var folder = new Option<string?>("--dir") { Description = "Folder for the temporary store (default: the temp folder)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var cmd = new Command("memory", "Episodic recall at several memory sizes in one run: SQLite insert throughput, exact recall p50/p99 (baseline), HNSW build time, approximate recall p50/p99 and its recall@10 against exact search.")

@@ -6,8 +6,10 @@ namespace CortexBot.Hippocampus.Recall;
 /// <summary>
 /// HNSW graph parameters. <see cref="Connectivity"/> (M) and <see cref="ExpansionAdd"/> (ef_construction) trade build
 /// time for recall; <see cref="ExpansionSearch"/> (ef) trades query time for recall and is at least the k asked for.
+/// Defaults from <c>cortexbot bench memory</c> on 2 cores: ef 256 gave recall@10 0.99 at 100k episodes and 0.93 at 1M
+/// for about 1 ms a query; ef 64 only 0.96 and 0.89.
 /// </summary>
-public sealed record HnswOptions(int Connectivity = 16, int ExpansionAdd = 64, int ExpansionSearch = 64)
+public sealed record HnswOptions(int Connectivity = 16, int ExpansionAdd = 64, int ExpansionSearch = 256)
 {
     public static HnswOptions Default { get; } = new();
 
