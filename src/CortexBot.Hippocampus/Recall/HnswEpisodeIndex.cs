@@ -6,10 +6,10 @@ namespace CortexBot.Hippocampus.Recall;
 /// <summary>
 /// HNSW graph parameters. <see cref="Connectivity"/> (M) and <see cref="ExpansionAdd"/> (ef_construction) trade build
 /// time for recall; <see cref="ExpansionSearch"/> (ef) trades query time for recall and is at least the k asked for.
-/// Defaults from <c>cortexbot bench memory</c> on 2 cores: ef 256 gave recall@10 0.99 at 100k episodes and 0.93 at 1M
-/// for about 1 ms a query; ef 64 only 0.96 and 0.89.
+/// Defaults from <c>cortexbot bench memory</c> at 1M episodes on 2 cores: M=16, ef_add=64 built in 7.5 min but topped
+/// out at recall@10 0.94 (ef 512); M=32, ef_add=128 took 12 min and reached 0.985 at ef 256 for about 1 ms a query.
 /// </summary>
-public sealed record HnswOptions(int Connectivity = 16, int ExpansionAdd = 64, int ExpansionSearch = 256)
+public sealed record HnswOptions(int Connectivity = 32, int ExpansionAdd = 128, int ExpansionSearch = 256)
 {
     public static HnswOptions Default { get; } = new();
 
