@@ -8,7 +8,9 @@ using CortexBot.Hippocampus.Recall;
 namespace CortexBot.Hippocampus;
 
 /// <summary>
-/// Episodic memory organ: an actor in front of an <see cref="IEpisodeStore"/> with an exact similarity index in memory.
+/// Episodic memory organ: an actor in front of an <see cref="IEpisodeStore"/> with a similarity index in memory (exact,
+/// and for an <see cref="IEpisodeMemory"/> above <see cref="RecallIndexOptions.ApproximateThreshold"/> episodes also an
+/// HNSW index built on background threads while exact search answers; see <see cref="EpisodeRecallIndex"/>).
 /// <list type="bullet">
 /// <item><see cref="StoreEpisode"/> → <see cref="EpisodeStored"/>, or <see cref="EpisodeStoreFailed"/> if the store throws.
 /// A stored episode is added to the index at once.</item>
@@ -32,12 +34,16 @@ public sealed class HippocampusActor : ReceiveActor
     private readonly IEpisodeEmbedder _embedder;
     private readonly float[] _scratch;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private EpisodeVectorIndex? _index;
+    private readonly RecallIndexOptions _recallOptions;
+    private IEpisodeRecallIndex? _index;
+    private bool _reportedBuild;
 
-    public HippocampusActor(IEpisodeStore store, int recallPool, IEpisodeEmbedder? embedder = null)
+    public HippocampusActor(IEpisodeStore store, int recallPool, IEpisodeEmbedder? embedder = null, RecallIndexOptions? recall = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(recallPool);
+        _recallOptions = recall ?? RecallIndexOptions.Default;
+        _recallOptions.Validate();
         _store = store;
         _recallPool = recallPool;
         _embedder = (store as IEpisodeMemory)?.Embedder ?? embedder ?? HashingEpisodeEmbedder.Default;
@@ -50,13 +56,22 @@ public sealed class HippocampusActor : ReceiveActor
 
     public static Props Props(IEpisodeStore store) => Props(store, DefaultRecallPool);
 
-    public static Props Props(IEpisodeStore store, int recallPool, IEpisodeEmbedder? embedder = null)
+    public static Props Props(IEpisodeStore store, int recallPool, IEpisodeEmbedder? embedder = null, RecallIndexOptions? recall = null)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return Akka.Actor.Props.Create(() => new HippocampusActor(store, recallPool, embedder));
+        return Akka.Actor.Props.Create(() => new HippocampusActor(store, recallPool, embedder, recall));
     }
 
     protected override void PreStart() => TryLoadIndex();
+
+    protected override void PostStop() => DropIndex();
+
+    private void DropIndex()
+    {
+        (_index as IDisposable)?.Dispose();
+        _index = null;
+        _reportedBuild = false;
+    }
 
     private bool TryLoadIndex()
     {
@@ -65,7 +80,8 @@ public sealed class HippocampusActor : ReceiveActor
         try
         {
             if (_store is IEpisodeMemory memory)
-                _index = memory.LoadIndex();
+                // Exact search answers at once; above the threshold an approximate index is built in the background.
+                _index = new EpisodeRecallIndex(memory.LoadIndex(), _recallOptions);
             else
             {
                 var index = new EpisodeVectorIndex(_embedder.Dimension, _recallPool);
@@ -114,7 +130,7 @@ public sealed class HippocampusActor : ReceiveActor
             catch (Exception ex)
             {
                 _log.Error(ex, "Stored episode #{0} could not be indexed; reloading the index on the next recall: {1}", id, ex.Message);
-                _index = null;
+                DropIndex();
             }
         }
     }
@@ -130,6 +146,7 @@ public sealed class HippocampusActor : ReceiveActor
         {
             _embedder.EmbedQuery(text ?? "", _scratch);
             var hits = _index!.Search(_scratch, limit, filter);
+            ReportBuild();
             var found = ImmutableArray.CreateBuilder<EpisodeSummary>(hits.Count);
             foreach (var hit in hits)
                 if (_store.Get(hit.Id) is { } e)
@@ -141,6 +158,17 @@ public sealed class HippocampusActor : ReceiveActor
             _log.Error(ex, "Could not recall episodes for '{0}': {1}", text, ex.Message);
             Sender.Tell(new Recalled([]));
         }
+    }
+
+    private void ReportBuild()
+    {
+        if (_reportedBuild || _index is not EpisodeRecallIndex { BuildStarted: true } index || !index.BuildCompletion.IsCompleted)
+            return;
+        _reportedBuild = true;
+        if (index.BuildError is { } error)
+            _log.Error(error, "The approximate recall index could not be built; exact search keeps answering: {0}", error.Message);
+        else if (index.IsApproximate)
+            _log.Info("Approximate recall index built over {0} episodes in {1:F1} s", index.Count, index.BuildSeconds);
     }
 
     private void OnFacts(RecallFacts msg)

@@ -409,4 +409,39 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
         }
         Assert.True(written > 0);
     }
+
+    [Fact]
+    public void Bench_memory_prints_one_json_object_with_a_row_per_size()
+    {
+        var (code, stdout, stderr) = Cli("bench", "memory", "--sizes", "600,900", "--dim", "64", "--queries", "10", "--threads", "1",
+            "--expansion-search", "32,64", "--dir", _dir.Path, "--json");
+
+        Assert.True(code == 0, stderr);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal(64, root.GetProperty("Dimension").GetInt32());
+        Assert.Equal("hash-ngram-v1/64", root.GetProperty("Model").GetString());
+        var rows = root.GetProperty("Rows").EnumerateArray().ToList();
+        Assert.Equal([600, 900], rows.Select(r => r.GetProperty("Episodes").GetInt32()));
+        foreach (var r in rows)
+        {
+            Assert.True(r.GetProperty("InsertsPerSecond").GetDouble() > 0);
+            Assert.True(r.GetProperty("AnnBuildSeconds").GetDouble() > 0);
+            Assert.True(r.GetProperty("ExactP99Us").GetDouble() >= r.GetProperty("ExactP50Us").GetDouble());
+            var ann = r.GetProperty("Ann").EnumerateArray().ToList();
+            Assert.Equal([32, 64], ann.Select(a => a.GetProperty("ExpansionSearch").GetInt32()));
+            foreach (var a in ann)
+            {
+                Assert.True(a.GetProperty("P99Us").GetDouble() >= a.GetProperty("P50Us").GetDouble());
+                Assert.True(a.GetProperty("CpuP50Us").GetDouble() > 0);
+                Assert.InRange(a.GetProperty("RecallAt10").GetDouble(), 0.9, 1.0);
+                Assert.InRange(a.GetProperty("FilteredRecallAt10").GetDouble(), 0.9, 1.0);
+            }
+        }
+        Assert.Empty(Directory.GetFiles(_dir.Path)); // the temporary stores are removed
+
+        var bad = Cli("bench", "memory", "--sizes", "1000,lots");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("--sizes: 'lots' is not a whole number", bad.Stderr);
+    }
 }

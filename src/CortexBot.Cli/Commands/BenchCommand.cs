@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using CortexBot.Core;
+using CortexBot.Hippocampus.Recall;
 using CortexBot.Host.Benchmarks;
 
 namespace CortexBot.Cli.Commands;
@@ -15,6 +17,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(PlannerBenchCommand.Create());
         bench.Subcommands.Add(Policy());
         bench.Subcommands.Add(Camera());
+        bench.Subcommands.Add(Memory());
         return bench;
     }
 
@@ -67,5 +70,44 @@ internal static class BenchCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static Command Memory()
+    {
+        var sizes = new Option<string>("--sizes") { Description = "Memory sizes in episodes, comma-separated", DefaultValueFactory = _ => "100000,1000000" };
+        var dim = new Option<int>("--dim") { Description = "Embedding dimension", DefaultValueFactory = _ => HashingEpisodeEmbedder.DefaultDimension };
+        var queries = new Option<int>("--queries") { Description = "Recall queries timed per size", DefaultValueFactory = _ => 200 };
+        var threads = new Option<int>("--threads") { Description = "Threads building the HNSW index", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var m = new Option<int>("--connectivity") { Description = "HNSW connectivity (M)", DefaultValueFactory = _ => HnswOptions.Default.Connectivity };
+        var efAdd = new Option<int>("--expansion-add") { Description = "HNSW expansion while adding (ef_construction)", DefaultValueFactory = _ => HnswOptions.Default.ExpansionAdd };
+        var ef = new Option<string>("--expansion-search") { Description = "HNSW expansions while searching (ef), comma-separated: each is measured on the same graph", DefaultValueFactory = _ => "64,128,256,512" };
+        var folder = new Option<string?>("--dir") { Description = "Folder for the temporary store (default: the temp folder)" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var cmd = new Command("memory", "Episodic recall at several memory sizes in one run: SQLite insert throughput, exact recall p50/p99 (baseline), HNSW build time, approximate recall p50/p99 and its recall@10 against exact search.")
+            { sizes, dim, queries, threads, m, efAdd, ef, folder, json };
+        cmd.SetAction(parse =>
+        {
+            var list = ParseList("--sizes", parse.GetValue(sizes) ?? "");
+            var expansions = ParseList("--expansion-search", parse.GetValue(ef) ?? "");
+            var dir = parse.GetValue(folder) ?? Path.Combine(Path.GetTempPath(), "cortexbot-memory-bench");
+            bool asJson = parse.GetValue(json);
+            var report = MemoryRecallBenchmark.Run(list, parse.GetValue(dim), parse.GetValue(queries), parse.GetValue(threads),
+                new HnswOptions(parse.GetValue(m), parse.GetValue(efAdd), expansions[0]), expansions, dir,
+                asJson ? null : line => Console.Error.WriteLine(line));
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report));
+            else Console.Write(report.ToTable());
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static int[] ParseList(string option, string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (parts.Length == 0)
+            throw new ConfigurationException($"{option} needs at least one number, e.g. {option} 100000,1000000");
+        return [.. parts.Select(p => int.TryParse(p.Replace("_", ""), NumberStyles.None, CultureInfo.InvariantCulture, out int n)
+            ? n
+            : throw new ConfigurationException($"{option}: '{p}' is not a whole number"))];
     }
 }

@@ -29,12 +29,28 @@ public sealed record EpisodeMeta(long Id, string Instruction, bool Success, long
 
 public readonly record struct ScoredEpisode(long Id, float Score);
 
+/// <summary>Similarity search over episode vectors, with the recall filters; implemented exactly and approximately.</summary>
+public interface IEpisodeRecallIndex
+{
+    int Dimension { get; }
+
+    int Count { get; }
+
+    bool Contains(long id);
+
+    /// <summary>Adds (or replaces) the vector of episode <paramref name="meta"/>.Id.</summary>
+    void Add(EpisodeMeta meta, ReadOnlySpan<float> vector);
+
+    /// <summary>The <paramref name="k"/> best-scoring episodes passing <paramref name="filter"/>, best first; ties go to the newer (higher) id.</summary>
+    List<ScoredEpisode> Search(ReadOnlySpan<float> query, int k, RecallFilter? filter = null);
+}
+
 /// <summary>
 /// Exact similarity search: every vector in one contiguous float array (row-major, one row per episode), scored with
 /// SIMD dot products (<see cref="TensorPrimitives"/>), filters applied before scoring. Append-only while running;
 /// rebuilt from the durable store at start. Not thread-safe: owned by one actor (or one command).
 /// </summary>
-public sealed class EpisodeVectorIndex
+public sealed class EpisodeVectorIndex : IEpisodeRecallIndex
 {
     private float[] _vectors;
     private EpisodeMeta[] _meta;
@@ -101,11 +117,32 @@ public sealed class EpisodeVectorIndex
         return best;
     }
 
+    public bool TryGetMeta(long id, out EpisodeMeta meta)
+    {
+        if (_rowOf.TryGetValue(id, out int row))
+        {
+            meta = _meta[row];
+            return true;
+        }
+        meta = null!;
+        return false;
+    }
+
+    /// <summary>The stored vector of episode <paramref name="id"/>, empty if it has none.</summary>
+    public ReadOnlySpan<float> VectorOf(long id) =>
+        _rowOf.TryGetValue(id, out int row) ? _vectors.AsSpan(row * Dimension, Dimension) : [];
+
+    /// <summary>
+    /// The current arrays, not a copy, for a reader on another thread: rows below <c>Count</c> stay valid there because
+    /// growing copies into new arrays; only replacing an id's vector writes into a row in place.
+    /// </summary>
+    internal (float[] Vectors, EpisodeMeta[] Meta, int Count) Rows() => (_vectors, _meta, Count);
+
+    internal static bool Better(ScoredEpisode a, ScoredEpisode b) => a.Score > b.Score || (a.Score == b.Score && a.Id > b.Id);
+
     /// <summary>A copy of the rows (row-major) and their episode ids, in row order (benchmarks, diagnostics).</summary>
     public (float[] Vectors, long[] Ids) Export() =>
         (_vectors.AsSpan(0, Count * Dimension).ToArray(), [.. _meta.Take(Count).Select(m => m.Id)]);
-
-    private static bool Better(ScoredEpisode a, ScoredEpisode b) => a.Score > b.Score || (a.Score == b.Score && a.Id > b.Id);
 
     private void Grow()
     {

@@ -40,7 +40,9 @@ public static class MemoryBenchmark
         var target = Targets[rnd.Next(Targets.Length)];
         bool ok = rnd.Next(4) > 0;
         string? why = ok ? null : Reasons[rnd.Next(Reasons.Length)];
-        return new EpisodeRecord(Guid.NewGuid(), $"{Verbs[rnd.Next(Verbs.Length)]} the {obj.Replace('_', ' ')} in the {target}", i,
+        // The station number keeps a million episodes mostly distinct, as real ones are (places, attempts, wording).
+        return new EpisodeRecord(Guid.NewGuid(),
+            $"{Verbs[rnd.Next(Verbs.Length)]} the {obj.Replace('_', ' ')} in the {target} at station {rnd.Next(1000)}", i,
             t0.AddSeconds(i * 10), 5 + rnd.NextDouble() * 5, ok, why, "rule", [$"pick({obj})", $"place({obj}, {target})"],
             [
                 new StepRecord(0, $"pick({obj})", SkillOutcome.Succeeded, null, 0, 2.5),

@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using CortexBot.Core;
+using CortexBot.Core.Messages;
+using CortexBot.Hippocampus;
+using CortexBot.Hippocampus.Recall;
+
+namespace CortexBot.Host.Benchmarks;
+
+/// <summary>
+/// The approximate index searched with one expansion (ef). Latencies in microseconds: wall clock, and the searching
+/// thread's own CPU time (what the search costs, without the time the thread waited for a core on a busy machine).
+/// Recall@10 against exact search; "filtered" asks for failures only (about a quarter of the episodes).
+/// </summary>
+public sealed record AnnSearchRow(
+    int ExpansionSearch,
+    double P50Us,
+    double P99Us,
+    double CpuP50Us,
+    double CpuP99Us,
+    double RecallAt10,
+    double FilteredP50Us,
+    double FilteredP99Us,
+    double FilteredRecallAt10);
+
+/// <summary>One memory size: SQLite import, exact search (the baseline) and the approximate index at each expansion.</summary>
+public sealed record MemoryRecallRow(
+    int Episodes,
+    double InsertsPerSecond,
+    double LoadIndexSeconds,
+    double ExactP50Us,
+    double ExactP99Us,
+    double ExactCpuP99Us,
+    double FilteredExactP50Us,
+    double AnnBuildSeconds,
+    double AnnBuildPerSecond,
+    IReadOnlyList<AnnSearchRow> Ann);
+
+public sealed record MemoryRecallReport(
+    string Model,
+    int Dimension,
+    int Queries,
+    int BuildThreads,
+    int Connectivity,
+    int ExpansionAdd,
+    string UsearchVersion,
+    IReadOnlyList<MemoryRecallRow> Rows)
+{
+    public string ToTable()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"memory recall, {Model}, {Queries} queries per size; HNSW (USearch {UsearchVersion}) M={Connectivity} " +
+                      $"ef_add={ExpansionAdd}, built on {BuildThreads} thread(s); latencies in us (wall p50/p99, on-CPU p99)");
+        foreach (var r in Rows)
+        {
+            sb.AppendLine($"{r.Episodes} episodes: SQLite import {r.InsertsPerSecond:F0}/s, index load {r.LoadIndexSeconds:F1} s, " +
+                          $"HNSW build {r.AnnBuildSeconds:F1} s ({r.AnnBuildPerSecond:F0}/s)");
+            sb.AppendLine($"  {"search",-12} {"p50",8} {"p99",8} {"cpu p99",8} {"recall@10",9} | {"failures only: p50",18} {"p99",8} {"recall@10",9}");
+            sb.AppendLine($"  {"exact",-12} {r.ExactP50Us,8:F0} {r.ExactP99Us,8:F0} {r.ExactCpuP99Us,8:F0} {1.0,9:F3} | {r.FilteredExactP50Us,18:F0} {"",8} {1.0,9:F3}");
+            foreach (var a in r.Ann)
+                sb.AppendLine($"  {$"hnsw ef={a.ExpansionSearch}",-12} {a.P50Us,8:F0} {a.P99Us,8:F0} {a.CpuP99Us,8:F0} {a.RecallAt10,9:F3} | " +
+                              $"{a.FilteredP50Us,18:F0} {a.FilteredP99Us,8:F0} {a.FilteredRecallAt10,9:F3}");
+        }
+        return sb.ToString();
+    }
+}
+
+/// <summary>
+/// Recall at memory sizes side by side, in one run: synthetic episodes imported into a real SQLite store in a temporary
+/// folder, the exact index reloaded from it as at start, then exact search (the baseline) against the HNSW index built
+/// from it the way the hippocampus builds it (<see cref="EpisodeRecallIndex"/>), unfiltered and filtered to failures.
+/// </summary>
+public static class MemoryRecallBenchmark
+{
+    private const int Warmup = 5;
+    private static readonly RecallFilter Failures = new(Success: false);
+
+    public static MemoryRecallReport Run(IReadOnlyList<int> sizes, int dimension, int queries, int buildThreads, HnswOptions hnsw,
+        IReadOnlyList<int> expansions, string folder, Action<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(sizes);
+        ArgumentNullException.ThrowIfNull(hnsw);
+        if (sizes.Count == 0)
+            throw new ConfigurationException("--sizes needs at least one size");
+        foreach (var n in sizes)
+            if (n is < 100 or > 20_000_000)
+                throw new ConfigurationException($"every size in --sizes must be between 100 and 20000000, not {n}");
+        if (dimension is < 16 or > 4096)
+            throw new ConfigurationException($"--dim must be between 16 and 4096, not {dimension}");
+        if (queries is < 1 or > 100_000)
+            throw new ConfigurationException($"--queries must be between 1 and 100000, not {queries}");
+        if (buildThreads is < 1 or > 64)
+            throw new ConfigurationException($"--threads must be between 1 and 64, not {buildThreads}");
+        if (expansions.Count == 0)
+            throw new ConfigurationException("--expansion-search needs at least one value");
+        try
+        {
+            hnsw.Validate();
+            foreach (var ef in expansions)
+                (hnsw with { ExpansionSearch = ef }).Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ConfigurationException(ex.Message);
+        }
+
+        var embedder = new HashingEpisodeEmbedder(dimension);
+        var rows = new List<MemoryRecallRow>();
+        foreach (var n in sizes)
+        {
+            rows.Add(RunSize(n, embedder, queries, buildThreads, hnsw, expansions, folder, progress));
+            progress?.Invoke(System.Text.Json.JsonSerializer.Serialize(rows[^1]));
+            GC.Collect();
+        }
+        return new MemoryRecallReport(embedder.Model, dimension, queries, buildThreads, hnsw.Connectivity, hnsw.ExpansionAdd,
+            HnswEpisodeIndex.NativeVersion, rows);
+    }
+
+    private static MemoryRecallRow RunSize(int n, HashingEpisodeEmbedder embedder, int queries, int buildThreads, HnswOptions hnsw,
+        IReadOnlyList<int> expansions, string folder, Action<string>? progress)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, $"recall-bench-{Guid.NewGuid():N}.db");
+        var rnd = new Random(n);
+        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        try
+        {
+            double inserts;
+            using (var store = new SqliteEpisodeStore(path, embedder: embedder))
+            {
+                var sw = Stopwatch.StartNew();
+                const int batch = 5000;
+                for (int done = 0; done < n; done += batch)
+                {
+                    store.Import([.. Enumerable.Range(done, Math.Min(batch, n - done)).Select(i => MemoryBenchmark.Synthetic(rnd, t0, i))]);
+                    if (done % 100_000 == 0 && done > 0)
+                        progress?.Invoke($"{n}: {done} episodes stored");
+                }
+                inserts = n / sw.Elapsed.TotalSeconds;
+            }
+            progress?.Invoke($"{n}: stored at {inserts:F0}/s; loading the index");
+
+            EpisodeVectorIndex exact;
+            double load;
+            using (var reader = new SqliteEpisodeStore(path, readOnly: true, embedder: embedder))
+            {
+                var sw = Stopwatch.StartNew();
+                exact = reader.LoadIndex();
+                load = sw.Elapsed.TotalSeconds;
+            }
+
+            var texts = Enumerable.Range(0, queries + Warmup).Select(i => MemoryBenchmark.Synthetic(rnd, t0, i).Instruction).ToArray();
+            var vectors = texts.Select(t =>
+            {
+                var q = new float[embedder.Dimension];
+                embedder.EmbedQuery(t, q);
+                return q;
+            }).ToArray();
+
+            var exactRun = Time(vectors, q => exact.Search(q, 10));
+            var exactFiltered = Time(vectors, q => exact.Search(q, 10, Failures));
+            progress?.Invoke($"{n}: exact p50 {Percentile(exactRun.Us, 0.5):F0} us; building the HNSW index");
+
+            using var recall = new EpisodeRecallIndex(exact, new RecallIndexOptions(ApproximateThreshold: 1, Hnsw: hnsw, BuildThreads: buildThreads));
+            recall.BuildCompletion.GetAwaiter().GetResult();
+            double build = recall.BuildSeconds;
+            progress?.Invoke($"{n}: built in {build:F1} s; searching");
+
+            var ann = new List<AnnSearchRow>();
+            foreach (var ef in expansions)
+            {
+                recall.Approximate!.ExpansionSearch = ef;
+                var run = Time(vectors, q => recall.Search(q, 10));
+                var filtered = Time(vectors, q => recall.Search(q, 10, Failures));
+                double hits = 0, filteredHits = 0;
+                for (int i = 0; i < queries; i++)
+                {
+                    hits += RecallQuality.At(10, exactRun.Top[i], run.Top[i]);
+                    filteredHits += RecallQuality.At(10, exactFiltered.Top[i], filtered.Top[i]);
+                }
+                ann.Add(new AnnSearchRow(ef, Percentile(run.Us, 0.5), Percentile(run.Us, 0.99), Percentile(run.CpuUs, 0.5),
+                    Percentile(run.CpuUs, 0.99), hits / queries, Percentile(filtered.Us, 0.5), Percentile(filtered.Us, 0.99),
+                    filteredHits / queries));
+            }
+            return new MemoryRecallRow(n, inserts, load, Percentile(exactRun.Us, 0.5), Percentile(exactRun.Us, 0.99),
+                Percentile(exactRun.CpuUs, 0.99), Percentile(exactFiltered.Us, 0.5), build, n / build, ann);
+        }
+        finally
+        {
+            foreach (var f in new[] { path, path + "-wal", path + "-shm" })
+                File.Delete(f);
+        }
+    }
+
+    /// <summary>Wall-clock and on-CPU latencies (after warm-up queries) and answers of one search over every query.</summary>
+    private static (double[] Us, double[] CpuUs, List<ScoredEpisode>[] Top) Time(float[][] queries, Func<float[], List<ScoredEpisode>> search)
+    {
+        var us = new double[queries.Length - Warmup];
+        var cpu = new double[queries.Length - Warmup];
+        var top = new List<ScoredEpisode>[queries.Length - Warmup];
+        for (int i = 0; i < queries.Length; i++)
+        {
+            long c = ThreadCpuNanoseconds();
+            long a = Stopwatch.GetTimestamp();
+            var found = search(queries[i]);
+            var elapsed = Stopwatch.GetElapsedTime(a).TotalMicroseconds;
+            long cpuNs = ThreadCpuNanoseconds() - c;
+            if (i < Warmup)
+                continue;
+            us[i - Warmup] = elapsed;
+            cpu[i - Warmup] = cpuNs / 1000.0;
+            top[i - Warmup] = found;
+        }
+        return (us, cpu, top);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    private const int ClockThreadCpuTime = 3; // CLOCK_THREAD_CPUTIME_ID on Linux
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out Timespec time);
+
+    private static long ThreadCpuNanoseconds() =>
+        OperatingSystem.IsLinux() && ClockGetTime(ClockThreadCpuTime, out var t) == 0 ? t.Seconds * 1_000_000_000 + t.Nanoseconds : 0;
+
+    private static double Percentile(double[] values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        int i = (int)Math.Ceiling(p * sorted.Length) - 1;
+        return sorted[Math.Clamp(i, 0, sorted.Length - 1)];
+    }
+}
