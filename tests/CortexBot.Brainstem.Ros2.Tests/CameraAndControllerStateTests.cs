@@ -3,6 +3,8 @@ using System.Globalization;
 using CortexBot.Core;
 using CortexBot.Core.Ports;
 using CortexBot.Sim.MuJoCo;
+using CortexBot.Host;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CortexBot.Brainstem.Ros2.Tests;
 
@@ -38,6 +40,21 @@ public sealed unsafe class CameraAndControllerStateTests
                 Assert.Equal((40, 30), (frame.Width, frame.Height));
                 Assert.Equal(camera.Pattern, frame.Rgb);
                 Assert.Equal(0, link.Counters.ImagesRejected);
+
+                // a step of joint 0 while the peer listens, so the controller state carries a real tracking error
+                link.Start(0.004);
+                var s = new RobotStateBuffer(6);
+                Assert.True(link.Read(s));
+                var cmd = new JointCommandBuffer(6);
+                for (int i = 0; i < 6; i++) cmd.Position[i] = s.Position[i];
+                cmd.GripperOpening = s.GripperOpening;
+                cmd.Position[0] += 0.3;
+                while (!peer.HasExited)
+                {
+                    link.Read(s);
+                    link.Write(cmd);
+                    Thread.Sleep(4);
+                }
             }
 
             var stdout = peer.StandardOutput.ReadToEnd();
@@ -61,16 +78,17 @@ public sealed unsafe class CameraAndControllerStateTests
             Assert.Equal(string.Join(',', MuJoCoWorld.ArmJoints), state["joints"]);
             Assert.Equal("1", state["lengths"]);
             Assert.Equal(0.0, double.Parse(state["maxerr"], CultureInfo.InvariantCulture)); // error = reference - feedback, exactly
+            Assert.True(double.Parse(state["maxabserr"], CultureInfo.InvariantCulture) > 0.01, diag); // and the arm was seen tracking the step
             Assert.Equal("1", state["desired_ok"]);
             Assert.Equal("1", state["actual_ok"]);
             Assert.Equal("1", state["multidof_empty"]);
-            // the node holds its initial pose: the measured arm is near the setpoint, and the setpoint is not all zeros
+            // the reference is the commanded step on joint 0 (about 0.3 rad from where the arm started); the other joints hold
             var f = lines[1].Split(' ');
             int r = Array.IndexOf(f, "ref"), b = Array.IndexOf(f, "fb");
             var reference = f[(r + 1)..(r + 7)].Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
             var feedback = f[(b + 1)..(b + 7)].Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray();
-            Assert.Contains(reference, x => x != 0);
-            for (int i = 0; i < 6; i++) Assert.True(Math.Abs(reference[i] - feedback[i]) < 0.05, lines[1]);
+            Assert.True(Math.Abs(reference[0] - 0.3) < 0.02, diag);
+            for (int i = 1; i < 6; i++) Assert.True(Math.Abs(reference[i] - feedback[i]) < 0.05, diag);
             Assert.True(node.Counters.ImagesPublished > 0);
             Assert.Equal(0, node.Counters.ImageFailures);
         }
@@ -216,4 +234,38 @@ internal sealed class FailingCamera : ISceneCamera
         Task.FromException<CameraFrame>(new InvalidOperationException("MuJoCo failed to render a frame: no GL available"));
 
     public void Dispose() { }
+}
+
+/// <summary>The host's camera choice with a ROS 2 robot.</summary>
+public sealed class HostCameraTests
+{
+    [Fact]
+    public void With_an_mmproj_a_ros2_robot_is_the_cortexs_camera_and_subscribes_images()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddCortexBot(new CortexBotOptions
+        {
+            Robot = "ros2", Planner = "llama", MmprojPath = "unused.gguf", Ros2 = TestBus.Options(TestBus.NewDomain()),
+        });
+        using var sp = services.BuildServiceProvider();
+        var camera = sp.GetRequiredService<ISceneCamera>();
+        var link = Assert.IsType<Ros2RobotLink>(camera);
+        Assert.Same(sp.GetRequiredService<ISimulatedWorld>(), link);
+        Assert.True(link.Options.ReceiveImages);
+        Assert.False(link.TryGetFrame(out _, out var problem));
+        Assert.Contains("/camera/image_raw", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Without_an_mmproj_a_ros2_robot_subscribes_no_images_and_the_cortex_gets_no_camera()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddCortexBot(new CortexBotOptions { Robot = "ros2", Ros2 = TestBus.Options(TestBus.NewDomain()) });
+        using var sp = services.BuildServiceProvider();
+        Assert.Null(sp.GetService<ISceneCamera>());
+        var link = Assert.IsType<Ros2RobotLink>(sp.GetRequiredService<ISimulatedWorld>());
+        Assert.False(link.Options.ReceiveImages);
+    }
 }

@@ -12,7 +12,7 @@
  * and rt/<controller>/controller_state (control_msgs/JointTrajectoryControllerState) until it has 3 images and 20
  * states or SECONDS pass, and prints two lines at exit:
  *   "image count N width W height H encoding E step S bigendian B bytes L hash X"
- *   "state count N joints a,b,.. lengths P maxerr E desired_ok D actual_ok A multidof_empty M ref r0..r5 fb f0..f5"
+ *   "state count N joints a,b,.. lengths P maxerr E maxabserr A desired_ok D actual_ok A multidof_empty M ref r0..r5 fb f0..f5"
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +53,7 @@ static int listen_mode (dds_entity_t pp, const char *controller, double seconds)
 
   long images = 0, states = 0;
   uint32_t w = 0, h = 0, step = 0, bytes = 0; unsigned be = 0; unsigned long long hash = 0; char enc[32] = "";
-  char joints[512] = ""; int lengths_ok = 0, desired_ok = 0, actual_ok = 0, mdof_empty = 0; double maxerr = -1, ref[6] = { 0 }, fb[6] = { 0 };
+  char joints[512] = ""; int lengths_ok = 0, desired_ok = 0, actual_ok = 0, mdof_empty = 0; double maxerr = -1, maxabs = 0, ref[6] = { 0 }, fb[6] = { 0 };
   struct timespec start, now;
   clock_gettime (CLOCK_MONOTONIC, &start);
   for (;;) {
@@ -87,6 +87,8 @@ static int listen_mode (dds_entity_t pp, const char *controller, double seconds)
           double e = m->error.positions._buffer[i] - (m->reference.positions._buffer[i] - m->feedback.positions._buffer[i]);
           if (e < 0) e = -e;
           if (e > maxerr) maxerr = e;
+          double a = m->error.positions._buffer[i] < 0 ? -m->error.positions._buffer[i] : m->error.positions._buffer[i];
+          if (a > maxabs) maxabs = a;
           if (m->desired.positions._length != n || m->desired.positions._buffer[i] != m->reference.positions._buffer[i]) desired_ok = 0;
           if (m->actual.positions._length != n || m->actual.positions._buffer[i] != m->feedback.positions._buffer[i]) actual_ok = 0;
           if (i < 6) { ref[i] = m->reference.positions._buffer[i]; fb[i] = m->feedback.positions._buffer[i]; }
@@ -106,8 +108,8 @@ static int listen_mode (dds_entity_t pp, const char *controller, double seconds)
     if ((double) (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) * 1e-9 > seconds) break;
   }
   printf ("image count %ld width %u height %u encoding %s step %u bigendian %u bytes %u hash %llu\n", images, w, h, enc[0] ? enc : "-", step, be, bytes, hash);
-  printf ("state count %ld joints %s lengths %d maxerr %.17g desired_ok %d actual_ok %d multidof_empty %d ref", states, joints[0] ? joints : "-",
-          lengths_ok, maxerr, desired_ok, actual_ok, mdof_empty);
+  printf ("state count %ld joints %s lengths %d maxerr %.17g maxabserr %.17g desired_ok %d actual_ok %d multidof_empty %d ref", states, joints[0] ? joints : "-",
+          lengths_ok, maxerr, maxabs, desired_ok, actual_ok, mdof_empty);
   for (int i = 0; i < 6; i++) printf (" %.17g", ref[i]);
   printf (" fb");
   for (int i = 0; i < 6; i++) printf (" %.17g", fb[i]);
