@@ -127,6 +127,9 @@ public sealed class DdsParticipant : IDisposable
         Check(RosType.SceneStatus, sizeof(SceneStatusMsg));
         Check(RosType.ResetRequest, sizeof(ResetRequestMsg));
         Check(RosType.LinkStatus, sizeof(LinkStatusMsg));
+        Check(RosType.Image, sizeof(ImageMsg));
+        Check(RosType.ControllerState, sizeof(ControllerStateMsg));
+        Check((RosType)Native.SizeofMultiDofPoint, sizeof(MultiDofTrajectoryPointMsg));
         Check((RosType)Native.SizeofTrajectoryPoint, sizeof(JointTrajectoryPointMsg));
 
         static void Check(RosType type, int managed)

@@ -48,6 +48,50 @@ public struct JointStateMsg
     public DdsSequence Effort;
 }
 
+/// <summary>sensor_msgs/Image.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct ImageMsg
+{
+    public RosHeader Header;
+    public uint Height;
+    public uint Width;
+    public byte* Encoding;
+    public byte IsBigendian;
+    public uint Step;
+    public DdsSequence Data;
+}
+
+/// <summary>trajectory_msgs/MultiDOFJointTrajectoryPoint (geometry_msgs Transform/Twist sequences; CortexBot leaves them empty).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct MultiDofTrajectoryPointMsg
+{
+    public DdsSequence Transforms;
+    public DdsSequence Velocities;
+    public DdsSequence Accelerations;
+    public RosTime TimeFromStart;
+}
+
+/// <summary>control_msgs/JointTrajectoryControllerState (control_msgs 4.x, ROS 2 Humble).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct ControllerStateMsg
+{
+    public RosHeader Header;
+    public DdsSequence JointNames;
+    public JointTrajectoryPointMsg Reference;
+    public JointTrajectoryPointMsg Feedback;
+    public JointTrajectoryPointMsg Error;
+    public JointTrajectoryPointMsg Output;
+    public JointTrajectoryPointMsg Desired;
+    public JointTrajectoryPointMsg Actual;
+    public DdsSequence MultiDofJointNames;
+    public MultiDofTrajectoryPointMsg MultiDofReference;
+    public MultiDofTrajectoryPointMsg MultiDofFeedback;
+    public MultiDofTrajectoryPointMsg MultiDofError;
+    public MultiDofTrajectoryPointMsg MultiDofOutput;
+    public MultiDofTrajectoryPointMsg MultiDofDesired;
+    public MultiDofTrajectoryPointMsg MultiDofActual;
+}
+
 /// <summary>trajectory_msgs/JointTrajectoryPoint.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct JointTrajectoryPointMsg

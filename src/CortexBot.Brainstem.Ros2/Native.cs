@@ -12,15 +12,18 @@ public enum RosType
     SceneStatus = 4,
     ResetRequest = 5,
     LinkStatus = 6,
+    Image = 7,
+    ControllerState = 8,
 }
 
 /// <summary>P/Invoke into libcortexbot_dds.so (idlc-generated ROS 2 types + a flat API over libddsc.so.0debian).</summary>
 internal static unsafe partial class Native
 {
     public const string Library = "cortexbot_dds";
-    public const int AbiVersion = 1;
+    public const int AbiVersion = 2;
     public const int SizeofTrajectoryPoint = 100;
     public const int SizeofSampleInfo = 101;
+    public const int SizeofMultiDofPoint = 102;
     public const long Infinity = long.MaxValue;
 
     [LibraryImport(Library, EntryPoint = "cbd_abi_version")] public static partial int AbiVersionOf();

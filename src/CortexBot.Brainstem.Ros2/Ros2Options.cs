@@ -36,6 +36,16 @@ public sealed record Ros2Options
     public string SceneTopic { get; init; } = "/cortexbot/sim/scene";
     /// <summary>World reset requests to the simulator node (cortexbot_msgs/ResetRequest).</summary>
     public string ResetTopic { get; init; } = "/cortexbot/sim/reset";
+    /// <summary>Camera images (sensor_msgs/Image, rgb8, sensor-data QoS): the simulator node publishes them here.</summary>
+    public string ImageTopic { get; init; } = "/camera/image_raw";
+    /// <summary>Whether the link subscribes <see cref="ImageTopic"/> (only a planner that takes images needs the bandwidth).</summary>
+    public bool ReceiveImages { get; init; }
+    /// <summary>A newest image older than this is not handed to the planner.</summary>
+    public TimeSpan ImageStaleAfter { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>How often the simulator node renders and publishes an image (rendering is slow: tens of ms a frame).</summary>
+    public double ImageRateHz { get; init; } = 5;
+    /// <summary>How often the simulator node publishes control_msgs/JointTrajectoryControllerState (joint_trajectory_controller's default state_publish_rate).</summary>
+    public double ControllerStateRateHz { get; init; } = 50;
     /// <summary>A joint state older than this (or non-finite) makes Read fail, so the control loop holds and nothing is sent.</summary>
     public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMilliseconds(50);
     /// <summary>How long Start waits for the first valid joint state.</summary>
@@ -44,6 +54,9 @@ public sealed record Ros2Options
     public TimeSpan ResetTimeout { get; init; } = TimeSpan.FromSeconds(8);
     /// <summary>time_from_start of the single trajectory point, in control periods.</summary>
     public int TrajectoryLeadPeriods { get; init; } = 3;
+
+    /// <summary>joint_trajectory_controller's <c>~/controller_state</c>.</summary>
+    public string ControllerStateTopic => $"/{Controller}/controller_state";
 
     public string CommandTopic => CommandInterface == Ros2CommandInterface.Trajectory
         ? $"/{Controller}/joint_trajectory"
@@ -57,9 +70,14 @@ public sealed record Ros2Options
         if (DomainId is < 0 or > 232) throw new ConfigurationException($"ROS domain id (ROS_DOMAIN_ID or --ros-domain) must be an integer in 0..232, got {(DomainId < 0 ? Environment.GetEnvironmentVariable("ROS_DOMAIN_ID") : DomainId)}");
         if (string.IsNullOrWhiteSpace(Controller) || Controller.Contains('/') || Controller.Contains(' '))
             throw new ConfigurationException($"--controller must be a plain controller name, got '{Controller}'");
-        foreach (var t in new[] { JointStatesTopic, CommandTopic, GripperTopic, EmergencyStopTopic, StatusTopic, SceneTopic, ResetTopic })
+        foreach (var t in new[] { JointStatesTopic, CommandTopic, GripperTopic, EmergencyStopTopic, StatusTopic, SceneTopic, ResetTopic, ImageTopic, ControllerStateTopic })
             DdsParticipant.DdsTopicName(t);
         if (StaleAfter <= TimeSpan.Zero) throw new ConfigurationException("the joint-state staleness bound must be positive");
+        if (!double.IsFinite(ImageRateHz) || ImageRateHz <= 0 || ImageRateHz > 60)
+            throw new ConfigurationException($"the camera image rate must be in (0, 60] Hz, got {ImageRateHz}");
+        if (!double.IsFinite(ControllerStateRateHz) || ControllerStateRateHz <= 0 || ControllerStateRateHz > 1000)
+            throw new ConfigurationException($"the controller state rate must be in (0, 1000] Hz, got {ControllerStateRateHz}");
+        if (ImageStaleAfter <= TimeSpan.Zero) throw new ConfigurationException("the image staleness bound must be positive");
         if (TrajectoryLeadPeriods < 1) throw new ConfigurationException("trajectory lead must be at least one control period");
         return this;
     }

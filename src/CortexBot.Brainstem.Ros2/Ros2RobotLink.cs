@@ -10,7 +10,8 @@ namespace CortexBot.Brainstem.Ros2;
 /// <summary>Counters of the ROS 2 link (read any time, from any thread).</summary>
 public sealed record Ros2LinkCounters(
     long JointStatesAccepted, long RejectedMissingJoints, long RejectedNonFinite, long RejectedMalformed,
-    long StaleReads, long Reconnects, long CommandsSent, long WritesHeld, long EmergencyStops, long ScenesReceived);
+    long StaleReads, long Reconnects, long CommandsSent, long WritesHeld, long EmergencyStops, long ScenesReceived,
+    long ImagesAccepted, long ImagesRejected);
 
 /// <summary>
 /// The brainstem's ROS 2 link: an arm under ros2_control (a physical robot, Gazebo, or <c>cortexbot sim-node</c>) over
@@ -28,11 +29,14 @@ public sealed record Ros2LinkCounters(
 /// Write re-sends the command in force when it arrived until a false releases it.</item>
 /// <item>World resets and the scene come from the simulator node's topics (<see cref="ISimulatedWorld"/>); a physical
 /// arm has no such node, and a reset then fails with a clear error after <see cref="Ros2Options.ResetTimeout"/>.</item>
+/// <item>Camera (<see cref="ISceneCamera"/>, when <see cref="Ros2Options.ReceiveImages"/>): subscribes sensor_msgs/Image
+/// (rgb8) on <see cref="Ros2Options.ImageTopic"/>; a capture returns the newest valid frame, or fails clearly when none
+/// arrived or it is older than <see cref="Ros2Options.ImageStaleAfter"/>. Garbled images are counted and ignored.</item>
 /// </list>
 /// Receiving runs on the link's own thread (a DDS waitset) into a seqlock-protected buffer; Read and Write run on the
 /// control thread and allocate nothing.
 /// </summary>
-public sealed unsafe class Ros2RobotLink : ISimulatedWorld
+public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
 {
     private readonly Ros2Options _o;
     private readonly string[] _joints;
@@ -40,7 +44,7 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld
     private readonly byte[][] _gripperUtf8;
     private readonly int _dof;
     private readonly DdsParticipant _dds;
-    private readonly int _stateReader, _estopReader, _sceneReader, _waitset;
+    private readonly int _stateReader, _estopReader, _sceneReader, _imageReader, _waitset;
     private readonly int _commandWriter, _gripperWriter, _resetWriter, _statusWriter;
     private long _lastStatusNs;
     private readonly Thread _receiver;
@@ -83,6 +87,11 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld
     private long _missing, _nonFinite, _malformed, _staleReads, _reconnects, _sent, _held, _estops, _scenes;
     private volatile string? _lastProblem;
 
+    // camera (receiver thread writes, anyone reads)
+    private volatile CameraFrame? _frame;
+    private long _imagesAccepted, _imagesRejected;
+    private volatile string? _lastImageProblem;
+
     // scene (receiver thread writes, anyone reads)
     private volatile SceneStatusView? _scene;
     private uint _nextResetId;
@@ -113,7 +122,10 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld
             _stateReader = _dds.Reader(RosType.JointState, options.JointStatesTopic, RosQos.SensorData);
             _estopReader = _dds.Reader(RosType.Bool, options.EmergencyStopTopic, RosQos.Default);
             _sceneReader = _dds.Reader(RosType.SceneStatus, options.SceneTopic, RosQos.SensorData);
-            _waitset = _dds.Waitset(_stateReader, _estopReader, _sceneReader);
+            if (options.ReceiveImages) _imageReader = _dds.Reader(RosType.Image, options.ImageTopic, RosQos.SensorData);
+            _waitset = options.ReceiveImages
+                ? _dds.Waitset(_stateReader, _estopReader, _sceneReader, _imageReader)
+                : _dds.Waitset(_stateReader, _estopReader, _sceneReader);
             _commandWriter = options.CommandInterface == Ros2CommandInterface.Trajectory
                 ? _dds.Writer(RosType.JointTrajectory, options.CommandTopic, RosQos.Default)
                 : _dds.Writer(RosType.Float64MultiArray, options.CommandTopic, RosQos.Default);
@@ -156,7 +168,10 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld
     public Ros2LinkCounters Counters => new(
         Interlocked.Read(ref _acceptedCount), Interlocked.Read(ref _missing), Interlocked.Read(ref _nonFinite), Interlocked.Read(ref _malformed),
         Interlocked.Read(ref _staleReads), Interlocked.Read(ref _reconnects), Interlocked.Read(ref _sent), Interlocked.Read(ref _held),
-        Interlocked.Read(ref _estops), Interlocked.Read(ref _scenes));
+        Interlocked.Read(ref _estops), Interlocked.Read(ref _scenes), Interlocked.Read(ref _imagesAccepted), Interlocked.Read(ref _imagesRejected));
+
+    /// <summary>Why the latest image was rejected, for diagnostics.</summary>
+    public string? LastImageProblem => _lastImageProblem;
 
     /// <summary>Waits for the first valid joint state; a robot that publishes other joint names is a clear error here.</summary>
     public void Start(double controlPeriodSeconds)
@@ -290,6 +305,109 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld
         _lastFresh = true;
     }
 
+    // ------------------------------------------------------------------ camera (the robot's image topic)
+
+    /// <summary>Size of the newest valid frame (0 before the first).</summary>
+    public int Width => _frame?.Width ?? 0;
+    public int Height => _frame?.Height ?? 0;
+
+    /// <summary>The newest valid frame when it is fresh (within <see cref="Ros2Options.ImageStaleAfter"/>).</summary>
+    public bool TryGetFrame(out CameraFrame frame, out string? problem)
+    {
+        frame = null!;
+        if (!_o.ReceiveImages)
+        {
+            problem = $"the ROS 2 link does not subscribe {_o.ImageTopic} (images are received only for a planner with an mmproj)";
+            return false;
+        }
+        var f = _frame;
+        if (f is null)
+        {
+            long rejected = Interlocked.Read(ref _imagesRejected);
+            problem = $"no valid image on {_o.ImageTopic} yet" + (rejected > 0 ? $" ({rejected} rejected, last: {_lastImageProblem})" : "");
+            return false;
+        }
+        double age = (MonotonicClock.NowNs - f.StampNs) / 1e9;
+        if (age > _o.ImageStaleAfter.TotalSeconds)
+        {
+            problem = $"the newest image on {_o.ImageTopic} is {age:0.0} s old (bound {_o.ImageStaleAfter.TotalSeconds:0.0} s)";
+            return false;
+        }
+        frame = f;
+        problem = null;
+        return true;
+    }
+
+    /// <summary>The newest valid frame; fails with the reason when there is none or it is stale (never waits).</summary>
+    public Task<CameraFrame> CaptureAsync(CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<CameraFrame>(cancellationToken);
+        return TryGetFrame(out var frame, out var problem)
+            ? Task.FromResult(frame)
+            : Task.FromException<CameraFrame>(new InvalidOperationException(problem));
+    }
+
+    private void DrainImages()
+    {
+        while (true)
+        {
+            int r = Native.Take(_imageReader, out void* p, out _);
+            if (r == 0 || r < 0) return;
+            if (r != 1) continue;
+            try { AcceptImage((ImageMsg*)p); }
+            finally { Native.ReturnLoan(_imageReader, p); }
+        }
+    }
+
+    /// <summary>Validates one Image and makes it the newest frame, or counts and ignores it. Receiver thread; visible for tests.</summary>
+    internal void AcceptImage(ImageMsg* m)
+    {
+        var frame = ParseImage(m, MonotonicClock.NowNs, out var problem);
+        if (frame is null)
+        {
+            Interlocked.Increment(ref _imagesRejected);
+            _lastImageProblem = problem;
+            return;
+        }
+        _frame = frame;
+        Interlocked.Increment(ref _imagesAccepted);
+    }
+
+    private const int MaxImageSide = 8192;
+
+    /// <summary>An rgb8 Image as a frame (row padding removed), or null with the reason.</summary>
+    internal static CameraFrame? ParseImage(ImageMsg* m, long stampNs, out string? problem)
+    {
+        if (!Native.Equals(m->Encoding, "rgb8"u8))
+        {
+            problem = $"image encoding '{Native.ToManaged(m->Encoding)}' is not rgb8";
+            return null;
+        }
+        uint w = m->Width, h = m->Height;
+        if (w == 0 || h == 0 || w > MaxImageSide || h > MaxImageSide)
+        {
+            problem = $"image size {w}x{h} is outside 1..{MaxImageSide} a side";
+            return null;
+        }
+        if (m->Step < 3 * w)
+        {
+            problem = $"image step {m->Step} is shorter than a row of {w} rgb8 pixels ({3 * w} bytes)";
+            return null;
+        }
+        if ((ulong)m->Data.Length != (ulong)m->Step * h || m->Data.Buffer == null)
+        {
+            problem = $"image data has {m->Data.Length} bytes, step {m->Step} x height {h} needs {(ulong)m->Step * h}";
+            return null;
+        }
+        int row = 3 * (int)w;
+        var rgb = new byte[row * (int)h];
+        var src = (byte*)m->Data.Buffer;
+        for (int y = 0; y < h; y++)
+            new ReadOnlySpan<byte>(src + (long)y * m->Step, row).CopyTo(rgb.AsSpan(y * row, row));
+        problem = null;
+        return new CameraFrame((int)w, (int)h, rgb, stampNs);
+    }
+
     // ------------------------------------------------------------------ receiver thread
 
     private void ReceiveLoop()
@@ -302,6 +420,7 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld
             DrainJointStates();
             DrainEmergencyStop();
             DrainScene();
+            if (_imageReader > 0) DrainImages();
             long now = MonotonicClock.NowNs;
             if (now - _lastStatusNs >= 100_000_000)
             {

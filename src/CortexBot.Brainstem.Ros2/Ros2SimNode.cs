@@ -8,7 +8,7 @@ namespace CortexBot.Brainstem.Ros2;
 
 /// <summary>Counters of the simulator node.</summary>
 public sealed record SimNodeCounters(long Ticks, long TrajectoriesApplied, long ForwardCommandsApplied, long GripperCommandsApplied,
-    long CommandsRejected, long Resets, long LateTicks);
+    long CommandsRejected, long Resets, long LateTicks, long ControllerStates, long ImagesPublished, long ImageFailures);
 
 /// <summary>
 /// The MuJoCo arm as a ROS 2 robot under ros2_control, over Cyclone DDS (<c>cortexbot sim-node</c>):
@@ -19,6 +19,11 @@ public sealed record SimNodeCounters(long Ticks, long TrajectoriesApplied, long 
 /// <c>/&lt;controller&gt;/commands</c> (joints mapped by name for trajectories, in arm order for the array); the last
 /// point's positions become the servo targets at once (no interpolation over time_from_start);</item>
 /// <item>accepts the gripper's Float64MultiArray (one finger position each; their sum is the opening);</item>
+/// <item>publishes control_msgs/JointTrajectoryControllerState on <c>/&lt;controller&gt;/controller_state</c> at
+/// <see cref="Ros2Options.ControllerStateRateHz"/> (a divisor of the tick rate): reference = the setpoint in force,
+/// feedback = measured, error = reference - feedback, output = reference (a position interface);</item>
+/// <item>with a camera, publishes sensor_msgs/Image (rgb8) on <see cref="Ros2Options.ImageTopic"/> at
+/// <see cref="Ros2Options.ImageRateHz"/> with sensor-data QoS, rendered on a thread of its own, never on the tick;</item>
 /// <item>publishes cortexbot_msgs/SceneStatus on <c>/cortexbot/sim/scene</c> at 50 Hz and right after a reset, and serves
 /// cortexbot_msgs/ResetRequest on <c>/cortexbot/sim/reset</c> (the status carries the id of the last reset served).</item>
 /// </list>
@@ -30,7 +35,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
     private readonly Ros2Options _o;
     private readonly double _rate;
     private readonly DdsParticipant _dds;
-    private readonly int _stateWriter, _sceneWriter, _trajReader, _fwdReader, _gripReader, _resetReader;
+    private readonly int _stateWriter, _sceneWriter, _controllerStateWriter, _imageWriter, _trajReader, _fwdReader, _gripReader, _resetReader;
     private readonly NativeStrings _mem = new();
     private readonly JointStateMsg* _js;
     private readonly double* _jsPos, _jsVel;
@@ -40,15 +45,23 @@ public sealed unsafe class Ros2SimNode : IDisposable
     private readonly JointCommandBuffer _cmd;
     private uint _resetId;
     private int _seed;
-    private long _ticks, _traj, _fwd, _grip, _rejected, _resets, _late;
+    private long _ticks, _traj, _fwd, _grip, _rejected, _resets, _late, _ctrlStates, _images, _imageFailures;
+    private readonly ControllerStateMsg* _cs;
+    private readonly double* _refPos, _zero, _fbPos, _fbVel, _errPos, _errVel;
+    private readonly ISceneCamera? _camera;
+    private readonly byte* _rgb8, _cameraFrame;
+    private volatile string? _imageProblem;
 
-    public Ros2SimNode(MuJoCoWorld world, Ros2Options options, double rateHz, int seed)
+    /// <param name="camera">Renders the images published on <see cref="Ros2Options.ImageTopic"/>; null: no images.
+    /// The node does not own it: dispose it after <see cref="Run"/> returns.</param>
+    public Ros2SimNode(MuJoCoWorld world, Ros2Options options, double rateHz, int seed, ISceneCamera? camera = null)
     {
         if (!double.IsFinite(rateHz) || rateHz < 10 || rateHz > 5000) throw new ConfigurationException($"--rate must be between 10 and 5000 Hz, got {rateHz}");
         _world = world;
         _o = options.Validate();
         _rate = rateHz;
         _seed = seed;
+        _camera = camera;
         int dof = world.JointNames.Count;
         _names = [.. world.JointNames, .. options.GripperJoints];
         _armUtf8 = [.. world.JointNames.Select(Encoding.UTF8.GetBytes)];
@@ -60,6 +73,9 @@ public sealed unsafe class Ros2SimNode : IDisposable
         {
             _stateWriter = _dds.Writer(RosType.JointState, options.JointStatesTopic, RosQos.Default);
             _sceneWriter = _dds.Writer(RosType.SceneStatus, options.SceneTopic, RosQos.Default);
+            // joint_trajectory_controller publishes its state with SystemDefaultsQoS
+            _controllerStateWriter = _dds.Writer(RosType.ControllerState, options.ControllerStateTopic, RosQos.SystemDefault);
+            if (camera is not null) _imageWriter = _dds.Writer(RosType.Image, options.ImageTopic, RosQos.SensorData);
             _trajReader = _dds.Reader(RosType.JointTrajectory, $"/{options.Controller}/joint_trajectory", RosQos.SystemDefault);
             _fwdReader = _dds.Reader(RosType.Float64MultiArray, $"/{options.Controller}/commands", RosQos.SystemDefault);
             _gripReader = _dds.Reader(RosType.Float64MultiArray, options.GripperTopic, RosQos.SystemDefault);
@@ -80,11 +96,38 @@ public sealed unsafe class Ros2SimNode : IDisposable
         _js->Position = DdsSequence.Of(_jsPos, n);
         _js->Velocity = DdsSequence.Of(_jsVel, n);
         _js->Effort = DdsSequence.Of(null, 0);
+
+        _refPos = _mem.Alloc<double>(dof);
+        _zero = _mem.Alloc<double>(dof);
+        _fbPos = _mem.Alloc<double>(dof);
+        _fbVel = _mem.Alloc<double>(dof);
+        _errPos = _mem.Alloc<double>(dof);
+        _errVel = _mem.Alloc<double>(dof);
+        _cs = _mem.Alloc<ControllerStateMsg>(1);
+        _cs->Header.FrameId = _js->Header.FrameId;
+        // the trajectory controller's joints are the arm's (the fingers belong to the gripper controller)
+        _cs->JointNames = DdsSequence.Of(_mem.AddArray(world.JointNames), dof);
+        // the setpoint is a position step, so its velocity is zero and the velocity error is -measured velocity
+        _cs->Reference.Positions = DdsSequence.Of(_refPos, dof);
+        _cs->Reference.Velocities = DdsSequence.Of(_zero, dof);
+        _cs->Feedback.Positions = DdsSequence.Of(_fbPos, dof);
+        _cs->Feedback.Velocities = DdsSequence.Of(_fbVel, dof);
+        _cs->Error.Positions = DdsSequence.Of(_errPos, dof);
+        _cs->Error.Velocities = DdsSequence.Of(_errVel, dof);
+        _cs->Output.Positions = DdsSequence.Of(_refPos, dof);
+        _cs->Desired = _cs->Reference;
+        _cs->Actual = _cs->Feedback;
+        _rgb8 = _mem.Add("rgb8");
+        _cameraFrame = _mem.Add("camera");
     }
 
     public double RateHz => _rate;
     public SimNodeCounters Counters => new(Interlocked.Read(ref _ticks), Interlocked.Read(ref _traj), Interlocked.Read(ref _fwd),
-        Interlocked.Read(ref _grip), Interlocked.Read(ref _rejected), Interlocked.Read(ref _resets), Interlocked.Read(ref _late));
+        Interlocked.Read(ref _grip), Interlocked.Read(ref _rejected), Interlocked.Read(ref _resets), Interlocked.Read(ref _late),
+        Interlocked.Read(ref _ctrlStates), Interlocked.Read(ref _images), Interlocked.Read(ref _imageFailures));
+
+    /// <summary>Why the latest image could not be rendered or published (null: no failure).</summary>
+    public string? ImageProblem => _imageProblem;
 
     /// <summary>Runs until <paramref name="ct"/> is cancelled. Call from a dedicated thread.</summary>
     public void Run(CancellationToken ct)
@@ -97,6 +140,27 @@ public sealed unsafe class Ros2SimNode : IDisposable
         long periodNs = (long)(period * 1e9);
         long next = MonotonicClock.NowNs;
         int sceneEvery = Math.Max(1, (int)Math.Round(_rate / 50));
+        int stateEvery = Math.Max(1, (int)Math.Round(_rate / _o.ControllerStateRateHz));
+        using var stopImages = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        Thread? images = null;
+        if (_camera is not null)
+        {
+            images = new Thread(() => PublishImages(stopImages.Token)) { IsBackground = true, Name = "cortexbot-sim-node-camera" };
+            images.Start();
+        }
+        try
+        {
+            Tick(ct, periodNs, next, sceneEvery, stateEvery);
+        }
+        finally
+        {
+            stopImages.Cancel();
+            images?.Join();
+        }
+    }
+
+    private void Tick(CancellationToken ct, long periodNs, long next, int sceneEvery, int stateEvery)
+    {
         while (!ct.IsCancellationRequested)
         {
             bool sceneDue = DrainResets();
@@ -104,6 +168,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
             _world.Write(_cmd);
             _world.Read(_state);
             PublishJointState();
+            if (_ticks % stateEvery == 0) PublishControllerState();
             if (sceneDue || _ticks % sceneEvery == 0) PublishScene();
             Interlocked.Increment(ref _ticks);
 
@@ -234,6 +299,68 @@ public sealed unsafe class Ros2SimNode : IDisposable
         for (int k = 0; k < g; k++) { _jsPos[dof + k] = _state.GripperOpening / g; _jsVel[dof + k] = 0; }
         _js->Header.Stamp = RosTime.FromNanoseconds(DateTime.UtcNow.Ticks * 100 - DateTime.UnixEpoch.Ticks * 100);
         Native.Write(_stateWriter, _js);
+    }
+
+    private void PublishControllerState()
+    {
+        for (int i = 0; i < _state.Joints; i++)
+        {
+            double r = _cmd.Position[i], p = _state.Position[i], v = _state.Velocity[i];
+            _refPos[i] = r;
+            _fbPos[i] = p;
+            _fbVel[i] = v;
+            _errPos[i] = r - p;
+            _errVel[i] = -v;
+        }
+        _cs->Header.Stamp = _js->Header.Stamp;
+        if (Native.Write(_controllerStateWriter, _cs) >= 0) Interlocked.Increment(ref _ctrlStates);
+    }
+
+    /// <summary>Renders and publishes images at the configured rate (its own thread: a frame takes tens of ms).</summary>
+    private void PublishImages(CancellationToken ct)
+    {
+        long periodNs = (long)(1e9 / _o.ImageRateHz);
+        long next = MonotonicClock.NowNs;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                var frame = _camera!.CaptureAsync(ct).GetAwaiter().GetResult();
+                int rc = WriteImage(_imageWriter, frame, _rgb8, _cameraFrame);
+                if (rc < 0) throw new InvalidOperationException($"could not publish an image on {_o.ImageTopic}: {Native.Describe(rc)}");
+                Interlocked.Increment(ref _images);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { break; }
+            catch (Exception e)
+            {
+                // the node keeps serving the arm without images; the failure is counted and reported
+                Interlocked.Increment(ref _imageFailures);
+                _imageProblem = e.Message;
+            }
+            next += periodNs;
+            long now = MonotonicClock.NowNs;
+            if (next < now) next = now;
+            if (ct.WaitHandle.WaitOne(TimeSpan.FromTicks((next - now) / 100))) break;
+        }
+    }
+
+    /// <summary>Publishes one frame as sensor_msgs/Image (rgb8, rows top first, no padding). Stamped with the wall time it was rendered.</summary>
+    internal static int WriteImage(int writer, CameraFrame frame, byte* rgb8, byte* frameId)
+    {
+        long wallNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100 - (MonotonicClock.NowNs - frame.StampNs);
+        fixed (byte* data = frame.Rgb)
+        {
+            ImageMsg m = default;
+            m.Header.Stamp = RosTime.FromNanoseconds(wallNs);
+            m.Header.FrameId = frameId;
+            m.Height = (uint)frame.Height;
+            m.Width = (uint)frame.Width;
+            m.Encoding = rgb8;
+            m.IsBigendian = 0;
+            m.Step = (uint)(3 * frame.Width);
+            m.Data = DdsSequence.Of(data, frame.Rgb.Length);
+            return Native.Write(writer, &m);
+        }
     }
 
     /// <summary>Publishes the scene (allocates: 50 Hz, off any control path).</summary>

@@ -53,15 +53,21 @@ public static class CortexBotHosting
         services.TryAddSingleton(options);
         services.TryAddSingleton(_ => ArmModel.FromMjcf(options.ScenePath));
         services.TryAddSingleton(_ => SkillCatalogue.Load(options.SkillCataloguePath));
+        // A ROS 2 link subscribes the robot's image topic only for a planner that takes images (frames cost bandwidth).
         services.TryAddSingleton<ISimulatedWorld>(sp => options.Robot == "ros2"
-            ? new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames, options.Ros2)
+            ? new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
+                options.Ros2 with { ReceiveImages = options.MmprojPath is not null })
             : new MuJoCoWorld(options.ScenePath));
         services.TryAddSingleton<IScenePerception>(sp => sp.GetRequiredService<ISimulatedWorld>());
-        // The cortex sees the scene only when its planner can take images (an mmproj); the simulator renders them.
-        if (options.MmprojPath is not null && options.Robot == "sim")
-            services.TryAddSingleton<ISceneCamera>(sp => sp.GetRequiredService<ISimulatedWorld>() is MuJoCoWorld world
-                ? new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = options.CameraWidth, Height = options.CameraHeight })
-                : throw new Core.ConfigurationException("camera images need the embedded MuJoCo simulator (--robot sim)"));
+        // The cortex sees the scene only when its planner can take images (an mmproj): the embedded simulator renders
+        // them, a ROS 2 robot publishes them (the link hands over the newest frame).
+        if (options.MmprojPath is not null)
+            services.TryAddSingleton<ISceneCamera>(sp => sp.GetRequiredService<ISimulatedWorld>() switch
+            {
+                MuJoCoWorld world => new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = options.CameraWidth, Height = options.CameraHeight }),
+                Brainstem.Ros2.Ros2RobotLink link => link,
+                _ => throw new Core.ConfigurationException("camera images need the embedded MuJoCo simulator (--robot sim) or a ROS 2 robot (--robot ros2)"),
+            });
         services.TryAddSingleton(sp => new SafetyGate(sp.GetRequiredService<ISimulatedWorld>(), sp.GetRequiredService<ArmModel>()));
         services.TryAddSingleton(sp => new ControlLoop(sp.GetRequiredService<SafetyGate>(),
             new ControlLoopOptions

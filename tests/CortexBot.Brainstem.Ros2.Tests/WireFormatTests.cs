@@ -26,6 +26,8 @@ public sealed unsafe class WireFormatTests
     [InlineData(RosType.JointTrajectory, "trajectory_msgs::msg::dds_::JointTrajectory_")]
     [InlineData(RosType.Float64MultiArray, "std_msgs::msg::dds_::Float64MultiArray_")]
     [InlineData(RosType.Bool, "std_msgs::msg::dds_::Bool_")]
+    [InlineData(RosType.Image, "sensor_msgs::msg::dds_::Image_")]
+    [InlineData(RosType.ControllerState, "control_msgs::msg::dds_::JointTrajectoryControllerState_")]
     public void Dds_type_names_follow_ros2_layout(RosType type, string name) => Assert.Equal(name, DdsParticipant.TypeName(type));
 
     [Fact]
@@ -71,6 +73,38 @@ public sealed unsafe class WireFormatTests
             0, 0, 0, 0, 0, 0, 0xF8, 0x3F,       // 1.5
             0, 0, 0, 0,                         // velocity: empty
             0, 0, 0, 0,                         // effort: empty
+        ];
+        Assert.Equal(expected, bytes);
+    }
+
+    [Fact]
+    public void Image_puts_is_bigendian_as_one_byte_before_a_4_aligned_step()
+    {
+        using var mem = new NativeStrings();
+        var data = mem.Alloc<byte>(6);
+        for (int i = 0; i < 6; i++) data[i] = (byte)(0x10 * (i + 1));
+        ImageMsg m = default;
+        m.Header.Stamp = new RosTime { Sec = 1, Nanosec = 2 };
+        m.Header.FrameId = mem.Add("c");
+        m.Height = 1;
+        m.Width = 2;
+        m.Encoding = mem.Add("rgb8");
+        m.Step = 6;
+        m.Data = DdsSequence.Of(data, 6);
+        var bytes = RoundTrip(RosType.Image, "/camera/image_raw", &m);
+        byte[] expected =
+        [
+            0x00, 0x01, 0x00, 0x02,             // encapsulation: CDR_LE (XCDR1); options: the last 2 bytes are padding
+            1, 0, 0, 0, 2, 0, 0, 0,             // header.stamp
+            2, 0, 0, 0, (byte)'c', 0, 0, 0,     // header.frame_id "c" + 2 pad
+            1, 0, 0, 0,                         // height
+            2, 0, 0, 0,                         // width
+            5, 0, 0, 0, (byte)'r', (byte)'g', (byte)'b', (byte)'8', 0, // encoding "rgb8"
+            0,                                  // is_bigendian (uint8, offset 33)
+            0, 0,                               // pad to 36
+            6, 0, 0, 0,                         // step
+            6, 0, 0, 0, 0x10, 0x20, 0x30, 0x40, 0x50, 0x60, // data: 6 bytes
+            0, 0,                               // padding to a 4-byte multiple
         ];
         Assert.Equal(expected, bytes);
     }

@@ -19,7 +19,9 @@ enum cbd_type {
   CBD_SCENE_STATUS = 4,
   CBD_RESET_REQUEST = 5,
   CBD_LINK_STATUS = 6,
-  CBD_TYPE_COUNT = 7
+  CBD_IMAGE = 7,
+  CBD_CONTROLLER_STATE = 8,
+  CBD_TYPE_COUNT = 9
 };
 
 static const dds_topic_descriptor_t *descriptor (int type)
@@ -32,13 +34,16 @@ static const dds_topic_descriptor_t *descriptor (int type)
     case CBD_SCENE_STATUS: return &cortexbot_msgs_msg_dds__SceneStatus__desc;
     case CBD_RESET_REQUEST: return &cortexbot_msgs_msg_dds__ResetRequest__desc;
     case CBD_LINK_STATUS: return &cortexbot_msgs_msg_dds__LinkStatus__desc;
+    case CBD_IMAGE: return &sensor_msgs_msg_dds__Image__desc;
+    case CBD_CONTROLLER_STATE: return &control_msgs_msg_dds__JointTrajectoryControllerState__desc;
     default: return NULL;
   }
 }
 
-API int cbd_abi_version (void) { return 1; }
+API int cbd_abi_version (void) { return 2; }
 
-/* sizeof of the generated struct for a type, or of helper structs: 100 = JointTrajectoryPoint_, 101 = dds_sample_info_t. */
+/* sizeof of the generated struct for a type, or of helper structs: 100 = JointTrajectoryPoint_, 101 = dds_sample_info_t,
+ * 102 = MultiDOFJointTrajectoryPoint_. */
 API long cbd_sizeof (int type)
 {
   switch (type) {
@@ -49,6 +54,9 @@ API long cbd_sizeof (int type)
     case CBD_SCENE_STATUS: return (long) sizeof (cortexbot_msgs_msg_dds__SceneStatus_);
     case CBD_RESET_REQUEST: return (long) sizeof (cortexbot_msgs_msg_dds__ResetRequest_);
     case CBD_LINK_STATUS: return (long) sizeof (cortexbot_msgs_msg_dds__LinkStatus_);
+    case CBD_IMAGE: return (long) sizeof (sensor_msgs_msg_dds__Image_);
+    case CBD_CONTROLLER_STATE: return (long) sizeof (control_msgs_msg_dds__JointTrajectoryControllerState_);
+    case 102: return (long) sizeof (trajectory_msgs_msg_dds__MultiDOFJointTrajectoryPoint_);
     case 100: return (long) sizeof (trajectory_msgs_msg_dds__JointTrajectoryPoint_);
     case 101: return (long) sizeof (dds_sample_info_t);
     default: return -1;

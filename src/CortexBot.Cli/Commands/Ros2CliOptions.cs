@@ -11,15 +11,16 @@ internal sealed class Ros2CliOptions
     public readonly Option<bool> Loopback = new("--ros-loopback") { Description = "Keep DDS traffic on the loopback interface (unicast discovery of 127.0.0.1)" };
     public readonly Option<string> Controller = new("--controller") { Description = "Arm controller name (topics /NAME/joint_trajectory or /NAME/commands)", DefaultValueFactory = _ => "joint_trajectory_controller" };
     public readonly Option<string> Interface = new("--command-interface") { Description = "trajectory (joint_trajectory_controller) or forward (forward_command_controller)", DefaultValueFactory = _ => "trajectory" };
+    public readonly Option<string> ImageTopic = new("--image-topic") { Description = "Camera image topic (sensor_msgs/Image, rgb8)", DefaultValueFactory = _ => "/camera/image_raw" };
     public readonly Option<double> StaleMs = new("--stale-ms") { Description = "Joint states older than this make the arm hold (ms)", DefaultValueFactory = _ => 50 };
 
-    public IEnumerable<Option> All => [Domain, Loopback, Controller, Interface, StaleMs];
+    public IEnumerable<Option> All => [Domain, Loopback, Controller, Interface, StaleMs, ImageTopic];
     /// <summary>The flags that mean something to the simulator node (it serves both command interfaces at once).</summary>
-    public IEnumerable<Option> Node => [Domain, Loopback, Controller];
+    public IEnumerable<Option> Node => [Domain, Loopback, Controller, ImageTopic];
 
     public Ros2Options BuildNode(ParseResult parse)
     {
-        var o = new Ros2Options { LoopbackOnly = parse.GetValue(Loopback), Controller = parse.GetValue(Controller)! };
+        var o = new Ros2Options { LoopbackOnly = parse.GetValue(Loopback), Controller = parse.GetValue(Controller)!, ImageTopic = parse.GetValue(ImageTopic)! };
         if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
         return o.Validate();
     }
@@ -40,6 +41,7 @@ internal sealed class Ros2CliOptions
             Controller = parse.GetValue(Controller)!,
             CommandInterface = iface,
             StaleAfter = TimeSpan.FromMilliseconds(stale),
+            ImageTopic = parse.GetValue(ImageTopic)!,
         };
         if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
         return o.Validate();

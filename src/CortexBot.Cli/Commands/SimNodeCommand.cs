@@ -15,16 +15,39 @@ internal static class SimNodeCommand
         var duration = new Option<double?>("--duration") { Description = "Stop after this many seconds (default: until Ctrl-C)" };
         var scene = CommonOptions.SceneOption();
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the node's counters every second" };
+        var noCamera = new Option<bool>("--no-camera") { Description = "Publish no camera images" };
+        var cameraRate = new Option<double>("--camera-rate") { Description = "Camera image rate in Hz (rendered off the control thread)", DefaultValueFactory = _ => 5 };
+        var cameraWidth = new Option<int>("--camera-width") { Description = "Camera image width in pixels", DefaultValueFactory = _ => 320 };
+        var cameraHeight = new Option<int>("--camera-height") { Description = "Camera image height in pixels", DefaultValueFactory = _ => 240 };
+        var stateRate = new Option<double>("--state-rate") { Description = "Controller state rate in Hz (rounded to a divisor of --rate)", DefaultValueFactory = _ => 50 };
         var ros = new Ros2CliOptions();
-        var cmd = new Command("sim-node", "Run the MuJoCo arm as a ROS 2 robot: /joint_states, the controller's command topics, scene status and resets over DDS.")
-            { seed, rate, duration, scene, verbose };
+        var cmd = new Command("sim-node", "Run the MuJoCo arm as a ROS 2 robot: /joint_states, the controller's command and state topics, camera images, scene status and resets over DDS.")
+            { seed, rate, duration, scene, verbose, noCamera, cameraRate, cameraWidth, cameraHeight, stateRate };
         foreach (var o in ros.Node) cmd.Options.Add(o);
         cmd.SetAction((parse, ct) =>
         {
-            var options = ros.BuildNode(parse);
+            var options = (ros.BuildNode(parse) with { ImageRateHz = parse.GetValue(cameraRate), ControllerStateRateHz = parse.GetValue(stateRate) }).Validate();
+            int w = parse.GetValue(cameraWidth), h = parse.GetValue(cameraHeight);
+            if (w is < 8 or > 4096 || h is < 8 or > 4096) throw new ConfigurationException($"camera images must be 8 to 4096 pixels a side, got {w}x{h}");
             var path = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene);
             using var world = new MuJoCoWorld(path);
-            using var node = new Ros2SimNode(world, options, parse.GetValue(rate), parse.GetValue(seed));
+            MuJoCoCamera? camera = null;
+            string cameraNote = "no camera (--no-camera)";
+            if (!parse.GetValue(noCamera))
+            {
+                // A machine without GL still serves the arm: the node runs on without images and says so.
+                try
+                {
+                    camera = new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = w, Height = h });
+                    cameraNote = $"{options.ImageTopic} ({w}x{h} rgb8, {options.ImageRateHz:0.#} Hz)";
+                }
+                catch (ConfigurationException e)
+                {
+                    cameraNote = $"NO camera images ({e.Message})";
+                }
+            }
+            using var cameraLifetime = camera;
+            using var node = new Ros2SimNode(world, options, parse.GetValue(rate), parse.GetValue(seed), camera);
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (parse.GetValue(duration) is double secs) cts.CancelAfter(TimeSpan.FromSeconds(secs));
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -39,18 +62,20 @@ internal static class SimNodeCommand
             }) { Name = "cortexbot-sim-node", Priority = ThreadPriority.Highest };
             thread.Start();
             Console.Error.WriteLine($"sim-node: ROS domain {options.DomainId}{(options.LoopbackOnly ? " (loopback)" : "")}, {node.RateHz} Hz, " +
-                $"publishing {options.JointStatesTopic} and {options.SceneTopic}, accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic}, {options.ResetTopic}");
+                $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}; camera: {cameraNote}; accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic}, {options.ResetTopic}");
             while (!thread.Join(1000))
                 if (parse.GetValue(verbose))
                 {
                     var k = node.Counters;
-                    Console.Error.WriteLine($"sim-node: {k.Ticks} ticks, trajectories {k.TrajectoriesApplied}, rejected {k.CommandsRejected}, resets {k.Resets}, late {k.LateTicks}");
+                    Console.Error.WriteLine($"sim-node: {k.Ticks} ticks, trajectories {k.TrajectoriesApplied}, rejected {k.CommandsRejected}, resets {k.Resets}, late {k.LateTicks}, " +
+                        $"images {k.ImagesPublished} (failed {k.ImageFailures})");
                 }
             Console.CancelKeyPress -= onCancel;
             AppDomain.CurrentDomain.ProcessExit -= onExit;
             var c = node.Counters;
             Console.Error.WriteLine($"sim-node: stopped after {c.Ticks} ticks; trajectories {c.TrajectoriesApplied}, forward commands {c.ForwardCommandsApplied}, " +
-                $"gripper commands {c.GripperCommandsApplied}, rejected {c.CommandsRejected}, resets {c.Resets}, late ticks {c.LateTicks}");
+                $"gripper commands {c.GripperCommandsApplied}, rejected {c.CommandsRejected}, resets {c.Resets}, late ticks {c.LateTicks}, " +
+                $"controller states {c.ControllerStates}, images {c.ImagesPublished} (failed {c.ImageFailures}{(node.ImageProblem is { } p ? ": " + p : "")})");
             if (failure is not null) throw failure;
             return Task.FromResult(0);
         });
