@@ -53,6 +53,28 @@ public class CliTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Plan_puts_similar_remembered_episodes_into_the_planners_context()
+    {
+        var db = TestOptions.TempDb();
+        Assert.Equal(0, Cli("run", "--task", "put the red cube in the bin", "--episodes", "2", "--seed", "7", "--fast", "--json", "--memory", db).code);
+        var (code, stdout, stderr) = Cli("plan", "--task", "put the red cube into the bin", "--memory", db, "--json");
+        output.WriteLine(stderr);
+        output.WriteLine(stdout);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var memories = doc.RootElement.GetProperty("memories");
+        Assert.Equal(2, memories.GetArrayLength());
+        Assert.Contains("\"put the red cube in the bin\": succeeded with [pick(red_cube); place(red_cube, bin)]", memories[0].GetString());
+        // --recall 0 recalls nothing; a memory that is not there is an input error.
+        (code, stdout, _) = Cli("plan", "--task", "put the red cube in the bin", "--memory", db, "--recall", "0", "--json");
+        Assert.Equal(0, code);
+        using (var none = JsonDocument.Parse(stdout)) Assert.Equal(0, none.RootElement.GetProperty("memories").GetArrayLength());
+        (code, _, stderr) = Cli("plan", "--task", "put the red cube in the bin", "--memory", "/nonexistent/memory.db");
+        Assert.Equal(2, code);
+        Assert.Contains("memory file not found", stderr);
+    }
+
+    [Fact]
     public void Bench_policy_json_reports_both_implementations_on_the_same_inputs()
     {
         var (code, stdout, stderr) = Cli("bench", "policy", "--chunks", "50", "--json");

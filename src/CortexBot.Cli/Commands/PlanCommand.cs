@@ -9,6 +9,8 @@ using CortexBot.Core;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
 using CortexBot.Core.Skills;
+using CortexBot.Hippocampus;
+using CortexBot.Hippocampus.Recall;
 using CortexBot.Host;
 using CortexBot.Sim.MuJoCo;
 using Microsoft.Extensions.Logging;
@@ -26,6 +28,7 @@ internal sealed record PlanReport(
     [property: JsonPropertyName("refusal")] string? Refusal,
     [property: JsonPropertyName("latency_ms")] double LatencyMs,
     [property: JsonPropertyName("image")] string? Image,
+    [property: JsonPropertyName("memories")] IReadOnlyList<string> Memories,
     [property: JsonPropertyName("model")] ModelPlanReport? Model);
 
 internal sealed record PlanStepReport([property: JsonPropertyName("skill")] string Skill, [property: JsonPropertyName("args")] IReadOnlyList<string> Args);
@@ -49,8 +52,10 @@ internal static class PlanCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log planner activity to stderr" };
         var scene = CommonOptions.SceneOption();
+        var memory = new Option<string?>("--memory") { Description = "Episode memory (SQLite file) whose similar episodes go into the planner's context, read-only (default: the per-user memory when it exists)" };
+        var recall = new Option<int>("--recall") { Description = "Similar past episodes given to the planner (0: none)", DefaultValueFactory = _ => 3 };
         var planners = new PlannerCliOptions();
-        var cmd = new Command("plan", "Print the plan the cortex makes for a task in the scene of a seed, without moving the robot.") { task, seed, json, verbose, scene };
+        var cmd = new Command("plan", "Print the plan the cortex makes for a task in the scene of a seed, without moving the robot.") { task, seed, json, verbose, scene, memory, recall };
         foreach (var o in planners.All) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
@@ -79,7 +84,8 @@ internal static class PlanCommand
             using var loggers = PlannerCliOptions.StderrLoggers(parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
             using var model = PlannerCliOptions.CreateModelPlanner(options, loggers);
             var planner = PlannerCliOptions.Port(model);
-            var context = new PlanningContext(instruction, snapshot, catalogue, [], null, frame);
+            var memories = RecallMemories(parse.GetValue(memory), instruction, parse.GetValue(recall));
+            var context = new PlanningContext(instruction, snapshot, catalogue, memories, null, frame);
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(options.PlanTimeout);
@@ -104,7 +110,8 @@ internal static class PlanCommand
                     s.GeneratedTokens, Math.Round(s.TokensPerSecond, 1), s.Rejections);
             var report = new PlanReport(instruction, sceneSeed, planner.Name, [.. snapshot.Objects.Select(o => o.Name)],
                 result.Plan?.Describe(), result.Plan?.Steps.Select(st => new PlanStepReport(st.Skill, st.Args.IsDefault ? [] : st.Args)).ToList(),
-                result.Refusal, Math.Round(latency.TotalMilliseconds, 2), model?.SeesImages == true && frame is not null ? $"{frame.Width}x{frame.Height}" : null, modelReport);
+                result.Refusal, Math.Round(latency.TotalMilliseconds, 2), model?.SeesImages == true && frame is not null ? $"{frame.Width}x{frame.Height}" : null,
+                [.. memories.Select(Describe)], modelReport);
 
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
             else Print(report);
@@ -112,6 +119,40 @@ internal static class PlanCommand
         });
         return cmd;
     }
+
+    /// <summary>
+    /// What the cortex would recall in a run: the stored episodes most similar to the instruction (the hippocampus's
+    /// default embedder, exact search). A memory that does not exist yet recalls nothing; an unreadable one is an error.
+    /// </summary>
+    internal static System.Collections.Immutable.ImmutableArray<EpisodeSummary> RecallMemories(string? option, string instruction, int k)
+    {
+        if (k < 0) throw new ConfigurationException($"--recall must not be negative, got {k}");
+        var path = option ?? SqliteEpisodeStore.DefaultPath;
+        if (k == 0 || !File.Exists(path))
+        {
+            if (option is not null && !File.Exists(path)) throw new ConfigurationException($"memory file not found: {path}");
+            return [];
+        }
+        try
+        {
+            using var store = new SqliteEpisodeStore(path, readOnly: true);
+            var embedder = new HashingEpisodeEmbedder();
+            var query = new float[embedder.Dimension];
+            embedder.EmbedQuery(instruction, query);
+            var found = System.Collections.Immutable.ImmutableArray.CreateBuilder<EpisodeSummary>();
+            foreach (var hit in store.LoadIndex().Search(query, k))
+                if (store.Get(hit.Id) is { } e)
+                    found.Add(new EpisodeSummary(e.Id, e.Instruction, e.Success, e.Plan.IsDefaultOrEmpty ? "" : string.Join("; ", e.Plan), e.FailureReason));
+            return found.ToImmutable();
+        }
+        catch (EpisodeStoreException e)
+        {
+            throw new ConfigurationException($"cannot read the memory {path}: {e.Message}");
+        }
+    }
+
+    private static string Describe(EpisodeSummary m) =>
+        $"#{m.Id} \"{m.Instruction}\": {(m.Success ? "succeeded" : "failed")} with [{m.Plan}]" + (m.FailureReason is null ? "" : $" ({m.FailureReason})");
 
     private static void Print(PlanReport r)
     {
@@ -124,6 +165,11 @@ internal static class PlanCommand
         }
         else Console.WriteLine($"refused by '{r.Planner}' after {r.LatencyMs:F1} ms: {r.Refusal}");
         if (r.Image is not null) Console.WriteLine($"camera image {r.Image} passed to the model");
+        if (r.Memories.Count > 0)
+        {
+            Console.WriteLine($"recalled {r.Memories.Count} similar episode(s):");
+            foreach (var line in r.Memories) Console.WriteLine($"  {line}");
+        }
         if (r.Model is { } m)
             Console.WriteLine($"model: {m.Attempts} attempt(s), {m.PromptTokens} prompt + {m.GeneratedTokens} generated tokens, {m.TokensPerSecond:F0} tokens/s, loaded in {m.LoadMs:F0} ms");
     }
