@@ -61,12 +61,18 @@ public sealed class ArmKinematics(ArmModel arm)
     /// Solve for joints reaching <paramref name="target"/>, starting from <paramref name="seed"/> and, failing that, from
     /// the home posture and a few deterministic perturbations. Joint limits are respected. Returns null when unreachable.
     /// </summary>
+    /// <summary>
+    /// Solutions keep this far (rad) inside each joint's range, clear of the control loop's joint-limit screen (10 mrad by
+    /// default), so a planned motion never ends where that screen would stop it.
+    /// </summary>
+    public double LimitMargin { get; init; } = 0.02;
+
     public double[]? Inverse(Pose target, ReadOnlySpan<double> seed, double positionTolerance = 5e-4, double orientationTolerance = 5e-3)
     {
         var seeds = new List<double[]> { seed.ToArray(), Arm.Home.ToArray() };
         var rng = new Random(12345);
         for (int k = 0; k < 8; k++)
-            seeds.Add(Arm.Joints.Select((j, i) => Math.Clamp(Arm.Home[i] + (rng.NextDouble() - 0.5) * 2.0, j.Lower, j.Upper)).ToArray());
+            seeds.Add(Arm.Joints.Select((j, i) => Math.Clamp(Arm.Home[i] + (rng.NextDouble() - 0.5) * 2.0, j.Lower + LimitMargin, j.Upper - LimitMargin)).ToArray());
 
         double[]? best = null;
         double bestCost = double.MaxValue;
@@ -126,7 +132,7 @@ public sealed class ArmKinematics(ArmModel arm)
             }
             double scale = maxStep > 0.3 ? 0.3 / maxStep : 1.0;
             for (int k = 0; k < n; k++)
-                q[k] = Math.Clamp(q[k] + dq[k] * scale, Arm.Joints[k].Lower, Arm.Joints[k].Upper);
+                q[k] = Math.Clamp(q[k] + dq[k] * scale, Arm.Joints[k].Lower + LimitMargin, Arm.Joints[k].Upper - LimitMargin);
         }
         return q;
     }
