@@ -43,6 +43,76 @@ public class EndToEndWithLlamaTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AnAnomalyMakesTheModelPlannerReplanFromTheCurrentSceneWithinTheBound()
+    {
+        // The shoulder is blocked after every reset: whatever the random model plans, its first arm motion is obstructed.
+        var options = new CortexBotOptions
+        {
+            Pacing = Pacing.Fast,
+            MemoryPath = TestModels.TempFile("memory.db"),
+            Planner = LlamaPlanner.PlannerName,
+            ModelPath = TestModels.Model(2),
+        }.Validate();
+        // Sampling seed 5: the random model's first plan moves the arm (several seeds only open or close the gripper).
+        using var model = new LlamaPlanner(TestModels.Options(2, 5));
+        model.Load();
+        var planner = new RecordingPlanner(model);
+        var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", episodes: 1, firstSeed: 1,
+            configure: s =>
+            {
+                s.AddSingleton<IPlanner>(planner);
+                s.AddSingleton<ISimulatedWorld>(_ => new BlockedShoulderWorld(new MuJoCoWorld(options.ScenePath)));
+            });
+        Assert.Null(result.Rejection);
+        var e = result.Report!.Episodes[0];
+        output.WriteLine($"anomalies={e.Anomalies} plans={planner.Contexts.Count} plan=[{string.Join(", ", e.Plan)}] {e.Failure}");
+        Assert.False(e.Success);
+        // Every obstruction the cerebellum reported made the model plan again, from a fresh scene and with the anomaly in
+        // its context, within the episode's bound.
+        Assert.InRange(e.Anomalies, 1, 1 + EpisodeTimeouts.Default.MaxReplans);
+        Assert.Equal(Math.Min(1 + e.Anomalies, 1 + EpisodeTimeouts.Default.MaxReplans), planner.Contexts.Count);
+        Assert.Null(planner.Contexts[0].Anomaly);
+        for (int i = 1; i < planner.Contexts.Count; i++)
+        {
+            Assert.Equal(Core.Messages.AnomalyKinds.TrackingError, planner.Contexts[i].Anomaly?.Kind);
+            Assert.True(planner.Contexts[i].Scene.StampNs > planner.Contexts[i - 1].Scene.StampNs, "replanned from an older scene");
+        }
+        using var store = new Hippocampus.SqliteEpisodeStore(options.MemoryPath, readOnly: true);
+        Assert.All(store.Recent(1)[0].Anomalies, a => Assert.StartsWith("tracking_error", a));
+    }
+
+    /// <summary>Passes planning on to the model and keeps every context it was asked with.</summary>
+    private sealed class RecordingPlanner(IPlanner inner) : IPlanner
+    {
+        public List<PlanningContext> Contexts { get; } = [];
+        public string Name => inner.Name;
+        public Task<PlanResult> PlanAsync(PlanningContext context, CancellationToken cancellationToken)
+        {
+            lock (Contexts) Contexts.Add(context);
+            return inner.PlanAsync(context, cancellationToken);
+        }
+    }
+
+    /// <summary>The simulator with its shoulder pan joint braked after every reset (an obstruction).</summary>
+    private sealed class BlockedShoulderWorld(MuJoCoWorld inner) : ISimulatedWorld, IObjectPoses
+    {
+        public IReadOnlyList<string> JointNames => inner.JointNames;
+        public double SimTime => inner.SimTime;
+        public void Start(double controlPeriodSeconds) => inner.Start(controlPeriodSeconds);
+        public bool Read(RobotStateBuffer state) => inner.Read(state);
+        public void Write(JointCommandBuffer command) => inner.Write(command);
+        public Core.Messages.SceneSnapshot Snapshot() => inner.Snapshot();
+        public int IndexOf(string name) => inner.IndexOf(name);
+        public bool TryGetPose(int index, out Core.Geometry.Pose pose) => inner.TryGetPose(index, out pose);
+        public void Dispose() => inner.Dispose();
+        public void ResetScene(int seed)
+        {
+            inner.ResetScene(seed);
+            inner.BlockJoint("shoulder_pan");
+        }
+    }
+
+    [Fact]
     public async Task WithAnMmprojTheCortexPlansEpisodesFromCameraFramesOfTheSimulator()
     {
         var options = new CortexBotOptions

@@ -325,7 +325,7 @@ public sealed class ControlLoop : IDisposable
         {
             // Obstructed or running into a limit: hold where the arm is, not where it was told to go, so it stops pushing.
             bool holdMeasured = _monitor.Kind is AnomalyKinds.TrackingError or AnomalyKinds.JointLimit;
-            FinishActive(ProgramStatus.Failed, _monitor.Kind, $"{_active.Name}: {_monitor.Evidence}", holdMeasured);
+            FinishActive(ProgramStatus.Failed, _monitor.Kind, _monitor.Evidence, holdMeasured);
             _command.CopyFrom(_hold);
         }
         else if (_active is not null)
