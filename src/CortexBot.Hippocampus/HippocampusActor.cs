@@ -68,6 +68,9 @@ public sealed class HippocampusActor : ReceiveActor
 
     private void DropIndex()
     {
+        // Saving here, not only in Dispose, so that a failure reaches the log.
+        if (_index is EpisodeRecallIndex recall && !recall.SaveIfGrown(out var error))
+            _log.Warning(error);
         (_index as IDisposable)?.Dispose();
         _index = null;
         _reportedBuild = false;
@@ -81,7 +84,7 @@ public sealed class HippocampusActor : ReceiveActor
         {
             if (_store is IEpisodeMemory memory)
                 // Exact search answers at once; above the threshold an approximate index is built in the background.
-                _index = new EpisodeRecallIndex(memory.LoadIndex(), _recallOptions);
+                _index = new EpisodeRecallIndex(memory.LoadIndex(), _recallOptions, GraphFile(memory));
             else
             {
                 var index = new EpisodeVectorIndex(_embedder.Dimension, _recallPool);
@@ -101,6 +104,12 @@ public sealed class HippocampusActor : ReceiveActor
             return false;
         }
     }
+
+    /// <summary>The saved recall graph lives beside a file store (a server database has no "beside").</summary>
+    private static RecallGraphFile? GraphFile(IEpisodeMemory memory) =>
+        memory is SqliteEpisodeStore && File.Exists(memory.Location)
+            ? RecallGraphFile.Beside(memory.Location, memory.Embedder.Model, memory.ReadOnly)
+            : null;
 
     private void OnStore(StoreEpisode msg)
     {
@@ -165,10 +174,15 @@ public sealed class HippocampusActor : ReceiveActor
         if (_reportedBuild || _index is not EpisodeRecallIndex { BuildStarted: true } index || !index.BuildCompletion.IsCompleted)
             return;
         _reportedBuild = true;
+        if (index.GraphFileWarning is { } warning)
+            _log.Warning(warning);
         if (index.BuildError is { } error)
             _log.Error(error, "The approximate recall index could not be built; exact search keeps answering: {0}", error.Message);
         else if (index.IsApproximate)
-            _log.Info("Approximate recall index built over {0} episodes in {1:F1} s", index.Count, index.BuildSeconds);
+            _log.Info(index.LoadedFromFile
+                    ? "Approximate recall index loaded from its saved graph over {0} episodes ({2} added since) in {1:F1} s"
+                    : "Approximate recall index built over {0} episodes in {1:F1} s",
+                index.Count, index.BuildSeconds, index.AddedAfterLoad);
     }
 
     private void OnFacts(RecallFacts msg)

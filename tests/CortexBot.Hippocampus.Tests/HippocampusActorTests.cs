@@ -1,5 +1,6 @@
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
+using CortexBot.Hippocampus.Recall;
 
 namespace CortexBot.Hippocampus.Tests;
 
@@ -183,6 +184,34 @@ public sealed class HippocampusActorTests : Akka.TestKit.Xunit2.TestKit
         var plain = Sys.ActorOf(HippocampusActor.Props(new BrokenStore()));
         plain.Tell(new RecallFacts(null), TestActor);
         Assert.Empty(ExpectMsg<FactsRecalled>().Facts);
+    }
+
+    [Fact]
+    public void The_recall_graph_is_saved_beside_the_store_and_a_restarted_actor_loads_it()
+    {
+        for (int i = 0; i < 60; i++)
+            _store.Append(Samples.Episode($"put cube {i} in the bin"));
+        var options = new RecallIndexOptions(ApproximateThreshold: 50);
+        var graph = _dir.File("memory.db") + ".hnsw";
+        var first = Sys.ActorOf(HippocampusActor.Props(_store, 200, recall: options));
+        AwaitCondition(() => File.Exists(graph + ".json"), TimeSpan.FromMinutes(1));
+        Watch(first);
+        Sys.Stop(first);
+        ExpectTerminated(first);
+        var saved = File.ReadAllBytes(graph);
+
+        var second = Sys.ActorOf(HippocampusActor.Props(_store, 200, recall: options));
+        EventFilter.Info(contains: "loaded from its saved graph over 60 episodes").ExpectOne(TimeSpan.FromMinutes(1), () =>
+        {
+            // The build reports on the first recall after it completes; recalls keep coming until then.
+            for (int i = 0; i < 30; i++)
+            {
+                second.Tell(new RecallRecent("put cube 7 in the bin", 1), TestActor);
+                Assert.Single(ExpectMsg<Recalled>().Episodes);
+                Thread.Sleep(100);
+            }
+        });
+        Assert.Equal(saved, File.ReadAllBytes(graph)); // nothing new, so nothing rewritten
     }
 
     private sealed class BrokenStore : IEpisodeStore

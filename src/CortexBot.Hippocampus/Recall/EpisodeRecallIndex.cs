@@ -40,17 +40,21 @@ public sealed class EpisodeRecallIndex : IEpisodeRecallIndex, IDisposable
     private readonly RecallIndexOptions _options;
     private readonly Lock _gate = new();
     private readonly List<(long Id, float[] Vector)> _pending = [];
+    private readonly RecallGraphFile? _graph;
     private readonly TaskCompletionSource _built = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile HnswEpisodeIndex? _ann;
     private volatile bool _stopping;
     private Thread? _builder;
+    private int _savedRows;
     private long[] _ids = new long[64];
     private float[] _scores = new float[64];
 
-    public EpisodeRecallIndex(EpisodeVectorIndex exact, RecallIndexOptions? options = null)
+    /// <param name="graph">Where the graph is saved between runs; null builds it afresh every time.</param>
+    public EpisodeRecallIndex(EpisodeVectorIndex exact, RecallIndexOptions? options = null, RecallGraphFile? graph = null)
     {
         ArgumentNullException.ThrowIfNull(exact);
         _exact = exact;
+        _graph = graph;
         _options = options ?? RecallIndexOptions.Default;
         _options.Validate();
         if (_exact.Count >= _options.ApproximateThreshold)
@@ -74,6 +78,15 @@ public sealed class EpisodeRecallIndex : IEpisodeRecallIndex, IDisposable
 
     /// <summary>Wall-clock seconds of the last finished build.</summary>
     public double BuildSeconds { get; private set; }
+
+    /// <summary>True when the graph came from <see cref="RecallGraphFile"/> rather than being built from every row.</summary>
+    public bool LoadedFromFile { get; private set; }
+
+    /// <summary>Rows added to a loaded graph because they were stored after it was saved.</summary>
+    public int AddedAfterLoad { get; private set; }
+
+    /// <summary>Why a saved graph was ignored or could not be saved (recall is unaffected), or null.</summary>
+    public string? GraphFileWarning { get; private set; }
 
     /// <summary>Why the background build failed (exact search keeps answering), or null.</summary>
     public Exception? BuildError { get; private set; }
@@ -143,11 +156,35 @@ public sealed class EpisodeRecallIndex : IEpisodeRecallIndex, IDisposable
         }
     }
 
-    /// <summary>Stops a running build (waiting for its threads) and frees the approximate index.</summary>
+    /// <summary>
+    /// Saves the graph when it holds episodes the saved one lacks (clean shutdown); returns false with the reason when
+    /// saving failed. Owner thread only: the graph then holds exactly the exact index's rows.
+    /// </summary>
+    public bool SaveIfGrown(out string? error)
+    {
+        error = null;
+        if (_graph is null || _graph.ReadOnly || _ann is not { } ann || _exact.Count <= _savedRows)
+            return true;
+        var (vectors, meta, count) = _exact.Rows();
+        try
+        {
+            _graph.Save(ann, vectors, meta, count);
+            _savedRows = count;
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            error = $"Could not save the recall graph to {_graph.Path}: {ex.Message}";
+            return false;
+        }
+    }
+
+    /// <summary>Stops a running build (waiting for its threads), saves a grown graph, and frees the approximate index.</summary>
     public void Dispose()
     {
         _stopping = true;
         _builder?.Join();
+        SaveIfGrown(out _);
         _ann?.Dispose();
         _ann = null;
     }
@@ -168,6 +205,42 @@ public sealed class EpisodeRecallIndex : IEpisodeRecallIndex, IDisposable
         _builder.Start();
     }
 
+    private void SaveBuilt(HnswEpisodeIndex ann, float[] vectors, EpisodeMeta[] meta, int count)
+    {
+        if (_graph is null || _graph.ReadOnly)
+            return;
+        try
+        {
+            _graph.Save(ann, vectors, meta, count);
+            _savedRows = count;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            GraphFileWarning = $"Could not save the recall graph to {_graph.Path}: {ex.Message}";
+        }
+    }
+
+    private void Invalidate()
+    {
+        try
+        {
+            File.Delete(_graph!.SidecarPath);
+        }
+        catch (IOException)
+        {
+            // The rows checksum in the sidecar rejects the file at the next start anyway.
+        }
+        _savedRows = 0;
+    }
+
+    private static long LastId(EpisodeMeta[] meta, int count)
+    {
+        long max = 0;
+        for (int i = 0; i < count; i++)
+            max = Math.Max(max, meta[i].Id);
+        return max;
+    }
+
     private void Build(float[] vectors, EpisodeMeta[] meta, int count, int dim, int threads, HnswOptions hnsw)
     {
         HnswEpisodeIndex? ann = null;
@@ -175,13 +248,22 @@ public sealed class EpisodeRecallIndex : IEpisodeRecallIndex, IDisposable
         {
             var sw = Stopwatch.StartNew();
             // One extra adder context for the owner's adds after publication, and head-room so those rarely regrow it.
-            ann = new HnswEpisodeIndex(dim, hnsw, count + Math.Max(1024, count / 8), concurrentAdders: threads + 1);
+            int capacity = count + Math.Max(1024, count / 8);
+            int covered = 0;
+            if (_graph is not null)
+            {
+                ann = _graph.TryLoad(vectors, meta, count, dim, hnsw, capacity, threads + 1, out covered, out var why);
+                if (why is not null)
+                    GraphFileWarning = $"Ignored the saved recall graph {_graph.Path} and rebuilt it: {why}.";
+            }
+            LoadedFromFile = ann is not null;
+            ann ??= new HnswEpisodeIndex(dim, hnsw, capacity, concurrentAdders: threads + 1);
             Exception? failure = null;
             void AddRows(int first)
             {
                 try
                 {
-                    for (int row = first; row < count && !_stopping; row += threads)
+                    for (int row = covered + first; row < count && !_stopping; row += threads)
                         ann.Add(meta[row].Id, vectors.AsSpan(row * dim, dim));
                 }
                 catch (Exception ex)
@@ -204,8 +286,18 @@ public sealed class EpisodeRecallIndex : IEpisodeRecallIndex, IDisposable
                 _built.TrySetCanceled();
                 return;
             }
+            if (LoadedFromFile)
+            {
+                AddedAfterLoad = count - covered;
+                _savedRows = covered;
+            }
+            else
+                SaveBuilt(ann, vectors, meta, count);
             lock (_gate)
             {
+                // A row replaced while the graph was built was saved with its old vector: that file must not be trusted.
+                if (_savedRows > 0 && !LoadedFromFile && _pending.Any(p => p.Id <= LastId(meta, count)))
+                    Invalidate();
                 foreach (var (id, vector) in _pending)
                     ann.Add(id, vector);
                 _pending.Clear();

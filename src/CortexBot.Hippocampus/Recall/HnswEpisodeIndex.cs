@@ -204,6 +204,80 @@ public sealed unsafe class HnswEpisodeIndex : IDisposable
         }
     }
 
+    /// <summary>Writes the graph and its vectors to <paramref name="path"/> (USearch's own format). Excludes adds and searches.</summary>
+    public void Save(string path)
+    {
+        _resize.EnterWriteLock();
+        try
+        {
+            ThrowIfDisposed();
+            nint error = 0;
+            UsearchNative.Save(_handle, path, &error);
+            UsearchNative.Check(error, $"save the graph to {path}");
+        }
+        finally
+        {
+            _resize.ExitWriteLock();
+        }
+    }
+
+    /// <summary>
+    /// Reads a graph <see cref="Save"/> wrote; throws when USearch rejects the file or it holds another dimension or
+    /// connectivity than this index was made with. Room is reserved for <paramref name="capacity"/> vectors after it.
+    /// </summary>
+    public static HnswEpisodeIndex Load(string path, int dimension, HnswOptions? options, long capacity, int concurrentAdders = 1, int concurrentSearchers = 2)
+    {
+        var index = new HnswEpisodeIndex(dimension, options, 16, concurrentAdders, concurrentSearchers);
+        try
+        {
+            index.LoadFrom(path, capacity, concurrentAdders, concurrentSearchers);
+            return index;
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
+    }
+
+    private void LoadFrom(string path, long capacity, int concurrentAdders, int concurrentSearchers)
+    {
+        _resize.EnterWriteLock();
+        try
+        {
+            nint error = 0;
+            UsearchNative.Load(_handle, path, &error);
+            UsearchNative.Check(error, $"load the graph from {path}");
+            // The file's header, not this index's options, now decides the layout: a mismatch means another index.
+            var dims = (long)UsearchNative.Dimensions(_handle, &error);
+            UsearchNative.Check(error, "read the loaded dimension");
+            if (dims != Dimension)
+                throw new InvalidDataException($"The graph in {path} holds {dims}-float vectors, not {Dimension}.");
+            var m = (long)UsearchNative.Connectivity(_handle, &error);
+            UsearchNative.Check(error, "read the loaded connectivity");
+            if (m != Options.Connectivity)
+                throw new InvalidDataException($"The graph in {path} has connectivity {m}, not {Options.Connectivity}.");
+            // Loading replaces the index's state, so the runtime settings are applied again.
+            UsearchNative.ExpansionAdd(_handle, (nuint)Options.ExpansionAdd, &error);
+            UsearchNative.Check(error, "set expansion_add");
+            UsearchNative.ExpansionSearch(_handle, (nuint)_expansionSearch, &error);
+            UsearchNative.Check(error, "set expansion_search");
+            UsearchNative.ThreadsAdd(_handle, (nuint)concurrentAdders, &error);
+            UsearchNative.Check(error, "set the add threads");
+            UsearchNative.ThreadsSearch(_handle, (nuint)concurrentSearchers, &error);
+            UsearchNative.Check(error, "set the search threads");
+            var size = (long)UsearchNative.Size(_handle, &error);
+            UsearchNative.Check(error, "count the loaded vectors");
+            _slots = size;
+            _capacity = 0;
+        }
+        finally
+        {
+            _resize.ExitWriteLock();
+        }
+        Reserve(Math.Max(Math.Max(16, capacity), _slots + 16));
+    }
+
     public void Dispose()
     {
         _resize.EnterWriteLock();

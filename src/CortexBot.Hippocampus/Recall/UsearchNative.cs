@@ -26,6 +26,11 @@ internal static unsafe partial class UsearchNative
     [LibraryImport(Library, EntryPoint = "usearch_remove")] public static partial nuint Remove(nint index, ulong key, nint* error);
     [LibraryImport(Library, EntryPoint = "usearch_search")]
     public static partial nuint Search(nint index, float* query, ScalarKind kind, nuint count, ulong* keys, float* distances, nint* error);
+    [LibraryImport(Library, EntryPoint = "usearch_dimensions")] public static partial nuint Dimensions(nint index, nint* error);
+    [LibraryImport(Library, EntryPoint = "usearch_connectivity")] public static partial nuint Connectivity(nint index, nint* error);
+    [LibraryImport(Library, EntryPoint = "usearch_change_expansion_add")] public static partial void ExpansionAdd(nint index, nuint expansion, nint* error);
+    [LibraryImport(Library, EntryPoint = "usearch_save", StringMarshalling = StringMarshalling.Utf8)] public static partial void Save(nint index, string path, nint* error);
+    [LibraryImport(Library, EntryPoint = "usearch_load", StringMarshalling = StringMarshalling.Utf8)] public static partial void Load(nint index, string path, nint* error);
     [LibraryImport(Library, EntryPoint = "usearch_version")] public static partial byte* Version();
 
     /// <summary>Throws when the native call reported an error (a static C string owned by the library).</summary>

@@ -35,6 +35,7 @@ public sealed record MemoryRecallRow(
     double FilteredExactP50Us,
     double AnnBuildSeconds,
     double AnnBuildPerSecond,
+    double AnnSaveLoadSeconds,
     IReadOnlyList<AnnSearchRow> Ann);
 
 public sealed record MemoryRecallReport(
@@ -55,7 +56,7 @@ public sealed record MemoryRecallReport(
         foreach (var r in Rows)
         {
             sb.AppendLine($"{r.Episodes} episodes: SQLite import {r.InsertsPerSecond:F0}/s, index load {r.LoadIndexSeconds:F1} s, " +
-                          $"HNSW build {r.AnnBuildSeconds:F1} s ({r.AnnBuildPerSecond:F0}/s)");
+                          $"HNSW build+save {r.AnnBuildSeconds:F1} s ({r.AnnBuildPerSecond:F0}/s), load of the saved graph {r.AnnSaveLoadSeconds:F2} s");
             sb.AppendLine($"  {"search",-12} {"p50",8} {"p99",8} {"cpu p99",8} {"recall@10",9} | {"failures only: p50",18} {"p99",8} {"recall@10",9}");
             sb.AppendLine($"  {"exact",-12} {r.ExactP50Us,8:F0} {r.ExactP99Us,8:F0} {r.ExactCpuP99Us,8:F0} {1.0,9:F3} | {r.FilteredExactP50Us,18:F0} {"",8} {1.0,9:F3}");
             foreach (var a in r.Ann)
@@ -162,10 +163,24 @@ public static class MemoryRecallBenchmark
             var exactFiltered = Time(vectors, q => exact.Search(q, 10, Failures));
             progress?.Invoke($"{n}: exact p50 {Percentile(exactRun.Us, 0.5):F0} us; building the HNSW index");
 
-            using var recall = new EpisodeRecallIndex(exact, new RecallIndexOptions(ApproximateThreshold: 1, Hnsw: hnsw, BuildThreads: buildThreads));
+            var options = new RecallIndexOptions(ApproximateThreshold: 1, Hnsw: hnsw, BuildThreads: buildThreads);
+            var graph = RecallGraphFile.Beside(path, embedder.Model, readOnly: false);
+            using var recall = new EpisodeRecallIndex(exact, options, graph);
             recall.BuildCompletion.GetAwaiter().GetResult();
             double build = recall.BuildSeconds;
-            progress?.Invoke($"{n}: built in {build:F1} s; searching");
+            if (recall.GraphFileWarning is { } saveProblem)
+                throw new InvalidOperationException(saveProblem);
+            progress?.Invoke($"{n}: built and saved in {build:F1} s; loading the saved graph");
+            double reload;
+            // What a restart pays instead of the build: checksums, the native load, and nothing left to add.
+            using (var reopened = new EpisodeRecallIndex(exact, options, graph with { ReadOnly = true }))
+            {
+                reopened.BuildCompletion.GetAwaiter().GetResult();
+                if (!reopened.LoadedFromFile)
+                    throw new InvalidOperationException($"The saved graph was not loaded: {reopened.GraphFileWarning}");
+                reload = reopened.BuildSeconds;
+            }
+            progress?.Invoke($"{n}: loaded in {reload:F2} s; searching");
 
             var ann = new List<AnnSearchRow>();
             foreach (var ef in expansions)
@@ -184,11 +199,11 @@ public static class MemoryRecallBenchmark
                     filteredHits / queries));
             }
             return new MemoryRecallRow(n, inserts, load, Percentile(exactRun.Us, 0.5), Percentile(exactRun.Us, 0.99),
-                Percentile(exactRun.CpuUs, 0.99), Percentile(exactFiltered.Us, 0.5), build, n / build, ann);
+                Percentile(exactRun.CpuUs, 0.99), Percentile(exactFiltered.Us, 0.5), build, n / build, reload, ann);
         }
         finally
         {
-            foreach (var f in new[] { path, path + "-wal", path + "-shm" })
+            foreach (var f in new[] { path, path + "-wal", path + "-shm", path + ".hnsw", path + ".hnsw.json" })
                 File.Delete(f);
         }
     }

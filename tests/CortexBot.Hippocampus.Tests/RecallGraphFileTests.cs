@@ -1,0 +1,159 @@
+using CortexBot.Hippocampus.Recall;
+
+namespace CortexBot.Hippocampus.Tests;
+
+public sealed class RecallGraphFileTests : IDisposable
+{
+    private static readonly DateTimeOffset T0 = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(3);
+    private static readonly RecallIndexOptions Options = new(ApproximateThreshold: 1000, BuildThreads: 2);
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private RecallGraphFile Graph(bool readOnly = false, IEpisodeEmbedder? embedder = null) =>
+        RecallGraphFile.Beside(_dir.File("memory.db"), (embedder ?? HashingEpisodeEmbedder.Default).Model, readOnly);
+
+    /// <summary>The same synthetic episodes every time (ids 1..n), so a reopened index sees the store it saved from.</summary>
+    private static EpisodeVectorIndex Exact(int n, IEpisodeEmbedder? embedder = null)
+    {
+        embedder ??= HashingEpisodeEmbedder.Default;
+        var rnd = new Random(7);
+        var index = new EpisodeVectorIndex(embedder.Dimension, n);
+        var v = new float[embedder.Dimension];
+        for (int i = 1; i <= n; i++)
+        {
+            var e = MemoryBenchmark.Synthetic(rnd, T0, i) with { Id = i };
+            embedder.EmbedEpisode(e, v);
+            index.Add(EpisodeMeta.Of(e, i), v);
+        }
+        return index;
+    }
+
+    private static EpisodeRecallIndex Open(EpisodeVectorIndex exact, RecallGraphFile graph)
+    {
+        var index = new EpisodeRecallIndex(exact, Options, graph);
+        Assert.True(index.BuildCompletion.Wait(BuildTimeout), "the background build did not finish");
+        Assert.True(index.IsApproximate);
+        return index;
+    }
+
+    private static List<long[]> Answers(EpisodeRecallIndex index, IEnumerable<long> probes) =>
+        [.. probes.Select(id => index.Search(index.Exact.VectorOf(id).ToArray(), 10).Select(h => h.Id).ToArray())];
+
+    private static readonly long[] Probes = [1, 17, 500, 1234, 2999];
+
+    [Fact]
+    public void A_built_graph_is_saved_and_a_reopen_loads_it_with_the_same_answers()
+    {
+        var graph = Graph();
+        List<long[]> before;
+        using (var built = Open(Exact(3000), graph))
+        {
+            Assert.False(built.LoadedFromFile);
+            Assert.Null(built.GraphFileWarning);
+            Assert.True(File.Exists(graph.Path) && File.Exists(graph.SidecarPath));
+            before = Answers(built, Probes);
+        }
+        using var loaded = Open(Exact(3000), graph);
+        Assert.True(loaded.LoadedFromFile, loaded.GraphFileWarning);
+        Assert.Null(loaded.GraphFileWarning);
+        Assert.Equal(0, loaded.AddedAfterLoad);
+        Assert.Equal(3000, loaded.Approximate!.Count);
+        Assert.Equal(before, Answers(loaded, Probes));
+        for (int i = 0; i < Probes.Length; i++)
+            Assert.Equal(Probes[i], before[i][0]); // each episode is its own best match
+    }
+
+    [Fact]
+    public void Episodes_stored_after_the_save_are_added_and_found_after_a_reopen()
+    {
+        var graph = Graph();
+        using (Open(Exact(3000), graph)) { }
+        using (var loaded = Open(Exact(3200), graph))
+        {
+            Assert.True(loaded.LoadedFromFile, loaded.GraphFileWarning);
+            Assert.Equal(200, loaded.AddedAfterLoad);
+            Assert.Equal(3200, loaded.Approximate!.Count);
+            foreach (var id in new long[] { 3001, 3100, 3200 })
+                Assert.Equal(id, loaded.Search(loaded.Exact.VectorOf(id).ToArray(), 1)[0].Id);
+        }
+        // Disposing the grown graph saved it: the next open covers all 3200.
+        using var again = Open(Exact(3200), graph);
+        Assert.True(again.LoadedFromFile, again.GraphFileWarning);
+        Assert.Equal(0, again.AddedAfterLoad);
+    }
+
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("corrupt")]
+    [InlineData("sidecar of another dimension")]
+    [InlineData("store changed")]
+    public void A_graph_that_does_not_match_is_ignored_and_rebuilt(string damage)
+    {
+        var graph = Graph();
+        List<long[]> reference;
+        using (var built = Open(Exact(3000), graph))
+            reference = Answers(built, Probes);
+        var exact = Exact(3000);
+        switch (damage)
+        {
+            case "truncated":
+                using (var f = new FileStream(graph.Path, FileMode.Open))
+                    f.SetLength(f.Length / 2);
+                break;
+            case "corrupt":
+                var bytes = File.ReadAllBytes(graph.Path);
+                for (int i = bytes.Length / 3; i < bytes.Length / 3 + 4096; i++)
+                    bytes[i] ^= 0x5A;
+                File.WriteAllBytes(graph.Path, bytes);
+                break;
+            case "sidecar of another dimension":
+                // A graph of 64-float vectors saved under the same model name, so only the dimension tells them apart.
+                File.Delete(graph.Path);
+                File.Delete(graph.SidecarPath);
+                using (Open(Exact(3000, new HashingEpisodeEmbedder(64)), graph)) { }
+                break;
+            case "store changed":
+                exact.Add(exact.TryGetMeta(5, out var meta) ? meta : throw new InvalidOperationException(), exact.VectorOf(6).ToArray());
+                break;
+        }
+        using var reopened = Open(exact, graph);
+        Assert.False(reopened.LoadedFromFile);
+        Assert.NotNull(reopened.GraphFileWarning);
+        Assert.Contains(damage switch
+        {
+            "truncated" or "corrupt" => "checksum",
+            "store changed" => "changed",
+            _ => "64-float vectors",
+        }, reopened.GraphFileWarning);
+        if (damage != "store changed")
+            Assert.Equal(reference, Answers(reopened, Probes));
+        // The rebuild was saved again and is now accepted.
+        reopened.Dispose();
+        using var next = Open(exact, graph);
+        Assert.True(next.LoadedFromFile, next.GraphFileWarning);
+    }
+
+    [Fact]
+    public void A_read_only_open_never_writes_the_graph()
+    {
+        using (var ro = Open(Exact(3000), Graph(readOnly: true)))
+            Assert.False(ro.LoadedFromFile);
+        Assert.False(File.Exists(Graph().Path));
+        Assert.False(File.Exists(Graph().SidecarPath));
+
+        using (Open(Exact(3000), Graph())) { }
+        var saved = File.ReadAllBytes(Graph().Path);
+        var sidecar = File.ReadAllText(Graph().SidecarPath);
+        using (var ro = Open(Exact(3100), Graph(readOnly: true)))
+        {
+            Assert.True(ro.LoadedFromFile, ro.GraphFileWarning);
+            Assert.Equal(100, ro.AddedAfterLoad);
+            Assert.True(ro.SaveIfGrown(out var error), error);
+        }
+        Assert.Equal(saved, File.ReadAllBytes(Graph().Path));
+        Assert.Equal(sidecar, File.ReadAllText(Graph().SidecarPath));
+        Assert.Empty(Directory.GetFiles(_dir.Path, "*.tmp"));
+    }
+}
