@@ -23,7 +23,7 @@ public sealed record TrajectoryRejections(long UnknownOrMissingJoints, long NonF
 /// joint_trajectory_controller does, a trajectory replaces the one in force and is sampled every tick at
 /// now - start (header.stamp zero: start on receipt): from the setpoint in force at receipt to the first point, then
 /// between points (cubic Hermite when every point carries velocities, linear otherwise), then holding the last point.
-/// A single point at time_from_start 0 is a target at once. At most <see cref="MaxTrajectoryPoints"/> points; longer,
+/// A single point is a target at once (CortexBot's link streams one a tick). At most <see cref="MaxTrajectoryPoints"/> points; longer,
 /// non-finite, non-monotonic or partly named trajectories are refused, counted by reason, and the arm holds;</item>
 /// <item>accepts the gripper's Float64MultiArray (one finger position each; their sum is the opening);</item>
 /// <item>publishes control_msgs/JointTrajectoryControllerState on <c>/&lt;controller&gt;/controller_state</c> at
@@ -297,12 +297,15 @@ public sealed unsafe class Ros2SimNode : IDisposable
 
     private enum Rejection { None, Joints, NonFinite, Timing, TooMany, Malformed }
 
+    // built once: a refusal on the tick must not allocate its reason
+    private static readonly string TooManyPoints = $"a trajectory may hold at most {MaxTrajectoryPoints} points";
+
     private static string Describe(Rejection why) => why switch
     {
         Rejection.Joints => "a trajectory must name every arm joint (and only known joints)",
         Rejection.NonFinite => "a trajectory point holds a NaN or infinite position or velocity",
         Rejection.Timing => "time_from_start must be non-negative and strictly increasing from point to point",
-        Rejection.TooMany => $"a trajectory may hold at most {MaxTrajectoryPoints} points",
+        Rejection.TooMany => TooManyPoints,
         _ => "a trajectory needs points whose positions (and velocities, if any) match its joint names",
     };
 
@@ -363,9 +366,11 @@ public sealed unsafe class Ros2SimNode : IDisposable
         t.Count = count;
         t.WithVelocities = withVelocities;
 
-        if (count == 1 && t.TimeNs[0] == 0)
+        if (count == 1)
         {
-            // a target at once (what CortexBot's link relied on before trajectories were sampled)
+            // a single point is a target at once, unlike joint_trajectory_controller (which would ramp to it over
+            // time_from_start): CortexBot's link streams one point a tick, and ramping each over its 3-period lead
+            // lagged the arm enough to trip the cerebellum's tracking-error check in the two-process run
             _following = false;
             for (int i = 0; i < dof; i++) { _cmd.Position[i] = t.Position[i]; _refVel[i] = 0; }
             return Rejection.None;

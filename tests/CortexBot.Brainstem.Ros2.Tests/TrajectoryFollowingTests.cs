@@ -169,7 +169,7 @@ public sealed unsafe class TrajectoryFollowingTests
         double start = rig.Start[0];
         long sent = rig.Send([0.4, 0.8], [0.1, 0.3], velocities: [0.4, 0]);
         rig.Watch(0.5);
-        long replaced = rig.Send([0.5], [-0.1], velocities: [0]);
+        long replaced = rig.Send([0.25, 0.5], [0.1, -0.1], velocities: [-0.4, 0]);
         rig.Watch(1.0);
         string diag = $"{rig.Node.Counters}; {rig.Node.LastTrajectoryRejection}";
         Assert.Equal(2, rig.Node.Counters.TrajectoriesApplied);
@@ -192,12 +192,12 @@ public sealed unsafe class TrajectoryFollowingTests
     }
 
     [Fact]
-    public void A_single_point_at_time_zero_applies_at_once_and_bad_trajectories_are_refused_while_the_arm_holds()
+    public void A_single_point_applies_at_once_and_bad_trajectories_are_refused_while_the_arm_holds()
     {
         using var rig = new Rig();
         rig.Watch(0.1);
         double start = rig.Start[0];
-        long sent = rig.Send([0], [0.2]);
+        long sent = rig.Send([0.012], [0.2]); // as CortexBot's link sends them: 3 periods ahead
         rig.Watch(0.3);
         var moved = rig.States.First(s => s.StampNs > sent && s.Ref != start);
         Assert.Equal(start + 0.2, moved.Ref, 12); // the whole step in one tick
