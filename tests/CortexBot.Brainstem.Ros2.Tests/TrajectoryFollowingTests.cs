@@ -118,7 +118,10 @@ public sealed unsafe class TrajectoryFollowingTests
         /// <summary>The reference of the state stamped nearest to <paramref name="wallNs"/>.</summary>
         public State At(long wallNs) => States.MinBy(s => Math.Abs(s.StampNs - wallNs));
 
-        /// <summary>The largest change of the reference between consecutive states from <paramref name="fromNs"/> on.</summary>
+        /// <summary>
+        /// The largest change of the reference between consecutive states from <paramref name="fromNs"/> on. Jumps to a
+        /// point are 0.1-0.3 rad here; a late tick on a loaded machine moves a 1 rad/s reference 0.05 rad only after 50 ms.
+        /// </summary>
         public double MaxStep(long fromNs)
         {
             double max = 0;
@@ -148,7 +151,7 @@ public sealed unsafe class TrajectoryFollowingTests
         double start = rig.Start[0];
         Assert.Equal(1, rig.Node.Counters.TrajectoriesApplied);
         // no velocities: linear between points, 1/3 rad/s throughout; the setpoint never jumps
-        Assert.True(rig.MaxStep(sent - 50_000_000) < 0.01, $"max step {rig.MaxStep(sent - 50_000_000)}; {diag}");
+        Assert.True(rig.MaxStep(sent - 50_000_000) < 0.05, $"max step {rig.MaxStep(sent - 50_000_000)}; {diag}");
         var mid = rig.At(sent + 600_000_000);
         Assert.True(Math.Abs(mid.Ref - (start + 0.2)) < 0.015, $"reference {mid.Ref - start} at 0.6 s; {diag}");
         Assert.True(Math.Abs(mid.RefVel - 1 / 3.0) < 1e-6, $"reference velocity {mid.RefVel}; {diag}");
@@ -175,17 +178,20 @@ public sealed unsafe class TrajectoryFollowingTests
         Assert.Equal(2, rig.Node.Counters.TrajectoriesApplied);
         // the cubic starts from rest at the held position: the first setpoints barely move
         var first = rig.States.First(s => s.StampNs > sent && s.Ref != start);
-        Assert.True(Math.Abs(first.Ref - start) < 0.002, $"first step {first.Ref - start}; {diag}");
+        // (a linear start would be at 0.25 rad/s at once)
+        Assert.True(Math.Abs(first.Ref - start) < 0.005 && Math.Abs(first.RefVel) < 0.1, $"first step {first.Ref - start} at {first.RefVel} rad/s; {diag}");
         var atFirstPoint = rig.At(sent + 400_000_000);
         Assert.True(Math.Abs(atFirstPoint.Ref - (start + 0.1)) < 0.01 && Math.Abs(atFirstPoint.RefVel - 0.4) < 0.1,
             $"at 0.4 s: {atFirstPoint.Ref - start} rad, {atFirstPoint.RefVel} rad/s; {diag}");
         // the replacement starts where the setpoint was, moving as it was: no jump in position, none in velocity
-        Assert.True(rig.MaxStep(sent - 50_000_000) < 0.01, $"max step {rig.MaxStep(sent - 50_000_000)}; {diag}");
+        Assert.True(rig.MaxStep(sent - 50_000_000) < 0.05, $"max step {rig.MaxStep(sent - 50_000_000)}; {diag}");
         double maxDv = 0;
         for (int k = 1; k < rig.States.Count; k++)
             if (rig.States[k - 1].StampNs > replaced - 20_000_000 && rig.States[k].StampNs < replaced + 100_000_000)
                 maxDv = Math.Max(maxDv, Math.Abs(rig.States[k].RefVel - rig.States[k - 1].RefVel));
-        Assert.True(maxDv < 0.1, $"velocity step {maxDv} around the replacement; {diag}");
+        // restarting from rest would drop about 0.45 rad/s in one tick; the cubics accelerate at most ~13 rad/s^2, so a
+        // change of 0.3 rad/s between states needs a tick over 20 ms late
+        Assert.True(maxDv < 0.3, $"velocity step {maxDv} rad/s around the replacement; {diag}");
         var end = rig.States[^1];
         Assert.Equal(start - 0.1, end.Ref, 12);
         Assert.True(Math.Abs(end.Fb - (start - 0.1)) < 0.02, $"measured {end.Fb - start} at the end; {diag}");
