@@ -10,18 +10,25 @@ namespace CortexBot.Brainstem.Ros2;
 public sealed record SimNodeCounters(long Ticks, long TrajectoriesApplied, long ForwardCommandsApplied, long GripperCommandsApplied,
     long CommandsRejected, long Resets, long LateTicks, long ControllerStates, long ImagesPublished, long ImageFailures);
 
+/// <summary>Why the simulator node refused trajectories (each also counts in <see cref="SimNodeCounters.CommandsRejected"/>).</summary>
+public sealed record TrajectoryRejections(long UnknownOrMissingJoints, long NonFinite, long BadTiming, long TooManyPoints, long Malformed);
+
 /// <summary>
 /// The MuJoCo arm as a ROS 2 robot under ros2_control, over Cyclone DDS (<c>cortexbot sim-node</c>):
 /// <list type="bullet">
 /// <item>publishes sensor_msgs/JointState on <c>/joint_states</c> every tick (the 6 arm joints and both fingers, as
 /// joint_state_broadcaster does; reliable, keep last 10);</item>
 /// <item>accepts trajectory_msgs/JointTrajectory on <c>/&lt;controller&gt;/joint_trajectory</c> and std_msgs/Float64MultiArray on
-/// <c>/&lt;controller&gt;/commands</c> (joints mapped by name for trajectories, in arm order for the array); the last
-/// point's positions become the servo targets at once (no interpolation over time_from_start);</item>
+/// <c>/&lt;controller&gt;/commands</c> (joints mapped by name for trajectories, in arm order for the array). As
+/// joint_trajectory_controller does, a trajectory replaces the one in force and is sampled every tick at
+/// now - start (header.stamp zero: start on receipt): from the setpoint in force at receipt to the first point, then
+/// between points (cubic Hermite when every point carries velocities, linear otherwise), then holding the last point.
+/// A single point is a target at once (CortexBot's link streams one a tick). At most <see cref="MaxTrajectoryPoints"/> points; longer,
+/// non-finite, non-monotonic or partly named trajectories are refused, counted by reason, and the arm holds;</item>
 /// <item>accepts the gripper's Float64MultiArray (one finger position each; their sum is the opening);</item>
 /// <item>publishes control_msgs/JointTrajectoryControllerState on <c>/&lt;controller&gt;/controller_state</c> at
-/// <see cref="Ros2Options.ControllerStateRateHz"/> (a divisor of the tick rate): reference = the setpoint in force,
-/// feedback = measured, error = reference - feedback, output = reference (a position interface);</item>
+/// <see cref="Ros2Options.ControllerStateRateHz"/> (a divisor of the tick rate): reference = the sampled setpoint and
+/// its velocity, feedback = measured, error = reference - feedback, output = reference (a position interface);</item>
 /// <item>with a camera, publishes sensor_msgs/Image (rgb8) on <see cref="Ros2Options.ImageTopic"/> at
 /// <see cref="Ros2Options.ImageRateHz"/> with sensor-data QoS, rendered on a thread of its own, never on the tick;</item>
 /// <item>publishes cortexbot_msgs/SceneStatus on <c>/cortexbot/sim/scene</c> at 50 Hz and right after a reset, and serves
@@ -31,6 +38,9 @@ public sealed record SimNodeCounters(long Ticks, long TrajectoriesApplied, long 
 /// </summary>
 public sealed unsafe class Ros2SimNode : IDisposable
 {
+    /// <summary>The longest trajectory accepted: the buffers are preallocated so the tick never allocates.</summary>
+    public const int MaxTrajectoryPoints = 256;
+
     private readonly MuJoCoWorld _world;
     private readonly Ros2Options _o;
     private readonly double _rate;
@@ -47,10 +57,16 @@ public sealed unsafe class Ros2SimNode : IDisposable
     private int _seed;
     private long _ticks, _traj, _fwd, _grip, _rejected, _resets, _late, _ctrlStates, _images, _imageFailures;
     private readonly ControllerStateMsg* _cs;
-    private readonly double* _refPos, _zero, _fbPos, _fbVel, _errPos, _errVel;
+    private readonly double* _refPos, _refVel, _fbPos, _fbVel, _errPos, _errVel;
     private readonly ISceneCamera? _camera;
     private readonly byte* _rgb8, _cameraFrame;
     private volatile string? _imageProblem;
+    // two preallocated trajectories: a message is parsed and validated into the spare one, and only a valid one is
+    // swapped in, so a refused message never disturbs the trajectory in force (both live on the tick thread)
+    private TrajectoryBuffer _active, _spare;
+    private bool _following;
+    private long _rejUnknown, _rejNonFinite, _rejTiming, _rejTooMany, _rejMalformed;
+    private volatile string? _lastRejection;
 
     /// <param name="camera">Renders the images published on <see cref="Ros2Options.ImageTopic"/>; null: no images.
     /// The node does not own it: dispose it after <see cref="Run"/> returns.</param>
@@ -67,6 +83,8 @@ public sealed unsafe class Ros2SimNode : IDisposable
         _armUtf8 = [.. world.JointNames.Select(Encoding.UTF8.GetBytes)];
         _state = new RobotStateBuffer(dof);
         _cmd = new JointCommandBuffer(dof);
+        _active = new TrajectoryBuffer(dof);
+        _spare = new TrajectoryBuffer(dof);
 
         _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig);
         try
@@ -98,7 +116,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
         _js->Effort = DdsSequence.Of(null, 0);
 
         _refPos = _mem.Alloc<double>(dof);
-        _zero = _mem.Alloc<double>(dof);
+        _refVel = _mem.Alloc<double>(dof);
         _fbPos = _mem.Alloc<double>(dof);
         _fbVel = _mem.Alloc<double>(dof);
         _errPos = _mem.Alloc<double>(dof);
@@ -107,9 +125,8 @@ public sealed unsafe class Ros2SimNode : IDisposable
         _cs->Header.FrameId = _js->Header.FrameId;
         // the trajectory controller's joints are the arm's (the fingers belong to the gripper controller)
         _cs->JointNames = DdsSequence.Of(_mem.AddArray(world.JointNames), dof);
-        // the setpoint is a position step, so its velocity is zero and the velocity error is -measured velocity
         _cs->Reference.Positions = DdsSequence.Of(_refPos, dof);
-        _cs->Reference.Velocities = DdsSequence.Of(_zero, dof);
+        _cs->Reference.Velocities = DdsSequence.Of(_refVel, dof);
         _cs->Feedback.Positions = DdsSequence.Of(_fbPos, dof);
         _cs->Feedback.Velocities = DdsSequence.Of(_fbVel, dof);
         _cs->Error.Positions = DdsSequence.Of(_errPos, dof);
@@ -125,6 +142,12 @@ public sealed unsafe class Ros2SimNode : IDisposable
     public SimNodeCounters Counters => new(Interlocked.Read(ref _ticks), Interlocked.Read(ref _traj), Interlocked.Read(ref _fwd),
         Interlocked.Read(ref _grip), Interlocked.Read(ref _rejected), Interlocked.Read(ref _resets), Interlocked.Read(ref _late),
         Interlocked.Read(ref _ctrlStates), Interlocked.Read(ref _images), Interlocked.Read(ref _imageFailures));
+
+    public TrajectoryRejections TrajectoryRejections => new(Interlocked.Read(ref _rejUnknown), Interlocked.Read(ref _rejNonFinite),
+        Interlocked.Read(ref _rejTiming), Interlocked.Read(ref _rejTooMany), Interlocked.Read(ref _rejMalformed));
+
+    /// <summary>Why the latest refused trajectory was refused (null: none refused).</summary>
+    public string? LastTrajectoryRejection => _lastRejection;
 
     /// <summary>Why the latest image could not be rendered or published (null: no failure).</summary>
     public string? ImageProblem => _imageProblem;
@@ -165,6 +188,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
         {
             bool sceneDue = DrainResets();
             DrainCommands();
+            if (_following) SampleTrajectory(MonotonicClock.NowNs);
             _world.Write(_cmd);
             _world.Read(_state);
             PublishJointState();
@@ -185,8 +209,9 @@ public sealed unsafe class Ros2SimNode : IDisposable
 
     private void HoldCurrent()
     {
-        for (int i = 0; i < _cmd.Joints; i++) _cmd.Position[i] = _state.Position[i];
+        for (int i = 0; i < _cmd.Joints; i++) { _cmd.Position[i] = _state.Position[i]; _refVel[i] = 0; }
         _cmd.GripperOpening = _state.GripperOpening;
+        _following = false;
     }
 
     private bool DrainResets()
@@ -226,7 +251,13 @@ public sealed unsafe class Ros2SimNode : IDisposable
             int r = Native.Take(_trajReader, out void* p, out _);
             if (r <= 0) break;
             if (r != 1) continue;
-            if (ApplyTrajectory((JointTrajectoryMsg*)p)) Interlocked.Increment(ref _traj); else Interlocked.Increment(ref _rejected);
+            var why = ApplyTrajectory((JointTrajectoryMsg*)p);
+            if (why == Rejection.None) Interlocked.Increment(ref _traj);
+            else
+            {
+                Interlocked.Increment(ref _rejected);
+                CountRejection(why);
+            }
             Native.ReturnLoan(_trajReader, p);
         }
         while (true)
@@ -237,7 +268,9 @@ public sealed unsafe class Ros2SimNode : IDisposable
             var m = (Float64MultiArrayMsg*)p;
             if (m->Data.Length == _cmd.Joints && AllFinite((double*)m->Data.Buffer, _cmd.Joints))
             {
-                for (int i = 0; i < _cmd.Joints; i++) _cmd.Position[i] = ((double*)m->Data.Buffer)[i];
+                // a forward command overrides any trajectory in force, as switching controllers would
+                _following = false;
+                for (int i = 0; i < _cmd.Joints; i++) { _cmd.Position[i] = ((double*)m->Data.Buffer)[i]; _refVel[i] = 0; }
                 Interlocked.Increment(ref _fwd);
             }
             else Interlocked.Increment(ref _rejected);
@@ -262,26 +295,147 @@ public sealed unsafe class Ros2SimNode : IDisposable
         }
     }
 
-    private bool ApplyTrajectory(JointTrajectoryMsg* m)
+    private enum Rejection { None, Joints, NonFinite, Timing, TooMany, Malformed }
+
+    // built once: a refusal on the tick must not allocate its reason
+    private static readonly string TooManyPoints = $"a trajectory may hold at most {MaxTrajectoryPoints} points";
+
+    private static string Describe(Rejection why) => why switch
     {
-        int n = (int)m->JointNames.Length;
-        if (m->Points.Length == 0 || n == 0) return false;
-        var last = (JointTrajectoryPointMsg*)m->Points.Buffer + (m->Points.Length - 1);
-        if (last->Positions.Length != n) return false;
+        Rejection.Joints => "a trajectory must name every arm joint (and only known joints)",
+        Rejection.NonFinite => "a trajectory point holds a NaN or infinite position or velocity",
+        Rejection.Timing => "time_from_start must be non-negative and strictly increasing from point to point",
+        Rejection.TooMany => TooManyPoints,
+        _ => "a trajectory needs points whose positions (and velocities, if any) match its joint names",
+    };
+
+    private void CountRejection(Rejection why)
+    {
+        switch (why)
+        {
+            case Rejection.Joints: Interlocked.Increment(ref _rejUnknown); break;
+            case Rejection.NonFinite: Interlocked.Increment(ref _rejNonFinite); break;
+            case Rejection.Timing: Interlocked.Increment(ref _rejTiming); break;
+            case Rejection.TooMany: Interlocked.Increment(ref _rejTooMany); break;
+            default: Interlocked.Increment(ref _rejMalformed); break;
+        }
+        _lastRejection = Describe(why);
+    }
+
+    /// <summary>Validates a trajectory into the spare buffer and, if valid, makes it the one in force (tick thread).</summary>
+    private Rejection ApplyTrajectory(JointTrajectoryMsg* m)
+    {
+        int n = (int)m->JointNames.Length, count = (int)m->Points.Length, dof = _armUtf8.Length;
+        if (count == 0 || n == 0 || m->JointNames.Buffer == null || m->Points.Buffer == null) return Rejection.Malformed;
+        if (count > MaxTrajectoryPoints) return Rejection.TooMany;
         var names = (byte**)m->JointNames.Buffer;
-        var pos = (double*)last->Positions.Buffer;
-        if (!AllFinite(pos, n)) return false;
         // every arm joint must be present: a partial trajectory would leave joints at stale targets
-        Span<int> idx = stackalloc int[_armUtf8.Length];
-        for (int i = 0; i < _armUtf8.Length; i++)
+        Span<int> idx = stackalloc int[dof];
+        for (int i = 0; i < dof; i++)
         {
             idx[i] = -1;
             for (int k = 0; k < n; k++)
                 if (Native.Equals(names[k], _armUtf8[i])) { idx[i] = k; break; }
-            if (idx[i] < 0) return false;
+            if (idx[i] < 0) return Rejection.Joints;
         }
-        for (int i = 0; i < _armUtf8.Length; i++) _cmd.Position[i] = pos[idx[i]];
-        return true;
+        if (n != dof) return Rejection.Joints; // a name the arm does not have
+        var points = (JointTrajectoryPointMsg*)m->Points.Buffer;
+        var t = _spare;
+        // velocities are used only when every point has them: a trajectory mixing both is interpolated linearly
+        bool withVelocities = true;
+        long previous = -1;
+        for (int j = 0; j < count; j++)
+        {
+            var pt = points + j;
+            if (pt->Positions.Length != n) return Rejection.Malformed;
+            if (pt->Velocities.Length != 0 && pt->Velocities.Length != n) return Rejection.Malformed;
+            var pos = (double*)pt->Positions.Buffer;
+            if (!AllFinite(pos, n)) return Rejection.NonFinite;
+            if (pt->Velocities.Length == 0) withVelocities = false;
+            else if (!AllFinite((double*)pt->Velocities.Buffer, n)) return Rejection.NonFinite;
+            long tfs = pt->TimeFromStart.TotalNanoseconds;
+            if (pt->TimeFromStart.Sec < 0 || tfs <= previous) return Rejection.Timing;
+            previous = tfs;
+            t.TimeNs[j] = tfs;
+            for (int i = 0; i < dof; i++)
+            {
+                t.Position[j * dof + i] = pos[idx[i]];
+                t.Velocity[j * dof + i] = pt->Velocities.Length == n ? ((double*)pt->Velocities.Buffer)[idx[i]] : 0;
+            }
+        }
+        t.Count = count;
+        t.WithVelocities = withVelocities;
+
+        if (count == 1)
+        {
+            // a single point is a target at once, unlike joint_trajectory_controller (which would ramp to it over
+            // time_from_start): CortexBot's link streams one point a tick, and ramping each over its 3-period lead
+            // lagged the arm enough to trip the cerebellum's tracking-error check in the two-process run
+            _following = false;
+            for (int i = 0; i < dof; i++) { _cmd.Position[i] = t.Position[i]; _refVel[i] = 0; }
+            return Rejection.None;
+        }
+        long now = MonotonicClock.NowNs;
+        long stamp = m->Header.Stamp.TotalNanoseconds;
+        // header.stamp is ROS (wall) time; zero means start now, as in joint_trajectory_controller
+        t.StartNs = stamp == 0 ? now : now + (stamp - (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
+        // the trajectory starts from the setpoint in force (its position and velocity), so replacing one never jumps
+        for (int i = 0; i < dof; i++) { t.FromPosition[i] = _cmd.Position[i]; t.FromVelocity[i] = _refVel[i]; }
+        (_active, _spare) = (t, _active);
+        _following = true;
+        return Rejection.None;
+    }
+
+    /// <summary>Sets the servo targets and reference velocities to the trajectory in force at <paramref name="nowNs"/>.</summary>
+    private void SampleTrajectory(long nowNs)
+    {
+        var t = _active;
+        int dof = _cmd.Joints;
+        long at = nowNs - t.StartNs;
+        if (at < 0) return; // a start in the future: hold the setpoint in force until then
+        int last = t.Count - 1;
+        if (at >= t.TimeNs[last])
+        {
+            for (int i = 0; i < dof; i++) { _cmd.Position[i] = t.Position[last * dof + i]; _refVel[i] = 0; }
+            _following = false;
+            return;
+        }
+        int seg = 0;
+        while (t.TimeNs[seg] <= at) seg++;
+        long t0 = seg == 0 ? 0 : t.TimeNs[seg - 1];
+        double span = (t.TimeNs[seg] - t0) * 1e-9, s = (at - t0) * 1e-9 / span;
+        for (int i = 0; i < dof; i++)
+        {
+            double p0 = seg == 0 ? t.FromPosition[i] : t.Position[(seg - 1) * dof + i];
+            double p1 = t.Position[seg * dof + i];
+            if (t.WithVelocities)
+            {
+                // cubic Hermite: positions and velocities match at both ends of the segment
+                double v0 = seg == 0 ? t.FromVelocity[i] : t.Velocity[(seg - 1) * dof + i];
+                double v1 = t.Velocity[seg * dof + i];
+                double s2 = s * s, s3 = s2 * s;
+                _cmd.Position[i] = (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * span * v0 + (-2 * s3 + 3 * s2) * p1 + (s3 - s2) * span * v1;
+                _refVel[i] = ((6 * s2 - 6 * s) * p0 + (-6 * s2 + 6 * s) * p1) / span + (3 * s2 - 4 * s + 1) * v0 + (3 * s2 - 2 * s) * v1;
+            }
+            else
+            {
+                _cmd.Position[i] = p0 + s * (p1 - p0);
+                _refVel[i] = (p1 - p0) / span;
+            }
+        }
+    }
+
+    /// <summary>A trajectory in arm joint order, sized once for <see cref="MaxTrajectoryPoints"/>.</summary>
+    private sealed class TrajectoryBuffer(int dof)
+    {
+        public readonly long[] TimeNs = new long[MaxTrajectoryPoints];
+        public readonly double[] Position = new double[MaxTrajectoryPoints * dof];
+        public readonly double[] Velocity = new double[MaxTrajectoryPoints * dof];
+        public readonly double[] FromPosition = new double[dof];
+        public readonly double[] FromVelocity = new double[dof];
+        public int Count;
+        public bool WithVelocities;
+        public long StartNs;
     }
 
     private static bool AllFinite(double* v, int n)
@@ -310,7 +464,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
             _fbPos[i] = p;
             _fbVel[i] = v;
             _errPos[i] = r - p;
-            _errVel[i] = -v;
+            _errVel[i] = _refVel[i] - v;
         }
         _cs->Header.Stamp = _js->Header.Stamp;
         if (Native.Write(_controllerStateWriter, _cs) >= 0) Interlocked.Increment(ref _ctrlStates);
