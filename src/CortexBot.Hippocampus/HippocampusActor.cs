@@ -199,6 +199,7 @@ public sealed class HippocampusActor : ReceiveActor
         }
     }
 
-    internal static EpisodeSummary Summarise(EpisodeRecord e) =>
+    /// <summary>The compact form of an episode that goes into a planner's context.</summary>
+    public static EpisodeSummary Summarise(EpisodeRecord e) =>
         new(e.Id, e.Instruction, e.Success, e.Plan.IsDefaultOrEmpty ? "" : string.Join("; ", e.Plan), e.FailureReason);
 }

@@ -61,7 +61,6 @@ public sealed class AnomalyMonitor
     private double _progressGripperRef;
     private long _trackingBadTicks;
     private long _progressTick;
-    private bool _haveCommand;
     private bool _screenTracking;
 
     public AnomalyMonitor(IReadOnlyList<string> jointNames, AnomalyLimits limits)
@@ -85,7 +84,6 @@ public sealed class AnomalyMonitor
         _screenTracking = screenTracking;
         Array.Copy(lastCommand.Position, _lastCommand, _lastCommand.Length);
         Array.Copy(lastCommand.Position, _commandBefore, _commandBefore.Length);
-        _haveCommand = true;
         Array.Copy(state.Position, _progressRef, _progressRef.Length);
         _progressGripperRef = state.GripperOpening;
         _progressTick = tick;
@@ -101,7 +99,7 @@ public sealed class AnomalyMonitor
     public bool Screen(long tick, double period, RobotStateBuffer state)
     {
         int n = state.Joints;
-        if (_haveCommand && _screenTracking)
+        if (_screenTracking)
         {
             int worst = 0;
             double worstErr = 0;

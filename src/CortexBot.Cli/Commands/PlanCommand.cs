@@ -142,7 +142,7 @@ internal static class PlanCommand
             var found = System.Collections.Immutable.ImmutableArray.CreateBuilder<EpisodeSummary>();
             foreach (var hit in store.LoadIndex().Search(query, k))
                 if (store.Get(hit.Id) is { } e)
-                    found.Add(new EpisodeSummary(e.Id, e.Instruction, e.Success, e.Plan.IsDefaultOrEmpty ? "" : string.Join("; ", e.Plan), e.FailureReason));
+                    found.Add(HippocampusActor.Summarise(e));
             return found.ToImmutable();
         }
         catch (EpisodeStoreException e)
