@@ -83,12 +83,13 @@ internal static class MemoryRender
         steps.AddColumn("outcome");
         steps.AddColumn("start s", c => c.RightAligned());
         steps.AddColumn("duration s", c => c.RightAligned());
+        steps.AddColumn("parameters");
         steps.AddColumn("detail");
         foreach (var s in e.Steps)
         {
             steps.AddRow(T(s.Index.ToString(CultureInfo.InvariantCulture)), T(s.Skill),
                 s.Outcome == SkillOutcome.Succeeded ? new Markup("[green]Succeeded[/]") : new Markup($"[red]{s.Outcome}[/]"),
-                T(Num(s.StartedAtS, "F3")), T(Num(s.DurationS, "F3")), T(s.Detail ?? ""));
+                T(Num(s.StartedAtS, "F3")), T(Num(s.DurationS, "F3")), T(s.Parameters ?? "(defaults)"), T(s.Detail ?? ""));
         }
         AnsiConsole.Write(steps);
     }
