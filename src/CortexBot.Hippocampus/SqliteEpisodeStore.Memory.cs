@@ -168,7 +168,7 @@ public sealed partial class SqliteEpisodeStore
             {
                 using var cmd = _connection.CreateCommand();
                 cmd.CommandText = $"SELECT {FactColumns} FROM semantic_facts" +
-                    (string.IsNullOrWhiteSpace(objectName) ? "" : " WHERE object = $object") + " ORDER BY object, skill";
+                    (string.IsNullOrWhiteSpace(objectName) ? "" : " WHERE object = $object") + " ORDER BY object, skill, tuning";
                 if (!string.IsNullOrWhiteSpace(objectName))
                     cmd.Parameters.AddWithValue("$object", objectName.Trim().ToLowerInvariant());
                 using var r = cmd.ExecuteReader();
@@ -378,13 +378,14 @@ public sealed partial class SqliteEpisodeStore
                 : !string.IsNullOrWhiteSpace(step.Detail) ? step.Detail
                 : !string.IsNullOrWhiteSpace(episode.FailureReason) ? episode.FailureReason
                 : step.Outcome.ToString().ToLowerInvariant();
+            string tuning = step.Parameters ?? "";
             foreach (var obj in args.Length == 0 ? ["-"] : args.Distinct())
-                FoldFact(obj, skill, step.Outcome, t, reason, id, tx);
+                FoldFact(obj, skill, tuning, step.Outcome, t, reason, id, tx);
         }
     }
 
     /// <summary>While a bulk write (import, rebuild, migration) runs: the fact rows it touched, written once at the end.</summary>
-    private Dictionary<(string Object, string Skill), FactRow>? _factBatch;
+    private Dictionary<(string Object, string Skill, string Tuning), FactRow>? _factBatch;
 
     private void BeginFactBatch() => _factBatch = [];
 
@@ -397,20 +398,21 @@ public sealed partial class SqliteEpisodeStore
                 WriteFact(row, tx);
     }
 
-    private void FoldFact(string obj, string skill, SkillOutcome outcome, long t, string? reason, long episodeId, SqliteTransaction tx)
+    private void FoldFact(string obj, string skill, string tuning, SkillOutcome outcome, long t, string? reason, long episodeId, SqliteTransaction tx)
     {
         FactRow row;
-        if (_factBatch is not null && _factBatch.TryGetValue((obj, skill), out var cached))
+        if (_factBatch is not null && _factBatch.TryGetValue((obj, skill, tuning), out var cached))
             row = cached;
         else
         {
             using var read = _connection.CreateCommand();
             read.Transaction = tx;
-            read.CommandText = $"SELECT {FactColumns} FROM semantic_facts WHERE object = $o AND skill = $s";
+            read.CommandText = $"SELECT {FactColumns} FROM semantic_facts WHERE object = $o AND skill = $s AND tuning = $t";
             read.Parameters.AddWithValue("$o", obj);
             read.Parameters.AddWithValue("$s", skill);
+            read.Parameters.AddWithValue("$t", tuning);
             using var r = read.ExecuteReader();
-            row = r.Read() ? ReadFact(r) : new FactRow(obj, skill, 0, 0, 0, t, t, null, null, [], episodeId);
+            row = r.Read() ? ReadFact(r) : new FactRow(obj, skill, 0, 0, 0, t, t, null, null, [], episodeId, tuning);
         }
         var reasons = row.Reasons.ToList();
         if (reason is not null)
@@ -434,7 +436,7 @@ public sealed partial class SqliteEpisodeStore
             LastEpisodeId = latest ? episodeId : row.LastEpisodeId,
         };
         if (_factBatch is not null)
-            _factBatch[(obj, skill)] = row;
+            _factBatch[(obj, skill, tuning)] = row;
         else
             WriteFact(row, tx);
     }
@@ -445,8 +447,8 @@ public sealed partial class SqliteEpisodeStore
         write.Transaction = tx;
         write.CommandText =
             "INSERT OR REPLACE INTO semantic_facts (object, skill, successes, failures, aborts, first_seen_unix_ms, last_seen_unix_ms, " +
-            "last_success_unix_ms, last_failure_unix_ms, failure_reasons_json, last_episode_id) VALUES " +
-            "($o, $s, $ok, $fail, $abort, $first, $last, $lastOk, $lastFail, $reasons, $episode)";
+            "last_success_unix_ms, last_failure_unix_ms, failure_reasons_json, last_episode_id, tuning) VALUES " +
+            "($o, $s, $ok, $fail, $abort, $first, $last, $lastOk, $lastFail, $reasons, $episode, $tuning)";
         write.Parameters.AddWithValue("$o", row.Object);
         write.Parameters.AddWithValue("$s", row.Skill);
         write.Parameters.AddWithValue("$ok", row.Successes);
@@ -458,6 +460,7 @@ public sealed partial class SqliteEpisodeStore
         write.Parameters.AddWithValue("$lastFail", (object?)row.LastFailure ?? DBNull.Value);
         write.Parameters.AddWithValue("$reasons", JsonSerializer.Serialize(row.Reasons));
         write.Parameters.AddWithValue("$episode", row.LastEpisodeId);
+        write.Parameters.AddWithValue("$tuning", row.Tuning);
         write.ExecuteNonQuery();
     }
 
@@ -571,22 +574,22 @@ public sealed partial class SqliteEpisodeStore
 
     private const string FactColumns =
         "object, skill, successes, failures, aborts, first_seen_unix_ms, last_seen_unix_ms, last_success_unix_ms, " +
-        "last_failure_unix_ms, failure_reasons_json, last_episode_id";
+        "last_failure_unix_ms, failure_reasons_json, last_episode_id, tuning";
 
     private static FactRow ReadFact(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6),
         r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8),
-        [.. JsonSerializer.Deserialize<FactReason[]>(r.GetString(9)) ?? []], r.GetInt64(10));
+        [.. JsonSerializer.Deserialize<FactReason[]>(r.GetString(9)) ?? []], r.GetInt64(10), r.GetString(11));
 
     private sealed record FactReason(string Reason, long UnixMs);
 
     private sealed record FactRow(string Object, string Skill, int Successes, int Failures, int Aborts, long FirstSeen, long LastSeen,
-        long? LastSuccess, long? LastFailure, ImmutableArray<FactReason> Reasons, long LastEpisodeId)
+        long? LastSuccess, long? LastFailure, ImmutableArray<FactReason> Reasons, long LastEpisodeId, string Tuning)
     {
         public SemanticFact ToFact() => new(Object, Skill, Successes, Failures, Aborts,
             DateTimeOffset.FromUnixTimeMilliseconds(FirstSeen), DateTimeOffset.FromUnixTimeMilliseconds(LastSeen),
             LastSuccess is { } s ? DateTimeOffset.FromUnixTimeMilliseconds(s) : null,
             LastFailure is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
-            [.. Reasons.Select(x => x.Reason)], LastEpisodeId);
+            [.. Reasons.Select(x => x.Reason)], LastEpisodeId) { Tuning = Tuning };
     }
 }

@@ -25,7 +25,7 @@ namespace CortexBot.Hippocampus;
 public sealed partial class SqliteEpisodeStore : IEpisodeMemory
 {
     /// <summary>The schema version this code writes, kept in <c>PRAGMA user_version</c>.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     /// <summary><c>PRAGMA application_id</c> of a CortexBot memory store: ASCII "CBMS".</summary>
     public const int ApplicationId = 0x43424D53;
@@ -115,6 +115,26 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
             trace      BLOB    NOT NULL
         );
         """),
+        // 3 -> 4: facts per skill tuning (a grip that carried an object and one that let it slip are different
+        // knowledge), recomputed from the stored episodes.
+        new("""
+        DROP TABLE semantic_facts;
+        CREATE TABLE semantic_facts (
+            object               TEXT    NOT NULL,
+            skill                TEXT    NOT NULL,
+            successes            INTEGER NOT NULL,
+            failures             INTEGER NOT NULL,
+            aborts               INTEGER NOT NULL,
+            first_seen_unix_ms   INTEGER NOT NULL,
+            last_seen_unix_ms    INTEGER NOT NULL,
+            last_success_unix_ms INTEGER,
+            last_failure_unix_ms INTEGER,
+            failure_reasons_json TEXT    NOT NULL,
+            last_episode_id      INTEGER NOT NULL,
+            tuning               TEXT    NOT NULL DEFAULT '',
+            PRIMARY KEY (object, skill, tuning)
+        );
+        """, static (store, tx) => store.RebuildFacts(tx)),
     ];
 
     private const string EpisodeColumns =

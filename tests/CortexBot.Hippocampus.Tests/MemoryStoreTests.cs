@@ -63,6 +63,29 @@ public sealed class MemoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void Facts_are_kept_per_skill_tuning_so_a_grip_that_slipped_and_one_that_carried_stay_apart()
+    {
+        using var store = new SqliteEpisodeStore(_dir.File("memory.db"));
+        var slipped = PickPlace("red_cube", false, 0) with
+        {
+            Steps = [new StepRecord(0, "pick(red_cube)", SkillOutcome.Failed, "object_dropped: lift red_cube: the opening fell", 0, 2)],
+        };
+        store.Append(slipped);
+        var firm = PickPlace("red_cube", true, 1);
+        store.Append(firm with { Steps = [.. firm.Steps.Select(x => x with { Parameters = "firm_grip" })] });
+        store.Append(firm with { TaskId = Guid.NewGuid(), StartedAt = T0.AddMinutes(2), Steps = [.. firm.Steps.Select(x => x with { Parameters = "firm_grip" })] });
+
+        var facts = store.Facts("red_cube");
+        Assert.Equal([("pick", ""), ("pick", "firm_grip"), ("place", "firm_grip")], facts.Select(f => (f.Skill, f.Tuning)));
+        Assert.Equal((0, 1), (facts[0].Successes, facts[0].Failures));
+        Assert.StartsWith("object_dropped", facts[0].RecentFailureReasons.Single());
+        Assert.Equal((2, 0), (facts[1].Successes, facts[1].Failures));
+        Assert.Equal(T0.AddMinutes(2), facts[2].LastSuccess);
+        // The bin's fact is credited to the grip too.
+        Assert.Equal("firm_grip", store.Facts("bin").Single().Tuning);
+    }
+
+    [Fact]
     public void A_failed_append_leaves_no_embedding_and_no_fact_behind()
     {
         using var store = new SqliteEpisodeStore(_dir.File("memory.db"));
@@ -346,7 +369,9 @@ public sealed class MemoryStoreTests : IDisposable
 
         using (var store = new SqliteEpisodeStore(path))
         {
-            Assert.Equal("3", store.Pragma("user_version"));
+            Assert.Equal(SqliteEpisodeStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), store.Pragma("user_version"));
+            // Version 4 recomputed the semantic tier from the stored steps (facts per tuning).
+            Assert.Equal(1, store.Facts("red_cube").Single(f => f.Skill == "pick").Successes);
             var old = store.Get(1)!;
             Assert.Equal(task, old.TaskId);
             Assert.Equal(["tracking_error: 0.2 rad"], old.Anomalies.AsEnumerable());

@@ -130,6 +130,7 @@ internal static class MemoryRender
         var table = new Table().Border(TableBorder.Rounded).Caption(new TableTitle($"{facts.Count} fact(s)"));
         table.AddColumn("object");
         table.AddColumn("skill");
+        table.AddColumn("tuning");
         table.AddColumn("ok", c => c.RightAligned());
         table.AddColumn("failed", c => c.RightAligned());
         table.AddColumn("aborted", c => c.RightAligned());
@@ -139,7 +140,7 @@ internal static class MemoryRender
         table.AddColumn("latest failure reasons");
         foreach (var f in facts)
         {
-            table.AddRow(T(f.Object), T(f.Skill), T(f.Successes.ToString(CultureInfo.InvariantCulture)),
+            table.AddRow(T(f.Object), T(f.Skill), T(f.Tuning.Length == 0 ? "default" : f.Tuning), T(f.Successes.ToString(CultureInfo.InvariantCulture)),
                 T(f.Failures.ToString(CultureInfo.InvariantCulture)), T(f.Aborts.ToString(CultureInfo.InvariantCulture)),
                 T(f.SuccessRate.ToString("P0", CultureInfo.InvariantCulture)), T(Time(f.LastSeen)),
                 T(f.LastFailure is { } lf ? Time(lf) : "-"), T(string.Join("; ", f.RecentFailureReasons)));
