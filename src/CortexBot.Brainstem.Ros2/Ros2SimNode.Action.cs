@@ -80,7 +80,9 @@ public sealed unsafe partial class Ros2SimNode
         // each service pairs its request reader and reply writer, as rmw_cyclonedds does
         string send = RosActionTopics.PairingUserData(server: true), cancel = RosActionTopics.PairingUserData(server: true),
             result = RosActionTopics.PairingUserData(server: true);
-        _sendGoalReader = _dds.DdsReader(RosType.SendGoalRequest, _actionTopics.SendGoalRequest, q, send);
+        // a client streaming a goal per tick (CortexBot's link) must not lose goals to a tick that runs tens of ms late:
+        // the request reader keeps more than rclcpp's 10 (reader depth is local; it does not affect matching)
+        _sendGoalReader = _dds.DdsReader(RosType.SendGoalRequest, _actionTopics.SendGoalRequest, q with { Depth = 100 }, send);
         _sendGoalWriter = _dds.DdsWriter(RosType.SendGoalResponse, _actionTopics.SendGoalReply, q, send);
         _cancelReader = _dds.DdsReader(RosType.CancelGoalRequest, _actionTopics.CancelGoalRequest, q, cancel);
         _cancelWriter = _dds.DdsWriter(RosType.CancelGoalResponse, _actionTopics.CancelGoalReply, q, cancel);
