@@ -85,8 +85,28 @@ public sealed record Ros2Options
         if (DomainId is < 0 or > 232) throw new ConfigurationException($"ROS domain id (ROS_DOMAIN_ID or --ros-domain) must be an integer in 0..232, got {(DomainId < 0 ? Environment.GetEnvironmentVariable("ROS_DOMAIN_ID") : DomainId)}");
         if (string.IsNullOrWhiteSpace(Controller) || Controller.Contains('/') || Controller.Contains(' '))
             throw new ConfigurationException($"--controller must be a plain controller name, got '{Controller}'");
-        foreach (var t in new[] { JointStatesTopic, CommandTopic, GripperTopic, EmergencyStopTopic, StatusTopic, SceneTopic, ResetTopic, ImageTopic, ControllerStateTopic })
-            DdsParticipant.DdsTopicName(t);
+        var topics = new (string Flag, string Topic)[]
+        {
+            ("--joint-states-topic", JointStatesTopic), ("the controller's command topic", CommandTopic), ("--gripper-topic", GripperTopic),
+            ("--estop-topic", EmergencyStopTopic), ("--status-topic", StatusTopic), ("the scene topic", SceneTopic), ("the reset topic", ResetTopic),
+            ("--image-topic", ImageTopic), ("the controller state topic", ControllerStateTopic),
+        };
+        var seen = new Dictionary<string, string>();
+        foreach (var (flag, topic) in topics)
+        {
+            string dds;
+            try { dds = DdsParticipant.DdsTopicName(topic); }
+            catch (ConfigurationException e) { throw new ConfigurationException($"{flag}: {e.Message}"); }
+            // two roles on one topic would mix message types or make CortexBot read its own commands
+            if (!seen.TryAdd(dds, flag)) throw new ConfigurationException($"{seen[dds]} and {flag} are both '{topic}': each topic may serve one purpose");
+        }
+        if (GripperJoints.Count == 0 || GripperJoints.Any(string.IsNullOrWhiteSpace))
+            throw new ConfigurationException($"--gripper-joints must name at least one joint, comma-separated without empty entries, got '{string.Join(",", GripperJoints)}'");
+        foreach (var j in GripperJoints)
+            if (j.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+                throw new ConfigurationException($"gripper joint name '{j}' must not contain whitespace");
+        if (GripperJoints.Distinct().Count() != GripperJoints.Count)
+            throw new ConfigurationException($"--gripper-joints names a joint twice: '{string.Join(",", GripperJoints)}'");
         if (TrajectoryInterface == Ros2TrajectoryInterface.Action && CommandInterface != Ros2CommandInterface.Trajectory)
             throw new ConfigurationException("the trajectory action needs the trajectory command interface (joint_trajectory_controller), not forward commands");
         if (StaleAfter <= TimeSpan.Zero) throw new ConfigurationException("the joint-state staleness bound must be positive");

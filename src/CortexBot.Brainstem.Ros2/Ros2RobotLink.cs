@@ -121,6 +121,8 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
         _dof = _joints.Length;
         if (_dof == 0) throw new ConfigurationException("the arm has no joints");
         if (_joints.Distinct().Count() != _dof) throw new ConfigurationException("the arm's joint names are not unique");
+        if (options.GripperJoints.FirstOrDefault(_joints.Contains) is { } both)
+            throw new ConfigurationException($"gripper joint '{both}' is also an arm joint: a joint is either the arm's or the gripper's");
         _jointUtf8 = [.. _joints.Select(Encoding.UTF8.GetBytes)];
         _gripperUtf8 = [.. options.GripperJoints.Select(Encoding.UTF8.GetBytes)];
         _pos = new double[_dof];

@@ -81,6 +81,8 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         _seed = seed;
         _camera = camera;
         int dof = world.JointNames.Count;
+        if (options.GripperJoints.FirstOrDefault(world.JointNames.Contains) is { } both)
+            throw new ConfigurationException($"gripper joint '{both}' is also an arm joint of the simulated arm");
         _names = [.. world.JointNames, .. options.GripperJoints];
         _armUtf8 = [.. world.JointNames.Select(Encoding.UTF8.GetBytes)];
         _state = new RobotStateBuffer(dof);

@@ -62,7 +62,7 @@ internal static class SimNodeCommand
             }) { Name = "cortexbot-sim-node", Priority = ThreadPriority.Highest };
             thread.Start();
             Console.Error.WriteLine($"sim-node: ROS domain {options.DomainId}{(options.LoopbackOnly ? " (loopback)" : "")}, {node.RateHz} Hz, " +
-                $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}; camera: {cameraNote}; accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic}, {options.ResetTopic}; serving the action {node.TrajectoryAction}");
+                $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}; camera: {cameraNote}; accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}), {options.ResetTopic}; serving the action {node.TrajectoryAction}");
             while (!thread.Join(1000))
                 if (parse.GetValue(verbose))
                 {
