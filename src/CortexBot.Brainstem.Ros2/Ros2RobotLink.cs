@@ -220,12 +220,17 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
     /// <summary>Why the latest trajectory goal was rejected (the controller's error code and reason), for diagnostics.</summary>
     public string? LastGoalProblem => _lastGoalProblem;
 
-    /// <summary>send_goal round trips (request written to acceptance or rejection received) of the latest goals, in microseconds.</summary>
-    public double[] GoalRoundTripsUs()
+    /// <summary>How many send_goal round trips were measured so far.</summary>
+    public long GoalRoundTripCount => Interlocked.Read(ref _goalRoundTrips);
+
+    /// <summary>send_goal round trips (request written to acceptance or rejection received) of the latest goals (at most
+    /// <paramref name="last"/>, and at most the 8192 kept), in microseconds.</summary>
+    public double[] GoalRoundTripsUs(long last = long.MaxValue)
     {
-        long n = Math.Min(Interlocked.Read(ref _goalRoundTrips), _goalRoundTripNs.Length);
+        long count = Interlocked.Read(ref _goalRoundTrips);
+        long n = Math.Min(Math.Min(count, _goalRoundTripNs.Length), last);
         var r = new double[n];
-        for (int i = 0; i < n; i++) r[i] = Volatile.Read(ref _goalRoundTripNs[i]) / 1e3;
+        for (long i = 0; i < n; i++) r[i] = Volatile.Read(ref _goalRoundTripNs[(count - n + i) % _goalRoundTripNs.Length]) / 1e3;
         return r;
     }
 
