@@ -142,6 +142,32 @@ public sealed class ActionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Sending_a_goal_a_tick_allocates_nothing_on_the_control_thread()
+    {
+        using var node = new Node();
+        using var link = new Ros2RobotLink(MuJoCoWorld.ArmJoints, node.Options with
+        {
+            TrajectoryInterface = Ros2TrajectoryInterface.Action, StaleAfter = TimeSpan.FromSeconds(5),
+        });
+        link.Start(0.004);
+        var s = new RobotStateBuffer(6);
+        Assert.True(link.Read(s));
+        var cmd = new JointCommandBuffer(6);
+        for (int i = 0; i < 6; i++) cmd.Position[i] = s.Position[i];
+        cmd.GripperOpening = s.GripperOpening;
+        for (int i = 0; i < 200; i++) { link.Read(s); link.Write(cmd); } // warm up (JIT)
+        long sentBefore = link.Counters.GoalsSent;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2000; i++)
+        {
+            link.Read(s);
+            link.Write(cmd);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(2000, link.Counters.GoalsSent - sentBefore);
+    }
+
+    [Fact]
     public void A_goal_the_controller_refuses_is_counted_with_its_error_code_and_the_arm_holds()
     {
         using var node = new Node();
