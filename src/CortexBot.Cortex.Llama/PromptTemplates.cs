@@ -15,6 +15,7 @@ namespace CortexBot.Cortex.Llama;
 public sealed partial class PromptTemplates
 {
     public const int MaxMemories = 5;
+    public const int MaxFacts = 8;
 
     public string System { get; }
     public string User { get; }
@@ -23,7 +24,7 @@ public sealed partial class PromptTemplates
     public PromptTemplates(string system, string user, string retry)
     {
         Check("plan.system.txt", system, required: ["skills"], allowed: ["skills"]);
-        Check("plan.user.txt", user, required: ["instruction"], allowed: ["instruction", "scene", "memories", "anomaly", "feedback"]);
+        Check("plan.user.txt", user, required: ["instruction"], allowed: ["instruction", "scene", "memories", "facts", "anomaly", "feedback"]);
         Check("retry.txt", retry, required: [], allowed: ["previous", "reason"]);
         System = system;
         User = user;
@@ -71,6 +72,7 @@ public sealed partial class PromptTemplates
             ["instruction"] = OneLine(context.Instruction, 400),
             ["scene"] = Scene(context.Scene),
             ["memories"] = Memories(context.Memories.IsDefaultOrEmpty ? null : context.Memories),
+            ["facts"] = Facts(context.Facts.IsDefaultOrEmpty ? null : context.Facts, context.Scene),
             ["anomaly"] = context.Anomaly is { } a ? OneLine($"{a.Kind}: {a.Detail}", 300) : "none",
             ["feedback"] = string.IsNullOrEmpty(feedback) ? "" : feedback + "\n",
         });
@@ -102,6 +104,22 @@ public sealed partial class PromptTemplates
               .Append(m.Success ? " succeeded" : $" failed ({OneLine(m.FailureReason ?? "unknown", 80)})");
         }
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// What experience says about the objects in the scene: at most <see cref="MaxFacts"/> facts, most attempted first,
+    /// one short clause each, e.g. <c>pick red_cube [firm_grip]: 4 ok, 0 failed</c>.
+    /// </summary>
+    public static string Facts(IReadOnlyList<SemanticFact>? facts, SceneSnapshot scene)
+    {
+        if (facts is null || facts.Count == 0) return "none";
+        var present = scene.Objects.IsDefaultOrEmpty ? [] : scene.Objects.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        var chosen = facts.Where(f => present.Contains(f.Object)).OrderByDescending(f => f.Attempts).ThenBy(f => f.Object, StringComparer.Ordinal)
+            .ThenBy(f => f.Skill, StringComparer.Ordinal).ThenBy(f => f.Tuning, StringComparer.Ordinal).Take(MaxFacts).ToList();
+        if (chosen.Count == 0) return "none";
+        return string.Join("; ", chosen.Select(f =>
+            $"{f.Skill} {f.Object}{(f.Tuning.Length == 0 ? "" : $" [{OneLine(f.Tuning, 40)}]")}: {f.Successes} ok, {f.Failures + f.Aborts} failed" +
+            (f.RecentFailureReasons.IsDefaultOrEmpty ? "" : $" ({OneLine(f.RecentFailureReasons[0], 60)})")));
     }
 
     private static string OneLine(string? text, int max)

@@ -30,18 +30,38 @@ public sealed class RulePlanner(bool preferLearned = false) : IPlanner
         // After the learned skill itself failed, replan with the analytic skills rather than repeat it.
         bool learned = PreferLearned && context.Catalogue.Find(LearnedTransfer) is not null
             && context.Anomaly?.Detail.StartsWith(LearnedTransfer, StringComparison.Ordinal) != true;
-        return Task.FromResult(MakePlan(context.Instruction, context.Scene, context.Catalogue, learned));
+        var facts = context.Facts.IsDefault ? [] : context.Facts;
+        return Task.FromResult(MakePlan(context.Instruction, context.Scene, context.Catalogue, learned,
+            learned ? obj => LearnedUnreliableFor(obj, facts) : null));
+    }
+
+    /// <summary>
+    /// Whether memory says the learned skill has mostly failed with <paramref name="obj"/> (at least two failed attempts,
+    /// more failures than successes): then the analytic skills are planned for it from the start.
+    /// </summary>
+    public static bool LearnedUnreliableFor(string obj, IReadOnlyList<SemanticFact> facts)
+    {
+        int ok = 0, bad = 0;
+        foreach (var f in facts)
+        {
+            if (f.Skill != LearnedTransfer || f.Object != obj) continue;
+            ok += f.Successes;
+            bad += f.Failures + f.Aborts;
+        }
+        return bad >= 2 && bad > ok;
     }
 
     /// <summary>Plans <paramref name="instruction"/> synchronously (the planner is pure and cheap).</summary>
-    public static PlanResult MakePlan(string? instruction, SceneSnapshot scene, SkillCatalogue catalogue, bool learnedTransfer = false)
+    /// <param name="avoidLearned">With <paramref name="learnedTransfer"/>: objects the learned skill should not be used for.</param>
+    public static PlanResult MakePlan(string? instruction, SceneSnapshot scene, SkillCatalogue catalogue, bool learnedTransfer = false,
+        Func<string, bool>? avoidLearned = null)
     {
         ArgumentNullException.ThrowIfNull(scene);
         ArgumentNullException.ThrowIfNull(catalogue);
         Plan plan;
         try
         {
-            plan = new Parser(instruction ?? "", scene) { LearnedTransfer = learnedTransfer }.Run();
+            plan = new Parser(instruction ?? "", scene) { LearnedTransfer = learnedTransfer, AvoidLearned = avoidLearned }.Run();
         }
         catch (RefusalException refusal)
         {
@@ -145,6 +165,7 @@ public sealed class RulePlanner(bool preferLearned = false) : IPlanner
         private readonly List<SceneObject> _objects = scene.Objects.IsDefault ? [] : [.. scene.Objects];
         private readonly List<SkillInvocation> _steps = [];
         public bool LearnedTransfer { get; init; }
+        public Func<string, bool>? AvoidLearned { get; init; }
         private SceneObject? _held;
         private List<SceneObject> _lastMentioned = [];
 
@@ -355,7 +376,7 @@ public sealed class RulePlanner(bool preferLearned = false) : IPlanner
         private void Transfer(SceneObject o, SceneObject container)
         {
             if (SameObject(o, container)) throw new RefusalException($"I can't put {o.Name} into itself");
-            if (LearnedTransfer && _held is null)
+            if (LearnedTransfer && _held is null && AvoidLearned?.Invoke(o.Name) != true)
             {
                 _steps.Add(SkillInvocation.Of(RulePlanner.LearnedTransfer, o.Name, container.Name));
                 return;

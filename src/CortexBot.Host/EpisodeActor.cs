@@ -135,7 +135,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     private void PlanFrom(SceneSnapshot scene)
     {
-        _organs.Cortex.Tell(new PlanRequest(_taskId, _request.Instruction, scene, _memories, _lastAnomaly));
+        _organs.Cortex.Tell(new PlanRequest(_taskId, _request.Instruction, scene, _memories, _lastAnomaly) { Facts = _facts });
         Arm("plan", _timeouts.Plan);
     }
 

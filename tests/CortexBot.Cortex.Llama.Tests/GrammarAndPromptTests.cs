@@ -138,6 +138,24 @@ public class GrammarAndPromptTests
     }
 
     [Fact]
+    public void FactsAboutObjectsInTheSceneAreRenderedMostAttemptedFirstAndCapped()
+    {
+        var t = DateTimeOffset.UnixEpoch;
+        var scene = TestModels.ThreeCubesAndBin();
+        var facts = new List<SemanticFact>
+        {
+            new("red_cube", "pick", 0, 1, 0, t, t, null, t, ["object_dropped: lift red_cube"], 1),
+            new("red_cube", "pick", 4, 0, 0, t, t, t, null, [], 5) { Tuning = "firm_grip" },
+            new("purple_cube", "pick", 9, 0, 0, t, t, t, null, [], 2),
+        };
+        var text = PromptTemplates.Facts(facts, scene);
+        Assert.Equal("pick red_cube [firm_grip]: 4 ok, 0 failed; pick red_cube: 0 ok, 1 failed (object_dropped: lift red_cube)", text);
+        Assert.Equal("none", PromptTemplates.Facts([], scene));
+        var many = Enumerable.Range(0, 20).Select(i => new SemanticFact("red_cube", $"skill{i}", i, 0, 0, t, t, t, null, [], i)).ToList();
+        Assert.Equal(PromptTemplates.MaxFacts, PromptTemplates.Facts(many, scene).Split("; ").Length);
+    }
+
+    [Fact]
     public void MemoriesAreCapped()
     {
         var many = Enumerable.Range(1, 20).Select(i => new EpisodeSummary(i, $"task {i}", true, "move_home()", null)).ToList();

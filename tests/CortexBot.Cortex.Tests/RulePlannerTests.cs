@@ -107,6 +107,24 @@ public class RulePlannerTests
     }
 
     [Fact]
+    public void MemoryOfTheLearnedSkillFailingWithAnObjectMakesThePlanAnalyticForThatObjectOnly()
+    {
+        var planner = new RulePlanner(preferLearned: true);
+        var t = DateTimeOffset.UnixEpoch;
+        SemanticFact Learned(string obj, int ok, int failed) =>
+            new(obj, RulePlanner.LearnedTransfer, ok, failed, 0, t, t, null, t, ["no_progress: stopped above the cube"], 1);
+        var context = new PlanningContext("put the red cube and the blue cube in the bin", TestScenes.ThreeCubesAndBin(), TestScenes.Catalogue, [], null)
+        {
+            Facts = [Learned("red_cube", 1, 2), Learned("blue_cube", 3, 1)],
+        };
+        Assert.Equal("pick(red_cube); place(red_cube, bin); learned_pick_place(blue_cube, bin)",
+            Steps(planner.PlanAsync(context, CancellationToken.None).GetAwaiter().GetResult()));
+        // One failure is not yet a pattern.
+        Assert.False(RulePlanner.LearnedUnreliableFor("red_cube", [Learned("red_cube", 0, 1)]));
+        Assert.True(RulePlanner.LearnedUnreliableFor("red_cube", [Learned("red_cube", 0, 1), Learned("red_cube", 0, 1) with { Tuning = "x" }]));
+    }
+
+    [Fact]
     public void RefusesAnObjectNotInTheScene() =>
         Assert.Equal("there is no yellow cube in the scene; present: red_cube, green_cube, blue_cube",
             Refusal(Plan("put the yellow cube in the bin")));

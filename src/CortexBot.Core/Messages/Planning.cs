@@ -24,7 +24,11 @@ public sealed record EpisodeSummary(long Id, string Instruction, bool Success, s
 /// <summary>A spoken or typed task for the robot.</summary>
 public sealed record Instruction(Guid TaskId, string Text, long StampNs);
 
-public sealed record PlanRequest(Guid TaskId, string Instruction, SceneSnapshot Scene, ImmutableArray<EpisodeSummary> Memories, Anomaly? Anomaly);
+public sealed record PlanRequest(Guid TaskId, string Instruction, SceneSnapshot Scene, ImmutableArray<EpisodeSummary> Memories, Anomaly? Anomaly)
+{
+    /// <summary>Semantic facts recalled for this task (see <see cref="SemanticFact"/>); empty when none.</summary>
+    public ImmutableArray<SemanticFact> Facts { get; init; } = [];
+}
 public sealed record PlanReady(Guid TaskId, Plan Plan, string Planner, TimeSpan Latency);
 public sealed record PlanRefused(Guid TaskId, string Reason, string Planner, TimeSpan Latency);
 

@@ -6,7 +6,11 @@ namespace CortexBot.Core.Ports;
 
 /// <summary>What a planner plans from; <paramref name="Image"/> is a camera frame of the scene when one was taken (multimodal planners).</summary>
 public sealed record PlanningContext(string Instruction, SceneSnapshot Scene, SkillCatalogue Catalogue, ImmutableArray<EpisodeSummary> Memories, Anomaly? Anomaly,
-    CameraFrame? Image = null);
+    CameraFrame? Image = null)
+{
+    /// <summary>The hippocampus's semantic facts (how skills fared per object and tuning); empty when memory is off.</summary>
+    public ImmutableArray<SemanticFact> Facts { get; init; } = [];
+}
 
 /// <summary>Either a plan or a clear reason why none can be made.</summary>
 public sealed record PlanResult(Plan? Plan, string? Refusal)
