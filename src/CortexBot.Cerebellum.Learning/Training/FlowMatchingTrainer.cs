@@ -24,7 +24,19 @@ public sealed record TrainOptions
     /// (joint 0 ran away in evaluation) although the held-out chunk error was small.
     /// </summary>
     public string[] IgnoredObservations { get; init; } = ["qd0", "qd1", "qd2", "qd3", "qd4", "qd5"];
+    /// <summary>
+    /// Every this many steps (and at the last step) the checkpoint is scored in closed loop by the scorer passed to
+    /// <see cref="FlowMatchingTrainer.Train"/>, and the best-scoring checkpoint is kept instead of the last one; 0 = off.
+    /// Closed-loop success varied far more between runs than validation loss showed, so loss alone picks badly.
+    /// </summary>
+    public int SelectEvery { get; init; }
 }
+
+/// <summary>One closed-loop score of a checkpoint during training (see <see cref="TrainOptions.SelectEvery"/>).</summary>
+public sealed record CheckpointScore(
+    [property: System.Text.Json.Serialization.JsonPropertyName("step")] int Step,
+    [property: System.Text.Json.Serialization.JsonPropertyName("success_rate")] double SuccessRate,
+    [property: System.Text.Json.Serialization.JsonPropertyName("val_loss")] double? ValLoss);
 
 public sealed record TrainProgress(int Step, int Steps, double TrainLoss, double? ValLoss, double ElapsedS);
 
@@ -47,6 +59,8 @@ public sealed class FlowMatchingTrainer : IDisposable
     public TrainingSummary? Summary { get; private set; }
     public double PolicyHz { get; private set; }
     public double ControlRateHz { get; private set; }
+    /// <summary>How checkpoints are scored when <see cref="TrainOptions.SelectEvery"/> is on (recorded in the summary).</summary>
+    public string? SelectionMethod { get; init; }
 
     private readonly int _o = PolicyLayout.ObservationSize, _a = PolicyLayout.ActionSize;
     public const float IgnoredStd = 1e6f;
@@ -115,8 +129,14 @@ public sealed class FlowMatchingTrainer : IDisposable
     }
 
     /// <summary>Trains on the successful episodes of a dataset; returns the training summary.</summary>
-    public TrainingSummary Train(DemoInfo info, IReadOnlyList<DemoEpisode> episodes, string datasetPath, int totalEpisodes, Action<TrainProgress>? progress = null)
+    /// <param name="closedLoopScore">With <see cref="TrainOptions.SelectEvery"/> &gt; 0: scores the trainer's current network
+    /// (e.g. success rate on validation seeds); higher is better, ties go to the later checkpoint.</param>
+    public TrainingSummary Train(DemoInfo info, IReadOnlyList<DemoEpisode> episodes, string datasetPath, int totalEpisodes, Action<TrainProgress>? progress = null,
+        Func<FlowMatchingTrainer, double>? closedLoopScore = null)
     {
+        if (Options.SelectEvery < 0) throw new Core.ConfigurationException($"checkpoint selection interval must not be negative, got {Options.SelectEvery}");
+        if (Options.SelectEvery > 0 && closedLoopScore is null)
+            throw new Core.ConfigurationException("checkpoint selection by closed-loop success needs a scorer (validation seeds to run)");
         if (episodes.Count == 0) throw new Core.ConfigurationException($"{datasetPath} has no successful demonstration to train on");
         var sw = Stopwatch.StartNew();
         PolicyHz = info.Fps;
@@ -153,6 +173,10 @@ public sealed class FlowMatchingTrainer : IDisposable
         var schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, Options.Steps, Options.LearningRate * 0.05);
         Net.train();
         double ema = double.NaN, lastVal = double.NaN;
+        var scores = new List<CheckpointScore>();
+        Tensor[]? best = null;
+        double bestScore = double.NegativeInfinity;
+        int bestStep = Options.Steps;
         int batch = Math.Min(Options.BatchSize, trN);
         for (int step = 1; step <= Options.Steps; step++)
         {
@@ -179,6 +203,31 @@ public sealed class FlowMatchingTrainer : IDisposable
                 progress?.Invoke(new TrainProgress(step, Options.Steps, ema, val, sw.Elapsed.TotalSeconds));
                 Net.train();
             }
+            if (Options.SelectEvery > 0 && (step % Options.SelectEvery == 0 || step == Options.Steps))
+            {
+                Net.eval();
+                double score = closedLoopScore!(this);
+                double? val = valObsT is not null ? Math.Round(ValidationLoss(valObsT, valChunkT!, Options.Seed + 1), 6) : null;
+                scores.Add(new CheckpointScore(step, Math.Round(score, 4), val));
+                if (score >= bestScore)
+                {
+                    bestScore = score;
+                    bestStep = step;
+                    foreach (var b in best ?? []) b.Dispose();
+                    using (torch.no_grad()) best = [.. Net.parameters().Select(p => p.detach().clone().DetachFromDisposeScope())];
+                }
+                Net.train();
+            }
+        }
+        if (best is not null)
+        {
+            using (torch.no_grad())
+            {
+                var ps = Net.parameters().ToArray();
+                for (int i = 0; i < ps.Length; i++) ps[i].copy_(best[i]);
+            }
+            foreach (var b in best) b.Dispose();
+            if (valObsT is not null) lastVal = ValidationLoss(valObsT, valChunkT!, Options.Seed + 1);
         }
         Net.eval();
         double valMse = valObsT is not null ? ValidationChunkMse(valObsT, valChunkT!) : double.NaN;
@@ -186,7 +235,12 @@ public sealed class FlowMatchingTrainer : IDisposable
         var seeds = episodes.Select(e => e.Info.Seed).ToArray();
         Summary = new TrainingSummary(datasetPath, info.BaseSeed, totalEpisodes, episodes.Count, trainEps.Count, valEps.Count, trN, vaN,
             [seeds.Min(), seeds.Max()], Options.Steps, batch, Options.LearningRate, Options.Seed, Math.Round(ema, 6),
-            Math.Round(lastVal, 6), Math.Round(valMse, 6), Math.Round(sw.Elapsed.TotalSeconds, 1), parameters);
+            Math.Round(lastVal, 6), Math.Round(valMse, 6), Math.Round(sw.Elapsed.TotalSeconds, 1), parameters)
+        {
+            SelectedStep = scores.Count > 0 ? bestStep : null,
+            Selection = scores.Count > 0 ? [.. scores] : null,
+            SelectionMethod = scores.Count > 0 ? SelectionMethod : null,
+        };
         return Summary;
     }
 

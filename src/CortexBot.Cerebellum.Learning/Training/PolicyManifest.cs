@@ -25,7 +25,14 @@ public sealed record TrainingSummary(
     [property: JsonPropertyName("val_loss")] double ValLoss,
     [property: JsonPropertyName("val_chunk_mse")] double ValChunkMse,
     [property: JsonPropertyName("wall_s")] double WallS,
-    [property: JsonPropertyName("parameters")] long Parameters);
+    [property: JsonPropertyName("parameters")] long Parameters)
+{
+    /// <summary>The checkpoint kept when checkpoints were selected by closed-loop success (null: the last one).</summary>
+    [JsonPropertyName("selected_step")] public int? SelectedStep { get; init; }
+    /// <summary>Each scored checkpoint, with how it was scored in <see cref="SelectionMethod"/>.</summary>
+    [JsonPropertyName("selection")] public CheckpointScore[]? Selection { get; init; }
+    [JsonPropertyName("selection_method")] public string? SelectionMethod { get; init; }
+}
 
 public sealed record EvalSummary(
     [property: JsonPropertyName("episodes")] int Episodes,
@@ -100,8 +107,11 @@ public sealed record PolicyManifest
             Fail($"action statistics have {ActionMean.Length}/{ActionStd.Length} entries for {ActionNames.Length} action names");
         if (ObservationStd.Concat(ActionStd).Any(s => !(s > 0) || !float.IsFinite(s))) Fail("a normalisation std is not a positive finite number");
         if (ObservationMean.Concat(ActionMean).Any(s => !float.IsFinite(s))) Fail("a normalisation mean is not finite");
-        if (!ObservationNames.SequenceEqual(PolicyLayout.ObservationNames))
-            Fail($"observation layout [{string.Join(",", ObservationNames)}] differs from this controller's [{string.Join(",", PolicyLayout.ObservationNames)}]");
+        if (!PolicyLayout.IsSupportedObservationLayout(ObservationNames))
+            Fail($"observation layout [{string.Join(",", ObservationNames)}] is none of this controller's: " +
+                string.Join(" or ", PolicyLayout.SupportedObservationLayouts.Select(l => $"[{string.Join(",", l)}]")));
+        foreach (var name in IgnoredObservations)
+            if (!ObservationNames.Contains(name)) Fail($"ignored observation '{name}' is not in the observation layout");
         if (!ActionNames.SequenceEqual(PolicyLayout.ActionNames))
             Fail($"action layout [{string.Join(",", ActionNames)}] differs from this controller's [{string.Join(",", PolicyLayout.ActionNames)}]");
     }
