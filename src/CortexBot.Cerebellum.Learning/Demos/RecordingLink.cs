@@ -15,6 +15,7 @@ public sealed class RecordingLink(ISimulatedWorld world, ArmKinematics kinematic
     private readonly RobotStateBuffer _state = new(world.JointNames.Count);
     private long _writes;
     private double _period;
+    private double[]? _lastCommand;
 
     public ISimulatedWorld World { get; } = world;
     public int Decimation { get; } = decimation > 0 ? decimation : throw new ArgumentOutOfRangeException(nameof(decimation));
@@ -30,6 +31,7 @@ public sealed class RecordingLink(ISimulatedWorld world, ArmKinematics kinematic
     public List<float[]> Actions { get; } = [];
 
     public void Clear() { Observations.Clear(); Actions.Clear(); _writes = 0; }
+    private Vec3 _objectStart;
 
     public void Start(double controlPeriodSeconds)
     {
@@ -48,14 +50,19 @@ public sealed class RecordingLink(ISimulatedWorld world, ArmKinematics kinematic
             var scene = World.Snapshot();
             var obj = scene.Find(TargetObject) ?? throw new InvalidOperationException($"{TargetObject} is not in the scene");
             var place = scene.Find(PlaceTarget) ?? throw new InvalidOperationException($"{PlaceTarget} is not in the scene");
+            if (_writes == 1) _objectStart = obj.Pose.Position;
             var obs = new float[PolicyLayout.ObservationSize];
-            PolicyLayout.FillObservation(obs, _state, kinematics.Forward(_state.Position), obj.Pose.Position, obj.Pose.Orientation.Yaw, place.Pose.Position, elapsed);
+            PolicyLayout.FillObservation(obs, _state, kinematics.Forward(_state.Position), obj.Pose.Position, obj.Pose.Orientation.Yaw, place.Pose.Position,
+                _lastCommand ?? _state.Position, _objectStart, elapsed);
             var act = new float[PolicyLayout.ActionSize];
             PolicyLayout.FillAction(act, command);
             Observations.Add(obs);
             Actions.Add(act);
         }
         World.Write(command);
+        // Every write, recording or not: the first recorded frame's "last command" is the hold before the skill began.
+        _lastCommand ??= new double[command.Position.Length];
+        Array.Copy(command.Position, _lastCommand, _lastCommand.Length);
     }
 
     public void Dispose() { }

@@ -37,6 +37,7 @@ public sealed class ChunkedPolicyExecutor : IDisposable
     private long _curStart, _oldStart, _blendStart = long.MinValue, _nextRequest;
     private readonly float[] _reqObs;
     private long _reqTick, _beginTick;
+    private Vec3 _objectStart;
     private readonly double _controlPeriod;
     private volatile bool _busy, _ready;
     private readonly SemaphoreSlim _request = new(0);
@@ -86,7 +87,9 @@ public sealed class ChunkedPolicyExecutor : IDisposable
         if (_busy && !_done.Wait(TimeSpan.FromSeconds(5))) throw new InvalidOperationException("policy worker did not finish its previous chunk");
         while (_done.Wait(0)) { }
         _beginTick = tick;
-        FillObservation(tick, state, objectPosition, objectYaw, placePosition);
+        _objectStart = objectPosition;
+        // No command of this skill yet: the arm holds where it is.
+        FillObservation(tick, state, objectPosition, objectYaw, placePosition, state.Position);
         _reqTick = tick;
         _busy = true;
         _ready = false;
@@ -127,7 +130,8 @@ public sealed class ChunkedPolicyExecutor : IDisposable
             if (!_firstRequested)
             {
                 _beginTick = tick;
-                FillObservation(tick, state, objectPosition, objectYaw, placePosition);
+                _objectStart = objectPosition;
+                FillObservation(tick, state, objectPosition, objectYaw, placePosition, command.Position);
                 _reqTick = tick;
                 _ready = false;
                 _busy = true;
@@ -142,7 +146,8 @@ public sealed class ChunkedPolicyExecutor : IDisposable
         }
         if (tick >= _nextRequest && !_busy)
         {
-            FillObservation(tick, state, objectPosition, objectYaw, placePosition);
+            // The command buffer still holds the previous tick's command.
+            FillObservation(tick, state, objectPosition, objectYaw, placePosition, command.Position);
             _reqTick = tick;
             _busy = true;
             _ready = false;
@@ -201,10 +206,10 @@ public sealed class ChunkedPolicyExecutor : IDisposable
         _busy = false;
     }
 
-    private void FillObservation(long tick, RobotStateBuffer state, Vec3 objectPosition, double objectYaw, Vec3 placePosition)
+    private void FillObservation(long tick, RobotStateBuffer state, Vec3 objectPosition, double objectYaw, Vec3 placePosition, double[] lastCommand)
     {
         var tcp = _kin.Forward(state.Position);
-        PolicyLayout.FillObservation(_reqObs, state, tcp, objectPosition, objectYaw, placePosition, (tick - _beginTick) * _controlPeriod);
+        PolicyLayout.FillObservation(_reqObs, state, tcp, objectPosition, objectYaw, placePosition, lastCommand, _objectStart, (tick - _beginTick) * _controlPeriod);
     }
 
     private void WorkerLoop()

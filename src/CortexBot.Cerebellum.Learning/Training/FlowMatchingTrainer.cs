@@ -30,6 +30,12 @@ public sealed record TrainOptions
     /// Closed-loop success varied far more between runs than validation loss showed, so loss alone picks badly.
     /// </summary>
     public int SelectEvery { get; init; }
+    /// <summary>
+    /// The observation entries each setpoint's joint actions are relative to: the last commanded joints (default) or the
+    /// measured ones (<see cref="PolicyLayout.MeasuredJointNames"/>, the v1 policies). Relative to the measurement, a new
+    /// chunk restarts from where the lagging arm is, pulling the command back at every seam.
+    /// </summary>
+    public string[] ActionsRelativeTo { get; init; } = PolicyLayout.CommandedJointNames;
 }
 
 /// <summary>One closed-loop score of a checkpoint during training (see <see cref="TrainOptions.SelectEvery"/>).</summary>
@@ -64,12 +70,19 @@ public sealed class FlowMatchingTrainer : IDisposable
 
     private readonly int _o = PolicyLayout.ObservationSize, _a = PolicyLayout.ActionSize;
     public const float IgnoredStd = 1e6f;
+    private readonly int[] _offsetIndex;
+    /// <summary>Observation indices added to each setpoint's joint actions k = 0..5 (see <see cref="TrainOptions.ActionsRelativeTo"/>).</summary>
+    public IReadOnlyList<int> OffsetIndex => _offsetIndex;
 
     public FlowMatchingTrainer(TrainOptions options)
     {
         if (options.Steps < 1) throw new Core.ConfigurationException($"--steps must be at least 1, got {options.Steps}");
         if (options.Horizon < 1 || options.FlowSteps < 1 || options.BatchSize < 1) throw new Core.ConfigurationException("horizon, flow steps and batch size must be positive");
         Options = options;
+        if (options.ActionsRelativeTo.Length != PolicyLayout.Joints)
+            throw new Core.ConfigurationException($"actions must be relative to {PolicyLayout.Joints} observation entries, got {options.ActionsRelativeTo.Length}");
+        _offsetIndex = [.. options.ActionsRelativeTo.Select(n => Array.IndexOf(PolicyLayout.ObservationNames, n) is var i and >= 0 ? i
+            : throw new Core.ConfigurationException($"actions cannot be relative to '{n}': it is not in the observation layout"))];
         TorchRuntime.EnsureLoaded();
         torch.set_num_threads(1);
         torch.random.manual_seed(options.Seed);
@@ -77,7 +90,7 @@ public sealed class FlowMatchingTrainer : IDisposable
     }
 
     /// <summary>Builds (observation, chunk) samples: chunk t = actions t..t+H-1 (the last action repeated past the end), joint
-    /// targets relative to the joint positions observed at t.</summary>
+    /// targets relative to the observation entries <see cref="TrainOptions.ActionsRelativeTo"/> at t.</summary>
     internal (float[] Obs, float[] Chunks, int Count) Samples(IEnumerable<DemoEpisode> episodes)
     {
         int h = Options.Horizon;
@@ -93,9 +106,9 @@ public sealed class FlowMatchingTrainer : IDisposable
                 for (int j = 0; j < h; j++)
                 {
                     int src = Math.Min(t + j, n - 1);
-                    // Joint targets relative to the joint positions observed at t (the gripper stays absolute).
+                    // Joint targets relative to the observation at t (the gripper stays absolute).
                     for (int k = 0; k < _a; k++)
-                        chunks.Add(ep.Actions[src * _a + k] - (k < PolicyLayout.Joints ? ep.Observations[t * _o + k] : 0f));
+                        chunks.Add(ep.Actions[src * _a + k] - (k < PolicyLayout.Joints ? ep.Observations[t * _o + _offsetIndex[k]] : 0f));
                 }
                 count++;
             }
@@ -293,7 +306,8 @@ public sealed class FlowMatchingTrainer : IDisposable
         var mean = torch.tensor(ActMean).repeat(Options.Horizon);
         var std = torch.tensor(ActStd).repeat(Options.Horizon);
         var offset = torch.zeros([n, Options.Horizon, _a]);
-        offset[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(0, PolicyLayout.Joints)] = obs[TensorIndex.Colon, TensorIndex.Slice(0, PolicyLayout.Joints)].unsqueeze(1);
+        using var idx = torch.tensor(_offsetIndex.Select(i => (long)i).ToArray());
+        offset[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(0, PolicyLayout.Joints)] = obs.index_select(1, idx).unsqueeze(1);
         return (x * std + mean + offset.reshape(n, -1)).data<float>().ToArray();
     }
 
@@ -308,7 +322,7 @@ public sealed class FlowMatchingTrainer : IDisposable
         ObservationMean = ObsMean, ObservationStd = ObsStd, ActionMean = ActMean, ActionStd = ActStd,
         Horizon = Options.Horizon, FlowSteps = Options.FlowSteps, PolicyHz = PolicyHz, ControlRateHz = ControlRateHz,
         Hidden = Options.Hidden, Training = Summary, IgnoredObservations = Options.IgnoredObservations,
-        RelativeJointActions = true,
+        RelativeJointActions = true, ActionOffsetObservations = Options.ActionsRelativeTo,
     };
 
     public void Dispose() => Net.Dispose();

@@ -73,6 +73,9 @@ public sealed record PolicyManifest
     /// <summary>The network's joint outputs are offsets from the observed joint positions q0..q5 (the graph adds them back;
     /// the action statistics above describe the offsets). The graph's output is always absolute.</summary>
     [JsonPropertyName("relative_joint_actions")] public bool RelativeJointActions { get; init; }
+    /// <summary>With <see cref="RelativeJointActions"/>: the observation entries added to joint actions 0..5; null in v1
+    /// manifests, which mean the measured joints q0..q5.</summary>
+    [JsonPropertyName("action_offset_observations")] public string[]? ActionOffsetObservations { get; init; }
     [JsonPropertyName("ignored_observations")] public string[] IgnoredObservations { get; init; } = [];
     [JsonPropertyName("training")] public TrainingSummary? Training { get; init; }
     [JsonPropertyName("eval")] public EvalSummary? Eval { get; init; }
@@ -110,6 +113,12 @@ public sealed record PolicyManifest
         if (!PolicyLayout.IsSupportedObservationLayout(ObservationNames))
             Fail($"observation layout [{string.Join(",", ObservationNames)}] is none of this controller's: " +
                 string.Join(" or ", PolicyLayout.SupportedObservationLayouts.Select(l => $"[{string.Join(",", l)}]")));
+        if (ActionOffsetObservations is { } offsets)
+        {
+            if (offsets.Length != PolicyLayout.Joints) Fail($"action_offset_observations has {offsets.Length} entries, expected {PolicyLayout.Joints}");
+            foreach (var name in offsets)
+                if (!ObservationNames.Contains(name)) Fail($"action offset observation '{name}' is not in the observation layout");
+        }
         foreach (var name in IgnoredObservations)
             if (!ObservationNames.Contains(name)) Fail($"ignored observation '{name}' is not in the observation layout");
         if (!ActionNames.SequenceEqual(PolicyLayout.ActionNames))

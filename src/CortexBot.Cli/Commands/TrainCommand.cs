@@ -2,6 +2,7 @@ using System.CommandLine;
 using CortexBot.Cerebellum.Learning.Demos;
 using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Learning.Training;
+using CortexBot.Cerebellum.Learning;
 using CortexBot.Core;
 
 namespace CortexBot.Cli.Commands;
@@ -31,8 +32,14 @@ internal static class TrainCommand
         };
         var selectSeed = new Option<int>("--select-seed") { Description = "First validation seed for --select-every (disjoint from the demonstrations' seeds)", DefaultValueFactory = _ => 5000 };
         var selectEpisodes = new Option<int>("--select-episodes") { Description = "Validation episodes per scored checkpoint", DefaultValueFactory = _ => 20 };
+        var relativeTo = new Option<string>("--relative-to")
+        {
+            Description = "What a chunk's joint actions are relative to: the last commanded joints (command) or the measured ones (measured, as v1 policies)",
+            DefaultValueFactory = _ => "command",
+        };
+        relativeTo.AcceptOnlyFromAmong("command", "measured");
         var cmd = new Command("train", "Train the flow-matching action expert on demonstrations (TorchSharp, CPU) and export it to ONNX.")
-            { demos, output, steps, seed, horizon, flowSteps, batch, lr, ignore, selectEvery, selectSeed, selectEpisodes };
+            { demos, output, steps, seed, horizon, flowSteps, batch, lr, ignore, selectEvery, selectSeed, selectEpisodes, relativeTo };
         cmd.SetAction(async (parse, ct) =>
         {
             var dir = Path.GetFullPath(parse.GetValue(demos)!);
@@ -45,6 +52,7 @@ internal static class TrainCommand
                 Steps = parse.GetValue(steps), Seed = parse.GetValue(seed), Horizon = parse.GetValue(horizon), FlowSteps = parse.GetValue(flowSteps),
                 BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), ReportEvery = Math.Max(1, parse.GetValue(steps) / 40),
                 SelectEvery = parse.GetValue(selectEvery),
+                ActionsRelativeTo = parse.GetValue(relativeTo) == "measured" ? PolicyLayout.MeasuredJointNames : PolicyLayout.CommandedJointNames,
             };
             if (parse.GetValue(ignore) is { Length: > 0 } ignored)
                 options = options with { IgnoredObservations = [.. ignored.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))] };
