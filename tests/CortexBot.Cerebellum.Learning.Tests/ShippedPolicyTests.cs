@@ -18,7 +18,7 @@ public sealed class ShippedPolicyTests
         Assert.True(m.RelativeJointActions);
         Assert.NotNull(m.Training);
         Assert.True(new FileInfo(PolicyPath).Length < 4 << 20, "a few MB at most");
-        for (int i = 0; i < PolicyLayout.ObservationSize; i++) expert.Observation[i] = m.ObservationMean[i];
+        for (int i = 0; i < expert.ObservationSize; i++) expert.Observation[i] = m.ObservationMean[i];
         expert.Infer();
         long before = GC.GetAllocatedBytesForCurrentThread();
         var chunk = expert.Infer();

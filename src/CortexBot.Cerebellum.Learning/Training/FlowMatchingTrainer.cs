@@ -21,9 +21,10 @@ public sealed record TrainOptions
     /// <summary>
     /// Observation entries the policy ignores: their normalisation std is set to 1e6 so they reach the network as ~0.
     /// Joint velocities are ignored by default: fed back in closed loop they made the policy extrapolate its own motion
-    /// (joint 0 ran away in evaluation) although the held-out chunk error was small.
+    /// (joint 0 ran away in evaluation) although the held-out chunk error was small. The elapsed time is ignored by default
+    /// too: a policy slower than the demonstrations would see times it was only shown in other phases of the task.
     /// </summary>
-    public string[] IgnoredObservations { get; init; } = ["qd0", "qd1", "qd2", "qd3", "qd4", "qd5"];
+    public string[] IgnoredObservations { get; init; } = ["qd0", "qd1", "qd2", "qd3", "qd4", "qd5", "elapsed_s"];
     /// <summary>
     /// Every this many steps (and at the last step) the checkpoint is scored in closed loop by the scorer passed to
     /// <see cref="FlowMatchingTrainer.Train"/>, and the best-scoring checkpoint is kept instead of the last one; 0 = off.

@@ -22,7 +22,7 @@ internal static class TrainCommand
         var lr = new Option<double>("--lr") { Description = "Adam learning rate (cosine-annealed)", DefaultValueFactory = _ => 1e-3 };
         var ignore = new Option<string[]>("--ignore")
         {
-            Description = "Observation names the policy ignores (their std is set so they reach the network as ~0); default: the joint velocities",
+            Description = "Observation names the policy ignores (their std is set so they reach the network as ~0); default: the joint velocities and the elapsed time",
             AllowMultipleArgumentsPerToken = true,
         };
         var selectEvery = new Option<int>("--select-every")
