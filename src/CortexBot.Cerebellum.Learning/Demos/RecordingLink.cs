@@ -14,6 +14,8 @@ public sealed class RecordingLink(ISimulatedWorld world, ArmKinematics kinematic
 {
     private readonly RobotStateBuffer _state = new(world.JointNames.Count);
     private long _writes;
+    private double _period;
+    private double[]? _lastCommand;
 
     public ISimulatedWorld World { get; } = world;
     public int Decimation { get; } = decimation > 0 ? decimation : throw new ArgumentOutOfRangeException(nameof(decimation));
@@ -29,8 +31,13 @@ public sealed class RecordingLink(ISimulatedWorld world, ArmKinematics kinematic
     public List<float[]> Actions { get; } = [];
 
     public void Clear() { Observations.Clear(); Actions.Clear(); _writes = 0; }
+    private Vec3 _objectStart;
 
-    public void Start(double controlPeriodSeconds) => World.Start(controlPeriodSeconds);
+    public void Start(double controlPeriodSeconds)
+    {
+        _period = controlPeriodSeconds;
+        World.Start(controlPeriodSeconds);
+    }
 
     public bool Read(RobotStateBuffer state) => World.Read(state);
 
@@ -38,17 +45,24 @@ public sealed class RecordingLink(ISimulatedWorld world, ArmKinematics kinematic
     {
         if (Recording && _writes++ % Decimation == 0 && World.Read(_state))
         {
+            // Robot time since recording began, which is when the skill began (the runtime counts from its Begin).
+            double elapsed = (_writes - 1) * _period;
             var scene = World.Snapshot();
             var obj = scene.Find(TargetObject) ?? throw new InvalidOperationException($"{TargetObject} is not in the scene");
             var place = scene.Find(PlaceTarget) ?? throw new InvalidOperationException($"{PlaceTarget} is not in the scene");
+            if (_writes == 1) _objectStart = obj.Pose.Position;
             var obs = new float[PolicyLayout.ObservationSize];
-            PolicyLayout.FillObservation(obs, _state, kinematics.Forward(_state.Position), obj.Pose.Position, obj.Pose.Orientation.Yaw, place.Pose.Position);
+            PolicyLayout.FillObservation(obs, _state, kinematics.Forward(_state.Position), obj.Pose.Position, obj.Pose.Orientation.Yaw, place.Pose.Position,
+                _lastCommand ?? _state.Position, _objectStart, elapsed);
             var act = new float[PolicyLayout.ActionSize];
             PolicyLayout.FillAction(act, command);
             Observations.Add(obs);
             Actions.Add(act);
         }
         World.Write(command);
+        // Every write, recording or not: the first recorded frame's "last command" is the hold before the skill began.
+        _lastCommand ??= new double[command.Position.Length];
+        Array.Copy(command.Position, _lastCommand, _lastCommand.Length);
     }
 
     public void Dispose() { }

@@ -36,7 +36,9 @@ public sealed class ChunkedPolicyExecutor : IDisposable
     private float[] _cur, _old, _spare;
     private long _curStart, _oldStart, _blendStart = long.MinValue, _nextRequest;
     private readonly float[] _reqObs;
-    private long _reqTick;
+    private long _reqTick, _beginTick;
+    private Vec3 _objectStart;
+    private readonly double _controlPeriod;
     private volatile bool _busy, _ready;
     private readonly SemaphoreSlim _request = new(0);
     private readonly SemaphoreSlim _done = new(0);
@@ -56,6 +58,7 @@ public sealed class ChunkedPolicyExecutor : IDisposable
         _a = expert.ActionSize;
         if (_options.ExecuteSteps < 1 || _options.ExecuteSteps > _h) throw new Core.ConfigurationException($"execute steps must be within 1..{_h}, got {_options.ExecuteSteps}");
         _ticksPerSetpoint = Math.Max(1, (int)Math.Round(controlRateHz / expert.Manifest.PolicyHz));
+        _controlPeriod = 1.0 / controlRateHz;
         _cur = new float[_h * _a];
         _old = new float[_h * _a];
         _spare = new float[_h * _a];
@@ -83,7 +86,10 @@ public sealed class ChunkedPolicyExecutor : IDisposable
         // Reuse across episodes: a request of the previous run may still be in flight (real time); let it land first.
         if (_busy && !_done.Wait(TimeSpan.FromSeconds(5))) throw new InvalidOperationException("policy worker did not finish its previous chunk");
         while (_done.Wait(0)) { }
-        FillObservation(state, objectPosition, objectYaw, placePosition);
+        _beginTick = tick;
+        _objectStart = objectPosition;
+        // No command of this skill yet: the arm holds where it is.
+        FillObservation(tick, state, objectPosition, objectYaw, placePosition, state.Position);
         _reqTick = tick;
         _busy = true;
         _ready = false;
@@ -123,7 +129,9 @@ public sealed class ChunkedPolicyExecutor : IDisposable
             if (_busy && !_firstRequested) { _ready = false; _busy = false; } // the previous run's chunk: drop it
             if (!_firstRequested)
             {
-                FillObservation(state, objectPosition, objectYaw, placePosition);
+                _beginTick = tick;
+                _objectStart = objectPosition;
+                FillObservation(tick, state, objectPosition, objectYaw, placePosition, command.Position);
                 _reqTick = tick;
                 _ready = false;
                 _busy = true;
@@ -138,7 +146,8 @@ public sealed class ChunkedPolicyExecutor : IDisposable
         }
         if (tick >= _nextRequest && !_busy)
         {
-            FillObservation(state, objectPosition, objectYaw, placePosition);
+            // The command buffer still holds the previous tick's command.
+            FillObservation(tick, state, objectPosition, objectYaw, placePosition, command.Position);
             _reqTick = tick;
             _busy = true;
             _ready = false;
@@ -197,10 +206,10 @@ public sealed class ChunkedPolicyExecutor : IDisposable
         _busy = false;
     }
 
-    private void FillObservation(RobotStateBuffer state, Vec3 objectPosition, double objectYaw, Vec3 placePosition)
+    private void FillObservation(long tick, RobotStateBuffer state, Vec3 objectPosition, double objectYaw, Vec3 placePosition, double[] lastCommand)
     {
         var tcp = _kin.Forward(state.Position);
-        PolicyLayout.FillObservation(_reqObs, state, tcp, objectPosition, objectYaw, placePosition);
+        PolicyLayout.FillObservation(_reqObs, state, tcp, objectPosition, objectYaw, placePosition, lastCommand, _objectStart, (tick - _beginTick) * _controlPeriod);
     }
 
     private void WorkerLoop()

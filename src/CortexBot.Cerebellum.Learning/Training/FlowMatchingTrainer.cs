@@ -21,10 +21,29 @@ public sealed record TrainOptions
     /// <summary>
     /// Observation entries the policy ignores: their normalisation std is set to 1e6 so they reach the network as ~0.
     /// Joint velocities are ignored by default: fed back in closed loop they made the policy extrapolate its own motion
-    /// (joint 0 ran away in evaluation) although the held-out chunk error was small.
+    /// (joint 0 ran away in evaluation) although the held-out chunk error was small. The elapsed time is ignored by default
+    /// too: a policy slower than the demonstrations would see times it was only shown in other phases of the task.
     /// </summary>
-    public string[] IgnoredObservations { get; init; } = ["qd0", "qd1", "qd2", "qd3", "qd4", "qd5"];
+    public string[] IgnoredObservations { get; init; } = ["qd0", "qd1", "qd2", "qd3", "qd4", "qd5", "elapsed_s"];
+    /// <summary>
+    /// Every this many steps (and at the last step) the checkpoint is scored in closed loop by the scorer passed to
+    /// <see cref="FlowMatchingTrainer.Train"/>, and the best-scoring checkpoint is kept instead of the last one; 0 = off.
+    /// Closed-loop success varied far more between runs than validation loss showed, so loss alone picks badly.
+    /// </summary>
+    public int SelectEvery { get; init; }
+    /// <summary>
+    /// The observation entries each setpoint's joint actions are relative to: the last commanded joints (default) or the
+    /// measured ones (<see cref="PolicyLayout.MeasuredJointNames"/>, the v1 policies). Relative to the measurement, a new
+    /// chunk restarts from where the lagging arm is, pulling the command back at every seam.
+    /// </summary>
+    public string[] ActionsRelativeTo { get; init; } = PolicyLayout.CommandedJointNames;
 }
+
+/// <summary>One closed-loop score of a checkpoint during training (see <see cref="TrainOptions.SelectEvery"/>).</summary>
+public sealed record CheckpointScore(
+    [property: System.Text.Json.Serialization.JsonPropertyName("step")] int Step,
+    [property: System.Text.Json.Serialization.JsonPropertyName("success_rate")] double SuccessRate,
+    [property: System.Text.Json.Serialization.JsonPropertyName("val_loss")] double? ValLoss);
 
 public sealed record TrainProgress(int Step, int Steps, double TrainLoss, double? ValLoss, double ElapsedS);
 
@@ -47,15 +66,24 @@ public sealed class FlowMatchingTrainer : IDisposable
     public TrainingSummary? Summary { get; private set; }
     public double PolicyHz { get; private set; }
     public double ControlRateHz { get; private set; }
+    /// <summary>How checkpoints are scored when <see cref="TrainOptions.SelectEvery"/> is on (recorded in the summary).</summary>
+    public string? SelectionMethod { get; init; }
 
     private readonly int _o = PolicyLayout.ObservationSize, _a = PolicyLayout.ActionSize;
     public const float IgnoredStd = 1e6f;
+    private readonly int[] _offsetIndex;
+    /// <summary>Observation indices added to each setpoint's joint actions k = 0..5 (see <see cref="TrainOptions.ActionsRelativeTo"/>).</summary>
+    public IReadOnlyList<int> OffsetIndex => _offsetIndex;
 
     public FlowMatchingTrainer(TrainOptions options)
     {
         if (options.Steps < 1) throw new Core.ConfigurationException($"--steps must be at least 1, got {options.Steps}");
         if (options.Horizon < 1 || options.FlowSteps < 1 || options.BatchSize < 1) throw new Core.ConfigurationException("horizon, flow steps and batch size must be positive");
         Options = options;
+        if (options.ActionsRelativeTo.Length != PolicyLayout.Joints)
+            throw new Core.ConfigurationException($"actions must be relative to {PolicyLayout.Joints} observation entries, got {options.ActionsRelativeTo.Length}");
+        _offsetIndex = [.. options.ActionsRelativeTo.Select(n => Array.IndexOf(PolicyLayout.ObservationNames, n) is var i and >= 0 ? i
+            : throw new Core.ConfigurationException($"actions cannot be relative to '{n}': it is not in the observation layout"))];
         TorchRuntime.EnsureLoaded();
         torch.set_num_threads(1);
         torch.random.manual_seed(options.Seed);
@@ -63,7 +91,7 @@ public sealed class FlowMatchingTrainer : IDisposable
     }
 
     /// <summary>Builds (observation, chunk) samples: chunk t = actions t..t+H-1 (the last action repeated past the end), joint
-    /// targets relative to the joint positions observed at t.</summary>
+    /// targets relative to the observation entries <see cref="TrainOptions.ActionsRelativeTo"/> at t.</summary>
     internal (float[] Obs, float[] Chunks, int Count) Samples(IEnumerable<DemoEpisode> episodes)
     {
         int h = Options.Horizon;
@@ -79,9 +107,9 @@ public sealed class FlowMatchingTrainer : IDisposable
                 for (int j = 0; j < h; j++)
                 {
                     int src = Math.Min(t + j, n - 1);
-                    // Joint targets relative to the joint positions observed at t (the gripper stays absolute).
+                    // Joint targets relative to the observation at t (the gripper stays absolute).
                     for (int k = 0; k < _a; k++)
-                        chunks.Add(ep.Actions[src * _a + k] - (k < PolicyLayout.Joints ? ep.Observations[t * _o + k] : 0f));
+                        chunks.Add(ep.Actions[src * _a + k] - (k < PolicyLayout.Joints ? ep.Observations[t * _o + _offsetIndex[k]] : 0f));
                 }
                 count++;
             }
@@ -115,8 +143,14 @@ public sealed class FlowMatchingTrainer : IDisposable
     }
 
     /// <summary>Trains on the successful episodes of a dataset; returns the training summary.</summary>
-    public TrainingSummary Train(DemoInfo info, IReadOnlyList<DemoEpisode> episodes, string datasetPath, int totalEpisodes, Action<TrainProgress>? progress = null)
+    /// <param name="closedLoopScore">With <see cref="TrainOptions.SelectEvery"/> &gt; 0: scores the trainer's current network
+    /// (e.g. success rate on validation seeds); higher is better, ties go to the later checkpoint.</param>
+    public TrainingSummary Train(DemoInfo info, IReadOnlyList<DemoEpisode> episodes, string datasetPath, int totalEpisodes, Action<TrainProgress>? progress = null,
+        Func<FlowMatchingTrainer, double>? closedLoopScore = null)
     {
+        if (Options.SelectEvery < 0) throw new Core.ConfigurationException($"checkpoint selection interval must not be negative, got {Options.SelectEvery}");
+        if (Options.SelectEvery > 0 && closedLoopScore is null)
+            throw new Core.ConfigurationException("checkpoint selection by closed-loop success needs a scorer (validation seeds to run)");
         if (episodes.Count == 0) throw new Core.ConfigurationException($"{datasetPath} has no successful demonstration to train on");
         var sw = Stopwatch.StartNew();
         PolicyHz = info.Fps;
@@ -153,6 +187,10 @@ public sealed class FlowMatchingTrainer : IDisposable
         var schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, Options.Steps, Options.LearningRate * 0.05);
         Net.train();
         double ema = double.NaN, lastVal = double.NaN;
+        var scores = new List<CheckpointScore>();
+        Tensor[]? best = null;
+        double bestScore = double.NegativeInfinity;
+        int bestStep = Options.Steps;
         int batch = Math.Min(Options.BatchSize, trN);
         for (int step = 1; step <= Options.Steps; step++)
         {
@@ -179,6 +217,31 @@ public sealed class FlowMatchingTrainer : IDisposable
                 progress?.Invoke(new TrainProgress(step, Options.Steps, ema, val, sw.Elapsed.TotalSeconds));
                 Net.train();
             }
+            if (Options.SelectEvery > 0 && (step % Options.SelectEvery == 0 || step == Options.Steps))
+            {
+                Net.eval();
+                double score = closedLoopScore!(this);
+                double? val = valObsT is not null ? Math.Round(ValidationLoss(valObsT, valChunkT!, Options.Seed + 1), 6) : null;
+                scores.Add(new CheckpointScore(step, Math.Round(score, 4), val));
+                if (score >= bestScore)
+                {
+                    bestScore = score;
+                    bestStep = step;
+                    foreach (var b in best ?? []) b.Dispose();
+                    using (torch.no_grad()) best = [.. Net.parameters().Select(p => p.detach().clone().DetachFromDisposeScope())];
+                }
+                Net.train();
+            }
+        }
+        if (best is not null)
+        {
+            using (torch.no_grad())
+            {
+                var ps = Net.parameters().ToArray();
+                for (int i = 0; i < ps.Length; i++) ps[i].copy_(best[i]);
+            }
+            foreach (var b in best) b.Dispose();
+            if (valObsT is not null) lastVal = ValidationLoss(valObsT, valChunkT!, Options.Seed + 1);
         }
         Net.eval();
         double valMse = valObsT is not null ? ValidationChunkMse(valObsT, valChunkT!) : double.NaN;
@@ -186,7 +249,12 @@ public sealed class FlowMatchingTrainer : IDisposable
         var seeds = episodes.Select(e => e.Info.Seed).ToArray();
         Summary = new TrainingSummary(datasetPath, info.BaseSeed, totalEpisodes, episodes.Count, trainEps.Count, valEps.Count, trN, vaN,
             [seeds.Min(), seeds.Max()], Options.Steps, batch, Options.LearningRate, Options.Seed, Math.Round(ema, 6),
-            Math.Round(lastVal, 6), Math.Round(valMse, 6), Math.Round(sw.Elapsed.TotalSeconds, 1), parameters);
+            Math.Round(lastVal, 6), Math.Round(valMse, 6), Math.Round(sw.Elapsed.TotalSeconds, 1), parameters)
+        {
+            SelectedStep = scores.Count > 0 ? bestStep : null,
+            Selection = scores.Count > 0 ? [.. scores] : null,
+            SelectionMethod = scores.Count > 0 ? SelectionMethod : null,
+        };
         return Summary;
     }
 
@@ -239,7 +307,8 @@ public sealed class FlowMatchingTrainer : IDisposable
         var mean = torch.tensor(ActMean).repeat(Options.Horizon);
         var std = torch.tensor(ActStd).repeat(Options.Horizon);
         var offset = torch.zeros([n, Options.Horizon, _a]);
-        offset[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(0, PolicyLayout.Joints)] = obs[TensorIndex.Colon, TensorIndex.Slice(0, PolicyLayout.Joints)].unsqueeze(1);
+        using var idx = torch.tensor(_offsetIndex.Select(i => (long)i).ToArray());
+        offset[TensorIndex.Colon, TensorIndex.Colon, TensorIndex.Slice(0, PolicyLayout.Joints)] = obs.index_select(1, idx).unsqueeze(1);
         return (x * std + mean + offset.reshape(n, -1)).data<float>().ToArray();
     }
 
@@ -254,7 +323,7 @@ public sealed class FlowMatchingTrainer : IDisposable
         ObservationMean = ObsMean, ObservationStd = ObsStd, ActionMean = ActMean, ActionStd = ActStd,
         Horizon = Options.Horizon, FlowSteps = Options.FlowSteps, PolicyHz = PolicyHz, ControlRateHz = ControlRateHz,
         Hidden = Options.Hidden, Training = Summary, IgnoredObservations = Options.IgnoredObservations,
-        RelativeJointActions = true,
+        RelativeJointActions = true, ActionOffsetObservations = Options.ActionsRelativeTo,
     };
 
     public void Dispose() => Net.Dispose();

@@ -9,7 +9,7 @@ namespace CortexBot.Cerebellum.Learning.Training;
 /// inputs <c>observation</c> [N, O] (raw units) and <c>noise</c> [N, H·A]; output <c>actions</c> [N, H, A] (raw units).
 /// The graph normalises the observation, projects it through the first layer's observation columns once, then runs
 /// the velocity MLP for each flow step (the time features of step k folded into that step's first-layer bias), and
-/// denormalises the chunk and adds the observed joint positions (the network predicts joint targets relative to them). Built from a checked-in protobuf subset of onnx.proto; no Python.
+/// denormalises the chunk and adds the anchor joints (the network predicts joint targets relative to the last commanded or the measured joints). Built from a checked-in protobuf subset of onnx.proto; no Python.
 /// </summary>
 public static class OnnxPolicyExporter
 {
@@ -61,11 +61,11 @@ public static class OnnxPolicyExporter
         for (int j = 0; j < c; j++) { am[j] = trainer.ActMean[j % a]; asd[j] = trainer.ActStd[j % a]; }
         g.Initializer.Add(Tensor("act_mean", am, c));
         g.Initializer.Add(Tensor("act_std", asd, c));
-        // Selection matrix [O, C]: adds the observed joint positions to each setpoint's joint entries (relative actions).
+        // Selection matrix [O, C]: adds the anchor joints (measured or last commanded) to each setpoint's joint entries (relative actions).
         var select = new float[o * c];
         for (int j = 0; j < h; j++)
             for (int k = 0; k < PolicyLayout.Joints; k++)
-                select[k * c + j * a + k] = 1;
+                select[trainer.OffsetIndex[k] * c + j * a + k] = 1;
         g.Initializer.Add(Tensor("obs_to_chunk", select, o, c));
         double dt = 1.0 / steps;
         g.Initializer.Add(Tensor("dt", [(float)dt]));

@@ -25,7 +25,14 @@ public sealed record TrainingSummary(
     [property: JsonPropertyName("val_loss")] double ValLoss,
     [property: JsonPropertyName("val_chunk_mse")] double ValChunkMse,
     [property: JsonPropertyName("wall_s")] double WallS,
-    [property: JsonPropertyName("parameters")] long Parameters);
+    [property: JsonPropertyName("parameters")] long Parameters)
+{
+    /// <summary>The checkpoint kept when checkpoints were selected by closed-loop success (null: the last one).</summary>
+    [JsonPropertyName("selected_step")] public int? SelectedStep { get; init; }
+    /// <summary>Each scored checkpoint, with how it was scored in <see cref="SelectionMethod"/>.</summary>
+    [JsonPropertyName("selection")] public CheckpointScore[]? Selection { get; init; }
+    [JsonPropertyName("selection_method")] public string? SelectionMethod { get; init; }
+}
 
 public sealed record EvalSummary(
     [property: JsonPropertyName("episodes")] int Episodes,
@@ -66,6 +73,9 @@ public sealed record PolicyManifest
     /// <summary>The network's joint outputs are offsets from the observed joint positions q0..q5 (the graph adds them back;
     /// the action statistics above describe the offsets). The graph's output is always absolute.</summary>
     [JsonPropertyName("relative_joint_actions")] public bool RelativeJointActions { get; init; }
+    /// <summary>With <see cref="RelativeJointActions"/>: the observation entries added to joint actions 0..5; null in v1
+    /// manifests, which mean the measured joints q0..q5.</summary>
+    [JsonPropertyName("action_offset_observations")] public string[]? ActionOffsetObservations { get; init; }
     [JsonPropertyName("ignored_observations")] public string[] IgnoredObservations { get; init; } = [];
     [JsonPropertyName("training")] public TrainingSummary? Training { get; init; }
     [JsonPropertyName("eval")] public EvalSummary? Eval { get; init; }
@@ -100,8 +110,17 @@ public sealed record PolicyManifest
             Fail($"action statistics have {ActionMean.Length}/{ActionStd.Length} entries for {ActionNames.Length} action names");
         if (ObservationStd.Concat(ActionStd).Any(s => !(s > 0) || !float.IsFinite(s))) Fail("a normalisation std is not a positive finite number");
         if (ObservationMean.Concat(ActionMean).Any(s => !float.IsFinite(s))) Fail("a normalisation mean is not finite");
-        if (!ObservationNames.SequenceEqual(PolicyLayout.ObservationNames))
-            Fail($"observation layout [{string.Join(",", ObservationNames)}] differs from this controller's [{string.Join(",", PolicyLayout.ObservationNames)}]");
+        if (!PolicyLayout.IsSupportedObservationLayout(ObservationNames))
+            Fail($"observation layout [{string.Join(",", ObservationNames)}] is none of this controller's: " +
+                string.Join(" or ", PolicyLayout.SupportedObservationLayouts.Select(l => $"[{string.Join(",", l)}]")));
+        if (ActionOffsetObservations is { } offsets)
+        {
+            if (offsets.Length != PolicyLayout.Joints) Fail($"action_offset_observations has {offsets.Length} entries, expected {PolicyLayout.Joints}");
+            foreach (var name in offsets)
+                if (!ObservationNames.Contains(name)) Fail($"action offset observation '{name}' is not in the observation layout");
+        }
+        foreach (var name in IgnoredObservations)
+            if (!ObservationNames.Contains(name)) Fail($"ignored observation '{name}' is not in the observation layout");
         if (!ActionNames.SequenceEqual(PolicyLayout.ActionNames))
             Fail($"action layout [{string.Join(",", ActionNames)}] differs from this controller's [{string.Join(",", PolicyLayout.ActionNames)}]");
     }

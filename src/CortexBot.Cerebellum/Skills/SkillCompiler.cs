@@ -128,16 +128,21 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
         b.MoveTo(new Vec3(c.X, c.Y, rim + Parameters.CarryAboveRim), yaw, $"retreat from {target.Name}", false);
     }
 
-    private double BestGraspYaw(Builder b, SceneObject obj)
+    private static double BestGraspYaw(Builder b, SceneObject obj) => NearestGraspYaw(obj.Pose.Orientation.Yaw, b.ToolYaw());
+
+    /// <summary>
+    /// The grasp yaw a pick turns the tool to: of the cube's four face-aligned yaws (a quarter turn apart), the one
+    /// nearest <paramref name="toolYaw"/>, unwrapped next to it. Public so a learned policy's observation can carry the
+    /// same choice the analytic expert makes.
+    /// </summary>
+    public static double NearestGraspYaw(double cubeYaw, double toolYaw)
     {
-        double cubeYaw = obj.Pose.Orientation.Yaw;
-        double current = b.ToolYaw();
         double best = cubeYaw, bestDist = double.MaxValue;
         for (int k = -4; k <= 4; k++)
         {
             double y = cubeYaw + k * Math.PI / 2;
-            double d = Math.Abs(Math.IEEERemainder(y - current, 2 * Math.PI));
-            if (d < bestDist) { bestDist = d; best = current + Math.IEEERemainder(y - current, 2 * Math.PI); }
+            double d = Math.Abs(Math.IEEERemainder(y - toolYaw, 2 * Math.PI));
+            if (d < bestDist) { bestDist = d; best = toolYaw + Math.IEEERemainder(y - toolYaw, 2 * Math.PI); }
         }
         return best;
     }

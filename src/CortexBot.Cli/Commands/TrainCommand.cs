@@ -2,6 +2,7 @@ using System.CommandLine;
 using CortexBot.Cerebellum.Learning.Demos;
 using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Learning.Training;
+using CortexBot.Cerebellum.Learning;
 using CortexBot.Core;
 
 namespace CortexBot.Cli.Commands;
@@ -19,8 +20,26 @@ internal static class TrainCommand
         var flowSteps = new Option<int>("--flow-steps") { Description = "Euler steps unrolled in the exported graph", DefaultValueFactory = _ => 8 };
         var batch = new Option<int>("--batch") { Description = "Batch size", DefaultValueFactory = _ => 256 };
         var lr = new Option<double>("--lr") { Description = "Adam learning rate (cosine-annealed)", DefaultValueFactory = _ => 1e-3 };
+        var ignore = new Option<string[]>("--ignore")
+        {
+            Description = "Observation names the policy ignores (their std is set so they reach the network as ~0); default: the joint velocities and the elapsed time",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var selectEvery = new Option<int>("--select-every")
+        {
+            Description = "Score a checkpoint every N steps by closed-loop success on validation seeds and keep the best (0: keep the last)",
+            DefaultValueFactory = _ => 0,
+        };
+        var selectSeed = new Option<int>("--select-seed") { Description = "First validation seed for --select-every (disjoint from the demonstrations' seeds)", DefaultValueFactory = _ => 5000 };
+        var selectEpisodes = new Option<int>("--select-episodes") { Description = "Validation episodes per scored checkpoint", DefaultValueFactory = _ => 20 };
+        var relativeTo = new Option<string>("--relative-to")
+        {
+            Description = "What a chunk's joint actions are relative to: the last commanded joints (command) or the measured ones (measured, as v1 policies)",
+            DefaultValueFactory = _ => "command",
+        };
+        relativeTo.AcceptOnlyFromAmong("command", "measured");
         var cmd = new Command("train", "Train the flow-matching action expert on demonstrations (TorchSharp, CPU) and export it to ONNX.")
-            { demos, output, steps, seed, horizon, flowSteps, batch, lr };
+            { demos, output, steps, seed, horizon, flowSteps, batch, lr, ignore, selectEvery, selectSeed, selectEpisodes, relativeTo };
         cmd.SetAction(async (parse, ct) =>
         {
             var dir = Path.GetFullPath(parse.GetValue(demos)!);
@@ -32,20 +51,28 @@ internal static class TrainCommand
             {
                 Steps = parse.GetValue(steps), Seed = parse.GetValue(seed), Horizon = parse.GetValue(horizon), FlowSteps = parse.GetValue(flowSteps),
                 BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(lr), ReportEvery = Math.Max(1, parse.GetValue(steps) / 40),
+                SelectEvery = parse.GetValue(selectEvery),
+                ActionsRelativeTo = parse.GetValue(relativeTo) == "measured" ? PolicyLayout.MeasuredJointNames : PolicyLayout.CommandedJointNames,
             };
-            using var trainer = new FlowMatchingTrainer(options);
+            if (parse.GetValue(ignore) is { Length: > 0 } ignored)
+                options = options with { IgnoredObservations = [.. ignored.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))] };
+            using var scorer = options.SelectEvery > 0
+                ? new ClosedLoopScorer(parse.GetValue(selectSeed), parse.GetValue(selectEpisodes), [episodes.Min(e => e.Info.Seed), episodes.Max(e => e.Info.Seed)], Console.Error.WriteLine)
+                : null;
+            using var trainer = new FlowMatchingTrainer(options) { SelectionMethod = scorer?.Description };
             var summary = trainer.Train(info, episodes, dir, info.TotalEpisodes, p =>
             {
                 ct.ThrowIfCancellationRequested();
                 int width = 30, done = (int)Math.Round(width * (double)p.Step / p.Steps);
                 Console.Error.WriteLine($"[{new string('#', done)}{new string('.', width - done)}] step {p.Step}/{p.Steps} loss {p.TrainLoss:F4}" +
                     (p.ValLoss is { } v ? $" val {v:F4}" : "") + $" {p.ElapsedS:F0}s");
-            });
+            }, scorer is null ? null : scorer.Score);
             OnnxPolicyExporter.Export(trainer, outPath);
             double parity = ParityCheck.MaxAbsDifference(trainer, outPath, samples: 8, seed: options.Seed);
             Console.Error.WriteLine($"exported {outPath} (+ {Path.GetFileName(PolicyManifest.PathFor(outPath))}); ONNX Runtime vs TorchSharp max |diff| {parity:E2}");
             if (!(parity <= 1e-4)) throw new InvalidOperationException($"exported graph disagrees with TorchSharp by {parity:E2} (> 1e-4); the policy must not be used");
-            Console.WriteLine($"trained {summary.Parameters} parameters in {summary.WallS} s: train loss {summary.FinalTrainLoss}, val loss {summary.ValLoss}, val chunk mse {summary.ValChunkMse}; wrote {outPath}");
+            Console.WriteLine($"trained {summary.Parameters} parameters in {summary.WallS} s: train loss {summary.FinalTrainLoss}, val loss {summary.ValLoss}, val chunk mse {summary.ValChunkMse}" +
+                (summary.SelectedStep is { } sel ? $"; kept step {sel} ({summary.Selection!.First(s => s.Step == sel).SuccessRate:P0} closed-loop success)" : "") + $"; wrote {outPath}");
             return 0;
         });
         return cmd;
