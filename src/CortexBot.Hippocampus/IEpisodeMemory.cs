@@ -6,7 +6,8 @@ namespace CortexBot.Hippocampus;
 
 /// <summary>
 /// An <see cref="IEpisodeStore"/> that also keeps what recall and consolidation need: one embedding per episode and
-/// the semantic facts, both written in the same transaction as the episode. Implemented by <see cref="SqliteEpisodeStore"/>.
+/// the semantic facts, both written in the same transaction as the episode. Implemented by <see cref="SqliteEpisodeStore"/> and
+/// the PostgreSQL store (CortexBot.Hippocampus.Postgres); the consolidation rule they share is <see cref="SemanticFactRow"/>.
 /// </summary>
 public interface IEpisodeMemory : IEpisodeStore
 {
