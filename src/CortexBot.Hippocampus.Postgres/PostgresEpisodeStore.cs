@@ -342,6 +342,14 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
         return Convert.ToInt32(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Runs a statement in one of the store's own sessions (tests: a read-only session must refuse writes).</summary>
+    internal int ExecuteForTest(string sql)
+    {
+        ThrowIfDisposed();
+        using var cmd = _dataSource.CreateCommand(sql);
+        return cmd.ExecuteNonQuery();
+    }
+
     // ---------------------------------------------------------------- reading
 
     private List<EpisodeRecord> Read(string what, string sql, params object[] args)
