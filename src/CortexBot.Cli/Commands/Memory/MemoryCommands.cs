@@ -73,15 +73,17 @@ internal static class MemoryCommands
         var (memory, json, task, outcome, since, obj) = (MemoryOption(), JsonOption(), TaskOption(), OutcomeOption(), SinceOption(), ObjectOption());
         var text = new Argument<string>("TEXT") { Description = "What to recall, e.g. \"put the red cube in the bin\"" };
         var k = new Option<int>("-k") { Description = "How many episodes", DefaultValueFactory = _ => 5 };
+        var embeddingModel = EmbeddingCliOption.Create();
         var cmd = new Command("search", "Recall the stored episodes most similar to TEXT (exact embedding search), optionally filtered.")
-            { text, k, task, outcome, since, obj, memory, json };
+            { text, k, task, outcome, since, obj, memory, embeddingModel, json };
         cmd.SetAction(parse => Guard(() =>
         {
             int n = parse.GetValue(k);
             if (n <= 0)
                 throw new ConfigurationException($"-k must be at least 1, not {n}");
             var filter = Filter(parse.GetValue(task), parse.GetValue(outcome), parse.GetValue(since), parse.GetValue(obj));
-            using var store = OpenRead(parse.GetValue(memory));
+            using var embedder = EmbeddingCliOption.Load(parse.GetValue(embeddingModel));
+            using var store = OpenRead(parse.GetValue(memory), embedder);
             var index = store.LoadIndex();
             var query = new float[store.Embedder.Dimension];
             store.Embedder.EmbedQuery(parse.GetValue(text) ?? "", query);
