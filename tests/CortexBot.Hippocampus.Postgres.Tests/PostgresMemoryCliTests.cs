@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CortexBot.Core.Messages;
+using CortexBot.Hippocampus.Recall;
 using CortexBot.Hippocampus.Tests;
 using Npgsql;
 using Xunit.Abstractions;
@@ -273,6 +274,36 @@ public sealed class PostgresMemoryCliTests(PostgresServer server, ITestOutputHel
         using var reader = new PostgresEpisodeStore(db.Keywords, readOnly: true);
         var yellow = reader.Facts("yellow_cube").Single(f => f.Skill == "place");
         Assert.Equal(written, yellow.Attempts); // every append folded its steps into the facts, none lost
+    }
+
+    [Fact]
+    public void Another_embedder_re_embeds_every_episode_and_read_only_readers_keep_theirs_in_memory()
+    {
+        var db = SeededPostgres();
+        var small = new HashingEpisodeEmbedder(64);
+
+        using (var reader = new PostgresEpisodeStore(db.Keywords, small, readOnly: true))
+        {
+            Assert.Equal(0, reader.Stats().Embeddings);
+            var index = reader.LoadIndex();
+            Assert.Equal((4, 64), (index.Count, index.Dimension));
+            Assert.Equal(0, reader.Stats().Embeddings); // nothing written by a reader
+        }
+        using (var robot = new PostgresEpisodeStore(db.Keywords, small))
+        {
+            var index = robot.LoadIndex();
+            Assert.Equal(4, robot.Stats().Embeddings); // kept for next time, replacing the 256-dim vectors
+            var v = new float[64];
+            foreach (var e in robot.All())
+            {
+                small.EmbedEpisode(e, v);
+                var best = index.Search(v, 1)[0];
+                Assert.InRange(best.Score, 0.9999f, 1.0001f); // its row is exactly this embedder's vector
+            }
+        }
+        using var back = new PostgresEpisodeStore(db.Keywords, readOnly: true);
+        Assert.Equal(0, back.Stats().Embeddings);
+        Assert.Equal(4, back.LoadIndex().Count);
     }
 
     [Fact]
