@@ -84,6 +84,11 @@ internal static class MemoryCommands
             var filter = Filter(parse.GetValue(task), parse.GetValue(outcome), parse.GetValue(since), parse.GetValue(obj));
             using var embedder = EmbeddingCliOption.Load(parse.GetValue(embeddingModel));
             using var store = OpenRead(parse.GetValue(memory), embedder);
+            var stats = store.Stats();
+            if (stats.Embeddings < stats.Episodes)
+                // Vectors of another model are never compared with this one's: say why this search takes longer.
+                Console.Error.WriteLine($"note: {stats.Episodes - stats.Embeddings} of {stats.Episodes} episode(s) have no {store.Embedder.Model} " +
+                                        "vector stored (embedded with another model); embedding them for this search only");
             var index = store.LoadIndex();
             var query = new float[store.Embedder.Dimension];
             store.Embedder.EmbedQuery(parse.GetValue(text) ?? "", query);
