@@ -139,15 +139,22 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
 
     public bool ReadOnly { get; }
 
-    public long Append(EpisodeRecord episode)
+    public long Append(EpisodeRecord episode) => Append(episode, null);
+
+    public long Append(EpisodeRecord episode, float[]? vector)
     {
         ArgumentNullException.ThrowIfNull(episode);
         ThrowIfDisposed();
         if (ReadOnly)
             throw new EpisodeStoreException($"Memory store {Location} is open read-only; episode {episode.TaskId} was not stored.");
-        // Embedding can take a while (a language model); do it before the transaction holds the facts lock.
-        var vector = new float[Embedder.Dimension];
-        Embedder.EmbedEpisode(episode, vector);
+        if (vector is not null && vector.Length != Embedder.Dimension)
+            throw new ArgumentException($"The vector has {vector.Length} floats; {Embedder.Model} gives {Embedder.Dimension}.", nameof(vector));
+        if (vector is null)
+        {
+            // Embedding can take a while (a language model); do it before the transaction holds the facts lock.
+            vector = new float[Embedder.Dimension];
+            Embedder.EmbedEpisode(episode, vector);
+        }
         try
         {
             using var connection = _dataSource.OpenConnection();

@@ -15,6 +15,12 @@ public interface IEpisodeMemory : IEpisodeStore
 
     bool ReadOnly { get; }
 
+    /// <summary>
+    /// <see cref="IEpisodeStore.Append"/> with the episode's vector already computed by <see cref="Embedder"/> (null: the
+    /// store computes it), so a caller that also indexes the episode embeds it once.
+    /// </summary>
+    long Append(EpisodeRecord episode, float[]? vector);
+
     /// <summary>Loads every episode's vector into a fresh exact index (vectors of another embedder are recomputed).</summary>
     EpisodeVectorIndex LoadIndex();
 
