@@ -152,6 +152,35 @@ public sealed class PostgresMemoryCliTests(PostgresServer server, ITestOutputHel
     }
 
     [Fact]
+    public void A_run_on_postgres_with_an_embedding_model_is_counted_shown_searched_and_exported()
+    {
+        var db = SeededPostgres();
+        var model = CortexBot.Gguf.TinyLlamaModel.Write(_dir.File("embed.gguf"), 4);
+        int before = Json(Cli("memory", "stats", "--memory", db.Url, "--json").Stdout)["episodes"]!.GetValue<int>();
+
+        var (code, runOut, runErr) = Cli("run", "--task", "put the red cube in the bin", "--episodes", "2", "--seed", "3", "--fast", "--json",
+            "--memory", db.Url, "--embedding-model", model);
+        Assert.True(code is 0 or 1, runErr);
+        var ids = Json(runOut)["episodes"]!.AsArray().Select(e => e!["episode_id"]!.GetValue<long>()).ToHashSet();
+        Assert.Equal(2, ids.Count);
+
+        var stats = Json(Cli("memory", "stats", "--memory", db.Url, "--json").Stdout);
+        Assert.Equal(before + 2, stats["episodes"]!.GetValue<int>());
+        // One vector per episode, of the latest model: the robot re-embedded the seeded episodes when it loaded its index.
+        Assert.Equal(0, stats["embeddings"]!.GetValue<int>());
+        foreach (var id in ids)
+            Assert.Equal("put the red cube in the bin", Json(Cli("memory", "show", id.ToString(), "--memory", db.Url, "--json").Stdout)["instruction"]!.GetValue<string>());
+        var (searchCode, found, searchErr) = Cli("memory", "search", "put the red cube in the bin", "-k", "10", "--memory", db.Url, "--json", "--embedding-model", model);
+        Assert.Equal(0, searchCode);
+        Assert.Superset(ids, Json(found).AsArray().Select(e => e!["id"]!.GetValue<long>()).ToHashSet());
+        Assert.DoesNotContain("note:", searchErr); // every stored vector is the model's
+        var (_, _, hashedErr) = Cli("memory", "search", "put the red cube in the bin", "--memory", db.Url, "--json");
+        Assert.Contains($"{before + 2} of {before + 2} episode(s) have no hash-ngram-v1/256 vector", hashedErr);
+        var exported = Cli("memory", "export", "--format", "jsonl", "-", "--memory", db.Url).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Superset(ids, exported.Select(l => Json(l)["id"]!.GetValue<long>()).ToHashSet());
+    }
+
+    [Fact]
     public void Export_then_import_round_trips_and_malformed_jsonl_imports_nothing()
     {
         var source = SeededPostgres();
