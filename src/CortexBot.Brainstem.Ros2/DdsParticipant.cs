@@ -66,17 +66,23 @@ public sealed class DdsParticipant : IDisposable
     /// <summary>The DDS type name of a message type, e.g. <c>sensor_msgs::msg::dds_::JointState_</c>.</summary>
     public static unsafe string TypeName(RosType type) => Native.ToManaged(Native.TypeName((int)type)) ?? throw new ArgumentOutOfRangeException(nameof(type));
 
-    public int Writer(RosType type, string rosTopic, RosQos qos)
+    public int Writer(RosType type, string rosTopic, RosQos qos) => DdsWriter(type, DdsTopicName(rosTopic), qos, null);
+
+    public int Reader(RosType type, string rosTopic, RosQos qos) => DdsReader(type, DdsTopicName(rosTopic), qos, null);
+
+    /// <summary>A writer on a DDS topic name as given (<c>rq/.../send_goalRequest</c>), with endpoint USER_DATA (rmw_cyclonedds'
+    /// <c>clientid=...;</c> / <c>serviceid=...;</c> pairing of a service's request and reply endpoints).</summary>
+    public int DdsWriter(RosType type, string ddsTopic, RosQos qos, string? userData)
     {
-        int w = Native.Writer(_participant, Topic(type, rosTopic), qos.Reliable ? 1 : 0, qos.Depth, qos.TransientLocal ? 1 : 0, null);
-        if (w < 0) throw new InvalidOperationException($"Cyclone DDS could not create a writer on {rosTopic}: {Native.Describe(w)}");
+        int w = Native.Writer(_participant, TopicByDdsName(type, ddsTopic), qos.Reliable ? 1 : 0, qos.Depth, qos.TransientLocal ? 1 : 0, userData);
+        if (w < 0) throw new InvalidOperationException($"Cyclone DDS could not create a writer on {ddsTopic}: {Native.Describe(w)}");
         return w;
     }
 
-    public int Reader(RosType type, string rosTopic, RosQos qos)
+    public int DdsReader(RosType type, string ddsTopic, RosQos qos, string? userData)
     {
-        int r = Native.Reader(_participant, Topic(type, rosTopic), qos.Reliable ? 1 : 0, qos.Depth, qos.TransientLocal ? 1 : 0, null);
-        if (r < 0) throw new InvalidOperationException($"Cyclone DDS could not create a reader on {rosTopic}: {Native.Describe(r)}");
+        int r = Native.Reader(_participant, TopicByDdsName(type, ddsTopic), qos.Reliable ? 1 : 0, qos.Depth, qos.TransientLocal ? 1 : 0, userData);
+        if (r < 0) throw new InvalidOperationException($"Cyclone DDS could not create a reader on {ddsTopic}: {Native.Describe(r)}");
         return r;
     }
 
@@ -95,9 +101,8 @@ public sealed class DdsParticipant : IDisposable
 
     public static int Matched(int entity, bool isWriter) => Native.Matched(entity, isWriter ? 1 : 0);
 
-    private int Topic(RosType type, string rosTopic)
+    private int TopicByDdsName(RosType type, string name)
     {
-        var name = DdsTopicName(rosTopic);
         lock (_gate)
         {
             if (_topics.TryGetValue(name, out int t)) return t;
@@ -131,6 +136,21 @@ public sealed class DdsParticipant : IDisposable
         Check(RosType.ControllerState, sizeof(ControllerStateMsg));
         Check((RosType)Native.SizeofMultiDofPoint, sizeof(MultiDofTrajectoryPointMsg));
         Check((RosType)Native.SizeofTrajectoryPoint, sizeof(JointTrajectoryPointMsg));
+        Check(RosType.GoalStatusArray, sizeof(GoalStatusArrayMsg));
+        Check(RosType.CancelGoalRequest, sizeof(CancelGoalRequestMsg));
+        Check(RosType.CancelGoalResponse, sizeof(CancelGoalResponseMsg));
+        Check(RosType.SendGoalRequest, sizeof(SendGoalRequestMsg));
+        Check(RosType.SendGoalResponse, sizeof(SendGoalResponseMsg));
+        Check(RosType.GetResultRequest, sizeof(GetResultRequestMsg));
+        Check(RosType.GetResultResponse, sizeof(GetResultResponseMsg));
+        Check(RosType.FeedbackMessage, sizeof(FeedbackMessageMsg));
+        Check((RosType)Native.SizeofGoalStatus, sizeof(GoalStatusMsg));
+        Check((RosType)Native.SizeofGoalInfo, sizeof(GoalInfoMsg));
+        Check((RosType)Native.SizeofJointTolerance, sizeof(JointToleranceMsg));
+        Check((RosType)Native.SizeofJointComponentTolerance, sizeof(JointComponentToleranceMsg));
+        Check((RosType)Native.SizeofFollowJointTrajectoryGoal, sizeof(FollowJointTrajectoryGoalMsg));
+        Check((RosType)Native.SizeofMultiDofTrajectory, sizeof(MultiDofJointTrajectoryMsg));
+        Check((RosType)Native.SizeofFollowJointTrajectoryFeedback, sizeof(FollowJointTrajectoryFeedbackMsg));
 
         static void Check(RosType type, int managed)
         {

@@ -169,3 +169,179 @@ public struct LinkStatusMsg
     public ulong WritesHeld;
     public ulong EmergencyStops;
 }
+
+// ---------------------------------------------------------------- control_msgs/action/FollowJointTrajectory
+
+/// <summary>unique_identifier_msgs/UUID: a goal's id.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct GoalUuid
+{
+    public fixed byte Bytes[16];
+
+    public readonly ulong Low { get { fixed (byte* b = Bytes) return *(ulong*)b; } }
+    public readonly ulong High { get { fixed (byte* b = Bytes) return *(ulong*)(b + 8); } }
+    public readonly bool IsZero => Low == 0 && High == 0;
+
+    public static GoalUuid From(ulong low, ulong high)
+    {
+        GoalUuid u = default;
+        *(ulong*)u.Bytes = low;
+        *(ulong*)(u.Bytes + 8) = high;
+        return u;
+    }
+}
+
+/// <summary>action_msgs/GoalInfo.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct GoalInfoMsg
+{
+    public GoalUuid GoalId;
+    public RosTime Stamp;
+}
+
+/// <summary>action_msgs/GoalStatus.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct GoalStatusMsg
+{
+    public GoalInfoMsg GoalInfo;
+    public sbyte Status;
+}
+
+/// <summary>action_msgs/GoalStatusArray (the action's <c>_action/status</c> topic).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct GoalStatusArrayMsg
+{
+    public DdsSequence StatusList;
+}
+
+/// <summary>action_msgs/srv/CancelGoal request, behind rmw_cyclonedds' request header.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct CancelGoalRequestMsg
+{
+    public ulong ClientGuid;
+    public long Sequence;
+    public GoalInfoMsg GoalInfo;
+}
+
+/// <summary>action_msgs/srv/CancelGoal response, behind rmw_cyclonedds' request header.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct CancelGoalResponseMsg
+{
+    public ulong ClientGuid;
+    public long Sequence;
+    public sbyte ReturnCode;
+    public DdsSequence GoalsCanceling;
+}
+
+/// <summary>trajectory_msgs/MultiDOFJointTrajectory (CortexBot's arm has no multi-DOF joints: always empty).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct MultiDofJointTrajectoryMsg
+{
+    public RosHeader Header;
+    public DdsSequence JointNames;
+    public DdsSequence Points;
+}
+
+/// <summary>control_msgs/JointTolerance.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct JointToleranceMsg
+{
+    public byte* Name;
+    public double Position;
+    public double Velocity;
+    public double Acceleration;
+}
+
+/// <summary>control_msgs/JointComponentTolerance.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct JointComponentToleranceMsg
+{
+    public byte* JointName;
+    public ushort Component;
+    public double Position;
+    public double Velocity;
+    public double Acceleration;
+}
+
+/// <summary>control_msgs/action/FollowJointTrajectory goal (control_msgs 4.x).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct FollowJointTrajectoryGoalMsg
+{
+    public JointTrajectoryMsg Trajectory;
+    public MultiDofJointTrajectoryMsg MultiDofTrajectory;
+    public DdsSequence PathTolerance;
+    public DdsSequence ComponentPathTolerance;
+    public DdsSequence GoalTolerance;
+    public DdsSequence ComponentGoalTolerance;
+    public RosTime GoalTimeTolerance;
+}
+
+/// <summary>control_msgs/action/FollowJointTrajectory result.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct FollowJointTrajectoryResultMsg
+{
+    public int ErrorCode;
+    public byte* ErrorString;
+}
+
+/// <summary>control_msgs/action/FollowJointTrajectory feedback (control_msgs 4.x: no index fields).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct FollowJointTrajectoryFeedbackMsg
+{
+    public RosHeader Header;
+    public DdsSequence JointNames;
+    public JointTrajectoryPointMsg Desired;
+    public JointTrajectoryPointMsg Actual;
+    public JointTrajectoryPointMsg Error;
+    public DdsSequence MultiDofJointNames;
+    public MultiDofTrajectoryPointMsg MultiDofDesired;
+    public MultiDofTrajectoryPointMsg MultiDofActual;
+    public MultiDofTrajectoryPointMsg MultiDofError;
+}
+
+/// <summary>FollowJointTrajectory_SendGoal request, behind rmw_cyclonedds' request header.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct SendGoalRequestMsg
+{
+    public ulong ClientGuid;
+    public long Sequence;
+    public GoalUuid GoalId;
+    public FollowJointTrajectoryGoalMsg Goal;
+}
+
+/// <summary>FollowJointTrajectory_SendGoal response, behind rmw_cyclonedds' request header.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct SendGoalResponseMsg
+{
+    public ulong ClientGuid;
+    public long Sequence;
+    public byte Accepted;
+    public RosTime Stamp;
+}
+
+/// <summary>FollowJointTrajectory_GetResult request, behind rmw_cyclonedds' request header.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct GetResultRequestMsg
+{
+    public ulong ClientGuid;
+    public long Sequence;
+    public GoalUuid GoalId;
+}
+
+/// <summary>FollowJointTrajectory_GetResult response, behind rmw_cyclonedds' request header.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct GetResultResponseMsg
+{
+    public ulong ClientGuid;
+    public long Sequence;
+    public sbyte Status;
+    public FollowJointTrajectoryResultMsg Result;
+}
+
+/// <summary>FollowJointTrajectory_FeedbackMessage (the action's <c>_action/feedback</c> topic).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct FeedbackMessageMsg
+{
+    public GoalUuid GoalId;
+    public FollowJointTrajectoryFeedbackMsg Feedback;
+}

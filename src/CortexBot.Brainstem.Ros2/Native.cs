@@ -14,16 +14,31 @@ public enum RosType
     LinkStatus = 6,
     Image = 7,
     ControllerState = 8,
+    GoalStatusArray = 9,
+    CancelGoalRequest = 10,
+    CancelGoalResponse = 11,
+    SendGoalRequest = 12,
+    SendGoalResponse = 13,
+    GetResultRequest = 14,
+    GetResultResponse = 15,
+    FeedbackMessage = 16,
 }
 
 /// <summary>P/Invoke into libcortexbot_dds.so (idlc-generated ROS 2 types + a flat API over libddsc.so.0debian).</summary>
 internal static unsafe partial class Native
 {
     public const string Library = "cortexbot_dds";
-    public const int AbiVersion = 2;
+    public const int AbiVersion = 3;
     public const int SizeofTrajectoryPoint = 100;
     public const int SizeofSampleInfo = 101;
     public const int SizeofMultiDofPoint = 102;
+    public const int SizeofGoalStatus = 103;
+    public const int SizeofGoalInfo = 104;
+    public const int SizeofJointTolerance = 105;
+    public const int SizeofJointComponentTolerance = 106;
+    public const int SizeofFollowJointTrajectoryGoal = 107;
+    public const int SizeofMultiDofTrajectory = 108;
+    public const int SizeofFollowJointTrajectoryFeedback = 109;
     public const long Infinity = long.MaxValue;
 
     [LibraryImport(Library, EntryPoint = "cbd_abi_version")] public static partial int AbiVersionOf();

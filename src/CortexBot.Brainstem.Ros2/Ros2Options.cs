@@ -11,6 +11,16 @@ public enum Ros2CommandInterface
     Forward,
 }
 
+/// <summary>How trajectories reach a joint_trajectory_controller.</summary>
+public enum Ros2TrajectoryInterface
+{
+    /// <summary>Streamed on its <c>~/joint_trajectory</c> topic.</summary>
+    Topic,
+    /// <summary>As goals of its <c>~/follow_joint_trajectory</c> action (control_msgs/action/FollowJointTrajectory); each
+    /// tick's goal preempts the one before, as the controller does with a new goal.</summary>
+    Action,
+}
+
 /// <summary>Topics, names and bounds of the ROS 2 link and the simulator node. Defaults match a ros2_control arm.</summary>
 public sealed record Ros2Options
 {
@@ -24,6 +34,8 @@ public sealed record Ros2Options
     /// <summary>Name of the arm controller (joint_trajectory_controller or forward_command_controller instance).</summary>
     public string Controller { get; init; } = "joint_trajectory_controller";
     public Ros2CommandInterface CommandInterface { get; init; } = Ros2CommandInterface.Trajectory;
+    /// <summary>With <see cref="Ros2CommandInterface.Trajectory"/>: the topic or the action.</summary>
+    public Ros2TrajectoryInterface TrajectoryInterface { get; init; } = Ros2TrajectoryInterface.Topic;
     /// <summary>Gripper command topic (std_msgs/Float64MultiArray, one position per gripper joint: half the opening each).</summary>
     public string GripperTopic { get; init; } = "/gripper_controller/commands";
     /// <summary>Joints whose positions add up to the gripper opening (metres).</summary>
@@ -58,6 +70,9 @@ public sealed record Ros2Options
     /// <summary>joint_trajectory_controller's <c>~/controller_state</c>.</summary>
     public string ControllerStateTopic => $"/{Controller}/controller_state";
 
+    /// <summary>joint_trajectory_controller's <c>~/follow_joint_trajectory</c> action.</summary>
+    public string TrajectoryAction => $"/{Controller}/follow_joint_trajectory";
+
     public string CommandTopic => CommandInterface == Ros2CommandInterface.Trajectory
         ? $"/{Controller}/joint_trajectory"
         : $"/{Controller}/commands";
@@ -70,8 +85,30 @@ public sealed record Ros2Options
         if (DomainId is < 0 or > 232) throw new ConfigurationException($"ROS domain id (ROS_DOMAIN_ID or --ros-domain) must be an integer in 0..232, got {(DomainId < 0 ? Environment.GetEnvironmentVariable("ROS_DOMAIN_ID") : DomainId)}");
         if (string.IsNullOrWhiteSpace(Controller) || Controller.Contains('/') || Controller.Contains(' '))
             throw new ConfigurationException($"--controller must be a plain controller name, got '{Controller}'");
-        foreach (var t in new[] { JointStatesTopic, CommandTopic, GripperTopic, EmergencyStopTopic, StatusTopic, SceneTopic, ResetTopic, ImageTopic, ControllerStateTopic })
-            DdsParticipant.DdsTopicName(t);
+        var topics = new (string Flag, string Topic)[]
+        {
+            ("--joint-states-topic", JointStatesTopic), ("the controller's command topic", CommandTopic), ("--gripper-topic", GripperTopic),
+            ("--estop-topic", EmergencyStopTopic), ("--status-topic", StatusTopic), ("the scene topic", SceneTopic), ("the reset topic", ResetTopic),
+            ("--image-topic", ImageTopic), ("the controller state topic", ControllerStateTopic),
+        };
+        var seen = new Dictionary<string, string>();
+        foreach (var (flag, topic) in topics)
+        {
+            string dds;
+            try { dds = DdsParticipant.DdsTopicName(topic); }
+            catch (ConfigurationException e) { throw new ConfigurationException($"{flag}: {e.Message}"); }
+            // two roles on one topic would mix message types or make CortexBot read its own commands
+            if (!seen.TryAdd(dds, flag)) throw new ConfigurationException($"{seen[dds]} and {flag} are both '{topic}': each topic may serve one purpose");
+        }
+        if (GripperJoints.Count == 0 || GripperJoints.Any(string.IsNullOrWhiteSpace))
+            throw new ConfigurationException($"--gripper-joints must name at least one joint, comma-separated without empty entries, got '{string.Join(",", GripperJoints)}'");
+        foreach (var j in GripperJoints)
+            if (j.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+                throw new ConfigurationException($"gripper joint name '{j}' must not contain whitespace");
+        if (GripperJoints.Distinct().Count() != GripperJoints.Count)
+            throw new ConfigurationException($"--gripper-joints names a joint twice: '{string.Join(",", GripperJoints)}'");
+        if (TrajectoryInterface == Ros2TrajectoryInterface.Action && CommandInterface != Ros2CommandInterface.Trajectory)
+            throw new ConfigurationException("the trajectory action needs the trajectory command interface (joint_trajectory_controller), not forward commands");
         if (StaleAfter <= TimeSpan.Zero) throw new ConfigurationException("the joint-state staleness bound must be positive");
         if (!double.IsFinite(ImageRateHz) || ImageRateHz <= 0 || ImageRateHz > 60)
             throw new ConfigurationException($"the camera image rate must be in (0, 60] Hz, got {ImageRateHz}");

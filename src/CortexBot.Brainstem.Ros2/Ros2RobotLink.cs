@@ -11,7 +11,7 @@ namespace CortexBot.Brainstem.Ros2;
 public sealed record Ros2LinkCounters(
     long JointStatesAccepted, long RejectedMissingJoints, long RejectedNonFinite, long RejectedMalformed,
     long StaleReads, long Reconnects, long CommandsSent, long WritesHeld, long EmergencyStops, long ScenesReceived,
-    long ImagesAccepted, long ImagesRejected);
+    long ImagesAccepted, long ImagesRejected, long GoalsSent = 0, long GoalsAccepted = 0, long GoalsRejected = 0);
 
 /// <summary>
 /// The brainstem's ROS 2 link: an arm under ros2_control (a physical robot, Gazebo, or <c>cortexbot sim-node</c>) over
@@ -21,7 +21,10 @@ public sealed record Ros2LinkCounters(
 /// publisher). Joints are mapped by name, never by position; a message lacking one of the arm's joints, with
 /// non-finite values or inconsistent lengths is rejected and counted.</item>
 /// <item>Publishes each tick's command as a single-point trajectory_msgs/JointTrajectory (time_from_start = a few control
-/// periods, header stamp 0 = start now) or a std_msgs/Float64MultiArray, plus the gripper's Float64MultiArray.</item>
+/// periods, header stamp 0 = start now) or a std_msgs/Float64MultiArray, plus the gripper's Float64MultiArray. With
+/// <see cref="Ros2TrajectoryInterface.Action"/> the trajectory goes out as a goal of the controller's FollowJointTrajectory
+/// action instead (each preempting the one before); acceptances are counted, and for a rejected goal the link asks for
+/// its result to report the controller's error code.</item>
 /// <item>Watchdog: <see cref="Read"/> returns false when the newest accepted state is older than
 /// <see cref="Ros2Options.StaleAfter"/>; the control loop then holds, and <see cref="Write"/> sends nothing (the
 /// controller keeps its last target). Fresh states from a publisher that comes back make it resume ("reconnect").</item>
@@ -46,6 +49,19 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
     private readonly DdsParticipant _dds;
     private readonly int _stateReader, _estopReader, _sceneReader, _imageReader, _waitset;
     private readonly int _commandWriter, _gripperWriter, _resetWriter, _statusWriter;
+    // FollowJointTrajectory action client (Ros2TrajectoryInterface.Action)
+    private readonly bool _useAction;
+    private readonly RosActionTopics? _actionTopics;
+    private readonly int _sendGoalWriter, _sendGoalReplyReader, _resultWriter, _resultReplyReader;
+    private readonly SendGoalRequestMsg* _goal;
+    private readonly GetResultRequestMsg* _resultRequest;
+    private readonly ulong _clientGuid, _goalIdPrefix;
+    private long _goalSeq;
+    private const int GoalRing = 1024;
+    private readonly long[] _goalSentSeq = new long[GoalRing], _goalSentNs = new long[GoalRing];
+    private readonly long[] _goalRoundTripNs = new long[8192];
+    private long _goalRoundTrips, _goalsSent, _goalsAccepted, _goalsRejected;
+    private volatile string? _lastGoalProblem;
     private long _lastStatusNs;
     private readonly Thread _receiver;
     private volatile bool _stopping;
@@ -105,6 +121,8 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
         _dof = _joints.Length;
         if (_dof == 0) throw new ConfigurationException("the arm has no joints");
         if (_joints.Distinct().Count() != _dof) throw new ConfigurationException("the arm's joint names are not unique");
+        if (options.GripperJoints.FirstOrDefault(_joints.Contains) is { } both)
+            throw new ConfigurationException($"gripper joint '{both}' is also an arm joint: a joint is either the arm's or the gripper's");
         _jointUtf8 = [.. _joints.Select(Encoding.UTF8.GetBytes)];
         _gripperUtf8 = [.. options.GripperJoints.Select(Encoding.UTF8.GetBytes)];
         _pos = new double[_dof];
@@ -123,12 +141,31 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
             _estopReader = _dds.Reader(RosType.Bool, options.EmergencyStopTopic, RosQos.Default);
             _sceneReader = _dds.Reader(RosType.SceneStatus, options.SceneTopic, RosQos.SensorData);
             if (options.ReceiveImages) _imageReader = _dds.Reader(RosType.Image, options.ImageTopic, RosQos.SensorData);
-            _waitset = options.ReceiveImages
-                ? _dds.Waitset(_stateReader, _estopReader, _sceneReader, _imageReader)
-                : _dds.Waitset(_stateReader, _estopReader, _sceneReader);
-            _commandWriter = options.CommandInterface == Ros2CommandInterface.Trajectory
-                ? _dds.Writer(RosType.JointTrajectory, options.CommandTopic, RosQos.Default)
-                : _dds.Writer(RosType.Float64MultiArray, options.CommandTopic, RosQos.Default);
+            _useAction = options.CommandInterface == Ros2CommandInterface.Trajectory && options.TrajectoryInterface == Ros2TrajectoryInterface.Action;
+            List<int> readers = [_stateReader, _estopReader, _sceneReader];
+            if (options.ReceiveImages) readers.Add(_imageReader);
+            if (_useAction)
+            {
+                _actionTopics = new RosActionTopics(options.TrajectoryAction);
+                var q = RosActionTopics.ServiceQos;
+                string send = RosActionTopics.PairingUserData(server: false), result = RosActionTopics.PairingUserData(server: false);
+                _sendGoalWriter = _dds.DdsWriter(RosType.SendGoalRequest, _actionTopics.SendGoalRequest, q, send);
+                _sendGoalReplyReader = _dds.DdsReader(RosType.SendGoalResponse, _actionTopics.SendGoalReply, q with { Depth = 100 }, send);
+                _resultWriter = _dds.DdsWriter(RosType.GetResultRequest, _actionTopics.GetResultRequest, q, result);
+                _resultReplyReader = _dds.DdsReader(RosType.GetResultResponse, _actionTopics.GetResultReply, q, result);
+                readers.Add(_sendGoalReplyReader);
+                readers.Add(_resultReplyReader);
+                // every client reads every reply of the service and keeps those carrying its own guid
+                _clientGuid = (ulong)Random.Shared.NextInt64() | 1;
+                _goalIdPrefix = (ulong)Random.Shared.NextInt64();
+            }
+            else
+            {
+                _commandWriter = options.CommandInterface == Ros2CommandInterface.Trajectory
+                    ? _dds.Writer(RosType.JointTrajectory, options.CommandTopic, RosQos.Default)
+                    : _dds.Writer(RosType.Float64MultiArray, options.CommandTopic, RosQos.Default);
+            }
+            _waitset = _dds.Waitset([.. readers]);
             _gripperWriter = _dds.Writer(RosType.Float64MultiArray, options.GripperTopic, RosQos.Default);
             _resetWriter = _dds.Writer(RosType.ResetRequest, options.ResetTopic, RosQos.Default);
             _statusWriter = _dds.Writer(RosType.LinkStatus, options.StatusTopic, RosQos.Default);
@@ -146,6 +183,15 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
         _traj->Header.FrameId = _mem.Add("");
         _traj->JointNames = DdsSequence.Of(_mem.AddArray(_joints), _dof);
         _traj->Points = DdsSequence.Of(_point, 1);
+        if (_useAction)
+        {
+            _goal = _mem.Alloc<SendGoalRequestMsg>(1);
+            _goal->ClientGuid = _clientGuid;
+            _goal->Goal.Trajectory = *_traj;   // the same names and point buffers: Write fills them in place
+            _goal->Goal.MultiDofTrajectory.Header.FrameId = _traj->Header.FrameId;
+            _resultRequest = _mem.Alloc<GetResultRequestMsg>(1);
+            _resultRequest->ClientGuid = _clientGuid;
+        }
         _forward = _mem.Alloc<Float64MultiArrayMsg>(1);
         _forward->Data = DdsSequence.Of(_cmdPos, _dof);
         int g = Math.Max(1, _gripperUtf8.Length);
@@ -168,7 +214,25 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
     public Ros2LinkCounters Counters => new(
         Interlocked.Read(ref _acceptedCount), Interlocked.Read(ref _missing), Interlocked.Read(ref _nonFinite), Interlocked.Read(ref _malformed),
         Interlocked.Read(ref _staleReads), Interlocked.Read(ref _reconnects), Interlocked.Read(ref _sent), Interlocked.Read(ref _held),
-        Interlocked.Read(ref _estops), Interlocked.Read(ref _scenes), Interlocked.Read(ref _imagesAccepted), Interlocked.Read(ref _imagesRejected));
+        Interlocked.Read(ref _estops), Interlocked.Read(ref _scenes), Interlocked.Read(ref _imagesAccepted), Interlocked.Read(ref _imagesRejected),
+        Interlocked.Read(ref _goalsSent), Interlocked.Read(ref _goalsAccepted), Interlocked.Read(ref _goalsRejected));
+
+    /// <summary>Why the latest trajectory goal was rejected (the controller's error code and reason), for diagnostics.</summary>
+    public string? LastGoalProblem => _lastGoalProblem;
+
+    /// <summary>How many send_goal round trips were measured so far.</summary>
+    public long GoalRoundTripCount => Interlocked.Read(ref _goalRoundTrips);
+
+    /// <summary>send_goal round trips (request written to acceptance or rejection received) of the latest goals (at most
+    /// <paramref name="last"/>, and at most the 8192 kept), in microseconds.</summary>
+    public double[] GoalRoundTripsUs(long last = long.MaxValue)
+    {
+        long count = Interlocked.Read(ref _goalRoundTrips);
+        long n = Math.Min(Math.Min(count, _goalRoundTripNs.Length), last);
+        var r = new double[n];
+        for (long i = 0; i < n; i++) r[i] = Volatile.Read(ref _goalRoundTripNs[(count - n + i) % _goalRoundTripNs.Length]) / 1e3;
+        return r;
+    }
 
     /// <summary>Why the latest image was rejected, for diagnostics.</summary>
     public string? LastImageProblem => _lastImageProblem;
@@ -181,13 +245,30 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
         var deadline = MonotonicClock.NowNs + (long)_o.StartTimeout.TotalNanoseconds;
         while (MonotonicClock.NowNs < deadline)
         {
-            if (Interlocked.Read(ref _acceptedCount) > 0 && Fresh()) return;
+            if (Interlocked.Read(ref _acceptedCount) > 0 && Fresh())
+            {
+                if (_useAction) WaitForActionServer(deadline);
+                return;
+            }
             Thread.Sleep(5);
         }
         var problem = _lastProblem;
         throw new ConfigurationException(problem is not null
             ? $"the robot's joint states on {_o.JointStatesTopic} were rejected: {problem}"
             : $"no joint state on {_o.JointStatesTopic} (ROS domain {_o.DomainId}) within {_o.StartTimeout.TotalSeconds:0.#} s: is the robot driver or `cortexbot sim-node` running on the same domain?");
+    }
+
+    private void WaitForActionServer(long deadline)
+    {
+        // goals sent before the server matched this client would be lost without an answer
+        while (DdsParticipant.Matched(_sendGoalWriter, true) <= 0 || DdsParticipant.Matched(_sendGoalReplyReader, false) <= 0
+               || DdsParticipant.Matched(_resultWriter, true) <= 0 || DdsParticipant.Matched(_resultReplyReader, false) <= 0)
+        {
+            if (MonotonicClock.NowNs > deadline)
+                throw new ConfigurationException($"no FollowJointTrajectory action server at {_o.TrajectoryAction} (ROS domain {_o.DomainId}) within " +
+                    $"{_o.StartTimeout.TotalSeconds:0.#} s: does the controller '{_o.Controller}' serve its action? (or use --trajectory-interface topic)");
+            Thread.Sleep(2);
+        }
     }
 
     private bool Fresh() => MonotonicClock.NowNs - Volatile.Read(ref _stampNs) <= _staleNs;
@@ -239,7 +320,19 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
         }
         for (int i = 0; i < _dof; i++) _cmdPos[i] = command.Position[i];
         int rc;
-        if (_o.CommandInterface == Ros2CommandInterface.Trajectory)
+        if (_useAction)
+        {
+            _point->TimeFromStart = RosTime.FromNanoseconds((long)(_o.TrajectoryLeadPeriods * _period * 1e9));
+            long seq = ++_goalSeq;
+            _goal->Sequence = seq;
+            _goal->GoalId = GoalUuid.From(_goalIdPrefix, (ulong)seq);
+            int slot = (int)(seq & (GoalRing - 1));
+            Volatile.Write(ref _goalSentNs[slot], MonotonicClock.NowNs);
+            Volatile.Write(ref _goalSentSeq[slot], seq);
+            rc = Native.Write(_sendGoalWriter, _goal);
+            if (rc >= 0) Interlocked.Increment(ref _goalsSent);
+        }
+        else if (_o.CommandInterface == Ros2CommandInterface.Trajectory)
         {
             _point->TimeFromStart = RosTime.FromNanoseconds((long)(_o.TrajectoryLeadPeriods * _period * 1e9));
             rc = Native.Write(_commandWriter, _traj);
@@ -421,6 +514,7 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
             DrainEmergencyStop();
             DrainScene();
             if (_imageReader > 0) DrainImages();
+            if (_useAction) DrainGoalReplies();
             long now = MonotonicClock.NowNs;
             if (now - _lastStatusNs >= 100_000_000)
             {
@@ -451,6 +545,54 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
         m.WritesHeld = (ulong)c.WritesHeld;
         m.EmergencyStops = (ulong)c.EmergencyStops;
         Native.Write(_statusWriter, &m);
+    }
+
+    /// <summary>send_goal and get_result replies meant for this client (receiver thread).</summary>
+    private void DrainGoalReplies()
+    {
+        while (Native.Take(_sendGoalReplyReader, out void* p, out _) is int r && r != 0)
+        {
+            if (r < 0) break;
+            if (r != 1) continue;
+            var m = (SendGoalResponseMsg*)p;
+            ulong guid = m->ClientGuid;
+            long seq = m->Sequence;
+            bool accepted = m->Accepted != 0;
+            Native.ReturnLoan(_sendGoalReplyReader, p);
+            if (guid != _clientGuid) continue;
+            int slot = (int)(seq & (GoalRing - 1));
+            long sent = Volatile.Read(ref _goalSentNs[slot]);
+            if (Volatile.Read(ref _goalSentSeq[slot]) == seq)
+            {
+                long k = _goalRoundTrips;
+                Volatile.Write(ref _goalRoundTripNs[k % _goalRoundTripNs.Length], MonotonicClock.NowNs - sent);
+                Interlocked.Increment(ref _goalRoundTrips);
+            }
+            if (accepted) Interlocked.Increment(ref _goalsAccepted);
+            else
+            {
+                Interlocked.Increment(ref _goalsRejected);
+                // the controller says why only in the goal's result
+                _resultRequest->Sequence = seq;
+                _resultRequest->GoalId = GoalUuid.From(_goalIdPrefix, (ulong)seq);
+                Native.Write(_resultWriter, _resultRequest);
+                _lastGoalProblem ??= $"goal {seq} was rejected by {_o.TrajectoryAction}";
+            }
+        }
+        while (Native.Take(_resultReplyReader, out void* p, out _) is int r && r != 0)
+        {
+            if (r < 0) break;
+            if (r != 1) continue;
+            var m = (GetResultResponseMsg*)p;
+            try
+            {
+                if (m->ClientGuid != _clientGuid) continue;
+                // diagnostics only: allocates, on the receiver thread, for rejected goals
+                _lastGoalProblem = $"goal {m->Sequence} was rejected by {_o.TrajectoryAction}: {GoalStatusCode.Name(m->Status)}, " +
+                    $"{FollowJointTrajectoryError.Name(m->Result.ErrorCode)} ({Native.ToManaged(m->Result.ErrorString)})";
+            }
+            finally { Native.ReturnLoan(_resultReplyReader, p); }
+        }
     }
 
     private void DrainJointStates()

@@ -117,6 +117,51 @@ public static unsafe class Ros2RoundTripBenchmark
             100.0 * (measured - received) / measured, Percentile(rtt, 0.5), Percentile(rtt, 0.99));
     }
 
+    /// <summary>
+    /// FollowJointTrajectory send_goal round trips through the link's action client against a simulator node (another
+    /// process, on <paramref name="domain"/>): one goal a period holding the arm where it is, for <paramref name="seconds"/>
+    /// after a 1 s warm-up. The node answers on its tick, so half its period is part of the figure. Loss counts goals never answered.
+    /// </summary>
+    public static RoundTripStats GoalsThroughLink(int domain, double rateHz, double seconds, double nodeRateHz)
+    {
+        var o = new Ros2Options
+        {
+            DomainId = domain, LoopbackOnly = true, TrajectoryInterface = Ros2TrajectoryInterface.Action,
+            StaleAfter = TimeSpan.FromSeconds(1), StartTimeout = TimeSpan.FromSeconds(20),
+        };
+        using var link = new Ros2RobotLink(CortexBot.Sim.MuJoCo.MuJoCoWorld.ArmJoints, o);
+        link.Start(1 / rateHz);
+        var state = new RobotStateBuffer(link.JointNames.Count);
+        if (!link.Read(state)) throw new InvalidOperationException("no fresh joint state from the simulator node");
+        var cmd = new JointCommandBuffer(state.Joints);
+        for (int i = 0; i < state.Joints; i++) cmd.Position[i] = state.Position[i];
+        cmd.GripperOpening = state.GripperOpening;
+        long periodNs = (long)(1e9 / rateHz);
+        int warm = (int)rateHz, total = warm + (int)(rateHz * seconds);
+        long next = MonotonicClock.NowNs, sentAtWarm = 0, answeredAtWarm = 0, rttAtWarm = 0;
+        for (int k = 0; k < total; k++)
+        {
+            if (k == warm)
+            {
+                var c = link.Counters;
+                sentAtWarm = c.GoalsSent;
+                answeredAtWarm = c.GoalsAccepted + c.GoalsRejected;
+                rttAtWarm = link.GoalRoundTripCount;
+            }
+            link.Read(state);
+            link.Write(cmd);
+            next += periodNs;
+            SleepUntil(next);
+        }
+        Thread.Sleep(200); // the last answers
+        var end = link.Counters;
+        long sent = end.GoalsSent - sentAtWarm, answered = Math.Min(sent, end.GoalsAccepted + end.GoalsRejected - answeredAtWarm);
+        var rtt = link.GoalRoundTripsUs(link.GoalRoundTripCount - rttAtWarm).ToList();
+        rtt.Sort();
+        return new RoundTripStats($"cortexbot link FollowJointTrajectory send_goal to sim-node ticking at {nodeRateHz:0} Hz", rateHz, sent, answered,
+            sent == 0 ? 100 : 100.0 * (sent - answered) / sent, Percentile(rtt, 0.5), Percentile(rtt, 0.99));
+    }
+
     /// <summary>Cyclone's ddsperf ping-pong (two processes, waitset mode, payload about a JointState's size).</summary>
     public static RoundTripStats PingDdsperf(int domain, double rateHz, double seconds, int payloadBytes = 300)
     {

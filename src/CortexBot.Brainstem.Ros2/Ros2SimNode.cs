@@ -36,7 +36,7 @@ public sealed record TrajectoryRejections(long UnknownOrMissingJoints, long NonF
 /// </list>
 /// The physics advances one control period per tick, paced to absolute deadlines on its own thread.
 /// </summary>
-public sealed unsafe class Ros2SimNode : IDisposable
+public sealed unsafe partial class Ros2SimNode : IDisposable
 {
     /// <summary>The longest trajectory accepted: the buffers are preallocated so the tick never allocates.</summary>
     public const int MaxTrajectoryPoints = 256;
@@ -64,6 +64,8 @@ public sealed unsafe class Ros2SimNode : IDisposable
     // two preallocated trajectories: a message is parsed and validated into the spare one, and only a valid one is
     // swapped in, so a refused message never disturbs the trajectory in force (both live on the tick thread)
     private TrajectoryBuffer _active, _spare;
+    // the buffer the latest accepted trajectory was parsed into (its final point is a goal's target)
+    private TrajectoryBuffer? _lastParsed;
     private bool _following;
     private long _rejUnknown, _rejNonFinite, _rejTiming, _rejTooMany, _rejMalformed;
     private volatile string? _lastRejection;
@@ -79,6 +81,8 @@ public sealed unsafe class Ros2SimNode : IDisposable
         _seed = seed;
         _camera = camera;
         int dof = world.JointNames.Count;
+        if (options.GripperJoints.FirstOrDefault(world.JointNames.Contains) is { } both)
+            throw new ConfigurationException($"gripper joint '{both}' is also an arm joint of the simulated arm");
         _names = [.. world.JointNames, .. options.GripperJoints];
         _armUtf8 = [.. world.JointNames.Select(Encoding.UTF8.GetBytes)];
         _state = new RobotStateBuffer(dof);
@@ -98,6 +102,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
             _fwdReader = _dds.Reader(RosType.Float64MultiArray, $"/{options.Controller}/commands", RosQos.SystemDefault);
             _gripReader = _dds.Reader(RosType.Float64MultiArray, options.GripperTopic, RosQos.SystemDefault);
             _resetReader = _dds.Reader(RosType.ResetRequest, options.ResetTopic, RosQos.Default);
+            CreateActionServer();
         }
         catch
         {
@@ -136,6 +141,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
         _cs->Actual = _cs->Feedback;
         _rgb8 = _mem.Add("rgb8");
         _cameraFrame = _mem.Add("camera");
+        InitActionMessages();
     }
 
     public double RateHz => _rate;
@@ -188,12 +194,23 @@ public sealed unsafe class Ros2SimNode : IDisposable
         {
             bool sceneDue = DrainResets();
             DrainCommands();
+            DrainActionRequests();
             if (_following) SampleTrajectory(MonotonicClock.NowNs);
             _world.Write(_cmd);
             _world.Read(_state);
+            CheckActiveGoal();
             PublishJointState();
-            if (_ticks % stateEvery == 0) PublishControllerState();
-            if (sceneDue || _ticks % sceneEvery == 0) PublishScene();
+            if (_ticks % stateEvery == 0)
+            {
+                PublishControllerState();
+                PublishGoalFeedback();
+            }
+            if (sceneDue || _ticks % sceneEvery == 0)
+            {
+                PublishScene();
+                ExpireGoals();
+            }
+            PublishGoalStatusIfChanged();
             Interlocked.Increment(ref _ticks);
 
             next += periodNs;
@@ -230,6 +247,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
             HoldCurrent();
             // commands queued before the reset target the old world: drop them
             DiscardCommands();
+            EndActiveGoal(GoalStatusCode.Aborted, FollowJointTrajectoryError.InvalidGoal, _msgReset);
             _resetId = req.ResetId;
             _seed = req.Seed;
             Interlocked.Increment(ref _resets);
@@ -252,7 +270,11 @@ public sealed unsafe class Ros2SimNode : IDisposable
             if (r <= 0) break;
             if (r != 1) continue;
             var why = ApplyTrajectory((JointTrajectoryMsg*)p);
-            if (why == Rejection.None) Interlocked.Increment(ref _traj);
+            if (why == Rejection.None)
+            {
+                Interlocked.Increment(ref _traj);
+                EndActiveGoal(GoalStatusCode.Aborted, FollowJointTrajectoryError.InvalidGoal, _msgReplacedByTopic);
+            }
             else
             {
                 Interlocked.Increment(ref _rejected);
@@ -272,6 +294,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
                 _following = false;
                 for (int i = 0; i < _cmd.Joints; i++) { _cmd.Position[i] = ((double*)m->Data.Buffer)[i]; _refVel[i] = 0; }
                 Interlocked.Increment(ref _fwd);
+                EndActiveGoal(GoalStatusCode.Aborted, FollowJointTrajectoryError.InvalidGoal, _msgReplacedByTopic);
             }
             else Interlocked.Increment(ref _rejected);
             Native.ReturnLoan(_fwdReader, p);
@@ -295,7 +318,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
         }
     }
 
-    private enum Rejection { None, Joints, NonFinite, Timing, TooMany, Malformed }
+    private enum Rejection { None, Joints, NonFinite, Timing, TooMany, Malformed, OldStamp }
 
     // built once: a refusal on the tick must not allocate its reason
     private static readonly string TooManyPoints = $"a trajectory may hold at most {MaxTrajectoryPoints} points";
@@ -306,6 +329,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
         Rejection.NonFinite => "a trajectory point holds a NaN or infinite position or velocity",
         Rejection.Timing => "time_from_start must be non-negative and strictly increasing from point to point",
         Rejection.TooMany => TooManyPoints,
+        Rejection.OldStamp => "the trajectory ends before now (header.stamp plus the last time_from_start is in the past)",
         _ => "a trajectory needs points whose positions (and velocities, if any) match its joint names",
     };
 
@@ -315,7 +339,7 @@ public sealed unsafe class Ros2SimNode : IDisposable
         {
             case Rejection.Joints: Interlocked.Increment(ref _rejUnknown); break;
             case Rejection.NonFinite: Interlocked.Increment(ref _rejNonFinite); break;
-            case Rejection.Timing: Interlocked.Increment(ref _rejTiming); break;
+            case Rejection.Timing or Rejection.OldStamp: Interlocked.Increment(ref _rejTiming); break;
             case Rejection.TooMany: Interlocked.Increment(ref _rejTooMany); break;
             default: Interlocked.Increment(ref _rejMalformed); break;
         }
@@ -365,6 +389,11 @@ public sealed unsafe class Ros2SimNode : IDisposable
         }
         t.Count = count;
         t.WithVelocities = withVelocities;
+        long now = MonotonicClock.NowNs;
+        long stamp = m->Header.Stamp.TotalNanoseconds;
+        // header.stamp is ROS (wall) time; zero means start now, as in joint_trajectory_controller
+        t.StartNs = stamp == 0 ? now : now + (stamp - (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
+        _lastParsed = t;
 
         if (count == 1)
         {
@@ -375,10 +404,6 @@ public sealed unsafe class Ros2SimNode : IDisposable
             for (int i = 0; i < dof; i++) { _cmd.Position[i] = t.Position[i]; _refVel[i] = 0; }
             return Rejection.None;
         }
-        long now = MonotonicClock.NowNs;
-        long stamp = m->Header.Stamp.TotalNanoseconds;
-        // header.stamp is ROS (wall) time; zero means start now, as in joint_trajectory_controller
-        t.StartNs = stamp == 0 ? now : now + (stamp - (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
         // the trajectory starts from the setpoint in force (its position and velocity), so replacing one never jumps
         for (int i = 0; i < dof; i++) { t.FromPosition[i] = _cmd.Position[i]; t.FromVelocity[i] = _refVel[i]; }
         (_active, _spare) = (t, _active);

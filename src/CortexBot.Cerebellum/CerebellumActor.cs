@@ -60,7 +60,7 @@ public sealed class CerebellumActor : ReceiveActor
         }
         var state = _loop.LatestState();
         var arm = new ArmContext(_loop.LatestCommand(), _loop.LatestGripperCommand, state.GripperOpening);
-        var compiled = _compiler.Compile(cmd.Skill, _perception.Snapshot(), arm);
+        var compiled = _compiler.Compile(cmd.Skill, _perception.Snapshot(), arm, cmd.Tuning);
         if (compiled.Program is null)
         {
             var anomaly = new Anomaly(compiled.ErrorKind ?? AnomalyKinds.Fault, compiled.Error ?? "skill could not be compiled", MonotonicClock.NowNs);

@@ -54,6 +54,7 @@ public static class Program
         root.Subcommands.Add(DemosCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ScenarioCommand.Create());
         return root;
     }
 

@@ -7,7 +7,7 @@ using NpgsqlTypes;
 
 namespace CortexBot.Hippocampus.Postgres;
 
-// Recall, consolidation and inspection on top of the episode rows (schema version 2), the same contract as
+// Recall, consolidation and inspection on top of the episode rows (schema version 3), the same contract as
 // SqliteEpisodeStore.Memory.cs; the consolidation rule itself is SemanticFactRow's.
 public sealed partial class PostgresEpisodeStore
 {
@@ -18,7 +18,7 @@ public sealed partial class PostgresEpisodeStore
 
     private const string FactColumns =
         "object, skill, successes, failures, aborts, first_seen_unix_ms, last_seen_unix_ms, last_success_unix_ms, " +
-        "last_failure_unix_ms, failure_reasons_json, last_episode_id";
+        "last_failure_unix_ms, failure_reasons_json, last_episode_id, tuning";
 
     public EpisodeVectorIndex LoadIndex()
     {
@@ -132,7 +132,7 @@ public sealed partial class PostgresEpisodeStore
             bool one = !string.IsNullOrWhiteSpace(objectName);
             // Byte order (COLLATE "C") as SQLite sorts, whatever the database's locale.
             using var cmd = _dataSource.CreateCommand($"SELECT {FactColumns} FROM cortexbot.semantic_facts" +
-                (one ? " WHERE object = $1" : "") + " ORDER BY object COLLATE \"C\", skill COLLATE \"C\"");
+                (one ? " WHERE object = $1" : "") + " ORDER BY object COLLATE \"C\", skill COLLATE \"C\", tuning COLLATE \"C\"");
             if (one)
                 cmd.Parameters.Add(new NpgsqlParameter { Value = objectName!.Trim().ToLowerInvariant() });
             using var r = cmd.ExecuteReader();
@@ -254,7 +254,7 @@ public sealed partial class PostgresEpisodeStore
             var ids = new List<long>();
             int skipped = 0;
             var seen = new HashSet<Guid>();
-            var facts = new Dictionary<(string, string), SemanticFactRow>();
+            var facts = new Dictionary<(string, string, string), SemanticFactRow>();
             using var exists = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM cortexbot.episodes WHERE task_id = $1)", connection, tx);
             var pTask = exists.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Uuid });
             var vector = new float[Embedder.Dimension];
@@ -307,23 +307,25 @@ public sealed partial class PostgresEpisodeStore
 
     /// <summary>Folds one episode into the semantic tier; with <paramref name="batch"/>, into it instead of the table.</summary>
     private void UpdateFacts(long id, EpisodeRecord episode, NpgsqlConnection connection, NpgsqlTransaction tx,
-        Dictionary<(string, string), SemanticFactRow>? batch)
+        Dictionary<(string, string, string), SemanticFactRow>? batch)
     {
         long t = episode.StartedAt.ToUnixTimeMilliseconds();
-        foreach (var (obj, skill, outcome, reason) in SemanticFactRow.Contributions(episode))
+        foreach (var (obj, skill, tuning, outcome, reason) in SemanticFactRow.Contributions(episode))
         {
             SemanticFactRow? row;
-            if (batch is null || !batch.TryGetValue((obj, skill), out row))
+            if (batch is null || !batch.TryGetValue((obj, skill, tuning), out row))
             {
-                using var read = new NpgsqlCommand($"SELECT {FactColumns} FROM cortexbot.semantic_facts WHERE object = $1 AND skill = $2", connection, tx);
+                using var read = new NpgsqlCommand(
+                    $"SELECT {FactColumns} FROM cortexbot.semantic_facts WHERE object = $1 AND skill = $2 AND tuning = $3", connection, tx);
                 read.Parameters.Add(new NpgsqlParameter { Value = obj });
                 read.Parameters.Add(new NpgsqlParameter { Value = skill });
+                read.Parameters.Add(new NpgsqlParameter { Value = tuning });
                 using var r = read.ExecuteReader();
                 row = r.Read() ? ReadFact(r) : null;
             }
-            row = SemanticFactRow.Fold(row, obj, skill, outcome, t, reason, id);
+            row = SemanticFactRow.Fold(row, obj, skill, tuning, outcome, t, reason, id);
             if (batch is not null)
-                batch[(obj, skill)] = row;
+                batch[(obj, skill, tuning)] = row;
             else
                 WriteFact(row, connection, tx);
         }
@@ -332,8 +334,8 @@ public sealed partial class PostgresEpisodeStore
     private static void WriteFact(SemanticFactRow row, NpgsqlConnection connection, NpgsqlTransaction tx)
     {
         using var write = new NpgsqlCommand(
-            $"INSERT INTO cortexbot.semantic_facts ({FactColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) " +
-            "ON CONFLICT (object, skill) DO UPDATE SET successes = EXCLUDED.successes, failures = EXCLUDED.failures, " +
+            $"INSERT INTO cortexbot.semantic_facts ({FactColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) " +
+            "ON CONFLICT (object, skill, tuning) DO UPDATE SET successes = EXCLUDED.successes, failures = EXCLUDED.failures, " +
             "aborts = EXCLUDED.aborts, first_seen_unix_ms = EXCLUDED.first_seen_unix_ms, last_seen_unix_ms = EXCLUDED.last_seen_unix_ms, " +
             "last_success_unix_ms = EXCLUDED.last_success_unix_ms, last_failure_unix_ms = EXCLUDED.last_failure_unix_ms, " +
             "failure_reasons_json = EXCLUDED.failure_reasons_json, last_episode_id = EXCLUDED.last_episode_id", connection, tx);
@@ -348,6 +350,7 @@ public sealed partial class PostgresEpisodeStore
         write.Parameters.Add(new NpgsqlParameter { Value = (object?)row.LastFailure ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint });
         write.Parameters.Add(new NpgsqlParameter { Value = row.ReasonsJson });
         write.Parameters.Add(new NpgsqlParameter { Value = row.LastEpisodeId });
+        write.Parameters.Add(new NpgsqlParameter { Value = row.Tuning });
         write.ExecuteNonQuery();
     }
 
@@ -355,7 +358,7 @@ public sealed partial class PostgresEpisodeStore
     private void RebuildFacts(NpgsqlConnection connection, NpgsqlTransaction tx)
     {
         Exec(connection, tx, "DELETE FROM cortexbot.semantic_facts");
-        var batch = new Dictionary<(string, string), SemanticFactRow>();
+        var batch = new Dictionary<(string, string, string), SemanticFactRow>();
         long after = 0;
         while (true)
         {
@@ -377,5 +380,5 @@ public sealed partial class PostgresEpisodeStore
     private static SemanticFactRow ReadFact(NpgsqlDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6),
         r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8),
-        SemanticFactRow.ParseReasons(r.GetString(9)), r.GetInt64(10));
+        SemanticFactRow.ParseReasons(r.GetString(9)), r.GetInt64(10), r.GetString(11));
 }

@@ -26,10 +26,10 @@ namespace CortexBot.Hippocampus.Postgres;
 public sealed partial class PostgresEpisodeStore : IEpisodeMemory
 {
     /// <summary>The schema version this code writes.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     /// <summary>The version that added the semantic tier; migrating past it rebuilds the facts from the episodes.</summary>
-    private const int FactsVersion = 2;
+    private const int FactsVersion = 3;
 
     private const long MigrationLock = 0x43424D53; // "CBMS"
 
@@ -74,11 +74,26 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
             vector     BYTEA   NOT NULL CHECK (length(vector) = 4 * dim)
         );
         """,
-        // 1 -> 2: the semantic tier, as in the SQLite store (filled from the stored episodes after the DDL).
+        // 1 -> 2: the richer record (same content as SQLite schema version 3). Rows stored before keep NULL.
+        """
+        ALTER TABLE cortexbot.episode_steps ADD COLUMN parameters TEXT;
+        ALTER TABLE cortexbot.episodes ADD COLUMN scene_start_json TEXT;
+        ALTER TABLE cortexbot.episodes ADD COLUMN scene_end_json TEXT;
+        ALTER TABLE cortexbot.episodes ADD COLUMN anomaly_events_json TEXT;
+        ALTER TABLE cortexbot.episodes ADD COLUMN policy_name TEXT;
+        ALTER TABLE cortexbot.episodes ADD COLUMN policy_id TEXT;
+        CREATE TABLE cortexbot.episode_traces (
+            episode_id BIGINT PRIMARY KEY REFERENCES cortexbot.episodes(id) ON DELETE CASCADE,
+            trace      BYTEA  NOT NULL
+        );
+        """,
+        // 2 -> 3: the semantic tier, per object, skill and tuning as in the SQLite store (filled from the stored
+        // episodes after the DDL).
         """
         CREATE TABLE cortexbot.semantic_facts (
             object               TEXT    NOT NULL,
             skill                TEXT    NOT NULL,
+            tuning               TEXT    NOT NULL,
             successes            INTEGER NOT NULL,
             failures             INTEGER NOT NULL,
             aborts               INTEGER NOT NULL,
@@ -88,7 +103,7 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
             last_failure_unix_ms BIGINT,
             failure_reasons_json TEXT    NOT NULL,
             last_episode_id      BIGINT  NOT NULL,
-            PRIMARY KEY (object, skill)
+            PRIMARY KEY (object, skill, tuning)
         );
         """,
     ];
@@ -183,7 +198,7 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
     /// facts lock. With <paramref name="facts"/> (bulk writes) the touched fact rows are collected there instead of written.
     /// </summary>
     private long AppendCore(EpisodeRecord episode, float[] vector, NpgsqlConnection connection, NpgsqlTransaction tx,
-        Dictionary<(string, string), SemanticFactRow>? facts)
+        Dictionary<(string, string, string), SemanticFactRow>? facts)
     {
         long id;
         using (var insert = new NpgsqlCommand(
@@ -211,11 +226,12 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
         if (!episode.Steps.IsDefaultOrEmpty)
         {
             using var step = new NpgsqlCommand(
-                "INSERT INTO cortexbot.episode_steps (episode_id, ord, idx, skill, outcome, detail, started_at_s, duration_s) " +
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)", connection, tx);
-            var p = Enumerable.Range(0, 8).Select(_ => step.Parameters.Add(new NpgsqlParameter())).ToArray();
+                "INSERT INTO cortexbot.episode_steps (episode_id, ord, idx, skill, outcome, detail, started_at_s, duration_s, parameters) " +
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", connection, tx);
+            var p = Enumerable.Range(0, 9).Select(_ => step.Parameters.Add(new NpgsqlParameter())).ToArray();
             p[3].NpgsqlDbType = NpgsqlDbType.Text;
             p[5].NpgsqlDbType = NpgsqlDbType.Text;
+            p[8].NpgsqlDbType = NpgsqlDbType.Text;
             int ord = 0;
             foreach (var s in episode.Steps)
             {
@@ -229,6 +245,7 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
                 p[5].Value = (object?)s.Detail ?? DBNull.Value;
                 p[6].Value = s.StartedAtS;
                 p[7].Value = s.DurationS;
+                p[8].Value = (object?)s.Parameters ?? DBNull.Value;
                 step.ExecuteNonQuery();
             }
         }
@@ -405,7 +422,7 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
             return rows;
         var steps = rows.ToDictionary(e => e.Id, _ => ImmutableArray.CreateBuilder<StepRecord>());
         using (var cmd = new NpgsqlCommand(
-            "SELECT episode_id, idx, skill, outcome, detail, started_at_s, duration_s FROM cortexbot.episode_steps " +
+            "SELECT episode_id, idx, skill, outcome, detail, started_at_s, duration_s, parameters FROM cortexbot.episode_steps " +
             "WHERE episode_id = ANY($1) ORDER BY episode_id, ord", connection, tx))
         {
             cmd.Parameters.Add(new NpgsqlParameter { Value = steps.Keys.ToArray() });
@@ -416,7 +433,7 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
                 if (!Enum.TryParse<SkillOutcome>(outcomeText, ignoreCase: false, out var outcome))
                     throw new EpisodeStoreException($"Episode {r.GetInt64(0)} in {Location} has a step with unknown outcome '{outcomeText}'.");
                 steps[r.GetInt64(0)].Add(new StepRecord(r.GetInt32(1), r.GetString(2), outcome, r.IsDBNull(4) ? null : r.GetString(4),
-                    r.GetDouble(5), r.GetDouble(6)));
+                    r.GetDouble(5), r.GetDouble(6), r.IsDBNull(7) ? null : r.GetString(7)));
             }
         }
         return rows.Select(e => e with { Steps = steps[e.Id].ToImmutable() }).ToList();

@@ -43,6 +43,7 @@ public static class EpisodeJsonl
                 Detail = s.Detail,
                 StartedAtS = Num(s.StartedAtS),
                 DurationS = Num(s.DurationS),
+                Parameters = s.Parameters,
             })],
             Anomalies = e.Anomalies.IsDefault ? [] : [.. e.Anomalies],
             PlanLatencyMs = Num(e.PlanLatencyMs),
@@ -96,7 +97,8 @@ public static class EpisodeJsonl
             if (!Enum.TryParse<SkillOutcome>(s.Outcome, ignoreCase: false, out var outcome) || !Enum.IsDefined(outcome) ||
                 int.TryParse(s.Outcome, out _))
                 throw new InvalidDataException($"step outcome '{s.Outcome}' is not one of {string.Join(", ", Enum.GetNames<SkillOutcome>())}");
-            steps.Add(new StepRecord(s.Index, s.Skill, outcome, s.Detail, s.StartedAtS ?? double.NaN, s.DurationS ?? double.NaN));
+            steps.Add(new StepRecord(s.Index, s.Skill, outcome, s.Detail, s.StartedAtS ?? double.NaN, s.DurationS ?? double.NaN,
+                s.Parameters));
         }
         return new EpisodeRecord(
             taskId, dto.Instruction, dto.Seed, started, dto.DurationS ?? double.NaN, success, dto.FailureReason,
@@ -132,5 +134,6 @@ public static class EpisodeJsonl
         public string? Detail { get; set; }
         public double? StartedAtS { get; set; }
         public double? DurationS { get; set; }
+        public string? Parameters { get; set; }
     }
 }

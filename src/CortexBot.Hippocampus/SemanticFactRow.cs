@@ -10,10 +10,11 @@ public sealed record FactReason(string Reason, long UnixMs);
 
 /// <summary>
 /// The stored form of a <see cref="SemanticFact"/> (times in Unix milliseconds) and the consolidation rule every store
-/// applies to it, so the SQLite and PostgreSQL stores distil the same facts from the same episodes.
+/// applies to it, so the SQLite and PostgreSQL stores distil the same facts from the same episodes. Facts are kept per
+/// object, skill and tuning (the step's parameters; empty: the defaults).
 /// </summary>
 public sealed record SemanticFactRow(string Object, string Skill, int Successes, int Failures, int Aborts, long FirstSeen, long LastSeen,
-    long? LastSuccess, long? LastFailure, ImmutableArray<FactReason> Reasons, long LastEpisodeId)
+    long? LastSuccess, long? LastFailure, ImmutableArray<FactReason> Reasons, long LastEpisodeId, string Tuning)
 {
     /// <summary>How many recent failure reasons a semantic fact keeps.</summary>
     public const int MaxReasons = 3;
@@ -22,7 +23,7 @@ public sealed record SemanticFactRow(string Object, string Skill, int Successes,
         DateTimeOffset.FromUnixTimeMilliseconds(FirstSeen), DateTimeOffset.FromUnixTimeMilliseconds(LastSeen),
         LastSuccess is { } s ? DateTimeOffset.FromUnixTimeMilliseconds(s) : null,
         LastFailure is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
-        [.. Reasons.Select(x => x.Reason)], LastEpisodeId);
+        [.. Reasons.Select(x => x.Reason)], LastEpisodeId) { Tuning = Tuning };
 
     public string ReasonsJson => JsonSerializer.Serialize(Reasons);
 
@@ -30,9 +31,9 @@ public sealed record SemanticFactRow(string Object, string Skill, int Successes,
 
     /// <summary>
     /// What one episode contributes to the semantic tier: for every executed step, per object named in its arguments
-    /// (or "-" for none) and skill, the outcome and, unless it succeeded, a reason.
+    /// (or "-" for none), skill and tuning, the outcome and, unless it succeeded, a reason.
     /// </summary>
-    public static IEnumerable<(string Object, string Skill, SkillOutcome Outcome, string? Reason)> Contributions(EpisodeRecord episode)
+    public static IEnumerable<(string Object, string Skill, string Tuning, SkillOutcome Outcome, string? Reason)> Contributions(EpisodeRecord episode)
     {
         if (episode.Steps.IsDefaultOrEmpty)
             yield break;
@@ -54,8 +55,9 @@ public sealed record SemanticFactRow(string Object, string Skill, int Successes,
                 : !string.IsNullOrWhiteSpace(step.Detail) ? step.Detail
                 : !string.IsNullOrWhiteSpace(episode.FailureReason) ? episode.FailureReason
                 : step.Outcome.ToString().ToLowerInvariant();
+            string tuning = step.Parameters ?? "";
             foreach (var obj in args.Length == 0 ? ["-"] : args.Distinct())
-                yield return (obj, skill, step.Outcome, reason);
+                yield return (obj, skill, tuning, step.Outcome, reason);
         }
     }
 
@@ -64,9 +66,10 @@ public sealed record SemanticFactRow(string Object, string Skill, int Successes,
     /// <paramref name="row"/> (null: the first for this object and skill). Order-independent, so folding episodes one by
     /// one gives the same facts as a rebuild.
     /// </summary>
-    public static SemanticFactRow Fold(SemanticFactRow? row, string obj, string skill, SkillOutcome outcome, long t, string? reason, long episodeId)
+    public static SemanticFactRow Fold(SemanticFactRow? row, string obj, string skill, string tuning, SkillOutcome outcome, long t, string? reason,
+        long episodeId)
     {
-        row ??= new SemanticFactRow(obj, skill, 0, 0, 0, t, t, null, null, [], episodeId);
+        row ??= new SemanticFactRow(obj, skill, 0, 0, 0, t, t, null, null, [], episodeId, tuning);
         var reasons = row.Reasons.ToList();
         if (reason is not null)
         {

@@ -168,7 +168,7 @@ public sealed partial class SqliteEpisodeStore
             {
                 using var cmd = _connection.CreateCommand();
                 cmd.CommandText = $"SELECT {FactColumns} FROM semantic_facts" +
-                    (string.IsNullOrWhiteSpace(objectName) ? "" : " WHERE object = $object") + " ORDER BY object, skill";
+                    (string.IsNullOrWhiteSpace(objectName) ? "" : " WHERE object = $object") + " ORDER BY object, skill, tuning";
                 if (!string.IsNullOrWhiteSpace(objectName))
                     cmd.Parameters.AddWithValue("$object", objectName.Trim().ToLowerInvariant());
                 using var r = cmd.ExecuteReader();
@@ -354,12 +354,12 @@ public sealed partial class SqliteEpisodeStore
     private void UpdateFacts(long id, EpisodeRecord episode, SqliteTransaction tx)
     {
         long t = episode.StartedAt.ToUnixTimeMilliseconds();
-        foreach (var (obj, skill, outcome, reason) in SemanticFactRow.Contributions(episode))
-            FoldFact(obj, skill, outcome, t, reason, id, tx);
+        foreach (var (obj, skill, tuning, outcome, reason) in SemanticFactRow.Contributions(episode))
+            FoldFact(obj, skill, tuning, outcome, t, reason, id, tx);
     }
 
     /// <summary>While a bulk write (import, rebuild, migration) runs: the fact rows it touched, written once at the end.</summary>
-    private Dictionary<(string Object, string Skill), SemanticFactRow>? _factBatch;
+    private Dictionary<(string Object, string Skill, string Tuning), SemanticFactRow>? _factBatch;
 
     private void BeginFactBatch() => _factBatch = [];
 
@@ -372,24 +372,25 @@ public sealed partial class SqliteEpisodeStore
                 WriteFact(row, tx);
     }
 
-    private void FoldFact(string obj, string skill, SkillOutcome outcome, long t, string? reason, long episodeId, SqliteTransaction tx)
+    private void FoldFact(string obj, string skill, string tuning, SkillOutcome outcome, long t, string? reason, long episodeId, SqliteTransaction tx)
     {
         SemanticFactRow? row;
-        if (_factBatch is not null && _factBatch.TryGetValue((obj, skill), out var cached))
+        if (_factBatch is not null && _factBatch.TryGetValue((obj, skill, tuning), out var cached))
             row = cached;
         else
         {
             using var read = _connection.CreateCommand();
             read.Transaction = tx;
-            read.CommandText = $"SELECT {FactColumns} FROM semantic_facts WHERE object = $o AND skill = $s";
+            read.CommandText = $"SELECT {FactColumns} FROM semantic_facts WHERE object = $o AND skill = $s AND tuning = $t";
             read.Parameters.AddWithValue("$o", obj);
             read.Parameters.AddWithValue("$s", skill);
+            read.Parameters.AddWithValue("$t", tuning);
             using var r = read.ExecuteReader();
             row = r.Read() ? ReadFact(r) : null;
         }
-        row = SemanticFactRow.Fold(row, obj, skill, outcome, t, reason, episodeId);
+        row = SemanticFactRow.Fold(row, obj, skill, tuning, outcome, t, reason, episodeId);
         if (_factBatch is not null)
-            _factBatch[(obj, skill)] = row;
+            _factBatch[(obj, skill, tuning)] = row;
         else
             WriteFact(row, tx);
     }
@@ -400,8 +401,8 @@ public sealed partial class SqliteEpisodeStore
         write.Transaction = tx;
         write.CommandText =
             "INSERT OR REPLACE INTO semantic_facts (object, skill, successes, failures, aborts, first_seen_unix_ms, last_seen_unix_ms, " +
-            "last_success_unix_ms, last_failure_unix_ms, failure_reasons_json, last_episode_id) VALUES " +
-            "($o, $s, $ok, $fail, $abort, $first, $last, $lastOk, $lastFail, $reasons, $episode)";
+            "last_success_unix_ms, last_failure_unix_ms, failure_reasons_json, last_episode_id, tuning) VALUES " +
+            "($o, $s, $ok, $fail, $abort, $first, $last, $lastOk, $lastFail, $reasons, $episode, $tuning)";
         write.Parameters.AddWithValue("$o", row.Object);
         write.Parameters.AddWithValue("$s", row.Skill);
         write.Parameters.AddWithValue("$ok", row.Successes);
@@ -413,6 +414,7 @@ public sealed partial class SqliteEpisodeStore
         write.Parameters.AddWithValue("$lastFail", (object?)row.LastFailure ?? DBNull.Value);
         write.Parameters.AddWithValue("$reasons", row.ReasonsJson);
         write.Parameters.AddWithValue("$episode", row.LastEpisodeId);
+        write.Parameters.AddWithValue("$tuning", row.Tuning);
         write.ExecuteNonQuery();
     }
 
@@ -521,10 +523,10 @@ public sealed partial class SqliteEpisodeStore
 
     private const string FactColumns =
         "object, skill, successes, failures, aborts, first_seen_unix_ms, last_seen_unix_ms, last_success_unix_ms, " +
-        "last_failure_unix_ms, failure_reasons_json, last_episode_id";
+        "last_failure_unix_ms, failure_reasons_json, last_episode_id, tuning";
 
     private static SemanticFactRow ReadFact(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6),
         r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8),
-        SemanticFactRow.ParseReasons(r.GetString(9)), r.GetInt64(10));
+        SemanticFactRow.ParseReasons(r.GetString(9)), r.GetInt64(10), r.GetString(11));
 }

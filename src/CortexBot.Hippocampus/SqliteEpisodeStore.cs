@@ -12,7 +12,7 @@ namespace CortexBot.Hippocampus;
 
 /// <summary>
 /// Durable episodic memory in one SQLite file (WAL journal, <c>synchronous=FULL</c>: an episode whose
-/// <see cref="Append"/> returned survives a crash of the process). Schema version 2 keeps, in the same transaction as
+/// <see cref="Append"/> returned survives a crash of the process). Schema version 3 keeps, in the same transaction as
 /// each episode, its embedding (float32 blob tagged with the embedder's model) and its contribution to the semantic
 /// facts (per object and skill), so recall and consolidation never see half an episode.
 /// </summary>
@@ -25,7 +25,7 @@ namespace CortexBot.Hippocampus;
 public sealed partial class SqliteEpisodeStore : IEpisodeMemory
 {
     /// <summary>The schema version this code writes, kept in <c>PRAGMA user_version</c>.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 4;
 
     /// <summary><c>PRAGMA application_id</c> of a CortexBot memory store: ASCII "CBMS".</summary>
     public const int ApplicationId = 0x43424D53;
@@ -99,6 +99,42 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
             PRIMARY KEY (object, skill)
         );
         """, static (store, tx) => store.BackfillVersion2(tx)),
+        // 2 -> 3: the richer record. Per step the skill parameters it ran with; per episode the scene at start and end,
+        // anomalies with their evidence and the learned policy's identity (JSON, NULL when not recorded), and the
+        // compact joint trace that `memory replay` compares against (one self-describing blob, see EpisodeTrace).
+        // Episodes stored before keep NULL in all of them.
+        new("""
+        ALTER TABLE episode_steps ADD COLUMN parameters TEXT;
+        ALTER TABLE episodes ADD COLUMN scene_start_json TEXT;
+        ALTER TABLE episodes ADD COLUMN scene_end_json TEXT;
+        ALTER TABLE episodes ADD COLUMN anomaly_events_json TEXT;
+        ALTER TABLE episodes ADD COLUMN policy_name TEXT;
+        ALTER TABLE episodes ADD COLUMN policy_id TEXT;
+        CREATE TABLE episode_traces (
+            episode_id INTEGER PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+            trace      BLOB    NOT NULL
+        );
+        """),
+        // 3 -> 4: facts per skill tuning (a grip that carried an object and one that let it slip are different
+        // knowledge), recomputed from the stored episodes.
+        new("""
+        DROP TABLE semantic_facts;
+        CREATE TABLE semantic_facts (
+            object               TEXT    NOT NULL,
+            skill                TEXT    NOT NULL,
+            successes            INTEGER NOT NULL,
+            failures             INTEGER NOT NULL,
+            aborts               INTEGER NOT NULL,
+            first_seen_unix_ms   INTEGER NOT NULL,
+            last_seen_unix_ms    INTEGER NOT NULL,
+            last_success_unix_ms INTEGER,
+            last_failure_unix_ms INTEGER,
+            failure_reasons_json TEXT    NOT NULL,
+            last_episode_id      INTEGER NOT NULL,
+            tuning               TEXT    NOT NULL DEFAULT '',
+            PRIMARY KEY (object, skill, tuning)
+        );
+        """, static (store, tx) => store.RebuildFacts(tx)),
     ];
 
     private const string EpisodeColumns =
@@ -230,8 +266,8 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
             using var step = _connection.CreateCommand();
             step.Transaction = tx;
             step.CommandText =
-                "INSERT INTO episode_steps (episode_id, idx, skill, outcome, detail, started_at_s, duration_s) " +
-                "VALUES ($episode_id, $idx, $skill, $outcome, $detail, $started_at_s, $duration_s)";
+                "INSERT INTO episode_steps (episode_id, idx, skill, outcome, detail, started_at_s, duration_s, parameters) " +
+                "VALUES ($episode_id, $idx, $skill, $outcome, $detail, $started_at_s, $duration_s, $parameters)";
             var pEpisode = step.Parameters.Add("$episode_id", SqliteType.Integer);
             var pIdx = step.Parameters.Add("$idx", SqliteType.Integer);
             var pSkill = step.Parameters.Add("$skill", SqliteType.Text);
@@ -239,6 +275,7 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
             var pDetail = step.Parameters.Add("$detail", SqliteType.Text);
             var pStarted = step.Parameters.Add("$started_at_s", SqliteType.Real);
             var pDuration = step.Parameters.Add("$duration_s", SqliteType.Real);
+            var pParameters = step.Parameters.Add("$parameters", SqliteType.Text);
             foreach (var s in episode.Steps)
             {
                 if (s is null)
@@ -250,6 +287,7 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
                 pDetail.Value = Db(s.Detail);
                 pStarted.Value = Db(s.StartedAtS);
                 pDuration.Value = Db(s.DurationS);
+                pParameters.Value = Db(s.Parameters);
                 step.ExecuteNonQuery();
             }
         }
@@ -482,8 +520,11 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
                 cmd.Transaction = tx;
                 cmd.CommandText = Migrations[v].Sql + $"\nPRAGMA user_version = {v + 1};";
                 cmd.ExecuteNonQuery();
-                Migrations[v].Backfill?.Invoke(this, tx);
             }
+            // Backfills read episodes through today's code, which expects today's columns: run them once every
+            // step's DDL is in (same transaction, so a failing backfill still rolls the whole migration back).
+            for (int v = from; v < SchemaVersion; v++)
+                Migrations[v].Backfill?.Invoke(this, tx);
             tx.Commit();
             if (from == 0)
                 _logger.LogInformation("Created memory store {Path} (schema version {Version})", Location, SchemaVersion);
@@ -533,7 +574,7 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
         using var steps = _connection.CreateCommand();
         steps.Transaction = tx;
         steps.CommandText =
-            "SELECT idx, skill, outcome, detail, started_at_s, duration_s FROM episode_steps " +
+            "SELECT idx, skill, outcome, detail, started_at_s, duration_s, parameters FROM episode_steps " +
             "WHERE episode_id = $id ORDER BY rowid";
         var pId = steps.Parameters.Add("$id", SqliteType.Integer);
         for (int i = 0; i < rows.Count; i++)
@@ -547,7 +588,8 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
                 if (!Enum.TryParse<SkillOutcome>(outcomeText, ignoreCase: false, out var outcome))
                     throw new EpisodeStoreException(
                         $"Episode {rows[i].Id} in {Location} has a step with unknown outcome '{outcomeText}'.");
-                list.Add(new StepRecord(r.GetInt32(0), r.GetString(1), outcome, r.IsDBNull(3) ? null : r.GetString(3), Real(r, 4), Real(r, 5)));
+                list.Add(new StepRecord(r.GetInt32(0), r.GetString(1), outcome, r.IsDBNull(3) ? null : r.GetString(3), Real(r, 4), Real(r, 5),
+                    r.IsDBNull(6) ? null : r.GetString(6)));
             }
             rows[i] = rows[i] with { Steps = list.ToImmutable() };
         }

@@ -49,6 +49,21 @@ public static class CortexBotHosting
         return options.Robot == "ros2" ? limits with { TrackingLimit = 0.15, TrackingDwell = 0.1 } : limits;
     }
 
+    private static MuJoCoWorld SimulatedWorld(CortexBotOptions options)
+    {
+        var world = new MuJoCoWorld(options.ScenePath);
+        try
+        {
+            foreach (var p in options.Perturbations) p.ApplyTo(world);
+            return world;
+        }
+        catch
+        {
+            world.Dispose();
+            throw;
+        }
+    }
+
     public static IServiceCollection AddCortexBot(this IServiceCollection services, CortexBotOptions options)
     {
         services.TryAddSingleton(options);
@@ -58,7 +73,7 @@ public static class CortexBotHosting
         services.TryAddSingleton<ISimulatedWorld>(sp => options.Robot == "ros2"
             ? new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
                 options.Ros2 with { ReceiveImages = options.MmprojPath is not null })
-            : new MuJoCoWorld(options.ScenePath));
+            : SimulatedWorld(options));
         services.TryAddSingleton<IScenePerception>(sp => sp.GetRequiredService<ISimulatedWorld>());
         // The cortex sees the scene only when its planner can take images (an mmproj): the embedded simulator renders
         // them, a ROS 2 robot publishes them (the link hands over the newest frame).

@@ -42,6 +42,9 @@ public sealed record CortexBotOptions
     /// <summary>The rule planner plans "put X in Y" as the learned skill (falling back to pick + place after it fails).</summary>
     public bool PreferLearnedSkills { get; init; }
 
+    /// <summary>Changes to objects' physics in the embedded simulator (perturbation scenarios); only with <c>Robot = "sim"</c>.</summary>
+    public System.Collections.Immutable.ImmutableArray<Sim.MuJoCo.ObjectPerturbation> Perturbations { get; init; } = [];
+
     public static string DefaultPolicyPath => Path.Combine(RepoPaths.Policies, "pick_place.onnx");
 
     /// <summary>The policy the host loads, or null when none is configured and the default is absent.</summary>
@@ -74,6 +77,8 @@ public sealed record CortexBotOptions
             throw new ConfigurationException($"--learned needs a policy: none given with --policy and {DefaultPolicyPath} does not exist");
         if (PreferLearnedSkills && Robot == "ros2")
             throw new ConfigurationException("--learned needs per-tick object poses, which --robot ros2 does not provide");
+        if (!Perturbations.IsDefaultOrEmpty && Robot != "sim")
+            throw new ConfigurationException("--perturb changes the embedded simulator's physics; it cannot change a real robot's (--robot ros2)");
         if (Robot is not ("sim" or "ros2")) throw new ConfigurationException($"unknown robot '{Robot}' (available: sim, ros2)");
         if (Robot == "ros2")
         {

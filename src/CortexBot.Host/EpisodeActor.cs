@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using CortexBot.Cerebellum.Control;
+using CortexBot.Cerebellum.Skills;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Skills;
 
@@ -15,6 +16,12 @@ public sealed record EpisodeTimeouts(TimeSpan Reset, TimeSpan Recall, TimeSpan P
 {
     /// <summary>How many times the cortex may replan after an anomaly within one episode.</summary>
     public int MaxReplans { get; init; } = 2;
+
+    /// <summary>
+    /// Whether an episode consults the hippocampus (similar episodes for the cortex, semantic facts for how the
+    /// cerebellum grips). Off, every episode starts from nothing it remembers; episodes are still stored.
+    /// </summary>
+    public bool UseMemory { get; init; } = true;
 
     public static EpisodeTimeouts Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(10));
 }
@@ -40,6 +47,10 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private readonly List<StepRecord> _steps = [];
     private readonly List<string> _anomalies = [];
     private ImmutableArray<EpisodeSummary> _memories = [];
+    private ImmutableArray<SemanticFact> _facts = [];
+    private readonly List<TuningAttempt> _attempts = [];
+    private readonly Dictionary<string, SkillTuning> _grip = [];
+    private SkillTuning _stepTuning = SkillTuning.Default;
     private SceneSnapshot? _startScene;
     private TaskGoal? _goal;
     private Plan? _plan;
@@ -87,7 +98,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             _startScene = w.Scene;
             _goal = _catalogue is null ? null : TaskGoal.FromInstruction(_request.Instruction, w.Scene, _catalogue);
             _startTick = _loop.TotalTicks;
-            Become(Recalling);
+            Become(_timeouts.UseMemory ? Recalling : Planning);
         });
         Receive<WorldResetFailed>(f => Reject($"could not reset the world: {f.Reason}"));
         Receive<PhaseTimeout>(_ => Reject("the brainstem did not reset the world in time"));
@@ -96,9 +107,12 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void Recalling()
     {
         _organs.Hippocampus.Tell(new RecallRecent(_request.Instruction, 3));
+        _organs.Hippocampus.Tell(new RecallFacts(null));
         Arm("recall", _timeouts.Recall);
-        Receive<Recalled>(r => { _memories = r.Episodes; Become(Planning); });
-        // Memory is advisory: plan without it rather than wait.
+        bool episodes = false, facts = false;
+        Receive<Recalled>(r => { _memories = r.Episodes; episodes = true; if (facts) Become(Planning); });
+        Receive<FactsRecalled>(f => { _facts = f.Facts; facts = true; if (episodes) Become(Planning); });
+        // Memory is advisory: plan with what has arrived rather than wait.
         Receive<PhaseTimeout>(_ => Become(Planning));
     }
 
@@ -172,7 +186,11 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         SendStep();
         Receive<SkillResult>(r => r.TaskId == _taskId && r.StepIndex == _stepCounter, r =>
         {
-            _steps.Add(new StepRecord(_stepCounter, r.Skill.ToString(), r.Outcome, r.Detail, _stepStartedS, Math.Round(RobotSeconds - _stepStartedS, 3)));
+            // The anomaly's kind leads the detail, so the semantic facts can tell a slip from a miss.
+            string? detail = r.Anomaly is { } an && r.Detail is { } d && !d.StartsWith(an.Kind, StringComparison.Ordinal) ? $"{an.Kind}: {d}" : r.Detail;
+            _steps.Add(new StepRecord(_stepCounter, r.Skill.ToString(), r.Outcome, detail, _stepStartedS, Math.Round(RobotSeconds - _stepStartedS, 3))
+                { Parameters = _stepTuning.IsDefault ? null : _stepTuning.ToString() });
+            _attempts.Add(new TuningAttempt(r.Skill, _stepTuning, r.Outcome, r.Anomaly?.Kind));
             _stepCounter++;
             if (r.Anomaly is not null) _anomalies.Add(r.Anomaly.ToString());
             if (r.Outcome == SkillOutcome.Aborted && !_retried)
@@ -212,8 +230,27 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void SendStep()
     {
         _stepStartedS = Math.Round(RobotSeconds, 3);
-        _organs.Cerebellum.Tell(new ExecuteSkill(_taskId, _stepCounter, _plan!.Steps[_step]));
+        var skill = _plan!.Steps[_step];
+        _stepTuning = TuningFor(skill);
+        _organs.Cerebellum.Tell(new ExecuteSkill(_taskId, _stepCounter, skill, _stepTuning.IsDefault ? null : _stepTuning));
         Arm("skill", _timeouts.Skill);
+    }
+
+    /// <summary>
+    /// How the cerebellum should grip: a pick gets what memory (facts) and this episode advise; a place carries on with
+    /// the grip its object was picked with, and is remembered under it, so facts credit the grip with the whole carry.
+    /// </summary>
+    private SkillTuning TuningFor(SkillInvocation skill)
+    {
+        if (skill.Args.Length == 0) return SkillTuning.Default;
+        if (skill.Skill == "pick")
+        {
+            var advice = SkillTuningAdvisor.Advise(skill, _facts, _attempts);
+            if (!advice.Tuning.IsDefault) _log.Info("{0} with {1}: {2}", skill, advice.Tuning, advice.Reason);
+            _grip[skill.Args[0]] = advice.Tuning;
+            return advice.Tuning;
+        }
+        return skill.Skill == "place" && _grip.TryGetValue(skill.Args[0], out var grip) ? grip : SkillTuning.Default;
     }
 
     private void Settling()
@@ -276,7 +313,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     protected override void Unhandled(object message)
     {
         // Late answers from an earlier phase (e.g. a plan after its timeout) are expected; ignore them quietly.
-        if (message is PhaseTimeout or SkillResult or PlanReady or PlanRefused or Recalled or Settled or SceneSnapshot) return;
+        if (message is PhaseTimeout or SkillResult or PlanReady or PlanRefused or Recalled or FactsRecalled or Settled or SceneSnapshot) return;
         base.Unhandled(message);
     }
 }

@@ -70,3 +70,57 @@ public sealed unsafe partial class MuJoCoWorld
         return eq;
     }
 }
+
+/// <summary>How heavy and how slippery a movable object is (kg; sliding friction coefficient).</summary>
+public sealed record ObjectPhysics(double Mass, double Friction);
+
+public sealed unsafe partial class MuJoCoWorld
+{
+    /// <summary>The mass and sliding friction of cube <paramref name="name"/> as the simulator has them now.</summary>
+    public ObjectPhysics GetObjectPhysics(string name)
+    {
+        ThrowIfDisposed();
+        var (body, geom) = ObjectIds(name);
+        double* f = stackalloc double[3];
+        int priority;
+        Require(Native.GeomFriction(_h, geom, f, &priority), "read the friction of", name);
+        return new ObjectPhysics(Native.BodyMass(_h, body), f[0]);
+    }
+
+    /// <summary>
+    /// Make cube <paramref name="name"/> heavier or more slippery than the scene file says, until the world is disposed
+    /// (resets keep it: it is a property of the object, not of its pose). Its friction then governs its contacts even
+    /// against the grippy finger pads. For perturbation scenarios the planner cannot see.
+    /// </summary>
+    public void SetObjectPhysics(string name, ObjectPhysics physics)
+    {
+        ThrowIfDisposed();
+        ArgumentNullException.ThrowIfNull(physics);
+        if (!(physics.Mass > 0) || !double.IsFinite(physics.Mass) || physics.Mass > 10)
+            throw new ArgumentOutOfRangeException(nameof(physics), $"mass {physics.Mass} kg is not in (0, 10]");
+        if (!(physics.Friction > 0) || !double.IsFinite(physics.Friction) || physics.Friction > 5)
+            throw new ArgumentOutOfRangeException(nameof(physics), $"friction {physics.Friction} is not in (0, 5]");
+        var (body, geom) = ObjectIds(name);
+        double* f = stackalloc double[3];
+        int priority;
+        Require(Native.GeomFriction(_h, geom, f, &priority), "read the friction of", name);
+        f[0] = physics.Friction;
+        Require(Native.SetGeomFriction(_h, geom, f, 1), "set the friction of", name);
+        Require(Native.SetBodyMass(_h, body, physics.Mass), "set the mass of", name);
+    }
+
+    private static void Require(int rc, string what, string name)
+    {
+        if (rc != 0) throw new InvalidOperationException($"MuJoCo shim could not {what} {name}.");
+    }
+
+    private (int Body, int Geom) ObjectIds(string name)
+    {
+        if (Array.IndexOf(_cubeNames, name) < 0)
+            throw new ArgumentException($"No movable object '{name}' in {ScenePath} (objects: {string.Join(", ", _cubeNames)}).", nameof(name));
+        int body = Native.BodyId(_h, name);
+        int geom = Native.GeomId(_h, name + "_geom");
+        if (geom < 0) throw new InvalidOperationException($"{ScenePath} has no geom {name}_geom for object {name}.");
+        return (body, geom);
+    }
+}

@@ -77,6 +77,12 @@ internal static unsafe partial class Native
     public static partial int EqualityId(nint h, string name);
     [LibraryImport(Library, EntryPoint = "cbm_set_equality")] public static partial int SetEquality(nint h, int eq, int active, double coef0);
     [LibraryImport(Library, EntryPoint = "cbm_qpos0")] public static partial double Qpos0(nint h, int adr);
+    [LibraryImport(Library, EntryPoint = "cbm_geom_id", StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int GeomId(nint h, string name);
+    [LibraryImport(Library, EntryPoint = "cbm_geom_friction")] public static partial int GeomFriction(nint h, int geom, double* out3, int* priority);
+    [LibraryImport(Library, EntryPoint = "cbm_set_geom_friction")] public static partial int SetGeomFriction(nint h, int geom, double* friction3, int priority);
+    [LibraryImport(Library, EntryPoint = "cbm_body_mass")] public static partial double BodyMass(nint h, int body);
+    [LibraryImport(Library, EntryPoint = "cbm_set_body_mass")] public static partial int SetBodyMass(nint h, int body, double mass);
 
     [LibraryImport(Library, EntryPoint = "cbm_renderer_create", StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint RendererCreate(string path, string eglLibrary, string camera, int width, int height, byte* error, int errorLength);

@@ -68,7 +68,7 @@ public sealed class LaunchPackageTests
             Assert.Contains("cortexbot_command(", text);
         }
         var common = File.ReadAllText(Path.Combine(Package, "launch", "common.py"));
-        foreach (var flag in new[] { "--robot", "--task", "--episodes", "--controller", "--command-interface", "--rate", "--stale-ms", "--json" })
+        foreach (var flag in new[] { "--robot", "--task", "--episodes", "--controller", "--command-interface", "--trajectory-interface", "--rate", "--stale-ms", "--json" })
             Assert.Contains($"'{flag}'", common);
     }
 
@@ -144,5 +144,6 @@ public sealed class LaunchPackageTests
         Assert.Equal(Arm.JointNames, Strings(cb.GetProperty("arm_joints")));
         Assert.Equal(Fingers, Strings(cb.GetProperty("gripper_joints")));
         Assert.Equal(defaults.StaleAfter.TotalMilliseconds, cb.GetProperty("stale_ms").GetDouble());
+        Assert.Equal(defaults.TrajectoryInterface.ToString().ToLowerInvariant(), cb.GetProperty("trajectory_interface").GetString());
     }
 }

@@ -56,6 +56,63 @@ public sealed class TwoProcessTests
         }
     }
 
+    private static long Goals(string nodeLog, string which)
+    {
+        var m = System.Text.RegularExpressions.Regex.Matches(nodeLog, @"goals (\d+) accepted / (\d+) rejected");
+        return m.Count == 0 ? 0 : long.Parse(m[^1].Groups[which == "accepted" ? 1 : 2].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void Sim_node_and_cortexbot_complete_the_default_task_over_the_follow_joint_trajectory_action()
+    {
+        int d = TestBus.NewDomain();
+        var memory = Path.Combine(Path.GetTempPath(), $"cortexbot-ros2-e2e-{Guid.NewGuid():N}.db");
+        var nodeErr = new System.Text.StringBuilder();
+        using var node = Start($"sim-node --ros-domain {d} --ros-loopback --rate 500 --duration 120 -v", redirectStdout: false);
+        node.ErrorDataReceived += (_, e) => { lock (nodeErr) nodeErr.AppendLine(e.Data); };
+        node.BeginErrorReadLine();
+        try
+        {
+            using var run = Start($"run --robot ros2 --trajectory-interface action --ros-domain {d} --ros-loopback --stale-ms 250 " +
+                $"--task \"put the red cube in the bin\" --seed 1 --json --memory \"{memory}\"", redirectStdout: true);
+            var stderr = run.StandardError.ReadToEndAsync();
+            var stdout = run.StandardOutput.ReadToEnd();
+            Assert.True(run.WaitForExit(TimeSpan.FromMinutes(3)), "the run finishes");
+            // the node prints its counters every second: let the last goals show up
+            Thread.Sleep(1500);
+            var log = Snapshot(nodeErr);
+            string diag = $"exit {run.ExitCode}\nstdout: {stdout}\nstderr: {stderr.Result}\nsim-node: {log}";
+            Assert.True(run.ExitCode == 0, diag);
+            using var json = JsonDocument.Parse(stdout);
+            Assert.True(json.RootElement.GetProperty("episodes")[0].GetProperty("success").GetBoolean(), diag);
+            Assert.True(Goals(log, "accepted") > 1000, diag);
+            Assert.Equal(0, Goals(log, "rejected"));
+            // nothing went over the topic
+            var topic = System.Text.RegularExpressions.Regex.Matches(log, @"trajectories (\d+), rejected");
+            Assert.NotEmpty(topic);
+            Assert.Equal("0", topic[^1].Groups[1].Value);
+        }
+        finally
+        {
+            if (!node.HasExited) node.Kill();
+            node.WaitForExit();
+            foreach (var f in new[] { memory, memory + "-wal", memory + "-shm" }) if (File.Exists(f)) File.Delete(f);
+        }
+    }
+
+    [Theory]
+    [InlineData("--trajectory-interface bogus", "--trajectory-interface must be 'topic' or 'action'")]
+    [InlineData("--trajectory-interface action --command-interface forward", "needs --command-interface trajectory")]
+    public void Bad_trajectory_interface_flags_are_clear_errors(string flags, string message)
+    {
+        using var run = Start($"run --robot ros2 {flags} --ros-loopback --task \"put the red cube in the bin\" --json", redirectStdout: true);
+        var stderr = run.StandardError.ReadToEndAsync();
+        var stdout = run.StandardOutput.ReadToEndAsync();
+        Assert.True(run.WaitForExit(TimeSpan.FromMinutes(1)), "the run finishes");
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains(message, stderr.Result + stdout.Result, StringComparison.Ordinal);
+    }
+
     private static string Snapshot(System.Text.StringBuilder sb) { lock (sb) return sb.ToString(); }
 
     private static long Trajectories(string nodeLog)

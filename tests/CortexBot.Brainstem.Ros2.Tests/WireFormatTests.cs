@@ -165,4 +165,38 @@ public sealed unsafe class WireFormatTests
         ];
         Assert.Equal(expected, bytes);
     }
+
+    [Fact]
+    public void Service_samples_start_with_rmw_cyclonedds_request_header_guid_then_sequence()
+    {
+        // rmw_cyclonedds (serdata.hpp, cdds_request_header_t) serializes uint64 guid then int64 seq ahead of the request
+        GetResultRequestMsg m = default;
+        m.ClientGuid = 0x0102030405060708UL;
+        m.Sequence = 9;
+        m.GoalId = GoalUuid.From(0x1716151413121110UL, 0x1f1e1d1c1b1a1918UL);
+        var bytes = RoundTrip(RosType.GetResultRequest, "/a/_action/get_result", &m);
+        byte[] expected =
+        [
+            0x00, 0x01, 0x00, 0x00,                         // CDR_LE
+            8, 7, 6, 5, 4, 3, 2, 1,                         // client guid
+            9, 0, 0, 0, 0, 0, 0, 0,                         // sequence number
+            0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, // goal_id.uuid[16]
+            0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+        ];
+        Assert.Equal(expected, bytes);
+
+        SendGoalResponseMsg r = default;
+        r.ClientGuid = 0x0102030405060708UL;
+        r.Sequence = 10;
+        r.Accepted = 1;
+        r.Stamp = new RosTime { Sec = 3, Nanosec = 4 };
+        Assert.Equal(
+        [
+            0x00, 0x01, 0x00, 0x00,
+            8, 7, 6, 5, 4, 3, 2, 1,
+            10, 0, 0, 0, 0, 0, 0, 0,
+            1, 0, 0, 0,                                     // accepted + pad to the int32 of the stamp
+            3, 0, 0, 0, 4, 0, 0, 0,                         // stamp: sec 3, nanosec 4
+        ], RoundTrip(RosType.SendGoalResponse, "/a/_action/send_goal", &r));
+    }
 }

@@ -45,9 +45,9 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
             Compiler = new SkillCompiler(new ArmKinematics(Arm), poses: World);
         }
 
-        public IControlProgram Compile(SkillInvocation skill)
+        public IControlProgram Compile(SkillInvocation skill, SkillTuning? tuning = null)
         {
-            var c = Compiler.Compile(skill, World.Snapshot(), new ArmContext(Loop.LatestCommand(), Loop.LatestGripperCommand, Loop.LatestState().GripperOpening));
+            var c = Compiler.Compile(skill, World.Snapshot(), new ArmContext(Loop.LatestCommand(), Loop.LatestGripperCommand, Loop.LatestState().GripperOpening), tuning);
             Assert.True(c.Program is not null, c.Error);
             return c.Program!;
         }
@@ -157,6 +157,55 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         var q = rig.Loop.LatestState().Position;
         for (int i = 0; i < 6; i++) Assert.True(Math.Abs(rig.Link.LastCommand[i] - q[i]) < 0.01, $"{rig.World.JointNames[i]} commanded {rig.Link.LastCommand[i]:F4}, at {q[i]:F4}");
         rig.World.ReleaseJoint(joint);
+    }
+
+    /// <summary>
+    /// The perturbation of the memory scenario, physically: a heavy, slippery cube (0.2 kg, friction 0.3) slides out of
+    /// the default moderate grasp while it is lifted, and the firm grip (full squeeze) carries it into the bin.
+    /// </summary>
+    [Theory]
+    [InlineData(2)]
+    [InlineData(7)]
+    public void A_slippery_cube_slips_from_the_default_grip_and_the_firm_grip_carries_it(int seed)
+    {
+        using (var rig = new Rig(seed))
+        {
+            rig.World.SetObjectPhysics("red_cube", new ObjectPhysics(0.2, 0.3));
+            var (report, _) = rig.Run(rig.Compile(SkillInvocation.Of("pick", "red_cube")));
+            output.WriteLine($"default grip: {report.Status} {report.AnomalyKind}: {report.Detail}");
+            Assert.Equal(AnomalyKinds.ObjectDropped, report.AnomalyKind);
+            AssertHolds(rig);
+        }
+        using (var rig = new Rig(seed))
+        {
+            rig.World.SetObjectPhysics("red_cube", new ObjectPhysics(0.2, 0.3));
+            var firm = new SkillTuning(FirmGrip: true);
+            Assert.Equal(ProgramStatus.Succeeded, rig.Run(rig.Compile(SkillInvocation.Of("pick", "red_cube"), firm)).Report.Status);
+            var (place, _) = rig.Run(rig.Compile(SkillInvocation.Of("place", "red_cube", "bin")));
+            Assert.True(place.Status == ProgramStatus.Succeeded, $"{place.AnomalyKind}: {place.Detail}");
+            rig.Idle(300);
+            var cube = rig.World.Snapshot().Find("red_cube")!.Pose.Position;
+            var bin = rig.World.Snapshot().Find("bin")!.Pose.Position;
+            Assert.True(Math.Abs(cube.X - bin.X) < 0.08 && Math.Abs(cube.Y - bin.Y) < 0.08, $"the cube ended at {cube}, the bin is at {bin}");
+        }
+    }
+
+    [Fact]
+    public void An_ordinary_cube_is_carried_by_the_default_grip_and_an_empty_grasp_is_still_a_miss()
+    {
+        using var rig = new Rig(4);
+        Assert.Equal(ProgramStatus.Succeeded, rig.Run(rig.Compile(SkillInvocation.Of("pick", "red_cube"))).Report.Status);
+        Assert.InRange(rig.Loop.LatestGripperCommand, 0.014, 0.016); // the moderate squeeze, not the full one
+        Assert.Equal(ProgramStatus.Succeeded, rig.Run(rig.Compile(SkillInvocation.Of("place", "red_cube", "bin"))).Report.Status);
+
+        using var empty = new Rig(4);
+        // Planned on the cube, which is then taken away; no watch, so the fingers close on nothing.
+        var blind = new SkillCompiler(new ArmKinematics(empty.Arm));
+        var c = blind.Compile(SkillInvocation.Of("pick", "red_cube"), empty.World.Snapshot(),
+            new ArmContext(empty.Loop.LatestCommand(), empty.Loop.LatestGripperCommand, empty.Loop.LatestState().GripperOpening));
+        empty.World.KnockObject("red_cube", new Vec3(0.30, -0.20, 0.02));
+        var (report, _) = empty.Run(c.Program!);
+        Assert.Equal(AnomalyKinds.GraspMissed, report.AnomalyKind);
     }
 
     [Fact]

@@ -104,6 +104,71 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
     }
 
     [Fact]
+    public void A_version_1_memory_migrates_forward_and_old_steps_have_default_parameters()
+    {
+        var db = server.CreateDatabase();
+        var task = Guid.NewGuid();
+        Exec(db, "CREATE SCHEMA cortexbot; CREATE TABLE cortexbot.schema_version (version INTEGER NOT NULL); " +
+                 "INSERT INTO cortexbot.schema_version VALUES (1);" + V1Tables);
+        Exec(db, "INSERT INTO cortexbot.episodes (task_id, instruction, seed, started_at, started_unix_ms, duration_s, success, planner, " +
+                 "plan_json, anomalies_json, plan_latency_ms, controller_version, objects) VALUES " +
+                 $"('{task:D}', 'put the red cube in the bin', 3, '2026-01-01T10:00:00.0000000+01:00', 1767258000000, 12.5, true, 'rule', " +
+                 "'[\"pick(red_cube)\"]', '[]', 1.5, '0.1.0', ' red_cube ');" +
+                 "INSERT INTO cortexbot.episode_steps VALUES (1, 0, 0, 'pick(red_cube)', 'Succeeded', NULL, 0, 2);");
+
+        using var store = new PostgresEpisodeStore(db);
+
+        Assert.Equal(2, store.InstalledSchemaVersion());
+        var old = store.Get(1)!;
+        Assert.Equal(task, old.TaskId);
+        Assert.Null(Assert.Single(old.Steps).Parameters);
+        var tuned = Samples.Episode(steps: 2);
+        long id = store.Append(tuned with { Steps = tuned.Steps.SetItem(1, tuned.Steps[1] with { Parameters = "hold_speed=0.5" }) });
+        var back = store.Get(id)!;
+        Assert.Equal([null, "hold_speed=0.5"], back.Steps.Select(s => s.Parameters));
+    }
+
+    /// <summary>The tables of schema version 1 exactly as shipped.</summary>
+    private const string V1Tables = """
+        CREATE TABLE cortexbot.episodes (
+            id                 BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            task_id            UUID             NOT NULL UNIQUE,
+            instruction        TEXT             NOT NULL,
+            seed               INTEGER          NOT NULL,
+            started_at         TEXT             NOT NULL,
+            started_unix_ms    BIGINT           NOT NULL,
+            duration_s         DOUBLE PRECISION NOT NULL,
+            success            BOOLEAN          NOT NULL,
+            failure_reason     TEXT,
+            planner            TEXT             NOT NULL,
+            plan_json          TEXT             NOT NULL,
+            anomalies_json     TEXT             NOT NULL,
+            plan_latency_ms    DOUBLE PRECISION NOT NULL,
+            controller_version TEXT             NOT NULL,
+            objects            TEXT             NOT NULL,
+            stored_at          TIMESTAMPTZ      NOT NULL DEFAULT now()
+        );
+        CREATE INDEX episodes_by_started ON cortexbot.episodes(started_unix_ms);
+        CREATE TABLE cortexbot.episode_steps (
+            episode_id   BIGINT           NOT NULL REFERENCES cortexbot.episodes(id) ON DELETE CASCADE,
+            ord          INTEGER          NOT NULL,
+            idx          INTEGER          NOT NULL,
+            skill        TEXT             NOT NULL,
+            outcome      TEXT             NOT NULL,
+            detail       TEXT,
+            started_at_s DOUBLE PRECISION NOT NULL,
+            duration_s   DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (episode_id, ord)
+        );
+        CREATE TABLE cortexbot.episode_embeddings (
+            episode_id BIGINT  PRIMARY KEY REFERENCES cortexbot.episodes(id) ON DELETE CASCADE,
+            model      TEXT    NOT NULL,
+            dim        INTEGER NOT NULL CHECK (dim > 0),
+            vector     BYTEA   NOT NULL CHECK (length(vector) = 4 * dim)
+        );
+        """;
+
+    [Fact]
     public void An_unreachable_server_is_reported_clearly()
     {
         var ex = Assert.Throws<EpisodeStoreException>(() =>

@@ -336,13 +336,13 @@ public sealed class PostgresMemoryCliTests(PostgresServer server, ITestOutputHel
     }
 
     [Fact]
-    public void Migrating_from_version_1_fills_the_semantic_tier_from_stored_episodes()
+    public void Migrating_from_the_version_before_facts_fills_the_semantic_tier_from_stored_episodes()
     {
         var db = SeededPostgres();
         using (var c = new NpgsqlConnection(db.Keywords))
         {
             c.Open();
-            using var cmd = new NpgsqlCommand("DROP TABLE cortexbot.semantic_facts; UPDATE cortexbot.schema_version SET version = 1", c);
+            using var cmd = new NpgsqlCommand($"DROP TABLE cortexbot.semantic_facts; UPDATE cortexbot.schema_version SET version = {PostgresEpisodeStore.SchemaVersion - 1}", c);
             cmd.ExecuteNonQuery();
         }
         var (code, _, err) = Cli("memory", "facts", "--memory", db.Url);

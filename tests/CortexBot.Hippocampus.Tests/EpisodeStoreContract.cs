@@ -28,7 +28,7 @@ public abstract class EpisodeStoreContract
             Plan: ["pick(blue_block)", "place(blue_block, green_block)", "retreat()"],
             Steps:
             [
-                new StepRecord(0, "pick(blue_block)", SkillOutcome.Succeeded, null, 0.0, 4.5),
+                new StepRecord(0, "pick(blue_block)", SkillOutcome.Succeeded, null, 0.0, 4.5, Parameters: "hold_speed=0.5;grasp_depth=0.012"),
                 new StepRecord(1, "place(blue_block, green_block)", SkillOutcome.Failed, "object dropped", 4.5, 2.25),
                 new StepRecord(1, "place(blue_block, green_block)", SkillOutcome.Aborted, "", 6.75, double.NaN),
             ],

@@ -189,7 +189,7 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(2, s.GetProperty("successes").GetInt32());
         Assert.Equal(8, s.GetProperty("steps").GetInt32());
         Assert.Equal(4, s.GetProperty("embeddings").GetInt32());
-        Assert.Equal(2, s.GetProperty("schema_version").GetInt32());
+        Assert.Equal(SqliteEpisodeStore.SchemaVersion, s.GetProperty("schema_version").GetInt32());
         Assert.Equal(Path.GetFullPath(db), s.GetProperty("location").GetString());
         Assert.Equal(0.5, s.GetProperty("success_rate").GetDouble());
 
@@ -371,7 +371,7 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("memory migrate", err);
 
         var migrated = Json(Cli("memory", "migrate", "--memory", db, "--json").Stdout);
-        Assert.Equal(2, migrated.GetProperty("schema_version").GetInt32());
+        Assert.Equal(SqliteEpisodeStore.SchemaVersion, migrated.GetProperty("schema_version").GetInt32());
         Assert.Equal(1, migrated.GetProperty("episodes").GetInt32());
         var listed = Json(Cli("memory", "list", "--memory", db, "--json").Stdout);
         Assert.Equal("put the red cube in the bin", listed[0].GetProperty("instruction").GetString());

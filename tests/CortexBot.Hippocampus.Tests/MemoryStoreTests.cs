@@ -63,6 +63,29 @@ public sealed class MemoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void Facts_are_kept_per_skill_tuning_so_a_grip_that_slipped_and_one_that_carried_stay_apart()
+    {
+        using var store = new SqliteEpisodeStore(_dir.File("memory.db"));
+        var slipped = PickPlace("red_cube", false, 0) with
+        {
+            Steps = [new StepRecord(0, "pick(red_cube)", SkillOutcome.Failed, "object_dropped: lift red_cube: the opening fell", 0, 2)],
+        };
+        store.Append(slipped);
+        var firm = PickPlace("red_cube", true, 1);
+        store.Append(firm with { Steps = [.. firm.Steps.Select(x => x with { Parameters = "firm_grip" })] });
+        store.Append(firm with { TaskId = Guid.NewGuid(), StartedAt = T0.AddMinutes(2), Steps = [.. firm.Steps.Select(x => x with { Parameters = "firm_grip" })] });
+
+        var facts = store.Facts("red_cube");
+        Assert.Equal([("pick", ""), ("pick", "firm_grip"), ("place", "firm_grip")], facts.Select(f => (f.Skill, f.Tuning)));
+        Assert.Equal((0, 1), (facts[0].Successes, facts[0].Failures));
+        Assert.StartsWith("object_dropped", facts[0].RecentFailureReasons.Single());
+        Assert.Equal((2, 0), (facts[1].Successes, facts[1].Failures));
+        Assert.Equal(T0.AddMinutes(2), facts[2].LastSuccess);
+        // The bin's fact is credited to the grip too.
+        Assert.Equal("firm_grip", store.Facts("bin").Single().Tuning);
+    }
+
+    [Fact]
     public void A_failed_append_leaves_no_embedding_and_no_fact_behind()
     {
         using var store = new SqliteEpisodeStore(_dir.File("memory.db"));
@@ -184,7 +207,8 @@ public sealed class MemoryStoreTests : IDisposable
         using var source = new SqliteEpisodeStore(_dir.File("a.db"));
         source.Append(PickPlace("red_cube", false, 0, "slipped — «glatt»"));
         source.Append(Samples.Episode("odd numbers") with { DurationS = double.NaN, PlanLatencyMs = double.NaN, Anomalies = ["force spike"] });
-        source.Append(PickPlace("blue_cube", true, 9));
+        var tuned = PickPlace("blue_cube", true, 9);
+        source.Append(tuned with { Steps = [tuned.Steps[0] with { Parameters = "hold_speed=0.5" }, tuned.Steps[1]] });
         var lines = source.All().Select(EpisodeJsonl.ToLine).ToList();
         Assert.Equal(3, lines.Count);
         Assert.DoesNotContain(lines, l => l.Contains('\n'));
@@ -198,6 +222,9 @@ public sealed class MemoryStoreTests : IDisposable
         var copies = target.All().ToList();
         for (int i = 0; i < 3; i++)
             Samples.AssertSame(originals[i], copies[i]);
+        Assert.Equal("hold_speed=0.5", copies[2].Steps[0].Parameters);
+        Assert.Null(copies[2].Steps[1].Parameters);
+        Assert.Contains("\"parameters\":\"hold_speed=0.5\"", lines[2]);
         Assert.Equal(source.Facts(), target.Facts(), FactComparer.Instance);
 
         var again = target.Import(parsed);
@@ -302,7 +329,7 @@ public sealed class MemoryStoreTests : IDisposable
 
         using (var store = new SqliteEpisodeStore(path))
         {
-            Assert.Equal("2", store.Pragma("user_version"));
+            Assert.Equal(SqliteEpisodeStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), store.Pragma("user_version"));
             Assert.Equal(3, store.Count());
             Assert.Equal(taskIds, store.All().Select(e => e.TaskId));
             Assert.Equal(2, store.Get(2)!.Steps.Length);
@@ -317,6 +344,47 @@ public sealed class MemoryStoreTests : IDisposable
         }
         using (var reader = new SqliteEpisodeStore(path, readOnly: true))
             Assert.Equal(4, reader.LoadIndex().Count);
+    }
+
+    [Fact]
+    public void A_version_2_store_migrates_forward_and_its_steps_read_back_with_default_parameters()
+    {
+        var path = _dir.File("v2.db");
+        var task = Guid.NewGuid();
+        using (var raw = Samples.Raw(path))
+        {
+            Exec(raw, V2Schema);
+            Samples.Scalar(raw,
+                "INSERT INTO episodes (task_id, instruction, seed, started_at, duration_s, success, failure_reason, planner, plan_json, " +
+                "anomalies_json, plan_latency_ms, controller_version, started_unix_ms, objects, stored_at) VALUES " +
+                $"('{task:D}', 'put the red cube in the bin', 3, '2026-01-01T10:00:00.0000000+01:00', 12.5, 1, NULL, 'rule', " +
+                "'[\"pick(red_cube)\",\"place(red_cube, bin)\"]', '[\"tracking_error: 0.2 rad\"]', 1.5, '0.1.0', 1767258000000, ' bin red_cube ', " +
+                "'2026-01-01T09:00:01.0000000+00:00')");
+            Samples.Scalar(raw, "INSERT INTO episode_steps VALUES (1, 0, 'pick(red_cube)', 'Succeeded', NULL, 0, 2)");
+            Samples.Scalar(raw, "INSERT INTO episode_steps VALUES (1, 1, 'place(red_cube, bin)', 'Succeeded', NULL, 2, 3)");
+        }
+
+        var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
+        Assert.Contains("schema version 2", ro.Message);
+
+        using (var store = new SqliteEpisodeStore(path))
+        {
+            Assert.Equal(SqliteEpisodeStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), store.Pragma("user_version"));
+            // Version 4 recomputed the semantic tier from the stored steps (facts per tuning).
+            Assert.Equal(1, store.Facts("red_cube").Single(f => f.Skill == "pick").Successes);
+            var old = store.Get(1)!;
+            Assert.Equal(task, old.TaskId);
+            Assert.Equal(["tracking_error: 0.2 rad"], old.Anomalies.AsEnumerable());
+            Assert.Equal(2, old.Steps.Length);
+            Assert.All(old.Steps, s => Assert.Null(s.Parameters));
+            var tuned = PickPlace("red_cube", true, 1);
+            long id = store.Append(tuned with { Steps = [tuned.Steps[0] with { Parameters = "grasp_depth=0.02" }, tuned.Steps[1]] });
+            Assert.Equal(2, id);
+            Assert.Equal("grasp_depth=0.02", store.Get(id)!.Steps[0].Parameters);
+        }
+        using var reader = new SqliteEpisodeStore(path, readOnly: true);
+        Assert.Equal(2, reader.Count());
+        Assert.Null(reader.Get(1)!.Steps[0].Parameters);
     }
 
     [Fact]
@@ -376,6 +444,35 @@ public sealed class MemoryStoreTests : IDisposable
         );
         CREATE INDEX episode_steps_by_episode ON episode_steps(episode_id);
         PRAGMA user_version = 1;
+        """;
+
+    /// <summary>Schema version 2 exactly as shipped: version 1 plus recall and consolidation.</summary>
+    internal static readonly string V2Schema = V1Schema.Replace("PRAGMA user_version = 1;", "", StringComparison.Ordinal) + """
+        ALTER TABLE episodes ADD COLUMN started_unix_ms INTEGER;
+        ALTER TABLE episodes ADD COLUMN objects TEXT NOT NULL DEFAULT '';
+        ALTER TABLE episodes ADD COLUMN stored_at TEXT;
+        CREATE INDEX episodes_by_started ON episodes(started_unix_ms);
+        CREATE TABLE episode_embeddings (
+            episode_id INTEGER PRIMARY KEY REFERENCES episodes(id) ON DELETE CASCADE,
+            model      TEXT    NOT NULL,
+            dim        INTEGER NOT NULL CHECK (dim > 0),
+            vector     BLOB    NOT NULL CHECK (length(vector) = 4 * dim)
+        );
+        CREATE TABLE semantic_facts (
+            object               TEXT    NOT NULL,
+            skill                TEXT    NOT NULL,
+            successes            INTEGER NOT NULL,
+            failures             INTEGER NOT NULL,
+            aborts               INTEGER NOT NULL,
+            first_seen_unix_ms   INTEGER NOT NULL,
+            last_seen_unix_ms    INTEGER NOT NULL,
+            last_success_unix_ms INTEGER,
+            last_failure_unix_ms INTEGER,
+            failure_reasons_json TEXT    NOT NULL,
+            last_episode_id      INTEGER NOT NULL,
+            PRIMARY KEY (object, skill)
+        );
+        PRAGMA user_version = 2;
         """;
 
     private sealed class FactComparer : IEqualityComparer<SemanticFact>

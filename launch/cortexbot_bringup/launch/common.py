@@ -8,10 +8,12 @@ CONTROLLERS = os.path.join('config', 'controllers.yaml')
 CORTEXBOT_CONFIG = os.path.join('config', 'cortexbot.yaml')
 
 
-def cortexbot_command(cortexbot, task, controller, command_interface, rate_hz, stale_ms, episodes='1'):
+def cortexbot_command(cortexbot, task, controller, command_interface, rate_hz, stale_ms, episodes='1', trajectory_interface='topic'):
     """The `cortexbot run --robot ros2` command line (CortexBot speaks ROS 2 over Cyclone DDS itself: no ROS node of its own).
 
     ROS_DOMAIN_ID is inherited from the launch environment, so CortexBot joins the same domain as the controllers.
+    trajectory_interface 'action' sends each tick as a goal of the controller's follow_joint_trajectory action instead of
+    publishing on its joint_trajectory topic.
     """
     return [
         cortexbot, 'run', '--robot', 'ros2',
@@ -19,6 +21,7 @@ def cortexbot_command(cortexbot, task, controller, command_interface, rate_hz, s
         '--episodes', episodes,
         '--controller', controller,
         '--command-interface', command_interface,
+        '--trajectory-interface', trajectory_interface,
         '--rate', rate_hz,
         '--stale-ms', stale_ms,
         '--json',

@@ -30,6 +30,7 @@ def generate_launch_description():
         DeclareLaunchArgument('episodes', default_value='1'),
         DeclareLaunchArgument('controller', default_value='joint_trajectory_controller'),
         DeclareLaunchArgument('command_interface', default_value='trajectory'),
+        DeclareLaunchArgument('trajectory_interface', default_value='topic'),
         DeclareLaunchArgument('rate_hz', default_value='500'),
         DeclareLaunchArgument('stale_ms', default_value='50'),
         DeclareLaunchArgument('cortexbot', default_value='cortexbot'),
@@ -56,7 +57,8 @@ def generate_launch_description():
     cortexbot = ExecuteProcess(
         cmd=cortexbot_command(LaunchConfiguration('cortexbot'), LaunchConfiguration('task'), LaunchConfiguration('controller'),
                               LaunchConfiguration('command_interface'), LaunchConfiguration('rate_hz'),
-                              LaunchConfiguration('stale_ms'), LaunchConfiguration('episodes')),
+                              LaunchConfiguration('stale_ms'), LaunchConfiguration('episodes'),
+                              LaunchConfiguration('trajectory_interface')),
         output='screen')
     return LaunchDescription(args + [
         gazebo,

@@ -21,7 +21,16 @@ enum cbd_type {
   CBD_LINK_STATUS = 6,
   CBD_IMAGE = 7,
   CBD_CONTROLLER_STATE = 8,
-  CBD_TYPE_COUNT = 9
+  /* control_msgs/action/FollowJointTrajectory (services carry rmw_cyclonedds' request header, see ros2_types.idl) */
+  CBD_GOAL_STATUS_ARRAY = 9,
+  CBD_CANCEL_GOAL_REQUEST = 10,
+  CBD_CANCEL_GOAL_RESPONSE = 11,
+  CBD_FJT_SEND_GOAL_REQUEST = 12,
+  CBD_FJT_SEND_GOAL_RESPONSE = 13,
+  CBD_FJT_GET_RESULT_REQUEST = 14,
+  CBD_FJT_GET_RESULT_RESPONSE = 15,
+  CBD_FJT_FEEDBACK_MESSAGE = 16,
+  CBD_TYPE_COUNT = 17
 };
 
 static const dds_topic_descriptor_t *descriptor (int type)
@@ -36,14 +45,24 @@ static const dds_topic_descriptor_t *descriptor (int type)
     case CBD_LINK_STATUS: return &cortexbot_msgs_msg_dds__LinkStatus__desc;
     case CBD_IMAGE: return &sensor_msgs_msg_dds__Image__desc;
     case CBD_CONTROLLER_STATE: return &control_msgs_msg_dds__JointTrajectoryControllerState__desc;
+    case CBD_GOAL_STATUS_ARRAY: return &action_msgs_msg_dds__GoalStatusArray__desc;
+    case CBD_CANCEL_GOAL_REQUEST: return &action_msgs_srv_dds__CancelGoal_Request__desc;
+    case CBD_CANCEL_GOAL_RESPONSE: return &action_msgs_srv_dds__CancelGoal_Response__desc;
+    case CBD_FJT_SEND_GOAL_REQUEST: return &control_msgs_action_dds__FollowJointTrajectory_SendGoal_Request__desc;
+    case CBD_FJT_SEND_GOAL_RESPONSE: return &control_msgs_action_dds__FollowJointTrajectory_SendGoal_Response__desc;
+    case CBD_FJT_GET_RESULT_REQUEST: return &control_msgs_action_dds__FollowJointTrajectory_GetResult_Request__desc;
+    case CBD_FJT_GET_RESULT_RESPONSE: return &control_msgs_action_dds__FollowJointTrajectory_GetResult_Response__desc;
+    case CBD_FJT_FEEDBACK_MESSAGE: return &control_msgs_action_dds__FollowJointTrajectory_FeedbackMessage__desc;
     default: return NULL;
   }
 }
 
-API int cbd_abi_version (void) { return 2; }
+API int cbd_abi_version (void) { return 3; }
 
 /* sizeof of the generated struct for a type, or of helper structs: 100 = JointTrajectoryPoint_, 101 = dds_sample_info_t,
- * 102 = MultiDOFJointTrajectoryPoint_. */
+ * 102 = MultiDOFJointTrajectoryPoint_, 103 = GoalStatus_, 104 = GoalInfo_, 105 = JointTolerance_,
+ * 106 = JointComponentTolerance_, 107 = FollowJointTrajectory_Goal_, 108 = MultiDOFJointTrajectory_,
+ * 109 = FollowJointTrajectory_Feedback_. */
 API long cbd_sizeof (int type)
 {
   switch (type) {
@@ -56,6 +75,21 @@ API long cbd_sizeof (int type)
     case CBD_LINK_STATUS: return (long) sizeof (cortexbot_msgs_msg_dds__LinkStatus_);
     case CBD_IMAGE: return (long) sizeof (sensor_msgs_msg_dds__Image_);
     case CBD_CONTROLLER_STATE: return (long) sizeof (control_msgs_msg_dds__JointTrajectoryControllerState_);
+    case CBD_GOAL_STATUS_ARRAY: return (long) sizeof (action_msgs_msg_dds__GoalStatusArray_);
+    case CBD_CANCEL_GOAL_REQUEST: return (long) sizeof (action_msgs_srv_dds__CancelGoal_Request_);
+    case CBD_CANCEL_GOAL_RESPONSE: return (long) sizeof (action_msgs_srv_dds__CancelGoal_Response_);
+    case CBD_FJT_SEND_GOAL_REQUEST: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_SendGoal_Request_);
+    case CBD_FJT_SEND_GOAL_RESPONSE: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_SendGoal_Response_);
+    case CBD_FJT_GET_RESULT_REQUEST: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_GetResult_Request_);
+    case CBD_FJT_GET_RESULT_RESPONSE: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_GetResult_Response_);
+    case CBD_FJT_FEEDBACK_MESSAGE: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_FeedbackMessage_);
+    case 103: return (long) sizeof (action_msgs_msg_dds__GoalStatus_);
+    case 104: return (long) sizeof (action_msgs_msg_dds__GoalInfo_);
+    case 105: return (long) sizeof (control_msgs_msg_dds__JointTolerance_);
+    case 106: return (long) sizeof (control_msgs_msg_dds__JointComponentTolerance_);
+    case 107: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_Goal_);
+    case 108: return (long) sizeof (trajectory_msgs_msg_dds__MultiDOFJointTrajectory_);
+    case 109: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_Feedback_);
     case 102: return (long) sizeof (trajectory_msgs_msg_dds__MultiDOFJointTrajectoryPoint_);
     case 100: return (long) sizeof (trajectory_msgs_msg_dds__JointTrajectoryPoint_);
     case 101: return (long) sizeof (dds_sample_info_t);

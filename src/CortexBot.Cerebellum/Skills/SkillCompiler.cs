@@ -19,6 +19,20 @@ public sealed record SkillParameters
     public double GripperDuration { get; init; } = 0.7;
     /// <summary>Opening below which the gripper is judged empty.</summary>
     public double HoldThreshold { get; init; } = 0.02;
+    /// <summary>
+    /// Opening the fingers are driven towards to grasp: short of closed, so a position-servoed gripper squeezes moderately
+    /// (it stays below <see cref="HoldThreshold"/>, so an empty grasp is still recognised).
+    /// </summary>
+    public double GraspOpening { get; init; } = 0.015;
+    /// <summary>Opening driven towards for a firm grasp (<see cref="SkillTuning.FirmGrip"/>): the full squeeze.</summary>
+    public double FirmGraspOpening { get; init; } = 0.0;
+
+    /// <summary>These parameters adjusted by <paramref name="tuning"/>.</summary>
+    public SkillParameters With(SkillTuning? tuning) =>
+        tuning is null || tuning.IsDefault ? this : this with
+        {
+            GraspOpening = tuning.FirmGrip ? FirmGraspOpening : GraspOpening,
+        };
 }
 
 /// <summary>Where the arm is when a skill starts: the last command (what the tick holds) and the measured gripper.</summary>
@@ -42,9 +56,10 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
     private readonly Control.ISkillFactory[] _factories = factories?.ToArray() ?? [];
     public SkillParameters Parameters { get; } = parameters ?? new SkillParameters();
 
-    public CompiledSkill Compile(SkillInvocation skill, SceneSnapshot scene, ArmContext arm)
+    /// <param name="tuning">Adjusts the analytic skills' defaults for this call; learned skills ignore it.</param>
+    public CompiledSkill Compile(SkillInvocation skill, SceneSnapshot scene, ArmContext arm, SkillTuning? tuning = null)
     {
-        var b = new Builder(this, arm);
+        var b = new Builder(this, arm, Parameters.With(tuning));
         try
         {
             switch (skill.Skill)
@@ -95,7 +110,7 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
         if (index >= 0) b.Target = new TargetWatch(_poses!, index, obj.Name, p);
         b.MoveTo(p with { Z = p.Z + Parameters.ApproachHeight }, yaw, $"approach {obj.Name}", false, watch: true);
         b.MoveTo(p with { Z = p.Z - Parameters.GraspDepth }, yaw, $"descend to {obj.Name}", false, slow: true, watch: true);
-        b.Gripper(0, $"grasp {obj.Name}", expectHold: true, watch: true);
+        b.Gripper(b.GraspOpening, $"grasp {obj.Name}", expectHold: true, watch: true);
         b.MoveTo(p with { Z = p.Z + Parameters.LiftHeight }, yaw, $"lift {obj.Name}", true, slow: true);
     }
 
@@ -136,14 +151,15 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
     }
 
     /// <summary>Chains segments so each starts exactly where the previous one ends.</summary>
-    private sealed class Builder(SkillCompiler owner, ArmContext arm)
+    private sealed class Builder(SkillCompiler owner, ArmContext arm, SkillParameters parameters)
     {
         public readonly List<Segment> Segments = [];
         public TargetWatch? Target;
         private double[] _q = (double[])arm.Command.Clone();
         public double GripperCommand { get; private set; } = arm.GripperCommand;
         private ArmKinematics Kin => owner._kin;
-        private SkillParameters P => owner.Parameters;
+        private SkillParameters P { get; } = parameters;
+        public double GraspOpening => P.GraspOpening;
 
         public double ToolYaw()
         {

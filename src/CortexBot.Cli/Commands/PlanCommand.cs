@@ -122,7 +122,8 @@ internal static class PlanCommand
 
     /// <summary>
     /// What the cortex would recall in a run: the stored episodes most similar to the instruction (the hippocampus's
-    /// default embedder, exact search). A memory that does not exist yet recalls nothing; an unreadable one is an error.
+    /// default embedder, exact search). A memory that does not exist yet recalls nothing; an unreadable one named with
+    /// --memory is an error, the default one a warning.
     /// </summary>
     internal static System.Collections.Immutable.ImmutableArray<EpisodeSummary> RecallMemories(string? option, string instruction, int k)
     {
@@ -144,6 +145,12 @@ internal static class PlanCommand
                 if (store.Get(hit.Id) is { } e)
                     found.Add(HippocampusActor.Summarise(e));
             return found.ToImmutable();
+        }
+        catch (EpisodeStoreException e) when (option is null)
+        {
+            // The default memory is only consulted, never required: plan without it rather than refuse.
+            Console.Error.WriteLine($"warning: planning without memories: {e.Message}");
+            return [];
         }
         catch (EpisodeStoreException e)
         {

@@ -19,7 +19,10 @@ internal static class Ros2BenchCommand
         var seconds = new Option<double>("--seconds") { Description = "Measured seconds per rate (after 1 s of warm-up)", DefaultValueFactory = _ => 5 };
         var domain = new Option<int>("--ros-domain") { Description = "DDS domain for the benchmark", DefaultValueFactory = _ => 199 };
         var echo = new Option<bool>("--echo") { Description = "Run the echo side (started by the benchmark itself)" };
-        var cmd = new Command("ros2-bench", "Benchmark the ROS 2 link's JointState round trip against ddsperf (loopback).") { rates, seconds, domain, echo };
+        var action = new Option<bool>("--action") { Description = "Also measure FollowJointTrajectory send_goal round trips through the link against a sim-node process" };
+        var nodeRate = new Option<double>("--node-rate") { Description = "With --action: the sim-node's tick rate in Hz (it answers goals on its tick)", DefaultValueFactory = _ => 1000 };
+        var cmd = new Command("ros2-bench", "Benchmark the ROS 2 link's JointState round trip against ddsperf (loopback); with --action also its action goals.")
+            { rates, seconds, domain, echo, action, nodeRate };
         cmd.SetAction((parse, ct) =>
         {
             int d = parse.GetValue(domain);
@@ -43,6 +46,9 @@ internal static class Ros2BenchCommand
             psi.UseShellExecute = false;
             using var echoProc = Process.Start(psi)!;
             var results = new List<object>();
+            var goals = new List<RoundTripStats>();
+            double nodeHz = parse.GetValue(nodeRate);
+            if (!(nodeHz >= 10 && nodeHz <= 5000)) throw new ConfigurationException($"--node-rate must be in [10, 5000] Hz, got {nodeHz}");
             try
             {
                 foreach (var hz in list)
@@ -64,7 +70,29 @@ internal static class Ros2BenchCommand
                 if (!echoProc.HasExited) echoProc.Kill();
                 echoProc.WaitForExit();
             }
-            Console.WriteLine(JsonSerializer.Serialize(new { benchmark = "ros2 JointState round trip, loopback", seconds = secs, results },
+            if (parse.GetValue(action))
+            {
+                int nd = d + 2;
+                string args = $"sim-node --ros-domain {nd} --ros-loopback --no-camera --rate {nodeHz.ToString(CultureInfo.InvariantCulture)} --duration {(int)(list.Count * (secs + 8) + 30)}";
+                var npsi = self.EndsWith(".dll", StringComparison.Ordinal)
+                    ? new ProcessStartInfo("dotnet", $"\"{self}\" {args}")
+                    : new ProcessStartInfo(Environment.ProcessPath!, args);
+                npsi.UseShellExecute = false;
+                npsi.RedirectStandardError = true;
+                using var node = Process.Start(npsi)!;
+                node.ErrorDataReceived += (_, _) => { };
+                node.BeginErrorReadLine();
+                try
+                {
+                    foreach (var hz in list) goals.Add(Ros2RoundTripBenchmark.GoalsThroughLink(nd, hz, secs, nodeHz));
+                }
+                finally
+                {
+                    if (!node.HasExited) node.Kill();
+                    node.WaitForExit();
+                }
+            }
+            Console.WriteLine(JsonSerializer.Serialize(new { benchmark = "ros2 JointState round trip, loopback", seconds = secs, results, action_goals = goals },
                 new JsonSerializerOptions { WriteIndented = true }));
             return Task.FromResult(0);
         });

@@ -11,16 +11,26 @@ internal sealed class Ros2CliOptions
     public readonly Option<bool> Loopback = new("--ros-loopback") { Description = "Keep DDS traffic on the loopback interface (unicast discovery of 127.0.0.1)" };
     public readonly Option<string> Controller = new("--controller") { Description = "Arm controller name (topics /NAME/joint_trajectory or /NAME/commands)", DefaultValueFactory = _ => "joint_trajectory_controller" };
     public readonly Option<string> Interface = new("--command-interface") { Description = "trajectory (joint_trajectory_controller) or forward (forward_command_controller)", DefaultValueFactory = _ => "trajectory" };
+    public readonly Option<string> TrajectoryInterface = new("--trajectory-interface") { Description = "How trajectories reach joint_trajectory_controller: topic (~/joint_trajectory) or action (~/follow_joint_trajectory goals)", DefaultValueFactory = _ => "topic" };
     public readonly Option<string> ImageTopic = new("--image-topic") { Description = "Camera image topic (sensor_msgs/Image, rgb8)", DefaultValueFactory = _ => "/camera/image_raw" };
+    public readonly Option<string> JointStatesTopic = new("--joint-states-topic") { Description = "Joint state topic (sensor_msgs/JointState, joint_state_broadcaster's)", DefaultValueFactory = _ => "/joint_states" };
+    public readonly Option<string> GripperTopic = new("--gripper-topic") { Description = "Gripper command topic (std_msgs/Float64MultiArray, one position per gripper joint)", DefaultValueFactory = _ => "/gripper_controller/commands" };
+    public readonly Option<string> GripperJoints = new("--gripper-joints") { Description = "Gripper joints whose positions add up to the opening, comma-separated", DefaultValueFactory = _ => "finger_left,finger_right" };
+    public readonly Option<string> EstopTopic = new("--estop-topic") { Description = "Emergency stop topic (std_msgs/Bool: true stops, false releases)", DefaultValueFactory = _ => "/cortexbot/emergency_stop" };
+    public readonly Option<string> StatusTopic = new("--status-topic") { Description = "CortexBot's own status topic (cortexbot_msgs/LinkStatus, 10 Hz)", DefaultValueFactory = _ => "/cortexbot/status" };
     public readonly Option<double> StaleMs = new("--stale-ms") { Description = "Joint states older than this make the arm hold (ms)", DefaultValueFactory = _ => 50 };
 
-    public IEnumerable<Option> All => [Domain, Loopback, Controller, Interface, StaleMs, ImageTopic];
+    public IEnumerable<Option> All => [Domain, Loopback, Controller, Interface, TrajectoryInterface, StaleMs, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints, EstopTopic, StatusTopic];
     /// <summary>The flags that mean something to the simulator node (it serves both command interfaces at once).</summary>
-    public IEnumerable<Option> Node => [Domain, Loopback, Controller, ImageTopic];
+    public IEnumerable<Option> Node => [Domain, Loopback, Controller, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints];
 
     public Ros2Options BuildNode(ParseResult parse)
     {
-        var o = new Ros2Options { LoopbackOnly = parse.GetValue(Loopback), Controller = parse.GetValue(Controller)!, ImageTopic = parse.GetValue(ImageTopic)! };
+        var o = new Ros2Options
+        {
+            LoopbackOnly = parse.GetValue(Loopback), Controller = parse.GetValue(Controller)!, ImageTopic = parse.GetValue(ImageTopic)!,
+            JointStatesTopic = parse.GetValue(JointStatesTopic)!, GripperTopic = parse.GetValue(GripperTopic)!, GripperJoints = ParseJoints(parse.GetValue(GripperJoints)),
+        };
         if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
         return o.Validate();
     }
@@ -33,6 +43,14 @@ internal sealed class Ros2CliOptions
             "forward" => Ros2CommandInterface.Forward,
             var other => throw new ConfigurationException($"--command-interface must be 'trajectory' or 'forward', got '{other}'"),
         };
+        var trajectory = parse.GetValue(TrajectoryInterface) switch
+        {
+            "topic" => Ros2TrajectoryInterface.Topic,
+            "action" => Ros2TrajectoryInterface.Action,
+            var other => throw new ConfigurationException($"--trajectory-interface must be 'topic' or 'action', got '{other}'"),
+        };
+        if (trajectory == Ros2TrajectoryInterface.Action && iface != Ros2CommandInterface.Trajectory)
+            throw new ConfigurationException("--trajectory-interface action needs --command-interface trajectory (forward_command_controller has no action)");
         double stale = parse.GetValue(StaleMs);
         if (!double.IsFinite(stale) || stale <= 0 || stale > 10_000) throw new ConfigurationException($"--stale-ms must be in (0, 10000], got {stale}");
         var o = new Ros2Options
@@ -40,10 +58,20 @@ internal sealed class Ros2CliOptions
             LoopbackOnly = parse.GetValue(Loopback),
             Controller = parse.GetValue(Controller)!,
             CommandInterface = iface,
+            TrajectoryInterface = trajectory,
             StaleAfter = TimeSpan.FromMilliseconds(stale),
             ImageTopic = parse.GetValue(ImageTopic)!,
+            JointStatesTopic = parse.GetValue(JointStatesTopic)!,
+            GripperTopic = parse.GetValue(GripperTopic)!,
+            GripperJoints = ParseJoints(parse.GetValue(GripperJoints)),
+            EmergencyStopTopic = parse.GetValue(EstopTopic)!,
+            StatusTopic = parse.GetValue(StatusTopic)!,
         };
         if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
         return o.Validate();
     }
+
+    /// <summary>A comma-separated joint list (checked further by <see cref="Ros2Options.Validate"/>).</summary>
+    internal static string[] ParseJoints(string? list) =>
+        (list ?? "").Split(',', StringSplitOptions.TrimEntries);
 }

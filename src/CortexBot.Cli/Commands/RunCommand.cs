@@ -28,9 +28,16 @@ internal static class RunCommand
         var policy = new Option<string?>("--policy") { Description = "ONNX policy served as the skill learned_pick_place (default: policies/pick_place.onnx when present)" };
         var learned = new Option<bool>("--learned") { Description = "Rule planner: do \"put X in Y\" with the learned skill learned_pick_place (analytic pick + place after it fails)" };
         var robot = new Option<string>("--robot") { Description = "sim (embedded MuJoCo) or ros2 (an arm under ros2_control over DDS)", DefaultValueFactory = _ => "sim" };
+        var perturb = new Option<string[]>("--perturb")
+        {
+            Description = "Change an object's physics in the simulator for the whole run, unseen by the planner: OBJECT:slippery or OBJECT:mass=KG,friction=MU (repeatable)",
+        };
+        var noRecall = new Option<bool>("--no-recall") { Description = "Do not consult the memory (episodes are still stored): every episode starts from nothing remembered" };
+        var maxReplans = new Option<int>("--max-replans") { Description = "Replans allowed per episode after an anomaly", DefaultValueFactory = _ => EpisodeTimeouts.Default.MaxReplans };
         var embeddingModel = EmbeddingCliOption.Create();
         var ros = new Ros2CliOptions();
-        var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator.") { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned };
+        var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator.")
+            { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, perturb, noRecall, maxReplans };
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
@@ -48,7 +55,10 @@ internal static class RunCommand
                 Robot = parse.GetValue(robot)!,
                 PolicyPath = parse.GetValue(policy) is { } p ? Path.GetFullPath(p) : null,
                 PreferLearnedSkills = parse.GetValue(learned),
+                Perturbations = [.. (parse.GetValue(perturb) ?? []).Select(Sim.MuJoCo.ObjectPerturbation.Parse)],
+                Timeouts = EpisodeTimeouts.Default with { UseMemory = !parse.GetValue(noRecall), MaxReplans = parse.GetValue(maxReplans) },
             };
+            if (options.Timeouts.MaxReplans is < 0 or > 10) throw new ConfigurationException($"--max-replans must be between 0 and 10, got {options.Timeouts.MaxReplans}");
             if (options.Robot == "ros2") options = options with { Ros2 = ros.Build(parse) };
             options = planners.Apply(parse, options).Validate();
             bool asJson = parse.GetValue(json);

@@ -62,20 +62,24 @@ internal static class SimNodeCommand
             }) { Name = "cortexbot-sim-node", Priority = ThreadPriority.Highest };
             thread.Start();
             Console.Error.WriteLine($"sim-node: ROS domain {options.DomainId}{(options.LoopbackOnly ? " (loopback)" : "")}, {node.RateHz} Hz, " +
-                $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}; camera: {cameraNote}; accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic}, {options.ResetTopic}");
+                $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}; camera: {cameraNote}; accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}), {options.ResetTopic}; serving the action {node.TrajectoryAction}");
             while (!thread.Join(1000))
                 if (parse.GetValue(verbose))
                 {
                     var k = node.Counters;
+                    var a = node.ActionCounters;
                     Console.Error.WriteLine($"sim-node: {k.Ticks} ticks, trajectories {k.TrajectoriesApplied}, rejected {k.CommandsRejected}, resets {k.Resets}, late {k.LateTicks}, " +
-                        $"images {k.ImagesPublished} (failed {k.ImageFailures})");
+                        $"images {k.ImagesPublished} (failed {k.ImageFailures}), goals {a.GoalsAccepted} accepted / {a.GoalsRejected} rejected");
                 }
             Console.CancelKeyPress -= onCancel;
             AppDomain.CurrentDomain.ProcessExit -= onExit;
             var c = node.Counters;
+            var g = node.ActionCounters;
             Console.Error.WriteLine($"sim-node: stopped after {c.Ticks} ticks; trajectories {c.TrajectoriesApplied}, forward commands {c.ForwardCommandsApplied}, " +
                 $"gripper commands {c.GripperCommandsApplied}, rejected {c.CommandsRejected}, resets {c.Resets}, late ticks {c.LateTicks}, " +
-                $"controller states {c.ControllerStates}, images {c.ImagesPublished} (failed {c.ImageFailures}{(node.ImageProblem is { } p ? ": " + p : "")})");
+                $"controller states {c.ControllerStates}, images {c.ImagesPublished} (failed {c.ImageFailures}{(node.ImageProblem is { } p ? ": " + p : "")}); " +
+                $"goals {g.GoalsReceived} received, {g.GoalsAccepted} accepted, {g.GoalsRejected} rejected{(g.GoalsRejected > 0 ? $" (last: {node.LastTrajectoryRejection})" : "")}, " +
+                $"{g.GoalsSucceeded} succeeded, {g.GoalsCanceled} canceled, {g.GoalsAborted} aborted");
             if (failure is not null) throw failure;
             return Task.FromResult(0);
         });

@@ -5,7 +5,13 @@ namespace CortexBot.Core.Messages;
 /// <summary>Run one task episode end to end (reset scene from seed, plan, execute, judge, remember).</summary>
 public sealed record RunEpisode(string Instruction, int Seed);
 
-public sealed record StepRecord(int Index, string Skill, SkillOutcome Outcome, string? Detail, double StartedAtS, double DurationS);
+/// <summary>One executed skill step.</summary>
+/// <param name="Parameters">
+/// The skill parameters the cerebellum ran the step with, as <c>name=value</c> pairs separated by <c>;</c> (e.g.
+/// <c>hold_speed=0.5</c>); null when it ran with the skill's defaults.
+/// </param>
+public sealed record StepRecord(int Index, string Skill, SkillOutcome Outcome, string? Detail, double StartedAtS, double DurationS,
+    string? Parameters = null);
 
 /// <summary>Everything remembered about one episode.</summary>
 public sealed record EpisodeRecord(

@@ -36,6 +36,9 @@ public sealed record SemanticFact(
     ImmutableArray<string> RecentFailureReasons,
     long LastEpisodeId)
 {
+    /// <summary>The skill's tuning these counts are for (<see cref="SkillTuning"/>'s text form; empty: the defaults).</summary>
+    public string Tuning { get; init; } = "";
+
     public int Attempts => Successes + Failures + Aborts;
     public double SuccessRate => Attempts == 0 ? 0 : (double)Successes / Attempts;
 }

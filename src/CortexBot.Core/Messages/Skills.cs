@@ -2,8 +2,9 @@ namespace CortexBot.Core.Messages;
 
 public enum SkillOutcome { Succeeded, Failed, Aborted }
 
-/// <summary>Ask the cerebellum to run one skill; it answers with <see cref="SkillResult"/>.</summary>
-public sealed record ExecuteSkill(Guid TaskId, int StepIndex, SkillInvocation Skill);
+/// <summary>Ask the cerebellum to run one skill, with <paramref name="Tuning"/> adjusting an analytic skill's defaults
+/// (null: the defaults); it answers with <see cref="SkillResult"/>.</summary>
+public sealed record ExecuteSkill(Guid TaskId, int StepIndex, SkillInvocation Skill, SkillTuning? Tuning = null);
 
 public sealed record SkillResult(Guid TaskId, int StepIndex, SkillInvocation Skill, SkillOutcome Outcome, string? Detail, TimeSpan Duration, Anomaly? Anomaly)
 {

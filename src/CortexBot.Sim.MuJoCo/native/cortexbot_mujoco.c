@@ -301,6 +301,32 @@ CBM_API int cbm_set_equality(cbm_handle* h, int eq, int active, double coef0) {
 }
 CBM_API double cbm_qpos0(cbm_handle* h, int adr) { return (adr >= 0 && adr < h->m->nq) ? h->m->qpos0[adr] : 0; }
 
+/* Physical properties of one object, for perturbation scenarios (a heavier or more slippery cube than the scene file
+   says). Friction goes with a contact priority: with equal priorities MuJoCo takes the larger friction of the two geoms,
+   so a slippery object must outrank the gripper pads for its own friction to apply. Mass changes scale the inertia
+   with it (same shape, denser material). */
+CBM_API int cbm_geom_id(cbm_handle* h, const char* name) { return cbm_name2id(h, mjOBJ_GEOM, name); }
+CBM_API int cbm_geom_friction(cbm_handle* h, int geom, double* out3, int* priority) {
+    if (geom < 0 || geom >= h->m->ngeom) return -1;
+    for (int k = 0; k < 3; k++) out3[k] = h->m->geom_friction[3 * geom + k];
+    *priority = h->m->geom_priority[geom];
+    return 0;
+}
+CBM_API int cbm_set_geom_friction(cbm_handle* h, int geom, const double* friction3, int priority) {
+    if (geom < 0 || geom >= h->m->ngeom) return -1;
+    for (int k = 0; k < 3; k++) h->m->geom_friction[3 * geom + k] = friction3[k];
+    h->m->geom_priority[geom] = priority;
+    return 0;
+}
+CBM_API double cbm_body_mass(cbm_handle* h, int body) { return (body >= 0 && body < h->m->nbody) ? h->m->body_mass[body] : -1; }
+CBM_API int cbm_set_body_mass(cbm_handle* h, int body, double mass) {
+    if (body <= 0 || body >= h->m->nbody || !(mass > 0)) return -1;
+    double scale = mass / h->m->body_mass[body];
+    h->m->body_mass[body] = mass;
+    for (int k = 0; k < 3; k++) h->m->body_inertia[3 * body + k] *= scale;
+    return 0;
+}
+
 // ------------------------------------------------------------------ headless camera rendering (EGL, surfaceless)
 //
 // A renderer owns its own handle (model + data loaded from the same MJCF) so it never touches the control thread's

@@ -13,11 +13,20 @@
  * states or SECONDS pass, and prints two lines at exit:
  *   "image count N width W height H encoding E step S bigendian B bytes L hash X"
  *   "state count N joints a,b,.. lengths P maxerr E maxabserr A desired_ok D actual_ok A multidof_empty M ref r0..r5 fb f0..f5"
+ *
+ *   ros2_peer DOMAIN SECONDS CONTROLLER action
+ * Plays a ROS 2 action client of rt/<controller>/follow_joint_trajectory (control_msgs/action/FollowJointTrajectory) as
+ * rmw_cyclonedds lays it out: request/reply topics rq/..Request and rr/..Reply whose samples start with the
+ * request header (uint64 client guid, int64 sequence number), endpoints paired by "clientid=..;" USER_DATA. It sends a
+ * valid two-point goal (joint names reversed, goal tolerances), a goal naming an unknown joint, a goal with a NaN, a
+ * long goal it cancels, and a long goal preempted by a short one; asks each result; prints one line of "key value"
+ * pairs (see the end of action_mode) with the outcomes, feedback and status seen, and send_goal round trips.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "dds/dds.h"
 #include "ros2_types.h"
 
@@ -119,6 +128,325 @@ static int listen_mode (dds_entity_t pp, const char *controller, double seconds)
   return 0;
 }
 
+/* ------------------------------------------------------------------------------------------- action client mode */
+
+typedef struct {
+  dds_entity_t pp, send_w, send_r, cancel_w, cancel_r, result_w, result_r, fb_r, st_r, js_r;
+  uint64_t guid;
+  int64_t seq;
+  uint64_t goal_counter;
+  long feedback_for_first, feedback_total;
+  int status_seen_first;   /* the last status the status topic gave the first goal */
+  unique_identifier_msgs_msg_dds__UUID_ first;
+  double rtt_us[64];
+  int rtts;
+} action_client;
+
+static double mono_s (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return (double) t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int same_uuid (const unique_identifier_msgs_msg_dds__UUID_ *a, const unique_identifier_msgs_msg_dds__UUID_ *b)
+{
+  return memcmp (a->uuid, b->uuid, 16) == 0;
+}
+
+/* drains feedback and status, counting what concerns the first goal */
+static void drain_topics (action_client *c)
+{
+  void *buf[1] = { NULL };
+  dds_sample_info_t info;
+  while (dds_take (c->fb_r, buf, &info, 1, 1) > 0) {
+    control_msgs_action_dds__FollowJointTrajectory_FeedbackMessage_ *f = buf[0];
+    if (info.valid_data) {
+      c->feedback_total++;
+      if (same_uuid (&f->goal_id, &c->first) && f->feedback.joint_names._length == 6 && f->feedback.actual.positions._length == 6
+          && f->feedback.desired.positions._length == 6 && f->feedback.error.positions._length == 6)
+        c->feedback_for_first++;
+    }
+    dds_return_loan (c->fb_r, buf, 1);
+    buf[0] = NULL;
+  }
+  while (dds_take (c->st_r, buf, &info, 1, 1) > 0) {
+    action_msgs_msg_dds__GoalStatusArray_ *a = buf[0];
+    if (info.valid_data)
+      for (uint32_t i = 0; i < a->status_list._length; i++)
+        if (same_uuid (&a->status_list._buffer[i].goal_info.goal_id, &c->first)) c->status_seen_first = a->status_list._buffer[i].status;
+    dds_return_loan (c->st_r, buf, 1);
+    buf[0] = NULL;
+  }
+}
+
+/* waits for the reply carrying this client's guid and seq on reader r; copies it into out (size bytes) */
+static int wait_reply (action_client *c, dds_entity_t r, int64_t seq, void *out, size_t size, double timeout)
+{
+  double end = mono_s () + timeout;
+  while (mono_s () < end) {
+    void *buf[1] = { NULL };
+    dds_sample_info_t info;
+    while (dds_take (r, buf, &info, 1, 1) > 0) {
+      int mine = 0;
+      if (info.valid_data) {
+        const uint64_t *hdr = buf[0];   /* every reply type starts with the request header */
+        mine = hdr[0] == c->guid && (int64_t) hdr[1] == seq;
+        if (mine) memcpy (out, buf[0], size);
+      }
+      dds_return_loan (r, buf, 1);
+      buf[0] = NULL;
+      if (mine) return 1;
+    }
+    drain_topics (c);
+    dds_sleepfor (DDS_MSECS (1));
+  }
+  return 0;
+}
+
+static unique_identifier_msgs_msg_dds__UUID_ new_goal_id (action_client *c)
+{
+  unique_identifier_msgs_msg_dds__UUID_ id;
+  uint64_t n = ++c->goal_counter, g = c->guid;
+  memcpy (id.uuid, &g, 8);
+  memcpy (id.uuid + 8, &n, 8);
+  return id;
+}
+
+/* sends a goal moving the arm (names reversed) to `to` over `seconds` in two points; returns 1 accepted, 0 rejected, -1 no reply */
+static int send_goal (action_client *c, const char **names, const double *to, const double *from, double seconds, double tol,
+                      double goal_time_tol, unique_identifier_msgs_msg_dds__UUID_ *id_out)
+{
+  char *rev[6];
+  double mid[6], fin[6];
+  for (int i = 0; i < 6; i++) {
+    rev[i] = (char *) names[5 - i];
+    mid[i] = 0.5 * (from[5 - i] + to[5 - i]);
+    fin[i] = to[5 - i];
+  }
+  trajectory_msgs_msg_dds__JointTrajectoryPoint_ pts[2];
+  memset (pts, 0, sizeof pts);
+  pts[0].positions._length = pts[0].positions._maximum = 6; pts[0].positions._buffer = mid;
+  pts[1].positions._length = pts[1].positions._maximum = 6; pts[1].positions._buffer = fin;
+  int64_t half = (int64_t) (seconds * 0.5e9), full = (int64_t) (seconds * 1e9);
+  pts[0].time_from_start.sec = (int32_t) (half / 1000000000); pts[0].time_from_start.nanosec = (uint32_t) (half % 1000000000);
+  pts[1].time_from_start.sec = (int32_t) (full / 1000000000); pts[1].time_from_start.nanosec = (uint32_t) (full % 1000000000);
+  control_msgs_msg_dds__JointTolerance_ tols[6];
+  for (int i = 0; i < 6; i++) { tols[i].name = (char *) ARM[i]; tols[i].position = tol; tols[i].velocity = 0; tols[i].acceleration = 0; }
+
+  control_msgs_action_dds__FollowJointTrajectory_SendGoal_Request_ req;
+  memset (&req, 0, sizeof req);
+  req.rmw_client_guid = c->guid;
+  req.rmw_sequence = ++c->seq;
+  req.goal_id = new_goal_id (c);
+  req.goal.trajectory.header.frame_id = "";
+  req.goal.trajectory.joint_names._length = req.goal.trajectory.joint_names._maximum = 6;
+  req.goal.trajectory.joint_names._buffer = rev;
+  req.goal.trajectory.points._length = req.goal.trajectory.points._maximum = 2;
+  req.goal.trajectory.points._buffer = pts;
+  req.goal.multi_dof_trajectory.header.frame_id = "";
+  if (tol > 0) {
+    req.goal.goal_tolerance._length = req.goal.goal_tolerance._maximum = 6;
+    req.goal.goal_tolerance._buffer = tols;
+  }
+  req.goal.goal_time_tolerance.sec = (int32_t) goal_time_tol;
+  req.goal.goal_time_tolerance.nanosec = (uint32_t) ((goal_time_tol - (int32_t) goal_time_tol) * 1e9);
+  if (id_out) *id_out = req.goal_id;
+  double t0 = mono_s ();
+  if (dds_write (c->send_w, &req) < 0) return -1;
+  control_msgs_action_dds__FollowJointTrajectory_SendGoal_Response_ resp;
+  if (!wait_reply (c, c->send_r, req.rmw_sequence, &resp, sizeof resp, 5)) return -1;
+  if (c->rtts < 64) c->rtt_us[c->rtts++] = (mono_s () - t0) * 1e6;
+  return resp.accepted ? 1 : 0;
+}
+
+/* get_result for a goal: status and error code (status -1: no reply) */
+static void get_result (action_client *c, const unique_identifier_msgs_msg_dds__UUID_ *id, int *status, int *error, double timeout)
+{
+  control_msgs_action_dds__FollowJointTrajectory_GetResult_Request_ req;
+  req.rmw_client_guid = c->guid;
+  req.rmw_sequence = ++c->seq;
+  req.goal_id = *id;
+  *status = -1; *error = 99;
+  if (dds_write (c->result_w, &req) < 0) return;
+  control_msgs_action_dds__FollowJointTrajectory_GetResult_Response_ resp;
+  if (!wait_reply (c, c->result_r, req.rmw_sequence, &resp, sizeof resp, timeout)) return;
+  *status = resp.status;
+  *error = resp.result.error_code;
+}
+
+static dds_entity_t endpoint (dds_entity_t pp, int writer, const dds_topic_descriptor_t *desc, const char *name, const char *userdata,
+                              int depth, int transient_local)
+{
+  dds_entity_t t = dds_create_topic (pp, desc, name, NULL, NULL);
+  if (t < 0) return t;
+  dds_qos_t *q = dds_create_qos ();
+  dds_qset_reliability (q, DDS_RELIABILITY_RELIABLE, DDS_INFINITY);
+  dds_qset_durability (q, transient_local ? DDS_DURABILITY_TRANSIENT_LOCAL : DDS_DURABILITY_VOLATILE);
+  dds_qset_history (q, DDS_HISTORY_KEEP_LAST, depth);
+  if (userdata) dds_qset_userdata (q, userdata, strlen (userdata));
+  dds_entity_t e = writer ? dds_create_writer (pp, t, q, NULL) : dds_create_reader (pp, t, q, NULL);
+  dds_delete_qos (q);
+  return e;
+}
+
+static int current_arm (action_client *c, double *pos)
+{
+  double end = mono_s () + 5;
+  while (mono_s () < end) {
+    void *buf[1] = { NULL };
+    dds_sample_info_t info;
+    int got = 0;
+    while (dds_take (c->js_r, buf, &info, 1, 1) > 0) {
+      sensor_msgs_msg_dds__JointState_ *m = buf[0];
+      if (info.valid_data) {
+        int found = 0;
+        for (int i = 0; i < 6; i++)
+          for (uint32_t k = 0; k < m->name._length && k < m->position._length; k++)
+            if (strcmp (m->name._buffer[k], ARM[i]) == 0) { pos[i] = m->position._buffer[k]; found++; break; }
+        got = found == 6;
+      }
+      dds_return_loan (c->js_r, buf, 1);
+      buf[0] = NULL;
+    }
+    if (got) return 1;
+    dds_sleepfor (DDS_MSECS (5));
+  }
+  return 0;
+}
+
+static int action_mode (dds_entity_t pp, const char *controller, double seconds)
+{
+  action_client c;
+  memset (&c, 0, sizeof c);
+  c.pp = pp;
+  c.guid = 0x5eed0000c0ffee01ull ^ (uint64_t) getpid ();
+  char n[6][300];
+  const char *svc[3] = { "send_goal", "cancel_goal", "get_result" };
+  const char *cid[3] = { "clientid=c.0.ff.ee.0.1;", "clientid=c.0.ff.ee.0.2;", "clientid=c.0.ff.ee.0.3;" };
+  for (int k = 0; k < 3; k++) {
+    snprintf (n[2 * k], sizeof n[0], "rq/%s/follow_joint_trajectory/_action/%sRequest", controller, svc[k]);
+    snprintf (n[2 * k + 1], sizeof n[0], "rr/%s/follow_joint_trajectory/_action/%sReply", controller, svc[k]);
+  }
+  char fb[300], st[300];
+  snprintf (fb, sizeof fb, "rt/%s/follow_joint_trajectory/_action/feedback", controller);
+  snprintf (st, sizeof st, "rt/%s/follow_joint_trajectory/_action/status", controller);
+  c.send_w = endpoint (pp, 1, &control_msgs_action_dds__FollowJointTrajectory_SendGoal_Request__desc, n[0], cid[0], 10, 0);
+  c.send_r = endpoint (pp, 0, &control_msgs_action_dds__FollowJointTrajectory_SendGoal_Response__desc, n[1], cid[0], 10, 0);
+  c.cancel_w = endpoint (pp, 1, &action_msgs_srv_dds__CancelGoal_Request__desc, n[2], cid[1], 10, 0);
+  c.cancel_r = endpoint (pp, 0, &action_msgs_srv_dds__CancelGoal_Response__desc, n[3], cid[1], 10, 0);
+  c.result_w = endpoint (pp, 1, &control_msgs_action_dds__FollowJointTrajectory_GetResult_Request__desc, n[4], cid[2], 10, 0);
+  c.result_r = endpoint (pp, 0, &control_msgs_action_dds__FollowJointTrajectory_GetResult_Response__desc, n[5], cid[2], 10, 0);
+  c.fb_r = endpoint (pp, 0, &control_msgs_action_dds__FollowJointTrajectory_FeedbackMessage__desc, fb, NULL, 1000, 0);
+  c.st_r = endpoint (pp, 0, &action_msgs_msg_dds__GoalStatusArray__desc, st, NULL, 1000, 1);
+  c.js_r = endpoint (pp, 0, &sensor_msgs_msg_dds__JointState__desc, "rt/joint_states", NULL, 1, 0);
+  if (c.send_w < 0 || c.send_r < 0 || c.cancel_w < 0 || c.cancel_r < 0 || c.result_w < 0 || c.result_r < 0 || c.fb_r < 0 || c.st_r < 0 || c.js_r < 0) {
+    fprintf (stderr, "action endpoints failed\n");
+    return 1;
+  }
+  /* the server is available once every request writer and reply reader is matched */
+  double end = mono_s () + seconds;
+  dds_entity_t ends[6] = { c.send_w, c.send_r, c.cancel_w, c.cancel_r, c.result_w, c.result_r };
+  for (;;) {
+    int ok = 1;
+    for (int k = 0; k < 6; k++) {
+      if (k % 2 == 0) { dds_publication_matched_status_t s; dds_get_publication_matched_status (ends[k], &s); ok &= s.current_count > 0; }
+      else { dds_subscription_matched_status_t s; dds_get_subscription_matched_status (ends[k], &s); ok &= s.current_count > 0; }
+    }
+    if (ok) break;
+    if (mono_s () > end) { fprintf (stderr, "no action server\n"); return 1; }
+    dds_sleepfor (DDS_MSECS (10));
+  }
+  double from[6], to[6];
+  if (!current_arm (&c, from)) { fprintf (stderr, "no joint states\n"); return 1; }
+
+  /* 1. a valid goal: joint 0 by +0.15 rad, wrist_pitch by -0.1 over 0.8 s; within 0.05 rad, 2 s of goal time tolerance */
+  for (int i = 0; i < 6; i++) to[i] = from[i];
+  to[0] += 0.15; to[4] -= 0.1;
+  int ok1 = send_goal (&c, ARM, to, from, 0.8, 0.05, 2.0, &c.first);
+  int st1 = -1, er1 = 99;
+  if (ok1 == 1) get_result (&c, &c.first, &st1, &er1, 10);
+  double after[6] = { 0 };
+  current_arm (&c, after);
+  double err1 = 0;
+  for (int i = 0; i < 6; i++) { double e = after[i] - to[i]; if (e < 0) e = -e; if (e > err1) err1 = e; }
+  double wait_status = mono_s () + 1;
+  while (c.status_seen_first != 4 && mono_s () < wait_status) { drain_topics (&c); dds_sleepfor (DDS_MSECS (5)); }
+
+  /* 2. an unknown joint name */
+  const char *bad_names[6] = { ARM[0], ARM[1], "knee", ARM[3], ARM[4], ARM[5] };
+  unique_identifier_msgs_msg_dds__UUID_ id2, id3, id4, id5, id6;
+  int ok2 = send_goal (&c, bad_names, to, after, 0.5, 0, 0, &id2);
+  int st2, er2;
+  get_result (&c, &id2, &st2, &er2, 5);
+
+  /* 3. a NaN position */
+  double nan_to[6];
+  for (int i = 0; i < 6; i++) nan_to[i] = to[i];
+  nan_to[2] = 0.0 / 0.0;
+  int ok3 = send_goal (&c, ARM, nan_to, after, 0.5, 0, 0, &id3);
+  int st3, er3;
+  get_result (&c, &id3, &st3, &er3, 5);
+
+  /* 4. a long goal (back to the start over 3 s), canceled by id after 0.3 s */
+  int ok4 = send_goal (&c, ARM, from, to, 3.0, 0, 0, &id4);
+  dds_sleepfor (DDS_MSECS (300));
+  action_msgs_srv_dds__CancelGoal_Request_ creq;
+  memset (&creq, 0, sizeof creq);
+  creq.rmw_client_guid = c.guid;
+  creq.rmw_sequence = ++c.seq;
+  creq.goal_info.goal_id = id4;
+  dds_write (c.cancel_w, &creq);
+  int cancel_code = -1, cancel_count = -1, cancel_id_ok = 0;
+  double cend = mono_s () + 5;
+  while (mono_s () < cend && cancel_code < 0) {
+    void *buf[1] = { NULL };
+    dds_sample_info_t info;
+    while (dds_take (c.cancel_r, buf, &info, 1, 1) > 0) {
+      action_msgs_srv_dds__CancelGoal_Response_ *r = buf[0];
+      if (info.valid_data && r->rmw_client_guid == c.guid && r->rmw_sequence == creq.rmw_sequence) {
+        cancel_code = r->return_code;
+        cancel_count = (int) r->goals_canceling._length;
+        cancel_id_ok = cancel_count == 1 && same_uuid (&r->goals_canceling._buffer[0].goal_id, &id4);
+      }
+      dds_return_loan (c.cancel_r, buf, 1);
+      buf[0] = NULL;
+    }
+    dds_sleepfor (DDS_MSECS (1));
+  }
+  int st4, er4;
+  get_result (&c, &id4, &st4, &er4, 5);
+
+  /* 5. a long goal preempted by a short one */
+  current_arm (&c, after);
+  int ok5 = send_goal (&c, ARM, from, after, 3.0, 0, 0, &id5);
+  int ok6 = send_goal (&c, ARM, after, after, 0.2, 0, 0, &id6);
+  int st5, er5, st6, er6;
+  get_result (&c, &id5, &st5, &er5, 5);
+  get_result (&c, &id6, &st6, &er6, 5);
+
+  /* send_goal round trips: 20 single-point-ish goals holding the arm where it is */
+  for (int k = 0; k < 20; k++) {
+    current_arm (&c, after);
+    unique_identifier_msgs_msg_dds__UUID_ idk;
+    send_goal (&c, ARM, after, after, 0.05, 0, 0, &idk);
+  }
+  drain_topics (&c);
+  double sorted[64];
+  int nr = c.rtts;
+  memcpy (sorted, c.rtt_us, sizeof (double) * (size_t) nr);
+  for (int i = 1; i < nr; i++) for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) { double t = sorted[j]; sorted[j] = sorted[j - 1]; sorted[j - 1] = t; }
+  printf ("ok1 %d status1 %d error1 %d finalerr1 %.6f feedback1 %ld statusseen1 %d "
+          "ok2 %d status2 %d error2 %d ok3 %d status3 %d error3 %d "
+          "ok4 %d cancelcode %d cancelcount %d cancelid %d status4 %d error4 %d "
+          "ok5 %d status5 %d error5 %d ok6 %d status6 %d error6 %d rtts %d rttp50us %.1f rttmaxus %.1f\n",
+          ok1, st1, er1, err1, c.feedback_for_first, c.status_seen_first,
+          ok2, st2, er2, ok3, st3, er3,
+          ok4, cancel_code, cancel_count, cancel_id_ok, st4, er4,
+          ok5, st5, er5, ok6, st6, er6, nr, nr ? sorted[nr / 2] : -1.0, nr ? sorted[nr - 1] : -1.0);
+  return 0;
+}
+
 int main (int argc, char **argv)
 {
   if (argc < 3) { fprintf (stderr, "usage: ros2_peer DOMAIN SECONDS [CONTROLLER]\n"); return 2; }
@@ -135,6 +463,12 @@ int main (int argc, char **argv)
   dds_entity_t pp = dds_create_participant (domain, pq, NULL);
   dds_delete_qos (pq);
   if (pp < 0) { fprintf (stderr, "participant: %s\n", dds_strretcode (pp)); return 1; }
+  if (argc > 4 && strcmp (argv[4], "action") == 0) {
+    int rc = action_mode (pp, controller, seconds);
+    dds_delete (pp);
+    dds_delete (d);
+    return rc;
+  }
   if (argc > 4 && strcmp (argv[4], "listen") == 0) {
     int rc = listen_mode (pp, controller, seconds);
     dds_delete (pp);

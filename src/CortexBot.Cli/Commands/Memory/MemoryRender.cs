@@ -83,12 +83,13 @@ internal static class MemoryRender
         steps.AddColumn("outcome");
         steps.AddColumn("start s", c => c.RightAligned());
         steps.AddColumn("duration s", c => c.RightAligned());
+        steps.AddColumn("parameters");
         steps.AddColumn("detail");
         foreach (var s in e.Steps)
         {
             steps.AddRow(T(s.Index.ToString(CultureInfo.InvariantCulture)), T(s.Skill),
                 s.Outcome == SkillOutcome.Succeeded ? new Markup("[green]Succeeded[/]") : new Markup($"[red]{s.Outcome}[/]"),
-                T(Num(s.StartedAtS, "F3")), T(Num(s.DurationS, "F3")), T(s.Detail ?? ""));
+                T(Num(s.StartedAtS, "F3")), T(Num(s.DurationS, "F3")), T(s.Parameters ?? "(defaults)"), T(s.Detail ?? ""));
         }
         AnsiConsole.Write(steps);
     }
@@ -129,6 +130,7 @@ internal static class MemoryRender
         var table = new Table().Border(TableBorder.Rounded).Caption(new TableTitle($"{facts.Count} fact(s)"));
         table.AddColumn("object");
         table.AddColumn("skill");
+        table.AddColumn("tuning");
         table.AddColumn("ok", c => c.RightAligned());
         table.AddColumn("failed", c => c.RightAligned());
         table.AddColumn("aborted", c => c.RightAligned());
@@ -138,7 +140,7 @@ internal static class MemoryRender
         table.AddColumn("latest failure reasons");
         foreach (var f in facts)
         {
-            table.AddRow(T(f.Object), T(f.Skill), T(f.Successes.ToString(CultureInfo.InvariantCulture)),
+            table.AddRow(T(f.Object), T(f.Skill), T(f.Tuning.Length == 0 ? "default" : f.Tuning), T(f.Successes.ToString(CultureInfo.InvariantCulture)),
                 T(f.Failures.ToString(CultureInfo.InvariantCulture)), T(f.Aborts.ToString(CultureInfo.InvariantCulture)),
                 T(f.SuccessRate.ToString("P0", CultureInfo.InvariantCulture)), T(Time(f.LastSeen)),
                 T(f.LastFailure is { } lf ? Time(lf) : "-"), T(string.Join("; ", f.RecentFailureReasons)));
