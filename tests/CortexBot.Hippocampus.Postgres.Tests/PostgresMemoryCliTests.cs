@@ -71,9 +71,11 @@ public sealed class PostgresMemoryCliTests(PostgresServer server, ITestOutputHel
             ],
         };
 
-    /// <summary>red (fail, ok), blue ok, green fail: ids 1..4 in every store they are appended to.</summary>
+    /// <summary>red (fail, ok), blue ok (placed with a tuning), green fail: ids 1..4 in every store they are appended to.</summary>
     private static readonly EpisodeRecord[] Seed =
-        [Ep("red_cube", false, 0, "slipped"), Ep("red_cube", true, 10), Ep("blue_cube", true, 20), Ep("green_cube", false, 30, "missed the bin")];
+        [Ep("red_cube", false, 0, "slipped"), Ep("red_cube", true, 10), Tuned(Ep("blue_cube", true, 20)), Ep("green_cube", false, 30, "missed the bin")];
+
+    private static EpisodeRecord Tuned(EpisodeRecord e) => e with { Steps = e.Steps.SetItem(1, e.Steps[1] with { Parameters = "grip=firm" }) };
 
     private (string Keywords, string Url) SeededPostgres()
     {
@@ -132,6 +134,8 @@ public sealed class PostgresMemoryCliTests(PostgresServer server, ITestOutputHel
             Assert.True(JsonNode.DeepEquals(Json(liteOut), Json(pgOut)), $"memory {string.Join(' ', args)}:\nSQLite: {liteOut}\nPostgreSQL: {pgOut}");
         }
 
+        Assert.Contains(Json(Cli("memory", "facts", "--json", "--object", "blue_cube", "--memory", pg).Stdout).AsArray(),
+            f => f!["skill"]!.GetValue<string>() == "place" && f["tuning"]!.GetValue<string>() == "grip=firm");
         var pgStats = Json(Cli("memory", "stats", "--json", "--memory", pg).Stdout);
         Assert.Equal(pg, pgStats["location"]!.GetValue<string>());
         Assert.True(pgStats["file_bytes"]!.GetValue<long>() > 0);
