@@ -1,4 +1,5 @@
 using CortexBot.Core.Ports;
+using CortexBot.Hippocampus.Recall;
 
 namespace CortexBot.Hippocampus.Postgres;
 
@@ -10,9 +11,16 @@ public static class MemoryStores
         location.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) ||
         location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase);
 
-    public static IEpisodeStore Open(string location)
+    public static IEpisodeStore Open(string location) => OpenMemory(location);
+
+    /// <summary>Opens either store with recall, consolidation and inspection.</summary>
+    /// <param name="readOnly">Inspection: nothing is created, migrated or written (for PostgreSQL the session is read-only on the server).</param>
+    /// <param name="embedder">The vector space of recall; <see cref="HashingEpisodeEmbedder.Default"/> if null.</param>
+    public static IEpisodeMemory OpenMemory(string location, bool readOnly = false, IEpisodeEmbedder? embedder = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(location);
-        return IsPostgres(location) ? new PostgresEpisodeStore(location) : new SqliteEpisodeStore(location);
+        return IsPostgres(location)
+            ? new PostgresEpisodeStore(location, embedder, readOnly)
+            : new SqliteEpisodeStore(location, readOnly, embedder: embedder);
     }
 }

@@ -19,12 +19,17 @@ namespace CortexBot.Hippocampus.Postgres;
 /// Everything lives in the schema <c>cortexbot</c>; its version is kept in <c>cortexbot.schema_version</c> and migrated
 /// forward under an advisory lock, so several robots may start at once. A schema <c>cortexbot</c> without that table
 /// (someone else's) and a version newer than this code knows are refused and left untouched.
-/// Semantic facts and the memory CLI are not served by this store yet (the SQLite store has them).
+/// Appends, imports and prunes update the semantic facts in the same transaction, serialised across robots by an
+/// advisory lock. In read-only mode (inspection tools) the session itself is read-only
+/// (<c>default_transaction_read_only</c>), so the server refuses any write, and nothing is created or migrated.
 /// </remarks>
-public sealed class PostgresEpisodeStore : IEpisodeStore
+public sealed partial class PostgresEpisodeStore : IEpisodeMemory
 {
     /// <summary>The schema version this code writes.</summary>
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
+
+    /// <summary>The version that added the semantic tier; migrating past it rebuilds the facts from the episodes.</summary>
+    private const int FactsVersion = 3;
 
     private const long MigrationLock = 0x43424D53; // "CBMS"
 
@@ -82,6 +87,25 @@ public sealed class PostgresEpisodeStore : IEpisodeStore
             trace      BYTEA  NOT NULL
         );
         """,
+        // 2 -> 3: the semantic tier, per object, skill and tuning as in the SQLite store (filled from the stored
+        // episodes after the DDL).
+        """
+        CREATE TABLE cortexbot.semantic_facts (
+            object               TEXT    NOT NULL,
+            skill                TEXT    NOT NULL,
+            tuning               TEXT    NOT NULL,
+            successes            INTEGER NOT NULL,
+            failures             INTEGER NOT NULL,
+            aborts               INTEGER NOT NULL,
+            first_seen_unix_ms   BIGINT  NOT NULL,
+            last_seen_unix_ms    BIGINT  NOT NULL,
+            last_success_unix_ms BIGINT,
+            last_failure_unix_ms BIGINT,
+            failure_reasons_json TEXT    NOT NULL,
+            last_episode_id      BIGINT  NOT NULL,
+            PRIMARY KEY (object, skill, tuning)
+        );
+        """,
     ];
 
     private const string EpisodeColumns =
@@ -92,11 +116,13 @@ public sealed class PostgresEpisodeStore : IEpisodeStore
     private bool _disposed;
 
     /// <summary>Connects to <paramref name="connectionString"/> (Npgsql keywords or a <c>postgres://</c> URL), creating or migrating the schema.</summary>
+    /// <param name="readOnly">Inspection mode: the schema must already be current; the session is read-only on the server.</param>
     /// <exception cref="EpisodeStoreException">The server cannot be reached or the database holds something that is not ours.</exception>
-    public PostgresEpisodeStore(string connectionString, IEpisodeEmbedder? embedder = null)
+    public PostgresEpisodeStore(string connectionString, IEpisodeEmbedder? embedder = null, bool readOnly = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         Embedder = embedder ?? HashingEpisodeEmbedder.Default;
+        ReadOnly = readOnly;
         NpgsqlConnectionStringBuilder builder;
         try
         {
@@ -107,6 +133,8 @@ public sealed class PostgresEpisodeStore : IEpisodeStore
             throw new EpisodeStoreException($"Not a PostgreSQL connection string: {ex.Message}", ex);
         }
         Location = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
+        if (readOnly)
+            builder.Options = (builder.Options is { Length: > 0 } o ? o + " " : "") + "-c default_transaction_read_only=on";
         _dataSource = NpgsqlDataSource.Create(builder);
         try
         {
@@ -124,77 +152,30 @@ public sealed class PostgresEpisodeStore : IEpisodeStore
 
     public IEpisodeEmbedder Embedder { get; }
 
-    public long Append(EpisodeRecord episode)
+    public bool ReadOnly { get; }
+
+    public long Append(EpisodeRecord episode) => Append(episode, null);
+
+    public long Append(EpisodeRecord episode, float[]? vector)
     {
         ArgumentNullException.ThrowIfNull(episode);
         ThrowIfDisposed();
+        if (ReadOnly)
+            throw new EpisodeStoreException($"Memory store {Location} is open read-only; episode {episode.TaskId} was not stored.");
+        if (vector is not null && vector.Length != Embedder.Dimension)
+            throw new ArgumentException($"The vector has {vector.Length} floats; {Embedder.Model} gives {Embedder.Dimension}.", nameof(vector));
+        if (vector is null)
+        {
+            // Embedding can take a while (a language model); do it before the transaction holds the facts lock.
+            vector = new float[Embedder.Dimension];
+            Embedder.EmbedEpisode(episode, vector);
+        }
         try
         {
             using var connection = _dataSource.OpenConnection();
             using var tx = connection.BeginTransaction();
-            long id;
-            using (var insert = new NpgsqlCommand(
-                "INSERT INTO cortexbot.episodes (task_id, instruction, seed, started_at, started_unix_ms, duration_s, success, failure_reason, " +
-                "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, objects) VALUES " +
-                "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id", connection, tx))
-            {
-                insert.Parameters.Add(new NpgsqlParameter { Value = episode.TaskId });
-                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.Instruction ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-                insert.Parameters.Add(new NpgsqlParameter { Value = episode.Seed });
-                insert.Parameters.Add(new NpgsqlParameter { Value = episode.StartedAt.ToString("O", CultureInfo.InvariantCulture) });
-                insert.Parameters.Add(new NpgsqlParameter { Value = episode.StartedAt.ToUnixTimeMilliseconds() });
-                insert.Parameters.Add(new NpgsqlParameter { Value = episode.DurationS });
-                insert.Parameters.Add(new NpgsqlParameter { Value = episode.Success });
-                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.FailureReason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.Planner ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-                insert.Parameters.Add(new NpgsqlParameter { Value = ToJson(episode.Plan) });
-                insert.Parameters.Add(new NpgsqlParameter { Value = ToJson(episode.Anomalies) });
-                insert.Parameters.Add(new NpgsqlParameter { Value = episode.PlanLatencyMs });
-                insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.ControllerVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-                var objects = PlanText.Objects(episode.Plan.IsDefault ? null : episode.Plan);
-                insert.Parameters.Add(new NpgsqlParameter { Value = objects.Length == 0 ? "" : " " + string.Join(' ', objects) + " " });
-                id = (long)insert.ExecuteScalar()!;
-            }
-
-            if (!episode.Steps.IsDefaultOrEmpty)
-            {
-                using var step = new NpgsqlCommand(
-                    "INSERT INTO cortexbot.episode_steps (episode_id, ord, idx, skill, outcome, detail, started_at_s, duration_s, parameters) " +
-                    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", connection, tx);
-                var p = Enumerable.Range(0, 9).Select(_ => step.Parameters.Add(new NpgsqlParameter())).ToArray();
-                p[3].NpgsqlDbType = NpgsqlDbType.Text;
-                p[5].NpgsqlDbType = NpgsqlDbType.Text;
-                p[8].NpgsqlDbType = NpgsqlDbType.Text;
-                int ord = 0;
-                foreach (var s in episode.Steps)
-                {
-                    if (s is null)
-                        throw new EpisodeStoreException($"Episode {episode.TaskId} has a null step; nothing was stored.");
-                    p[0].Value = id;
-                    p[1].Value = ord++;
-                    p[2].Value = s.Index;
-                    p[3].Value = (object?)s.Skill ?? DBNull.Value;
-                    p[4].Value = s.Outcome.ToString();
-                    p[5].Value = (object?)s.Detail ?? DBNull.Value;
-                    p[6].Value = s.StartedAtS;
-                    p[7].Value = s.DurationS;
-                    p[8].Value = (object?)s.Parameters ?? DBNull.Value;
-                    step.ExecuteNonQuery();
-                }
-            }
-
-            var vector = new float[Embedder.Dimension];
-            Embedder.EmbedEpisode(episode, vector);
-            using (var embed = new NpgsqlCommand(
-                "INSERT INTO cortexbot.episode_embeddings (episode_id, model, dim, vector) VALUES ($1, $2, $3, $4)", connection, tx))
-            {
-                embed.Parameters.Add(new NpgsqlParameter { Value = id });
-                embed.Parameters.Add(new NpgsqlParameter { Value = Embedder.Model });
-                embed.Parameters.Add(new NpgsqlParameter { Value = vector.Length });
-                embed.Parameters.Add(new NpgsqlParameter { Value = MemoryMarshal.AsBytes(vector.AsSpan()).ToArray() });
-                embed.ExecuteNonQuery();
-            }
-
+            LockFacts(connection, tx);
+            long id = AppendCore(episode, vector, connection, tx, facts: null);
             tx.Commit();
             return id;
         }
@@ -210,6 +191,68 @@ public sealed class PostgresEpisodeStore : IEpisodeStore
                 : ex.Message;
             throw new EpisodeStoreException($"Episode {episode.TaskId} was not stored in {Location}: {why}. Nothing of it was written.", ex);
         }
+    }
+
+    /// <summary>
+    /// Writes one whole episode (row, steps, embedding, semantic facts) inside <paramref name="tx"/>, which holds the
+    /// facts lock. With <paramref name="facts"/> (bulk writes) the touched fact rows are collected there instead of written.
+    /// </summary>
+    private long AppendCore(EpisodeRecord episode, float[] vector, NpgsqlConnection connection, NpgsqlTransaction tx,
+        Dictionary<(string, string, string), SemanticFactRow>? facts)
+    {
+        long id;
+        using (var insert = new NpgsqlCommand(
+            "INSERT INTO cortexbot.episodes (task_id, instruction, seed, started_at, started_unix_ms, duration_s, success, failure_reason, " +
+            "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, objects) VALUES " +
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id", connection, tx))
+        {
+            insert.Parameters.Add(new NpgsqlParameter { Value = episode.TaskId });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.Instruction ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new NpgsqlParameter { Value = episode.Seed });
+            insert.Parameters.Add(new NpgsqlParameter { Value = episode.StartedAt.ToString("O", CultureInfo.InvariantCulture) });
+            insert.Parameters.Add(new NpgsqlParameter { Value = episode.StartedAt.ToUnixTimeMilliseconds() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = episode.DurationS });
+            insert.Parameters.Add(new NpgsqlParameter { Value = episode.Success });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.FailureReason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.Planner ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new NpgsqlParameter { Value = ToJson(episode.Plan) });
+            insert.Parameters.Add(new NpgsqlParameter { Value = ToJson(episode.Anomalies) });
+            insert.Parameters.Add(new NpgsqlParameter { Value = episode.PlanLatencyMs });
+            insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.ControllerVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.Add(new NpgsqlParameter { Value = SemanticFactRow.ObjectsColumn(episode.Plan) });
+            id = (long)insert.ExecuteScalar()!;
+        }
+
+        if (!episode.Steps.IsDefaultOrEmpty)
+        {
+            using var step = new NpgsqlCommand(
+                "INSERT INTO cortexbot.episode_steps (episode_id, ord, idx, skill, outcome, detail, started_at_s, duration_s, parameters) " +
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)", connection, tx);
+            var p = Enumerable.Range(0, 9).Select(_ => step.Parameters.Add(new NpgsqlParameter())).ToArray();
+            p[3].NpgsqlDbType = NpgsqlDbType.Text;
+            p[5].NpgsqlDbType = NpgsqlDbType.Text;
+            p[8].NpgsqlDbType = NpgsqlDbType.Text;
+            int ord = 0;
+            foreach (var s in episode.Steps)
+            {
+                if (s is null)
+                    throw new EpisodeStoreException($"Episode {episode.TaskId} has a null step; nothing was stored.");
+                p[0].Value = id;
+                p[1].Value = ord++;
+                p[2].Value = s.Index;
+                p[3].Value = (object?)s.Skill ?? DBNull.Value;
+                p[4].Value = s.Outcome.ToString();
+                p[5].Value = (object?)s.Detail ?? DBNull.Value;
+                p[6].Value = s.StartedAtS;
+                p[7].Value = s.DurationS;
+                p[8].Value = (object?)s.Parameters ?? DBNull.Value;
+                step.ExecuteNonQuery();
+            }
+        }
+
+        WriteEmbedding(id, vector, connection, tx);
+        UpdateFacts(id, episode, connection, tx, facts);
+        return id;
     }
 
     public EpisodeRecord? Get(long id)
@@ -247,6 +290,11 @@ public sealed class PostgresEpisodeStore : IEpisodeStore
         {
             using var connection = _dataSource.OpenConnection();
             using var tx = connection.BeginTransaction();
+            if (ReadOnly)
+            {
+                CheckReadOnly(connection, tx);
+                return;
+            }
             Exec(connection, tx, $"SELECT pg_advisory_xact_lock({MigrationLock})");
             bool schemaExists = (bool)Scalar(connection, tx, "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'cortexbot')")!;
             bool versionTable = (bool)Scalar(connection, tx,
@@ -273,6 +321,12 @@ public sealed class PostgresEpisodeStore : IEpisodeStore
                 Exec(connection, tx, Migrations[v]);
                 Exec(connection, tx, $"UPDATE cortexbot.schema_version SET version = {v + 1}");
             }
+            // Reads episodes through today's code, which expects today's columns: only once every step's DDL is in.
+            if (from is > 0 and < FactsVersion)
+            {
+                LockFacts(connection, tx);
+                RebuildFacts(connection, tx);
+            }
             tx.Commit();
         }
         catch (EpisodeStoreException)
@@ -285,6 +339,25 @@ public sealed class PostgresEpisodeStore : IEpisodeStore
         }
     }
 
+    /// <summary>Read-only opens create and migrate nothing: the schema must be ours and current.</summary>
+    private void CheckReadOnly(NpgsqlConnection connection, NpgsqlTransaction tx)
+    {
+        bool versionTable = (bool)Scalar(connection, tx,
+            "SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = 'cortexbot' AND table_name = 'schema_version')")!;
+        if (!versionTable)
+            throw new EpisodeStoreException(
+                $"No CortexBot memory in {Location} (no cortexbot.schema_version table; read-only mode does not create one).");
+        int version = Convert.ToInt32(Scalar(connection, tx, "SELECT version FROM cortexbot.schema_version"), CultureInfo.InvariantCulture);
+        if (version > SchemaVersion)
+            throw new EpisodeStoreException(
+                $"Memory store {Location} has schema version {version}, but this CortexBot only knows versions up to {SchemaVersion}; " +
+                "it was written by a newer CortexBot. Upgrade CortexBot or use another store. It was left untouched.");
+        if (version < SchemaVersion)
+            throw new EpisodeStoreException(
+                $"Memory store {Location} has schema version {version} and needs migrating to {SchemaVersion}; " +
+                "open it once read-write. Read-only mode left it untouched.");
+    }
+
     /// <summary>Reads the installed schema version (diagnostics and tests).</summary>
     public int InstalledSchemaVersion()
     {
@@ -293,9 +366,17 @@ public sealed class PostgresEpisodeStore : IEpisodeStore
         return Convert.ToInt32(cmd.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Runs a statement in one of the store's own sessions (tests: a read-only session must refuse writes).</summary>
+    internal int ExecuteForTest(string sql)
+    {
+        ThrowIfDisposed();
+        using var cmd = _dataSource.CreateCommand(sql);
+        return cmd.ExecuteNonQuery();
+    }
+
     // ---------------------------------------------------------------- reading
 
-    private List<EpisodeRecord> Read(string what, string sql, long arg)
+    private List<EpisodeRecord> Read(string what, string sql, params object[] args)
     {
         ThrowIfDisposed();
         return Wrap(what, () =>
@@ -303,51 +384,59 @@ public sealed class PostgresEpisodeStore : IEpisodeStore
             using var connection = _dataSource.OpenConnection();
             // One snapshot for the rows and their steps: a concurrent append is seen whole or not at all.
             using var tx = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
-            var rows = new List<EpisodeRecord>();
-            using (var cmd = new NpgsqlCommand(sql, connection, tx))
-            {
-                cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
-                using var r = cmd.ExecuteReader();
-                while (r.Read())
-                {
-                    rows.Add(new EpisodeRecord(
-                        TaskId: r.GetGuid(1),
-                        Instruction: r.GetString(2),
-                        Seed: r.GetInt32(3),
-                        StartedAt: DateTimeOffset.ParseExact(r.GetString(4), "O", CultureInfo.InvariantCulture),
-                        DurationS: r.GetDouble(5),
-                        Success: r.GetBoolean(6),
-                        FailureReason: r.IsDBNull(7) ? null : r.GetString(7),
-                        Planner: r.GetString(8),
-                        Plan: FromJson(r.GetString(9)),
-                        Steps: [],
-                        Anomalies: FromJson(r.GetString(10)),
-                        PlanLatencyMs: r.GetDouble(11),
-                        ControllerVersion: r.GetString(12))
-                    { Id = r.GetInt64(0) });
-                }
-            }
-            if (rows.Count == 0)
-                return rows;
-            var steps = rows.ToDictionary(e => e.Id, _ => ImmutableArray.CreateBuilder<StepRecord>());
-            using (var cmd = new NpgsqlCommand(
-                "SELECT episode_id, idx, skill, outcome, detail, started_at_s, duration_s, parameters FROM cortexbot.episode_steps " +
-                "WHERE episode_id = ANY($1) ORDER BY episode_id, ord", connection, tx))
-            {
-                cmd.Parameters.Add(new NpgsqlParameter { Value = steps.Keys.ToArray() });
-                using var r = cmd.ExecuteReader();
-                while (r.Read())
-                {
-                    var outcomeText = r.GetString(3);
-                    if (!Enum.TryParse<SkillOutcome>(outcomeText, ignoreCase: false, out var outcome))
-                        throw new EpisodeStoreException($"Episode {r.GetInt64(0)} in {Location} has a step with unknown outcome '{outcomeText}'.");
-                    steps[r.GetInt64(0)].Add(new StepRecord(r.GetInt32(1), r.GetString(2), outcome, r.IsDBNull(4) ? null : r.GetString(4),
-                        r.GetDouble(5), r.GetDouble(6), r.IsDBNull(7) ? null : r.GetString(7)));
-                }
-            }
+            var rows = ReadEpisodes(connection, tx, sql, args);
             tx.Commit();
-            return rows.Select(e => e with { Steps = steps[e.Id].ToImmutable() }).ToList();
+            return rows;
         });
+    }
+
+    /// <summary>The episodes <paramref name="sql"/> selects (<see cref="EpisodeColumns"/> first), with their steps.</summary>
+    private List<EpisodeRecord> ReadEpisodes(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, params object[] args)
+    {
+        var rows = new List<EpisodeRecord>();
+        using (var cmd = new NpgsqlCommand(sql, connection, tx))
+        {
+            foreach (var arg in args)
+                cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                rows.Add(new EpisodeRecord(
+                    TaskId: r.GetGuid(1),
+                    Instruction: r.GetString(2),
+                    Seed: r.GetInt32(3),
+                    StartedAt: DateTimeOffset.ParseExact(r.GetString(4), "O", CultureInfo.InvariantCulture),
+                    DurationS: r.GetDouble(5),
+                    Success: r.GetBoolean(6),
+                    FailureReason: r.IsDBNull(7) ? null : r.GetString(7),
+                    Planner: r.GetString(8),
+                    Plan: FromJson(r.GetString(9)),
+                    Steps: [],
+                    Anomalies: FromJson(r.GetString(10)),
+                    PlanLatencyMs: r.GetDouble(11),
+                    ControllerVersion: r.GetString(12))
+                { Id = r.GetInt64(0) });
+            }
+        }
+        if (rows.Count == 0)
+            return rows;
+        var steps = rows.ToDictionary(e => e.Id, _ => ImmutableArray.CreateBuilder<StepRecord>());
+        using (var cmd = new NpgsqlCommand(
+            "SELECT episode_id, idx, skill, outcome, detail, started_at_s, duration_s, parameters FROM cortexbot.episode_steps " +
+            "WHERE episode_id = ANY($1) ORDER BY episode_id, ord", connection, tx))
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = steps.Keys.ToArray() });
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+            {
+                var outcomeText = r.GetString(3);
+                if (!Enum.TryParse<SkillOutcome>(outcomeText, ignoreCase: false, out var outcome))
+                    throw new EpisodeStoreException($"Episode {r.GetInt64(0)} in {Location} has a step with unknown outcome '{outcomeText}'.");
+                steps[r.GetInt64(0)].Add(new StepRecord(r.GetInt32(1), r.GetString(2), outcome, r.IsDBNull(4) ? null : r.GetString(4),
+                    r.GetDouble(5), r.GetDouble(6), r.IsDBNull(7) ? null : r.GetString(7)));
+            }
+        }
+        return rows.Select(e => e with { Steps = steps[e.Id].ToImmutable() }).ToList();
     }
 
     // ---------------------------------------------------------------- helpers

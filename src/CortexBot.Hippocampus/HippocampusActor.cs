@@ -115,11 +115,20 @@ public sealed class HippocampusActor : ReceiveActor
     {
         var taskId = msg.Episode?.TaskId ?? Guid.Empty;
         long id;
+        bool embedded = false;
         try
         {
             if (msg.Episode is null)
                 throw new ArgumentException("StoreEpisode carried no episode.");
-            id = _store.Append(msg.Episode);
+            if (_store is IEpisodeMemory memory)
+            {
+                // One embedding for the store and the index: with a language model it is the costly part of storing.
+                _embedder.EmbedEpisode(msg.Episode, _scratch);
+                embedded = true;
+                id = memory.Append(msg.Episode, _scratch);
+            }
+            else
+                id = _store.Append(msg.Episode);
         }
         catch (Exception ex)
         {
@@ -133,7 +142,8 @@ public sealed class HippocampusActor : ReceiveActor
         {
             try
             {
-                _embedder.EmbedEpisode(msg.Episode, _scratch);
+                if (!embedded)
+                    _embedder.EmbedEpisode(msg.Episode, _scratch);
                 _index.Add(EpisodeMeta.Of(msg.Episode, id), _scratch);
             }
             catch (Exception ex)

@@ -6,13 +6,20 @@ namespace CortexBot.Hippocampus;
 
 /// <summary>
 /// An <see cref="IEpisodeStore"/> that also keeps what recall and consolidation need: one embedding per episode and
-/// the semantic facts, both written in the same transaction as the episode. Implemented by <see cref="SqliteEpisodeStore"/>.
+/// the semantic facts, both written in the same transaction as the episode. Implemented by <see cref="SqliteEpisodeStore"/> and
+/// the PostgreSQL store (CortexBot.Hippocampus.Postgres); the consolidation rule they share is <see cref="SemanticFactRow"/>.
 /// </summary>
 public interface IEpisodeMemory : IEpisodeStore
 {
     IEpisodeEmbedder Embedder { get; }
 
     bool ReadOnly { get; }
+
+    /// <summary>
+    /// <see cref="IEpisodeStore.Append"/> with the episode's vector already computed by <see cref="Embedder"/> (null: the
+    /// store computes it), so a caller that also indexes the episode embeds it once.
+    /// </summary>
+    long Append(EpisodeRecord episode, float[]? vector);
 
     /// <summary>Loads every episode's vector into a fresh exact index (vectors of another embedder are recomputed).</summary>
     EpisodeVectorIndex LoadIndex();

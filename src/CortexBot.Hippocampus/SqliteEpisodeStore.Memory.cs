@@ -13,7 +13,7 @@ namespace CortexBot.Hippocampus;
 public sealed partial class SqliteEpisodeStore
 {
     /// <summary>How many recent failure reasons a semantic fact keeps.</summary>
-    public const int FactReasons = 3;
+    public const int FactReasons = SemanticFactRow.MaxReasons;
 
     private const int Page = 1000;
 
@@ -350,42 +350,16 @@ public sealed partial class SqliteEpisodeStore
         cmd.ExecuteNonQuery();
     }
 
-    /// <summary>
-    /// Folds one episode into the semantic tier: for every executed step, per object named in its arguments (or "-"
-    /// for none) and skill, count the outcome, move the recency marks and keep the latest failure reasons. Order-
-    /// independent, so folding episodes one by one gives the same facts as a rebuild.
-    /// </summary>
+    /// <summary>Folds one episode into the semantic tier (the rule is <see cref="SemanticFactRow.Fold"/>).</summary>
     private void UpdateFacts(long id, EpisodeRecord episode, SqliteTransaction tx)
     {
-        if (episode.Steps.IsDefaultOrEmpty)
-            return;
         long t = episode.StartedAt.ToUnixTimeMilliseconds();
-        foreach (var step in episode.Steps)
-        {
-            if (step is null)
-                continue;
-            var (skill, args) = PlanText.Parse(step.Skill);
-            if (skill.Length == 0)
-                continue;
-            if (args.Length == 0 && !episode.Plan.IsDefault && step.Index >= 0 && step.Index < episode.Plan.Length)
-            {
-                var planned = PlanText.Parse(episode.Plan[step.Index]);
-                if (planned.Skill == skill)
-                    args = planned.Args;
-            }
-            string? reason = step.Outcome == SkillOutcome.Succeeded
-                ? null
-                : !string.IsNullOrWhiteSpace(step.Detail) ? step.Detail
-                : !string.IsNullOrWhiteSpace(episode.FailureReason) ? episode.FailureReason
-                : step.Outcome.ToString().ToLowerInvariant();
-            string tuning = step.Parameters ?? "";
-            foreach (var obj in args.Length == 0 ? ["-"] : args.Distinct())
-                FoldFact(obj, skill, tuning, step.Outcome, t, reason, id, tx);
-        }
+        foreach (var (obj, skill, tuning, outcome, reason) in SemanticFactRow.Contributions(episode))
+            FoldFact(obj, skill, tuning, outcome, t, reason, id, tx);
     }
 
     /// <summary>While a bulk write (import, rebuild, migration) runs: the fact rows it touched, written once at the end.</summary>
-    private Dictionary<(string Object, string Skill, string Tuning), FactRow>? _factBatch;
+    private Dictionary<(string Object, string Skill, string Tuning), SemanticFactRow>? _factBatch;
 
     private void BeginFactBatch() => _factBatch = [];
 
@@ -400,7 +374,7 @@ public sealed partial class SqliteEpisodeStore
 
     private void FoldFact(string obj, string skill, string tuning, SkillOutcome outcome, long t, string? reason, long episodeId, SqliteTransaction tx)
     {
-        FactRow row;
+        SemanticFactRow? row;
         if (_factBatch is not null && _factBatch.TryGetValue((obj, skill, tuning), out var cached))
             row = cached;
         else
@@ -412,36 +386,16 @@ public sealed partial class SqliteEpisodeStore
             read.Parameters.AddWithValue("$s", skill);
             read.Parameters.AddWithValue("$t", tuning);
             using var r = read.ExecuteReader();
-            row = r.Read() ? ReadFact(r) : new FactRow(obj, skill, 0, 0, 0, t, t, null, null, [], episodeId, tuning);
+            row = r.Read() ? ReadFact(r) : null;
         }
-        var reasons = row.Reasons.ToList();
-        if (reason is not null)
-        {
-            reasons.RemoveAll(x => x.Reason == reason && x.UnixMs <= t);
-            if (!reasons.Any(x => x.Reason == reason))
-                reasons.Add(new FactReason(reason, t));
-            reasons = [.. reasons.OrderByDescending(x => x.UnixMs).ThenBy(x => x.Reason, StringComparer.Ordinal).Take(FactReasons)];
-        }
-        bool latest = t > row.LastSeen || (t == row.LastSeen && episodeId >= row.LastEpisodeId);
-        row = row with
-        {
-            Successes = row.Successes + (outcome == SkillOutcome.Succeeded ? 1 : 0),
-            Failures = row.Failures + (outcome == SkillOutcome.Failed ? 1 : 0),
-            Aborts = row.Aborts + (outcome == SkillOutcome.Aborted ? 1 : 0),
-            FirstSeen = Math.Min(row.FirstSeen, t),
-            LastSeen = Math.Max(row.LastSeen, t),
-            LastSuccess = outcome == SkillOutcome.Succeeded ? Math.Max(row.LastSuccess ?? long.MinValue, t) : row.LastSuccess,
-            LastFailure = outcome != SkillOutcome.Succeeded ? Math.Max(row.LastFailure ?? long.MinValue, t) : row.LastFailure,
-            Reasons = [.. reasons],
-            LastEpisodeId = latest ? episodeId : row.LastEpisodeId,
-        };
+        row = SemanticFactRow.Fold(row, obj, skill, tuning, outcome, t, reason, episodeId);
         if (_factBatch is not null)
             _factBatch[(obj, skill, tuning)] = row;
         else
             WriteFact(row, tx);
     }
 
-    private void WriteFact(FactRow row, SqliteTransaction tx)
+    private void WriteFact(SemanticFactRow row, SqliteTransaction tx)
     {
         using var write = _connection.CreateCommand();
         write.Transaction = tx;
@@ -458,7 +412,7 @@ public sealed partial class SqliteEpisodeStore
         write.Parameters.AddWithValue("$last", row.LastSeen);
         write.Parameters.AddWithValue("$lastOk", (object?)row.LastSuccess ?? DBNull.Value);
         write.Parameters.AddWithValue("$lastFail", (object?)row.LastFailure ?? DBNull.Value);
-        write.Parameters.AddWithValue("$reasons", JsonSerializer.Serialize(row.Reasons));
+        write.Parameters.AddWithValue("$reasons", row.ReasonsJson);
         write.Parameters.AddWithValue("$episode", row.LastEpisodeId);
         write.Parameters.AddWithValue("$tuning", row.Tuning);
         write.ExecuteNonQuery();
@@ -562,12 +516,7 @@ public sealed partial class SqliteEpisodeStore
         return (long)cmd.ExecuteScalar()!;
     }
 
-    /// <summary>Plan objects as " a b " so one object matches with instr(objects, ' a ').</summary>
-    private static string ObjectsColumn(ImmutableArray<string> plan)
-    {
-        var objects = PlanText.Objects(plan.IsDefault ? null : plan);
-        return objects.Length == 0 ? "" : " " + string.Join(' ', objects) + " ";
-    }
+    private static string ObjectsColumn(ImmutableArray<string> plan) => SemanticFactRow.ObjectsColumn(plan);
 
     private static string[] ParseObjectsColumn(string column) =>
         column.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -576,20 +525,8 @@ public sealed partial class SqliteEpisodeStore
         "object, skill, successes, failures, aborts, first_seen_unix_ms, last_seen_unix_ms, last_success_unix_ms, " +
         "last_failure_unix_ms, failure_reasons_json, last_episode_id, tuning";
 
-    private static FactRow ReadFact(SqliteDataReader r) => new(
+    private static SemanticFactRow ReadFact(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6),
         r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8),
-        [.. JsonSerializer.Deserialize<FactReason[]>(r.GetString(9)) ?? []], r.GetInt64(10), r.GetString(11));
-
-    private sealed record FactReason(string Reason, long UnixMs);
-
-    private sealed record FactRow(string Object, string Skill, int Successes, int Failures, int Aborts, long FirstSeen, long LastSeen,
-        long? LastSuccess, long? LastFailure, ImmutableArray<FactReason> Reasons, long LastEpisodeId, string Tuning)
-    {
-        public SemanticFact ToFact() => new(Object, Skill, Successes, Failures, Aborts,
-            DateTimeOffset.FromUnixTimeMilliseconds(FirstSeen), DateTimeOffset.FromUnixTimeMilliseconds(LastSeen),
-            LastSuccess is { } s ? DateTimeOffset.FromUnixTimeMilliseconds(s) : null,
-            LastFailure is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
-            [.. Reasons.Select(x => x.Reason)], LastEpisodeId) { Tuning = Tuning };
-    }
+        SemanticFactRow.ParseReasons(r.GetString(9)), r.GetInt64(10), r.GetString(11));
 }

@@ -197,9 +197,13 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
     /// <summary>The embedder whose vectors this store writes with every episode.</summary>
     public IEpisodeEmbedder Embedder { get; }
 
-    public long Append(EpisodeRecord episode)
+    public long Append(EpisodeRecord episode) => Append(episode, null);
+
+    public long Append(EpisodeRecord episode, float[]? vector)
     {
         ArgumentNullException.ThrowIfNull(episode);
+        if (vector is not null && vector.Length != Embedder.Dimension)
+            throw new ArgumentException($"The vector has {vector.Length} floats; {Embedder.Model} gives {Embedder.Dimension}.", nameof(vector));
         if (ReadOnly)
             throw new EpisodeStoreException($"Memory store {Location} is open read-only; episode {episode.TaskId} was not stored.");
 
@@ -209,7 +213,7 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
             using var tx = _connection.BeginTransaction(); // BEGIN IMMEDIATE
             try
             {
-                long id = AppendCore(episode, tx);
+                long id = AppendCore(episode, tx, vector);
                 tx.Commit();
                 return id;
             }
@@ -228,7 +232,7 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
     }
 
     /// <summary>Writes one whole episode (row, steps, embedding, semantic facts) inside <paramref name="tx"/>.</summary>
-    private long AppendCore(EpisodeRecord episode, SqliteTransaction tx)
+    private long AppendCore(EpisodeRecord episode, SqliteTransaction tx, float[]? vector = null)
     {
         long id;
         using (var insert = _connection.CreateCommand())
@@ -288,7 +292,7 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
             }
         }
 
-        WriteEmbedding(id, episode, tx);
+        WriteEmbedding(id, episode, tx, vector);
         UpdateFacts(id, episode, tx);
         return id;
     }

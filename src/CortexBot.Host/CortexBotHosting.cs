@@ -11,6 +11,7 @@ using CortexBot.Core.Ports;
 using CortexBot.Core.Robot;
 using CortexBot.Core.Skills;
 using CortexBot.Hippocampus;
+using CortexBot.Hippocampus.Recall;
 using CortexBot.Sim.MuJoCo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -109,7 +110,12 @@ public static class CortexBotHosting
         services.TryAddSingleton<IPlanner>(_ => options.Planner == RulePlanner.PlannerName
             ? new RulePlanner(options.PreferLearnedSkills)
             : throw new Core.ConfigurationException($"planner '{options.Planner}' was selected but not registered by the host"));
-        services.TryAddSingleton<IEpisodeStore>(_ => Hippocampus.Postgres.MemoryStores.Open(options.MemoryPath)); // SQLite file or postgres:// URL
+        // Likewise a model embedder (LLamaSharp) is registered by the caller; without one, recall uses the hashing embedder.
+        services.TryAddSingleton<IEpisodeEmbedder>(_ => options.EmbeddingModelPath is null
+            ? HashingEpisodeEmbedder.Default
+            : throw new Core.ConfigurationException($"embedding model {options.EmbeddingModelPath} was configured but no embedder was registered by the host"));
+        services.TryAddSingleton<IEpisodeStore>(sp => // SQLite file or postgres:// URL
+            Hippocampus.Postgres.MemoryStores.OpenMemory(options.MemoryPath, embedder: sp.GetRequiredService<IEpisodeEmbedder>()));
         services.AddHostedService<ControlLoopService>();
 
         services.AddAkka("cortexbot", (builder, sp) =>

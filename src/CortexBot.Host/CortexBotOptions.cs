@@ -9,6 +9,11 @@ public sealed record CortexBotOptions
     public string ScenePath { get; init; } = RepoPaths.DefaultScene;
     public string SkillCataloguePath { get; init; } = RepoPaths.DefaultSkillCatalogue;
     public string MemoryPath { get; init; } = Hippocampus.SqliteEpisodeStore.DefaultPath;
+    /// <summary>
+    /// A GGUF model whose embeddings recall uses (registered by the caller, like a model planner); null = the
+    /// deterministic hashing embedder. Stored vectors of another model are recomputed, never compared.
+    /// </summary>
+    public string? EmbeddingModelPath { get; init; }
     public double RateHz { get; init; } = 500;
     public Pacing Pacing { get; init; } = Pacing.Realtime;
     public bool RealtimePriority { get; init; } = true;
@@ -66,6 +71,7 @@ public sealed record CortexBotOptions
         if (PlanTimeout <= TimeSpan.Zero) throw new ConfigurationException("--plan-timeout must be positive");
         if (GpuLayers < 0) throw new ConfigurationException($"--gpu-layers must not be negative, got {GpuLayers}");
         if (string.IsNullOrWhiteSpace(MemoryPath)) throw new ConfigurationException("memory path is empty");
+        if (EmbeddingModelPath is not null && !File.Exists(EmbeddingModelPath)) throw new ConfigurationException($"embedding model file not found: {EmbeddingModelPath}");
         if (PolicyPath is not null && !File.Exists(PolicyPath)) throw new ConfigurationException($"policy file not found: {PolicyPath}");
         if (PreferLearnedSkills && EffectivePolicyPath is null)
             throw new ConfigurationException($"--learned needs a policy: none given with --policy and {DefaultPolicyPath} does not exist");

@@ -118,10 +118,12 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
 
         using var store = new PostgresEpisodeStore(db);
 
-        Assert.Equal(2, store.InstalledSchemaVersion());
+        Assert.Equal(PostgresEpisodeStore.SchemaVersion, store.InstalledSchemaVersion());
         var old = store.Get(1)!;
         Assert.Equal(task, old.TaskId);
         Assert.Null(Assert.Single(old.Steps).Parameters);
+        var fact = Assert.Single(store.Facts("red_cube")); // the semantic tier was filled from the old episode
+        Assert.Equal(("pick", 1, ""), (fact.Skill, fact.Successes, fact.Tuning));
         var tuned = Samples.Episode(steps: 2);
         long id = store.Append(tuned with { Steps = tuned.Steps.SetItem(1, tuned.Steps[1] with { Parameters = "hold_speed=0.5" }) });
         var back = store.Get(id)!;

@@ -45,6 +45,9 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
 
     private (int Code, string Stdout, string Stderr) Cli(params string[] args) => CliWithInput(null, args);
 
+    /// <summary>The same child-process runner, for other CLI test classes.</summary>
+    internal (int Code, string Stdout, string Stderr) Run(params string[] args) => CliWithInput(null, args);
+
     private static EpisodeRecord Ep(string obj, bool success, int minute, string? why = null) =>
         Samples.Episode($"put the {obj.Replace('_', ' ')} in the bin", seed: minute, success: success, failureReason: success ? null : why) with
         {

@@ -18,6 +18,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Policy());
         bench.Subcommands.Add(Camera());
         bench.Subcommands.Add(Memory());
+        bench.Subcommands.Add(Embed());
         return bench;
     }
 
@@ -96,6 +97,34 @@ internal static class BenchCommand
                 asJson ? null : line => Console.Error.WriteLine(line));
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(report));
             else Console.Write(report.ToTable());
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Embed()
+    {
+        var model = new Option<string>("--embedding-model") { Description = "GGUF model to time (generate a tiny test model with `cortexbot model tiny`)", Required = true };
+        var episodes = new Option<int>("--episodes") { Description = "Synthetic episodes embedded (after 10 warm-up)", DefaultValueFactory = _ => 500 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var cmd = new Command("embed", "Embedding latency per stored episode and per recall query (p50/p99): a GGUF model through LLamaSharp vs the hashing embedder, same episodes.")
+            { model, episodes, json };
+        cmd.SetAction(parse =>
+        {
+            int n = parse.GetValue(episodes);
+            if (n < 10)
+                throw new ConfigurationException($"--episodes must be at least 10, not {n}");
+            using var embedder = EmbeddingCliOption.Load(parse.GetValue(model))!;
+            var r = EmbedderBenchmark.Run(embedder, n);
+            if (parse.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(r));
+            else
+            {
+                Console.WriteLine($"{r.Episodes} synthetic episodes, latency per call (p50 / p99):");
+                foreach (var x in new[] { r.Candidate, r.Baseline })
+                    Console.WriteLine($"  {x.Model} ({x.Dimension} dims): episode {x.EpisodeP50Us:F0} / {x.EpisodeP99Us:F0} us, query {x.QueryP50Us:F0} / {x.QueryP99Us:F0} us");
+                Console.WriteLine($"  model vs hashing at p50: {r.EpisodeP50Ratio:F1}x");
+            }
             return 0;
         });
         return cmd;

@@ -34,9 +34,10 @@ internal static class RunCommand
         };
         var noRecall = new Option<bool>("--no-recall") { Description = "Do not consult the memory (episodes are still stored): every episode starts from nothing remembered" };
         var maxReplans = new Option<int>("--max-replans") { Description = "Replans allowed per episode after an anomaly", DefaultValueFactory = _ => EpisodeTimeouts.Default.MaxReplans };
+        var embeddingModel = EmbeddingCliOption.Create();
         var ros = new Ros2CliOptions();
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator.")
-            { task, episodes, seed, realtime, fast, rate, json, memory, scene, noRt, verbose, robot, policy, learned, perturb, noRecall, maxReplans };
+            { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, perturb, noRecall, maxReplans };
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
@@ -50,6 +51,7 @@ internal static class RunCommand
                 RealtimePriority = !parse.GetValue(noRt),
                 ScenePath = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene),
                 MemoryPath = parse.GetValue(memory) ?? Hippocampus.SqliteEpisodeStore.DefaultPath,
+                EmbeddingModelPath = parse.GetValue(embeddingModel) is { } em ? Path.GetFullPath(em) : null,
                 Robot = parse.GetValue(robot)!,
                 PolicyPath = parse.GetValue(policy) is { } p ? Path.GetFullPath(p) : null,
                 PreferLearnedSkills = parse.GetValue(learned),
@@ -64,8 +66,13 @@ internal static class RunCommand
             // A model planner is loaded once, here, before anything moves; a bad model file is a clear error.
             using var loggers = PlannerCliOptions.StderrLoggers(level);
             using var modelPlanner = PlannerCliOptions.CreateModelPlanner(options, loggers);
+            using var embedder = EmbeddingCliOption.Load(options.EmbeddingModelPath, loggers);
             var result = await CortexBotRunner.RunAsync(options, parse.GetValue(task)!, parse.GetValue(episodes), parse.GetValue(seed),
-                configure: modelPlanner is null ? null : services => services.AddSingleton<Core.Ports.IPlanner>(modelPlanner),
+                configure: services =>
+                {
+                    if (modelPlanner is not null) services.AddSingleton<Core.Ports.IPlanner>(modelPlanner);
+                    if (embedder is not null) services.AddSingleton<Hippocampus.Recall.IEpisodeEmbedder>(embedder);
+                },
                 logLevel: level, cancellationToken: ct);
             if (result.Rejection is not null)
             {

@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
 using CortexBot.Hippocampus;
+using CortexBot.Hippocampus.Postgres;
+using CortexBot.Hippocampus.Recall;
 using Spectre.Console;
 
 namespace CortexBot.Cli.Commands.Memory;
@@ -13,7 +15,7 @@ namespace CortexBot.Cli.Commands.Memory;
 internal static class MemoryCommands
 {
     private static Option<string?> MemoryOption() =>
-        new("--memory") { Description = $"Memory store (SQLite file; default {SqliteEpisodeStore.DefaultPath})" };
+        new("--memory") { Description = $"Memory store: a SQLite file (default {SqliteEpisodeStore.DefaultPath}) or a postgres://user@host:port/database URL" };
 
     private static Option<bool> JsonOption() => new("--json") { Description = "Print JSON on stdout instead of tables" };
 
@@ -71,15 +73,22 @@ internal static class MemoryCommands
         var (memory, json, task, outcome, since, obj) = (MemoryOption(), JsonOption(), TaskOption(), OutcomeOption(), SinceOption(), ObjectOption());
         var text = new Argument<string>("TEXT") { Description = "What to recall, e.g. \"put the red cube in the bin\"" };
         var k = new Option<int>("-k") { Description = "How many episodes", DefaultValueFactory = _ => 5 };
+        var embeddingModel = EmbeddingCliOption.Create();
         var cmd = new Command("search", "Recall the stored episodes most similar to TEXT (exact embedding search), optionally filtered.")
-            { text, k, task, outcome, since, obj, memory, json };
+            { text, k, task, outcome, since, obj, memory, embeddingModel, json };
         cmd.SetAction(parse => Guard(() =>
         {
             int n = parse.GetValue(k);
             if (n <= 0)
                 throw new ConfigurationException($"-k must be at least 1, not {n}");
             var filter = Filter(parse.GetValue(task), parse.GetValue(outcome), parse.GetValue(since), parse.GetValue(obj));
-            using var store = OpenRead(parse.GetValue(memory));
+            using var embedder = EmbeddingCliOption.Load(parse.GetValue(embeddingModel));
+            using var store = OpenRead(parse.GetValue(memory), embedder);
+            var stats = store.Stats();
+            if (stats.Embeddings < stats.Episodes)
+                // Vectors of another model are never compared with this one's: say why this search takes longer.
+                Console.Error.WriteLine($"note: {stats.Episodes - stats.Embeddings} of {stats.Episodes} episode(s) have no {store.Embedder.Model} " +
+                                        "vector stored (embedded with another model); embedding them for this search only");
             var index = store.LoadIndex();
             var query = new float[store.Embedder.Dimension];
             store.Embedder.EmbedQuery(parse.GetValue(text) ?? "", query);
@@ -216,7 +225,7 @@ internal static class MemoryCommands
                     Console.Error.WriteLine($"  ... and {errors.Count - 50} more");
                 return 2;
             }
-            using var store = new SqliteEpisodeStore(MemoryPath(parse.GetValue(memory)));
+            using var store = MemoryStores.OpenMemory(MemoryPath(parse.GetValue(memory)));
             var result = store.Import(episodes);
             if (parse.GetValue(json))
                 Print(new JsonObject { ["imported"] = result.Imported, ["skipped"] = result.Skipped, ["path"] = store.Location });
@@ -245,10 +254,7 @@ internal static class MemoryCommands
             if (kept is < 0)
                 throw new ConfigurationException($"--keep must be 0 or more, not {kept}");
             var rule = b is not null ? PruneRule.StartedBefore(ParseTime("--before", b)) : PruneRule.KeepLatest(kept!.Value);
-            var path = MemoryPath(parse.GetValue(memory));
-            if (!File.Exists(path))
-                throw new ConfigurationException($"no CortexBot memory store at {path}");
-            using var store = new SqliteEpisodeStore(path);
+            using var store = OpenExisting(parse.GetValue(memory));
             long n = store.CountPrunable(rule);
             if (n > 0 && !parse.GetValue(yes) && !Confirm($"Delete {n} of {store.Count()} episode(s) from {store.Location}?"))
             {
@@ -271,10 +277,7 @@ internal static class MemoryCommands
         var cmd = new Command("migrate", "Bring an older memory store to the current schema version (read commands never migrate).") { memory, json };
         cmd.SetAction(parse => Guard(() =>
         {
-            var path = MemoryPath(parse.GetValue(memory));
-            if (!File.Exists(path))
-                throw new ConfigurationException($"no CortexBot memory store at {path}");
-            using var store = new SqliteEpisodeStore(path);
+            using var store = OpenExisting(parse.GetValue(memory));
             var stats = store.Stats();
             if (parse.GetValue(json))
                 Print(new JsonObject { ["schema_version"] = stats.SchemaVersion, ["episodes"] = stats.Episodes, ["path"] = store.Location });
@@ -354,15 +357,22 @@ internal static class MemoryCommands
         }
     }
 
-    private static string MemoryPath(string? option)
-    {
-        if (option is not null && CortexBot.Hippocampus.Postgres.MemoryStores.IsPostgres(option))
-            throw new ConfigurationException(
-                "the memory commands work on a SQLite memory file; a PostgreSQL memory (postgres://) is used by `run` but cannot be inspected here yet");
-        return Path.GetFullPath(option ?? SqliteEpisodeStore.DefaultPath);
-    }
+    /// <summary>A postgres:// URL as given; a SQLite path made absolute.</summary>
+    private static string MemoryPath(string? option) =>
+        option is not null && MemoryStores.IsPostgres(option) ? option : Path.GetFullPath(option ?? SqliteEpisodeStore.DefaultPath);
 
-    private static SqliteEpisodeStore OpenRead(string? option) => new(MemoryPath(option), readOnly: true);
+    /// <summary>Read commands: the store opens read-only (never created or migrated), so they are safe beside a running robot.</summary>
+    private static IEpisodeMemory OpenRead(string? option, IEpisodeEmbedder? embedder = null) =>
+        MemoryStores.OpenMemory(MemoryPath(option), readOnly: true, embedder);
+
+    /// <summary>Writing commands other than import change an existing memory only; a missing SQLite file is not created.</summary>
+    private static IEpisodeMemory OpenExisting(string? option)
+    {
+        var location = MemoryPath(option);
+        if (!MemoryStores.IsPostgres(location) && !File.Exists(location))
+            throw new ConfigurationException($"no CortexBot memory store at {location}");
+        return MemoryStores.OpenMemory(location);
+    }
 
     private static RecallFilter Filter(string? task, string? outcome, string? since, string? obj) => new(
         Task: string.IsNullOrWhiteSpace(task) ? null : task,

@@ -1,0 +1,102 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using CortexBot.Core.Messages;
+using CortexBot.Hippocampus.Recall;
+
+namespace CortexBot.Hippocampus;
+
+/// <summary>One recent failure reason of a semantic fact and when it was last seen.</summary>
+public sealed record FactReason(string Reason, long UnixMs);
+
+/// <summary>
+/// The stored form of a <see cref="SemanticFact"/> (times in Unix milliseconds) and the consolidation rule every store
+/// applies to it, so the SQLite and PostgreSQL stores distil the same facts from the same episodes. Facts are kept per
+/// object, skill and tuning (the step's parameters; empty: the defaults).
+/// </summary>
+public sealed record SemanticFactRow(string Object, string Skill, int Successes, int Failures, int Aborts, long FirstSeen, long LastSeen,
+    long? LastSuccess, long? LastFailure, ImmutableArray<FactReason> Reasons, long LastEpisodeId, string Tuning)
+{
+    /// <summary>How many recent failure reasons a semantic fact keeps.</summary>
+    public const int MaxReasons = 3;
+
+    public SemanticFact ToFact() => new(Object, Skill, Successes, Failures, Aborts,
+        DateTimeOffset.FromUnixTimeMilliseconds(FirstSeen), DateTimeOffset.FromUnixTimeMilliseconds(LastSeen),
+        LastSuccess is { } s ? DateTimeOffset.FromUnixTimeMilliseconds(s) : null,
+        LastFailure is { } f ? DateTimeOffset.FromUnixTimeMilliseconds(f) : null,
+        [.. Reasons.Select(x => x.Reason)], LastEpisodeId) { Tuning = Tuning };
+
+    public string ReasonsJson => JsonSerializer.Serialize(Reasons);
+
+    public static ImmutableArray<FactReason> ParseReasons(string json) => [.. JsonSerializer.Deserialize<FactReason[]>(json) ?? []];
+
+    /// <summary>
+    /// What one episode contributes to the semantic tier: for every executed step, per object named in its arguments
+    /// (or "-" for none), skill and tuning, the outcome and, unless it succeeded, a reason.
+    /// </summary>
+    public static IEnumerable<(string Object, string Skill, string Tuning, SkillOutcome Outcome, string? Reason)> Contributions(EpisodeRecord episode)
+    {
+        if (episode.Steps.IsDefaultOrEmpty)
+            yield break;
+        foreach (var step in episode.Steps)
+        {
+            if (step is null)
+                continue;
+            var (skill, args) = PlanText.Parse(step.Skill);
+            if (skill.Length == 0)
+                continue;
+            if (args.Length == 0 && !episode.Plan.IsDefault && step.Index >= 0 && step.Index < episode.Plan.Length)
+            {
+                var planned = PlanText.Parse(episode.Plan[step.Index]);
+                if (planned.Skill == skill)
+                    args = planned.Args;
+            }
+            string? reason = step.Outcome == SkillOutcome.Succeeded
+                ? null
+                : !string.IsNullOrWhiteSpace(step.Detail) ? step.Detail
+                : !string.IsNullOrWhiteSpace(episode.FailureReason) ? episode.FailureReason
+                : step.Outcome.ToString().ToLowerInvariant();
+            string tuning = step.Parameters ?? "";
+            foreach (var obj in args.Length == 0 ? ["-"] : args.Distinct())
+                yield return (obj, skill, tuning, step.Outcome, reason);
+        }
+    }
+
+    /// <summary>
+    /// Folds one step outcome seen at <paramref name="t"/> in episode <paramref name="episodeId"/> into
+    /// <paramref name="row"/> (null: the first for this object and skill). Order-independent, so folding episodes one by
+    /// one gives the same facts as a rebuild.
+    /// </summary>
+    public static SemanticFactRow Fold(SemanticFactRow? row, string obj, string skill, string tuning, SkillOutcome outcome, long t, string? reason,
+        long episodeId)
+    {
+        row ??= new SemanticFactRow(obj, skill, 0, 0, 0, t, t, null, null, [], episodeId, tuning);
+        var reasons = row.Reasons.ToList();
+        if (reason is not null)
+        {
+            reasons.RemoveAll(x => x.Reason == reason && x.UnixMs <= t);
+            if (!reasons.Any(x => x.Reason == reason))
+                reasons.Add(new FactReason(reason, t));
+            reasons = [.. reasons.OrderByDescending(x => x.UnixMs).ThenBy(x => x.Reason, StringComparer.Ordinal).Take(MaxReasons)];
+        }
+        bool latest = t > row.LastSeen || (t == row.LastSeen && episodeId >= row.LastEpisodeId);
+        return row with
+        {
+            Successes = row.Successes + (outcome == SkillOutcome.Succeeded ? 1 : 0),
+            Failures = row.Failures + (outcome == SkillOutcome.Failed ? 1 : 0),
+            Aborts = row.Aborts + (outcome == SkillOutcome.Aborted ? 1 : 0),
+            FirstSeen = Math.Min(row.FirstSeen, t),
+            LastSeen = Math.Max(row.LastSeen, t),
+            LastSuccess = outcome == SkillOutcome.Succeeded ? Math.Max(row.LastSuccess ?? long.MinValue, t) : row.LastSuccess,
+            LastFailure = outcome != SkillOutcome.Succeeded ? Math.Max(row.LastFailure ?? long.MinValue, t) : row.LastFailure,
+            Reasons = [.. reasons],
+            LastEpisodeId = latest ? episodeId : row.LastEpisodeId,
+        };
+    }
+
+    /// <summary>The plan's objects as " a b ", so one object matches as the substring " a ".</summary>
+    public static string ObjectsColumn(ImmutableArray<string> plan)
+    {
+        var objects = PlanText.Objects(plan.IsDefault ? null : plan);
+        return objects.Length == 0 ? "" : " " + string.Join(' ', objects) + " ";
+    }
+}
