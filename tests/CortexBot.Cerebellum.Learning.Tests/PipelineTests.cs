@@ -30,9 +30,9 @@ public sealed class PipelineTests(PipelineFixture f) : IClassFixture<PipelineFix
             Assert.Equal(Enumerable.Range(0, rows.Count).Select(i => (long)i), rows.Select(r => r.FrameIndex));
             Assert.All(rows, r => Assert.Equal(PolicyLayout.ActionSize, r.Action.Length));
             Assert.All(rows, r => Assert.All(r.ObservationState, v => Assert.True(float.IsFinite(v))));
-            // The gripper command opens, closes on the cube, and opens again over the bin.
+            // The gripper command opens, closes on the cube (the moderate grasp drives it to 15 mm), and opens again over the bin.
             var grip = rows.Select(r => r.Action[6]).ToArray();
-            Assert.True(grip.Min() < 0.005f && grip[^1] > 0.03f, "gripper command should close then reopen");
+            Assert.True(grip.Min() < 0.016f && grip[^1] > 0.03f, "gripper command should close then reopen");
             index += rows.Count;
         }
     }
