@@ -4,7 +4,7 @@ using CortexBot.Core;
 
 namespace CortexBot.Cli.Commands;
 
-/// <summary>The ROS 2 flags shared by `run --robot ros2` and `sim-node`.</summary>
+/// <summary>The ROS 2 flags shared by `run --robot ros2` and `sim serve`.</summary>
 internal sealed class Ros2CliOptions
 {
     public readonly Option<int?> Domain = new("--ros-domain") { Description = "ROS_DOMAIN_ID (0..232; default: the environment variable, else 0)" };
