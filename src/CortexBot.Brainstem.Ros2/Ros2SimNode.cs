@@ -90,7 +90,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         _active = new TrajectoryBuffer(dof);
         _spare = new TrajectoryBuffer(dof);
 
-        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig);
+        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig, options.NodeName);
         try
         {
             _stateWriter = _dds.Writer(RosType.JointState, options.JointStatesTopic, RosQos.Default);

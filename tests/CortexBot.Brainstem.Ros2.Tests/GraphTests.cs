@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using CortexBot.Core;
+
+namespace CortexBot.Brainstem.Ros2.Tests;
+
+/// <summary>
+/// CortexBot's processes in the ROS 2 graph: the plain C peer reads ros_discovery_info as `ros2 node list` would and
+/// checks each node's reader and writer GIDs against the endpoints DDS discovery itself reports for that participant.
+/// </summary>
+public sealed class GraphTests
+{
+    private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "cortexbot.dll");
+
+    private static Process StartCli(string args)
+    {
+        var psi = new ProcessStartInfo("dotnet", $"\"{Cli}\" {args}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.Environment.Remove("CYCLONEDDS_URI");
+        return Process.Start(psi)!;
+    }
+
+    private static Dictionary<string, string> ParseNode(string line)
+    {
+        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var d = new Dictionary<string, string>();
+        for (int i = 0; i + 1 < f.Length; i += 2)
+        {
+            if (f[i] == "infoqos") { d[f[i]] = string.Join(' ', f.Skip(i + 1).Take(4)); i += 3; continue; }
+            d[f[i]] = f[i + 1];
+        }
+        return d;
+    }
+
+    [Fact]
+    public void The_sim_node_and_a_run_are_ros2_nodes_listing_their_real_endpoints()
+    {
+        var exe = Path.Combine(AppContext.BaseDirectory, "ros2_peer");
+        Assert.True(File.Exists(exe), "ros2_peer is built with this test project");
+        int d = TestBus.NewDomain();
+        var memory = Path.Combine(Path.GetTempPath(), $"cortexbot-ros2-graph-{Guid.NewGuid():N}.db");
+        using var node = StartCli($"sim serve --ros-domain {d} --ros-loopback --no-camera --duration 90");
+        var nodeErr = node.StandardError.ReadToEndAsync();
+        using var run = StartCli($"run --robot ros2 --node-name cortexbot_arm --ros-domain {d} --ros-loopback --stale-ms 250 " +
+            $"--task \"put the red cube in the bin\" --seed 1 --json --memory \"{memory}\"");
+        var runErr = run.StandardError.ReadToEndAsync();
+        var runOut = run.StandardOutput.ReadToEndAsync();
+        try
+        {
+            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { d.ToString(CultureInfo.InvariantCulture), "60", "-", "graph", "cortexbot_sim", "cortexbot_arm" }) psi.ArgumentList.Add(a);
+            using var peer = Process.Start(psi)!;
+            var err = peer.StandardError.ReadToEndAsync();
+            var output = peer.StandardOutput.ReadToEnd();
+            Assert.True(peer.WaitForExit(TimeSpan.FromSeconds(90)), "the peer exits");
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            string diag = $"peer: {output} {err.Result}";
+            Assert.True(lines.Length == 2, diag);
+            foreach (var (line, name) in lines.Zip(new[] { "cortexbot_sim", "cortexbot_arm" }))
+            {
+                var n = ParseNode(line);
+                Assert.True(n["node"] == name && n["found"] == "1", diag);
+                Assert.Equal("/", n["ns"]);
+                Assert.True(n["enclave"] == "1", $"participant USER_DATA enclave=/; ({diag})");
+                Assert.True(n["unmatched"] == "0", $"every listed GID is a real endpoint of the node's participant ({diag})");
+                Assert.True(n["unlisted"] == "0", $"every endpoint of the participant is listed ({diag})");
+                // DDS enum values: RELIABLE 1, TRANSIENT_LOCAL 1, KEEP_LAST 0, depth 1 (rmw_cyclonedds' ros_discovery_info writer)
+                Assert.Equal("1 1 0 1", n["infoqos"]);
+            }
+            var sim = ParseNode(lines[0]);
+            var arm = ParseNode(lines[1]);
+            Assert.Contains("rt/joint_states,", sim["topics"], StringComparison.Ordinal);
+            Assert.Contains("rt/joint_trajectory_controller/controller_state,", sim["topics"], StringComparison.Ordinal);
+            Assert.Contains("rt/cortexbot/status,", arm["topics"], StringComparison.Ordinal);
+            Assert.DoesNotContain("rt/joint_states,", arm["topics"], StringComparison.Ordinal); // the run reads joint states, it does not write them
+            Assert.True(int.Parse(arm["readers"], CultureInfo.InvariantCulture) >= 2, diag); // joint states, emergency stop, ..
+        }
+        finally
+        {
+            foreach (var p in new[] { run, node })
+            {
+                if (!p.HasExited) p.Kill();
+                p.WaitForExit();
+            }
+            foreach (var f in new[] { memory, memory + "-wal", memory + "-shm" }) if (File.Exists(f)) File.Delete(f);
+        }
+    }
+
+    [Theory]
+    [InlineData("", "must not be empty")]
+    [InlineData("9lives", "must not start with a digit")]
+    [InlineData("my-node", "'-' at position 2")]
+    [InlineData("/cortexbot", "'/' at position 0")]
+    [InlineData("robot arm", "' ' at position 5")]
+    public void Bad_node_names_are_refused_with_the_reason(string name, string reason)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => RosNames.ValidateNodeName(name));
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+        Assert.Contains("--node-name", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ConfigurationException>(() => (TestBus.Options(TestBus.NewDomain()) with { NodeName = name }).Validate());
+    }
+
+    [Fact]
+    public void Node_name_rules_accept_ros2_names_and_bound_the_length()
+    {
+        Assert.Equal("cortexbot_sim", RosNames.ValidateNodeName("cortexbot_sim"));
+        Assert.Equal("_hidden2", RosNames.ValidateNodeName("_hidden2"));
+        Assert.Equal(new string('a', 255), RosNames.ValidateNodeName(new string('a', 255)));
+        Assert.Throws<ConfigurationException>(() => RosNames.ValidateNodeName(new string('a', 256)));
+        Assert.Equal("/robots/left", RosNames.ValidateNamespace("/robots/left"));
+        Assert.Throws<ConfigurationException>(() => RosNames.ValidateNamespace("robots"));
+        Assert.Throws<ConfigurationException>(() => RosNames.ValidateNamespace("/robots/"));
+        Assert.Throws<ConfigurationException>(() => new DdsParticipant(TestBus.NewDomain(), DdsParticipant.LoopbackConfig(), "1st"));
+    }
+
+    [Fact]
+    public void The_cli_refuses_a_bad_node_name_naming_the_flag()
+    {
+        foreach (var args in new[] { "sim serve --ros-loopback --no-camera --duration 0.2 --node-name my-sim",
+                     "run --robot ros2 --ros-loopback --node-name 2arm --task \"put the red cube in the bin\" --json" })
+        {
+            using var p = StartCli(args);
+            var err = p.StandardError.ReadToEndAsync();
+            var outp = p.StandardOutput.ReadToEndAsync();
+            Assert.True(p.WaitForExit(TimeSpan.FromMinutes(1)), "cortexbot exits");
+            Assert.NotEqual(0, p.ExitCode);
+            Assert.Contains("--node-name", err.Result + outp.Result, StringComparison.Ordinal);
+            Assert.Contains("is not a valid ROS 2 node name", err.Result + outp.Result, StringComparison.Ordinal);
+        }
+    }
+}
