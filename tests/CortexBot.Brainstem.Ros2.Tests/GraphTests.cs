@@ -85,6 +85,32 @@ public sealed class GraphTests
         }
     }
 
+    [Fact]
+    public void The_peer_catches_a_node_listing_a_wrong_gid_or_leaving_an_endpoint_out()
+    {
+        // A lying node as a test double: its list names the participant's own GUID as a writer (no such endpoint) and
+        // leaves out a writer it really has; the peer must report both, so the real nodes' zeros above mean something.
+        var exe = Path.Combine(AppContext.BaseDirectory, "ros2_peer");
+        int d = TestBus.NewDomain();
+        using var dds = new DdsParticipant(d, DdsParticipant.LoopbackConfig());
+        int info = dds.DdsWriter(RosType.ParticipantEntitiesInfo, Ros2GraphEntry.Topic, new RosQos(true, 1, TransientLocal: true), null);
+        var entry = new Ros2GraphEntry(dds.Handle, info, "liar", "/");
+        int listed = dds.Writer(RosType.JointState, "/liar/listed", RosQos.Default);
+        entry.AddWriter(listed);
+        entry.AddWriter(dds.Handle);
+        dds.Writer(RosType.JointState, "/liar/unlisted", RosQos.Default);
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { d.ToString(CultureInfo.InvariantCulture), "3", "-", "graph", "liar" }) psi.ArgumentList.Add(a);
+        using var peer = Process.Start(psi)!;
+        var output = peer.StandardOutput.ReadToEnd();
+        Assert.True(peer.WaitForExit(TimeSpan.FromSeconds(30)), "the peer exits");
+        var n = ParseNode(output.Trim());
+        Assert.True(n["found"] == "1" && n["writers"] == "2", output);
+        Assert.Equal("1", n["unmatched"]);
+        Assert.Equal("1", n["unlisted"]);
+        Assert.Equal("rt/liar/listed,", n["topics"]);
+    }
+
     [Theory]
     [InlineData("", "must not be empty")]
     [InlineData("9lives", "must not start with a digit")]
