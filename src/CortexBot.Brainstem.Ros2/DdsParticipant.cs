@@ -98,9 +98,10 @@ public sealed class DdsParticipant : IDisposable
     /// <summary>The DDS type name of a message type, e.g. <c>sensor_msgs::msg::dds_::JointState_</c>.</summary>
     public static unsafe string TypeName(RosType type) => Native.ToManaged(Native.TypeName((int)type)) ?? throw new ArgumentOutOfRangeException(nameof(type));
 
-    public int Writer(RosType type, string rosTopic, RosQos qos) => DdsWriter(type, DdsTopicName(rosTopic), qos, null);
+    // endpoints carry their type's hash in USER_DATA, as rmw_cyclonedds does from Iron on (introspection only)
+    public int Writer(RosType type, string rosTopic, RosQos qos) => DdsWriter(type, DdsTopicName(rosTopic), qos, RosTypeHash.UserData(type));
 
-    public int Reader(RosType type, string rosTopic, RosQos qos) => DdsReader(type, DdsTopicName(rosTopic), qos, null);
+    public int Reader(RosType type, string rosTopic, RosQos qos) => DdsReader(type, DdsTopicName(rosTopic), qos, RosTypeHash.UserData(type));
 
     /// <summary>A writer on a DDS topic name as given (<c>rq/.../send_goalRequest</c>), with endpoint USER_DATA (rmw_cyclonedds'
     /// <c>clientid=...;</c> / <c>serviceid=...;</c> pairing of a service's request and reply endpoints).</summary>

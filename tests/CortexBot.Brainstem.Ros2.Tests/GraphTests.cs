@@ -69,6 +69,8 @@ public sealed class GraphTests
             var sim = ParseNode(lines[0]);
             var arm = ParseNode(lines[1]);
             Assert.Contains("rt/joint_states,", sim["topics"], StringComparison.Ordinal);
+            // the type hash as rmw_cyclonedds announces it, seen by the peer in DDS discovery (value from ROS 2's generated code)
+            Assert.Equal("typehash=RIHS01_a13ee3a330e346c9d87b5aa18d24e11690752bd33a0350f11c5882bc9179260e;", sim["jsuserdata"]);
             Assert.Contains("rt/joint_trajectory_controller/controller_state,", sim["topics"], StringComparison.Ordinal);
             Assert.Contains("rt/cortexbot/status,", arm["topics"], StringComparison.Ordinal);
             Assert.DoesNotContain("rt/joint_states,", arm["topics"], StringComparison.Ordinal); // the run reads joint states, it does not write them
@@ -109,6 +111,26 @@ public sealed class GraphTests
         Assert.Equal("1", n["unmatched"]);
         Assert.Equal("1", n["unlisted"]);
         Assert.Equal("rt/liar/listed,", n["topics"]);
+    }
+
+    // Expected values: the hashes rosidl generated into ROS 2's own C type support (`*__get_type_hash`, `*__TYPE_HASH`),
+    // e.g. sensor_msgs/msg/detail/joint_state__description.c.
+    [Theory]
+    [InlineData("builtin_interfaces/msg/Time", "b106235e25a4c5ed35098aa0a61a3ee9c9b18d197f398b0e4206cea9acf9c197")]
+    [InlineData("std_msgs/msg/Header", "f49fb3ae2cf070f793645ff749683ac6b06203e41c891e17701b1cb597ce6a01")]
+    [InlineData("sensor_msgs/msg/JointState", "a13ee3a330e346c9d87b5aa18d24e11690752bd33a0350f11c5882bc9179260e")]
+    [InlineData("std_msgs/msg/Bool", "feb91e995ff9ebd09c0cb3d2aed18b11077585839fb5db80193b62d74528f6c9")]
+    [InlineData("std_msgs/msg/Float64MultiArray", "1025ddc6b9552d191f89ef1a8d2f60f3d373e28b283d8891ddcc974e8c55397f")]
+    [InlineData("sensor_msgs/msg/Image", "d31d41a9a4c4bc8eae9be757b0beed306564f7526c88ea6a4588fb9582527d47")]
+    [InlineData("trajectory_msgs/msg/JointTrajectory", "179b33eba59d676f6d967ac71fe35e7ca2f64b2f3928f4a018cec115e213796e")]
+    public void Type_hashes_match_those_ros2_generates(string type, string hex) => Assert.Equal("RIHS01_" + hex, RosTypeHash.Of(type));
+
+    [Fact]
+    public void Endpoint_user_data_carries_the_type_hash_only_for_hashed_types()
+    {
+        Assert.Equal("typehash=RIHS01_feb91e995ff9ebd09c0cb3d2aed18b11077585839fb5db80193b62d74528f6c9;", RosTypeHash.UserData(RosType.Bool));
+        Assert.Null(RosTypeHash.UserData(RosType.SceneStatus));
+        Assert.Null(RosTypeHash.UserData(RosType.ControllerState));
     }
 
     [Theory]

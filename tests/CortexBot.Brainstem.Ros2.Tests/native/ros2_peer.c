@@ -27,8 +27,9 @@
  * transient local) and DDS's own discovery (DCPSParticipant, DCPSPublication, DCPSSubscription), until every NODE is
  * listed and its reader/writer GIDs are exactly the DDS GUIDs of its participant's endpoints (less the ros_discovery_info
  * writer), or SECONDS pass. Prints one line per NODE:
- *   "node NAME ns NS found F enclave E writers W readers R unmatched U unlisted L infoqos REL DUR HIST DEPTH topics t1,t2,.."
- * (unmatched: listed GIDs DDS does not know for that participant; unlisted: DDS endpoints of it the list lacks).
+ *   "node NAME ns NS found F enclave E writers W readers R unmatched U unlisted L infoqos REL DUR HIST DEPTH jsuserdata U topics t1,t2,.."
+ * (unmatched: listed GIDs DDS does not know for that participant; unlisted: DDS endpoints of it the list lacks;
+ * jsuserdata: the USER_DATA of its rt/joint_states writer, "-" when none).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -456,7 +457,7 @@ static int action_mode (dds_entity_t pp, const char *controller, double seconds)
 }
 
 #define GRAPH_MAX 1024
-struct endpoint { dds_guid_t key, participant; char topic[256]; int rel, dur, hist, depth; };
+struct endpoint { dds_guid_t key, participant; char topic[256]; char user_data[128]; int rel, dur, hist, depth; };
 struct graph {
   rmw_dds_common_msg_dds__ParticipantEntitiesInfo_ *infos[64];
   int ninfos;
@@ -485,6 +486,11 @@ static void take_endpoints (dds_entity_t rd, struct endpoint *eps, int *n)
       dds_qget_durability (e->qos, &dk);
       dds_qget_history (e->qos, &hk, &depth);
       x->rel = (int) rk; x->dur = (int) dk; x->hist = (int) hk; x->depth = depth;
+      void *ud = NULL; size_t sz = 0;
+      x->user_data[0] = 0;
+      if (dds_qget_userdata (e->qos, &ud, &sz) && ud != NULL && sz > 0)
+        snprintf (x->user_data, sizeof x->user_data, "%.*s", (int) sz, (const char *) ud);
+      dds_free (ud);
     }
     dds_return_loan (rd, buf, 1);
     buf[0] = NULL;
@@ -510,11 +516,15 @@ static int check_node (const struct graph *g, const char *name, int print)
       int enclave = -1;
       for (int p = 0; p < g->npps; p++) if (guid_eq (g->pps[p].v, ppgid)) enclave = g->pp_enclave[p];
       int unmatched = 0, unlisted = 0, writers = (int) ni->writer_gid_seq._length, readers = (int) ni->reader_gid_seq._length;
-      char topics[4096] = "";
+      char topics[4096] = "", jshash[128] = "-";
       for (int w = 0; w < writers; w++) {
         const struct endpoint *e = find_endpoint (g->pubs, g->npubs, ni->writer_gid_seq._buffer[w].data);
         if (e == NULL || !guid_eq (e->participant.v, ppgid)) unmatched++;
-        else { strncat (topics, e->topic, sizeof topics - strlen (topics) - 2); strcat (topics, ","); }
+        else {
+          strncat (topics, e->topic, sizeof topics - strlen (topics) - 2);
+          strcat (topics, ",");
+          if (strcmp (e->topic, "rt/joint_states") == 0 && e->user_data[0]) snprintf (jshash, sizeof jshash, "%s", e->user_data);
+        }
       }
       for (int r = 0; r < readers; r++) {
         const struct endpoint *e = find_endpoint (g->subs, g->nsubs, ni->reader_gid_seq._buffer[r].data);
@@ -538,8 +548,8 @@ static int check_node (const struct graph *g, const char *name, int print)
         if (!listed) unlisted++;
       }
       if (print)
-        printf ("node %s ns %s found 1 enclave %d writers %d readers %d unmatched %d unlisted %d infoqos %d %d %d %d topics %s\n",
-                name, ni->node_namespace, enclave, writers, readers, unmatched, unlisted, rel, dur, hist, depth, topics[0] ? topics : "-");
+        printf ("node %s ns %s found 1 enclave %d writers %d readers %d unmatched %d unlisted %d infoqos %d %d %d %d jsuserdata %s topics %s\n",
+                name, ni->node_namespace, enclave, writers, readers, unmatched, unlisted, rel, dur, hist, depth, jshash, topics[0] ? topics : "-");
       return enclave == 1 && unmatched == 0 && unlisted == 0 && writers + readers > 0 && rel >= 0;
     }
   }
