@@ -73,6 +73,7 @@ public sealed class GraphTests
             Assert.Equal("typehash=RIHS01_a13ee3a330e346c9d87b5aa18d24e11690752bd33a0350f11c5882bc9179260e;", sim["jsuserdata"]);
             Assert.Contains("rt/joint_trajectory_controller/controller_state,", sim["topics"], StringComparison.Ordinal);
             Assert.Contains("rt/cortexbot/status,", arm["topics"], StringComparison.Ordinal);
+            Assert.Contains("rt/joint_trajectory_controller/joint_trajectory,", arm["topics"], StringComparison.Ordinal);
             Assert.DoesNotContain("rt/joint_states,", arm["topics"], StringComparison.Ordinal); // the run reads joint states, it does not write them
             Assert.True(int.Parse(arm["readers"], CultureInfo.InvariantCulture) >= 2, diag); // joint states, emergency stop, ..
         }

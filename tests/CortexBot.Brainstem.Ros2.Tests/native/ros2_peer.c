@@ -26,7 +26,7 @@
  * Plays `ros2 node list`: reads rmw_dds_common/ParticipantEntitiesInfo on ros_discovery_info (as rmw_cyclonedds: reliable,
  * transient local) and DDS's own discovery (DCPSParticipant, DCPSPublication, DCPSSubscription), until every NODE is
  * listed and its reader/writer GIDs are exactly the DDS GUIDs of its participant's endpoints (less the ros_discovery_info
- * writer), or SECONDS pass. Prints one line per NODE:
+ * writer) and nothing has changed for a second, or SECONDS pass. Prints one line per NODE:
  *   "node NAME ns NS found F enclave E writers W readers R unmatched U unlisted L infoqos REL DUR HIST DEPTH jsuserdata U topics t1,t2,.."
  * (unmatched: listed GIDs DDS does not know for that participant; unlisted: DDS endpoints of it the list lacks;
  * jsuserdata: the USER_DATA of its rt/joint_states writer, "-" when none).
@@ -574,6 +574,8 @@ static int graph_mode (dds_entity_t pp, double seconds, char **names, int nnames
   if (info_rd < 0 || pp_rd < 0 || pub_rd < 0 || sub_rd < 0) { fprintf (stderr, "graph readers failed\n"); return 1; }
   struct timespec start, now;
   clock_gettime (CLOCK_MONOTONIC, &start);
+  int changes = 0, last_signature = -1;
+  double stable_since = 0;
   for (;;) {
     void *buf[1] = { NULL };
     dds_sample_info_t info;
@@ -589,6 +591,7 @@ static int graph_mode (dds_entity_t pp, double seconds, char **names, int nnames
       else if (g.ninfos < 64) slot = g.ninfos++;
       else { dds_sample_free (m, &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc, DDS_FREE_ALL); continue; }
       g.infos[slot] = m;
+      changes++;
     }
     while (dds_take (pp_rd, buf, &info, 1, 1) > 0) {
       dds_builtintopic_participant_t *p = buf[0];
@@ -607,7 +610,11 @@ static int graph_mode (dds_entity_t pp, double seconds, char **names, int nnames
     int all = 1;
     for (int i = 0; i < nnames; i++) all &= check_node (&g, names[i], 0);
     clock_gettime (CLOCK_MONOTONIC, &now);
-    if (all || (double) (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) * 1e-9 > seconds) break;
+    double t = (double) (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) * 1e-9;
+    /* a process still creating endpoints is consistent at every step: wait until nothing has changed for a second */
+    int signature = g.ninfos + g.npubs + g.nsubs + g.npps + changes;
+    if (!all || signature != last_signature) { last_signature = signature; stable_since = t; }
+    if ((all && t - stable_since >= 1.0) || t > seconds) break;
     dds_sleepfor (DDS_MSECS (20));
   }
   for (int i = 0; i < nnames; i++) check_node (&g, names[i], 1);
