@@ -16,7 +16,8 @@ public readonly record struct RosQos(bool Reliable, int Depth, bool TransientLoc
 
 /// <summary>
 /// A DDS domain participant speaking ROS 2's conventions: topic <c>/a/b</c> is DDS topic <c>rt/a/b</c>, types are
-/// <c>pkg::msg::dds_::Type_</c>, the participant's USER_DATA carries <c>enclave=/;</c>.
+/// <c>pkg::msg::dds_::Type_</c>, the participant's USER_DATA carries <c>enclave=/;</c>, and with a node name it announces
+/// itself and its endpoints on <c>ros_discovery_info</c> as rmw_cyclonedds does.
 /// </summary>
 public sealed class DdsParticipant : IDisposable
 {
@@ -25,20 +26,51 @@ public sealed class DdsParticipant : IDisposable
     private readonly Dictionary<string, int> _topics = new();
     private readonly Lock _gate = new();
 
+    private readonly Ros2GraphEntry? _graph;
+
     /// <param name="domainId">ROS_DOMAIN_ID (0..232).</param>
     /// <param name="config">Cyclone configuration XML (as in CYCLONEDDS_URI), or null for Cyclone's own (CYCLONEDDS_URI or defaults).</param>
-    public DdsParticipant(int domainId, string? config)
+    /// <param name="nodeName">The ROS 2 node this participant is (listed by `ros2 node list` through ros_discovery_info, with
+    /// every reader and writer created here); null: no node, the topics still match.</param>
+    /// <param name="nodeNamespace">The node's absolute namespace.</param>
+    public DdsParticipant(int domainId, string? config, string? nodeName = null, string nodeNamespace = "/")
     {
         if (domainId < 0 || domainId > 232) throw new ConfigurationException($"ROS domain id must be in 0..232, got {domainId}");
+        if (nodeName is not null)
+        {
+            RosNames.ValidateNodeName(nodeName, "ROS 2 node name");
+            RosNames.ValidateNamespace(nodeNamespace);
+        }
         CheckLayouts();
         DomainId = domainId;
         int pp = Native.Participant((uint)domainId, config, "enclave=/;", out int domain);
         if (pp < 0) throw new ConfigurationException($"Cyclone DDS could not create a participant on domain {domainId}: {Native.Describe(pp)}");
         _participant = pp;
         _domain = domain;
+        if (nodeName is not null)
+        {
+            try
+            {
+                // rmw_cyclonedds' QoS for it: reliable, transient local, keep last 1 (one unkeyed instance: the newest wins)
+                int w = Native.Writer(pp, TopicByDdsName(RosType.ParticipantEntitiesInfo, Ros2GraphEntry.Topic), 1, 1, 1, null);
+                if (w < 0) throw new InvalidOperationException($"Cyclone DDS could not create the {Ros2GraphEntry.Topic} writer: {Native.Describe(w)}");
+                _graph = new Ros2GraphEntry(pp, w, nodeName, nodeNamespace);
+                _graph.Publish();
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+            NodeName = nodeName;
+            NodeNamespace = nodeNamespace;
+        }
     }
 
     public int DomainId { get; }
+    /// <summary>The ROS 2 node name announced on ros_discovery_info, or null when none is.</summary>
+    public string? NodeName { get; }
+    public string? NodeNamespace { get; }
     internal int Handle => _participant;
 
     /// <summary>
@@ -66,9 +98,10 @@ public sealed class DdsParticipant : IDisposable
     /// <summary>The DDS type name of a message type, e.g. <c>sensor_msgs::msg::dds_::JointState_</c>.</summary>
     public static unsafe string TypeName(RosType type) => Native.ToManaged(Native.TypeName((int)type)) ?? throw new ArgumentOutOfRangeException(nameof(type));
 
-    public int Writer(RosType type, string rosTopic, RosQos qos) => DdsWriter(type, DdsTopicName(rosTopic), qos, null);
+    // endpoints carry their type's hash in USER_DATA, as rmw_cyclonedds does from Iron on (introspection only)
+    public int Writer(RosType type, string rosTopic, RosQos qos) => DdsWriter(type, DdsTopicName(rosTopic), qos, RosTypeHash.UserData(type));
 
-    public int Reader(RosType type, string rosTopic, RosQos qos) => DdsReader(type, DdsTopicName(rosTopic), qos, null);
+    public int Reader(RosType type, string rosTopic, RosQos qos) => DdsReader(type, DdsTopicName(rosTopic), qos, RosTypeHash.UserData(type));
 
     /// <summary>A writer on a DDS topic name as given (<c>rq/.../send_goalRequest</c>), with endpoint USER_DATA (rmw_cyclonedds'
     /// <c>clientid=...;</c> / <c>serviceid=...;</c> pairing of a service's request and reply endpoints).</summary>
@@ -76,6 +109,7 @@ public sealed class DdsParticipant : IDisposable
     {
         int w = Native.Writer(_participant, TopicByDdsName(type, ddsTopic), qos.Reliable ? 1 : 0, qos.Depth, qos.TransientLocal ? 1 : 0, userData);
         if (w < 0) throw new InvalidOperationException($"Cyclone DDS could not create a writer on {ddsTopic}: {Native.Describe(w)}");
+        _graph?.AddWriter(w);
         return w;
     }
 
@@ -83,6 +117,7 @@ public sealed class DdsParticipant : IDisposable
     {
         int r = Native.Reader(_participant, TopicByDdsName(type, ddsTopic), qos.Reliable ? 1 : 0, qos.Depth, qos.TransientLocal ? 1 : 0, userData);
         if (r < 0) throw new InvalidOperationException($"Cyclone DDS could not create a reader on {ddsTopic}: {Native.Describe(r)}");
+        _graph?.AddReader(r);
         return r;
     }
 
@@ -151,6 +186,9 @@ public sealed class DdsParticipant : IDisposable
         Check((RosType)Native.SizeofFollowJointTrajectoryGoal, sizeof(FollowJointTrajectoryGoalMsg));
         Check((RosType)Native.SizeofMultiDofTrajectory, sizeof(MultiDofJointTrajectoryMsg));
         Check((RosType)Native.SizeofFollowJointTrajectoryFeedback, sizeof(FollowJointTrajectoryFeedbackMsg));
+        Check(RosType.ParticipantEntitiesInfo, sizeof(ParticipantEntitiesInfoMsg));
+        Check((RosType)Native.SizeofGid, sizeof(GidMsg));
+        Check((RosType)Native.SizeofNodeEntitiesInfo, sizeof(NodeEntitiesInfoMsg));
 
         static void Check(RosType type, int managed)
         {

@@ -345,3 +345,30 @@ public struct FeedbackMessageMsg
     public GoalUuid GoalId;
     public FollowJointTrajectoryFeedbackMsg Feedback;
 }
+
+/// <summary>rmw_dds_common/Gid (Iron and later: 16 bytes, the DDS GUID of the entity).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct GidMsg
+{
+    public const int Size = 16;
+    public fixed byte Data[Size];
+}
+
+/// <summary>rmw_dds_common/NodeEntitiesInfo: bounded strings are inline char[257] in idlc's C.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct NodeEntitiesInfoMsg
+{
+    public const int MaxName = 256;
+    public fixed byte NodeNamespace[MaxName + 1];
+    public fixed byte NodeName[MaxName + 1];
+    public DdsSequence ReaderGids;
+    public DdsSequence WriterGids;
+}
+
+/// <summary>rmw_dds_common/ParticipantEntitiesInfo (ros_discovery_info).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct ParticipantEntitiesInfoMsg
+{
+    public GidMsg Gid;
+    public DdsSequence Nodes;
+}

@@ -22,13 +22,14 @@ public enum RosType
     GetResultRequest = 14,
     GetResultResponse = 15,
     FeedbackMessage = 16,
+    ParticipantEntitiesInfo = 17,
 }
 
 /// <summary>P/Invoke into libcortexbot_dds.so (idlc-generated ROS 2 types + a flat API over libddsc.so.0debian).</summary>
 internal static unsafe partial class Native
 {
     public const string Library = "cortexbot_dds";
-    public const int AbiVersion = 3;
+    public const int AbiVersion = 4;
     public const int SizeofTrajectoryPoint = 100;
     public const int SizeofSampleInfo = 101;
     public const int SizeofMultiDofPoint = 102;
@@ -39,6 +40,8 @@ internal static unsafe partial class Native
     public const int SizeofFollowJointTrajectoryGoal = 107;
     public const int SizeofMultiDofTrajectory = 108;
     public const int SizeofFollowJointTrajectoryFeedback = 109;
+    public const int SizeofGid = 110;
+    public const int SizeofNodeEntitiesInfo = 111;
     public const long Infinity = long.MaxValue;
 
     [LibraryImport(Library, EntryPoint = "cbd_abi_version")] public static partial int AbiVersionOf();
@@ -62,6 +65,7 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "cbd_wait")] public static partial int Wait(int waitset, long timeoutNs);
     [LibraryImport(Library, EntryPoint = "cbd_wake")] public static partial int Wake(int waitset);
     [LibraryImport(Library, EntryPoint = "cbd_matched")] public static partial int Matched(int entity, int isWriter);
+    [LibraryImport(Library, EntryPoint = "cbd_guid")] public static partial int Guid(int entity, byte* guid16);
     [LibraryImport(Library, EntryPoint = "cbd_delete")] public static partial int Delete(int entity);
 
     public static string Describe(int rc) => Marshal.PtrToStringUTF8((nint)StrRetcode(rc)) ?? $"DDS error {rc}";

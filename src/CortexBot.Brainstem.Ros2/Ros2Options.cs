@@ -30,6 +30,9 @@ public sealed record Ros2Options
     public bool LoopbackOnly { get; init; }
     /// <summary>Cyclone configuration XML; overrides <see cref="LoopbackOnly"/>. Null: CYCLONEDDS_URI or Cyclone's defaults.</summary>
     public string? CycloneConfig { get; init; }
+    /// <summary>The ROS 2 node name announced on ros_discovery_info (what `ros2 node list` shows, in namespace <c>/</c>);
+    /// null: announce no node. The CLI uses <c>cortexbot</c> for a run and <c>cortexbot_sim</c> for the simulator node.</summary>
+    public string? NodeName { get; init; } = "cortexbot";
     public string JointStatesTopic { get; init; } = "/joint_states";
     /// <summary>Name of the arm controller (joint_trajectory_controller or forward_command_controller instance).</summary>
     public string Controller { get; init; } = "joint_trajectory_controller";
@@ -83,6 +86,7 @@ public sealed record Ros2Options
     public Ros2Options Validate()
     {
         if (DomainId is < 0 or > 232) throw new ConfigurationException($"ROS domain id (ROS_DOMAIN_ID or --ros-domain) must be an integer in 0..232, got {(DomainId < 0 ? Environment.GetEnvironmentVariable("ROS_DOMAIN_ID") : DomainId)}");
+        if (NodeName is not null) RosNames.ValidateNodeName(NodeName);
         if (string.IsNullOrWhiteSpace(Controller) || Controller.Contains('/') || Controller.Contains(' '))
             throw new ConfigurationException($"--controller must be a plain controller name, got '{Controller}'");
         var topics = new (string Flag, string Topic)[]

@@ -14,7 +14,7 @@ public sealed record Ros2LinkCounters(
     long ImagesAccepted, long ImagesRejected, long GoalsSent = 0, long GoalsAccepted = 0, long GoalsRejected = 0);
 
 /// <summary>
-/// The brainstem's ROS 2 link: an arm under ros2_control (a physical robot, Gazebo, or <c>cortexbot sim-node</c>) over
+/// The brainstem's ROS 2 link: an arm under ros2_control (a physical robot, Gazebo, or <c>cortexbot sim serve</c>) over
 /// Cyclone DDS, with ROS 2's topic, type, encoding and QoS conventions.
 /// <list type="bullet">
 /// <item>Subscribes sensor_msgs/JointState on <see cref="Ros2Options.JointStatesTopic"/> (best effort, so it matches any
@@ -134,7 +134,7 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
         _frozen = new JointCommandBuffer(_dof);
         _staleNs = (long)options.StaleAfter.TotalNanoseconds;
 
-        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig);
+        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig, options.NodeName);
         try
         {
             _stateReader = _dds.Reader(RosType.JointState, options.JointStatesTopic, RosQos.SensorData);
@@ -255,7 +255,7 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
         var problem = _lastProblem;
         throw new ConfigurationException(problem is not null
             ? $"the robot's joint states on {_o.JointStatesTopic} were rejected: {problem}"
-            : $"no joint state on {_o.JointStatesTopic} (ROS domain {_o.DomainId}) within {_o.StartTimeout.TotalSeconds:0.#} s: is the robot driver or `cortexbot sim-node` running on the same domain?");
+            : $"no joint state on {_o.JointStatesTopic} (ROS domain {_o.DomainId}) within {_o.StartTimeout.TotalSeconds:0.#} s: is the robot driver or `cortexbot sim serve` running on the same domain?");
     }
 
     private void WaitForActionServer(long deadline)

@@ -158,7 +158,7 @@ public static unsafe class Ros2RoundTripBenchmark
         long sent = end.GoalsSent - sentAtWarm, answered = Math.Min(sent, end.GoalsAccepted + end.GoalsRejected - answeredAtWarm);
         var rtt = link.GoalRoundTripsUs(link.GoalRoundTripCount - rttAtWarm).ToList();
         rtt.Sort();
-        return new RoundTripStats($"cortexbot link FollowJointTrajectory send_goal to sim-node ticking at {nodeRateHz:0} Hz", rateHz, sent, answered,
+        return new RoundTripStats($"cortexbot link FollowJointTrajectory send_goal to sim serve ticking at {nodeRateHz:0} Hz", rateHz, sent, answered,
             sent == 0 ? 100 : 100.0 * (sent - answered) / sent, Percentile(rtt, 0.5), Percentile(rtt, 0.99));
     }
 

@@ -14,7 +14,7 @@ public sealed record SimNodeCounters(long Ticks, long TrajectoriesApplied, long 
 public sealed record TrajectoryRejections(long UnknownOrMissingJoints, long NonFinite, long BadTiming, long TooManyPoints, long Malformed);
 
 /// <summary>
-/// The MuJoCo arm as a ROS 2 robot under ros2_control, over Cyclone DDS (<c>cortexbot sim-node</c>):
+/// The MuJoCo arm as a ROS 2 robot under ros2_control, over Cyclone DDS (<c>cortexbot sim serve</c>):
 /// <list type="bullet">
 /// <item>publishes sensor_msgs/JointState on <c>/joint_states</c> every tick (the 6 arm joints and both fingers, as
 /// joint_state_broadcaster does; reliable, keep last 10);</item>
@@ -90,7 +90,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         _active = new TrajectoryBuffer(dof);
         _spare = new TrajectoryBuffer(dof);
 
-        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig);
+        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig, options.NodeName);
         try
         {
             _stateWriter = _dds.Writer(RosType.JointState, options.JointStatesTopic, RosQos.Default);

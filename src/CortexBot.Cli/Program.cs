@@ -48,7 +48,8 @@ public static class Program
         root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());
         root.Subcommands.Add(MemoryCommand.Create());
-        root.Subcommands.Add(SimNodeCommand.Create());
+        root.Subcommands.Add(SimNodeCommand.CreateSim());
+        root.Subcommands.Add(SimNodeCommand.CreateAlias());
         root.Subcommands.Add(Ros2BenchCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DemosCommand.Create());

@@ -108,10 +108,14 @@ public sealed class TopicOptionsTests
             return (p.ExitCode, err.Result + outp.Result);
         }
         int d = TestBus.NewDomain();
-        var node = Run($"sim-node --ros-domain {d} --ros-loopback --no-camera --duration 0.5 --joint-states-topic /arm/joint_states --gripper-topic /hand/commands --gripper-joints hand_a,hand_b");
+        var node = Run($"sim serve --ros-domain {d} --ros-loopback --no-camera --duration 0.5 --joint-states-topic /arm/joint_states --gripper-topic /hand/commands --gripper-joints hand_a,hand_b");
         Assert.True(node.Code == 0, node.Err);
         Assert.Contains("publishing /arm/joint_states", node.Err, StringComparison.Ordinal);
         Assert.Contains("/hand/commands (joints hand_a,hand_b)", node.Err, StringComparison.Ordinal);
+        // The old name stays an alias of `sim serve`, options and all.
+        var alias = Run($"sim-node --ros-domain {d} --ros-loopback --no-camera --duration 0.2 --joint-states-topic /arm2/joint_states");
+        Assert.True(alias.Code == 0, alias.Err);
+        Assert.Contains("publishing /arm2/joint_states", alias.Err, StringComparison.Ordinal);
 
         var clash = Run("run --robot ros2 --ros-loopback --gripper-topic /cortexbot/status --task \"put the red cube in the bin\" --json");
         Assert.NotEqual(0, clash.Code);

@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace CortexBot.Brainstem.Ros2.Tests;
 
 /// <summary>
-/// The simulator node and CortexBot as two processes on a loopback-only DDS domain: `cortexbot sim-node` and
+/// The simulator node and CortexBot as two processes on a loopback-only DDS domain: `cortexbot sim serve` and
 /// `cortexbot run --robot ros2 --json` complete the default task over the wire with the usual run contract.
 /// </summary>
 public sealed class TwoProcessTests
@@ -30,7 +30,7 @@ public sealed class TwoProcessTests
         int d = TestBus.NewDomain();
         var memory = Path.Combine(Path.GetTempPath(), $"cortexbot-ros2-e2e-{Guid.NewGuid():N}.db");
         var nodeErr = new System.Text.StringBuilder();
-        using var node = Start($"sim-node --ros-domain {d} --ros-loopback --rate 500 --duration 120", redirectStdout: false);
+        using var node = Start($"sim serve --ros-domain {d} --ros-loopback --rate 500 --duration 120", redirectStdout: false);
         node.ErrorDataReceived += (_, e) => { lock (nodeErr) nodeErr.AppendLine(e.Data); };
         node.BeginErrorReadLine();
         try
@@ -40,7 +40,7 @@ public sealed class TwoProcessTests
             var stderr = run.StandardError.ReadToEndAsync();
             var stdout = run.StandardOutput.ReadToEnd();
             Assert.True(run.WaitForExit(TimeSpan.FromMinutes(3)), "the run finishes");
-            string diag = $"exit {run.ExitCode}\nstdout: {stdout}\nstderr: {stderr.Result}\nsim-node: {nodeErr}";
+            string diag = $"exit {run.ExitCode}\nstdout: {stdout}\nstderr: {stderr.Result}\nsim serve: {nodeErr}";
             Assert.True(run.ExitCode == 0, diag);
             using var json = JsonDocument.Parse(stdout);
             var ep = json.RootElement.GetProperty("episodes")[0];
@@ -68,7 +68,7 @@ public sealed class TwoProcessTests
         int d = TestBus.NewDomain();
         var memory = Path.Combine(Path.GetTempPath(), $"cortexbot-ros2-e2e-{Guid.NewGuid():N}.db");
         var nodeErr = new System.Text.StringBuilder();
-        using var node = Start($"sim-node --ros-domain {d} --ros-loopback --rate 500 --duration 120 -v", redirectStdout: false);
+        using var node = Start($"sim serve --ros-domain {d} --ros-loopback --rate 500 --duration 120 -v", redirectStdout: false);
         node.ErrorDataReceived += (_, e) => { lock (nodeErr) nodeErr.AppendLine(e.Data); };
         node.BeginErrorReadLine();
         try
@@ -81,7 +81,7 @@ public sealed class TwoProcessTests
             // the node prints its counters every second: let the last goals show up
             Thread.Sleep(1500);
             var log = Snapshot(nodeErr);
-            string diag = $"exit {run.ExitCode}\nstdout: {stdout}\nstderr: {stderr.Result}\nsim-node: {log}";
+            string diag = $"exit {run.ExitCode}\nstdout: {stdout}\nstderr: {stderr.Result}\nsim serve: {log}";
             Assert.True(run.ExitCode == 0, diag);
             using var json = JsonDocument.Parse(stdout);
             Assert.True(json.RootElement.GetProperty("episodes")[0].GetProperty("success").GetBoolean(), diag);
@@ -126,7 +126,7 @@ public sealed class TwoProcessTests
     {
         int d = TestBus.NewDomain();
         var memory = Path.Combine(Path.GetTempPath(), $"cortexbot-ros2-e2e-{Guid.NewGuid():N}.db");
-        using var node = Start($"sim-node --ros-domain {d} --ros-loopback --rate 500 --duration 120 -v", redirectStdout: false);
+        using var node = Start($"sim serve --ros-domain {d} --ros-loopback --rate 500 --duration 120 -v", redirectStdout: false);
         var nodeErr = new System.Text.StringBuilder();
         node.ErrorDataReceived += (_, e) => { lock (nodeErr) nodeErr.AppendLine(e.Data); };
         node.BeginErrorReadLine();
@@ -142,7 +142,7 @@ public sealed class TwoProcessTests
             node.Kill();
             var stdout = stdoutTask.Result;
             Assert.True(run.WaitForExit(TimeSpan.FromMinutes(2)), "the run finishes");
-            string diag = $"exit {run.ExitCode}\nstdout: {stdout}\nstderr: {stderr.Result}\nsim-node (domain {d}): {nodeErr}";
+            string diag = $"exit {run.ExitCode}\nstdout: {stdout}\nstderr: {stderr.Result}\nsim serve (domain {d}): {nodeErr}";
             Assert.True(run.ExitCode == 1, diag);
             using var json = JsonDocument.Parse(stdout);
             var ep = json.RootElement.GetProperty("episodes")[0];

@@ -5,7 +5,7 @@ gripper controllers, then starts CortexBot.
     ros2 launch cortexbot_bringup gazebo.launch.py task:="put the red cube in the bin"
 
 Note: the Gazebo world holds only the arm; the objects of CortexBot's task and their status topic come from
-`cortexbot sim-node` (MuJoCo), not from Gazebo, so a Gazebo run exercises the control path, not task success.
+`cortexbot sim serve` (MuJoCo), not from Gazebo, so a Gazebo run exercises the control path, not task success.
 """
 import os
 import sys

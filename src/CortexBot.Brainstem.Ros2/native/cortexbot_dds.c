@@ -30,7 +30,9 @@ enum cbd_type {
   CBD_FJT_GET_RESULT_REQUEST = 14,
   CBD_FJT_GET_RESULT_RESPONSE = 15,
   CBD_FJT_FEEDBACK_MESSAGE = 16,
-  CBD_TYPE_COUNT = 17
+  /* rmw_dds_common/msg/ParticipantEntitiesInfo on ros_discovery_info (the ROS 2 graph: nodes and their endpoints) */
+  CBD_PARTICIPANT_ENTITIES_INFO = 17,
+  CBD_TYPE_COUNT = 18
 };
 
 static const dds_topic_descriptor_t *descriptor (int type)
@@ -53,16 +55,17 @@ static const dds_topic_descriptor_t *descriptor (int type)
     case CBD_FJT_GET_RESULT_REQUEST: return &control_msgs_action_dds__FollowJointTrajectory_GetResult_Request__desc;
     case CBD_FJT_GET_RESULT_RESPONSE: return &control_msgs_action_dds__FollowJointTrajectory_GetResult_Response__desc;
     case CBD_FJT_FEEDBACK_MESSAGE: return &control_msgs_action_dds__FollowJointTrajectory_FeedbackMessage__desc;
+    case CBD_PARTICIPANT_ENTITIES_INFO: return &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc;
     default: return NULL;
   }
 }
 
-API int cbd_abi_version (void) { return 3; }
+API int cbd_abi_version (void) { return 4; }
 
 /* sizeof of the generated struct for a type, or of helper structs: 100 = JointTrajectoryPoint_, 101 = dds_sample_info_t,
  * 102 = MultiDOFJointTrajectoryPoint_, 103 = GoalStatus_, 104 = GoalInfo_, 105 = JointTolerance_,
  * 106 = JointComponentTolerance_, 107 = FollowJointTrajectory_Goal_, 108 = MultiDOFJointTrajectory_,
- * 109 = FollowJointTrajectory_Feedback_. */
+ * 109 = FollowJointTrajectory_Feedback_, 110 = Gid_, 111 = NodeEntitiesInfo_. */
 API long cbd_sizeof (int type)
 {
   switch (type) {
@@ -83,6 +86,9 @@ API long cbd_sizeof (int type)
     case CBD_FJT_GET_RESULT_REQUEST: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_GetResult_Request_);
     case CBD_FJT_GET_RESULT_RESPONSE: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_GetResult_Response_);
     case CBD_FJT_FEEDBACK_MESSAGE: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_FeedbackMessage_);
+    case CBD_PARTICIPANT_ENTITIES_INFO: return (long) sizeof (rmw_dds_common_msg_dds__ParticipantEntitiesInfo_);
+    case 110: return (long) sizeof (rmw_dds_common_msg_dds__Gid_);
+    case 111: return (long) sizeof (rmw_dds_common_msg_dds__NodeEntitiesInfo_);
     case 103: return (long) sizeof (action_msgs_msg_dds__GoalStatus_);
     case 104: return (long) sizeof (action_msgs_msg_dds__GoalInfo_);
     case 105: return (long) sizeof (control_msgs_msg_dds__JointTolerance_);
@@ -233,6 +239,17 @@ API int cbd_matched (dds_entity_t entity, int is_writer)
     dds_return_t r = dds_get_subscription_matched_status (entity, &s);
     return r < 0 ? r : (int) s.current_count;
   }
+}
+
+/* The entity's DDS GUID (16 bytes: 12-byte GUID prefix, 4-byte entity id), which rmw_cyclonedds copies into a ROS 2 GID
+ * (zero-padded when the GID is longer). */
+API int cbd_guid (dds_entity_t entity, uint8_t guid[16])
+{
+  dds_guid_t g;
+  dds_return_t r = dds_get_guid (entity, &g);
+  if (r < 0) return r;
+  memcpy (guid, g.v, sizeof (g.v));
+  return 0;
 }
 
 API int cbd_delete (dds_entity_t entity) { return dds_delete (entity); }

@@ -19,8 +19,8 @@ internal static class Ros2BenchCommand
         var seconds = new Option<double>("--seconds") { Description = "Measured seconds per rate (after 1 s of warm-up)", DefaultValueFactory = _ => 5 };
         var domain = new Option<int>("--ros-domain") { Description = "DDS domain for the benchmark", DefaultValueFactory = _ => 199 };
         var echo = new Option<bool>("--echo") { Description = "Run the echo side (started by the benchmark itself)" };
-        var action = new Option<bool>("--action") { Description = "Also measure FollowJointTrajectory send_goal round trips through the link against a sim-node process" };
-        var nodeRate = new Option<double>("--node-rate") { Description = "With --action: the sim-node's tick rate in Hz (it answers goals on its tick)", DefaultValueFactory = _ => 1000 };
+        var action = new Option<bool>("--action") { Description = "Also measure FollowJointTrajectory send_goal round trips through the link against a `sim serve` process" };
+        var nodeRate = new Option<double>("--node-rate") { Description = "With --action: the `sim serve` node's tick rate in Hz (it answers goals on its tick)", DefaultValueFactory = _ => 1000 };
         var cmd = new Command("ros2-bench", "Benchmark the ROS 2 link's JointState round trip against ddsperf (loopback); with --action also its action goals.")
             { rates, seconds, domain, echo, action, nodeRate };
         cmd.SetAction((parse, ct) =>
@@ -73,7 +73,7 @@ internal static class Ros2BenchCommand
             if (parse.GetValue(action))
             {
                 int nd = d + 2;
-                string args = $"sim-node --ros-domain {nd} --ros-loopback --no-camera --rate {nodeHz.ToString(CultureInfo.InvariantCulture)} --duration {(int)(list.Count * (secs + 8) + 30)}";
+                string args = $"sim serve --ros-domain {nd} --ros-loopback --no-camera --rate {nodeHz.ToString(CultureInfo.InvariantCulture)} --duration {(int)(list.Count * (secs + 8) + 30)}";
                 var npsi = self.EndsWith(".dll", StringComparison.Ordinal)
                     ? new ProcessStartInfo("dotnet", $"\"{self}\" {args}")
                     : new ProcessStartInfo(Environment.ProcessPath!, args);

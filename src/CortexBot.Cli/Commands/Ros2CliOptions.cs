@@ -4,9 +4,14 @@ using CortexBot.Core;
 
 namespace CortexBot.Cli.Commands;
 
-/// <summary>The ROS 2 flags shared by `run --robot ros2` and `sim-node`.</summary>
-internal sealed class Ros2CliOptions
+/// <summary>The ROS 2 flags shared by `run --robot ros2` and `sim serve`.</summary>
+internal sealed class Ros2CliOptions(string defaultNodeName)
 {
+    public readonly Option<string> NodeName = new("--node-name")
+    {
+        Description = "ROS 2 node name shown by `ros2 node list` (letters, digits and '_', not starting with a digit)",
+        DefaultValueFactory = _ => defaultNodeName,
+    };
     public readonly Option<int?> Domain = new("--ros-domain") { Description = "ROS_DOMAIN_ID (0..232; default: the environment variable, else 0)" };
     public readonly Option<bool> Loopback = new("--ros-loopback") { Description = "Keep DDS traffic on the loopback interface (unicast discovery of 127.0.0.1)" };
     public readonly Option<string> Controller = new("--controller") { Description = "Arm controller name (topics /NAME/joint_trajectory or /NAME/commands)", DefaultValueFactory = _ => "joint_trajectory_controller" };
@@ -20,15 +25,15 @@ internal sealed class Ros2CliOptions
     public readonly Option<string> StatusTopic = new("--status-topic") { Description = "CortexBot's own status topic (cortexbot_msgs/LinkStatus, 10 Hz)", DefaultValueFactory = _ => "/cortexbot/status" };
     public readonly Option<double> StaleMs = new("--stale-ms") { Description = "Joint states older than this make the arm hold (ms)", DefaultValueFactory = _ => 50 };
 
-    public IEnumerable<Option> All => [Domain, Loopback, Controller, Interface, TrajectoryInterface, StaleMs, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints, EstopTopic, StatusTopic];
+    public IEnumerable<Option> All => [NodeName, Domain, Loopback, Controller, Interface, TrajectoryInterface, StaleMs, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints, EstopTopic, StatusTopic];
     /// <summary>The flags that mean something to the simulator node (it serves both command interfaces at once).</summary>
-    public IEnumerable<Option> Node => [Domain, Loopback, Controller, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints];
+    public IEnumerable<Option> Node => [NodeName, Domain, Loopback, Controller, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints];
 
     public Ros2Options BuildNode(ParseResult parse)
     {
         var o = new Ros2Options
         {
-            LoopbackOnly = parse.GetValue(Loopback), Controller = parse.GetValue(Controller)!, ImageTopic = parse.GetValue(ImageTopic)!,
+            NodeName = parse.GetValue(NodeName), LoopbackOnly = parse.GetValue(Loopback), Controller = parse.GetValue(Controller)!, ImageTopic = parse.GetValue(ImageTopic)!,
             JointStatesTopic = parse.GetValue(JointStatesTopic)!, GripperTopic = parse.GetValue(GripperTopic)!, GripperJoints = ParseJoints(parse.GetValue(GripperJoints)),
         };
         if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
@@ -55,6 +60,7 @@ internal sealed class Ros2CliOptions
         if (!double.IsFinite(stale) || stale <= 0 || stale > 10_000) throw new ConfigurationException($"--stale-ms must be in (0, 10000], got {stale}");
         var o = new Ros2Options
         {
+            NodeName = parse.GetValue(NodeName),
             LoopbackOnly = parse.GetValue(Loopback),
             Controller = parse.GetValue(Controller)!,
             CommandInterface = iface,

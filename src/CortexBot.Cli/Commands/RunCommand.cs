@@ -35,7 +35,7 @@ internal static class RunCommand
         var noRecall = new Option<bool>("--no-recall") { Description = "Do not consult the memory (episodes are still stored): every episode starts from nothing remembered" };
         var maxReplans = new Option<int>("--max-replans") { Description = "Replans allowed per episode after an anomaly", DefaultValueFactory = _ => EpisodeTimeouts.Default.MaxReplans };
         var embeddingModel = EmbeddingCliOption.Create();
-        var ros = new Ros2CliOptions();
+        var ros = new Ros2CliOptions("cortexbot");
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator.")
             { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, perturb, noRecall, maxReplans };
         foreach (var o in ros.All) cmd.Options.Add(o);

@@ -5,10 +5,32 @@ using CortexBot.Sim.MuJoCo;
 
 namespace CortexBot.Cli.Commands;
 
-/// <summary>`cortexbot sim-node`: the MuJoCo arm as a ROS 2 robot under ros2_control, over Cyclone DDS.</summary>
+/// <summary>
+/// `cortexbot sim serve`: the MuJoCo arm as a ROS 2 robot under ros2_control, over Cyclone DDS. `sim-node` is the older
+/// name, kept as a hidden alias so existing scripts keep working.
+/// </summary>
 internal static class SimNodeCommand
 {
-    public static Command Create()
+    private const string Description =
+        "Run the MuJoCo arm as a ROS 2 robot: /joint_states, the controller's command and state topics, camera images, scene status and resets over DDS.";
+
+    /// <summary>`sim` with its `serve` subcommand.</summary>
+    public static Command CreateSim()
+    {
+        var sim = new Command("sim", "The MuJoCo arm as a ROS 2 simulator node");
+        sim.Subcommands.Add(Create("serve", Description));
+        return sim;
+    }
+
+    /// <summary>`sim-node`: the same command as `sim serve` (System.CommandLine cannot alias across levels, so it is built twice).</summary>
+    public static Command CreateAlias()
+    {
+        var cmd = Create("sim-node", "Alias of `sim serve`.");
+        cmd.Hidden = true;
+        return cmd;
+    }
+
+    private static Command Create(string name, string description)
     {
         var seed = new Option<int>("--seed") { Description = "Seed of the initial scene (CortexBot's resets choose later ones)", DefaultValueFactory = _ => 1 };
         var rate = new Option<double>("--rate") { Description = "Physics and /joint_states rate in Hz", DefaultValueFactory = _ => 500 };
@@ -20,8 +42,8 @@ internal static class SimNodeCommand
         var cameraWidth = new Option<int>("--camera-width") { Description = "Camera image width in pixels", DefaultValueFactory = _ => 320 };
         var cameraHeight = new Option<int>("--camera-height") { Description = "Camera image height in pixels", DefaultValueFactory = _ => 240 };
         var stateRate = new Option<double>("--state-rate") { Description = "Controller state rate in Hz (rounded to a divisor of --rate)", DefaultValueFactory = _ => 50 };
-        var ros = new Ros2CliOptions();
-        var cmd = new Command("sim-node", "Run the MuJoCo arm as a ROS 2 robot: /joint_states, the controller's command and state topics, camera images, scene status and resets over DDS.")
+        var ros = new Ros2CliOptions("cortexbot_sim");
+        var cmd = new Command(name, description)
             { seed, rate, duration, scene, verbose, noCamera, cameraRate, cameraWidth, cameraHeight, stateRate };
         foreach (var o in ros.Node) cmd.Options.Add(o);
         cmd.SetAction((parse, ct) =>
@@ -61,21 +83,21 @@ internal static class SimNodeCommand
                 catch (Exception e) { failure = e; cts.Cancel(); }
             }) { Name = "cortexbot-sim-node", Priority = ThreadPriority.Highest };
             thread.Start();
-            Console.Error.WriteLine($"sim-node: ROS domain {options.DomainId}{(options.LoopbackOnly ? " (loopback)" : "")}, {node.RateHz} Hz, " +
+            Console.Error.WriteLine($"sim serve: node /{options.NodeName}, ROS domain {options.DomainId}{(options.LoopbackOnly ? " (loopback)" : "")}, {node.RateHz} Hz, " +
                 $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}; camera: {cameraNote}; accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}), {options.ResetTopic}; serving the action {node.TrajectoryAction}");
             while (!thread.Join(1000))
                 if (parse.GetValue(verbose))
                 {
                     var k = node.Counters;
                     var a = node.ActionCounters;
-                    Console.Error.WriteLine($"sim-node: {k.Ticks} ticks, trajectories {k.TrajectoriesApplied}, rejected {k.CommandsRejected}, resets {k.Resets}, late {k.LateTicks}, " +
+                    Console.Error.WriteLine($"sim serve: {k.Ticks} ticks, trajectories {k.TrajectoriesApplied}, rejected {k.CommandsRejected}, resets {k.Resets}, late {k.LateTicks}, " +
                         $"images {k.ImagesPublished} (failed {k.ImageFailures}), goals {a.GoalsAccepted} accepted / {a.GoalsRejected} rejected");
                 }
             Console.CancelKeyPress -= onCancel;
             AppDomain.CurrentDomain.ProcessExit -= onExit;
             var c = node.Counters;
             var g = node.ActionCounters;
-            Console.Error.WriteLine($"sim-node: stopped after {c.Ticks} ticks; trajectories {c.TrajectoriesApplied}, forward commands {c.ForwardCommandsApplied}, " +
+            Console.Error.WriteLine($"sim serve: stopped after {c.Ticks} ticks; trajectories {c.TrajectoriesApplied}, forward commands {c.ForwardCommandsApplied}, " +
                 $"gripper commands {c.GripperCommandsApplied}, rejected {c.CommandsRejected}, resets {c.Resets}, late ticks {c.LateTicks}, " +
                 $"controller states {c.ControllerStates}, images {c.ImagesPublished} (failed {c.ImageFailures}{(node.ImageProblem is { } p ? ": " + p : "")}); " +
                 $"goals {g.GoalsReceived} received, {g.GoalsAccepted} accepted, {g.GoalsRejected} rejected{(g.GoalsRejected > 0 ? $" (last: {node.LastTrajectoryRejection})" : "")}, " +

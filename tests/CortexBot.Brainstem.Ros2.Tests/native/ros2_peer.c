@@ -21,6 +21,15 @@
  * valid two-point goal (joint names reversed, goal tolerances), a goal naming an unknown joint, a goal with a NaN, a
  * long goal it cancels, and a long goal preempted by a short one; asks each result; prints one line of "key value"
  * pairs (see the end of action_mode) with the outcomes, feedback and status seen, and send_goal round trips.
+ *
+ *   ros2_peer DOMAIN SECONDS - graph NODE [NODE ..]
+ * Plays `ros2 node list`: reads rmw_dds_common/ParticipantEntitiesInfo on ros_discovery_info (as rmw_cyclonedds: reliable,
+ * transient local) and DDS's own discovery (DCPSParticipant, DCPSPublication, DCPSSubscription), until every NODE is
+ * listed and its reader/writer GIDs are exactly the DDS GUIDs of its participant's endpoints (less the ros_discovery_info
+ * writer) and nothing has changed for a second, or SECONDS pass. Prints one line per NODE:
+ *   "node NAME ns NS found F enclave E writers W readers R unmatched U unlisted L infoqos REL DUR HIST DEPTH jsuserdata U topics t1,t2,.."
+ * (unmatched: listed GIDs DDS does not know for that participant; unlisted: DDS endpoints of it the list lacks;
+ * jsuserdata: the USER_DATA of its rt/joint_states writer, "-" when none).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -447,6 +456,172 @@ static int action_mode (dds_entity_t pp, const char *controller, double seconds)
   return 0;
 }
 
+#define GRAPH_MAX 1024
+struct endpoint { dds_guid_t key, participant; char topic[256]; char user_data[128]; int rel, dur, hist, depth; };
+struct graph {
+  rmw_dds_common_msg_dds__ParticipantEntitiesInfo_ *infos[64];
+  int ninfos;
+  struct endpoint pubs[GRAPH_MAX], subs[GRAPH_MAX];
+  int npubs, nsubs;
+  dds_guid_t pps[64];
+  int pp_enclave[64];
+  int npps;
+};
+
+static int guid_eq (const uint8_t *a, const uint8_t *b) { return memcmp (a, b, 16) == 0; }
+
+static void take_endpoints (dds_entity_t rd, struct endpoint *eps, int *n)
+{
+  void *buf[1] = { NULL };
+  dds_sample_info_t info;
+  while (dds_take (rd, buf, &info, 1, 1) > 0) {
+    dds_builtintopic_endpoint_t *e = buf[0];
+    if (info.valid_data && *n < GRAPH_MAX) {
+      struct endpoint *x = &eps[(*n)++];
+      x->key = e->key;
+      x->participant = e->participant_key;
+      snprintf (x->topic, sizeof x->topic, "%s", e->topic_name);
+      dds_reliability_kind_t rk = 0; dds_duration_t mb; dds_durability_kind_t dk = 0; dds_history_kind_t hk = 0; int32_t depth = -1;
+      dds_qget_reliability (e->qos, &rk, &mb);
+      dds_qget_durability (e->qos, &dk);
+      dds_qget_history (e->qos, &hk, &depth);
+      x->rel = (int) rk; x->dur = (int) dk; x->hist = (int) hk; x->depth = depth;
+      void *ud = NULL; size_t sz = 0;
+      x->user_data[0] = 0;
+      if (dds_qget_userdata (e->qos, &ud, &sz) && ud != NULL && sz > 0)
+        snprintf (x->user_data, sizeof x->user_data, "%.*s", (int) sz, (const char *) ud);
+      dds_free (ud);
+    }
+    dds_return_loan (rd, buf, 1);
+    buf[0] = NULL;
+  }
+}
+
+static const struct endpoint *find_endpoint (const struct endpoint *eps, int n, const uint8_t *gid)
+{
+  for (int i = 0; i < n; i++) if (guid_eq (eps[i].key.v, gid)) return &eps[i];
+  return NULL;
+}
+
+/* Checks one node against DDS discovery; returns 1 when every listed GID is a real endpoint of the node's participant and
+ * every endpoint of that participant (but the graph writer) is listed. */
+static int check_node (const struct graph *g, const char *name, int print)
+{
+  for (int i = g->ninfos - 1; i >= 0; i--) {
+    const rmw_dds_common_msg_dds__ParticipantEntitiesInfo_ *pi = g->infos[i];
+    for (uint32_t k = 0; k < pi->node_entities_info_seq._length; k++) {
+      const rmw_dds_common_msg_dds__NodeEntitiesInfo_ *ni = &pi->node_entities_info_seq._buffer[k];
+      if (strcmp (ni->node_name, name) != 0) continue;
+      const uint8_t *ppgid = pi->gid.data;
+      int enclave = -1;
+      for (int p = 0; p < g->npps; p++) if (guid_eq (g->pps[p].v, ppgid)) enclave = g->pp_enclave[p];
+      int unmatched = 0, unlisted = 0, writers = (int) ni->writer_gid_seq._length, readers = (int) ni->reader_gid_seq._length;
+      char topics[4096] = "", jshash[128] = "-";
+      for (int w = 0; w < writers; w++) {
+        const struct endpoint *e = find_endpoint (g->pubs, g->npubs, ni->writer_gid_seq._buffer[w].data);
+        if (e == NULL || !guid_eq (e->participant.v, ppgid)) unmatched++;
+        else {
+          strncat (topics, e->topic, sizeof topics - strlen (topics) - 2);
+          strcat (topics, ",");
+          if (strcmp (e->topic, "rt/joint_states") == 0 && e->user_data[0]) snprintf (jshash, sizeof jshash, "%s", e->user_data);
+        }
+      }
+      for (int r = 0; r < readers; r++) {
+        const struct endpoint *e = find_endpoint (g->subs, g->nsubs, ni->reader_gid_seq._buffer[r].data);
+        if (e == NULL || !guid_eq (e->participant.v, ppgid)) unmatched++;
+      }
+      int rel = -1, dur = -1, hist = -1, depth = -1;
+      for (int e = 0; e < g->npubs; e++) {
+        if (!guid_eq (g->pubs[e].participant.v, ppgid)) continue;
+        if (strcmp (g->pubs[e].topic, "ros_discovery_info") == 0) {
+          rel = g->pubs[e].rel; dur = g->pubs[e].dur; hist = g->pubs[e].hist; depth = g->pubs[e].depth;
+          continue;
+        }
+        int listed = 0;
+        for (int w = 0; w < writers; w++) if (guid_eq (ni->writer_gid_seq._buffer[w].data, g->pubs[e].key.v)) listed = 1;
+        if (!listed) unlisted++;
+      }
+      for (int e = 0; e < g->nsubs; e++) {
+        if (!guid_eq (g->subs[e].participant.v, ppgid)) continue;
+        int listed = 0;
+        for (int r = 0; r < readers; r++) if (guid_eq (ni->reader_gid_seq._buffer[r].data, g->subs[e].key.v)) listed = 1;
+        if (!listed) unlisted++;
+      }
+      if (print)
+        printf ("node %s ns %s found 1 enclave %d writers %d readers %d unmatched %d unlisted %d infoqos %d %d %d %d jsuserdata %s topics %s\n",
+                name, ni->node_namespace, enclave, writers, readers, unmatched, unlisted, rel, dur, hist, depth, jshash, topics[0] ? topics : "-");
+      return enclave == 1 && unmatched == 0 && unlisted == 0 && writers + readers > 0 && rel >= 0;
+    }
+  }
+  if (print) printf ("node %s ns - found 0\n", name);
+  return 0;
+}
+
+static int graph_mode (dds_entity_t pp, double seconds, char **names, int nnames)
+{
+  static struct graph g;
+  dds_qos_t *q = dds_create_qos ();
+  dds_qset_reliability (q, DDS_RELIABILITY_RELIABLE, DDS_INFINITY);
+  dds_qset_durability (q, DDS_DURABILITY_TRANSIENT_LOCAL);
+  /* an unkeyed topic is one instance for all writers: keep all, as rmw_cyclonedds' own reader does */
+  dds_qset_history (q, DDS_HISTORY_KEEP_ALL, 0);
+  dds_entity_t t = dds_create_topic (pp, &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc, "ros_discovery_info", NULL, NULL);
+  dds_entity_t info_rd = dds_create_reader (pp, t, q, NULL);
+  dds_delete_qos (q);
+  dds_entity_t pp_rd = dds_create_reader (pp, DDS_BUILTIN_TOPIC_DCPSPARTICIPANT, NULL, NULL);
+  dds_entity_t pub_rd = dds_create_reader (pp, DDS_BUILTIN_TOPIC_DCPSPUBLICATION, NULL, NULL);
+  dds_entity_t sub_rd = dds_create_reader (pp, DDS_BUILTIN_TOPIC_DCPSSUBSCRIPTION, NULL, NULL);
+  if (info_rd < 0 || pp_rd < 0 || pub_rd < 0 || sub_rd < 0) { fprintf (stderr, "graph readers failed\n"); return 1; }
+  struct timespec start, now;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  int changes = 0, last_signature = -1;
+  double stable_since = 0;
+  for (;;) {
+    void *buf[1] = { NULL };
+    dds_sample_info_t info;
+    for (;;) {
+      /* the newest message of a participant replaces its older one (a fresh sample per endpoint added) */
+      rmw_dds_common_msg_dds__ParticipantEntitiesInfo_ *m = rmw_dds_common_msg_dds__ParticipantEntitiesInfo___alloc ();
+      void *one[1] = { m };
+      if (dds_take (info_rd, one, &info, 1, 1) <= 0) { dds_sample_free (m, &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc, DDS_FREE_ALL); break; }
+      if (!info.valid_data) { dds_sample_free (m, &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc, DDS_FREE_ALL); continue; }
+      int slot = -1;
+      for (int i = 0; i < g.ninfos; i++) if (guid_eq (g.infos[i]->gid.data, m->gid.data)) slot = i;
+      if (slot >= 0) dds_sample_free (g.infos[slot], &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc, DDS_FREE_ALL);
+      else if (g.ninfos < 64) slot = g.ninfos++;
+      else { dds_sample_free (m, &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc, DDS_FREE_ALL); continue; }
+      g.infos[slot] = m;
+      changes++;
+    }
+    while (dds_take (pp_rd, buf, &info, 1, 1) > 0) {
+      dds_builtintopic_participant_t *p = buf[0];
+      if (info.valid_data && g.npps < 64) {
+        void *ud = NULL; size_t sz = 0;
+        int enclave = dds_qget_userdata (p->qos, &ud, &sz) && ud != NULL && sz == strlen ("enclave=/;") && memcmp (ud, "enclave=/;", sz) == 0;
+        dds_free (ud);
+        g.pps[g.npps] = p->key;
+        g.pp_enclave[g.npps++] = enclave;
+      }
+      dds_return_loan (pp_rd, buf, 1);
+      buf[0] = NULL;
+    }
+    take_endpoints (pub_rd, g.pubs, &g.npubs);
+    take_endpoints (sub_rd, g.subs, &g.nsubs);
+    int all = 1;
+    for (int i = 0; i < nnames; i++) all &= check_node (&g, names[i], 0);
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    double t = (double) (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) * 1e-9;
+    /* a process still creating endpoints is consistent at every step: wait until nothing has changed for a second */
+    int signature = g.ninfos + g.npubs + g.nsubs + g.npps + changes;
+    if (!all || signature != last_signature) { last_signature = signature; stable_since = t; }
+    if ((all && t - stable_since >= 1.0) || t > seconds) break;
+    dds_sleepfor (DDS_MSECS (20));
+  }
+  for (int i = 0; i < nnames; i++) check_node (&g, names[i], 1);
+  fflush (stdout);
+  return 0;
+}
+
 int main (int argc, char **argv)
 {
   if (argc < 3) { fprintf (stderr, "usage: ros2_peer DOMAIN SECONDS [CONTROLLER]\n"); return 2; }
@@ -463,6 +638,12 @@ int main (int argc, char **argv)
   dds_entity_t pp = dds_create_participant (domain, pq, NULL);
   dds_delete_qos (pq);
   if (pp < 0) { fprintf (stderr, "participant: %s\n", dds_strretcode (pp)); return 1; }
+  if (argc > 5 && strcmp (argv[4], "graph") == 0) {
+    int rc = graph_mode (pp, seconds, argv + 5, argc - 5);
+    dds_delete (pp);
+    dds_delete (d);
+    return rc;
+  }
   if (argc > 4 && strcmp (argv[4], "action") == 0) {
     int rc = action_mode (pp, controller, seconds);
     dds_delete (pp);

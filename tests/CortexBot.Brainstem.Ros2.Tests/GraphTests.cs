@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using System.Globalization;
+using CortexBot.Core;
+
+namespace CortexBot.Brainstem.Ros2.Tests;
+
+/// <summary>
+/// CortexBot's processes in the ROS 2 graph: the plain C peer reads ros_discovery_info as `ros2 node list` would and
+/// checks each node's reader and writer GIDs against the endpoints DDS discovery itself reports for that participant.
+/// </summary>
+public sealed class GraphTests
+{
+    private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "cortexbot.dll");
+
+    private static Process StartCli(string args)
+    {
+        var psi = new ProcessStartInfo("dotnet", $"\"{Cli}\" {args}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.Environment.Remove("CYCLONEDDS_URI");
+        return Process.Start(psi)!;
+    }
+
+    private static Dictionary<string, string> ParseNode(string line)
+    {
+        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var d = new Dictionary<string, string>();
+        for (int i = 0; i + 1 < f.Length; i += 2)
+        {
+            if (f[i] == "infoqos") { d[f[i]] = string.Join(' ', f.Skip(i + 1).Take(4)); i += 3; continue; }
+            d[f[i]] = f[i + 1];
+        }
+        return d;
+    }
+
+    [Fact]
+    public void The_sim_node_and_a_run_are_ros2_nodes_listing_their_real_endpoints()
+    {
+        var exe = Path.Combine(AppContext.BaseDirectory, "ros2_peer");
+        Assert.True(File.Exists(exe), "ros2_peer is built with this test project");
+        int d = TestBus.NewDomain();
+        var memory = Path.Combine(Path.GetTempPath(), $"cortexbot-ros2-graph-{Guid.NewGuid():N}.db");
+        using var node = StartCli($"sim serve --ros-domain {d} --ros-loopback --no-camera --duration 90");
+        var nodeErr = node.StandardError.ReadToEndAsync();
+        using var run = StartCli($"run --robot ros2 --node-name cortexbot_arm --ros-domain {d} --ros-loopback --stale-ms 250 " +
+            $"--task \"put the red cube in the bin\" --seed 1 --json --memory \"{memory}\"");
+        var runErr = run.StandardError.ReadToEndAsync();
+        var runOut = run.StandardOutput.ReadToEndAsync();
+        try
+        {
+            var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { d.ToString(CultureInfo.InvariantCulture), "60", "-", "graph", "cortexbot_sim", "cortexbot_arm" }) psi.ArgumentList.Add(a);
+            using var peer = Process.Start(psi)!;
+            var err = peer.StandardError.ReadToEndAsync();
+            var output = peer.StandardOutput.ReadToEnd();
+            Assert.True(peer.WaitForExit(TimeSpan.FromSeconds(90)), "the peer exits");
+            var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            string diag = $"peer: {output} {err.Result}";
+            Assert.True(lines.Length == 2, diag);
+            foreach (var (line, name) in lines.Zip(new[] { "cortexbot_sim", "cortexbot_arm" }))
+            {
+                var n = ParseNode(line);
+                Assert.True(n["node"] == name && n["found"] == "1", diag);
+                Assert.Equal("/", n["ns"]);
+                Assert.True(n["enclave"] == "1", $"participant USER_DATA enclave=/; ({diag})");
+                Assert.True(n["unmatched"] == "0", $"every listed GID is a real endpoint of the node's participant ({diag})");
+                Assert.True(n["unlisted"] == "0", $"every endpoint of the participant is listed ({diag})");
+                // DDS enum values: RELIABLE 1, TRANSIENT_LOCAL 1, KEEP_LAST 0, depth 1 (rmw_cyclonedds' ros_discovery_info writer)
+                Assert.Equal("1 1 0 1", n["infoqos"]);
+            }
+            var sim = ParseNode(lines[0]);
+            var arm = ParseNode(lines[1]);
+            Assert.Contains("rt/joint_states,", sim["topics"], StringComparison.Ordinal);
+            // the type hash as rmw_cyclonedds announces it, seen by the peer in DDS discovery (value from ROS 2's generated code)
+            Assert.Equal("typehash=RIHS01_a13ee3a330e346c9d87b5aa18d24e11690752bd33a0350f11c5882bc9179260e;", sim["jsuserdata"]);
+            Assert.Contains("rt/joint_trajectory_controller/controller_state,", sim["topics"], StringComparison.Ordinal);
+            Assert.Contains("rt/cortexbot/status,", arm["topics"], StringComparison.Ordinal);
+            Assert.Contains("rt/joint_trajectory_controller/joint_trajectory,", arm["topics"], StringComparison.Ordinal);
+            Assert.DoesNotContain("rt/joint_states,", arm["topics"], StringComparison.Ordinal); // the run reads joint states, it does not write them
+            Assert.True(int.Parse(arm["readers"], CultureInfo.InvariantCulture) >= 2, diag); // joint states, emergency stop, ..
+        }
+        finally
+        {
+            foreach (var p in new[] { run, node })
+            {
+                if (!p.HasExited) p.Kill();
+                p.WaitForExit();
+            }
+            foreach (var f in new[] { memory, memory + "-wal", memory + "-shm" }) if (File.Exists(f)) File.Delete(f);
+        }
+    }
+
+    [Fact]
+    public void The_peer_catches_a_node_listing_a_wrong_gid_or_leaving_an_endpoint_out()
+    {
+        // A lying node as a test double: its list names the participant's own GUID as a writer (no such endpoint) and
+        // leaves out a writer it really has; the peer must report both, so the real nodes' zeros above mean something.
+        var exe = Path.Combine(AppContext.BaseDirectory, "ros2_peer");
+        int d = TestBus.NewDomain();
+        using var dds = new DdsParticipant(d, DdsParticipant.LoopbackConfig());
+        int info = dds.DdsWriter(RosType.ParticipantEntitiesInfo, Ros2GraphEntry.Topic, new RosQos(true, 1, TransientLocal: true), null);
+        var entry = new Ros2GraphEntry(dds.Handle, info, "liar", "/");
+        int listed = dds.Writer(RosType.JointState, "/liar/listed", RosQos.Default);
+        entry.AddWriter(listed);
+        entry.AddWriter(dds.Handle);
+        dds.Writer(RosType.JointState, "/liar/unlisted", RosQos.Default);
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { d.ToString(CultureInfo.InvariantCulture), "3", "-", "graph", "liar" }) psi.ArgumentList.Add(a);
+        using var peer = Process.Start(psi)!;
+        var output = peer.StandardOutput.ReadToEnd();
+        Assert.True(peer.WaitForExit(TimeSpan.FromSeconds(30)), "the peer exits");
+        var n = ParseNode(output.Trim());
+        Assert.True(n["found"] == "1" && n["writers"] == "2", output);
+        Assert.Equal("1", n["unmatched"]);
+        Assert.Equal("1", n["unlisted"]);
+        Assert.Equal("rt/liar/listed,", n["topics"]);
+    }
+
+    // Expected values: the hashes rosidl generated into ROS 2's own C type support (`*__get_type_hash`, `*__TYPE_HASH`),
+    // e.g. sensor_msgs/msg/detail/joint_state__description.c.
+    [Theory]
+    [InlineData("builtin_interfaces/msg/Time", "b106235e25a4c5ed35098aa0a61a3ee9c9b18d197f398b0e4206cea9acf9c197")]
+    [InlineData("std_msgs/msg/Header", "f49fb3ae2cf070f793645ff749683ac6b06203e41c891e17701b1cb597ce6a01")]
+    [InlineData("sensor_msgs/msg/JointState", "a13ee3a330e346c9d87b5aa18d24e11690752bd33a0350f11c5882bc9179260e")]
+    [InlineData("std_msgs/msg/Bool", "feb91e995ff9ebd09c0cb3d2aed18b11077585839fb5db80193b62d74528f6c9")]
+    [InlineData("std_msgs/msg/Float64MultiArray", "1025ddc6b9552d191f89ef1a8d2f60f3d373e28b283d8891ddcc974e8c55397f")]
+    [InlineData("sensor_msgs/msg/Image", "d31d41a9a4c4bc8eae9be757b0beed306564f7526c88ea6a4588fb9582527d47")]
+    [InlineData("trajectory_msgs/msg/JointTrajectory", "179b33eba59d676f6d967ac71fe35e7ca2f64b2f3928f4a018cec115e213796e")]
+    public void Type_hashes_match_those_ros2_generates(string type, string hex) => Assert.Equal("RIHS01_" + hex, RosTypeHash.Of(type));
+
+    [Fact]
+    public void Endpoint_user_data_carries_the_type_hash_only_for_hashed_types()
+    {
+        Assert.Equal("typehash=RIHS01_feb91e995ff9ebd09c0cb3d2aed18b11077585839fb5db80193b62d74528f6c9;", RosTypeHash.UserData(RosType.Bool));
+        Assert.Null(RosTypeHash.UserData(RosType.SceneStatus));
+        Assert.Null(RosTypeHash.UserData(RosType.ControllerState));
+    }
+
+    [Theory]
+    [InlineData("", "must not be empty")]
+    [InlineData("9lives", "must not start with a digit")]
+    [InlineData("my-node", "'-' at position 2")]
+    [InlineData("/cortexbot", "'/' at position 0")]
+    [InlineData("robot arm", "' ' at position 5")]
+    public void Bad_node_names_are_refused_with_the_reason(string name, string reason)
+    {
+        var e = Assert.Throws<ConfigurationException>(() => RosNames.ValidateNodeName(name));
+        Assert.Contains(reason, e.Message, StringComparison.Ordinal);
+        Assert.Contains("--node-name", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ConfigurationException>(() => (TestBus.Options(TestBus.NewDomain()) with { NodeName = name }).Validate());
+    }
+
+    [Fact]
+    public void Node_name_rules_accept_ros2_names_and_bound_the_length()
+    {
+        Assert.Equal("cortexbot_sim", RosNames.ValidateNodeName("cortexbot_sim"));
+        Assert.Equal("_hidden2", RosNames.ValidateNodeName("_hidden2"));
+        Assert.Equal(new string('a', 255), RosNames.ValidateNodeName(new string('a', 255)));
+        Assert.Throws<ConfigurationException>(() => RosNames.ValidateNodeName(new string('a', 256)));
+        Assert.Equal("/robots/left", RosNames.ValidateNamespace("/robots/left"));
+        Assert.Throws<ConfigurationException>(() => RosNames.ValidateNamespace("robots"));
+        Assert.Throws<ConfigurationException>(() => RosNames.ValidateNamespace("/robots/"));
+        Assert.Throws<ConfigurationException>(() => new DdsParticipant(TestBus.NewDomain(), DdsParticipant.LoopbackConfig(), "1st"));
+    }
+
+    [Fact]
+    public void The_cli_refuses_a_bad_node_name_naming_the_flag()
+    {
+        foreach (var args in new[] { "sim serve --ros-loopback --no-camera --duration 0.2 --node-name my-sim",
+                     "run --robot ros2 --ros-loopback --node-name 2arm --task \"put the red cube in the bin\" --json" })
+        {
+            using var p = StartCli(args);
+            var err = p.StandardError.ReadToEndAsync();
+            var outp = p.StandardOutput.ReadToEndAsync();
+            Assert.True(p.WaitForExit(TimeSpan.FromMinutes(1)), "cortexbot exits");
+            Assert.NotEqual(0, p.ExitCode);
+            Assert.Contains("--node-name", err.Result + outp.Result, StringComparison.Ordinal);
+            Assert.Contains("is not a valid ROS 2 node name", err.Result + outp.Result, StringComparison.Ordinal);
+        }
+    }
+}
