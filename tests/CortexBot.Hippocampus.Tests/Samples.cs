@@ -56,7 +56,7 @@ internal static class Samples
     /// <summary>An episode with every schema-3 field: scenes, anomaly events, policy and a trace.</summary>
     public static EpisodeRecord Rich(string instruction = "put the red cube in the bin", int seed = 11)
     {
-        var trace = new EpisodeTrace(["j1", "j2", "j3"], 0.04,
+        var trace = new EpisodeTrace(["j1", "j2", "j3"], 500, 0.04,
             [.. Enumerable.Range(0, 50).SelectMany(k => new[] { 0.01f * k, -0.5f + 0.002f * k, 1.25f, 0.04f - 0.0005f * k })]);
         return Episode(instruction, seed) with
         {

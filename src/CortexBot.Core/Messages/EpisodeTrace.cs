@@ -15,9 +15,10 @@ namespace CortexBot.Core.Messages;
 ///      0     4  magic "CBTR"
 ///      4     2  format version (1)
 ///      6     2  J, joints (1..32)
-///      8     8  sample period in seconds (float64, > 0)
-///     16     4  N, samples (0..MaxSamples)
-///     20         J joint names, each a 1-byte length and that many UTF-8 bytes
+///      8     8  control rate in Hz the episode ran at (float64, > 0)
+///     16     8  sample period in seconds (float64, > 0)
+///     24     4  N, samples (0..MaxSamples)
+///     28         J joint names, each a 1-byte length and that many UTF-8 bytes
 ///      …  N*(J+1)*4  samples: per sample J joint positions (float32, rad) in name order, then the gripper opening (float32, m)
 /// </code>
 /// A 6-joint arm at 25 Hz takes 28 bytes per sample: 7 KB for a 10 s episode; at most <see cref="MaxSamples"/>
@@ -32,8 +33,10 @@ public sealed class EpisodeTrace
 
     private readonly float[] _samples;
 
-    public EpisodeTrace(ImmutableArray<string> jointNames, double samplePeriodS, float[] samples)
+    public EpisodeTrace(ImmutableArray<string> jointNames, double controlRateHz, double samplePeriodS, float[] samples)
     {
+        if (!(double.IsFinite(controlRateHz) && controlRateHz > 0))
+            throw new ArgumentException($"the control rate must be positive, got {controlRateHz}");
         if (jointNames.IsDefaultOrEmpty || jointNames.Length > MaxJoints)
             throw new ArgumentException($"a trace needs 1 to {MaxJoints} joints, got {(jointNames.IsDefault ? 0 : jointNames.Length)}");
         if (jointNames.Any(n => string.IsNullOrEmpty(n) || Encoding.UTF8.GetByteCount(n) > 255))
@@ -47,11 +50,15 @@ public sealed class EpisodeTrace
         if (samples.Length / width > MaxSamples)
             throw new ArgumentException($"a trace holds at most {MaxSamples} samples, got {samples.Length / width}");
         JointNames = jointNames;
+        ControlRateHz = controlRateHz;
         SamplePeriodS = samplePeriodS;
         _samples = samples;
     }
 
     public ImmutableArray<string> JointNames { get; }
+
+    /// <summary>The control loop's rate during the episode (a replay runs at the same rate).</summary>
+    public double ControlRateHz { get; }
 
     public double SamplePeriodS { get; }
 
@@ -71,7 +78,7 @@ public sealed class EpisodeTrace
     /// <summary>A copy of the raw values (per sample: joints, then gripper).</summary>
     public float[] CopySamples() => (float[])_samples.Clone();
 
-    public int EncodedLength => 20 + JointNames.Sum(n => 1 + Encoding.UTF8.GetByteCount(n)) + _samples.Length * sizeof(float);
+    public int EncodedLength => 28 + JointNames.Sum(n => 1 + Encoding.UTF8.GetByteCount(n)) + _samples.Length * sizeof(float);
 
     public byte[] Encode()
     {
@@ -80,9 +87,10 @@ public sealed class EpisodeTrace
         Magic.CopyTo(span);
         BinaryPrimitives.WriteUInt16LittleEndian(span[4..], FormatVersion);
         BinaryPrimitives.WriteUInt16LittleEndian(span[6..], (ushort)Joints);
-        BinaryPrimitives.WriteDoubleLittleEndian(span[8..], SamplePeriodS);
-        BinaryPrimitives.WriteInt32LittleEndian(span[16..], Count);
-        int at = 20;
+        BinaryPrimitives.WriteDoubleLittleEndian(span[8..], ControlRateHz);
+        BinaryPrimitives.WriteDoubleLittleEndian(span[16..], SamplePeriodS);
+        BinaryPrimitives.WriteInt32LittleEndian(span[24..], Count);
+        int at = 28;
         foreach (var name in JointNames)
         {
             int n = Encoding.UTF8.GetBytes(name, span[(at + 1)..]);
@@ -100,21 +108,22 @@ public sealed class EpisodeTrace
     /// <exception cref="InvalidDataException">The blob is not a trace of a format this code reads; the message says what is wrong.</exception>
     public static EpisodeTrace Decode(ReadOnlySpan<byte> blob)
     {
-        if (blob.Length < 20 || !blob[..4].SequenceEqual(Magic))
+        if (blob.Length < 28 || !blob[..4].SequenceEqual(Magic))
             throw new InvalidDataException("not an episode trace (no CBTR header)");
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(blob[4..]);
         if (version != FormatVersion)
             throw new InvalidDataException($"episode trace format {version} is not known to this CortexBot (it reads format {FormatVersion})");
         int joints = BinaryPrimitives.ReadUInt16LittleEndian(blob[6..]);
-        double period = BinaryPrimitives.ReadDoubleLittleEndian(blob[8..]);
-        int count = BinaryPrimitives.ReadInt32LittleEndian(blob[16..]);
+        double rate = BinaryPrimitives.ReadDoubleLittleEndian(blob[8..]);
+        double period = BinaryPrimitives.ReadDoubleLittleEndian(blob[16..]);
+        int count = BinaryPrimitives.ReadInt32LittleEndian(blob[24..]);
         if (joints is < 1 or > MaxJoints)
             throw new InvalidDataException($"episode trace has {joints} joints (1 to {MaxJoints} expected)");
-        if (!(double.IsFinite(period) && period > 0))
-            throw new InvalidDataException($"episode trace has sample period {period}");
+        if (!(double.IsFinite(period) && period > 0) || !(double.IsFinite(rate) && rate > 0))
+            throw new InvalidDataException($"episode trace has sample period {period} s at control rate {rate} Hz");
         if (count is < 0 or > MaxSamples)
             throw new InvalidDataException($"episode trace has {count} samples (at most {MaxSamples})");
-        int at = 20;
+        int at = 28;
         var names = ImmutableArray.CreateBuilder<string>(joints);
         for (int j = 0; j < joints; j++)
         {
@@ -132,6 +141,6 @@ public sealed class EpisodeTrace
         var samples = new float[count * (joints + 1)];
         for (int i = 0; i < samples.Length; i++, at += sizeof(float))
             samples[i] = BinaryPrimitives.ReadSingleLittleEndian(blob[at..]);
-        return new EpisodeTrace(names.MoveToImmutable(), period, samples);
+        return new EpisodeTrace(names.MoveToImmutable(), rate, period, samples);
     }
 }
