@@ -1,4 +1,5 @@
-using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Text.Json;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Skills;
@@ -100,6 +101,62 @@ public class ReplayTests(ITestOutputHelper output)
         Assert.Equal(0.2, report.MaxDeviationRad, 2);
         // The motion itself replays faithfully: outcomes still agree.
         Assert.True(report.OutcomeMatches);
+    }
+
+    private (int Code, string Stdout, string Stderr) Cli(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cortexbot.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["CORTEXBOT_HOME"] = RepoPaths.Root;
+        psi.Environment["COLUMNS"] = "200";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(true); throw new TimeoutException("cortexbot did not exit"); }
+        output.WriteLine($"$ cortexbot {string.Join(' ', args)} -> {p.ExitCode}\n{stdout.Result}\n{stderr.Result}");
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Memory_replay_reports_a_run_episode_as_matching_and_refuses_unknown_or_untraced_ones()
+    {
+        var db = TestOptions.TempDb();
+        Assert.Equal(0, Cli("run", "--task", "put the green cube in the bin", "--episodes", "1", "--seed", "21", "--fast", "--json", "--memory", db).Code);
+        using (var store = new SqliteEpisodeStore(db))
+            store.Append(new EpisodeRecord(Guid.NewGuid(), "put the red cube in the bin", 3, DateTimeOffset.UtcNow, 2, true, null, "rule",
+                ["pick(red_cube)"], [new StepRecord(0, "pick(red_cube)", SkillOutcome.Succeeded, null, 0, 1)], [], 1, "0.1"));
+
+        var (code, stdout, _) = Cli("memory", "replay", "1", "--memory", db, "--json");
+        Assert.Equal(0, code);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            var r = doc.RootElement;
+            Assert.False(r.GetProperty("diverged").GetBoolean());
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("first_divergence").ValueKind);
+            Assert.True(r.GetProperty("outcome_matches").GetBoolean());
+            Assert.Equal(2, r.GetProperty("steps").GetArrayLength());
+            Assert.Equal("place(green_cube, bin)", r.GetProperty("steps")[1].GetProperty("skill").GetString());
+            Assert.True(r.GetProperty("steps")[1].GetProperty("matches").GetBoolean());
+            Assert.Equal(r.GetProperty("recorded_samples").GetInt32(), r.GetProperty("compared_samples").GetInt32());
+            Assert.Equal(0.05, r.GetProperty("tolerance_rad").GetDouble());
+        }
+
+        var table = Cli("memory", "replay", "1", "--memory", db, "--tolerance", "0.01");
+        Assert.Equal(0, table.Code);
+        Assert.Contains("first divergence", table.Stdout);
+        Assert.Contains("none (every joint within 0.0100 rad)", table.Stdout);
+        Assert.Contains("recorded success, replayed success", table.Stdout);
+
+        var unknown = Cli("memory", "replay", "9", "--memory", db);
+        Assert.Equal(2, unknown.Code);
+        Assert.Contains($"no episode 9 in {Path.GetFullPath(db)}", unknown.Stderr);
+        var untraced = Cli("memory", "replay", "2", "--memory", db);
+        Assert.Equal(2, untraced.Code);
+        Assert.Contains("episode 2 has no trace", untraced.Stderr);
+        var bad = Cli("memory", "replay", "1", "--memory", db, "--tolerance", "-1");
+        Assert.Equal(2, bad.Code);
+        Assert.Contains("--tolerance must be a positive angle", bad.Stderr);
     }
 
     [Fact]

@@ -154,12 +154,16 @@ public static class EpisodeReplayer
             var compiler = new SkillCompiler(kin, null, factory is null ? [] : [factory], world);
 
             loop.Start();
+            long resetTick = -1;
             await loop.InvokeAsync(() =>
             {
                 world.ResetScene(episode.Seed);
                 gate.Reanchor();
                 loop.RehomeHoldTarget();
+                resetTick = loop.TotalTicks;
             }).WaitAsync(ct);
+            // The reset ran inside a tick that then stepped once; start after that tick, as the episode did.
+            WaitPastTick(loop, resetTick);
             long start = loop.TotalTicks;
             tracer.Begin(start);
             var startScene = world.Snapshot();
@@ -173,7 +177,7 @@ public static class EpisodeReplayer
                 ct.ThrowIfCancellationRequested();
                 // Recorded idle time (planning while a real-time loop held the arm) is held again, so later steps start on time.
                 if (double.IsFinite(step.StartedAtS) && step.StartedAtS - Now() > period / 2)
-                    await loop.HoldForAsync(step.StartedAtS - Now()).WaitAsync(ct);
+                    await HoldAsync(loop, step.StartedAtS - Now(), ct);
                 var (name, args) = PlanText.Parse(step.Skill);
                 var invocation = new SkillInvocation(name, [.. args]);
                 double began = Now();
@@ -185,7 +189,7 @@ public static class EpisodeReplayer
             // The recording goes on while the episode settled and was judged; cover the same span.
             double remaining = recorded.DurationS + period - Now();
             if (remaining > period / 2)
-                await loop.HoldForAsync(remaining).WaitAsync(ct);
+                await HoldAsync(loop, remaining, ct);
             var endScene = world.Snapshot();
             var goal = TaskGoal.FromInstruction(episode.Instruction, startScene, catalogue);
             // Judged as the episode was: a failed last step fails it, else the instruction's goal is read from the physics.
@@ -212,12 +216,10 @@ public static class EpisodeReplayer
         var compiled = compiler.Compile(skill, world.Snapshot(), arm);
         if (compiled.Program is null)
             return (SkillOutcome.Failed, compiled.Error);
-        var done = new TaskCompletionSource<ProgramReport>(TaskCreationOptions.RunContinuationsAsynchronously);
-        loop.Submit(compiled.Program, r => done.TrySetResult(r));
         ProgramReport report;
         try
         {
-            report = await done.Task.WaitAsync(timeout, ct);
+            report = await RunProgramAsync(loop, compiled.Program, ct).WaitAsync(timeout, ct);
         }
         catch (TimeoutException)
         {
@@ -227,6 +229,35 @@ public static class EpisodeReplayer
         return report.Status == ProgramStatus.Succeeded
             ? (SkillOutcome.Succeeded, null)
             : (SkillOutcome.Failed, report.Detail);
+    }
+
+    /// <summary>Holds the last command for <paramref name="seconds"/> of robot time, as the loop's own settle does.</summary>
+    private static Task<ProgramReport> HoldAsync(ControlLoop loop, double seconds, CancellationToken ct)
+    {
+        var cmd = loop.LatestCommand();
+        var hold = new Segment { Kind = SegmentKind.Wait, Label = "hold", From = cmd, To = cmd, Duration = seconds, Gripper = loop.LatestGripperCommand };
+        return RunProgramAsync(loop, new SkillProgram("hold", [hold], 0), ct);
+    }
+
+    /// <summary>
+    /// Runs one program and returns once the tick that ended it has also written its command and stepped the physics:
+    /// the program's callback runs inside that tick, so reading the world right away would race with its last step and
+    /// make the next skill compile from either of two states.
+    /// </summary>
+    private static async Task<ProgramReport> RunProgramAsync(ControlLoop loop, IControlProgram program, CancellationToken ct)
+    {
+        var done = new TaskCompletionSource<(ProgramReport Report, long Tick)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        loop.Submit(program, r => done.TrySetResult((r, loop.TotalTicks)));
+        var (report, tick) = await done.Task.WaitAsync(ct);
+        WaitPastTick(loop, tick);
+        return report;
+    }
+
+    private static void WaitPastTick(ControlLoop loop, long tick)
+    {
+        var spin = new SpinWait();
+        while (loop.TotalTicks <= tick)
+            spin.SpinOnce();
     }
 
     /// <summary>Sample-by-sample comparison; NaN samples (not traced) are skipped.</summary>
