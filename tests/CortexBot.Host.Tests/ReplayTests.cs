@@ -103,6 +103,28 @@ public class ReplayTests(ITestOutputHelper output)
         Assert.True(report.OutcomeMatches);
     }
 
+    [Fact]
+    public async Task A_learned_skill_episode_remembers_its_policy_and_replays_through_the_same_policy()
+    {
+        var policy = Path.Combine(RepoPaths.Policies, "pick_place.onnx");
+        var options = TestOptions.Fast() with { PolicyPath = policy, PreferLearnedSkills = true };
+        var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, LearnedSkillTests.SucceedingSeed);
+        using var store = new SqliteEpisodeStore(options.MemoryPath, readOnly: true);
+        var e = store.Get(result.Report!.Episodes[0].EpisodeId)!;
+        Assert.Equal("learned_pick_place(red_cube, bin)", e.Steps[0].Skill);
+        var identity = CortexBot.Cerebellum.Learning.Runtime.LearnedSkillFactory.IdentityOf(policy);
+        Assert.Equal(new PolicyIdentity("pick_place.onnx", identity.Id), e.Policy);
+        Assert.Matches("^sha256:[0-9a-f]{16}$", identity.Id);
+
+        var report = await EpisodeReplayer.ReplayAsync(e, new ReplayOptions { PolicyPath = policy });
+
+        output.WriteLine($"learned replay: max deviation {report.MaxDeviationRad} rad over {report.ComparedSamples} samples, {report.WallS} s wall; " +
+                         string.Join("; ", report.Notes));
+        Assert.False(report.Diverged, $"diverged at {report.FirstDivergence}");
+        Assert.True(report.OutcomeMatches);
+        Assert.Empty(report.Notes);
+    }
+
     private (int Code, string Stdout, string Stderr) Cli(params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
