@@ -108,8 +108,10 @@ public sealed class EpisodeTrace
     /// <exception cref="InvalidDataException">The blob is not a trace of a format this code reads; the message says what is wrong.</exception>
     public static EpisodeTrace Decode(ReadOnlySpan<byte> blob)
     {
-        if (blob.Length < 28 || !blob[..4].SequenceEqual(Magic))
+        if (blob.Length < 4 || !blob[..4].SequenceEqual(Magic))
             throw new InvalidDataException("not an episode trace (no CBTR header)");
+        if (blob.Length < 28)
+            throw new InvalidDataException($"episode trace is {blob.Length} bytes, shorter than its 28-byte header");
         ushort version = BinaryPrimitives.ReadUInt16LittleEndian(blob[4..]);
         if (version != FormatVersion)
             throw new InvalidDataException($"episode trace format {version} is not known to this CortexBot (it reads format {FormatVersion})");
