@@ -23,6 +23,8 @@ public sealed record ReplayOptions
     public string? PolicyPath { get; init; }
     /// <summary>A joint differing by more than this (rad) from the recording is a divergence.</summary>
     public double ToleranceRad { get; init; } = 0.05;
+    /// <summary>Replay a real-time-paced episode a second time from step starts estimated from the recorded step ends.</summary>
+    public bool ReestimateStarts { get; init; } = true;
     /// <summary>Wall-clock limit for one replayed skill.</summary>
     public TimeSpan SkillTimeout { get; init; } = TimeSpan.FromMinutes(2);
 }
@@ -112,7 +114,39 @@ public static class EpisodeReplayer
         var recorded = episode.Trace!;
         var wall = Stopwatch.StartNew();
         var notes = new List<string>();
+        double period = 1 / recorded.ControlRateHz;
 
+        var starts = episode.Steps.Select(s => s.StartedAtS).ToArray();
+        var pass = await PassAsync(episode, options, catalogue, starts, notes, ct);
+        // A step's recorded start is when the episode asked for it. In fast pacing the loop adopted the program on that
+        // very tick; in real-time pacing it ran on while the cerebellum compiled (tens of ms for a first, cold compile).
+        // The recorded end (when the result came back) minus the program's length, measured by this replay, is the
+        // better start then: replay once more from those starts.
+        var better = new double[starts.Length];
+        for (int i = 0; i < starts.Length; i++)
+        {
+            var st = episode.Steps[i];
+            double fromEnd = st.StartedAtS + st.DurationS - pass.ProgramTicks[i] * period - period;
+            better[i] = double.IsFinite(fromEnd) && fromEnd > st.StartedAtS ? fromEnd : st.StartedAtS;
+        }
+        if (options.ReestimateStarts && Enumerable.Range(0, starts.Length).Any(i => better[i] - starts[i] > 1.5 * period))
+        {
+            notes.Add("step starts re-estimated from their recorded ends (real-time pacing): " +
+                string.Join(", ", Enumerable.Range(0, starts.Length).Select(i =>
+                    FormattableString.Invariant($"step {episode.Steps[i].Index} +{(better[i] - starts[i]) * 1000:F0} ms"))));
+            pass = await PassAsync(episode, options, catalogue, better, [], ct);
+        }
+        return Compare(episode, recorded, pass.Trace, options.ToleranceRad, pass.Steps, pass.Success, pass.Failure, notes, pass.RobotS,
+            wall.Elapsed.TotalSeconds);
+    }
+
+    private sealed record Pass(List<ReplayStep> Steps, long[] ProgramTicks, EpisodeTrace Trace, bool Success, string? Failure, double RobotS);
+
+    /// <summary>One replay in a fresh simulator and control loop, each step started at <paramref name="starts"/> (robot time).</summary>
+    private static async Task<Pass> PassAsync(EpisodeRecord episode, ReplayOptions options, SkillCatalogue catalogue, double[] starts,
+        List<string> notes, CancellationToken ct)
+    {
+        var recorded = episode.Trace!;
         var arm = ArmModel.FromMjcf(options.ScenePath);
         using var world = new MuJoCoWorld(options.ScenePath);
         if (!world.JointNames.SequenceEqual(recorded.JointNames))
@@ -171,17 +205,20 @@ public static class EpisodeReplayer
             double Now() => (loop.TotalTicks - start) * period;
 
             var steps = new List<ReplayStep>();
+            var programTicks = new long[episode.Steps.Length];
             bool lastSucceeded = false;
-            foreach (var step in episode.Steps)
+            for (int i = 0; i < episode.Steps.Length; i++)
             {
                 ct.ThrowIfCancellationRequested();
+                var step = episode.Steps[i];
                 // Recorded idle time (planning while a real-time loop held the arm) is held again, so later steps start on time.
-                if (double.IsFinite(step.StartedAtS) && step.StartedAtS - Now() > period / 2)
-                    await HoldAsync(loop, step.StartedAtS - Now(), ct);
+                if (double.IsFinite(starts[i]) && starts[i] - Now() > period / 2)
+                    await HoldAsync(loop, starts[i] - Now(), ct);
                 var (name, args) = PlanText.Parse(step.Skill);
                 var invocation = new SkillInvocation(name, [.. args]);
                 double began = Now();
-                var (outcome, detail) = await RunSkillAsync(loop, compiler, world, invocation, options.SkillTimeout, ct);
+                var (outcome, detail, durationS) = await RunSkillAsync(loop, compiler, world, invocation, options.SkillTimeout, ct);
+                programTicks[i] = (long)Math.Round(durationS / period);
                 lastSucceeded = outcome == SkillOutcome.Succeeded;
                 steps.Add(new ReplayStep(step.Index, step.Skill, step.Parameters, step.StartedAtS, step.Outcome.ToString(), step.Detail,
                     outcome.ToString(), detail, Math.Round(Now() - began, 3), outcome == step.Outcome));
@@ -194,11 +231,10 @@ public static class EpisodeReplayer
             var goal = TaskGoal.FromInstruction(episode.Instruction, startScene, catalogue);
             // Judged as the episode was: a failed last step fails it, else the instruction's goal is read from the physics.
             string? failure = !lastSucceeded ? $"{steps[^1].Skill} failed: {steps[^1].ReplayedDetail}" : goal?.Check(startScene, endScene);
-            bool success = failure is null;
 
             var replayed = tracer.Read(start, loop.TotalTicks)
                 ?? throw new InvalidOperationException("the replay's trace was lost (the recorder was restarted)");
-            return Compare(episode, recorded, replayed, options.ToleranceRad, steps, success, failure, notes, Now(), wall.Elapsed.TotalSeconds);
+            return new Pass(steps, programTicks, replayed, failure is null, failure, Now());
         }
         finally
         {
@@ -207,7 +243,8 @@ public static class EpisodeReplayer
         }
     }
 
-    private static async Task<(SkillOutcome Outcome, string? Detail)> RunSkillAsync(ControlLoop loop, SkillCompiler compiler, MuJoCoWorld world,
+    /// <summary>Compiles and runs one skill; returns its outcome and the program's robot-time length (0 when it never started).</summary>
+    private static async Task<(SkillOutcome Outcome, string? Detail, double DurationS)> RunSkillAsync(ControlLoop loop, SkillCompiler compiler, MuJoCoWorld world,
         SkillInvocation skill, TimeSpan timeout, CancellationToken ct)
     {
         // As the cerebellum does: compile off the control thread from the latest command and the perceived scene.
@@ -215,7 +252,7 @@ public static class EpisodeReplayer
         var arm = new ArmContext(loop.LatestCommand(), loop.LatestGripperCommand, state.GripperOpening);
         var compiled = compiler.Compile(skill, world.Snapshot(), arm);
         if (compiled.Program is null)
-            return (SkillOutcome.Failed, compiled.Error);
+            return (SkillOutcome.Failed, compiled.Error, 0);
         ProgramReport report;
         try
         {
@@ -224,11 +261,11 @@ public static class EpisodeReplayer
         catch (TimeoutException)
         {
             loop.Abort("replay: skill timed out");
-            return (SkillOutcome.Aborted, "timeout");
+            return (SkillOutcome.Aborted, "timeout", timeout.TotalSeconds);
         }
         return report.Status == ProgramStatus.Succeeded
-            ? (SkillOutcome.Succeeded, null)
-            : (SkillOutcome.Failed, report.Detail);
+            ? (SkillOutcome.Succeeded, null, report.DurationS)
+            : (SkillOutcome.Failed, report.Detail, report.DurationS);
     }
 
     /// <summary>Holds the last command for <paramref name="seconds"/> of robot time, as the loop's own settle does.</summary>
