@@ -64,7 +64,7 @@ public sealed partial class PostgresEpisodeStore
         var wanted = stale.ToDictionary(m => m.Id);
         foreach (var chunk in stale.Chunk(Page))
         {
-            foreach (var e in ReadEpisodes(connection, snapshot, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id = ANY($1) ORDER BY id",
+            foreach (var e in ReadEpisodes(connection, snapshot, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id = ANY($1) ORDER BY id", false,
                          chunk.Select(m => m.Id).ToArray()))
             {
                 var vector = new float[Embedder.Dimension];
@@ -115,7 +115,7 @@ public sealed partial class PostgresEpisodeStore
         long after = 0;
         while (true)
         {
-            var page = Read("read episodes", $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {Page}", after);
+            var page = ReadWithTraces("read episodes", $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {Page}", after);
             foreach (var e in page)
                 yield return e;
             if (page.Count < Page)
@@ -362,7 +362,7 @@ public sealed partial class PostgresEpisodeStore
         long after = 0;
         while (true)
         {
-            var page = ReadEpisodes(connection, tx, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {Page}", after);
+            var page = ReadEpisodes(connection, tx, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {Page}", false, after);
             foreach (var e in page)
                 UpdateFacts(e.Id, e, connection, tx, batch);
             if (page.Count < Page)

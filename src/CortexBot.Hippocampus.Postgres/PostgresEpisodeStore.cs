@@ -110,7 +110,7 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
 
     private const string EpisodeColumns =
         "id, task_id, instruction, seed, started_at, duration_s, success, failure_reason, planner, plan_json, " +
-        "anomalies_json, plan_latency_ms, controller_version";
+        "anomalies_json, plan_latency_ms, controller_version, scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id";
 
     private readonly NpgsqlDataSource _dataSource;
     private bool _disposed;
@@ -203,8 +203,9 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
         long id;
         using (var insert = new NpgsqlCommand(
             "INSERT INTO cortexbot.episodes (task_id, instruction, seed, started_at, started_unix_ms, duration_s, success, failure_reason, " +
-            "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, objects) VALUES " +
-            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id", connection, tx))
+            "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, objects, " +
+            "scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id) VALUES " +
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id", connection, tx))
         {
             insert.Parameters.Add(new NpgsqlParameter { Value = episode.TaskId });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.Instruction ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -220,7 +221,20 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
             insert.Parameters.Add(new NpgsqlParameter { Value = episode.PlanLatencyMs });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.ControllerVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new NpgsqlParameter { Value = SemanticFactRow.ObjectsColumn(episode.Plan) });
+            insert.Parameters.Add(Text(EpisodeDetails.SceneJson(episode.SceneAtStart)));
+            insert.Parameters.Add(Text(EpisodeDetails.SceneJson(episode.SceneAtEnd)));
+            insert.Parameters.Add(Text(EpisodeDetails.AnomaliesJson(episode.AnomalyEvents)));
+            insert.Parameters.Add(Text(episode.Policy?.File));
+            insert.Parameters.Add(Text(episode.Policy?.Id));
             id = (long)insert.ExecuteScalar()!;
+        }
+
+        if (episode.Trace is { } trace)
+        {
+            using var write = new NpgsqlCommand("INSERT INTO cortexbot.episode_traces (episode_id, trace) VALUES ($1, $2)", connection, tx);
+            write.Parameters.Add(new NpgsqlParameter { Value = id });
+            write.Parameters.Add(new NpgsqlParameter { Value = trace.Encode(), NpgsqlDbType = NpgsqlDbType.Bytea });
+            write.ExecuteNonQuery();
         }
 
         if (!episode.Steps.IsDefaultOrEmpty)
@@ -257,7 +271,7 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
 
     public EpisodeRecord? Get(long id)
     {
-        var found = Read("read episode " + id, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id = $1", id);
+        var found = ReadWithTraces("read episode " + id, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id = $1", id);
         return found.Count == 0 ? null : found[0];
     }
 
@@ -376,7 +390,12 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
 
     // ---------------------------------------------------------------- reading
 
-    private List<EpisodeRecord> Read(string what, string sql, params object[] args)
+    private List<EpisodeRecord> Read(string what, string sql, params object[] args) => Read(what, sql, withTraces: false, args);
+
+    /// <summary>As <see cref="Read(string, string, object[])"/>, with each episode's motion trace (for show, export, replay).</summary>
+    private List<EpisodeRecord> ReadWithTraces(string what, string sql, params object[] args) => Read(what, sql, withTraces: true, args);
+
+    private List<EpisodeRecord> Read(string what, string sql, bool withTraces, object[] args)
     {
         ThrowIfDisposed();
         return Wrap(what, () =>
@@ -384,14 +403,14 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
             using var connection = _dataSource.OpenConnection();
             // One snapshot for the rows and their steps: a concurrent append is seen whole or not at all.
             using var tx = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead);
-            var rows = ReadEpisodes(connection, tx, sql, args);
+            var rows = ReadEpisodes(connection, tx, sql, withTraces, args);
             tx.Commit();
             return rows;
         });
     }
 
     /// <summary>The episodes <paramref name="sql"/> selects (<see cref="EpisodeColumns"/> first), with their steps.</summary>
-    private List<EpisodeRecord> ReadEpisodes(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, params object[] args)
+    private List<EpisodeRecord> ReadEpisodes(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, bool withTraces, params object[] args)
     {
         var rows = new List<EpisodeRecord>();
         using (var cmd = new NpgsqlCommand(sql, connection, tx))
@@ -415,7 +434,13 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
                     Anomalies: FromJson(r.GetString(10)),
                     PlanLatencyMs: r.GetDouble(11),
                     ControllerVersion: r.GetString(12))
-                { Id = r.GetInt64(0) });
+                {
+                    Id = r.GetInt64(0),
+                    SceneAtStart = EpisodeDetails.ParseScene(r.IsDBNull(13) ? null : r.GetString(13)),
+                    SceneAtEnd = EpisodeDetails.ParseScene(r.IsDBNull(14) ? null : r.GetString(14)),
+                    AnomalyEvents = EpisodeDetails.ParseAnomalies(r.IsDBNull(15) ? null : r.GetString(15)),
+                    Policy = EpisodeDetails.Policy(r.IsDBNull(16) ? null : r.GetString(16), r.IsDBNull(17) ? null : r.GetString(17)),
+                });
             }
         }
         if (rows.Count == 0)
@@ -436,7 +461,16 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
                     r.GetDouble(5), r.GetDouble(6), r.IsDBNull(7) ? null : r.GetString(7)));
             }
         }
-        return rows.Select(e => e with { Steps = steps[e.Id].ToImmutable() }).ToList();
+        var traces = new Dictionary<long, EpisodeTrace?>();
+        if (withTraces)
+        {
+            using var cmd = new NpgsqlCommand("SELECT episode_id, trace FROM cortexbot.episode_traces WHERE episode_id = ANY($1)", connection, tx);
+            cmd.Parameters.Add(new NpgsqlParameter { Value = steps.Keys.ToArray() });
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+                traces[r.GetInt64(0)] = EpisodeDetails.ParseTrace((byte[])r.GetValue(1), r.GetInt64(0), Location);
+        }
+        return rows.Select(e => e with { Steps = steps[e.Id].ToImmutable(), Trace = traces.GetValueOrDefault(e.Id) }).ToList();
     }
 
     // ---------------------------------------------------------------- helpers
@@ -491,6 +525,8 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
         using var cmd = new NpgsqlCommand(sql, c, tx);
         return cmd.ExecuteScalar();
     }
+
+    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
 

@@ -17,6 +17,8 @@ public static class EpisodeJsonl
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        RespectNullableAnnotations = true,
+        RespectRequiredConstructorParameters = true,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // readable files; never embedded in HTML
     };
 
@@ -48,6 +50,11 @@ public static class EpisodeJsonl
             Anomalies = e.Anomalies.IsDefault ? [] : [.. e.Anomalies],
             PlanLatencyMs = Num(e.PlanLatencyMs),
             ControllerVersion = e.ControllerVersion,
+            SceneAtStart = e.SceneAtStart.IsDefault ? [] : [.. e.SceneAtStart],
+            SceneAtEnd = e.SceneAtEnd.IsDefault ? [] : [.. e.SceneAtEnd],
+            AnomalyEvents = e.AnomalyEvents.IsDefault ? [] : [.. e.AnomalyEvents],
+            Policy = e.Policy,
+            Trace = e.Trace is null ? null : Convert.ToBase64String(e.Trace.Encode()),
         };
         return JsonSerializer.Serialize(dto, Options);
     }
@@ -100,13 +107,37 @@ public static class EpisodeJsonl
             steps.Add(new StepRecord(s.Index, s.Skill, outcome, s.Detail, s.StartedAtS ?? double.NaN, s.DurationS ?? double.NaN,
                 s.Parameters));
         }
+        if (dto.Policy is { } policy && (policy.File is null || policy.Id is null))
+            throw new InvalidDataException("policy needs both file and id");
+        EpisodeTrace? trace = null;
+        if (dto.Trace is not null)
+        {
+            try
+            {
+                trace = EpisodeTrace.Decode(Convert.FromBase64String(dto.Trace));
+            }
+            catch (FormatException ex)
+            {
+                throw new InvalidDataException($"trace is not base64: {ex.Message}");
+            }
+        }
         return new EpisodeRecord(
             taskId, dto.Instruction, dto.Seed, started, dto.DurationS ?? double.NaN, success, dto.FailureReason,
             dto.Planner ?? "", [.. dto.Plan ?? []], steps.ToImmutable(), [.. dto.Anomalies ?? []],
-            dto.PlanLatencyMs ?? double.NaN, dto.ControllerVersion ?? "");
+            dto.PlanLatencyMs ?? double.NaN, dto.ControllerVersion ?? "")
+        {
+            SceneAtStart = NoNulls(dto.SceneAtStart, "scene_at_start"),
+            SceneAtEnd = NoNulls(dto.SceneAtEnd, "scene_at_end"),
+            AnomalyEvents = NoNulls(dto.AnomalyEvents, "anomaly_events"),
+            Policy = dto.Policy,
+            Trace = trace,
+        };
     }
 
     private static double? Num(double d) => double.IsFinite(d) ? d : null;
+
+    private static ImmutableArray<T> NoNulls<T>(T[]? items, string field) where T : class =>
+        items is null ? [] : items.Any(i => i is null) ? throw new InvalidDataException($"{field} holds null") : [.. items];
 
     private sealed class EpisodeLine
     {
@@ -124,6 +155,12 @@ public static class EpisodeJsonl
         public string[]? Anomalies { get; set; }
         public double? PlanLatencyMs { get; set; }
         public string? ControllerVersion { get; set; }
+        public ObjectPlacement[]? SceneAtStart { get; set; }
+        public ObjectPlacement[]? SceneAtEnd { get; set; }
+        public AnomalyEvent[]? AnomalyEvents { get; set; }
+        public PolicyIdentity? Policy { get; set; }
+        /// <summary>The <see cref="EpisodeTrace"/> blob, base64.</summary>
+        public string? Trace { get; set; }
     }
 
     private sealed class StepLine

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace CortexBot.Hippocampus;
 
-// Recall, consolidation and inspection on top of the episode rows (schema version 2).
+// Recall, consolidation and inspection on top of the episode rows (schema version 2 and later).
 public sealed partial class SqliteEpisodeStore
 {
     /// <summary>How many recent failure reasons a semantic fact keeps.</summary>
@@ -148,7 +148,7 @@ public sealed partial class SqliteEpisodeStore
                     using var cmd = _connection.CreateCommand();
                     cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes WHERE id > $after ORDER BY id LIMIT {Page}";
                     cmd.Parameters.AddWithValue("$after", after);
-                    return ReadEpisodes(cmd);
+                    return ReadEpisodes(cmd, withTraces: true);
                 });
             }
             foreach (var e in page)

@@ -139,7 +139,7 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
 
     private const string EpisodeColumns =
         "id, task_id, instruction, seed, started_at, duration_s, success, failure_reason, planner, plan_json, " +
-        "anomalies_json, plan_latency_ms, controller_version";
+        "anomalies_json, plan_latency_ms, controller_version, scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id";
 
     private readonly object _gate = new();
     private readonly SqliteConnection _connection;
@@ -240,9 +240,11 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
             insert.Transaction = tx;
             insert.CommandText =
                 "INSERT INTO episodes (task_id, instruction, seed, started_at, duration_s, success, failure_reason, " +
-                "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, started_unix_ms, objects, stored_at) VALUES " +
+                "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, started_unix_ms, objects, stored_at, " +
+                "scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id) VALUES " +
                 "($task_id, $instruction, $seed, $started_at, $duration_s, $success, $failure_reason, " +
-                "$planner, $plan_json, $anomalies_json, $plan_latency_ms, $controller_version, $started_unix_ms, $objects, $stored_at) RETURNING id";
+                "$planner, $plan_json, $anomalies_json, $plan_latency_ms, $controller_version, $started_unix_ms, $objects, $stored_at, " +
+                "$scene_start, $scene_end, $anomaly_events, $policy_name, $policy_id) RETURNING id";
             insert.Parameters.AddWithValue("$task_id", episode.TaskId.ToString("D"));
             insert.Parameters.AddWithValue("$instruction", Db(episode.Instruction));
             insert.Parameters.AddWithValue("$seed", episode.Seed);
@@ -258,7 +260,22 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
             insert.Parameters.AddWithValue("$started_unix_ms", episode.StartedAt.ToUnixTimeMilliseconds());
             insert.Parameters.AddWithValue("$objects", ObjectsColumn(episode.Plan));
             insert.Parameters.AddWithValue("$stored_at", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            insert.Parameters.AddWithValue("$scene_start", Db(EpisodeDetails.SceneJson(episode.SceneAtStart)));
+            insert.Parameters.AddWithValue("$scene_end", Db(EpisodeDetails.SceneJson(episode.SceneAtEnd)));
+            insert.Parameters.AddWithValue("$anomaly_events", Db(EpisodeDetails.AnomaliesJson(episode.AnomalyEvents)));
+            insert.Parameters.AddWithValue("$policy_name", Db(episode.Policy?.File));
+            insert.Parameters.AddWithValue("$policy_id", Db(episode.Policy?.Id));
             id = (long)insert.ExecuteScalar()!;
+        }
+
+        if (episode.Trace is { } trace)
+        {
+            using var write = _connection.CreateCommand();
+            write.Transaction = tx;
+            write.CommandText = "INSERT INTO episode_traces (episode_id, trace) VALUES ($id, $trace)";
+            write.Parameters.AddWithValue("$id", id);
+            write.Parameters.Add("$trace", SqliteType.Blob).Value = trace.Encode();
+            write.ExecuteNonQuery();
         }
 
         if (!episode.Steps.IsDefaultOrEmpty)
@@ -307,7 +324,7 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
                 using var cmd = _connection.CreateCommand();
                 cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes WHERE id = $id";
                 cmd.Parameters.AddWithValue("$id", id);
-                var found = ReadEpisodes(cmd);
+                var found = ReadEpisodes(cmd, withTraces: true);
                 return found.Count == 0 ? null : found[0];
             });
         }
@@ -543,7 +560,7 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
 
     // ---------------------------------------------------------------- reading
 
-    private List<EpisodeRecord> ReadEpisodes(SqliteCommand cmd, SqliteTransaction? tx = null)
+    private List<EpisodeRecord> ReadEpisodes(SqliteCommand cmd, SqliteTransaction? tx = null, bool withTraces = false)
     {
         var rows = new List<EpisodeRecord>();
         using (var r = cmd.ExecuteReader())
@@ -564,7 +581,13 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
                     Anomalies: FromJson(r.GetString(10)),
                     PlanLatencyMs: Real(r, 11),
                     ControllerVersion: r.GetString(12))
-                { Id = r.GetInt64(0) });
+                {
+                    Id = r.GetInt64(0),
+                    SceneAtStart = EpisodeDetails.ParseScene(Text(r, 13)),
+                    SceneAtEnd = EpisodeDetails.ParseScene(Text(r, 14)),
+                    AnomalyEvents = EpisodeDetails.ParseAnomalies(Text(r, 15)),
+                    Policy = EpisodeDetails.Policy(Text(r, 16), Text(r, 17)),
+                });
             }
         }
 
@@ -592,6 +615,20 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
                     r.IsDBNull(6) ? null : r.GetString(6)));
             }
             rows[i] = rows[i] with { Steps = list.ToImmutable() };
+        }
+
+        if (withTraces)
+        {
+            using var traces = _connection.CreateCommand();
+            traces.Transaction = tx;
+            traces.CommandText = "SELECT trace FROM episode_traces WHERE episode_id = $id";
+            var pTrace = traces.Parameters.Add("$id", SqliteType.Integer);
+            for (int i = 0; i < rows.Count; i++)
+            {
+                pTrace.Value = rows[i].Id;
+                if (traces.ExecuteScalar() is byte[] blob)
+                    rows[i] = rows[i] with { Trace = EpisodeDetails.ParseTrace(blob, rows[i].Id, Location) };
+            }
         }
         return rows;
     }
@@ -656,6 +693,8 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
 
     /// <summary>SQLite stores NaN as NULL; NULL reads back as NaN so odd values still round-trip.</summary>
     private static object Db(double d) => double.IsNaN(d) ? DBNull.Value : d;
+
+    private static string? Text(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
 
     private static double Real(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? double.NaN : r.GetDouble(ordinal);
 

@@ -139,7 +139,10 @@ public static class CortexBotHosting
                         CerebellumActor.Props(loop, sp.GetRequiredService<SkillCompiler>(), perception),
                         HippocampusActor.Props(sp.GetRequiredService<IEpisodeStore>()).WithDispatcher("cortexbot.memory-dispatcher"),
                         BrainstemActor.Props(perception, world, sp.GetRequiredService<SafetyGate>(), loop));
-                    var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion, sp.GetRequiredService<SkillCatalogue>()), "nervous-system");
+                    // The policy's identity only when the compiler really serves it (see the SkillCompiler registration).
+                    var learned = sp.GetRequiredService<SkillCompiler>().Factories.OfType<LearnedSkillFactory>().FirstOrDefault();
+                    var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion, sp.GetRequiredService<SkillCatalogue>(),
+                        learned?.Identity), "nervous-system");
                     registry.Register<NervousSystem>(ns);
                 });
         });

@@ -41,6 +41,10 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private readonly EpisodeTimeouts _timeouts;
     private readonly string _controllerVersion;
     private readonly SkillCatalogue? _catalogue;
+    private readonly PolicyIdentity? _policy;
+    private readonly List<AnomalyEvent> _anomalyEvents = [];
+    private SceneSnapshot? _endScene;
+    private bool _learnedSkillRan;
     private readonly Guid _taskId = Guid.NewGuid();
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
@@ -70,9 +74,12 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public EpisodeActor(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue)
+    /// <param name="policy">The learned policy the cerebellum serves, if any: remembered when a learned skill ran.</param>
+    public EpisodeActor(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue,
+        PolicyIdentity? policy = null)
     {
         _catalogue = catalogue;
+        _policy = policy;
         _request = request;
         _replyTo = replyTo;
         _organs = organs;
@@ -82,8 +89,9 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Resetting();
     }
 
-    public static Props Props(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue) =>
-        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, loop, timeouts, controllerVersion, catalogue));
+    public static Props Props(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue,
+        PolicyIdentity? policy = null) =>
+        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, loop, timeouts, controllerVersion, catalogue, policy));
 
     private double RobotSeconds => (_loop.TotalTicks - _startTick) * _loop.Options.Period;
 
@@ -98,6 +106,8 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             _startScene = w.Scene;
             _goal = _catalogue is null ? null : TaskGoal.FromInstruction(_request.Instruction, w.Scene, _catalogue);
             _startTick = _loop.TotalTicks;
+            // Robot time 0 of the trace is robot time 0 of the steps.
+            _loop.Trace?.Begin(_startTick);
             Become(_timeouts.UseMemory ? Recalling : Planning);
         });
         Receive<WorldResetFailed>(f => Reject($"could not reset the world: {f.Reason}"));
@@ -191,8 +201,13 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             _steps.Add(new StepRecord(_stepCounter, r.Skill.ToString(), r.Outcome, detail, _stepStartedS, Math.Round(RobotSeconds - _stepStartedS, 3))
                 { Parameters = _stepTuning.IsDefault ? null : _stepTuning.ToString() });
             _attempts.Add(new TuningAttempt(r.Skill, _stepTuning, r.Outcome, r.Anomaly?.Kind));
+            if (r.Skill.Skill == Cerebellum.Learning.Runtime.LearnedSkillFactory.SkillName) _learnedSkillRan = true;
+            if (r.Anomaly is not null)
+            {
+                _anomalies.Add(r.Anomaly.ToString());
+                _anomalyEvents.Add(new AnomalyEvent(r.Anomaly.Kind, Math.Round(_stepStartedS + r.Duration.TotalSeconds, 3), r.Anomaly.Detail, _stepCounter));
+            }
             _stepCounter++;
-            if (r.Anomaly is not null) _anomalies.Add(r.Anomaly.ToString());
             if (r.Outcome == SkillOutcome.Aborted && !_retried)
             {
                 // An organ restarted under this step; the arm held. Try the step once more.
@@ -265,7 +280,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     {
         _organs.Brainstem.Tell(new GetScene());
         Arm("judge", _timeouts.Reset);
-        Receive<SceneSnapshot>(scene => Remember(Judge(scene)));
+        Receive<SceneSnapshot>(scene => { _endScene = scene; Remember(Judge(scene)); });
         Receive<PhaseTimeout>(_ => { _failure ??= "no scene to judge the outcome"; Remember(false); });
     }
 
@@ -286,7 +301,15 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     {
         Timers.CancelAll();
         var record = new EpisodeRecord(_taskId, _request.Instruction, _request.Seed, _startedAt, Math.Round(RobotSeconds, 3), success,
-            success ? null : _failure, _planner, [.. _plans], [.. _steps], [.. _anomalies], Math.Round(_planLatencyMs, 3), _controllerVersion);
+            success ? null : _failure, _planner, [.. _plans], [.. _steps], [.. _anomalies], Math.Round(_planLatencyMs, 3), _controllerVersion)
+        {
+            SceneAtStart = ObjectPlacement.Of(_startScene),
+            SceneAtEnd = ObjectPlacement.Of(_endScene),
+            AnomalyEvents = [.. _anomalyEvents],
+            Policy = _learnedSkillRan ? _policy : null,
+            // Copied off the control thread's preallocated buffer; the tick is never touched.
+            Trace = _loop.Trace?.Read(_startTick, _loop.TotalTicks),
+        };
         _organs.Hippocampus.Tell(new StoreEpisode(record));
         Arm("store", _timeouts.Store);
         Become(() =>

@@ -20,9 +20,12 @@ public sealed class NervousSystemActor : ReceiveActor
     private readonly Queue<(RunEpisode Request, IActorRef ReplyTo)> _queue = new();
     private IActorRef? _episode;
     private int _episodeCounter;
+    private readonly PolicyIdentity? _policy;
 
-    public NervousSystemActor(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue = null)
+    public NervousSystemActor(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue = null,
+        PolicyIdentity? policy = null)
     {
+        _policy = policy;
         _organs = new Organs(
             Context.ActorOf(props.Cortex, "cortex"),
             Context.ActorOf(props.Cerebellum, "cerebellum"),
@@ -52,14 +55,15 @@ public sealed class NervousSystemActor : ReceiveActor
         Receive<GetOrgans>(_ => Sender.Tell(_organs));
     }
 
-    public static Props Props(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue) =>
-        Akka.Actor.Props.Create(() => new NervousSystemActor(props, loop, timeouts, controllerVersion, catalogue));
+    public static Props Props(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue,
+        PolicyIdentity? policy = null) =>
+        Akka.Actor.Props.Create(() => new NervousSystemActor(props, loop, timeouts, controllerVersion, catalogue, policy));
 
     private void StartNext(ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue)
     {
         if (_episode is not null || _queue.Count == 0) return;
         var (request, replyTo) = _queue.Dequeue();
-        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, loop, timeouts, controllerVersion, catalogue), $"episode-{++_episodeCounter}");
+        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, loop, timeouts, controllerVersion, catalogue, _policy), $"episode-{++_episodeCounter}");
         Context.Watch(_episode);
     }
 

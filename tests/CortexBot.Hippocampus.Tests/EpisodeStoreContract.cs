@@ -48,6 +48,29 @@ public abstract class EpisodeStoreContract
     }
 
     [Fact]
+    public void Contract_scenes_anomaly_events_policy_and_trace_round_trip()
+    {
+        using var store = Open();
+        var rich = Samples.Rich();
+        long plain = store.Append(Samples.Episode());
+        long id = store.Append(rich);
+
+        var back = store.Get(id);
+        Samples.AssertSame(rich, back);
+        Samples.AssertSameTrace(rich.Trace, back!.Trace);
+        Assert.Equal(1.2345, back.SceneAtStart[0].Yaw);
+        Assert.Equal(0, back.AnomalyEvents[0].Step);
+        var old = store.Get(plain)!;
+        Assert.Null(old.Trace);
+        Assert.Null(old.Policy);
+        Assert.Empty(old.SceneAtStart);
+        Assert.Empty(old.AnomalyEvents);
+        // Lists stay light: the trace comes with a single-episode read only.
+        Assert.Null(store.Recent(1)[0].Trace);
+        Samples.AssertSame(rich, store.Recent(1)[0]);
+    }
+
+    [Fact]
     public void Contract_recent_is_latest_first_with_steps()
     {
         using var store = Open();

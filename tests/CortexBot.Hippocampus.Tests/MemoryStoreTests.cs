@@ -209,27 +209,33 @@ public sealed class MemoryStoreTests : IDisposable
         source.Append(Samples.Episode("odd numbers") with { DurationS = double.NaN, PlanLatencyMs = double.NaN, Anomalies = ["force spike"] });
         var tuned = PickPlace("blue_cube", true, 9);
         source.Append(tuned with { Steps = [tuned.Steps[0] with { Parameters = "hold_speed=0.5" }, tuned.Steps[1]] });
+        var rich = Samples.Rich();
+        source.Append(rich);
         var lines = source.All().Select(EpisodeJsonl.ToLine).ToList();
-        Assert.Equal(3, lines.Count);
+        Assert.Equal(4, lines.Count);
         Assert.DoesNotContain(lines, l => l.Contains('\n'));
 
         var (parsed, errors) = EpisodeJsonl.Parse(new StringReader(string.Join("\n", lines) + "\n\n"));
         Assert.Empty(errors);
         using var target = new SqliteEpisodeStore(_dir.File("b.db"));
         var result = target.Import(parsed);
-        Assert.Equal((3, 0), (result.Imported, result.Skipped));
+        Assert.Equal((4, 0), (result.Imported, result.Skipped));
         var originals = source.All().ToList();
         var copies = target.All().ToList();
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 4; i++)
             Samples.AssertSame(originals[i], copies[i]);
+        Samples.AssertSame(rich, copies[3]);
+        Samples.AssertSameTrace(rich.Trace, copies[3].Trace);
+        Assert.Contains("\"anomaly_events\":[{\"kind\":\"grasp_missed\",\"robot_time_s\":1.96,", lines[3]);
+        Assert.Contains("\"policy\":{\"file\":\"pick_place.onnx\",\"id\":\"sha256:0123456789abcdef\"}", lines[3]);
         Assert.Equal("hold_speed=0.5", copies[2].Steps[0].Parameters);
         Assert.Null(copies[2].Steps[1].Parameters);
         Assert.Contains("\"parameters\":\"hold_speed=0.5\"", lines[2]);
         Assert.Equal(source.Facts(), target.Facts(), FactComparer.Instance);
 
         var again = target.Import(parsed);
-        Assert.Equal((0, 3), (again.Imported, again.Skipped));
-        Assert.Equal(3, target.Count());
+        Assert.Equal((0, 4), (again.Imported, again.Skipped));
+        Assert.Equal(4, target.Count());
     }
 
     [Fact]
@@ -256,6 +262,27 @@ public sealed class MemoryStoreTests : IDisposable
         Assert.StartsWith("line 6:", errors[3]);
         Assert.StartsWith("line 7:", errors[4]);
         Assert.Contains("started_at", errors[4]);
+    }
+
+    [Fact]
+    public void Malformed_scene_anomaly_policy_or_trace_fields_are_reported_by_line()
+    {
+        var good = EpisodeJsonl.ToLine(Samples.Rich());
+        var trace = System.Text.Json.Nodes.JsonNode.Parse(good)!["trace"]!.GetValue<string>();
+        var text = string.Join("\n",
+            good,
+            good.Replace(trace, "bm90IGEgdHJhY2U="),
+            good.Replace(trace, "%%%"),
+            good.Replace("\"name\":\"red_cube\"", "\"name\":null"),
+            good.Replace("\"robot_time_s\":1.96,", ""),
+            good.Replace("\"file\":\"pick_place.onnx\",", ""));
+
+        var (episodes, errors) = EpisodeJsonl.Parse(new StringReader(text));
+
+        Assert.Single(episodes);
+        Assert.Equal(["line 2:", "line 3:", "line 4:", "line 5:", "line 6:"], errors.Select(e => e[..7]));
+        Assert.Contains("CBTR", errors[0]);
+        Assert.Contains("base64", errors[1]);
     }
 
     [Fact]

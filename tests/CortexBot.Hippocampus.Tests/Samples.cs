@@ -47,6 +47,34 @@ internal static class Samples
         Assert.Equal(expected.PlanLatencyMs, actual.PlanLatencyMs);
         Assert.Equal(expected.ControllerVersion, actual.ControllerVersion);
         Assert.Equal(expected.Steps.AsEnumerable(), actual.Steps.AsEnumerable()); // StepRecord has value equality
+        Assert.Equal(expected.SceneAtStart.AsEnumerable(), actual.SceneAtStart.AsEnumerable());
+        Assert.Equal(expected.SceneAtEnd.AsEnumerable(), actual.SceneAtEnd.AsEnumerable());
+        Assert.Equal(expected.AnomalyEvents.AsEnumerable(), actual.AnomalyEvents.AsEnumerable());
+        Assert.Equal(expected.Policy, actual.Policy);
+    }
+
+    /// <summary>An episode with every schema-3 field: scenes, anomaly events, policy and a trace.</summary>
+    public static EpisodeRecord Rich(string instruction = "put the red cube in the bin", int seed = 11)
+    {
+        var trace = new EpisodeTrace(["j1", "j2", "j3"], 500, 0.04,
+            [.. Enumerable.Range(0, 50).SelectMany(k => new[] { 0.01f * k, -0.5f + 0.002f * k, 1.25f, 0.04f - 0.0005f * k })]);
+        return Episode(instruction, seed) with
+        {
+            Steps = [new StepRecord(0, "learned_pick_place(red_cube, bin)", SkillOutcome.Failed, "grasp missed", 0, 1.96, "hold_speed=0.5")],
+            Anomalies = ["grasp_missed: gripper closed on nothing"],
+            SceneAtStart = [new ObjectPlacement("red_cube", "cube", 0.41, -0.12, 0.02, 1.2345), new ObjectPlacement("bin", "bin", 0.1, 0.35, 0.05, 0)],
+            SceneAtEnd = [new ObjectPlacement("red_cube", "cube", 0.4123, -0.1201, 0.02, -3.1), new ObjectPlacement("bin", "bin", 0.1, 0.35, 0.05, 0)],
+            AnomalyEvents = [new AnomalyEvent("grasp_missed", 1.96, "gripper closed on nothing (opening 0.001 m)", 0)],
+            Policy = new PolicyIdentity("pick_place.onnx", "sha256:0123456789abcdef"),
+            Trace = trace,
+        };
+    }
+
+    public static void AssertSameTrace(EpisodeTrace? expected, EpisodeTrace? actual)
+    {
+        Assert.NotNull(expected);
+        Assert.NotNull(actual);
+        Assert.Equal(expected.Encode(), actual.Encode());
     }
 
     /// <summary>A raw connection that really closes its file on dispose.</summary>

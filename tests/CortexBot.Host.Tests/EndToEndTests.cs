@@ -100,6 +100,12 @@ public class EndToEndTests(ITestOutputHelper output)
         Assert.Single(stored.Anomalies);
         Assert.StartsWith("object_dropped: pick(red_cube): lift red_cube: the gripper opening fell", stored.Anomalies[0]);
         Assert.Equal(SkillOutcome.Failed, stored.Steps[0].Outcome);
+        // The same anomaly as a structured event: kind, the step it ended and when (robot time, at the step's end).
+        var anomaly = Assert.Single(stored.AnomalyEvents);
+        Assert.Equal(AnomalyKinds.ObjectDropped, anomaly.Kind);
+        Assert.Equal(0, anomaly.Step);
+        Assert.StartsWith("pick(red_cube): lift red_cube: the gripper opening fell", anomaly.Detail);
+        Assert.InRange(anomaly.RobotTimeS, stored.Steps[0].StartedAtS + 0.5, stored.Steps[0].StartedAtS + stored.Steps[0].DurationS + 0.01);
     }
 
     [Fact]

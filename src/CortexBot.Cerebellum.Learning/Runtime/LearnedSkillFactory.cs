@@ -43,9 +43,24 @@ public sealed class LearnedSkillFactory : ISkillFactory, IDisposable
         }
         _poses = poses;
         PolicyPath = Path.GetFullPath(policyPath);
+        Identity = IdentityOf(PolicyPath);
     }
 
     public string PolicyPath { get; }
+
+    /// <summary>What episodes remember about the policy that ran: its file name and content hash.</summary>
+    public PolicyIdentity Identity { get; }
+
+    /// <summary>
+    /// The file name and <c>sha256:</c> with the first 16 hex digits of the .onnx file's SHA-256: the same bytes are the
+    /// same policy wherever the file was copied (the manifest is derived from the same export, so it is not hashed again).
+    /// </summary>
+    public static PolicyIdentity IdentityOf(string policyPath)
+    {
+        using var file = File.OpenRead(policyPath);
+        var hash = System.Security.Cryptography.SHA256.HashData(file);
+        return new PolicyIdentity(Path.GetFileName(policyPath), "sha256:" + Convert.ToHexStringLower(hash)[..16]);
+    }
     public ChunkedPolicyExecutor Executor => _executor;
 
     public bool Handles(string skill) => skill == SkillName;

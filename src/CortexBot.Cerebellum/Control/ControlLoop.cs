@@ -24,6 +24,8 @@ public sealed record ControlLoopOptions
     public int RealtimePriority { get; init; } = 80;
     /// <summary>Bounds of the per-tick anomaly screen applied to every running program.</summary>
     public AnomalyLimits Anomalies { get; init; } = new();
+    /// <summary>Sample rate of the episode trace (robot time); 0 records none.</summary>
+    public double TraceRateHz { get; init; } = 25;
     public double Period => 1.0 / RateHz;
 }
 
@@ -95,10 +97,16 @@ public sealed class ControlLoop : IDisposable
         _period = options.Period;
         _periodNs = (long)Math.Round(_period * 1e9);
         _monitor = new AnomalyMonitor(link.JointNames, options.Anomalies);
+        if (options.TraceRateHz < 0 || !double.IsFinite(options.TraceRateHz))
+            throw new Core.ConfigurationException($"trace rate must be 0 (off) or positive, got {options.TraceRateHz}");
+        Trace = options.TraceRateHz > 0 ? new TraceRecorder(link.JointNames, options.RateHz, Math.Min(options.TraceRateHz, options.RateHz)) : null;
         _thread = new Thread(Run) { IsBackground = true, Name = "cerebellum-control" };
     }
 
     public ControlLoopOptions Options => _options;
+
+    /// <summary>Records episode traces on the control thread (null when <see cref="ControlLoopOptions.TraceRateHz"/> is 0).</summary>
+    public TraceRecorder? Trace { get; }
     public int Joints => _state.Joints;
     public bool IsRunning => _running;
     public bool HasActiveProgram => Volatile.Read(ref _active) is not null || Volatile.Read(ref _pending) is not null;
@@ -283,6 +291,7 @@ public sealed class ControlLoop : IDisposable
         RuntimeHelpers.PrepareMethod(typeof(ControlLoop).GetMethod(nameof(Tick), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
         RuntimeHelpers.PrepareMethod(typeof(SkillProgram).GetMethod(nameof(SkillProgram.Step), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
         RuntimeHelpers.PrepareMethod(typeof(AnomalyMonitor).GetMethod(nameof(AnomalyMonitor.Screen))!.MethodHandle);
+        RuntimeHelpers.PrepareMethod(typeof(TraceRecorder).GetMethod(nameof(TraceRecorder.Sample), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.MethodHandle);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -301,6 +310,7 @@ public sealed class ControlLoop : IDisposable
         // Read first, so a program adopted this tick begins from the current measurement.
         bool valid = _link.Read(_state) && _state.IsFinite();
         _stateValid = valid;
+        if (valid) Trace?.Sample(_tick, _state);
 
         var pending = Interlocked.Exchange(ref _pending, null);
         if (pending is not null)

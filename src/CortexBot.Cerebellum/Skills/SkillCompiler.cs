@@ -56,6 +56,9 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
     private readonly Control.ISkillFactory[] _factories = factories?.ToArray() ?? [];
     public SkillParameters Parameters { get; } = parameters ?? new SkillParameters();
 
+    /// <summary>The plug-in skills (e.g. learned ones) this compiler serves besides its own.</summary>
+    public IReadOnlyList<Control.ISkillFactory> Factories => _factories;
+
     /// <param name="tuning">Adjusts the analytic skills' defaults for this call; learned skills ignore it.</param>
     public CompiledSkill Compile(SkillInvocation skill, SceneSnapshot scene, ArmContext arm, SkillTuning? tuning = null)
     {

@@ -31,7 +31,43 @@ public sealed record EpisodeRecord(
 {
     /// <summary>Store-assigned identity, 0 until stored.</summary>
     public long Id { get; init; }
+
+    /// <summary>Where the objects were when the episode began (empty when not recorded, e.g. episodes stored before schema 3).</summary>
+    public ImmutableArray<ObjectPlacement> SceneAtStart { get; init; } = [];
+
+    /// <summary>Where the objects were when the outcome was judged (empty when not recorded).</summary>
+    public ImmutableArray<ObjectPlacement> SceneAtEnd { get; init; } = [];
+
+    /// <summary>
+    /// The anomalies with their evidence and robot time. <see cref="Anomalies"/> keeps the same anomalies as plain text
+    /// for older readers; episodes stored before schema 3 have only that.
+    /// </summary>
+    public ImmutableArray<AnomalyEvent> AnomalyEvents { get; init; } = [];
+
+    /// <summary>The learned policy a step of this episode ran, null when only analytic skills ran (or not recorded).</summary>
+    public PolicyIdentity? Policy { get; init; }
+
+    /// <summary>
+    /// Joint positions and gripper opening sampled at a fixed robot-time rate from the episode's start, for replay. Only
+    /// loaded by the stores' single-episode reads and exports (lists and recall leave it null to stay light).
+    /// </summary>
+    public EpisodeTrace? Trace { get; init; }
 }
+
+/// <summary>An object's place in a scene: world position in metres and yaw (rotation about z) in radians.</summary>
+public sealed record ObjectPlacement(string Name, string Kind, double X, double Y, double Z, double Yaw)
+{
+    public static ImmutableArray<ObjectPlacement> Of(SceneSnapshot? scene) => scene is null
+        ? []
+        : [.. scene.Objects.Select(o => new ObjectPlacement(o.Name, o.Kind, Math.Round(o.Pose.Position.X, 5), Math.Round(o.Pose.Position.Y, 5),
+            Math.Round(o.Pose.Position.Z, 5), Math.Round(o.Pose.Orientation.Yaw, 5)))];
+}
+
+/// <summary>One anomaly: its kind (see <see cref="AnomalyKinds"/>), the robot time it was reported (seconds from the episode's start), the step it ended and the evidence.</summary>
+public sealed record AnomalyEvent(string Kind, double RobotTimeS, string Detail, int? Step = null);
+
+/// <summary>Which learned policy ran: its file name and a content id (<c>sha256:</c> and the first 16 hex digits of the .onnx file's SHA-256).</summary>
+public sealed record PolicyIdentity(string File, string Id);
 
 public sealed record StoreEpisode(EpisodeRecord Episode);
 public sealed record EpisodeStored(Guid TaskId, long Id);

@@ -7,6 +7,7 @@ public interface IEpisodeStore : IDisposable
 {
     string Location { get; }
     long Append(EpisodeRecord episode);
+    /// <summary>One episode with its steps and, when it has one, its trace; null when no episode has that id.</summary>
     EpisodeRecord? Get(long id);
     IReadOnlyList<EpisodeRecord> Recent(int limit);
     long Count();

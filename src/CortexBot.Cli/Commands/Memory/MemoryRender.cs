@@ -75,7 +75,25 @@ internal static class MemoryRender
         Row("plan", e.Plan.IsDefaultOrEmpty ? "(none)" : string.Join(", ", e.Plan));
         Row("anomalies", e.Anomalies.IsDefaultOrEmpty ? "(none)" : string.Join("; ", e.Anomalies));
         Row("controller", e.ControllerVersion);
+        Row("policy", e.Policy is { } policy ? $"{policy.File} ({policy.Id})" : "(none)");
+        Row("trace", e.Trace is { } trace
+            ? FormattableString.Invariant($"{trace.Count} samples at {1 / trace.SamplePeriodS:F0} Hz over {trace.DurationS:F2} s ({trace.EncodedLength} bytes)")
+            : "(none)");
+        Row("scene at start", Scene(e.SceneAtStart));
+        Row("scene at end", Scene(e.SceneAtEnd));
         AnsiConsole.Write(grid);
+
+        if (!e.AnomalyEvents.IsDefaultOrEmpty)
+        {
+            var anomalies = new Table().Border(TableBorder.Rounded).Title(new TableTitle("anomalies"));
+            anomalies.AddColumn("robot time s", c => c.RightAligned());
+            anomalies.AddColumn("step", c => c.RightAligned());
+            anomalies.AddColumn("kind");
+            anomalies.AddColumn("evidence");
+            foreach (var a in e.AnomalyEvents)
+                anomalies.AddRow(T(Num(a.RobotTimeS, "F3")), T(a.Step?.ToString(CultureInfo.InvariantCulture) ?? "-"), T(a.Kind), T(a.Detail));
+            AnsiConsole.Write(anomalies);
+        }
 
         var steps = new Table().Border(TableBorder.Rounded).Title(new TableTitle("steps"));
         steps.AddColumn("#", c => c.RightAligned());
@@ -147,6 +165,10 @@ internal static class MemoryRender
         }
         AnsiConsole.Write(table);
     }
+
+    private static string Scene(System.Collections.Immutable.ImmutableArray<ObjectPlacement> scene) => scene.IsDefaultOrEmpty
+        ? "(not recorded)"
+        : string.Join("; ", scene.Select(o => FormattableString.Invariant($"{o.Name} ({o.X:F3}, {o.Y:F3}, {o.Z:F3}) yaw {o.Yaw:F2}")));
 
     private static Text T(string s) => new(s);
 
