@@ -183,8 +183,8 @@ public static class EpisodeReplayer
                 else if (episode.Policy is null)
                     notes.Add($"the episode did not record its policy; this replay runs {factory.Identity.File} ({factory.Identity.Id})");
             }
-            if (episode.Steps.Any(s => s.Parameters is not null))
-                notes.Add("steps recorded with non-default skill parameters are replayed with the compiler's defaults");
+            foreach (var s in episode.Steps.Where(s => s.Parameters is not null && !SkillTuning.TryParse(s.Parameters, out _, out _)))
+                notes.Add($"step {s.Index} recorded parameters this controller does not know ('{s.Parameters}'); it is replayed with the defaults");
             var compiler = new SkillCompiler(kin, null, factory is null ? [] : [factory], world);
 
             loop.Start();
@@ -217,7 +217,9 @@ public static class EpisodeReplayer
                 var (name, args) = PlanText.Parse(step.Skill);
                 var invocation = new SkillInvocation(name, [.. args]);
                 double began = Now();
-                var (outcome, detail, durationS) = await RunSkillAsync(loop, compiler, world, invocation, options.SkillTimeout, ct);
+                // The step runs with the tuning it was recorded with (e.g. firm_grip), as the cerebellum ran it.
+                var tuning = SkillTuning.TryParse(step.Parameters, out var t, out _) ? t : null;
+                var (outcome, detail, durationS) = await RunSkillAsync(loop, compiler, world, invocation, tuning, options.SkillTimeout, ct);
                 programTicks[i] = (long)Math.Round(durationS / period);
                 lastSucceeded = outcome == SkillOutcome.Succeeded;
                 steps.Add(new ReplayStep(step.Index, step.Skill, step.Parameters, step.StartedAtS, step.Outcome.ToString(), step.Detail,
@@ -245,12 +247,12 @@ public static class EpisodeReplayer
 
     /// <summary>Compiles and runs one skill; returns its outcome and the program's robot-time length (0 when it never started).</summary>
     private static async Task<(SkillOutcome Outcome, string? Detail, double DurationS)> RunSkillAsync(ControlLoop loop, SkillCompiler compiler, MuJoCoWorld world,
-        SkillInvocation skill, TimeSpan timeout, CancellationToken ct)
+        SkillInvocation skill, SkillTuning? tuning, TimeSpan timeout, CancellationToken ct)
     {
         // As the cerebellum does: compile off the control thread from the latest command and the perceived scene.
         var state = loop.LatestState();
         var arm = new ArmContext(loop.LatestCommand(), loop.LatestGripperCommand, state.GripperOpening);
-        var compiled = compiler.Compile(skill, world.Snapshot(), arm);
+        var compiled = compiler.Compile(skill, world.Snapshot(), arm, tuning);
         if (compiled.Program is null)
             return (SkillOutcome.Failed, compiled.Error, 0);
         ProgramReport report;
