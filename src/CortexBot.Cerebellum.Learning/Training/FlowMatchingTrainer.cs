@@ -86,9 +86,16 @@ public sealed class FlowMatchingTrainer : IDisposable
             : throw new Core.ConfigurationException($"actions cannot be relative to '{n}': it is not in the observation layout"))];
         TorchRuntime.EnsureLoaded();
         torch.set_num_threads(1);
-        torch.random.manual_seed(options.Seed);
-        Net = new VelocityField(_o, options.Horizon * _a, options.Hidden);
+        // Weight initialisation draws from torch's process-wide generator: seed and build under one lock, so two
+        // trainers constructed at once (tests in parallel, a host training several policies) cannot interleave draws.
+        lock (GlobalGeneratorLock)
+        {
+            torch.random.manual_seed(options.Seed);
+            Net = new VelocityField(_o, options.Horizon * _a, options.Hidden);
+        }
     }
+
+    private static readonly object GlobalGeneratorLock = new();
 
     /// <summary>Builds (observation, chunk) samples: chunk t = actions t..t+H-1 (the last action repeated past the end), joint
     /// targets relative to the observation entries <see cref="TrainOptions.ActionsRelativeTo"/> at t.</summary>
