@@ -43,6 +43,33 @@ public sealed class RecallGraphFileTests : IDisposable
 
     private static readonly long[] Probes = [1, 17, 500, 1234, 2999];
 
+    /// <summary>
+    /// Mean recall@10 of the approximate answers against exact search. A graph built on several threads is not the same
+    /// graph twice, so a rebuild is judged by how well it answers, not by repeating an earlier build's answers.
+    /// </summary>
+    private static double RecallAgainstExact(EpisodeRecallIndex index)
+    {
+        double sum = 0;
+        int n = 0;
+        for (long id = 1; id <= index.Exact.Count; id += 60, n++)
+        {
+            var q = index.Exact.VectorOf(id).ToArray();
+            var truth = index.Exact.Search(q, 10).Select(h => h.Id).ToHashSet();
+            sum += index.Search(q, 10).Count(h => truth.Contains(h.Id)) / 10.0;
+        }
+        return sum / n;
+    }
+
+    /// <summary>Each probe's best match is its own vector (or an identical one: synthetic episodes can repeat).</summary>
+    private static void AssertProbesFindThemselves(EpisodeRecallIndex index)
+    {
+        foreach (var id in Probes)
+        {
+            var best = index.Search(index.Exact.VectorOf(id).ToArray(), 1);
+            Assert.True(best.Count == 1 && best[0].Score > 0.9999f, $"episode {id}'s best match scored {(best.Count == 0 ? "nothing" : best[0].Score)}");
+        }
+    }
+
     [Fact]
     public void A_built_graph_is_saved_and_a_reopen_loads_it_with_the_same_answers()
     {
@@ -61,8 +88,7 @@ public sealed class RecallGraphFileTests : IDisposable
         Assert.Equal(0, loaded.AddedAfterLoad);
         Assert.Equal(3000, loaded.Approximate!.Count);
         Assert.Equal(before, Answers(loaded, Probes));
-        for (int i = 0; i < Probes.Length; i++)
-            Assert.Equal(Probes[i], before[i][0]); // each episode is its own best match
+        AssertProbesFindThemselves(loaded);
     }
 
     [Fact]
@@ -92,9 +118,7 @@ public sealed class RecallGraphFileTests : IDisposable
     public void A_graph_that_does_not_match_is_ignored_and_rebuilt(string damage)
     {
         var graph = Graph();
-        List<long[]> reference;
-        using (var built = Open(Exact(3000), graph))
-            reference = Answers(built, Probes);
+        using (Open(Exact(3000), graph)) { }
         var exact = Exact(3000);
         switch (damage)
         {
@@ -127,8 +151,9 @@ public sealed class RecallGraphFileTests : IDisposable
             "store changed" => "changed",
             _ => "64-float vectors",
         }, reopened.GraphFileWarning);
-        if (damage != "store changed")
-            Assert.Equal(reference, Answers(reopened, Probes));
+        AssertProbesFindThemselves(reopened);
+        var recall = RecallAgainstExact(reopened);
+        Assert.True(recall >= 0.9, $"the rebuilt graph's recall@10 is {recall:F3}");
         // The rebuild was saved again and is now accepted.
         reopened.Dispose();
         using var next = Open(exact, graph);
