@@ -36,17 +36,14 @@ public static class CortexBotHosting
         """;
 
     /// <summary>
-    /// Registers the whole controller: adapters (MuJoCo world, SQLite memory, rule planner) unless already registered
-    /// (tests put doubles in first), the safety gate and control loop, and the actor system with the four organs.
-    /// </summary>
-    /// <summary>
     /// The embedded simulator's servos track within about 7 mrad, so an error of 30 mrad for 6 ms means an obstruction.
-    /// A robot behind a ROS 2 controller answers a round trip later and follows its own interpolation: wider bounds.
+    /// A robot behind a ROS 2 controller answers a round trip later and follows its own interpolation: wider bounds, and
+    /// a stall must last longer and lag more.
     /// </summary>
     public static AnomalyLimits AnomalyLimitsFor(CortexBotOptions options, ArmModel arm)
     {
         var limits = new AnomalyLimits { JointRanges = [.. arm.Joints.Select(j => (j.Lower, j.Upper))] };
-        return options.Robot == "ros2" ? limits with { TrackingLimit = 0.15, TrackingDwell = 0.1 } : limits;
+        return options.Robot == "ros2" ? limits with { TrackingLimit = 0.15, TrackingDwell = 0.1, StallDwell = 0.1, StallError = 0.008 } : limits;
     }
 
     private static MuJoCoWorld SimulatedWorld(CortexBotOptions options)
@@ -64,6 +61,10 @@ public static class CortexBotHosting
         }
     }
 
+    /// <summary>
+    /// Registers the whole controller: adapters (MuJoCo world, SQLite memory, rule planner) unless already registered
+    /// (tests put doubles in first), the safety gate and control loop, and the actor system with the four organs.
+    /// </summary>
     public static IServiceCollection AddCortexBot(this IServiceCollection services, CortexBotOptions options)
     {
         services.TryAddSingleton(options);

@@ -160,6 +160,66 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A joint blocked while it moves slowly: a minimum-jerk move of one joint whose peak speed is
+    /// <paramref name="peakSpeed"/>, blocked at the peak. Its error grows only as fast as the command moves, so the
+    /// speed-shortfall screen, not the tracking bound, has to catch it.
+    /// </summary>
+    [Theory]
+    [InlineData("shoulder_pan", 0.08)]
+    [InlineData("elbow", 0.08)]
+    [InlineData("shoulder_lift", 0.12)]
+    public void A_joint_blocked_while_moving_slowly_is_reported_within_50_ms(string joint, double peakSpeed)
+    {
+        using var rig = new Rig(3);
+        int j = rig.World.JointNames.ToList().IndexOf(joint);
+        rig.Idle(100);
+        var from = rig.Loop.LatestCommand();
+        var to = (double[])from.Clone();
+        const double duration = 2.0;
+        to[j] += peakSpeed * duration / 1.875; // a minimum-jerk move peaks at 1.875 times its mean speed
+        var move = new SkillProgram("slow_move", [new Segment { Kind = SegmentKind.Move, Label = "slow", From = from, To = to, Duration = duration,
+            GripperFrom = rig.Loop.LatestGripperCommand, Gripper = rig.Loop.LatestGripperCommand }], holdThreshold: 0.02);
+        const long blockAt = (long)(duration / 2 / Period);
+        double speedAtBlock = double.NaN;
+        var (report, ticks) = rig.Run(move, t =>
+        {
+            if (t == blockAt)
+            {
+                speedAtBlock = rig.Loop.LatestState().Velocity[j];
+                rig.World.BlockJoint(joint);
+            }
+        });
+        long latency = ticks - blockAt;
+        output.WriteLine($"{joint} blocked at {speedAtBlock:F3} rad/s: {report.AnomalyKind}: {report.Detail}; detected {latency} ticks ({latency * Period * 1e3:F0} ms) after the block");
+        Assert.InRange(Math.Abs(speedAtBlock), 0.5 * peakSpeed, 1.5 * peakSpeed);
+        Assert.Equal(AnomalyKinds.TrackingError, report.AnomalyKind);
+        Assert.Contains(joint, report.Detail);
+        Assert.InRange(latency, 1, DetectionBudgetTicks);
+        AssertHolds(rig);
+        rig.World.ReleaseJoint(joint);
+    }
+
+    /// <summary>
+    /// The same slow move, unobstructed, runs to its end without a false alarm.
+    /// </summary>
+    [Theory]
+    [InlineData("shoulder_pan", 0.04)]
+    [InlineData("elbow", 0.08)]
+    public void A_slow_unobstructed_move_raises_no_anomaly(string joint, double peakSpeed)
+    {
+        using var rig = new Rig(3);
+        int j = rig.World.JointNames.ToList().IndexOf(joint);
+        rig.Idle(100);
+        var from = rig.Loop.LatestCommand();
+        var to = (double[])from.Clone();
+        to[j] += peakSpeed * 2.0 / 1.875;
+        var move = new SkillProgram("slow_move", [new Segment { Kind = SegmentKind.Move, Label = "slow", From = from, To = to, Duration = 2.0,
+            GripperFrom = rig.Loop.LatestGripperCommand, Gripper = rig.Loop.LatestGripperCommand }], holdThreshold: 0.02);
+        var (report, _) = rig.Run(move);
+        Assert.True(report.Status == ProgramStatus.Succeeded, $"{report.AnomalyKind}: {report.Detail}");
+    }
+
+    /// <summary>
     /// The perturbation of the memory scenario, physically: a heavy, slippery cube (0.2 kg, friction 0.3) slides out of
     /// the default moderate grasp while it is lifted, and the firm grip (full squeeze) carries it into the bin.
     /// </summary>

@@ -7,6 +7,7 @@ namespace CortexBot.Testing;
 public sealed class FakeArmLink(ArmModel arm) : IRobotLink
 {
     private readonly double[] _q = arm.Home.ToArray();
+    private readonly double[] _v = new double[arm.Dof];
     private double _gripper = arm.GripperMaxOpening;
     public double? GripperBlockAt { get; set; }
     public double Period { get; private set; }
@@ -24,7 +25,7 @@ public sealed class FakeArmLink(ArmModel arm) : IRobotLink
     public bool Read(RobotStateBuffer state)
     {
         if (Stale) return false;
-        for (int i = 0; i < _q.Length; i++) { state.Position[i] = InjectNaN && i == 2 ? double.NaN : _q[i]; state.Velocity[i] = 0; }
+        for (int i = 0; i < _q.Length; i++) { state.Position[i] = InjectNaN && i == 2 ? double.NaN : _q[i]; state.Velocity[i] = _v[i]; }
         state.GripperOpening = _gripper;
         return true;
     }
@@ -40,7 +41,10 @@ public sealed class FakeArmLink(ArmModel arm) : IRobotLink
             if (Period > 0) MaxStepRatio = Math.Max(MaxStepRatio, Math.Abs(c - _prev[i]) / (j.MaxVelocity * Period));
             _prev[i] = c;
             LastCommand[i] = c;
-            _q[i] += (c - _q[i]) * 0.5;
+            // A first-order servo; it reports the speed it moved at, as a real arm's joint states do.
+            double step = (c - _q[i]) * 0.5;
+            _q[i] += step;
+            _v[i] = Period > 0 ? step / Period : 0;
         }
         double g = command.GripperOpening;
         if (GripperBlockAt is { } block && g < block) g = block;
