@@ -76,6 +76,10 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
     private readonly int[] _map;
     private readonly double[] _rxPos, _rxVel;
     private readonly int[] _gripMap;
+    // the last accepted positions and their time, to differentiate states that carry no velocities
+    private readonly double[] _prevPos;
+    private long _prevStampNs, _prevReceivedNs;
+    private bool _havePrev;
 
     // control-thread state
     private long _staleNs;
@@ -129,6 +133,7 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
         _vel = new double[_dof];
         _rxPos = new double[_dof];
         _rxVel = new double[_dof];
+        _prevPos = new double[_dof];
         _map = new int[_dof];
         _gripMap = new int[_gripperUtf8.Length];
         _frozen = new JointCommandBuffer(_dof);
@@ -635,10 +640,18 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
         }
         double grip = 0;
         bool finite = true;
+        long received = MonotonicClock.NowNs, stamp = m->Header.Stamp.TotalNanoseconds;
+        // joint_state_broadcaster sends velocities only where the hardware exports them. Without them the screens that
+        // need speed (obstruction, joint limits) would see a still arm, so differentiate the positions instead: over the
+        // header stamps when they advance, else over the receive times.
+        double dt = 0;
+        if (m->Velocity.Length == 0 && _havePrev)
+            dt = (stamp > _prevStampNs && _prevStampNs > 0 ? stamp - _prevStampNs : received - _prevReceivedNs) * 1e-9;
+        bool differentiate = dt > 0 && dt < 0.25;
         for (int i = 0; i < _dof; i++)
         {
             _rxPos[i] = pos[_map[i]];
-            _rxVel[i] = m->Velocity.Length == 0 ? 0 : vel[_map[i]];
+            _rxVel[i] = m->Velocity.Length != 0 ? vel[_map[i]] : differentiate ? (_rxPos[i] - _prevPos[i]) / dt : 0;
             finite &= double.IsFinite(_rxPos[i]) && double.IsFinite(_rxVel[i]);
         }
         for (int g = 0; g < _gripMap.Length; g++) grip += pos[_gripMap[g]];
@@ -650,13 +663,18 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
             return;
         }
 
+        Array.Copy(_rxPos, _prevPos, _dof);
+        _prevStampNs = stamp;
+        _prevReceivedNs = received;
+        _havePrev = true;
+
         long s = _seq;
         Volatile.Write(ref _seq, s + 1);
         Interlocked.MemoryBarrier();
         Array.Copy(_rxPos, _pos, _dof);
         Array.Copy(_rxVel, _vel, _dof);
         _grip = grip;
-        _stampNs = MonotonicClock.NowNs;
+        _stampNs = received;
         Interlocked.MemoryBarrier();
         Volatile.Write(ref _seq, s + 2);
         Interlocked.Increment(ref _acceptedCount);

@@ -56,6 +56,29 @@ public sealed unsafe class Ros2RobotLinkTests
     }
 
     [Fact]
+    public void States_without_velocities_get_speeds_differentiated_from_their_stamps()
+    {
+        int d = TestBus.NewDomain();
+        using var robot = new FakeRobot(d);
+        using var link = new Ros2RobotLink(Arm, TestBus.Options(d) with { StaleAfter = TimeSpan.FromSeconds(2) });
+        using (new Publisher(robot, All, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.01, 0.01])) link.Start(Period);
+        var s = new RobotStateBuffer(6);
+        const long t0 = 1_000_000_000;
+        // 20 ms apart by their stamps: shoulder_pan at 0.5 rad/s, elbow at -1 rad/s, the rest still
+        FakeRobot.PublishRaw(robot.StateWriter, All, [0.10, 0.2, 0.30, 0.4, 0.5, 0.6, 0.01, 0.01], [], t0);
+        TestBus.WaitUntil(() => link.Read(s) && s.Position[0] == 0.10 && s.Position[2] == 0.30, "the first state");
+        FakeRobot.PublishRaw(robot.StateWriter, All, [0.11, 0.2, 0.28, 0.4, 0.5, 0.6, 0.01, 0.01], [], t0 + 20_000_000);
+        TestBus.WaitUntil(() => link.Read(s) && s.Position[0] == 0.11, "the second state");
+        Assert.Equal(0.5, s.Velocity[0], 9);
+        Assert.Equal(-1.0, s.Velocity[2], 9);
+        Assert.Equal(0.0, s.Velocity[1], 9);
+        // velocities that are sent are taken as they are
+        FakeRobot.PublishRaw(robot.StateWriter, All, [0.12, 0.2, 0.28, 0.4, 0.5, 0.6, 0.01, 0.01], [7, 0, 0, 0, 0, 0, 0, 0], t0 + 40_000_000);
+        TestBus.WaitUntil(() => link.Read(s) && s.Position[0] == 0.12, "the third state");
+        Assert.Equal(7.0, s.Velocity[0]);
+    }
+
+    [Fact]
     public void Missing_joint_names_are_a_clear_error_at_start()
     {
         int d = TestBus.NewDomain();

@@ -46,7 +46,7 @@ internal sealed unsafe class FakeRobot : IDisposable
 
     public void Publish(string[] names, double[] position, double[]? velocity = null) => PublishRaw(StateWriter, names, position, velocity ?? new double[names.Length]);
 
-    public static void PublishRaw(int writer, string[] names, double[] position, double[] velocity)
+    public static void PublishRaw(int writer, string[] names, double[] position, double[] velocity, long stampNs = 0)
     {
         using var mem = new NativeStrings();
         var pos = mem.Alloc<double>(position.Length);
@@ -55,6 +55,7 @@ internal sealed unsafe class FakeRobot : IDisposable
         for (int i = 0; i < velocity.Length; i++) vel[i] = velocity[i];
         JointStateMsg m = default;
         m.Header.FrameId = mem.Add("");
+        m.Header.Stamp = RosTime.FromNanoseconds(stampNs);
         m.Name = DdsSequence.Of(mem.AddArray(names), names.Length);
         m.Position = DdsSequence.Of(pos, position.Length);
         m.Velocity = DdsSequence.Of(vel, velocity.Length);
