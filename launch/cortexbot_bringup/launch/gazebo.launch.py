@@ -34,6 +34,7 @@ def generate_launch_description():
         DeclareLaunchArgument('rate_hz', default_value='500'),
         DeclareLaunchArgument('stale_ms', default_value='50'),
         DeclareLaunchArgument('cortexbot', default_value='cortexbot'),
+        DeclareLaunchArgument('node_name', default_value='cortexbot', description='CortexBot\'s name in `ros2 node list`'),
         DeclareLaunchArgument('world', default_value='empty.sdf'),
     ]
     description = ParameterValue(
@@ -58,7 +59,7 @@ def generate_launch_description():
         cmd=cortexbot_command(LaunchConfiguration('cortexbot'), LaunchConfiguration('task'), LaunchConfiguration('controller'),
                               LaunchConfiguration('command_interface'), LaunchConfiguration('rate_hz'),
                               LaunchConfiguration('stale_ms'), LaunchConfiguration('episodes'),
-                              LaunchConfiguration('trajectory_interface')),
+                              LaunchConfiguration('trajectory_interface'), node_name=LaunchConfiguration('node_name')),
         output='screen')
     return LaunchDescription(args + [
         gazebo,
