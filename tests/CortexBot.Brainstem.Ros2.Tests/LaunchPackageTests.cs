@@ -10,7 +10,7 @@ namespace CortexBot.Brainstem.Ros2.Tests;
 /// <summary>
 /// Static checks of launch/cortexbot_bringup (ROS 2 and Gazebo cannot run here): the launch files compile as Python,
 /// every file they reference exists, evaluated against a recording double of ROS 2's launch API they start cortexbot
-/// with real flags only (its node name among them) and declare every argument they read, the URDF is well-formed and agrees with sim/scene.xml, and the joint names agree
+/// with real flags only (its node name and ROS distribution among them) and declare every argument they read, the URDF is well-formed and agrees with sim/scene.xml, and the joint names agree
 /// between the URDF, the controller YAML, CortexBot's YAML and CortexBot's arm.
 /// </summary>
 public sealed class LaunchPackageTests
@@ -69,7 +69,7 @@ public sealed class LaunchPackageTests
             Assert.Contains("cortexbot_command(", text);
         }
         var common = File.ReadAllText(Path.Combine(Package, "launch", "common.py"));
-        foreach (var flag in new[] { "--robot", "--node-name", "--task", "--episodes", "--controller", "--command-interface", "--trajectory-interface", "--rate", "--stale-ms", "--json" })
+        foreach (var flag in new[] { "--robot", "--node-name", "--ros-distro", "--task", "--episodes", "--controller", "--command-interface", "--trajectory-interface", "--rate", "--stale-ms", "--json" })
             Assert.Contains($"'{flag}'", common);
     }
 
@@ -154,6 +154,20 @@ public sealed class LaunchPackageTests
         // a user's choice reaches the command line
         var named = launch with { Arguments = new(launch.Arguments) { ["node_name"] = JsonDocument.Parse("\"arm_brain\"").RootElement } };
         Assert.Equal("arm_brain", Resolve(cortexbot[0][at + 1], named, env));
+
+        // the distribution's layouts: --ros-distro from the launch argument ros_distro, whose default is the launch
+        // environment's ROS_DISTRO (jazzy without one)
+        int distro = Array.FindIndex(cortexbot[0], t => t.ValueKind == JsonValueKind.String && t.GetString() == "--ros-distro");
+        Assert.True(distro > 0, $"{file} passes --ros-distro");
+        Assert.Equal("ros_distro", cortexbot[0][distro + 1].GetProperty("config").GetString());
+        Assert.Equal("ROS_DISTRO", launch.Arguments["ros_distro"].GetProperty("env").GetString());
+        Assert.Equal("jazzy", parse.GetValue<string>("--ros-distro"));
+        var humble = new Dictionary<string, string> { ["ROS_DISTRO"] = "humble" };
+        string[] underHumble = [.. cortexbot[0].Skip(1).Select(t => Resolve(t, launch, humble))];
+        var humbleParse = CortexBot.Cli.Program.CreateRoot().Parse(underHumble);
+        Assert.Empty(humbleParse.Errors);
+        Assert.Equal("humble", humbleParse.GetValue<string>("--ros-distro"));
+        Assert.Equal(RosDistro.Humble, Ros2Options.ParseDistro(humbleParse.GetValue<string>("--ros-distro")));
     }
 
     private static readonly string[] Running = ["robot.launch.py", "gazebo.launch.py"];
