@@ -146,7 +146,7 @@ public sealed class ToleranceTests(ITestOutputHelper output)
 
     private const int Pan = 0; // shoulder_pan: a vertical axis, so gravity does not load it
 
-    /// <summary>Two points moving shoulder_pan by <paramref name="delta"/> in <paramref name="seconds"/> (a 35 rad/s servo lags a fast one by centiradians).</summary>
+    /// <summary>Two points moving shoulder_pan by <paramref name="delta"/> in <paramref name="seconds"/> (a 35 rad/s servo lags 1 rad/s by about 0.03 rad).</summary>
     private static (double[][] Points, double[] Times) Swing(double[] from, double delta, double seconds)
     {
         var mid = from.ToArray();
@@ -162,22 +162,23 @@ public sealed class ToleranceTests(ITestOutputHelper output)
         using var node = new ActionTests.Node();
         using var client = new GoalClient(node.Domain, node.Options);
         var start = client.ArmPosition()!;
-        // 1.2 rad in 0.6 s: the servo trails the reference by more than 0.01 rad long before the end
-        var (points, times) = Swing(start, 1.2, 0.6);
+        // 1.5 rad in 1.5 s: the servo trails the reference by about 0.03 rad, 0.01 is exceeded within tens of ms (the
+        // trajectory is long so that a node thread stalled by a loaded machine still samples it before its end)
+        var (points, times) = Swing(start, 1.5, 1.5);
         var r = client.Run(points, times, path: [new Tol("shoulder_pan", 0.01)], goal: [], goalTimeTolerance: 0);
         output.WriteLine($"{r}");
         Assert.True(r.Accepted);
         Assert.Equal(GoalStatusCode.Aborted, r.Status);
         Assert.Equal(FollowJointTrajectoryError.PathToleranceViolated, r.Error);
         Assert.Contains("shoulder_pan position", r.ErrorString, StringComparison.Ordinal);
-        Assert.True(r.Seconds < 0.6, $"aborted while the trajectory ran, not at its end ({r.Seconds:F2} s)");
+        Assert.True(r.Seconds < 1.5, $"aborted while the trajectory ran, not at its end ({r.Seconds:F2} s)");
         // it holds where it was when aborted: short of the target, and still (give the servo time to settle)
         Thread.Sleep(300);
         var held = client.ArmPosition()!;
         Thread.Sleep(400);
         var later = client.ArmPosition()!;
         output.WriteLine($"start {start[Pan]:F3}, held {held[Pan]:F3}, later {later[Pan]:F3}, target {points[^1][Pan]:F3}");
-        Assert.True(held[Pan] - start[Pan] < 0.6, $"stopped well short of the 1.2 rad target: moved {held[Pan] - start[Pan]:F3}");
+        Assert.True(held[Pan] - start[Pan] < 0.75, $"stopped well short of the 1.5 rad target: moved {held[Pan] - start[Pan]:F3}");
         Assert.True(Math.Abs(later[Pan] - held[Pan]) < 0.005, $"holds: {held[Pan]:F4} then {later[Pan]:F4}");
         var c = node.Sim.ActionCounters;
         Assert.Equal(1, c.GoalsAborted);
@@ -185,7 +186,7 @@ public sealed class ToleranceTests(ITestOutputHelper output)
 
         // the same motion against a velocity path tolerance: aborted naming the velocity
         var now = client.ArmPosition()!;
-        (points, times) = Swing(now, 1.2, 0.6);
+        (points, times) = Swing(now, 1.5, 1.5);
         r = client.Run(points, times, path: [new Tol("shoulder_pan", 0, Velocity: 0.05)], goal: [], goalTimeTolerance: 0);
         Assert.Equal(FollowJointTrajectoryError.PathToleranceViolated, r.Error);
         Assert.Contains("shoulder_pan velocity", r.ErrorString, StringComparison.Ordinal);
@@ -205,7 +206,7 @@ public sealed class ToleranceTests(ITestOutputHelper output)
         })
         {
             var start = client.ArmPosition()!;
-            var (points, times) = Swing(start, delta, 0.3);
+            var (points, times) = Swing(start, delta, 0.6);
             // the goal tolerance: where the arm must end within goal_time_tolerance
             var r = client.Run(points, times, path: tol, goal: [new Tol("shoulder_pan", 0.02)], goalTimeTolerance: 2);
             output.WriteLine($"{what}: {r}");
