@@ -145,6 +145,7 @@ public sealed class ToleranceTests(ITestOutputHelper output)
     }
 
     private const int Pan = 0; // shoulder_pan: a vertical axis, so gravity does not load it
+    private const int Roll2 = 5; // wrist_roll2: range -2.9..2.9 rad
 
     /// <summary>Two points moving shoulder_pan by <paramref name="delta"/> in <paramref name="seconds"/> (a 35 rad/s servo lags 1 rad/s by about 0.03 rad).</summary>
     private static (double[][] Points, double[] Times) Swing(double[] from, double delta, double seconds)
@@ -162,34 +163,44 @@ public sealed class ToleranceTests(ITestOutputHelper output)
         using var node = new ActionTests.Node();
         using var client = new GoalClient(node.Domain, node.Options);
         var start = client.ArmPosition()!;
-        // 1.5 rad in 1.5 s: the servo trails the reference by about 0.03 rad, 0.01 is exceeded within tens of ms (the
-        // trajectory is long so that a node thread stalled by a loaded machine still samples it before its end)
-        var (points, times) = Swing(start, 1.5, 1.5);
-        var r = client.Run(points, times, path: [new Tol("shoulder_pan", 0.01)], goal: [], goalTimeTolerance: 0);
-        output.WriteLine($"{r}");
+        // wrist_roll2 toward 3.9 rad over 4 s: the joint stops at its range's end (2.9 rad) while the reference goes on,
+        // so the path is violated where the arm meets the limit, not on the way (the servo tracks a 1 rad/s ramp far
+        // within 0.3 rad; a node tick late by tens of ms on a loaded machine, which lets the wall-clock reference run
+        // ahead of the stepped physics, stays within it too)
+        var end = start.ToArray();
+        end[Roll2] = 3.9;
+        var mid = start.ToArray();
+        mid[Roll2] = (start[Roll2] + 3.9) / 2;
+        double limitAt = 4.0 * (2.9 + 0.3 - start[Roll2]) / (3.9 - start[Roll2]);
+        var r = client.Run([mid, end], [2.0, 4.0], path: [new Tol("wrist_roll2", 0.3)], goal: [], goalTimeTolerance: 0);
+        output.WriteLine($"{r}; the reference passes the limit + tolerance at {limitAt:F2} s");
         Assert.True(r.Accepted);
         Assert.Equal(GoalStatusCode.Aborted, r.Status);
         Assert.Equal(FollowJointTrajectoryError.PathToleranceViolated, r.Error);
-        Assert.Contains("shoulder_pan position", r.ErrorString, StringComparison.Ordinal);
-        Assert.True(r.Seconds < 1.5, $"aborted while the trajectory ran, not at its end ({r.Seconds:F2} s)");
-        // it holds where it was when aborted: short of the target, and still (give the servo time to settle)
+        Assert.Contains("wrist_roll2 position", r.ErrorString, StringComparison.Ordinal);
+        Assert.True(r.Seconds > limitAt - 0.3 && r.Seconds < 4.0, $"aborted when the joint met its limit ({limitAt:F2} s), before the trajectory's end: {r.Seconds:F2} s");
+        // it holds where it was when aborted (at the limit, short of the target), and stays
         Thread.Sleep(300);
         var held = client.ArmPosition()!;
         Thread.Sleep(400);
         var later = client.ArmPosition()!;
-        output.WriteLine($"start {start[Pan]:F3}, held {held[Pan]:F3}, later {later[Pan]:F3}, target {points[^1][Pan]:F3}");
-        Assert.True(held[Pan] - start[Pan] < 0.75, $"stopped well short of the 1.5 rad target: moved {held[Pan] - start[Pan]:F3}");
-        Assert.True(Math.Abs(later[Pan] - held[Pan]) < 0.005, $"holds: {held[Pan]:F4} then {later[Pan]:F4}");
+        output.WriteLine($"start {start[Roll2]:F3}, held {held[Roll2]:F3}, later {later[Roll2]:F3}, target {end[Roll2]:F3}");
+        Assert.InRange(held[Roll2], 2.7, 2.95);
+        Assert.True(Math.Abs(later[Roll2] - held[Roll2]) < 0.005, $"holds: {held[Roll2]:F4} then {later[Roll2]:F4}");
         var c = node.Sim.ActionCounters;
         Assert.Equal(1, c.GoalsAborted);
         Assert.Equal(0, c.GoalsSucceeded);
 
-        // the same motion against a velocity path tolerance: aborted naming the velocity
-        var now = client.ArmPosition()!;
-        (points, times) = Swing(now, 1.5, 1.5);
-        r = client.Run(points, times, path: [new Tol("shoulder_pan", 0, Velocity: 0.05)], goal: [], goalTimeTolerance: 0);
+        // a velocity path tolerance: from rest the reference velocity steps to 0.9 rad/s (linear interpolation) while
+        // the arm needs tens of ms to follow, so 0.05 rad/s is exceeded at once
+        var back = later.ToArray();
+        back[Roll2] = later[Roll2] - 0.9;
+        var mid2 = later.ToArray();
+        mid2[Roll2] = later[Roll2] - 0.45;
+        r = client.Run([mid2, back], [0.5, 1.0], path: [new Tol("wrist_roll2", 0, Velocity: 0.05)], goal: [], goalTimeTolerance: 0);
+        output.WriteLine($"{r}");
         Assert.Equal(FollowJointTrajectoryError.PathToleranceViolated, r.Error);
-        Assert.Contains("shoulder_pan velocity", r.ErrorString, StringComparison.Ordinal);
+        Assert.Contains("wrist_roll2 velocity", r.ErrorString, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -225,7 +236,7 @@ public sealed class ToleranceTests(ITestOutputHelper output)
         using var client = new GoalClient(node.Domain, node.Options);
         var start = client.ArmPosition()!;
         // wrist_roll2's range ends at 2.9 rad: a target of 3.2 cannot be reached within 0.02
-        const int roll2 = 5;
+        const int roll2 = Roll2;
         var target = start.ToArray();
         target[roll2] = 3.2;
         var r = client.Run([target], [0.3], path: [], goal: [new Tol("wrist_roll2", 0.02)], goalTimeTolerance: 0.4);
