@@ -33,8 +33,11 @@ public sealed class DdsParticipant : IDisposable
     /// <param name="nodeName">The ROS 2 node this participant is (listed by `ros2 node list` through ros_discovery_info, with
     /// every reader and writer created here); null: no node, the topics still match.</param>
     /// <param name="nodeNamespace">The node's absolute namespace.</param>
-    public DdsParticipant(int domainId, string? config, string? nodeName = null, string nodeNamespace = "/")
+    /// <param name="distro">Whose layouts differing types take: the graph's Gid, and endpoint type hashes (Iron on only).</param>
+    public DdsParticipant(int domainId, string? config, string? nodeName = null, string nodeNamespace = "/", RosDistro distro = RosDistro.Jazzy)
     {
+        if (distro == RosDistro.Unsupported) throw new ConfigurationException("no ROS 2 distribution given for the wire layouts (humble or jazzy)");
+        Distro = distro;
         if (domainId < 0 || domainId > 232) throw new ConfigurationException($"ROS domain id must be in 0..232, got {domainId}");
         if (nodeName is not null)
         {
@@ -52,9 +55,10 @@ public sealed class DdsParticipant : IDisposable
             try
             {
                 // rmw_cyclonedds' QoS for it: reliable, transient local, keep last 1 (one unkeyed instance: the newest wins)
-                int w = Native.Writer(pp, TopicByDdsName(RosType.ParticipantEntitiesInfo, Ros2GraphEntry.Topic), 1, 1, 1, null);
+                var infoType = distro == RosDistro.Humble ? RosType.ParticipantEntitiesInfoHumble : RosType.ParticipantEntitiesInfo;
+                int w = Native.Writer(pp, TopicByDdsName(infoType, Ros2GraphEntry.Topic), 1, 1, 1, null);
                 if (w < 0) throw new InvalidOperationException($"Cyclone DDS could not create the {Ros2GraphEntry.Topic} writer: {Native.Describe(w)}");
-                _graph = new Ros2GraphEntry(pp, w, nodeName, nodeNamespace);
+                _graph = new Ros2GraphEntry(pp, w, nodeName, nodeNamespace, humbleGids: distro == RosDistro.Humble);
                 _graph.Publish();
             }
             catch
@@ -68,6 +72,7 @@ public sealed class DdsParticipant : IDisposable
     }
 
     public int DomainId { get; }
+    public RosDistro Distro { get; }
     /// <summary>The ROS 2 node name announced on ros_discovery_info, or null when none is.</summary>
     public string? NodeName { get; }
     public string? NodeNamespace { get; }
@@ -99,9 +104,12 @@ public sealed class DdsParticipant : IDisposable
     public static unsafe string TypeName(RosType type) => Native.ToManaged(Native.TypeName((int)type)) ?? throw new ArgumentOutOfRangeException(nameof(type));
 
     // endpoints carry their type's hash in USER_DATA, as rmw_cyclonedds does from Iron on (introspection only)
-    public int Writer(RosType type, string rosTopic, RosQos qos) => DdsWriter(type, DdsTopicName(rosTopic), qos, RosTypeHash.UserData(type));
+    public int Writer(RosType type, string rosTopic, RosQos qos) => DdsWriter(type, DdsTopicName(rosTopic), qos, TypeHashUserData(type));
 
-    public int Reader(RosType type, string rosTopic, RosQos qos) => DdsReader(type, DdsTopicName(rosTopic), qos, RosTypeHash.UserData(type));
+    public int Reader(RosType type, string rosTopic, RosQos qos) => DdsReader(type, DdsTopicName(rosTopic), qos, TypeHashUserData(type));
+
+    /// <summary>rmw_cyclonedds announces type hashes from Iron on; Humble's has none.</summary>
+    private string? TypeHashUserData(RosType type) => Distro == RosDistro.Humble ? null : RosTypeHash.UserData(type);
 
     /// <summary>A writer on a DDS topic name as given (<c>rq/.../send_goalRequest</c>), with endpoint USER_DATA (rmw_cyclonedds'
     /// <c>clientid=...;</c> / <c>serviceid=...;</c> pairing of a service's request and reply endpoints).</summary>
@@ -169,6 +177,10 @@ public sealed class DdsParticipant : IDisposable
         Check(RosType.LinkStatus, sizeof(LinkStatusMsg));
         Check(RosType.Image, sizeof(ImageMsg));
         Check(RosType.ControllerState, sizeof(ControllerStateMsg));
+        Check(RosType.ControllerStateJazzy, sizeof(ControllerStateJazzyMsg));
+        Check(RosType.ParticipantEntitiesInfoHumble, sizeof(ParticipantEntitiesInfoHumbleMsg));
+        Check((RosType)Native.SizeofGidHumble, sizeof(GidHumbleMsg));
+        Check((RosType)Native.SizeofNodeEntitiesInfoHumble, sizeof(NodeEntitiesInfoMsg));
         Check((RosType)Native.SizeofMultiDofPoint, sizeof(MultiDofTrajectoryPointMsg));
         Check((RosType)Native.SizeofTrajectoryPoint, sizeof(JointTrajectoryPointMsg));
         Check(RosType.GoalStatusArray, sizeof(GoalStatusArrayMsg));

@@ -92,6 +92,24 @@ public struct ControllerStateMsg
     public MultiDofTrajectoryPointMsg MultiDofActual;
 }
 
+/// <summary>control_msgs/JointTrajectoryControllerState (control_msgs 5.x, ROS 2 Jazzy): no desired/actual, speed_scaling_factor last.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct ControllerStateJazzyMsg
+{
+    public RosHeader Header;
+    public DdsSequence JointNames;
+    public JointTrajectoryPointMsg Reference;
+    public JointTrajectoryPointMsg Feedback;
+    public JointTrajectoryPointMsg Error;
+    public JointTrajectoryPointMsg Output;
+    public DdsSequence MultiDofJointNames;
+    public MultiDofTrajectoryPointMsg MultiDofReference;
+    public MultiDofTrajectoryPointMsg MultiDofFeedback;
+    public MultiDofTrajectoryPointMsg MultiDofError;
+    public MultiDofTrajectoryPointMsg MultiDofOutput;
+    public double SpeedScalingFactor;
+}
+
 /// <summary>trajectory_msgs/JointTrajectoryPoint.</summary>
 [StructLayout(LayoutKind.Sequential)]
 public struct JointTrajectoryPointMsg
@@ -363,6 +381,22 @@ public unsafe struct NodeEntitiesInfoMsg
     public fixed byte NodeName[MaxName + 1];
     public DdsSequence ReaderGids;
     public DdsSequence WriterGids;
+}
+
+/// <summary>rmw_dds_common/Gid in Humble: 24 bytes, the 16-byte DDS GUID then zeros.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct GidHumbleMsg
+{
+    public const int Size = 24;
+    public fixed byte Data[Size];
+}
+
+/// <summary>rmw_dds_common/ParticipantEntitiesInfo in Humble (its NodeEntitiesInfo has the same C layout, sequences of 24-byte Gids).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct ParticipantEntitiesInfoHumbleMsg
+{
+    public GidHumbleMsg Gid;
+    public DdsSequence Nodes;
 }
 
 /// <summary>rmw_dds_common/ParticipantEntitiesInfo (ros_discovery_info).</summary>

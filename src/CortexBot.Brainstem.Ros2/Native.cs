@@ -23,13 +23,17 @@ public enum RosType
     GetResultResponse = 15,
     FeedbackMessage = 16,
     ParticipantEntitiesInfo = 17,
+    /// <summary>control_msgs/JointTrajectoryControllerState in control_msgs 5.x (Jazzy); <see cref="ControllerState"/> is 4.x (Humble).</summary>
+    ControllerStateJazzy = 18,
+    /// <summary>rmw_dds_common/ParticipantEntitiesInfo with Humble's 24-byte Gid; <see cref="ParticipantEntitiesInfo"/> is Iron and later.</summary>
+    ParticipantEntitiesInfoHumble = 19,
 }
 
 /// <summary>P/Invoke into libcortexbot_dds.so (idlc-generated ROS 2 types + a flat API over libddsc.so.0debian).</summary>
 internal static unsafe partial class Native
 {
     public const string Library = "cortexbot_dds";
-    public const int AbiVersion = 4;
+    public const int AbiVersion = 5;
     public const int SizeofTrajectoryPoint = 100;
     public const int SizeofSampleInfo = 101;
     public const int SizeofMultiDofPoint = 102;
@@ -42,6 +46,8 @@ internal static unsafe partial class Native
     public const int SizeofFollowJointTrajectoryFeedback = 109;
     public const int SizeofGid = 110;
     public const int SizeofNodeEntitiesInfo = 111;
+    public const int SizeofGidHumble = 112;
+    public const int SizeofNodeEntitiesInfoHumble = 113;
     public const long Infinity = long.MaxValue;
 
     [LibraryImport(Library, EntryPoint = "cbd_abi_version")] public static partial int AbiVersionOf();

@@ -63,10 +63,13 @@ internal sealed unsafe class Ros2GraphEntry
     private readonly List<byte[]> _readers = new();
     private readonly List<byte[]> _writers = new();
     private readonly Lock _gate = new();
+    private readonly bool _humble;
 
-    public Ros2GraphEntry(int participant, int writer, string nodeName, string nodeNamespace)
+    /// <param name="humbleGids">Write Humble's layout (24-byte Gids: the GUID, then zeros) instead of Iron's and later (16).</param>
+    public Ros2GraphEntry(int participant, int writer, string nodeName, string nodeNamespace, bool humbleGids = false)
     {
         _writer = writer;
+        _humble = humbleGids;
         _participantGid = GidOf(participant);
         _name = System.Text.Encoding.UTF8.GetBytes(nodeName);
         _namespace = System.Text.Encoding.UTF8.GetBytes(nodeNamespace);
@@ -91,21 +94,34 @@ internal sealed unsafe class Ros2GraphEntry
     {
         lock (_gate)
         {
-            var readers = (GidMsg*)NativeMemory.AllocZeroed((nuint)Math.Max(1, _readers.Count), (nuint)sizeof(GidMsg));
-            var writers = (GidMsg*)NativeMemory.AllocZeroed((nuint)Math.Max(1, _writers.Count), (nuint)sizeof(GidMsg));
+            // a Gid is the 16-byte GUID in its first bytes either way; Humble's is 24 bytes long, the rest zero
+            int size = _humble ? sizeof(GidHumbleMsg) : sizeof(GidMsg);
+            var readers = (byte*)NativeMemory.AllocZeroed((nuint)Math.Max(1, _readers.Count), (nuint)size);
+            var writers = (byte*)NativeMemory.AllocZeroed((nuint)Math.Max(1, _writers.Count), (nuint)size);
             try
             {
-                for (int i = 0; i < _readers.Count; i++) _readers[i].CopyTo(new Span<byte>(readers[i].Data, GidMsg.Size));
-                for (int i = 0; i < _writers.Count; i++) _writers[i].CopyTo(new Span<byte>(writers[i].Data, GidMsg.Size));
+                for (int i = 0; i < _readers.Count; i++) _readers[i].CopyTo(new Span<byte>(readers + i * size, GidMsg.Size));
+                for (int i = 0; i < _writers.Count; i++) _writers[i].CopyTo(new Span<byte>(writers + i * size, GidMsg.Size));
                 NodeEntitiesInfoMsg node = default;
                 _namespace.CopyTo(new Span<byte>(node.NodeNamespace, NodeEntitiesInfoMsg.MaxName));
                 _name.CopyTo(new Span<byte>(node.NodeName, NodeEntitiesInfoMsg.MaxName));
                 node.ReaderGids = DdsSequence.Of(readers, _readers.Count);
                 node.WriterGids = DdsSequence.Of(writers, _writers.Count);
-                ParticipantEntitiesInfoMsg msg = default;
-                _participantGid.CopyTo(new Span<byte>(msg.Gid.Data, GidMsg.Size));
-                msg.Nodes = DdsSequence.Of(&node, 1);
-                int rc = Native.Write(_writer, &msg);
+                int rc;
+                if (_humble)
+                {
+                    ParticipantEntitiesInfoHumbleMsg msg = default;
+                    _participantGid.CopyTo(new Span<byte>(msg.Gid.Data, GidMsg.Size));
+                    msg.Nodes = DdsSequence.Of(&node, 1);
+                    rc = Native.Write(_writer, &msg);
+                }
+                else
+                {
+                    ParticipantEntitiesInfoMsg msg = default;
+                    _participantGid.CopyTo(new Span<byte>(msg.Gid.Data, GidMsg.Size));
+                    msg.Nodes = DdsSequence.Of(&node, 1);
+                    rc = Native.Write(_writer, &msg);
+                }
                 if (rc < 0) throw new InvalidOperationException($"Cyclone DDS could not publish on {Topic}: {Native.Describe(rc)}");
             }
             finally

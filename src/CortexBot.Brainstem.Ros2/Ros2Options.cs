@@ -21,11 +21,26 @@ public enum Ros2TrajectoryInterface
     Action,
 }
 
+/// <summary>
+/// The ROS 2 distribution whose message layouts go on the wire where distributions differ: the graph's
+/// rmw_dds_common/Gid (Humble char[24], Iron on char[16]), endpoint type hashes in USER_DATA (Iron on), and
+/// control_msgs/JointTrajectoryControllerState (control_msgs 4.x in Humble, 5.x in Jazzy).
+/// </summary>
+public enum RosDistro
+{
+    /// <summary>A ROS_DISTRO value CortexBot has no layouts for (Validate refuses it, naming it).</summary>
+    Unsupported = 0,
+    Humble,
+    Jazzy,
+}
+
 /// <summary>Topics, names and bounds of the ROS 2 link and the simulator node. Defaults match a ros2_control arm.</summary>
 public sealed record Ros2Options
 {
     /// <summary>ROS_DOMAIN_ID (0..232); the environment variable when set, else 0.</summary>
     public int DomainId { get; init; } = DomainFromEnvironment();
+    /// <summary>The distribution's wire layouts: ROS_DISTRO when set (as in a `ros2 launch` environment), else Jazzy.</summary>
+    public RosDistro Distro { get; init; } = DistroFromEnvironment();
     /// <summary>Restrict traffic to the loopback interface (unicast discovery of 127.0.0.1, no multicast).</summary>
     public bool LoopbackOnly { get; init; }
     /// <summary>Cyclone configuration XML; overrides <see cref="LoopbackOnly"/>. Null: CYCLONEDDS_URI or Cyclone's defaults.</summary>
@@ -86,6 +101,8 @@ public sealed record Ros2Options
     public Ros2Options Validate()
     {
         if (DomainId is < 0 or > 232) throw new ConfigurationException($"ROS domain id (ROS_DOMAIN_ID or --ros-domain) must be an integer in 0..232, got {(DomainId < 0 ? Environment.GetEnvironmentVariable("ROS_DOMAIN_ID") : DomainId)}");
+        if (Distro == RosDistro.Unsupported)
+            throw new ConfigurationException($"ROS_DISTRO is '{Environment.GetEnvironmentVariable("ROS_DISTRO")}', whose message layouts CortexBot does not know: pass --ros-distro humble or --ros-distro jazzy");
         if (NodeName is not null) RosNames.ValidateNodeName(NodeName);
         if (string.IsNullOrWhiteSpace(Controller) || Controller.Contains('/') || Controller.Contains(' '))
             throw new ConfigurationException($"--controller must be a plain controller name, got '{Controller}'");
@@ -121,6 +138,23 @@ public sealed record Ros2Options
         if (ImageStaleAfter <= TimeSpan.Zero) throw new ConfigurationException("the image staleness bound must be positive");
         if (TrajectoryLeadPeriods < 1) throw new ConfigurationException("trajectory lead must be at least one control period");
         return this;
+    }
+
+    /// <summary>A distribution by name (<c>humble</c>, <c>jazzy</c>); anything else is a clear error naming <paramref name="what"/>.</summary>
+    public static RosDistro ParseDistro(string? name, string what = "--ros-distro") => name?.Trim().ToLowerInvariant() switch
+    {
+        "humble" => RosDistro.Humble,
+        "jazzy" => RosDistro.Jazzy,
+        _ => throw new ConfigurationException($"{what} must be 'humble' or 'jazzy', got '{name}'"),
+    };
+
+    private static RosDistro DistroFromEnvironment()
+    {
+        var v = Environment.GetEnvironmentVariable("ROS_DISTRO");
+        if (string.IsNullOrWhiteSpace(v)) return RosDistro.Jazzy;
+        // an unknown value is reported by Validate (only a ROS 2 run needs it)
+        try { return ParseDistro(v, "ROS_DISTRO"); }
+        catch (ConfigurationException) { return RosDistro.Unsupported; }
     }
 
     private static int DomainFromEnvironment()

@@ -139,7 +139,7 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
         _frozen = new JointCommandBuffer(_dof);
         _staleNs = (long)options.StaleAfter.TotalNanoseconds;
 
-        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig, options.NodeName);
+        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig, options.NodeName, distro: options.Distro);
         try
         {
             _stateReader = _dds.Reader(RosType.JointState, options.JointStatesTopic, RosQos.SensorData);

@@ -14,9 +14,16 @@ public sealed record ActionServerCounters(long GoalsReceived, long GoalsAccepted
 /// multi-DOF part, and a stamped trajectory does not end in the past); a valid one is accepted, preempts the goal in
 /// force (CANCELED, INVALID_GOAL, as the controller does), starts executing at once and is played by the same
 /// sampler. An invalid one is rejected (accepted = false), counted by reason, and the arm holds.</item>
-/// <item>A goal succeeds once its last point's time has passed and every joint with a goal tolerance is within it;
-/// if not within goal_time_tolerance (when non-zero) after that, it aborts with GOAL_TOLERANCE_VIOLATED. A trajectory
-/// or command on the topics, or a world reset, aborts it (INVALID_GOAL). Path tolerances are accepted, not checked.</item>
+/// <item>Tolerances as joint_trajectory_controller applies control_msgs/JointTolerance: a value above 0 is the limit,
+/// 0 the controller's default (none here: unchecked), below 0 (-1) no limit; errors are reference - measured. While
+/// the trajectory runs (before its last point's time), a joint outside its path tolerance (position or velocity)
+/// aborts the goal with PATH_TOLERANCE_VIOLATED and the arm holds where it is. A goal succeeds once its last point's
+/// time has passed and every joint is within its goal tolerance; if not within goal_time_tolerance (when non-zero)
+/// after that, it aborts with GOAL_TOLERANCE_VIOLATED and the arm holds where it is (0 waits without limit, as the
+/// controller). Acceleration tolerances are accepted and, as by the controller over position and velocity state
+/// interfaces, never violated: no acceleration is measured. A single-point goal is a target at once (see the
+/// sampler), so it has no path to check. A trajectory or command on the topics, or a world reset, aborts a goal
+/// (INVALID_GOAL).</item>
 /// <item>cancel_goal: by id, by stamp, or all (action_msgs semantics); a canceled goal holds the measured position.</item>
 /// <item>get_result: answered at once for a finished goal, or when the goal finishes. A rejected goal answers
 /// ABORTED with its control_msgs error code and reason, so a client can learn why (rcl_action would answer UNKNOWN).</item>
@@ -46,8 +53,8 @@ public sealed unsafe partial class Ros2SimNode
     private int _goalNext;
     private int _activeGoal = -1;
     private long _goalEndNs, _goalTimeTolNs;
-    private double[] _goalFinal = [], _goalTol = [];
-    private bool _goalTolAny;
+    private double[] _goalFinal = [], _goalFinalVel = [], _goalTolPos = [], _goalTolVel = [], _pathTolPos = [], _pathTolVel = [];
+    private bool _goalTolAny, _pathTolAny, _goalHasPath;
     private bool _goalStatusDirty = true;
 
     // get_result requests waiting for their goal to finish
@@ -59,7 +66,10 @@ public sealed unsafe partial class Ros2SimNode
     private GoalStatusMsg* _statusList;
     private GoalStatusArrayMsg* _statusArray;
     private FeedbackMessageMsg* _feedbackMsg;
-    private byte* _msgEmpty, _msgPreempted, _msgReset, _msgReplacedByTopic, _msgGoalTolerance, _msgMultiDof, _msgToleranceJoint, _msgTimeTolerance;
+    private byte* _msgEmpty, _msgPreempted, _msgReset, _msgReplacedByTopic, _msgGoalTolerance, _msgMultiDof, _msgPathToleranceJoint,
+        _msgGoalToleranceJoint, _msgTimeTolerance;
+    // per arm joint: why a path tolerance was violated (position, velocity), built once so the tick never allocates
+    private byte*[] _msgPathPosition = [], _msgPathVelocity = [];
     private byte*[] _msgRejection = [];
 
     private long _goalsReceived, _goalsAccepted, _goalsRejected, _goalsSucceeded, _goalsAborted, _goalsCanceled, _cancelRequests,
@@ -96,7 +106,11 @@ public sealed unsafe partial class Ros2SimNode
     {
         int dof = _cmd.Joints;
         _goalFinal = new double[dof];
-        _goalTol = new double[dof];
+        _goalFinalVel = new double[dof];
+        _goalTolPos = new double[dof];
+        _goalTolVel = new double[dof];
+        _pathTolPos = new double[dof];
+        _pathTolVel = new double[dof];
         _statusList = _mem.Alloc<GoalStatusMsg>(MaxGoals);
         _statusArray = _mem.Alloc<GoalStatusArrayMsg>(1);
         _feedbackMsg = _mem.Alloc<FeedbackMessageMsg>(1);
@@ -111,9 +125,18 @@ public sealed unsafe partial class Ros2SimNode
         _msgPreempted = _mem.Add("Current goal cancelled due to new incoming action.");
         _msgReset = _mem.Add("the simulator's world was reset");
         _msgReplacedByTopic = _mem.Add($"replaced by a command on /{_o.Controller}/joint_trajectory or /{_o.Controller}/commands");
-        _msgGoalTolerance = _mem.Add("a joint was outside its goal tolerance after goal_time_tolerance");
+        _msgGoalTolerance = _mem.Add("Aborted due to goal_time_tolerance exceeding: a joint was outside its goal tolerance");
         _msgMultiDof = _mem.Add("the arm has no multi-DOF joints: multi_dof_trajectory must be empty");
-        _msgToleranceJoint = _mem.Add("a path or goal tolerance names a joint the arm does not have");
+        var arm = string.Join(", ", _world.JointNames);
+        _msgPathToleranceJoint = _mem.Add($"path_tolerance names a joint the arm does not have (its joints: {arm})");
+        _msgGoalToleranceJoint = _mem.Add($"goal_tolerance names a joint the arm does not have (its joints: {arm})");
+        _msgPathPosition = new byte*[dof];
+        _msgPathVelocity = new byte*[dof];
+        for (int i = 0; i < dof; i++)
+        {
+            _msgPathPosition[i] = _mem.Add($"Aborted due to path tolerance violation: joint {_world.JointNames[i]} position error above its path tolerance");
+            _msgPathVelocity[i] = _mem.Add($"Aborted due to path tolerance violation: joint {_world.JointNames[i]} velocity error above its path tolerance");
+        }
         _msgTimeTolerance = _mem.Add("goal_time_tolerance must be non-negative");
         var reasons = Enum.GetValues<Rejection>();
         _msgRejection = new byte*[reasons.Length];
@@ -190,10 +213,12 @@ public sealed unsafe partial class Ros2SimNode
         _activeGoal = g;
         var t = _lastParsed!;
         int dof = _cmd.Joints, last = t.Count - 1;
-        for (int i = 0; i < dof; i++) _goalFinal[i] = t.Position[last * dof + i];
+        for (int i = 0; i < dof; i++) { _goalFinal[i] = t.Position[last * dof + i]; _goalFinalVel[i] = t.Velocity[last * dof + i]; }
         _goalEndNs = t.StartNs + t.TimeNs[last];
         _goalTimeTolNs = req->Goal.GoalTimeTolerance.TotalNanoseconds;
-        SetGoalTolerances(&req->Goal);
+        _goalHasPath = t.Count > 1;
+        _pathTolAny = SetTolerances(req->Goal.PathTolerance, _pathTolPos, _pathTolVel);
+        _goalTolAny = SetTolerances(req->Goal.GoalTolerance, _goalTolPos, _goalTolVel);
         Interlocked.Increment(ref _goalsAccepted);
         _goalStatusDirty = true;
         resp.Accepted = 1;
@@ -214,8 +239,8 @@ public sealed unsafe partial class Ros2SimNode
             reason = _msgTimeTolerance;
             return Rejection.Timing;
         }
-        var why = CheckTolerances(goal->PathTolerance, ref reason);
-        if (why == Rejection.None) why = CheckTolerances(goal->GoalTolerance, ref reason);
+        var why = CheckTolerances(goal->PathTolerance, _msgPathToleranceJoint, ref reason);
+        if (why == Rejection.None) why = CheckTolerances(goal->GoalTolerance, _msgGoalToleranceJoint, ref reason);
         if (why != Rejection.None) return why;
         var traj = &goal->Trajectory;
         long stamp = traj->Header.Stamp.TotalNanoseconds;
@@ -228,14 +253,16 @@ public sealed unsafe partial class Ros2SimNode
         return Rejection.None;
     }
 
-    private Rejection CheckTolerances(DdsSequence seq, ref byte* reason)
+    private Rejection CheckTolerances(DdsSequence seq, byte* unknownJoint, ref byte* reason)
     {
         var tol = (JointToleranceMsg*)seq.Buffer;
         for (int k = 0; k < (int)seq.Length; k++)
         {
+            // joint_trajectory_controller logs an unknown joint and falls back to its default tolerances; a client
+            // learns nothing from that, so here the goal is refused (INVALID_JOINTS) saying which tolerance is wrong
             if (ArmIndex(tol[k].Name) < 0)
             {
-                reason = _msgToleranceJoint;
+                reason = unknownJoint;
                 return Rejection.Joints;
             }
             if (!double.IsFinite(tol[k].Position) || !double.IsFinite(tol[k].Velocity) || !double.IsFinite(tol[k].Acceleration))
@@ -251,36 +278,73 @@ public sealed unsafe partial class Ros2SimNode
         return -1;
     }
 
-    private void SetGoalTolerances(FollowJointTrajectoryGoalMsg* goal)
+    /// <summary>
+    /// A goal's position and velocity tolerances per arm joint (0: unchecked), as joint_trajectory_controller's
+    /// get_segment_tolerances reads control_msgs/JointTolerance: above 0 is the limit, 0 keeps the default (none here),
+    /// below 0 (-1) lifts the limit. A later entry for the same joint overrides an earlier one. True when any is checked.
+    /// </summary>
+    private bool SetTolerances(DdsSequence seq, double[] position, double[] velocity)
     {
-        Array.Clear(_goalTol);
-        _goalTolAny = false;
-        var tol = (JointToleranceMsg*)goal->GoalTolerance.Buffer;
-        for (int k = 0; k < (int)goal->GoalTolerance.Length; k++)
+        Array.Clear(position);
+        Array.Clear(velocity);
+        var tol = (JointToleranceMsg*)seq.Buffer;
+        for (int k = 0; k < (int)seq.Length; k++)
         {
-            // zero means the controller's default (none here); negative means no limit, as in control_msgs
-            if (tol[k].Position > 0)
-            {
-                _goalTol[ArmIndex(tol[k].Name)] = tol[k].Position;
-                _goalTolAny = true;
-            }
+            int i = ArmIndex(tol[k].Name);
+            if (tol[k].Position != 0) position[i] = Math.Max(tol[k].Position, 0);
+            if (tol[k].Velocity != 0) velocity[i] = Math.Max(tol[k].Velocity, 0);
         }
+        for (int i = 0; i < position.Length; i++)
+            if (position[i] > 0 || velocity[i] > 0) return true;
+        return false;
     }
 
-    /// <summary>Finishes the goal in force once its time has passed (tick thread, after the physics step).</summary>
+    /// <summary>The first arm joint whose reference - measured error exceeds a checked tolerance (-1: none); kind 0 position, 1 velocity.</summary>
+    private int Violation(double[] position, double[] velocity, ReadOnlySpan<double> refPosition, ReadOnlySpan<double> refVelocity, out int kind)
+    {
+        for (int i = 0; i < position.Length; i++)
+        {
+            if (position[i] > 0 && Math.Abs(refPosition[i] - _state.Position[i]) > position[i]) { kind = 0; return i; }
+            if (velocity[i] > 0 && Math.Abs(refVelocity[i] - _state.Velocity[i]) > velocity[i]) { kind = 1; return i; }
+        }
+        kind = 0;
+        return -1;
+    }
+
+    /// <summary>
+    /// Checks the goal in force against its tolerances (tick thread, after the physics step): the path tolerance while
+    /// its trajectory runs, the goal tolerance once its last point's time has passed, as joint_trajectory_controller's
+    /// update does; aborting either way holds the arm where it is.
+    /// </summary>
     private void CheckActiveGoal()
     {
         if (_activeGoal < 0) return;
         long now = MonotonicClock.NowNs;
-        if (now < _goalEndNs) return;
-        bool within = true;
-        if (_goalTolAny)
-            for (int i = 0; i < _goalTol.Length; i++)
-                if (_goalTol[i] > 0 && Math.Abs(_state.Position[i] - _goalFinal[i]) > _goalTol[i]) within = false;
+        if (now < _goalEndNs)
+        {
+            if (_pathTolAny && _goalHasPath && Violation(_pathTolPos, _pathTolVel, _cmd.Position, new ReadOnlySpan<double>(_refVel, _cmd.Joints), out int kind) is int j and >= 0)
+            {
+                HoldMeasured();
+                EndActiveGoal(GoalStatusCode.Aborted, FollowJointTrajectoryError.PathToleranceViolated, kind == 0 ? _msgPathPosition[j] : _msgPathVelocity[j]);
+            }
+            return;
+        }
+        // past the end the reference is the last point (the sampler may have sampled this tick just before the end)
+        bool within = !_goalTolAny || Violation(_goalTolPos, _goalTolVel, _goalFinal, _goalFinalVel, out _) < 0;
         if (within) EndActiveGoal(GoalStatusCode.Succeeded, FollowJointTrajectoryError.Successful, _msgEmpty);
         else if (_goalTimeTolNs > 0 && now > _goalEndNs + _goalTimeTolNs)
+        {
+            HoldMeasured();
             EndActiveGoal(GoalStatusCode.Aborted, FollowJointTrajectoryError.GoalToleranceViolated, _msgGoalTolerance);
+        }
         // else: goal_time_tolerance 0 waits for the arm without limit, as joint_trajectory_controller does
+    }
+
+    /// <summary>The setpoint becomes the measured position at rest (joint_trajectory_controller's set_hold_position).</summary>
+    private void HoldMeasured()
+    {
+        for (int i = 0; i < _cmd.Joints; i++) { _cmd.Position[i] = _state.Position[i]; _refVel[i] = 0; }
+        _following = false;
     }
 
     private void EndActiveGoal(sbyte status, int errorCode, byte* errorString)
@@ -390,8 +454,7 @@ public sealed unsafe partial class Ros2SimNode
             canceling.GoalId = _goalId[g];
             canceling.Stamp = _goalStamp[g];
             // as joint_trajectory_controller: hold where the arm is
-            for (int i = 0; i < _cmd.Joints; i++) { _cmd.Position[i] = _state.Position[i]; _refVel[i] = 0; }
-            _following = false;
+            HoldMeasured();
             EndActiveGoal(GoalStatusCode.Canceled, FollowJointTrajectoryError.Successful, _msgEmpty);
             resp.ReturnCode = CancelReturnCode.None;
             resp.GoalsCanceling = DdsSequence.Of(&canceling, 1);

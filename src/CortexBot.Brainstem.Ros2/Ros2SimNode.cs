@@ -57,6 +57,8 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     private int _seed;
     private long _ticks, _traj, _fwd, _grip, _rejected, _resets, _late, _ctrlStates, _images, _imageFailures;
     private readonly ControllerStateMsg* _cs;
+    // Jazzy's layout of the same state (control_msgs 5.x), filled from _cs before it is written
+    private readonly ControllerStateJazzyMsg* _csJazzy;
     private readonly double* _refPos, _refVel, _fbPos, _fbVel, _errPos, _errVel;
     private readonly ISceneCamera? _camera;
     private readonly byte* _rgb8, _cameraFrame;
@@ -90,13 +92,14 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         _active = new TrajectoryBuffer(dof);
         _spare = new TrajectoryBuffer(dof);
 
-        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig, options.NodeName);
+        _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig, options.NodeName, distro: options.Distro);
         try
         {
             _stateWriter = _dds.Writer(RosType.JointState, options.JointStatesTopic, RosQos.Default);
             _sceneWriter = _dds.Writer(RosType.SceneStatus, options.SceneTopic, RosQos.Default);
             // joint_trajectory_controller publishes its state with SystemDefaultsQoS
-            _controllerStateWriter = _dds.Writer(RosType.ControllerState, options.ControllerStateTopic, RosQos.SystemDefault);
+            _controllerStateWriter = _dds.Writer(options.Distro == RosDistro.Jazzy ? RosType.ControllerStateJazzy : RosType.ControllerState,
+                options.ControllerStateTopic, RosQos.SystemDefault);
             if (camera is not null) _imageWriter = _dds.Writer(RosType.Image, options.ImageTopic, RosQos.SensorData);
             _trajReader = _dds.Reader(RosType.JointTrajectory, $"/{options.Controller}/joint_trajectory", RosQos.SystemDefault);
             _fwdReader = _dds.Reader(RosType.Float64MultiArray, $"/{options.Controller}/commands", RosQos.SystemDefault);
@@ -139,6 +142,15 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         _cs->Output.Positions = DdsSequence.Of(_refPos, dof);
         _cs->Desired = _cs->Reference;
         _cs->Actual = _cs->Feedback;
+        _csJazzy = _mem.Alloc<ControllerStateJazzyMsg>(1);
+        _csJazzy->Header.FrameId = _cs->Header.FrameId;
+        _csJazzy->JointNames = _cs->JointNames;
+        _csJazzy->Reference = _cs->Reference;
+        _csJazzy->Feedback = _cs->Feedback;
+        _csJazzy->Error = _cs->Error;
+        _csJazzy->Output = _cs->Output;
+        // joint_trajectory_controller's factor when nothing scales it
+        _csJazzy->SpeedScalingFactor = 1.0;
         _rgb8 = _mem.Add("rgb8");
         _cameraFrame = _mem.Add("camera");
         InitActionMessages();
@@ -492,7 +504,9 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             _errVel[i] = _refVel[i] - v;
         }
         _cs->Header.Stamp = _js->Header.Stamp;
-        if (Native.Write(_controllerStateWriter, _cs) >= 0) Interlocked.Increment(ref _ctrlStates);
+        _csJazzy->Header.Stamp = _js->Header.Stamp;
+        void* sample = _o.Distro == RosDistro.Jazzy ? _csJazzy : _cs;
+        if (Native.Write(_controllerStateWriter, sample) >= 0) Interlocked.Increment(ref _ctrlStates);
     }
 
     /// <summary>Renders and publishes images at the configured rate (its own thread: a frame takes tens of ms).</summary>

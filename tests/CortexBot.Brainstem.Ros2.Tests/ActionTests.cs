@@ -14,7 +14,7 @@ namespace CortexBot.Brainstem.Ros2.Tests;
 public sealed class ActionTests(ITestOutputHelper output)
 {
     /// <summary>The simulator node on a thread of its own, on a fresh loopback domain.</summary>
-    private sealed class Node : IDisposable
+    internal sealed class Node : IDisposable
     {
         public readonly int Domain = TestBus.NewDomain();
         public readonly Ros2Options Options;

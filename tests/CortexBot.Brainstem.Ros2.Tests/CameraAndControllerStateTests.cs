@@ -20,7 +20,11 @@ public sealed unsafe class CameraAndControllerStateTests
         var exe = Path.Combine(AppContext.BaseDirectory, "ros2_peer");
         Assert.True(File.Exists(exe), "ros2_peer is built with this test project");
         int d = TestBus.NewDomain();
-        var o = TestBus.Options(d) with { StaleAfter = TimeSpan.FromMilliseconds(500), ReceiveImages = true, ImageRateHz = 10, ControllerStateRateHz = 50 };
+        // the peer's listen mode reads control_msgs 4.x (Humble: desired/actual); Jazzy's layout is DistroLayoutTests'
+        var o = TestBus.Options(d) with
+        {
+            StaleAfter = TimeSpan.FromMilliseconds(500), ReceiveImages = true, ImageRateHz = 10, ControllerStateRateHz = 50, Distro = RosDistro.Humble,
+        };
         using var camera = new PatternCamera(40, 30);
         using var world = MuJoCoWorld.OpenDefault();
         using var node = new Ros2SimNode(world, o, 250, seed: 1, camera);

@@ -12,14 +12,16 @@ public sealed class GraphTests
 {
     private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "cortexbot.dll");
 
-    private static Process StartCli(string args)
+    internal static Process StartCli(string args, string? rosDistro = null)
     {
         var psi = new ProcessStartInfo("dotnet", $"\"{Cli}\" {args}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.Environment.Remove("CYCLONEDDS_URI");
+        if (rosDistro is null) psi.Environment.Remove("ROS_DISTRO");
+        else psi.Environment["ROS_DISTRO"] = rosDistro;
         return Process.Start(psi)!;
     }
 
-    private static Dictionary<string, string> ParseNode(string line)
+    internal static Dictionary<string, string> ParseNode(string line)
     {
         var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var d = new Dictionary<string, string>();

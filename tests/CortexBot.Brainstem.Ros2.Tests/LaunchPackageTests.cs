@@ -9,7 +9,8 @@ namespace CortexBot.Brainstem.Ros2.Tests;
 
 /// <summary>
 /// Static checks of launch/cortexbot_bringup (ROS 2 and Gazebo cannot run here): the launch files compile as Python,
-/// every file they reference exists, the URDF is well-formed and agrees with sim/scene.xml, and the joint names agree
+/// every file they reference exists, evaluated against a recording double of ROS 2's launch API they start cortexbot
+/// with real flags only (its node name and ROS distribution among them) and declare every argument they read, the URDF is well-formed and agrees with sim/scene.xml, and the joint names agree
 /// between the URDF, the controller YAML, CortexBot's YAML and CortexBot's arm.
 /// </summary>
 public sealed class LaunchPackageTests
@@ -68,8 +69,131 @@ public sealed class LaunchPackageTests
             Assert.Contains("cortexbot_command(", text);
         }
         var common = File.ReadAllText(Path.Combine(Package, "launch", "common.py"));
-        foreach (var flag in new[] { "--robot", "--task", "--episodes", "--controller", "--command-interface", "--trajectory-interface", "--rate", "--stale-ms", "--json" })
+        foreach (var flag in new[] { "--robot", "--node-name", "--ros-distro", "--task", "--episodes", "--controller", "--command-interface", "--trajectory-interface", "--rate", "--stale-ms", "--json" })
             Assert.Contains($"'{flag}'", common);
+    }
+
+    /// <summary>What a launch file builds, evaluated by tests/.../launch/evaluate_launch.py with recorders for ROS 2's launch API.</summary>
+    private sealed record EvaluatedLaunch(Dictionary<string, JsonElement> Arguments, JsonElement[][] Processes, string[] Configurations);
+
+    private static EvaluatedLaunch Evaluate(string file)
+    {
+        var harness = Path.Combine(RepoPaths.Root, "tests", "CortexBot.Brainstem.Ros2.Tests", "launch", "evaluate_launch.py");
+        var root = JsonDocument.Parse(Python(harness, Path.Combine(Package, "launch", file))).RootElement;
+        return new EvaluatedLaunch(
+            root.GetProperty("arguments").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
+            [.. root.GetProperty("processes").EnumerateArray().Select(p => p.EnumerateArray().Select(t => t.Clone()).ToArray())],
+            Strings(root.GetProperty("configurations")));
+    }
+
+    /// <summary>A command-line token with every launch argument at its declared default (the environment for EnvironmentVariable).</summary>
+    private static string Resolve(JsonElement token, EvaluatedLaunch launch, IReadOnlyDictionary<string, string> environment)
+    {
+        switch (token.ValueKind)
+        {
+            case JsonValueKind.String: return token.GetString()!;
+            case JsonValueKind.Array: return string.Concat(token.EnumerateArray().Select(t => Resolve(t, launch, environment)));
+        }
+        if (token.TryGetProperty("config", out var config))
+        {
+            var name = config.GetString()!;
+            Assert.True(launch.Arguments.TryGetValue(name, out var d), $"LaunchConfiguration('{name}') is not a declared launch argument");
+            Assert.True(d.ValueKind != JsonValueKind.Null, $"launch argument '{name}' reaches cortexbot's command line but has no default");
+            return Resolve(d, launch, environment);
+        }
+        if (token.TryGetProperty("env", out var env))
+        {
+            if (environment.TryGetValue(env.GetString()!, out var v)) return v;
+            var d = token.GetProperty("default");
+            Assert.True(d.ValueKind != JsonValueKind.Null, $"EnvironmentVariable('{env.GetString()}') has no default");
+            return Resolve(d, launch, environment);
+        }
+        throw new Xunit.Sdk.XunitException($"the launch file builds a token the test cannot evaluate: {token}");
+    }
+
+    /// <summary>The flags (long and short names) of a CortexBot command, from the CLI's own System.CommandLine definitions.</summary>
+    private static (System.CommandLine.Command Command, HashSet<string> Flags) CliCommand(IEnumerable<string> path)
+    {
+        System.CommandLine.Command cmd = CortexBot.Cli.Program.CreateRoot();
+        foreach (var name in path)
+            cmd = cmd.Subcommands.SingleOrDefault(c => c.Name == name || c.Aliases.Contains(name))
+                ?? throw new Xunit.Sdk.XunitException($"the launch file calls `cortexbot {string.Join(' ', path)}`, but '{name}' is no cortexbot command");
+        var flags = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var o in cmd.Options) { flags.Add(o.Name); flags.UnionWith(o.Aliases); }
+        return (cmd, flags);
+    }
+
+    [Theory]
+    [MemberData(nameof(RunningLaunchFiles))]
+    public void Launch_files_pass_cortexbot_only_real_flags_and_its_node_name(string file)
+    {
+        var launch = Evaluate(file);
+        // every LaunchConfiguration the file reads is declared (a typo would be an error only at `ros2 launch` time)
+        foreach (var c in launch.Configurations) Assert.True(launch.Arguments.ContainsKey(c), $"{file} reads LaunchConfiguration('{c}') but declares no such argument");
+        var cortexbot = launch.Processes.Where(p => p.Length > 0 && p[0].ValueKind == JsonValueKind.Object && p[0].TryGetProperty("config", out var c) && c.GetString() == "cortexbot").ToList();
+        Assert.True(cortexbot.Count == 1, $"{file} starts cortexbot once (found {cortexbot.Count} processes)");
+        var env = new Dictionary<string, string>();
+        string[] argv = [.. cortexbot[0].Skip(1).Select(t => Resolve(t, launch, env))];
+        var path = argv.TakeWhile(a => !a.StartsWith('-')).ToArray();
+        var (command, flags) = CliCommand(path);
+        foreach (var flag in argv.Skip(path.Length).Where(a => a.StartsWith("--", StringComparison.Ordinal)))
+            Assert.True(flags.Contains(flag), $"{file} passes `{flag}` to `cortexbot {string.Join(' ', path)}`, which has no such option");
+        // the whole command line, every argument at its default, parses without error
+        var parse = CortexBot.Cli.Program.CreateRoot().Parse(argv);
+        Assert.True(parse.Errors.Count == 0, $"{file}: `cortexbot {string.Join(' ', argv)}`: {string.Join("; ", parse.Errors.Select(e => e.Message))}");
+        Assert.Equal(command.Name, parse.CommandResult.Command.Name);
+
+        // CortexBot's ROS 2 node name is a launch argument with a valid default, passed as --node-name
+        int at = Array.FindIndex(cortexbot[0], t => t.ValueKind == JsonValueKind.String && t.GetString() == "--node-name");
+        Assert.True(at > 0, $"{file} passes --node-name");
+        Assert.Equal("node_name", cortexbot[0][at + 1].GetProperty("config").GetString());
+        var nodeName = launch.Arguments["node_name"].GetString()!;
+        Assert.Equal("cortexbot", nodeName);
+        RosNames.ValidateNodeName(nodeName);
+        Assert.Equal(nodeName, parse.GetValue<string>("--node-name"));
+        // a user's choice reaches the command line
+        var named = launch with { Arguments = new(launch.Arguments) { ["node_name"] = JsonDocument.Parse("\"arm_brain\"").RootElement } };
+        Assert.Equal("arm_brain", Resolve(cortexbot[0][at + 1], named, env));
+
+        // the distribution's layouts: --ros-distro from the launch argument ros_distro, whose default is the launch
+        // environment's ROS_DISTRO (jazzy without one)
+        int distro = Array.FindIndex(cortexbot[0], t => t.ValueKind == JsonValueKind.String && t.GetString() == "--ros-distro");
+        Assert.True(distro > 0, $"{file} passes --ros-distro");
+        Assert.Equal("ros_distro", cortexbot[0][distro + 1].GetProperty("config").GetString());
+        Assert.Equal("ROS_DISTRO", launch.Arguments["ros_distro"].GetProperty("env").GetString());
+        Assert.Equal("jazzy", parse.GetValue<string>("--ros-distro"));
+        var humble = new Dictionary<string, string> { ["ROS_DISTRO"] = "humble" };
+        string[] underHumble = [.. cortexbot[0].Skip(1).Select(t => Resolve(t, launch, humble))];
+        var humbleParse = CortexBot.Cli.Program.CreateRoot().Parse(underHumble);
+        Assert.Empty(humbleParse.Errors);
+        Assert.Equal("humble", humbleParse.GetValue<string>("--ros-distro"));
+        Assert.Equal(RosDistro.Humble, Ros2Options.ParseDistro(humbleParse.GetValue<string>("--ros-distro")));
+    }
+
+    private static readonly string[] Running = ["robot.launch.py", "gazebo.launch.py"];
+    public static TheoryData<string> RunningLaunchFiles() => [.. Running];
+
+    [Fact]
+    public void Cortexbot_yaml_states_the_launch_files_defaults()
+    {
+        var cb = Yaml("config/cortexbot.yaml").GetProperty("cortexbot");
+        // yaml key -> launch argument of the same meaning
+        var keys = new Dictionary<string, string>
+        {
+            ["node_name"] = "node_name", ["controller"] = "controller", ["command_interface"] = "command_interface",
+            ["trajectory_interface"] = "trajectory_interface", ["rate_hz"] = "rate_hz", ["stale_ms"] = "stale_ms",
+        };
+        foreach (var file in Running)
+        {
+            var launch = Evaluate(file);
+            foreach (var (key, argument) in keys)
+            {
+                var yaml = cb.GetProperty(key);
+                string value = yaml.ValueKind == JsonValueKind.String ? yaml.GetString()! : yaml.GetRawText();
+                Assert.True(launch.Arguments.TryGetValue(argument, out var d), $"{file} declares {argument}");
+                Assert.True(value == d.GetString(), $"config/cortexbot.yaml says {key}: {value}, {file} defaults {argument} to {d}");
+            }
+        }
     }
 
     [Fact]

@@ -14,6 +14,8 @@ internal static class TestBus
     {
         DomainId = domain,
         LoopbackOnly = true,
+        // not ROS_DISTRO of whoever runs the tests
+        Distro = RosDistro.Jazzy,
         StartTimeout = TimeSpan.FromSeconds(10),
     };
 

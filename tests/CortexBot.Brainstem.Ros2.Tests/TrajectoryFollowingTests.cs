@@ -28,7 +28,8 @@ public sealed unsafe class TrajectoryFollowingTests
         public Rig()
         {
             int d = TestBus.NewDomain();
-            var o = TestBus.Options(d) with { ControllerStateRateHz = 250 };
+            // read as control_msgs 4.x (Humble's layout, ControllerStateMsg)
+            var o = TestBus.Options(d) with { ControllerStateRateHz = 250, Distro = RosDistro.Humble };
             Node = new Ros2SimNode(World, o, 250, seed: 1);
             _thread = new Thread(() => Node.Run(_cts.Token)) { IsBackground = true };
             _thread.Start();

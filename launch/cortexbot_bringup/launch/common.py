@@ -8,15 +8,19 @@ CONTROLLERS = os.path.join('config', 'controllers.yaml')
 CORTEXBOT_CONFIG = os.path.join('config', 'cortexbot.yaml')
 
 
-def cortexbot_command(cortexbot, task, controller, command_interface, rate_hz, stale_ms, episodes='1', trajectory_interface='topic'):
-    """The `cortexbot run --robot ros2` command line (CortexBot speaks ROS 2 over Cyclone DDS itself: no ROS node of its own).
+def cortexbot_command(cortexbot, task, controller, command_interface, rate_hz, stale_ms, episodes='1', trajectory_interface='topic',
+                      node_name='cortexbot', ros_distro='jazzy'):
+    """The `cortexbot run --robot ros2` command line (CortexBot speaks ROS 2 over Cyclone DDS itself, without rclcpp).
 
     ROS_DOMAIN_ID is inherited from the launch environment, so CortexBot joins the same domain as the controllers.
     trajectory_interface 'action' sends each tick as a goal of the controller's follow_joint_trajectory action instead of
-    publishing on its joint_trajectory topic.
+    publishing on its joint_trajectory topic. node_name is the name `ros2 node list` shows CortexBot under. ros_distro
+    (humble or jazzy) selects the message layouts where distributions differ (the graph's Gid, type hashes).
     """
     return [
         cortexbot, 'run', '--robot', 'ros2',
+        '--node-name', node_name,
+        '--ros-distro', ros_distro,
         '--task', task,
         '--episodes', episodes,
         '--controller', controller,

@@ -13,7 +13,7 @@ from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, RegisterEventHandler
 from launch.conditions import IfCondition
 from launch.event_handlers import OnProcessExit
-from launch.substitutions import Command, FindExecutable, LaunchConfiguration
+from launch.substitutions import Command, EnvironmentVariable, FindExecutable, LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
@@ -34,6 +34,10 @@ def generate_launch_description():
         DeclareLaunchArgument('rate_hz', default_value='500'),
         DeclareLaunchArgument('stale_ms', default_value='50'),
         DeclareLaunchArgument('cortexbot', default_value='cortexbot', description='path of the cortexbot launcher'),
+        DeclareLaunchArgument('node_name', default_value='cortexbot', description='CortexBot\'s name in `ros2 node list`'),
+        # the distribution this launch runs on: its message layouts where distributions differ
+        DeclareLaunchArgument('ros_distro', default_value=EnvironmentVariable('ROS_DISTRO', default_value='jazzy'),
+                              description='humble or jazzy (default: $ROS_DISTRO)'),
         DeclareLaunchArgument('use_controller_manager', default_value='true'),
     ]
     description = ParameterValue(
@@ -56,7 +60,8 @@ def generate_launch_description():
         cmd=cortexbot_command(LaunchConfiguration('cortexbot'), LaunchConfiguration('task'), LaunchConfiguration('controller'),
                               LaunchConfiguration('command_interface'), LaunchConfiguration('rate_hz'),
                               LaunchConfiguration('stale_ms'), LaunchConfiguration('episodes'),
-                              LaunchConfiguration('trajectory_interface')),
+                              LaunchConfiguration('trajectory_interface'), node_name=LaunchConfiguration('node_name'),
+                              ros_distro=LaunchConfiguration('ros_distro')),
         output='screen')
     return LaunchDescription(args + [
         state_publisher,

@@ -32,8 +32,32 @@ enum cbd_type {
   CBD_FJT_FEEDBACK_MESSAGE = 16,
   /* rmw_dds_common/msg/ParticipantEntitiesInfo on ros_discovery_info (the ROS 2 graph: nodes and their endpoints) */
   CBD_PARTICIPANT_ENTITIES_INFO = 17,
-  CBD_TYPE_COUNT = 18
+  /* the layouts of other ROS 2 distributions (--ros-distro): Jazzy's controller state, Humble's graph message */
+  CBD_CONTROLLER_STATE_JAZZY = 18,
+  CBD_PARTICIPANT_ENTITIES_INFO_HUMBLE = 19,
+  CBD_TYPE_COUNT = 20
 };
+
+/* A distribution's layout sits in a module named after it (idlc cannot hold two structs of one name); ROS 2 has one
+ * type name for both, so such a type's topic is created under its name without that first module. */
+static const dds_topic_descriptor_t *humble_participant_info, *jazzy_controller_state;
+
+static const dds_topic_descriptor_t *without_distro_module (const dds_topic_descriptor_t *d)
+{
+  /* the descriptor has const members: copy it into allocated storage, where only the (non-const) name is changed */
+  dds_topic_descriptor_t *c = malloc (sizeof *c);
+  if (c == NULL) return NULL;
+  memcpy (c, d, sizeof *c);
+  const char *sep = strstr (d->m_typename, "::");
+  c->m_typename = sep ? sep + 2 : d->m_typename;
+  return c;
+}
+
+__attribute__((constructor)) static void init_distro_descriptors (void)
+{
+  humble_participant_info = without_distro_module (&humble_rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc);
+  jazzy_controller_state = without_distro_module (&jazzy_control_msgs_msg_dds__JointTrajectoryControllerState__desc);
+}
 
 static const dds_topic_descriptor_t *descriptor (int type)
 {
@@ -56,16 +80,18 @@ static const dds_topic_descriptor_t *descriptor (int type)
     case CBD_FJT_GET_RESULT_RESPONSE: return &control_msgs_action_dds__FollowJointTrajectory_GetResult_Response__desc;
     case CBD_FJT_FEEDBACK_MESSAGE: return &control_msgs_action_dds__FollowJointTrajectory_FeedbackMessage__desc;
     case CBD_PARTICIPANT_ENTITIES_INFO: return &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc;
+    case CBD_CONTROLLER_STATE_JAZZY: return jazzy_controller_state;
+    case CBD_PARTICIPANT_ENTITIES_INFO_HUMBLE: return humble_participant_info;
     default: return NULL;
   }
 }
 
-API int cbd_abi_version (void) { return 4; }
+API int cbd_abi_version (void) { return 5; }
 
 /* sizeof of the generated struct for a type, or of helper structs: 100 = JointTrajectoryPoint_, 101 = dds_sample_info_t,
  * 102 = MultiDOFJointTrajectoryPoint_, 103 = GoalStatus_, 104 = GoalInfo_, 105 = JointTolerance_,
  * 106 = JointComponentTolerance_, 107 = FollowJointTrajectory_Goal_, 108 = MultiDOFJointTrajectory_,
- * 109 = FollowJointTrajectory_Feedback_, 110 = Gid_, 111 = NodeEntitiesInfo_. */
+ * 109 = FollowJointTrajectory_Feedback_, 110 = Gid_, 111 = NodeEntitiesInfo_, 112 = Humble's Gid_, 113 = Humble's NodeEntitiesInfo_. */
 API long cbd_sizeof (int type)
 {
   switch (type) {
@@ -87,6 +113,10 @@ API long cbd_sizeof (int type)
     case CBD_FJT_GET_RESULT_RESPONSE: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_GetResult_Response_);
     case CBD_FJT_FEEDBACK_MESSAGE: return (long) sizeof (control_msgs_action_dds__FollowJointTrajectory_FeedbackMessage_);
     case CBD_PARTICIPANT_ENTITIES_INFO: return (long) sizeof (rmw_dds_common_msg_dds__ParticipantEntitiesInfo_);
+    case CBD_CONTROLLER_STATE_JAZZY: return (long) sizeof (jazzy_control_msgs_msg_dds__JointTrajectoryControllerState_);
+    case CBD_PARTICIPANT_ENTITIES_INFO_HUMBLE: return (long) sizeof (humble_rmw_dds_common_msg_dds__ParticipantEntitiesInfo_);
+    case 112: return (long) sizeof (humble_rmw_dds_common_msg_dds__Gid_);
+    case 113: return (long) sizeof (humble_rmw_dds_common_msg_dds__NodeEntitiesInfo_);
     case 110: return (long) sizeof (rmw_dds_common_msg_dds__Gid_);
     case 111: return (long) sizeof (rmw_dds_common_msg_dds__NodeEntitiesInfo_);
     case 103: return (long) sizeof (action_msgs_msg_dds__GoalStatus_);

@@ -12,6 +12,10 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
         Description = "ROS 2 node name shown by `ros2 node list` (letters, digits and '_', not starting with a digit)",
         DefaultValueFactory = _ => defaultNodeName,
     };
+    public readonly Option<string?> Distro = new("--ros-distro")
+    {
+        Description = "ROS 2 distribution whose message layouts to speak where they differ: humble or jazzy (default: ROS_DISTRO when set, else jazzy)",
+    };
     public readonly Option<int?> Domain = new("--ros-domain") { Description = "ROS_DOMAIN_ID (0..232; default: the environment variable, else 0)" };
     public readonly Option<bool> Loopback = new("--ros-loopback") { Description = "Keep DDS traffic on the loopback interface (unicast discovery of 127.0.0.1)" };
     public readonly Option<string> Controller = new("--controller") { Description = "Arm controller name (topics /NAME/joint_trajectory or /NAME/commands)", DefaultValueFactory = _ => "joint_trajectory_controller" };
@@ -25,9 +29,9 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
     public readonly Option<string> StatusTopic = new("--status-topic") { Description = "CortexBot's own status topic (cortexbot_msgs/LinkStatus, 10 Hz)", DefaultValueFactory = _ => "/cortexbot/status" };
     public readonly Option<double> StaleMs = new("--stale-ms") { Description = "Joint states older than this make the arm hold (ms)", DefaultValueFactory = _ => 50 };
 
-    public IEnumerable<Option> All => [NodeName, Domain, Loopback, Controller, Interface, TrajectoryInterface, StaleMs, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints, EstopTopic, StatusTopic];
+    public IEnumerable<Option> All => [NodeName, Distro, Domain, Loopback, Controller, Interface, TrajectoryInterface, StaleMs, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints, EstopTopic, StatusTopic];
     /// <summary>The flags that mean something to the simulator node (it serves both command interfaces at once).</summary>
-    public IEnumerable<Option> Node => [NodeName, Domain, Loopback, Controller, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints];
+    public IEnumerable<Option> Node => [NodeName, Distro, Domain, Loopback, Controller, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints];
 
     public Ros2Options BuildNode(ParseResult parse)
     {
@@ -37,8 +41,11 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
             JointStatesTopic = parse.GetValue(JointStatesTopic)!, GripperTopic = parse.GetValue(GripperTopic)!, GripperJoints = ParseJoints(parse.GetValue(GripperJoints)),
         };
         if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
-        return o.Validate();
+        return WithDistro(parse, o).Validate();
     }
+
+    private Ros2Options WithDistro(ParseResult parse, Ros2Options o) =>
+        parse.GetValue(Distro) is { } name ? o with { Distro = Ros2Options.ParseDistro(name) } : o;
 
     public Ros2Options Build(ParseResult parse)
     {
@@ -74,7 +81,7 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
             StatusTopic = parse.GetValue(StatusTopic)!,
         };
         if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
-        return o.Validate();
+        return WithDistro(parse, o).Validate();
     }
 
     /// <summary>A comma-separated joint list (checked further by <see cref="Ros2Options.Validate"/>).</summary>

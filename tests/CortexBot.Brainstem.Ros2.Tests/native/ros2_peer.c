@@ -30,6 +30,14 @@
  *   "node NAME ns NS found F enclave E writers W readers R unmatched U unlisted L infoqos REL DUR HIST DEPTH jsuserdata U topics t1,t2,.."
  * (unmatched: listed GIDs DDS does not know for that participant; unlisted: DDS endpoints of it the list lacks;
  * jsuserdata: the USER_DATA of its rt/joint_states writer, "-" when none).
+ *
+ *   ros2_peer DOMAIN SECONDS humble graph NODE [NODE ..]
+ * The same with Humble's rmw_dds_common layout (Gid char[24]); each line adds "gidbytes 24 gidtailnonzero N" (GIDs whose
+ * last 8 bytes are not zero, as rmw_cyclonedds leaves them).
+ *
+ *   ros2_peer DOMAIN SECONDS CONTROLLER listen-jazzy
+ * Reads rt/<controller>/controller_state in control_msgs 5.x's layout (Jazzy: no desired/actual, speed_scaling_factor)
+ * until 20 states or SECONDS; prints "state count N joints a,b,.. lengths P maxerr E multidof_empty M speed S".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +52,75 @@ static const char *CONFIG =
   "<CycloneDDS><Domain id=\"any\"><General><Interfaces><NetworkInterface name=\"lo\"/></Interfaces>"
   "<AllowMulticast>false</AllowMulticast></General><Discovery><ParticipantIndex>auto</ParticipantIndex>"
   "<MaxAutoParticipantIndex>20</MaxAutoParticipantIndex><Peers><Peer address=\"127.0.0.1\"/></Peers></Discovery></Domain></CycloneDDS>";
+
+/* A type of another distribution's layout sits in a module named after it (humble::..., jazzy::...): ROS 2 knows it
+ * under the name without that module, so the topic is created with a copy of the descriptor carrying that name. */
+static const dds_topic_descriptor_t *ros_named (const dds_topic_descriptor_t *d)
+{
+  dds_topic_descriptor_t *c = malloc (sizeof *c);
+  if (c == NULL) return d;
+  memcpy (c, d, sizeof *c);
+  c->m_typename = strstr (d->m_typename, "::") + 2;
+  return c;
+}
+
+static int jazzy_state_mode (dds_entity_t pp, const char *controller, double seconds)
+{
+  char topic[256];
+  snprintf (topic, sizeof topic, "rt/%s/controller_state", controller);
+  dds_qos_t *sq = dds_create_qos ();
+  dds_qset_reliability (sq, DDS_RELIABILITY_RELIABLE, DDS_INFINITY);
+  dds_qset_history (sq, DDS_HISTORY_KEEP_LAST, 1);
+  dds_entity_t st_topic = dds_create_topic (pp, ros_named (&jazzy_control_msgs_msg_dds__JointTrajectoryControllerState__desc), topic, NULL, NULL);
+  dds_entity_t rd = dds_create_reader (pp, st_topic, sq, NULL);
+  dds_delete_qos (sq);
+  if (rd < 0) { fprintf (stderr, "reader failed: %s\n", dds_strretcode (rd)); return 1; }
+  long states = 0;
+  char joints[512] = "";
+  int lengths_ok = 0, mdof_empty = 0;
+  double maxerr = -1, speed = -1;
+  struct timespec start, now;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  for (;;) {
+    void *buf[1] = { NULL };
+    dds_sample_info_t info;
+    while (dds_take (rd, buf, &info, 1, 1) > 0) {
+      jazzy_control_msgs_msg_dds__JointTrajectoryControllerState_ *m = buf[0];
+      if (info.valid_data) {
+        states++;
+        uint32_t n = m->joint_names._length;
+        joints[0] = 0;
+        for (uint32_t i = 0; i < n; i++) {
+          strncat (joints, m->joint_names._buffer[i], sizeof joints - strlen (joints) - 2);
+          if (i + 1 < n) strcat (joints, ",");
+        }
+        lengths_ok = m->reference.positions._length == n && m->feedback.positions._length == n && m->error.positions._length == n
+          && m->output.positions._length == n;
+        maxerr = 0;
+        for (uint32_t i = 0; lengths_ok && i < n; i++) {
+          double e = m->error.positions._buffer[i] - (m->reference.positions._buffer[i] - m->feedback.positions._buffer[i]);
+          if (e < 0) e = -e;
+          if (e > maxerr) maxerr = e;
+        }
+        const trajectory_msgs_msg_dds__MultiDOFJointTrajectoryPoint_ *md[4] = { &m->multi_dof_reference, &m->multi_dof_feedback,
+          &m->multi_dof_error, &m->multi_dof_output };
+        mdof_empty = m->multi_dof_joint_names._length == 0;
+        for (int k = 0; k < 4; k++)
+          if (md[k]->transforms._length || md[k]->velocities._length || md[k]->accelerations._length) mdof_empty = 0;
+        speed = m->speed_scaling_factor;
+      }
+      dds_return_loan (rd, buf, 1);
+      buf[0] = NULL;
+    }
+    if (states >= 20) break;
+    dds_sleepfor (DDS_MSECS (5));
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    if ((double) (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) * 1e-9 > seconds) break;
+  }
+  printf ("state count %ld joints %s lengths %d maxerr %.17g multidof_empty %d speed %.17g\n", states, joints[0] ? joints : "-",
+          lengths_ok, maxerr, mdof_empty, speed);
+  return 0;
+}
 
 /* Position-weighted byte sum: a flipped or shifted image hashes differently (the test computes the same in C#). */
 static unsigned long long image_hash (const uint8_t *d, uint32_t n)
@@ -466,6 +543,7 @@ struct graph {
   dds_guid_t pps[64];
   int pp_enclave[64];
   int npps;
+  int humble, gid_tail_nonzero;
 };
 
 static int guid_eq (const uint8_t *a, const uint8_t *b) { return memcmp (a, b, 16) == 0; }
@@ -548,8 +626,9 @@ static int check_node (const struct graph *g, const char *name, int print)
         if (!listed) unlisted++;
       }
       if (print)
-        printf ("node %s ns %s found 1 enclave %d writers %d readers %d unmatched %d unlisted %d infoqos %d %d %d %d jsuserdata %s topics %s\n",
-                name, ni->node_namespace, enclave, writers, readers, unmatched, unlisted, rel, dur, hist, depth, jshash, topics[0] ? topics : "-");
+        printf ("node %s ns %s found 1 enclave %d writers %d readers %d unmatched %d unlisted %d infoqos %d %d %d %d jsuserdata %s gidbytes %d gidtailnonzero %d topics %s\n",
+                name, ni->node_namespace, enclave, writers, readers, unmatched, unlisted, rel, dur, hist, depth, jshash,
+                g->humble ? 24 : 16, g->gid_tail_nonzero, topics[0] ? topics : "-");
       return enclave == 1 && unmatched == 0 && unlisted == 0 && writers + readers > 0 && rel >= 0;
     }
   }
@@ -557,15 +636,57 @@ static int check_node (const struct graph *g, const char *name, int print)
   return 0;
 }
 
-static int graph_mode (dds_entity_t pp, double seconds, char **names, int nnames)
+/* Humble's Gid (24 bytes) as Iron's (16): the GUID is the first 16 bytes; counts a GID whose other 8 are not zero. */
+static void gid_from_humble (uint8_t *to, const uint8_t *from, int *tail_nonzero)
+{
+  memcpy (to, from, 16);
+  for (int i = 16; i < 24; i++) if (from[i]) { (*tail_nonzero)++; break; }
+}
+
+static void gids_from_humble (dds_sequence_rmw_dds_common_msg_dds__Gid_ *to, const dds_sequence_humble_rmw_dds_common_msg_dds__Gid_ *from, int *tail)
+{
+  to->_length = to->_maximum = from->_length;
+  to->_buffer = dds_alloc (sizeof (rmw_dds_common_msg_dds__Gid_) * (from->_length ? from->_length : 1));
+  to->_release = true;
+  for (uint32_t i = 0; i < from->_length; i++) gid_from_humble (to->_buffer[i].data, from->_buffer[i].data, tail);
+}
+
+/* Takes one ros_discovery_info sample in Humble's layout and gives it in Iron's, so one check serves both. */
+static int take_humble_info (dds_entity_t rd, rmw_dds_common_msg_dds__ParticipantEntitiesInfo_ *m, dds_sample_info_t *info, int *tail)
+{
+  void *buf[1] = { NULL };
+  if (dds_take (rd, buf, info, 1, 1) <= 0) return 0;
+  const humble_rmw_dds_common_msg_dds__ParticipantEntitiesInfo_ *h = buf[0];
+  if (info->valid_data) {
+    gid_from_humble (m->gid.data, h->gid.data, tail);
+    uint32_t n = h->node_entities_info_seq._length;
+    m->node_entities_info_seq._length = m->node_entities_info_seq._maximum = n;
+    m->node_entities_info_seq._buffer = dds_alloc (sizeof (rmw_dds_common_msg_dds__NodeEntitiesInfo_) * (n ? n : 1));
+    m->node_entities_info_seq._release = true;
+    for (uint32_t k = 0; k < n; k++) {
+      rmw_dds_common_msg_dds__NodeEntitiesInfo_ *to = &m->node_entities_info_seq._buffer[k];
+      const humble_rmw_dds_common_msg_dds__NodeEntitiesInfo_ *from = &h->node_entities_info_seq._buffer[k];
+      memcpy (to->node_namespace, from->node_namespace, sizeof to->node_namespace);
+      memcpy (to->node_name, from->node_name, sizeof to->node_name);
+      gids_from_humble (&to->reader_gid_seq, &from->reader_gid_seq, tail);
+      gids_from_humble (&to->writer_gid_seq, &from->writer_gid_seq, tail);
+    }
+  }
+  dds_return_loan (rd, buf, 1);
+  return 1;
+}
+
+static int graph_mode (dds_entity_t pp, double seconds, char **names, int nnames, int humble)
 {
   static struct graph g;
+  g.humble = humble;
   dds_qos_t *q = dds_create_qos ();
   dds_qset_reliability (q, DDS_RELIABILITY_RELIABLE, DDS_INFINITY);
   dds_qset_durability (q, DDS_DURABILITY_TRANSIENT_LOCAL);
   /* an unkeyed topic is one instance for all writers: keep all, as rmw_cyclonedds' own reader does */
   dds_qset_history (q, DDS_HISTORY_KEEP_ALL, 0);
-  dds_entity_t t = dds_create_topic (pp, &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc, "ros_discovery_info", NULL, NULL);
+  dds_entity_t t = dds_create_topic (pp, humble ? ros_named (&humble_rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc)
+                                             : &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc, "ros_discovery_info", NULL, NULL);
   dds_entity_t info_rd = dds_create_reader (pp, t, q, NULL);
   dds_delete_qos (q);
   dds_entity_t pp_rd = dds_create_reader (pp, DDS_BUILTIN_TOPIC_DCPSPARTICIPANT, NULL, NULL);
@@ -583,7 +704,8 @@ static int graph_mode (dds_entity_t pp, double seconds, char **names, int nnames
       /* the newest message of a participant replaces its older one (a fresh sample per endpoint added) */
       rmw_dds_common_msg_dds__ParticipantEntitiesInfo_ *m = rmw_dds_common_msg_dds__ParticipantEntitiesInfo___alloc ();
       void *one[1] = { m };
-      if (dds_take (info_rd, one, &info, 1, 1) <= 0) { dds_sample_free (m, &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc, DDS_FREE_ALL); break; }
+      int got = humble ? take_humble_info (info_rd, m, &info, &g.gid_tail_nonzero) : dds_take (info_rd, one, &info, 1, 1);
+      if (got <= 0) { dds_sample_free (m, &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc, DDS_FREE_ALL); break; }
       if (!info.valid_data) { dds_sample_free (m, &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc, DDS_FREE_ALL); continue; }
       int slot = -1;
       for (int i = 0; i < g.ninfos; i++) if (guid_eq (g.infos[i]->gid.data, m->gid.data)) slot = i;
@@ -639,13 +761,19 @@ int main (int argc, char **argv)
   dds_delete_qos (pq);
   if (pp < 0) { fprintf (stderr, "participant: %s\n", dds_strretcode (pp)); return 1; }
   if (argc > 5 && strcmp (argv[4], "graph") == 0) {
-    int rc = graph_mode (pp, seconds, argv + 5, argc - 5);
+    int rc = graph_mode (pp, seconds, argv + 5, argc - 5, strcmp (controller, "humble") == 0);
     dds_delete (pp);
     dds_delete (d);
     return rc;
   }
   if (argc > 4 && strcmp (argv[4], "action") == 0) {
     int rc = action_mode (pp, controller, seconds);
+    dds_delete (pp);
+    dds_delete (d);
+    return rc;
+  }
+  if (argc > 4 && strcmp (argv[4], "listen-jazzy") == 0) {
+    int rc = jazzy_state_mode (pp, controller, seconds);
     dds_delete (pp);
     dds_delete (d);
     return rc;

@@ -1,0 +1,93 @@
+"""Evaluates a ROS 2 launch file without ROS 2: a test double for the launch API.
+
+    python3 evaluate_launch.py PATH/TO/x.launch.py
+
+The modules the launch files import (launch, launch_ros, ament_index_python) are replaced by recorders: every action or
+substitution the file builds is an object remembering its class name and arguments. generate_launch_description() is
+called and what it built is printed as JSON:
+    {"arguments": {name: default}, "processes": [[token, ...]], "configurations": [name, ...]}
+where a token is a string, {"config": NAME} for LaunchConfiguration(NAME), {"env": NAME, "default": D} for
+EnvironmentVariable, or a list of tokens that ROS 2 would concatenate into one argument. "processes" are the cmd lists
+of ExecuteProcess actions; "configurations" every LaunchConfiguration the file reads.
+"""
+import importlib.util
+import json
+import sys
+import types
+
+
+class Recorded:
+    """Any launch class: keeps its arguments so the test can see what the launch file asked for."""
+    kind = 'Recorded'
+
+    def __init__(self, *args, **kwargs):
+        self.args = args
+        self.kwargs = kwargs
+        CREATED.append(self)
+
+    def __iter__(self):
+        raise TypeError(f'{self.kind} is not iterable')
+
+
+CREATED = []
+
+
+def recorder_module(name):
+    module = types.ModuleType(name)
+
+    def make(attr):
+        if attr.startswith('__'):
+            raise AttributeError(attr)
+        cls = type(attr, (Recorded,), {'kind': attr})
+        setattr(module, attr, cls)
+        return cls
+
+    module.__getattr__ = make
+    return module
+
+
+for name in ['launch', 'launch.actions', 'launch.conditions', 'launch.event_handlers', 'launch.launch_description_sources',
+             'launch.substitutions', 'launch_ros', 'launch_ros.actions', 'launch_ros.parameter_descriptions',
+             'launch_ros.substitutions', 'ament_index_python']:
+    sys.modules[name] = recorder_module(name)
+packages = types.ModuleType('ament_index_python.packages')
+packages.get_package_share_directory = lambda package: '/opt/ros/share/' + package
+sys.modules['ament_index_python.packages'] = packages
+
+
+def token(value):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Recorded):
+        if value.kind == 'LaunchConfiguration':
+            return {'config': value.args[0]}
+        if value.kind == 'EnvironmentVariable':
+            name = value.args[0] if value.args else value.kwargs['name']
+            default = value.kwargs.get('default_value')
+            return {'env': name, 'default': None if default is None else token(default)}
+        return {'unsupported': value.kind}
+    if isinstance(value, (list, tuple)):
+        return [token(v) for v in value]
+    return {'unsupported': type(value).__name__}
+
+
+def main(path):
+    spec = importlib.util.spec_from_file_location('launch_under_test', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.generate_launch_description()
+    arguments, processes, configurations = {}, [], []
+    for r in CREATED:
+        if r.kind == 'DeclareLaunchArgument':
+            name = r.args[0] if r.args else r.kwargs['name']
+            default = r.kwargs.get('default_value', r.args[1] if len(r.args) > 1 else None)
+            arguments[name] = None if default is None else token(default)
+        elif r.kind == 'ExecuteProcess':
+            processes.append([token(t) for t in r.kwargs['cmd']])
+        elif r.kind == 'LaunchConfiguration':
+            configurations.append(r.args[0])
+    print(json.dumps({'arguments': arguments, 'processes': processes, 'configurations': sorted(set(configurations))}))
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])
