@@ -56,6 +56,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, SkillTuning> _grip = [];
     private SkillTuning _stepTuning = SkillTuning.Default;
     private SceneSnapshot? _startScene;
+    private ImmutableArray<AppliedPerturbation> _perturbations = [];
     private TaskGoal? _goal;
     private Plan? _plan;
     private string _planner = "?";
@@ -104,6 +105,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Receive<WorldReady>(w =>
         {
             _startScene = w.Scene;
+            _perturbations = w.Perturbations;
             _goal = _catalogue is null ? null : TaskGoal.FromInstruction(_request.Instruction, w.Scene, _catalogue);
             _startTick = _loop.TotalTicks;
             // Robot time 0 of the trace is robot time 0 of the steps.
@@ -307,6 +309,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             SceneAtEnd = ObjectPlacement.Of(_endScene),
             AnomalyEvents = [.. _anomalyEvents],
             Policy = _learnedSkillRan ? _policy : null,
+            Perturbations = _perturbations,
             // Copied off the control thread's preallocated buffer; the tick is never touched.
             Trace = _loop.Trace?.Read(_startTick, _loop.TotalTicks),
         };

@@ -52,6 +52,19 @@ public sealed record EpisodeRecord(
     /// loaded by the stores' single-episode reads and exports (lists and recall leave it null to stay light).
     /// </summary>
     public EpisodeTrace? Trace { get; init; }
+
+    /// <summary>
+    /// Object physics the run changed from the scene file (e.g. <c>--perturb red_cube:slippery</c>), as the simulator had
+    /// them when the episode began; empty when nothing was changed, on a real robot, or for episodes stored before
+    /// SQLite schema 5 / PostgreSQL schema 4. Replay re-applies them.
+    /// </summary>
+    public ImmutableArray<AppliedPerturbation> Perturbations { get; init; } = [];
+}
+
+/// <summary>One object's physics as a perturbation left them in the simulator: mass in kg, sliding friction coefficient.</summary>
+public sealed record AppliedPerturbation(string Object, double Mass, double Friction)
+{
+    public override string ToString() => FormattableString.Invariant($"{Object}: mass {Mass} kg, friction {Friction}");
 }
 
 /// <summary>An object's place in a scene: world position in metres and yaw (rotation about z) in radians.</summary>
