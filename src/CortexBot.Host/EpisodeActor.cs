@@ -61,6 +61,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private Plan? _plan;
     private string _planner = "?";
     private double _planLatencyMs;
+    private readonly List<double> _planLatencies = [];
     private long _startTick;
     private int _step;
     private int _stepCounter;
@@ -157,6 +158,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         _step = 0;
         _planner = p.Planner;
         _planLatencyMs += p.Latency.TotalMilliseconds;
+        _planLatencies.Add(Math.Round(p.Latency.TotalMilliseconds, 3));
         _plans.AddRange(p.Plan.Describe());
         _log.Info("plan for '{0}': {1}", _request.Instruction, string.Join(", ", p.Plan.Describe()));
     }
@@ -317,11 +319,14 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Arm("store", _timeouts.Store);
         Become(() =>
         {
-            Receive<EpisodeStored>(s => s.TaskId == _taskId, s => Finish(new EpisodeOutcome(record with { Id = s.Id }, _anomalies.Count, s.Id, null)));
-            Receive<EpisodeStoreFailed>(f => f.TaskId == _taskId, f => Finish(new EpisodeOutcome(record, _anomalies.Count, 0, f.Reason)));
-            Receive<PhaseTimeout>(_ => Finish(new EpisodeOutcome(record, _anomalies.Count, 0, "the hippocampus did not confirm the write in time")));
+            Receive<EpisodeStored>(s => s.TaskId == _taskId, s => Finish(Outcome(record with { Id = s.Id }, s.Id, null)));
+            Receive<EpisodeStoreFailed>(f => f.TaskId == _taskId, f => Finish(Outcome(record, 0, f.Reason)));
+            Receive<PhaseTimeout>(_ => Finish(Outcome(record, 0, "the hippocampus did not confirm the write in time")));
         });
     }
+
+    private EpisodeOutcome Outcome(EpisodeRecord record, long storedId, string? storeError) =>
+        new(record, _anomalies.Count, storedId, storeError) { PlanLatenciesMs = [.. _planLatencies] };
 
     private void Reject(string reason)
     {

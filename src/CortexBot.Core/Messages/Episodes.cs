@@ -89,7 +89,14 @@ public sealed record RecallRecent(string Instruction, int Limit);
 public sealed record Recalled(ImmutableArray<EpisodeSummary> Episodes);
 
 /// <summary>The answer to <see cref="RunEpisode"/>.</summary>
-public sealed record EpisodeOutcome(EpisodeRecord Episode, int AnomalyCount, long StoredId, string? StoreError);
+public sealed record EpisodeOutcome(EpisodeRecord Episode, int AnomalyCount, long StoredId, string? StoreError)
+{
+    /// <summary>
+    /// The latency of each plan the cortex produced for the episode, in order: the first and every replan after an
+    /// anomaly (<see cref="EpisodeRecord.PlanLatencyMs"/> is their sum).
+    /// </summary>
+    public ImmutableArray<double> PlanLatenciesMs { get; init; } = [];
+}
 
 /// <summary>The task cannot be attempted (refused instruction, bad scene); nothing moved.</summary>
 public sealed record EpisodeRejected(string Instruction, int Seed, string Reason);
