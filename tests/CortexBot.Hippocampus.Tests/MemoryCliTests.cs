@@ -454,6 +454,11 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
             Assert.True(r.GetProperty("InsertsPerSecond").GetDouble() > 0);
             Assert.True(r.GetProperty("AnnBuildSeconds").GetDouble() > 0);
             Assert.True(r.GetProperty("ExactP99Us").GetDouble() >= r.GetProperty("ExactP50Us").GetDouble());
+            // The oldest tenth pruned; the next open loaded the pruned graph (the run fails otherwise) and it still recalls.
+            Assert.Equal(r.GetProperty("Episodes").GetInt32() / 10, r.GetProperty("PrunedEpisodes").GetInt32());
+            Assert.True(r.GetProperty("PruneSeconds").GetDouble() > 0);
+            Assert.True(r.GetProperty("AfterPruneLoadSeconds").GetDouble() > 0);
+            Assert.InRange(r.GetProperty("AfterPruneRecallAt10").GetDouble(), 0.9, 1.0);
             var ann = r.GetProperty("Ann").EnumerateArray().ToList();
             Assert.Equal([32, 64], ann.Select(a => a.GetProperty("ExpansionSearch").GetInt32()));
             foreach (var a in ann)
