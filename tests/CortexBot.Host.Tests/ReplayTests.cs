@@ -278,7 +278,7 @@ public class ReplayTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Episodes_without_trace_or_with_skills_the_catalogue_lost_are_refused_clearly()
+    public async Task Episodes_without_trace_or_with_skills_the_catalogue_lost_or_perturbations_the_scene_cannot_take_are_refused_clearly()
     {
         var catalogue = SkillCatalogue.Load(RepoPaths.DefaultSkillCatalogue);
         var trace = new EpisodeTrace([.. MuJoCoWorld.ArmJoints], 500, 0.04, new float[7 * 3]);
@@ -294,5 +294,12 @@ public class ReplayTests(ITestOutputHelper output)
         var none = Assert.Throws<ConfigurationException>(() => EpisodeReplayer.CheckReplayable(e with { Trace = trace, Steps = [] }, catalogue));
         Assert.Contains("no skill steps", none.Message);
         EpisodeReplayer.CheckReplayable(e with { Trace = trace, Steps = [e.Steps[0]] }, catalogue);
+        var purple = await Assert.ThrowsAsync<ConfigurationException>(() => EpisodeReplayer.ReplayAsync(
+            e with { Trace = trace, Steps = [e.Steps[0]], Perturbations = [new AppliedPerturbation("purple_cube", 0.2, 0.3)] }, new ReplayOptions()));
+        Assert.Contains("episode 42 ran with perturbation purple_cube: mass 0.2 kg, friction 0.3, which cannot be re-applied", purple.Message);
+        Assert.Contains("No movable object 'purple_cube'", purple.Message);
+        var heavy = await Assert.ThrowsAsync<ConfigurationException>(() => EpisodeReplayer.ReplayAsync(
+            e with { Trace = trace, Steps = [e.Steps[0]], Perturbations = [new AppliedPerturbation("red_cube", 50, 0.3)] }, new ReplayOptions()));
+        Assert.Contains("mass 50 kg is not in (0, 10]", heavy.Message);
     }
 }
