@@ -33,13 +33,16 @@ public sealed class BrainstemActor : ReceiveActor
                 replyTo.Tell(new WorldResetFailed(r.Seed, "this robot link cannot reset the world (not a simulator)"));
                 return;
             }
+            System.Collections.Immutable.ImmutableArray<AppliedPerturbation> perturbations = [];
             loop.InvokeAsync(() =>
             {
                 world.ResetScene(r.Seed);
                 gate.Reanchor();
                 loop.RehomeHoldTarget();
+                // Read with the reset, on the control thread: the episode is remembered with the physics it starts under.
+                if (world is IPerturbedWorld perturbed) perturbations = perturbed.AppliedPerturbations();
             }).ContinueWith(t => t.IsCompletedSuccessfully
-                ? (object)new WorldReady(r.Seed, perception.Snapshot())
+                ? (object)new WorldReady(r.Seed, perception.Snapshot()) { Perturbations = perturbations }
                 : new WorldResetFailed(r.Seed, t.Exception?.GetBaseException().Message ?? "reset cancelled"))
               .PipeTo(replyTo);
         });

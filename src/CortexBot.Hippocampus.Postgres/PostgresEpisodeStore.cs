@@ -26,7 +26,7 @@ namespace CortexBot.Hippocampus.Postgres;
 public sealed partial class PostgresEpisodeStore : IEpisodeMemory
 {
     /// <summary>The schema version this code writes.</summary>
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     /// <summary>The version that added the semantic tier; migrating past it rebuilds the facts from the episodes.</summary>
     private const int FactsVersion = 3;
@@ -106,11 +106,16 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
             PRIMARY KEY (object, skill, tuning)
         );
         """,
+        // 3 -> 4: perturbed object physics (same content as SQLite schema version 5). Rows stored before keep NULL.
+        """
+        ALTER TABLE cortexbot.episodes ADD COLUMN perturbations_json TEXT;
+        """,
     ];
 
     private const string EpisodeColumns =
         "id, task_id, instruction, seed, started_at, duration_s, success, failure_reason, planner, plan_json, " +
-        "anomalies_json, plan_latency_ms, controller_version, scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id";
+        "anomalies_json, plan_latency_ms, controller_version, scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, " +
+        "perturbations_json";
 
     private readonly NpgsqlDataSource _dataSource;
     private bool _disposed;
@@ -204,8 +209,8 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
         using (var insert = new NpgsqlCommand(
             "INSERT INTO cortexbot.episodes (task_id, instruction, seed, started_at, started_unix_ms, duration_s, success, failure_reason, " +
             "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, objects, " +
-            "scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id) VALUES " +
-            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING id", connection, tx))
+            "scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, perturbations_json) VALUES " +
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) RETURNING id", connection, tx))
         {
             insert.Parameters.Add(new NpgsqlParameter { Value = episode.TaskId });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.Instruction ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -226,6 +231,7 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
             insert.Parameters.Add(Text(EpisodeDetails.AnomaliesJson(episode.AnomalyEvents)));
             insert.Parameters.Add(Text(episode.Policy?.File));
             insert.Parameters.Add(Text(episode.Policy?.Id));
+            insert.Parameters.Add(Text(EpisodeDetails.PerturbationsJson(episode.Perturbations)));
             id = (long)insert.ExecuteScalar()!;
         }
 
@@ -440,6 +446,7 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
                     SceneAtEnd = EpisodeDetails.ParseScene(r.IsDBNull(14) ? null : r.GetString(14)),
                     AnomalyEvents = EpisodeDetails.ParseAnomalies(r.IsDBNull(15) ? null : r.GetString(15)),
                     Policy = EpisodeDetails.Policy(r.IsDBNull(16) ? null : r.GetString(16), r.IsDBNull(17) ? null : r.GetString(17)),
+                    Perturbations = EpisodeDetails.ParsePerturbations(r.IsDBNull(18) ? null : r.GetString(18)),
                 });
             }
         }

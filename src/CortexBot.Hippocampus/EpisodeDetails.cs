@@ -5,7 +5,7 @@ using CortexBot.Core.Messages;
 namespace CortexBot.Hippocampus;
 
 /// <summary>
-/// How the stores keep the structured parts of an episode (schema 3 in SQLite, 2 in PostgreSQL) in text columns: scenes
+/// How the stores keep the structured parts of an episode (schema 3 in SQLite, 2 in PostgreSQL; perturbations from 5 and 4) in text columns: scenes
 /// and anomaly events as snake_case JSON arrays, NULL when there are none, so episodes stored before read back empty.
 /// </summary>
 public static class EpisodeDetails
@@ -29,6 +29,26 @@ public static class EpisodeDetails
 
     public static ImmutableArray<AnomalyEvent> ParseAnomalies(string? json) =>
         json is null ? [] : Checked(JsonSerializer.Deserialize<AnomalyEvent[]>(json, Json), "anomaly events");
+
+    public static string? PerturbationsJson(ImmutableArray<AppliedPerturbation> perturbations) =>
+        perturbations.IsDefaultOrEmpty ? null : JsonSerializer.Serialize(perturbations.ToArray(), Json);
+
+    public static ImmutableArray<AppliedPerturbation> ParsePerturbations(string? json)
+    {
+        if (json is null) return [];
+        var items = Checked(JsonSerializer.Deserialize<AppliedPerturbation[]>(json, Json), "perturbations");
+        foreach (var p in items)
+            if (PerturbationProblem(p) is { } problem)
+                throw new JsonException($"a stored perturbation {problem}");
+        return items;
+    }
+
+    /// <summary>What is wrong with a perturbation read from outside (a file, a column), or null when it is sound.</summary>
+    public static string? PerturbationProblem(AppliedPerturbation p) =>
+        string.IsNullOrWhiteSpace(p.Object) ? "has no object"
+        : !(double.IsFinite(p.Mass) && p.Mass > 0) ? FormattableString.Invariant($"of {p.Object} has mass {p.Mass}, not a positive number of kg")
+        : !(double.IsFinite(p.Friction) && p.Friction > 0) ? FormattableString.Invariant($"of {p.Object} has friction {p.Friction}, not a positive number")
+        : null;
 
     public static PolicyIdentity? Policy(string? file, string? id) => file is null && id is null ? null : new PolicyIdentity(file ?? "", id ?? "");
 

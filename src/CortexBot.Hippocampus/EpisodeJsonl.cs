@@ -55,6 +55,7 @@ public static class EpisodeJsonl
             AnomalyEvents = e.AnomalyEvents.IsDefault ? [] : [.. e.AnomalyEvents],
             Policy = e.Policy,
             Trace = e.Trace is null ? null : Convert.ToBase64String(e.Trace.Encode()),
+            Perturbations = e.Perturbations.IsDefault ? [] : [.. e.Perturbations],
         };
         return JsonSerializer.Serialize(dto, Options);
     }
@@ -109,6 +110,10 @@ public static class EpisodeJsonl
         }
         if (dto.Policy is { } policy && (policy.File is null || policy.Id is null))
             throw new InvalidDataException("policy needs both file and id");
+        var perturbations = NoNulls(dto.Perturbations, "perturbations");
+        foreach (var p in perturbations)
+            if (EpisodeDetails.PerturbationProblem(p) is { } problem)
+                throw new InvalidDataException($"a perturbation {problem}");
         EpisodeTrace? trace = null;
         if (dto.Trace is not null)
         {
@@ -131,6 +136,7 @@ public static class EpisodeJsonl
             AnomalyEvents = NoNulls(dto.AnomalyEvents, "anomaly_events"),
             Policy = dto.Policy,
             Trace = trace,
+            Perturbations = perturbations,
         };
     }
 
@@ -161,6 +167,7 @@ public static class EpisodeJsonl
         public PolicyIdentity? Policy { get; set; }
         /// <summary>The <see cref="EpisodeTrace"/> blob, base64.</summary>
         public string? Trace { get; set; }
+        public AppliedPerturbation[]? Perturbations { get; set; }
     }
 
     private sealed class StepLine

@@ -243,6 +243,9 @@ public sealed partial class SqliteEpisodeStore
         }
     }
 
+    /// <summary>What the last <see cref="Prune"/> did to the saved recall graph beside this store, or null when there was none.</summary>
+    public string? PruneGraphNote { get; private set; }
+
     public long Prune(PruneRule rule)
     {
         ArgumentNullException.ThrowIfNull(rule);
@@ -252,26 +255,55 @@ public sealed partial class SqliteEpisodeStore
         lock (_gate)
         {
             ThrowIfDisposed();
-            using var tx = _connection.BeginTransaction();
-            try
+            PruneGraphNote = null;
+            var graph = RecallGraphFile.Beside(Location, Embedder.Model, readOnly: false);
+            // The rows the saved graph was built from, read before they change: only against them can it be trusted.
+            (float[] Vectors, EpisodeMeta[] Meta, int Count)? before = File.Exists(graph.SidecarPath) ? LoadIndex().Rows() : null;
+            var pruned = new HashSet<long>();
+            using (var tx = _connection.BeginTransaction())
             {
-                long deleted;
-                using (var cmd = _connection.CreateCommand())
+                try
                 {
-                    cmd.Transaction = tx;
-                    cmd.CommandText = "DELETE FROM episodes WHERE " + PruneWhere(cmd, rule);
-                    deleted = cmd.ExecuteNonQuery();
+                    using (var cmd = _connection.CreateCommand())
+                    {
+                        cmd.Transaction = tx;
+                        cmd.CommandText = "DELETE FROM episodes WHERE " + PruneWhere(cmd, rule) + " RETURNING id";
+                        using var r = cmd.ExecuteReader();
+                        while (r.Read())
+                            pruned.Add(r.GetInt64(0));
+                    }
+                    if (pruned.Count > 0)
+                        RebuildFacts(tx);
+                    tx.Commit();
                 }
-                if (deleted > 0)
-                    RebuildFacts(tx);
-                tx.Commit();
-                return deleted;
+                catch (Exception ex)
+                {
+                    TryRollback(tx);
+                    throw new EpisodeStoreException($"Cannot prune {Location}: {ex.Message}. Nothing was deleted.", ex);
+                }
             }
-            catch (Exception ex)
-            {
-                TryRollback(tx);
-                throw new EpisodeStoreException($"Cannot prune {Location}: {ex.Message}. Nothing was deleted.", ex);
-            }
+            if (before is { } rows && pruned.Count > 0)
+                PruneGraphNote = PruneGraph(graph, rows, pruned);
+            return pruned.Count;
+        }
+    }
+
+    /// <summary>
+    /// Removes the pruned episodes from the saved recall graph so the next open loads it rather than rebuilding it
+    /// (hours of background work for a million episodes). The prune itself has committed: a graph that cannot be
+    /// kept only costs that rebuild, so failures here are reported, never thrown.
+    /// </summary>
+    private string PruneGraph(RecallGraphFile graph, (float[] Vectors, EpisodeMeta[] Meta, int Count) before, HashSet<long> pruned)
+    {
+        try
+        {
+            return graph.RemovePruned(before.Vectors, before.Meta, before.Count, Embedder.Dimension, pruned, out int removed, out int covers, out var why)
+                ? $"removed {removed} pruned episode(s) from the saved recall graph {graph.Path}; it covers {covers} and is loaded at the next open"
+                : $"the saved recall graph {graph.Path} was not kept ({why}); it is rebuilt at the next open";
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or InvalidDataException or DllNotFoundException)
+        {
+            return $"the saved recall graph {graph.Path} could not be updated ({ex.Message}); it is rebuilt at the next open";
         }
     }
 

@@ -12,7 +12,7 @@ namespace CortexBot.Hippocampus;
 
 /// <summary>
 /// Durable episodic memory in one SQLite file (WAL journal, <c>synchronous=FULL</c>: an episode whose
-/// <see cref="Append"/> returned survives a crash of the process). Schema version 3 keeps, in the same transaction as
+/// <see cref="Append"/> returned survives a crash of the process). Schema version 5 keeps, in the same transaction as
 /// each episode, its embedding (float32 blob tagged with the embedder's model) and its contribution to the semantic
 /// facts (per object and skill), so recall and consolidation never see half an episode.
 /// </summary>
@@ -25,7 +25,7 @@ namespace CortexBot.Hippocampus;
 public sealed partial class SqliteEpisodeStore : IEpisodeMemory
 {
     /// <summary>The schema version this code writes, kept in <c>PRAGMA user_version</c>.</summary>
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     /// <summary><c>PRAGMA application_id</c> of a CortexBot memory store: ASCII "CBMS".</summary>
     public const int ApplicationId = 0x43424D53;
@@ -135,11 +135,17 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
             PRIMARY KEY (object, skill, tuning)
         );
         """, static (store, tx) => store.RebuildFacts(tx)),
+        // 4 -> 5: the object physics the simulator ran with where a perturbation changed them (JSON, NULL when none or
+        // not recorded), so a reader knows the cube was slippery and replay can make it so again.
+        new("""
+        ALTER TABLE episodes ADD COLUMN perturbations_json TEXT;
+        """),
     ];
 
     private const string EpisodeColumns =
         "id, task_id, instruction, seed, started_at, duration_s, success, failure_reason, planner, plan_json, " +
-        "anomalies_json, plan_latency_ms, controller_version, scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id";
+        "anomalies_json, plan_latency_ms, controller_version, scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, " +
+        "perturbations_json";
 
     private readonly object _gate = new();
     private readonly SqliteConnection _connection;
@@ -241,10 +247,10 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
             insert.CommandText =
                 "INSERT INTO episodes (task_id, instruction, seed, started_at, duration_s, success, failure_reason, " +
                 "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, started_unix_ms, objects, stored_at, " +
-                "scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id) VALUES " +
+                "scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, perturbations_json) VALUES " +
                 "($task_id, $instruction, $seed, $started_at, $duration_s, $success, $failure_reason, " +
                 "$planner, $plan_json, $anomalies_json, $plan_latency_ms, $controller_version, $started_unix_ms, $objects, $stored_at, " +
-                "$scene_start, $scene_end, $anomaly_events, $policy_name, $policy_id) RETURNING id";
+                "$scene_start, $scene_end, $anomaly_events, $policy_name, $policy_id, $perturbations) RETURNING id";
             insert.Parameters.AddWithValue("$task_id", episode.TaskId.ToString("D"));
             insert.Parameters.AddWithValue("$instruction", Db(episode.Instruction));
             insert.Parameters.AddWithValue("$seed", episode.Seed);
@@ -265,6 +271,7 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
             insert.Parameters.AddWithValue("$anomaly_events", Db(EpisodeDetails.AnomaliesJson(episode.AnomalyEvents)));
             insert.Parameters.AddWithValue("$policy_name", Db(episode.Policy?.File));
             insert.Parameters.AddWithValue("$policy_id", Db(episode.Policy?.Id));
+            insert.Parameters.AddWithValue("$perturbations", Db(EpisodeDetails.PerturbationsJson(episode.Perturbations)));
             id = (long)insert.ExecuteScalar()!;
         }
 
@@ -587,6 +594,7 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
                     SceneAtEnd = EpisodeDetails.ParseScene(Text(r, 14)),
                     AnomalyEvents = EpisodeDetails.ParseAnomalies(Text(r, 15)),
                     Policy = EpisodeDetails.Policy(Text(r, 16), Text(r, 17)),
+                    Perturbations = EpisodeDetails.ParsePerturbations(Text(r, 18)),
                 });
             }
         }

@@ -70,7 +70,8 @@ public static class CortexBotRunner
                     case EpisodeOutcome o:
                         var e = o.Episode;
                         planner = e.Planner;
-                        if (e.Plan.Length > 0) planLatencies.Add(e.PlanLatencyMs);
+                        // Every plan counts, replans after anomalies included; the latency percentile is per plan.
+                        planLatencies.AddRange(o.PlanLatenciesMs);
                         if (o.StoredId > 0) stored++;
                         reports.Add(new EpisodeReport(seed, e.Success, e.DurationS, e.Plan, o.AnomalyCount,
                             e.FailureReason ?? (o.StoreError is null ? null : $"memory: {o.StoreError}"), o.StoredId, Math.Round(wall.Elapsed.TotalSeconds, 3)));

@@ -56,10 +56,12 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private readonly Dictionary<string, SkillTuning> _grip = [];
     private SkillTuning _stepTuning = SkillTuning.Default;
     private SceneSnapshot? _startScene;
+    private ImmutableArray<AppliedPerturbation> _perturbations = [];
     private TaskGoal? _goal;
     private Plan? _plan;
     private string _planner = "?";
     private double _planLatencyMs;
+    private readonly List<double> _planLatencies = [];
     private long _startTick;
     private int _step;
     private int _stepCounter;
@@ -104,6 +106,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Receive<WorldReady>(w =>
         {
             _startScene = w.Scene;
+            _perturbations = w.Perturbations;
             _goal = _catalogue is null ? null : TaskGoal.FromInstruction(_request.Instruction, w.Scene, _catalogue);
             _startTick = _loop.TotalTicks;
             // Robot time 0 of the trace is robot time 0 of the steps.
@@ -155,6 +158,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         _step = 0;
         _planner = p.Planner;
         _planLatencyMs += p.Latency.TotalMilliseconds;
+        _planLatencies.Add(Math.Round(p.Latency.TotalMilliseconds, 3));
         _plans.AddRange(p.Plan.Describe());
         _log.Info("plan for '{0}': {1}", _request.Instruction, string.Join(", ", p.Plan.Describe()));
     }
@@ -307,6 +311,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             SceneAtEnd = ObjectPlacement.Of(_endScene),
             AnomalyEvents = [.. _anomalyEvents],
             Policy = _learnedSkillRan ? _policy : null,
+            Perturbations = _perturbations,
             // Copied off the control thread's preallocated buffer; the tick is never touched.
             Trace = _loop.Trace?.Read(_startTick, _loop.TotalTicks),
         };
@@ -314,11 +319,14 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Arm("store", _timeouts.Store);
         Become(() =>
         {
-            Receive<EpisodeStored>(s => s.TaskId == _taskId, s => Finish(new EpisodeOutcome(record with { Id = s.Id }, _anomalies.Count, s.Id, null)));
-            Receive<EpisodeStoreFailed>(f => f.TaskId == _taskId, f => Finish(new EpisodeOutcome(record, _anomalies.Count, 0, f.Reason)));
-            Receive<PhaseTimeout>(_ => Finish(new EpisodeOutcome(record, _anomalies.Count, 0, "the hippocampus did not confirm the write in time")));
+            Receive<EpisodeStored>(s => s.TaskId == _taskId, s => Finish(Outcome(record with { Id = s.Id }, s.Id, null)));
+            Receive<EpisodeStoreFailed>(f => f.TaskId == _taskId, f => Finish(Outcome(record, 0, f.Reason)));
+            Receive<PhaseTimeout>(_ => Finish(Outcome(record, 0, "the hippocampus did not confirm the write in time")));
         });
     }
+
+    private EpisodeOutcome Outcome(EpisodeRecord record, long storedId, string? storeError) =>
+        new(record, _anomalies.Count, storedId, storeError) { PlanLatenciesMs = [.. _planLatencies] };
 
     private void Reject(string reason)
     {

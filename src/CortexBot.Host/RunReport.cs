@@ -33,6 +33,8 @@ public sealed record ControlReport(
     [property: JsonPropertyName("realtime_priority")] bool RealtimePriority,
     [property: JsonPropertyName("clamped_commands")] long ClampedCommands);
 
+/// <param name="Plans">Plans the cortex produced over the run: one per episode that got one, plus every replan after an anomaly.</param>
+/// <param name="PlanLatencyMsP50">The median latency of those plans.</param>
 public sealed record CortexReport(
     [property: JsonPropertyName("planner")] string Planner,
     [property: JsonPropertyName("plans")] int Plans,

@@ -1,4 +1,7 @@
+using System.Collections.Immutable;
 using CortexBot.Core.Geometry;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
 
 namespace CortexBot.Sim.MuJoCo;
 
@@ -107,6 +110,24 @@ public sealed unsafe partial class MuJoCoWorld
         f[0] = physics.Friction;
         Require(Native.SetGeomFriction(_h, geom, f, 1), "set the friction of", name);
         Require(Native.SetBodyMass(_h, body, physics.Mass), "set the mass of", name);
+        lock (_perturbed)
+        {
+            if (!_perturbed.Contains(name)) _perturbed.Add(name);
+        }
+    }
+
+    // Objects whose physics SetObjectPhysics changed, in the order first changed; their values are read back from the model.
+    private readonly List<string> _perturbed = [];
+
+    /// <summary>
+    /// Each object <see cref="SetObjectPhysics"/> changed, with mass and friction read back from the model (what the
+    /// physics really runs with, not what was asked for).
+    /// </summary>
+    public ImmutableArray<AppliedPerturbation> AppliedPerturbations()
+    {
+        string[] names;
+        lock (_perturbed) names = [.. _perturbed];
+        return [.. names.Select(n => GetObjectPhysics(n)).Zip(names, (p, n) => new AppliedPerturbation(n, p.Mass, p.Friction))];
     }
 
     private static void Require(int rc, string what, string name)

@@ -22,7 +22,7 @@ namespace CortexBot.Sim.MuJoCo;
 /// the velocity error rather than on the velocity; see <see cref="VelocityFeedForward"/>.
 /// </para>
 /// </summary>
-public sealed unsafe partial class MuJoCoWorld : ISimulatedWorld, IObjectPoses
+public sealed unsafe partial class MuJoCoWorld : ISimulatedWorld, IObjectPoses, IPerturbedWorld
 {
     public static readonly ImmutableArray<string> ArmJoints =
         ["shoulder_pan", "shoulder_lift", "elbow", "wrist_roll1", "wrist_pitch", "wrist_roll2"];

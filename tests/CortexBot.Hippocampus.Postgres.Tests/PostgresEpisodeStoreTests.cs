@@ -130,6 +130,33 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         Assert.Equal([null, "hold_speed=0.5"], back.Steps.Select(s => s.Parameters));
     }
 
+    [Fact]
+    public void A_version_3_memory_migrates_to_4_keeping_its_episodes_and_then_stores_perturbations()
+    {
+        var db = server.CreateDatabase();
+        var rich = Samples.Rich();
+        using (var store = new PostgresEpisodeStore(db))
+            store.Append(rich);
+        // Version 3 is version 4 without the perturbations column.
+        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; UPDATE cortexbot.schema_version SET version = 3");
+
+        var ro = Assert.Throws<EpisodeStoreException>(() => new PostgresEpisodeStore(db, readOnly: true));
+        Assert.Contains("schema version 3", ro.Message);
+
+        using (var store = new PostgresEpisodeStore(db))
+        {
+            Assert.Equal(4, store.InstalledSchemaVersion());
+            var old = store.Get(1)!;
+            Samples.AssertSame(rich with { Perturbations = [] }, old);
+            long id = store.Append(Samples.Rich(seed: 12));
+            Assert.Equal(rich.Perturbations.AsEnumerable(), store.Get(id)!.Perturbations.AsEnumerable());
+        }
+        Exec(db, "UPDATE cortexbot.episodes SET perturbations_json = '[{\"object\":\"red_cube\",\"mass\":0.2,\"friction\":-1}]' WHERE id = 2");
+        using var reader = new PostgresEpisodeStore(db, readOnly: true);
+        var ex = Assert.Throws<EpisodeStoreException>(() => reader.Get(2));
+        Assert.Contains("red_cube has friction -1", ex.Message);
+    }
+
     /// <summary>The tables of schema version 1 exactly as shipped.</summary>
     private const string V1Tables = """
         CREATE TABLE cortexbot.episodes (

@@ -346,7 +346,8 @@ public sealed class PostgresMemoryCliTests(PostgresServer server, ITestOutputHel
         using (var c = new NpgsqlConnection(db.Keywords))
         {
             c.Open();
-            using var cmd = new NpgsqlCommand($"DROP TABLE cortexbot.semantic_facts; UPDATE cortexbot.schema_version SET version = {PostgresEpisodeStore.SchemaVersion - 1}", c);
+            using var cmd = new NpgsqlCommand("DROP TABLE cortexbot.semantic_facts; ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; " +
+                "UPDATE cortexbot.schema_version SET version = 2", c);
             cmd.ExecuteNonQuery();
         }
         var (code, _, err) = Cli("memory", "facts", "--memory", db.Url);

@@ -64,6 +64,39 @@ public sealed class ApproximateRecallTests : IDisposable
     }
 
     [Fact]
+    public void A_removed_vector_is_never_returned_before_or_after_a_save_and_load_and_adds_go_on()
+    {
+        using var hnsw = new HnswEpisodeIndex(4, capacity: 4);
+        for (int i = 1; i <= 4; i++)
+            hnsw.Add(i, [i == 1 ? 1 : 0.1f, i == 2 ? 1 : 0.1f, i == 3 ? 1 : 0.1f, i == 4 ? 1 : 0.1f]);
+        Assert.True(hnsw.Remove(2));
+        Assert.False(hnsw.Remove(2));
+        Assert.False(hnsw.Remove(99));
+        Assert.Equal(3, hnsw.Count);
+        var ids = new long[4];
+        var scores = new float[4];
+        int n = hnsw.Search([0, 1, 0, 0], ids, scores);
+        Assert.Equal(3, n);
+        Assert.DoesNotContain(2L, ids.Take(n));
+
+        var path = _dir.File("graph.hnsw");
+        hnsw.Save(path);
+        using var loaded = HnswEpisodeIndex.Load(path, 4, null, capacity: 4);
+        Assert.Equal(3, loaded.Count);
+        n = loaded.Search([0, 1, 0, 0], ids, scores);
+        Assert.Equal(3, n);
+        Assert.DoesNotContain(2L, ids.Take(n));
+        // The removed node's slot is reused and the graph grows past the capacity it was loaded with.
+        for (int i = 10; i < 40; i++)
+            loaded.Add(i, [i % 4 == 0 ? 1 : 0.2f, 0.3f, i % 3 == 0 ? 1 : 0.1f, i / 40f]);
+        Assert.Equal(33, loaded.Count);
+        var many = new long[40];
+        n = loaded.Search([0, 1, 0, 0], many, new float[40]);
+        Assert.Equal(33, n);
+        Assert.DoesNotContain(2L, many.Take(n));
+    }
+
+    [Fact]
     public void Approximate_recall_agrees_with_exact_search()
     {
         var (exact, _) = Exact(3000);

@@ -65,6 +65,8 @@ public abstract class EpisodeStoreContract
         Assert.Null(old.Policy);
         Assert.Empty(old.SceneAtStart);
         Assert.Empty(old.AnomalyEvents);
+        Assert.Empty(old.Perturbations);
+        Assert.Equal(0.3, back.Perturbations[0].Friction);
         // Lists stay light: the trace comes with a single-episode read only.
         Assert.Null(store.Recent(1)[0].Trace);
         Samples.AssertSame(rich, store.Recent(1)[0]);

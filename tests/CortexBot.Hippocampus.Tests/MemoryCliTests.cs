@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using CortexBot.Core.Messages;
+using CortexBot.Hippocampus.Recall;
 using Xunit.Abstractions;
 
 namespace CortexBot.Hippocampus.Tests;
@@ -296,9 +297,31 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
         var pruned = Json(Cli("memory", "prune", "--keep", "1", "--yes", "--memory", db, "--json").Stdout);
         Assert.Equal(2, pruned.GetProperty("deleted").GetInt32());
         Assert.Equal(1, pruned.GetProperty("remaining").GetInt32());
+        Assert.Equal(JsonValueKind.Null, pruned.GetProperty("recall_graph").ValueKind); // too few episodes for a graph
         using var store = new SqliteEpisodeStore(db, readOnly: true);
         Assert.Equal(4, store.Recent(5).Single().Id);
         Assert.Equal(["green_cube", "bin"], store.Facts().Select(f => f.Object).Distinct().OrderDescending());
+    }
+
+    [Fact]
+    public void Prune_keeps_the_saved_recall_graph_and_says_so()
+    {
+        var db = _dir.File("big.db");
+        var rnd = new Random(3);
+        using (var store = new SqliteEpisodeStore(db))
+        {
+            store.Import([.. Enumerable.Range(1, 1500).Select(i => MemoryBenchmark.Synthetic(rnd, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), i))]);
+            using var index = new EpisodeRecallIndex(store.LoadIndex(), new RecallIndexOptions(ApproximateThreshold: 1000),
+                RecallGraphFile.Beside(db, store.Embedder.Model, readOnly: false));
+            Assert.True(index.BuildCompletion.Wait(TimeSpan.FromMinutes(3)), "the graph was not built");
+        }
+
+        var (code, stdout, _) = Cli("memory", "prune", "--keep", "1200", "--yes", "--memory", db);
+
+        Assert.Equal(0, code);
+        Assert.Contains("deleted 300 episode(s); 1200 remain", stdout);
+        Assert.Contains("removed 300 pruned episode(s) from the saved recall graph", stdout);
+        Assert.Contains("it covers 1200 and is loaded at the next open", stdout);
     }
 
     [Theory]
@@ -431,6 +454,11 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
             Assert.True(r.GetProperty("InsertsPerSecond").GetDouble() > 0);
             Assert.True(r.GetProperty("AnnBuildSeconds").GetDouble() > 0);
             Assert.True(r.GetProperty("ExactP99Us").GetDouble() >= r.GetProperty("ExactP50Us").GetDouble());
+            // The oldest tenth pruned; the next open loaded the pruned graph (the run fails otherwise) and it still recalls.
+            Assert.Equal(r.GetProperty("Episodes").GetInt32() / 10, r.GetProperty("PrunedEpisodes").GetInt32());
+            Assert.True(r.GetProperty("PruneSeconds").GetDouble() > 0);
+            Assert.True(r.GetProperty("AfterPruneLoadSeconds").GetDouble() > 0);
+            Assert.InRange(r.GetProperty("AfterPruneRecallAt10").GetDouble(), 0.9, 1.0);
             var ann = r.GetProperty("Ann").EnumerateArray().ToList();
             Assert.Equal([32, 64], ann.Select(a => a.GetProperty("ExpansionSearch").GetInt32()));
             foreach (var a in ann)

@@ -228,6 +228,8 @@ public sealed class MemoryStoreTests : IDisposable
         Samples.AssertSameTrace(rich.Trace, copies[3].Trace);
         Assert.Contains("\"anomaly_events\":[{\"kind\":\"grasp_missed\",\"robot_time_s\":1.96,", lines[3]);
         Assert.Contains("\"policy\":{\"file\":\"pick_place.onnx\",\"id\":\"sha256:0123456789abcdef\"}", lines[3]);
+        Assert.Contains("\"perturbations\":[{\"object\":\"red_cube\",\"mass\":0.2,\"friction\":0.3},", lines[3]);
+        Assert.Empty(copies[0].Perturbations);
         Assert.Equal("hold_speed=0.5", copies[2].Steps[0].Parameters);
         Assert.Null(copies[2].Steps[1].Parameters);
         Assert.Contains("\"parameters\":\"hold_speed=0.5\"", lines[2]);
@@ -283,6 +285,32 @@ public sealed class MemoryStoreTests : IDisposable
         Assert.Equal(["line 2:", "line 3:", "line 4:", "line 5:", "line 6:"], errors.Select(e => e[..7]));
         Assert.Contains("CBTR", errors[0]);
         Assert.Contains("base64", errors[1]);
+    }
+
+    [Fact]
+    public void Malformed_perturbations_are_reported_by_line_naming_the_problem()
+    {
+        var good = EpisodeJsonl.ToLine(Samples.Rich());
+        const string red = "{\"object\":\"red_cube\",\"mass\":0.2,\"friction\":0.3}";
+        Assert.Contains(red, good);
+        var text = string.Join("\n",
+            good,
+            good.Replace(red, "{\"object\":\"red_cube\",\"mass\":0.2,\"friction\":0}"),
+            good.Replace(red, "{\"object\":\"red_cube\",\"mass\":-1,\"friction\":0.3}"),
+            good.Replace(red, "{\"object\":\" \",\"mass\":0.2,\"friction\":0.3}"),
+            good.Replace(red, "{\"object\":\"red_cube\",\"friction\":0.3}"),
+            good.Replace(red, "null"),
+            good.Replace(red, "{\"object\":\"red_cube\",\"mass\":\"heavy\",\"friction\":0.3}"));
+
+        var (episodes, errors) = EpisodeJsonl.Parse(new StringReader(text));
+
+        Assert.Single(episodes);
+        Assert.Equal(["line 2:", "line 3:", "line 4:", "line 5:", "line 6:", "line 7:"], errors.Select(e => e[..7]));
+        Assert.Contains("red_cube has friction 0", errors[0]);
+        Assert.Contains("red_cube has mass -1", errors[1]);
+        Assert.Contains("has no object", errors[2]);
+        Assert.Contains("mass", errors[3]);
+        Assert.Contains("perturbations holds null", errors[4]);
     }
 
     [Fact]
@@ -433,6 +461,47 @@ public sealed class MemoryStoreTests : IDisposable
         Assert.Equal(1L, Samples.Scalar(check, "PRAGMA user_version"));
         Assert.Equal(0L, Samples.Scalar(check, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('episode_embeddings', 'semantic_facts')"));
         Assert.Equal(1L, Samples.Scalar(check, "SELECT COUNT(*) FROM episodes"));
+    }
+
+    [Fact]
+    public void A_version_4_store_migrates_to_5_keeping_its_episodes_and_then_stores_perturbations()
+    {
+        var path = _dir.File("v4.db");
+        var rich = Samples.Rich();
+        using (var store = new SqliteEpisodeStore(path))
+            store.Append(rich);
+        // Version 4 is version 5 without the perturbations column.
+        using (var raw = Samples.Raw(path))
+            Exec(raw, "ALTER TABLE episodes DROP COLUMN perturbations_json; PRAGMA user_version = 4;");
+
+        var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
+        Assert.Contains("schema version 4", ro.Message);
+
+        using (var store = new SqliteEpisodeStore(path))
+        {
+            Assert.Equal("5", store.Pragma("user_version"));
+            var old = store.Get(1)!;
+            Samples.AssertSame(rich with { Perturbations = [] }, old);
+            Samples.AssertSameTrace(rich.Trace, old.Trace);
+            long id = store.Append(Samples.Rich(seed: 12));
+            Assert.Equal(rich.Perturbations.AsEnumerable(), store.Get(id)!.Perturbations.AsEnumerable());
+        }
+    }
+
+    [Fact]
+    public void A_malformed_stored_perturbation_is_reported_with_the_store()
+    {
+        var path = _dir.File("memory.db");
+        using (var store = new SqliteEpisodeStore(path))
+            store.Append(Samples.Rich());
+        using (var raw = Samples.Raw(path))
+            Exec(raw, "UPDATE episodes SET perturbations_json = '[{\"object\":\"red_cube\",\"mass\":0,\"friction\":0.3}]'");
+
+        using var reader = new SqliteEpisodeStore(path, readOnly: true);
+        var ex = Assert.Throws<EpisodeStoreException>(() => reader.Get(1));
+
+        Assert.Contains(path, ex.Message);
+        Assert.Contains("red_cube has mass 0", ex.Message);
     }
 
     private static void Exec(SqliteConnection c, string sql)

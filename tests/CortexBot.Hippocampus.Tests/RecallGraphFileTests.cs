@@ -181,4 +181,67 @@ public sealed class RecallGraphFileTests : IDisposable
         Assert.Equal(sidecar, File.ReadAllText(Graph().SidecarPath));
         Assert.Empty(Directory.GetFiles(_dir.Path, "*.tmp"));
     }
+    [Fact]
+    public void A_prune_removes_its_episodes_from_the_saved_graph_and_the_next_open_loads_it()
+    {
+        var rnd = new Random(11);
+        using var store = new SqliteEpisodeStore(_dir.File("memory.db"));
+        // Start times out of id order, so a prune by date removes episodes from all over the graph.
+        store.Import([.. Enumerable.Range(1, 3000).Select(i => MemoryBenchmark.Synthetic(rnd, T0, i) with { StartedAt = T0.AddSeconds(rnd.Next(100_000)) })]);
+        var graph = Graph();
+        Dictionary<long, float[]> vectors;
+        using (var built = Open(store.LoadIndex(), graph))
+        {
+            Assert.False(built.LoadedFromFile);
+            vectors = Enumerable.Range(1, 3000).ToDictionary(i => (long)i, i => built.Exact.VectorOf(i).ToArray());
+        }
+        var cut = T0.AddSeconds(30_000);
+        var pruned = store.All().Where(e => e.StartedAt < cut).Select(e => e.Id).ToHashSet();
+        Assert.InRange(pruned.Count, 600, 1200);
+        Assert.Contains(pruned, id => id < 100);
+        Assert.Contains(pruned, id => id > 2900);
+
+        Assert.Equal(pruned.Count, store.Prune(PruneRule.StartedBefore(cut)));
+
+        Assert.Contains($"removed {pruned.Count} pruned episode(s)", store.PruneGraphNote);
+        int remaining = 3000 - pruned.Count;
+        using (var loaded = Open(store.LoadIndex(), graph))
+        {
+            Assert.True(loaded.LoadedFromFile, loaded.GraphFileWarning);
+            Assert.Null(loaded.GraphFileWarning);
+            Assert.Equal(0, loaded.AddedAfterLoad);
+            Assert.Equal(remaining, loaded.Approximate!.Count);
+            // A pruned episode's own vector, the query most likely to surface it, finds only episodes that remain.
+            var ids = new long[200];
+            var scores = new float[200];
+            foreach (var id in pruned)
+            {
+                int n = loaded.Approximate.Search(vectors[id], ids, scores);
+                Assert.Equal(200, n);
+                Assert.DoesNotContain(ids.Take(n), pruned.Contains);
+                Assert.DoesNotContain(loaded.Search(vectors[id], 10), h => pruned.Contains(h.Id));
+            }
+            // And it still answers like exact search over what remains.
+            double sum = 0;
+            var sample = vectors.Keys.Where(id => !pruned.Contains(id)).Where((_, i) => i % 40 == 0).ToList();
+            foreach (var id in sample)
+            {
+                var truth = loaded.Exact.Search(vectors[id], 10).Select(h => h.Id).ToHashSet();
+                sum += loaded.Search(vectors[id], 10).Count(h => truth.Contains(h.Id)) / 10.0;
+            }
+            Assert.True(sum / sample.Count >= 0.9, $"recall@10 after the prune is {sum / sample.Count:F3}");
+        }
+
+        // Episodes stored after the prune take the removed episodes' places in the graph and are found.
+        var fresh = Enumerable.Range(1, 20).Select(i => store.Append(MemoryBenchmark.Synthetic(rnd, T0, 5000 + i))).ToList();
+        using var again = Open(store.LoadIndex(), graph);
+        Assert.True(again.LoadedFromFile, again.GraphFileWarning);
+        Assert.Equal(20, again.AddedAfterLoad);
+        Assert.Equal(remaining + 20, again.Approximate!.Count);
+        foreach (var id in fresh)
+        {
+            var best = again.Search(again.Exact.VectorOf(id).ToArray(), 1);
+            Assert.True(best[0].Score > 0.9999f, $"episode {id}'s best match scored {best[0].Score}");
+        }
+    }
 }

@@ -51,9 +51,10 @@ internal static class Samples
         Assert.Equal(expected.SceneAtEnd.AsEnumerable(), actual.SceneAtEnd.AsEnumerable());
         Assert.Equal(expected.AnomalyEvents.AsEnumerable(), actual.AnomalyEvents.AsEnumerable());
         Assert.Equal(expected.Policy, actual.Policy);
+        Assert.Equal(expected.Perturbations.AsEnumerable(), actual.Perturbations.AsEnumerable());
     }
 
-    /// <summary>An episode with every schema-3 field: scenes, anomaly events, policy and a trace.</summary>
+    /// <summary>An episode with every field since schema 3: scenes, anomaly events, policy, a trace and perturbations.</summary>
     public static EpisodeRecord Rich(string instruction = "put the red cube in the bin", int seed = 11)
     {
         var trace = new EpisodeTrace(["j1", "j2", "j3"], 500, 0.04,
@@ -66,6 +67,7 @@ internal static class Samples
             SceneAtEnd = [new ObjectPlacement("red_cube", "cube", 0.4123, -0.1201, 0.02, -3.1), new ObjectPlacement("bin", "bin", 0.1, 0.35, 0.05, 0)],
             AnomalyEvents = [new AnomalyEvent("grasp_missed", 1.96, "gripper closed on nothing (opening 0.001 m)", 0)],
             Policy = new PolicyIdentity("pick_place.onnx", "sha256:0123456789abcdef"),
+            Perturbations = [new AppliedPerturbation("red_cube", 0.2, 0.3), new AppliedPerturbation("blue_cube", 0.05, 1.125)],
             Trace = trace,
         };
     }

@@ -55,6 +55,36 @@ public sealed class MemoryEffectTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_run_report_counts_every_plan_the_cortex_produced_replans_included()
+    {
+        var options = TestOptions.Fast() with
+        {
+            RealtimePriority = false,
+            Perturbations = [MemoryEffectScenario.DefaultPerturbation],
+            Timeouts = EpisodeTimeouts.Default with { UseMemory = false },
+        };
+        var result = await CortexBotRunner.RunAsync(options, MemoryEffectScenario.DefaultTask, 2, 11);
+
+        var report = result.Report!;
+        // Each episode: the default grip lets the cube slip, the cortex replans, the firm grip carries it: two plans each.
+        Assert.All(report.Episodes, e =>
+        {
+            Assert.True(e.Success, e.Failure);
+            Assert.Equal(1, e.Anomalies);
+            Assert.Equal(["pick(red_cube)", "place(red_cube, bin)", "pick(red_cube)", "place(red_cube, bin)"], e.Plan);
+        });
+        Assert.Equal(4, report.Cortex.Plans);
+
+        // Without replans the same slip ends the episode after its one plan.
+        var once = await CortexBotRunner.RunAsync(options with { MemoryPath = TestOptions.TempDb(), Timeouts = options.Timeouts with { MaxReplans = 0 } },
+            MemoryEffectScenario.DefaultTask, 1, 11);
+        var e = Assert.Single(once.Report!.Episodes);
+        Assert.False(e.Success);
+        Assert.Equal(1, e.Anomalies);
+        Assert.Equal(1, once.Report.Cortex.Plans);
+    }
+
+    [Fact]
     public async Task Perturbations_are_refused_for_a_real_robot_and_bad_ones_name_the_problem()
     {
         var ros = new CortexBotOptions { Robot = "ros2", Perturbations = [MemoryEffectScenario.DefaultPerturbation] };

@@ -5,6 +5,7 @@ using CortexBot.Core.Messages;
 using CortexBot.Core.Skills;
 using CortexBot.Hippocampus;
 using CortexBot.Host.Replay;
+using CortexBot.Host.Scenarios;
 using CortexBot.Sim.MuJoCo;
 using Xunit.Abstractions;
 
@@ -57,6 +58,7 @@ public class ReplayTests(ITestOutputHelper output)
         Assert.True(Math.Abs(end.X - bin.X) < 0.08 && Math.Abs(end.Y - bin.Y) < 0.08, $"red cube ended at {end}, bin at {bin}");
         Assert.Empty(e.AnomalyEvents);
         Assert.Null(e.Policy);
+        Assert.Empty(e.Perturbations);
 
         var report = await EpisodeReplayer.ReplayAsync(e, new ReplayOptions());
 
@@ -69,6 +71,70 @@ public class ReplayTests(ITestOutputHelper output)
         Assert.Equal(trace.Count, report.ComparedSamples);
         Assert.All(report.Steps, s => Assert.True(s.Matches, $"{s.Skill}: {s.RecordedOutcome} vs {s.ReplayedOutcome}"));
         Assert.True(report.MaxDeviationRad < 0.005, $"max deviation {report.MaxDeviationRad}");
+    }
+
+    [Fact]
+    public async Task A_perturbed_episode_is_stored_with_the_physics_it_ran_under_and_replay_re_applies_them()
+    {
+        // Mass alone for the blue cube: its friction stays the scene's, and is recorded as such.
+        var options = TestOptions.Fast() with
+        {
+            RealtimePriority = false,
+            Perturbations = [MemoryEffectScenario.DefaultPerturbation, ObjectPerturbation.Parse("blue_cube:mass=0.05")],
+            Timeouts = EpisodeTimeouts.Default with { UseMemory = false },
+        };
+        var result = await CortexBotRunner.RunAsync(options, MemoryEffectScenario.DefaultTask, 1, 11);
+        Assert.Null(result.Rejection);
+        EpisodeRecord e;
+        using (var store = new SqliteEpisodeStore(options.MemoryPath, readOnly: true))
+            e = store.Get(result.Report!.Episodes[0].EpisodeId)!;
+        double sceneFriction;
+        using (var world = new MuJoCoWorld(RepoPaths.DefaultScene))
+            sceneFriction = world.GetObjectPhysics("blue_cube").Friction;
+        Assert.NotEqual(0.3, sceneFriction);
+        Assert.Equal(new[] { new AppliedPerturbation("red_cube", 0.2, 0.3), new AppliedPerturbation("blue_cube", 0.05, sceneFriction) }, e.Perturbations.ToArray());
+        // The perturbation was in force: the default grasp let the cube slip, the firm one carried it.
+        Assert.StartsWith("object_dropped", e.Steps[0].Detail);
+        Assert.True(e.Success, e.FailureReason);
+
+        var report = await EpisodeReplayer.ReplayAsync(e, new ReplayOptions());
+
+        output.WriteLine($"perturbed replay: max deviation {report.MaxDeviationRad} rad; notes: {string.Join("; ", report.Notes)}");
+        Assert.Equal(e.Perturbations.ToArray(), report.Perturbations.ToArray()); // read back from the replay's simulator
+        Assert.Contains("re-applied the episode's perturbations: red_cube: mass 0.2 kg, friction 0.3; blue_cube: mass 0.05 kg", report.Notes[0]);
+        Assert.Equal(nameof(SkillOutcome.Failed), report.Steps[0].ReplayedOutcome); // it slipped again
+        Assert.All(report.Steps, s => Assert.True(s.Matches, $"{s.Skill}: {s.RecordedOutcome} vs {s.ReplayedOutcome}"));
+        Assert.True(report.OutcomeMatches);
+        Assert.False(report.Diverged, $"diverged at {report.FirstDivergence}");
+
+        // Without them the cube does not slip: the conditions are what makes the replay reproduce the episode.
+        var bare = await EpisodeReplayer.ReplayAsync(e with { Perturbations = [] }, new ReplayOptions());
+        Assert.Empty(bare.Perturbations);
+        Assert.Equal(nameof(SkillOutcome.Succeeded), bare.Steps[0].ReplayedOutcome);
+        Assert.DoesNotContain(bare.Notes, n => n.Contains("perturbation", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Memory_show_and_replay_tell_the_reader_the_cube_was_slippery()
+    {
+        var db = TestOptions.TempDb();
+        Assert.Equal(0, Cli("run", "--task", "put the red cube in the bin", "--episodes", "1", "--seed", "11", "--fast", "--no-rt-priority",
+            "--no-recall", "--perturb", "red_cube:slippery", "--json", "--memory", db).Code);
+
+        var show = Cli("memory", "show", "1", "--memory", db);
+        Assert.Equal(0, show.Code);
+        Assert.Contains("perturbations", show.Stdout);
+        Assert.Contains("red_cube: mass 0.2 kg, friction 0.3", show.Stdout);
+        var json = Cli("memory", "show", "1", "--memory", db, "--json");
+        using (var doc = JsonDocument.Parse(json.Stdout))
+        {
+            var p = Assert.Single(doc.RootElement.GetProperty("perturbations").EnumerateArray());
+            Assert.Equal(("red_cube", 0.2, 0.3), (p.GetProperty("object").GetString(), p.GetProperty("mass").GetDouble(), p.GetProperty("friction").GetDouble()));
+        }
+
+        var replay = Cli("memory", "replay", "1", "--memory", db);
+        Assert.Equal(0, replay.Code);
+        Assert.Contains("re-applied: red_cube: mass 0.2 kg, friction 0.3", replay.Stdout);
     }
 
     [Fact]
@@ -212,7 +278,7 @@ public class ReplayTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Episodes_without_trace_or_with_skills_the_catalogue_lost_are_refused_clearly()
+    public async Task Episodes_without_trace_or_with_skills_the_catalogue_lost_or_perturbations_the_scene_cannot_take_are_refused_clearly()
     {
         var catalogue = SkillCatalogue.Load(RepoPaths.DefaultSkillCatalogue);
         var trace = new EpisodeTrace([.. MuJoCoWorld.ArmJoints], 500, 0.04, new float[7 * 3]);
@@ -228,5 +294,12 @@ public class ReplayTests(ITestOutputHelper output)
         var none = Assert.Throws<ConfigurationException>(() => EpisodeReplayer.CheckReplayable(e with { Trace = trace, Steps = [] }, catalogue));
         Assert.Contains("no skill steps", none.Message);
         EpisodeReplayer.CheckReplayable(e with { Trace = trace, Steps = [e.Steps[0]] }, catalogue);
+        var purple = await Assert.ThrowsAsync<ConfigurationException>(() => EpisodeReplayer.ReplayAsync(
+            e with { Trace = trace, Steps = [e.Steps[0]], Perturbations = [new AppliedPerturbation("purple_cube", 0.2, 0.3)] }, new ReplayOptions()));
+        Assert.Contains("episode 42 ran with perturbation purple_cube: mass 0.2 kg, friction 0.3, which cannot be re-applied", purple.Message);
+        Assert.Contains("No movable object 'purple_cube'", purple.Message);
+        var heavy = await Assert.ThrowsAsync<ConfigurationException>(() => EpisodeReplayer.ReplayAsync(
+            e with { Trace = trace, Steps = [e.Steps[0]], Perturbations = [new AppliedPerturbation("red_cube", 50, 0.3)] }, new ReplayOptions()));
+        Assert.Contains("mass 50 kg is not in (0, 10]", heavy.Message);
     }
 }

@@ -28,6 +28,19 @@ public sealed class PerturbationTests
         Assert.Equal(new ObjectPhysics(0.1, 1.0), world.GetObjectPhysics("blue_cube"));
     }
 
+    [Fact]
+    public void The_world_reports_the_objects_whose_physics_were_changed_as_the_model_has_them()
+    {
+        using var world = new MuJoCoWorld(RepoPaths.DefaultScene);
+        Assert.Empty(world.AppliedPerturbations());
+        ObjectPerturbation.Parse("blue_cube:mass=0.1").ApplyTo(world);
+        ObjectPerturbation.Parse("red_cube:slippery").ApplyTo(world);
+        ObjectPerturbation.Parse("blue_cube:friction=0.5").ApplyTo(world);
+        world.ResetScene(4);
+        Assert.Equal(new[] { new Core.Messages.AppliedPerturbation("blue_cube", 0.1, 0.5), new Core.Messages.AppliedPerturbation("red_cube", 0.2, 0.3) },
+            world.AppliedPerturbations().ToArray());
+    }
+
     [Theory]
     [InlineData("red_cube:slippery", "red_cube", 0.2, 0.3)]
     [InlineData("blue_cube:mass=0.1", "blue_cube", 0.1, double.NaN)]

@@ -52,6 +52,19 @@ public sealed record EpisodeRecord(
     /// loaded by the stores' single-episode reads and exports (lists and recall leave it null to stay light).
     /// </summary>
     public EpisodeTrace? Trace { get; init; }
+
+    /// <summary>
+    /// Object physics the run changed from the scene file (e.g. <c>--perturb red_cube:slippery</c>), as the simulator had
+    /// them when the episode began; empty when nothing was changed, on a real robot, or for episodes stored before
+    /// SQLite schema 5 / PostgreSQL schema 4. Replay re-applies them.
+    /// </summary>
+    public ImmutableArray<AppliedPerturbation> Perturbations { get; init; } = [];
+}
+
+/// <summary>One object's physics as a perturbation left them in the simulator: mass in kg, sliding friction coefficient.</summary>
+public sealed record AppliedPerturbation(string Object, double Mass, double Friction)
+{
+    public override string ToString() => FormattableString.Invariant($"{Object}: mass {Mass} kg, friction {Friction}");
 }
 
 /// <summary>An object's place in a scene: world position in metres and yaw (rotation about z) in radians.</summary>
@@ -76,7 +89,14 @@ public sealed record RecallRecent(string Instruction, int Limit);
 public sealed record Recalled(ImmutableArray<EpisodeSummary> Episodes);
 
 /// <summary>The answer to <see cref="RunEpisode"/>.</summary>
-public sealed record EpisodeOutcome(EpisodeRecord Episode, int AnomalyCount, long StoredId, string? StoreError);
+public sealed record EpisodeOutcome(EpisodeRecord Episode, int AnomalyCount, long StoredId, string? StoreError)
+{
+    /// <summary>
+    /// The latency of each plan the cortex produced for the episode, in order: the first and every replan after an
+    /// anomaly (<see cref="EpisodeRecord.PlanLatencyMs"/> is their sum).
+    /// </summary>
+    public ImmutableArray<double> PlanLatenciesMs { get; init; } = [];
+}
 
 /// <summary>The task cannot be attempted (refused instruction, bad scene); nothing moved.</summary>
 public sealed record EpisodeRejected(string Instruction, int Seed, string Reason);

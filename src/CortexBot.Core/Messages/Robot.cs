@@ -36,7 +36,11 @@ public sealed record AnomalyDetected(Guid TaskId, Anomaly Anomaly);
 
 /// <summary>Reset the (simulated) world for a new episode; answered with <see cref="WorldReady"/>.</summary>
 public sealed record ResetWorld(int Seed);
-public sealed record WorldReady(int Seed, SceneSnapshot Scene);
+public sealed record WorldReady(int Seed, SceneSnapshot Scene)
+{
+    /// <summary>Object physics the simulator runs with that differ from its scene file (see <see cref="Ports.IPerturbedWorld"/>).</summary>
+    public ImmutableArray<AppliedPerturbation> Perturbations { get; init; } = [];
+}
 public sealed record WorldResetFailed(int Seed, string Reason);
 public sealed record GetScene;
 public sealed record GetRobotState;

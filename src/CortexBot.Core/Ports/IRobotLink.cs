@@ -36,3 +36,13 @@ public interface ISimulatedWorld : IRobotLink, IScenePerception
     /// <summary>Simulated time since the last reset, seconds.</summary>
     double SimTime { get; }
 }
+
+/// <summary>
+/// A simulator whose object physics can differ from its scene file (perturbation scenarios). The brainstem reports them
+/// with each reset so the episode is remembered with the conditions it ran under.
+/// </summary>
+public interface IPerturbedWorld
+{
+    /// <summary>Each object whose physics were changed, with the values the simulator now has. Not on the control thread's hot path.</summary>
+    System.Collections.Immutable.ImmutableArray<AppliedPerturbation> AppliedPerturbations();
+}

@@ -170,6 +170,32 @@ public sealed unsafe class HnswEpisodeIndex : IDisposable
     }
 
     /// <summary>
+    /// Removes episode <paramref name="id"/>; false when the graph does not hold it. Its node stays in the graph as a
+    /// tombstone that searches pass through but never return, and the next add reuses its slot. Thread-safe.
+    /// </summary>
+    public bool Remove(long id)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(id);
+        _resize.EnterReadLock();
+        try
+        {
+            ThrowIfDisposed();
+            nint error = 0;
+            bool held = UsearchNative.Contains(_handle, (ulong)id, &error);
+            UsearchNative.Check(error, $"look up episode {id}");
+            if (!held)
+                return false;
+            UsearchNative.Remove(_handle, (ulong)id, &error);
+            UsearchNative.Check(error, $"remove episode {id}");
+            return true;
+        }
+        finally
+        {
+            _resize.ExitReadLock();
+        }
+    }
+
+    /// <summary>
     /// The (approximately) best-scoring episodes, best first, written to <paramref name="ids"/> and
     /// <paramref name="scores"/> (dot products); returns how many were found (at most the spans' length).
     /// </summary>
@@ -268,7 +294,11 @@ public sealed unsafe class HnswEpisodeIndex : IDisposable
             UsearchNative.Check(error, "set the search threads");
             var size = (long)UsearchNative.Size(_handle, &error);
             UsearchNative.Check(error, "count the loaded vectors");
-            _slots = size;
+            // Removed episodes still occupy nodes (size counts only live ones); the loaded capacity covers every node,
+            // so counting it as used keeps the reservation ahead of adds.
+            var loaded = (long)UsearchNative.Capacity(_handle, &error);
+            UsearchNative.Check(error, "read the loaded capacity");
+            _slots = Math.Max(size, loaded);
             _capacity = 0;
         }
         finally

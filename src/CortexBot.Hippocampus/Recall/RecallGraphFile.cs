@@ -123,6 +123,75 @@ public sealed record RecallGraphFile(string Path, string EmbedderModel, bool Rea
         }
     }
 
+    /// <summary>
+    /// Keeps a saved graph valid across a prune instead of leaving it to a full rebuild at the next open: the graph is
+    /// loaded if it matches the store as it was before the prune (<paramref name="vectors"/>, <paramref name="meta"/>,
+    /// <paramref name="count"/>), the pruned episodes among those it covers are removed from it, and it is saved again
+    /// over the remaining rows. The rows it covers were a prefix of the id-ordered rows, so what remains of them is a
+    /// prefix of the remaining rows. Returns false with the reason when the graph could not be kept (no saved graph,
+    /// one that did not match anyway, or nothing left); the files are then left for the next open to judge and rebuild.
+    /// </summary>
+    internal bool RemovePruned(float[] vectors, EpisodeMeta[] meta, int count, int dimension, IReadOnlySet<long> pruned,
+        out int removed, out int covers, out string? why)
+    {
+        removed = covers = 0;
+        if (ReadOnly)
+            throw new InvalidOperationException($"The recall graph {Path} belongs to a read-only store and is not written.");
+        Sidecar? s;
+        try
+        {
+            s = File.Exists(SidecarPath) ? JsonSerializer.Deserialize<Sidecar>(File.ReadAllText(SidecarPath)) : null;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+        {
+            why = $"its sidecar {SidecarPath} could not be read ({ex.Message})";
+            return false;
+        }
+        if (s is null)
+        {
+            why = "there is no saved graph";
+            return false;
+        }
+        // The graph keeps the parameters it was built with; a prune has no reason to judge them.
+        var options = new HnswOptions(s.Connectivity, s.ExpansionAdd);
+        using var graph = TryLoad(vectors, meta, count, dimension, options, s.Episodes + 16, 1, out int covered, out why);
+        if (graph is null)
+        {
+            why ??= "there is no saved graph";
+            return false;
+        }
+        // Only the covered rows matter: rows after them are added at the next open, as for any graph.
+        var keptVectors = new float[covered * dimension];
+        var keptMeta = new EpisodeMeta[covered];
+        int kept = 0;
+        for (int row = 0; row < covered; row++)
+        {
+            long id = meta[row].Id;
+            if (pruned.Contains(id))
+            {
+                if (graph.Remove(id))
+                    removed++;
+                continue;
+            }
+            vectors.AsSpan(row * dimension, dimension).CopyTo(keptVectors.AsSpan(kept * dimension, dimension));
+            keptMeta[kept++] = meta[row];
+        }
+        covers = kept;
+        if (kept == 0)
+        {
+            why = "every episode it covered was pruned";
+            return false;
+        }
+        if (graph.Count != kept)
+        {
+            why = $"after removing {removed} episodes it holds {graph.Count} vectors, not the {kept} that remain";
+            return false;
+        }
+        Save(graph, keptVectors, keptMeta, kept);
+        why = null;
+        return true;
+    }
+
     private static long MaxId(EpisodeMeta[] meta, int rows)
     {
         long max = 0;

@@ -36,7 +36,20 @@ public sealed record MemoryRecallRow(
     double AnnBuildSeconds,
     double AnnBuildPerSecond,
     double AnnSaveLoadSeconds,
-    IReadOnlyList<AnnSearchRow> Ann);
+    IReadOnlyList<AnnSearchRow> Ann)
+{
+    /// <summary>Episodes a <c>memory prune --keep</c> of the oldest tenth deleted.</summary>
+    public int PrunedEpisodes { get; init; }
+
+    /// <summary>That prune, including removing its episodes from the saved graph and saving it again.</summary>
+    public double PruneSeconds { get; init; }
+
+    /// <summary>The next open's load of the pruned graph (what it pays instead of <see cref="AnnBuildSeconds"/>).</summary>
+    public double AfterPruneLoadSeconds { get; init; }
+
+    /// <summary>Recall@10 of the pruned graph against exact search over the remaining episodes, at the first expansion.</summary>
+    public double AfterPruneRecallAt10 { get; init; }
+}
 
 public sealed record MemoryRecallReport(
     string Model,
@@ -57,6 +70,8 @@ public sealed record MemoryRecallReport(
         {
             sb.AppendLine($"{r.Episodes} episodes: SQLite import {r.InsertsPerSecond:F0}/s, index load {r.LoadIndexSeconds:F1} s, " +
                           $"HNSW build+save {r.AnnBuildSeconds:F1} s ({r.AnnBuildPerSecond:F0}/s), load of the saved graph {r.AnnSaveLoadSeconds:F2} s");
+            sb.AppendLine($"  prune of {r.PrunedEpisodes} oldest: {r.PruneSeconds:F2} s with the graph update, next open loads it in {r.AfterPruneLoadSeconds:F2} s " +
+                          $"instead of rebuilding ({r.AnnBuildSeconds / Math.Max(1e-9, r.AfterPruneLoadSeconds):F0}x less), recall@10 after {r.AfterPruneRecallAt10:F3}");
             sb.AppendLine($"  {"search",-12} {"p50",8} {"p99",8} {"cpu p99",8} {"recall@10",9} | {"failures only: p50",18} {"p99",8} {"recall@10",9}");
             sb.AppendLine($"  {"exact",-12} {r.ExactP50Us,8:F0} {r.ExactP99Us,8:F0} {r.ExactCpuP99Us,8:F0} {1.0,9:F3} | {r.FilteredExactP50Us,18:F0} {"",8} {1.0,9:F3}");
             foreach (var a in r.Ann)
@@ -198,8 +213,41 @@ public static class MemoryRecallBenchmark
                     Percentile(run.CpuUs, 0.99), hits / queries, Percentile(filtered.Us, 0.5), Percentile(filtered.Us, 0.99),
                     filteredHits / queries));
             }
+            recall.Dispose();
+
+            // A prune of the oldest tenth: the saved graph is kept (its episodes removed) rather than rebuilt at the next open.
+            progress?.Invoke($"{n}: pruning the oldest tenth");
+            int pruned;
+            double pruneSeconds;
+            using (var store = new SqliteEpisodeStore(path, embedder: embedder))
+            {
+                var sw = Stopwatch.StartNew();
+                pruned = (int)store.Prune(PruneRule.KeepLatest(n - n / 10));
+                pruneSeconds = sw.Elapsed.TotalSeconds;
+                if (store.PruneGraphNote is not { } note || !note.StartsWith("removed", StringComparison.Ordinal))
+                    throw new InvalidOperationException($"The prune did not keep the graph: {store.PruneGraphNote}");
+            }
+            EpisodeVectorIndex remaining;
+            using (var reader = new SqliteEpisodeStore(path, readOnly: true, embedder: embedder))
+                remaining = reader.LoadIndex();
+            double afterLoad, afterRecall = 0;
+            using (var reopened = new EpisodeRecallIndex(remaining, options, graph with { ReadOnly = true }))
+            {
+                reopened.BuildCompletion.GetAwaiter().GetResult();
+                if (!reopened.LoadedFromFile)
+                    throw new InvalidOperationException($"The pruned graph was not loaded: {reopened.GraphFileWarning}");
+                afterLoad = reopened.BuildSeconds;
+                reopened.Approximate!.ExpansionSearch = expansions[0];
+                for (int i = Warmup; i < vectors.Length; i++)
+                    afterRecall += RecallQuality.At(10, remaining.Search(vectors[i], 10), reopened.Search(vectors[i], 10));
+                afterRecall /= queries;
+            }
+            progress?.Invoke($"{n}: pruned {pruned} in {pruneSeconds:F2} s, reloaded in {afterLoad:F2} s");
             return new MemoryRecallRow(n, inserts, load, Percentile(exactRun.Us, 0.5), Percentile(exactRun.Us, 0.99),
-                Percentile(exactRun.CpuUs, 0.99), Percentile(exactFiltered.Us, 0.5), build, n / build, reload, ann);
+                Percentile(exactRun.CpuUs, 0.99), Percentile(exactFiltered.Us, 0.5), build, n / build, reload, ann)
+            {
+                PrunedEpisodes = pruned, PruneSeconds = pruneSeconds, AfterPruneLoadSeconds = afterLoad, AfterPruneRecallAt10 = afterRecall,
+            };
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Text.Json.Serialization;
 using CortexBot.Brainstem;
@@ -74,7 +75,12 @@ public sealed record ReplayReport(
     [property: JsonPropertyName("steps")] IReadOnlyList<ReplayStep> Steps,
     [property: JsonPropertyName("notes")] IReadOnlyList<string> Notes,
     [property: JsonPropertyName("replayed_robot_s")] double ReplayedRobotS,
-    [property: JsonPropertyName("wall_s")] double WallS);
+    [property: JsonPropertyName("wall_s")] double WallS)
+{
+    /// <summary>The object physics the replay's simulator ran with, read back from it after re-applying the episode's perturbations.</summary>
+    [JsonPropertyName("perturbations")]
+    public IReadOnlyList<AppliedPerturbation> Perturbations { get; init; } = [];
+}
 
 /// <summary>
 /// Re-runs a remembered episode through today's cerebellum in the embedded simulator and says where it diverges: the
@@ -117,6 +123,8 @@ public static class EpisodeReplayer
         double period = 1 / recorded.ControlRateHz;
 
         var starts = episode.Steps.Select(s => s.StartedAtS).ToArray();
+        if (!episode.Perturbations.IsDefaultOrEmpty)
+            notes.Add("re-applied the episode's perturbations: " + string.Join("; ", episode.Perturbations.Select(p => p.ToString())));
         var pass = await PassAsync(episode, options, catalogue, starts, notes, ct);
         // A step's recorded start is when the episode asked for it. In fast pacing the loop adopted the program on that
         // very tick; in real-time pacing it ran on while the cerebellum compiled (tens of ms for a first, cold compile).
@@ -137,10 +145,11 @@ public static class EpisodeReplayer
             pass = await PassAsync(episode, options, catalogue, better, [], ct);
         }
         return Compare(episode, recorded, pass.Trace, options.ToleranceRad, pass.Steps, pass.Success, pass.Failure, notes, pass.RobotS,
-            wall.Elapsed.TotalSeconds);
+            wall.Elapsed.TotalSeconds) with { Perturbations = pass.Perturbations };
     }
 
-    private sealed record Pass(List<ReplayStep> Steps, long[] ProgramTicks, EpisodeTrace Trace, bool Success, string? Failure, double RobotS);
+    private sealed record Pass(List<ReplayStep> Steps, long[] ProgramTicks, EpisodeTrace Trace, bool Success, string? Failure, double RobotS,
+        ImmutableArray<AppliedPerturbation> Perturbations);
 
     /// <summary>One replay in a fresh simulator and control loop, each step started at <paramref name="starts"/> (robot time).</summary>
     private static async Task<Pass> PassAsync(EpisodeRecord episode, ReplayOptions options, SkillCatalogue catalogue, double[] starts,
@@ -153,6 +162,19 @@ public static class EpisodeReplayer
             throw new ConfigurationException(
                 $"episode {episode.Id} was traced on joints [{string.Join(", ", recorded.JointNames)}], but the scene {options.ScenePath} has " +
                 $"[{string.Join(", ", world.JointNames)}]; replay needs the same arm");
+        // The episode ran under these physics (e.g. a slippery cube); without them a slip would not happen again.
+        foreach (var p in episode.Perturbations)
+        {
+            try
+            {
+                world.SetObjectPhysics(p.Object, new ObjectPhysics(p.Mass, p.Friction));
+            }
+            catch (Exception ex) when (ex is ArgumentException)
+            {
+                throw new ConfigurationException($"episode {episode.Id} ran with perturbation {p}, which cannot be re-applied to {options.ScenePath}: {ex.Message}");
+            }
+        }
+        var applied = world.AppliedPerturbations();
         var gate = new SafetyGate(world, arm);
         var kin = new ArmKinematics(arm);
 
@@ -236,7 +258,7 @@ public static class EpisodeReplayer
 
             var replayed = tracer.Read(start, loop.TotalTicks)
                 ?? throw new InvalidOperationException("the replay's trace was lost (the recorder was restarted)");
-            return new Pass(steps, programTicks, replayed, failure is null, failure, Now());
+            return new Pass(steps, programTicks, replayed, failure is null, failure, Now(), applied);
         }
         finally
         {

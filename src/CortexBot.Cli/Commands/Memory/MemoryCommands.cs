@@ -262,10 +262,15 @@ internal static class MemoryCommands
                 return 1;
             }
             long deleted = n == 0 ? 0 : store.Prune(rule);
+            var graphNote = (store as SqliteEpisodeStore)?.PruneGraphNote;
             if (parse.GetValue(json))
-                Print(new JsonObject { ["deleted"] = deleted, ["remaining"] = store.Count(), ["path"] = store.Location });
+                Print(new JsonObject { ["deleted"] = deleted, ["remaining"] = store.Count(), ["path"] = store.Location, ["recall_graph"] = graphNote });
             else
+            {
                 Console.WriteLine($"deleted {deleted} episode(s); {store.Count()} remain in {store.Location}");
+                if (graphNote is not null)
+                    Console.WriteLine(graphNote);
+            }
             return 0;
         }));
         return cmd;

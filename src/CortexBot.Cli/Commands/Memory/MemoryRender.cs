@@ -79,6 +79,7 @@ internal static class MemoryRender
         Row("trace", e.Trace is { } trace
             ? FormattableString.Invariant($"{trace.Count} samples at {1 / trace.SamplePeriodS:F0} Hz over {trace.DurationS:F2} s ({trace.EncodedLength} bytes)")
             : "(none)");
+        Row("perturbations", e.Perturbations.IsDefaultOrEmpty ? "(none recorded)" : string.Join("; ", e.Perturbations.Select(p => p.ToString())));
         Row("scene at start", Scene(e.SceneAtStart));
         Row("scene at end", Scene(e.SceneAtEnd));
         AnsiConsole.Write(grid);

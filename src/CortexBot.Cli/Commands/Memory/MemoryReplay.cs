@@ -106,6 +106,7 @@ internal static class MemoryReplay
         grid.AddRow(new Text("outcome"), new Markup(Markup.Escape(
             $"recorded {(r.RecordedSuccess ? "success" : "failure")}, replayed {(r.ReplayedSuccess ? "success" : "failure")}" +
             (r.ReplayedFailure is { } why ? $" ({why})" : "")).Insert(0, r.OutcomeMatches ? "[green]" : "[red]") + "[/]"));
+        Row("perturbations", r.Perturbations.Count == 0 ? "(none)" : "re-applied: " + string.Join("; ", r.Perturbations.Select(p => p.ToString())));
         Row("replay time", $"{F(r.ReplayedRobotS, "F2")} s robot in {F(r.WallS, "F2")} s wall");
         foreach (var n in r.Notes)
             Row("note", n);
