@@ -16,7 +16,7 @@ public sealed class RulePlanner(bool preferLearned = false) : IPlanner
 {
     public const string PlannerName = "rule";
     /// <summary>The learned skill that does a whole pick-and-place; used for "put X in Y" when preferred and catalogued.</summary>
-    public const string LearnedTransfer = "learned_pick_place";
+    public const string LearnedTransfer = Core.Messages.SkillNames.LearnedPickPlace;
 
     public string Name => PlannerName;
 

@@ -15,7 +15,7 @@ namespace CortexBot.Cerebellum.Learning.Runtime;
 /// </summary>
 public sealed class LearnedSkillFactory : ISkillFactory, IDisposable
 {
-    public const string SkillName = "learned_pick_place";
+    public const string SkillName = Core.Messages.SkillNames.LearnedPickPlace;
 
     private readonly OnnxActionExpert _expert;
     private readonly ChunkedPolicyExecutor _executor;

@@ -2,6 +2,13 @@ namespace CortexBot.Core.Messages;
 
 public enum SkillOutcome { Succeeded, Failed, Aborted }
 
+/// <summary>Skill names that organs other than the one running the skill must agree on.</summary>
+public static class SkillNames
+{
+    /// <summary>The learned pick-and-place (the shipped flow-matching policy), served by the cerebellum, planned by the cortex.</summary>
+    public const string LearnedPickPlace = "learned_pick_place";
+}
+
 /// <summary>Ask the cerebellum to run one skill, with <paramref name="Tuning"/> adjusting an analytic skill's defaults
 /// (null: the defaults); it answers with <see cref="SkillResult"/>.</summary>
 public sealed record ExecuteSkill(Guid TaskId, int StepIndex, SkillInvocation Skill, SkillTuning? Tuning = null);
