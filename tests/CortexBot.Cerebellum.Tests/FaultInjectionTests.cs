@@ -159,6 +159,19 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         rig.World.ReleaseJoint(joint);
     }
 
+    private const double SlowMoveSeconds = 2.0;
+
+    /// <summary>A minimum-jerk move of joint <paramref name="j"/> alone, from rest, peaking at <paramref name="peakSpeed"/> rad/s.</summary>
+    private static SkillProgram SlowMove(Rig rig, int j, double peakSpeed, double seconds)
+    {
+        rig.Idle(100);
+        var from = rig.Loop.LatestCommand();
+        var to = (double[])from.Clone();
+        to[j] += peakSpeed * seconds / 1.875; // a minimum-jerk move peaks at 1.875 times its mean speed
+        return new SkillProgram("slow_move", [new Segment { Kind = SegmentKind.Move, Label = "slow", From = from, To = to, Duration = seconds,
+            GripperFrom = rig.Loop.LatestGripperCommand, Gripper = rig.Loop.LatestGripperCommand }], holdThreshold: 0.02);
+    }
+
     /// <summary>
     /// A joint blocked while it moves slowly: a minimum-jerk move of one joint whose peak speed is
     /// <paramref name="peakSpeed"/>, blocked at the peak. Its error grows only as fast as the command moves, so the
@@ -172,14 +185,8 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     {
         using var rig = new Rig(3);
         int j = rig.World.JointNames.ToList().IndexOf(joint);
-        rig.Idle(100);
-        var from = rig.Loop.LatestCommand();
-        var to = (double[])from.Clone();
-        const double duration = 2.0;
-        to[j] += peakSpeed * duration / 1.875; // a minimum-jerk move peaks at 1.875 times its mean speed
-        var move = new SkillProgram("slow_move", [new Segment { Kind = SegmentKind.Move, Label = "slow", From = from, To = to, Duration = duration,
-            GripperFrom = rig.Loop.LatestGripperCommand, Gripper = rig.Loop.LatestGripperCommand }], holdThreshold: 0.02);
-        const long blockAt = (long)(duration / 2 / Period);
+        var move = SlowMove(rig, j, peakSpeed, SlowMoveSeconds);
+        const long blockAt = (long)(SlowMoveSeconds / 2 / Period);
         double speedAtBlock = double.NaN;
         var (report, ticks) = rig.Run(move, t =>
         {
@@ -208,14 +215,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     public void A_slow_unobstructed_move_raises_no_anomaly(string joint, double peakSpeed)
     {
         using var rig = new Rig(3);
-        int j = rig.World.JointNames.ToList().IndexOf(joint);
-        rig.Idle(100);
-        var from = rig.Loop.LatestCommand();
-        var to = (double[])from.Clone();
-        to[j] += peakSpeed * 2.0 / 1.875;
-        var move = new SkillProgram("slow_move", [new Segment { Kind = SegmentKind.Move, Label = "slow", From = from, To = to, Duration = 2.0,
-            GripperFrom = rig.Loop.LatestGripperCommand, Gripper = rig.Loop.LatestGripperCommand }], holdThreshold: 0.02);
-        var (report, _) = rig.Run(move);
+        var (report, _) = rig.Run(SlowMove(rig, rig.World.JointNames.ToList().IndexOf(joint), peakSpeed, SlowMoveSeconds));
         Assert.True(report.Status == ProgramStatus.Succeeded, $"{report.AnomalyKind}: {report.Detail}");
     }
 
