@@ -1,4 +1,3 @@
-using CortexBot.Testing;
 using System.Collections.Immutable;
 using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Control;
@@ -6,6 +5,7 @@ using CortexBot.Cerebellum.Kinematics;
 using CortexBot.Cerebellum.Skills;
 using CortexBot.Core.Geometry;
 using CortexBot.Core.Messages;
+using CortexBot.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CortexBot.Cerebellum.Tests;
@@ -78,10 +78,7 @@ public class ControlLoopTests
         link.GripperBlockAt = 0.04;
         loop.Submit(Compile(loop, SkillInvocation.Of("pick", "red_cube")), _ => { });
         for (int i = 0; i < 200; i++) loop.TickOnce(); // warm up, program running
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++) loop.TickOnce();
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.Equal(0, allocated);
+        Assert.Equal(0, Allocations.SteadyState(() => { for (int i = 0; i < 1000; i++) loop.TickOnce(); }));
     }
 
     [Fact]

@@ -1,9 +1,9 @@
-using CortexBot.Testing;
 using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Cerebellum.Kinematics;
 using CortexBot.Cerebellum.Skills;
 using CortexBot.Core.Messages;
+using CortexBot.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CortexBot.Cerebellum.Tests;
@@ -91,9 +91,7 @@ public class TraceRecorderTests
         loop.Trace!.Begin(loop.TotalTicks);
         long start = loop.TotalTicks;
         for (int i = 0; i < 200; i++) loop.TickOnce(); // warm up while recording
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++) loop.TickOnce();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, Allocations.SteadyState(() => { for (int i = 0; i < 2000; i++) loop.TickOnce(); }));
         for (int i = 0; i < EpisodeTrace.MaxSamples; i++) loop.TickOnce();
         Assert.Equal(EpisodeTrace.MaxSamples, loop.Trace.Read(start, loop.TotalTicks)!.Count);
     }

@@ -146,8 +146,10 @@ public class EndToEndTests(ITestOutputHelper output)
 
         Assert.True(busy.success, "the episode with a slow planner should still succeed");
         // The slow planner must not change control timing. Compared with a run without it on the same (shared, noisy)
-        // machine rather than against absolute bounds: those belong to `cortexbot bench control`.
-        Assert.True(busy.stats.LateTicks <= idle.stats.LateTicks + Math.Max(5, busy.stats.Ticks / 200), "the blocking planner added late ticks");
+        // machine rather than against absolute bounds: those belong to `cortexbot bench control`. A control loop that
+        // waited on the planner would be late for the whole 2 s (about 1000 ticks); the machine alone once made 26 of
+        // 4380 ticks late, hence 1%.
+        Assert.True(busy.stats.LateTicks <= idle.stats.LateTicks + Math.Max(5, busy.stats.Ticks / 100), "the blocking planner added late ticks");
         Assert.True(busy.stats.AchievedHz >= idle.stats.AchievedHz * 0.97, "the blocking planner lowered the control rate");
         // The arm holds still while the cortex thinks.
         Assert.True(busy.motionWhileThinking < 2e-3, $"arm moved {busy.motionWhileThinking} rad while the cortex was thinking");

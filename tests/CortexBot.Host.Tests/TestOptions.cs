@@ -10,3 +10,10 @@ public static class TestOptions
 
     public static CortexBotOptions Realtime() => new() { Pacing = Pacing.Realtime, MemoryPath = TempDb() };
 }
+
+/// <summary>
+/// Whole-controller tests, several measuring real-time control. They run one at a time and alone: a parallel test class
+/// (the camera benchmark renders frames on the CPU) would otherwise compete with their control thread on two cores.
+/// </summary>
+[CollectionDefinition("end-to-end", DisableParallelization = true)]
+public sealed class EndToEndCollection;
