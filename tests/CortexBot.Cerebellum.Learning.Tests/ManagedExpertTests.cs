@@ -1,3 +1,4 @@
+using CortexBot.Testing;
 using CortexBot.Cerebellum.Learning.Onnx.Proto;
 using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Learning.Training;
@@ -84,21 +85,12 @@ public sealed class ManagedExpertTests : IDisposable
     {
         using var managed = new ManagedActionExpert(PolicyPath, noiseSeed: 3);
         managed.Manifest.ObservationMean.CopyTo(managed.Observation);
-        // Warm up past tiered compilation (a method is recompiled after 30 calls, in the background, after a delay):
-        // the runtime's own one-off work can land in a window (once: 6856 bytes in 100 chunks). Steady state is what
-        // counts, so the best of three windows must allocate nothing; a per-chunk allocation would show in every one.
+        // Warm up past tiered compilation; Allocations.SteadyState takes the best of three windows after a pause.
         for (int i = 0; i < 100; i++) managed.Infer();
-        Thread.Sleep(200);
-        var windows = new List<long>();
         float sum = 0;
-        for (int w = 0; w < 3 && (windows.Count == 0 || windows[^1] != 0); w++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++) sum += managed.Infer()[0];
-            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
-        }
+        long allocated = Allocations.SteadyState(() => { for (int i = 0; i < 100; i++) sum += managed.Infer()[0]; });
         Assert.True(float.IsFinite(sum));
-        Assert.True(windows.Min() == 0, $"bytes allocated per 100 chunks: {string.Join(", ", windows)}");
+        Assert.Equal(0, allocated);
     }
 
     private string Copy(string name, ModelProto? model = null, PolicyManifest? manifest = null)

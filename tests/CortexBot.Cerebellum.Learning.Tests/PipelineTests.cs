@@ -1,3 +1,4 @@
+using CortexBot.Testing;
 using System.Text.Json.Nodes;
 using CortexBot.Cerebellum.Learning.Demos;
 using CortexBot.Cerebellum.Learning.Runtime;
@@ -140,19 +141,12 @@ public sealed class PipelineTests(PipelineFixture f) : IClassFixture<PipelineFix
     {
         using var expert = new OnnxActionExpert(f.PolicyPath, noiseSeed: 3);
         f.Episodes[0].Observations.AsSpan(0, PolicyLayout.ObservationSize).CopyTo(expert.Observation);
-        // As for the managed expert: past tiered compilation, the best of three windows must allocate nothing.
+        // Warm up past tiered compilation; Allocations.SteadyState takes the best of three windows after a pause.
         for (int i = 0; i < 100; i++) expert.Infer();
-        Thread.Sleep(200);
-        var windows = new List<long>();
         float sum = 0;
-        for (int w = 0; w < 3 && (windows.Count == 0 || windows[^1] != 0); w++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++) sum += expert.Infer()[0];
-            windows.Add(GC.GetAllocatedBytesForCurrentThread() - before);
-        }
+        long allocated = Allocations.SteadyState(() => { for (int i = 0; i < 100; i++) sum += expert.Infer()[0]; });
         Assert.True(float.IsFinite(sum));
-        Assert.True(windows.Min() == 0, $"bytes allocated per 100 chunks: {string.Join(", ", windows)}");
+        Assert.Equal(0, allocated);
     }
 
     [Fact]
