@@ -5,6 +5,8 @@ import { McapStreamReader, McapIndexedReader } from "@mcap/core";
 import { FileHandleReadable } from "@mcap/nodejs";
 import { loadDecompressHandlers } from "@mcap/support";
 import { crc32 } from "@foxglove/crc";
+import Ajv from "ajv";
+import foxgloveSchemas from "@foxglove/schemas/jsonschema.js";
 
 const file = process.argv[2];
 const decompressHandlers = await loadDecompressHandlers();
@@ -37,6 +39,24 @@ ix.channels = Object.fromEntries([...reader.channelsById.values()].map((c) => {
   const s = reader.schemasById.get(c.schemaId);
   return [c.topic, { messageEncoding: c.messageEncoding, schema: s?.name ?? null, schemaEncoding: s?.encoding ?? null }];
 }));
+// Every JSON message is checked against its channel's schema: Foxglove's published one for foxglove.* schemas
+// (@foxglove/schemas), else the JSON Schema the file carries.
+const ajv = new Ajv({ strict: false, allErrors: false });
+const validators = new Map();
+function validatorFor(channel) {
+  if (!validators.has(channel.id)) {
+    const s = reader.schemasById.get(channel.schemaId);
+    let v = null;
+    if (channel.messageEncoding === "json" && s) {
+      const official = s.name.startsWith("foxglove.") ? foxgloveSchemas[s.name.slice("foxglove.".length)] : undefined;
+      if (s.name.startsWith("foxglove.") && !official) throw new Error(`${s.name} is not a Foxglove schema`);
+      v = ajv.compile(official ?? JSON.parse(new TextDecoder().decode(s.data)));
+    }
+    validators.set(channel.id, v);
+  }
+  return validators.get(channel.id);
+}
+ix.invalid = {};
 ix.messages = {};
 ix.monotonic = {};
 ix.first = {};
@@ -48,6 +68,12 @@ for await (const m of reader.readMessages({ validateCrcs: true })) {
   if (ix.monotonic[t] === undefined) ix.monotonic[t] = true;
   if (prev !== undefined && m.logTime < prev) ix.monotonic[t] = false;
   last.set(t, m.logTime);
+  const channel = reader.channelsById.get(m.channelId);
+  const validate = validatorFor(channel);
+  if (validate && !validate(JSON.parse(new TextDecoder().decode(m.data)))) {
+    ix.invalid[t] = (ix.invalid[t] ?? 0) + 1;
+    ix.invalidExample ??= { topic: t, errors: validate.errors };
+  }
   if (!(t in ix.first)) {
     const enc = reader.channelsById.get(m.channelId).messageEncoding;
     ix.first[t] = enc === "json" ? JSON.parse(new TextDecoder().decode(m.data)) : { bytes: m.data.length };
