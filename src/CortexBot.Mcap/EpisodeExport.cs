@@ -4,8 +4,9 @@ using CortexBot.Core.Messages;
 namespace CortexBot.Mcap;
 
 /// <summary>
-/// A stored episode as an MCAP file: its motion trace as joint states, the plan's steps with their status as they
-/// started and ended, its anomalies, and the objects where they were at the start and at the end. A stored episode keeps
+/// A stored episode as an MCAP file: its motion trace as joint states (and object poses, when the trace has them), the
+/// plan's steps with their status as they started and ended, its anomalies, and the objects where they were at the
+/// start and at the end. A stored episode keeps
 /// no commands, clamps or camera frames; a live recording (<c>run --record</c>) has those too.
 /// </summary>
 public static class EpisodeExport
@@ -31,14 +32,14 @@ public static class EpisodeExport
         foreach (var t in events)
         {
             // Interleave the trace and anomalies up to this event so each channel's times run forward.
-            for (; trace is not null && sample < trace.Count && trace.TimeOf(sample) <= t; sample++) JointSample(rec, trace, sample);
+            for (; trace is not null && sample < trace.Count && trace.TimeOf(sample) <= t; sample++) TraceSample(rec, trace, sample, episode, shapes);
             for (; anomaly < anomalies.Length && anomalies[anomaly].RobotTimeS <= t; anomaly++) rec.Anomaly(anomalies[anomaly]);
             if (steps.Length == 0)
                 rec.Plan(t, episode.Instruction, "planned", [.. episode.Plan.Select((p, i) => new PlanStepStatus(i, p, "pending"))]);
             else
                 rec.Plan(t, episode.Instruction, TaskStatus(episode, steps, t), [.. steps.Select(s => StepAt(s, t))]);
         }
-        for (; trace is not null && sample < trace.Count; sample++) JointSample(rec, trace, sample);
+        for (; trace is not null && sample < trace.Count; sample++) TraceSample(rec, trace, sample, episode, shapes);
         for (; anomaly < anomalies.Length; anomaly++) rec.Anomaly(anomalies[anomaly]);
 
         double end = Math.Max(episode.DurationS, events.Max);
@@ -47,11 +48,25 @@ public static class EpisodeExport
         return rec.MessageCount;
     }
 
-    private static void JointSample(EpisodeRecording rec, EpisodeTrace trace, int sample)
+    private static void TraceSample(EpisodeRecording rec, EpisodeTrace trace, int sample, EpisodeRecord episode, IReadOnlyDictionary<string, SceneObject>? shapes)
     {
+        if (!float.IsFinite(trace.Gripper(sample))) return; // a sample the control thread did not record
         Span<double> q = stackalloc double[trace.Joints];
         for (int j = 0; j < q.Length; j++) q[j] = trace.Joint(sample, j);
-        rec.JointStates(trace.TimeOf(sample), trace.JointNames, q, [], trace.Gripper(sample));
+        double t = trace.TimeOf(sample);
+        rec.JointStates(t, trace.JointNames, q, [], trace.Gripper(sample));
+        if (trace.ObjectNames.IsEmpty) return;
+        var objects = new List<SceneObject>(trace.ObjectNames.Length);
+        for (int o = 0; o < trace.ObjectNames.Length; o++)
+        {
+            if (!trace.TryGetObjectPose(sample, o, out var pose)) continue;
+            var name = trace.ObjectNames[o];
+            string kind = episode.SceneAtStart.IsDefault ? "" : episode.SceneAtStart.FirstOrDefault(p => p.Name == name)?.Kind ?? "";
+            objects.Add(shapes is not null && shapes.TryGetValue(name, out var shape)
+                ? shape with { Pose = pose }
+                : new SceneObject(name, kind, null, pose, new Vec3(0.01, 0.01, 0.01)));
+        }
+        rec.Objects(t, objects);
     }
 
     private static string TaskStatus(EpisodeRecord e, IReadOnlyList<StepRecord> steps, double t)

@@ -115,4 +115,23 @@ public sealed class EpisodeExportTests : IDisposable
         var ix = McapReader.Check(path).GetProperty("indexed");
         Assert.Equal(1, ix.GetProperty("invalid").GetProperty("/log").GetInt32());
     }
+
+    [Fact]
+    public void Traced_object_poses_become_a_moving_scene()
+    {
+        var e = Episode();
+        var old = e.Trace!;
+        var poses = new float[old.Count * EpisodeTrace.PoseWidth];
+        for (int i = 0; i < old.Count; i++)
+        {
+            poses[i * 7] = 0.4f - 0.001f * i; poses[i * 7 + 1] = 0.1f; poses[i * 7 + 2] = 0.02f; poses[i * 7 + 3] = 1;
+        }
+        e = e with { Trace = new EpisodeTrace(old.JointNames, old.ControlRateHz, old.SamplePeriodS, old.CopySamples(), ["red_cube"], poses) };
+        var path = Path.Combine(_dir, "moving.mcap");
+        using (var file = File.Create(path)) EpisodeExport.Write(e, file);
+        var ix = McapReader.Check(path).GetProperty("indexed");
+        Assert.Equal(2 + old.Count, ix.GetProperty("messages").GetProperty(EpisodeRecording.ObjectsTopic).GetInt32());
+        Assert.Empty(ix.GetProperty("invalid").EnumerateObject());
+        Assert.True(ix.GetProperty("monotonic").GetProperty(EpisodeRecording.ObjectsTopic).GetBoolean());
+    }
 }

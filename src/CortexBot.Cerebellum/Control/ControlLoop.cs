@@ -81,7 +81,9 @@ public sealed class ControlLoop : IDisposable
 
     private sealed record Pending(IControlProgram Program, Action<ProgramReport> Done);
 
-    public ControlLoop(IRobotLink link, ControlLoopOptions options, ILogger<ControlLoop> log)
+    /// <param name="objectPoses">When given, the trace also records the poses of <paramref name="tracedObjects"/> (for replays and videos).</param>
+    public ControlLoop(IRobotLink link, ControlLoopOptions options, ILogger<ControlLoop> log,
+        IObjectPoses? objectPoses = null, IReadOnlyList<string>? tracedObjects = null)
     {
         if (!(options.RateHz is > 0 and <= 10_000)) throw new Core.ConfigurationException($"control rate must be between 0 and 10000 Hz, got {options.RateHz}");
         _link = link;
@@ -99,7 +101,8 @@ public sealed class ControlLoop : IDisposable
         _monitor = new AnomalyMonitor(link.JointNames, options.Anomalies);
         if (options.TraceRateHz < 0 || !double.IsFinite(options.TraceRateHz))
             throw new Core.ConfigurationException($"trace rate must be 0 (off) or positive, got {options.TraceRateHz}");
-        Trace = options.TraceRateHz > 0 ? new TraceRecorder(link.JointNames, options.RateHz, Math.Min(options.TraceRateHz, options.RateHz)) : null;
+        Trace = options.TraceRateHz > 0 ? new TraceRecorder(link.JointNames, options.RateHz, Math.Min(options.TraceRateHz, options.RateHz),
+            objects: objectPoses, objectNames: tracedObjects) : null;
         _thread = new Thread(Run) { IsBackground = true, Name = "cerebellum-control" };
     }
 
