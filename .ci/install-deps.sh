@@ -19,6 +19,8 @@ dpkg -s cyclonedds-dev >/dev/null 2>&1 || need+=(cyclonedds-dev)
 dpkg -s cyclonedds-tools >/dev/null 2>&1 || need+=(cyclonedds-tools)
 dpkg -s libddsc0debian >/dev/null 2>&1 || need+=(libddsc0debian)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# Episode videos (memory video, run --video): Debian's ffmpeg encodes H.264, ffprobe checks it in the tests
+dpkg -s ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 python3 -c "import yaml" >/dev/null 2>&1 || need+=(python3-yaml)
 if ((${#need[@]})); then
   echo "installing Debian packages: ${need[*]}" >&2
