@@ -266,8 +266,10 @@ public sealed class ControlLoop : IDisposable
         {
             if (realtime)
             {
-                _jitter.Record(clock.WaitNext(out bool lateTick) / 1000);
-                if (lateTick) _lateTicks++;
+                long errorNs = clock.WaitNext(out bool lateTick);
+                _jitter.Record(errorNs / 1000);
+                Core.Telemetry.CortexBotMetrics.TickJitter.Record(errorNs / 1000.0);
+                if (lateTick) { _lateTicks++; Core.Telemetry.CortexBotMetrics.LateTicks.Add(1); }
             }
             else if (_active is null && Volatile.Read(ref _pending) is null && _actions.IsEmpty && Volatile.Read(ref _abort) is null)
             {
@@ -367,6 +369,8 @@ public sealed class ControlLoop : IDisposable
         var program = _active;
         var done = _activeDone;
         if (program is null) return;
+        if (status == ProgramStatus.Failed && kind is not null)
+            Core.Telemetry.CortexBotMetrics.Anomalies.Add(1, new KeyValuePair<string, object?>("kind", kind));
         // Hold exactly what was last commanded, so stopping never jumps (the safety gate limits the step to the measured
         // position when the arm is obstructed).
         if (status != ProgramStatus.Succeeded) _hold.CopyFrom(_command);
