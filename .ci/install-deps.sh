@@ -31,9 +31,9 @@ if ((${#need[@]})); then
 fi
 # test-only: Foxglove's MCAP reader (npm @mcap/core), the independent check of our MCAP files; node is Debian's nodejs
 command -v node >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive ${SUDO:-} apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; }
-MCAP_READER="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/CortexBot.Mcap.Tests/reader"
+MCAP_READER="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/CortexBot.Recording.Tests/reader"
 if [[ ! -d "$MCAP_READER/node_modules/@mcap/core" ]]; then
-  echo "installing the MCAP reader (npm ci in tests/CortexBot.Mcap.Tests/reader)" >&2
+  echo "installing the MCAP reader (npm ci in tests/CortexBot.Recording.Tests/reader)" >&2
   npm ci --prefix "$MCAP_READER" --no-audit --no-fund --ignore-scripts >/dev/null
 fi
 if ! command -v dotnet >/dev/null 2>&1; then

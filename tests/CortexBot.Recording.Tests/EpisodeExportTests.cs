@@ -2,7 +2,9 @@ using System.Collections.Immutable;
 using CortexBot.Core.Geometry;
 using CortexBot.Core.Messages;
 
-namespace CortexBot.Mcap.Tests;
+using CortexBot.Recording.Mcap;
+
+namespace CortexBot.Recording.Tests;
 
 public sealed class EpisodeExportTests : IDisposable
 {

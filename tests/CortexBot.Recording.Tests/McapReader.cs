@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using CortexBot.Core;
 
-namespace CortexBot.Mcap.Tests;
+namespace CortexBot.Recording.Tests;
 
 /// <summary>
 /// Foxglove's MCAP reader (npm @mcap/core, installed by the test dependencies into <c>reader/node_modules</c>), run with
@@ -10,7 +10,7 @@ namespace CortexBot.Mcap.Tests;
 /// </summary>
 public static class McapReader
 {
-    public static string ReaderDirectory => Path.Combine(RepoPaths.Root, "tests", "CortexBot.Mcap.Tests", "reader");
+    public static string ReaderDirectory => Path.Combine(RepoPaths.Root, "tests", "CortexBot.Recording.Tests", "reader");
 
     public static JsonElement Check(string file)
     {

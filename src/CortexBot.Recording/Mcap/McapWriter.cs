@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 
-namespace CortexBot.Mcap;
+namespace CortexBot.Recording.Mcap;
 
 /// <summary>Chunk compression; the names are MCAP's registered compression strings.</summary>
 public enum McapCompression { None, Zstd, Lz4 }

@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.Json;
 
-namespace CortexBot.Mcap.Tests;
+using CortexBot.Recording.Mcap;
+
+namespace CortexBot.Recording.Tests;
 
 public sealed class McapWriterTests : IDisposable
 {

@@ -1,7 +1,9 @@
 using CortexBot.Core.Geometry;
 using CortexBot.Core.Messages;
 
-namespace CortexBot.Mcap;
+using CortexBot.Recording.Mcap;
+
+namespace CortexBot.Recording;
 
 /// <summary>
 /// A stored episode as an MCAP file: its motion trace as joint states (and object poses, when the trace has them), the

@@ -4,21 +4,71 @@ using System.Text;
 using System.Text.Json;
 using CortexBot.Core.Geometry;
 using CortexBot.Core.Messages;
+using CortexBot.Recording.Mcap;
 
-namespace CortexBot.Mcap;
+namespace CortexBot.Recording;
 
 /// <summary>One step of a plan as the episode sees it at a moment.</summary>
 public sealed record PlanStepStatus(int Index, string Skill, string Status, double? StartedS = null, double? DurationS = null, string? Detail = null);
 
+/// <summary>Where CortexBot's channels go: an MCAP file, or the live telemetry stream.</summary>
+public interface IChannelWriter
+{
+    /// <param name="topic">The channel.</param>
+    /// <param name="schemaName">The JSON Schema's name (Foxglove's <c>foxglove.*</c> where one fits).</param>
+    /// <param name="schema">The JSON Schema of the message.</param>
+    /// <param name="timeNs">Unix time, ns.</param>
+    /// <param name="json">The message, UTF-8 JSON.</param>
+    void Write(string topic, string schemaName, string schema, ulong timeNs, ReadOnlySpan<byte> json);
+}
+
+/// <summary>Channels into an MCAP file: a schema and a channel are registered with their first message.</summary>
+public sealed class McapChannelWriter(McapWriter writer) : IChannelWriter
+{
+    private readonly Dictionary<string, ushort> _channels = [];
+    private readonly Dictionary<string, ushort> _schemas = [];
+
+    public void Write(string topic, string schemaName, string schema, ulong timeNs, ReadOnlySpan<byte> json)
+    {
+        if (!_channels.TryGetValue(topic, out var channel))
+        {
+            if (!_schemas.TryGetValue(schemaName, out var schemaId))
+                _schemas[schemaName] = schemaId = writer.AddSchema(schemaName, "jsonschema", Encoding.UTF8.GetBytes(schema));
+            _channels[topic] = channel = writer.AddChannel(schemaId, topic, "json");
+        }
+        writer.Write(channel, timeNs, timeNs, json);
+    }
+}
+
+/// <summary>An episode recorded into an MCAP file (see <see cref="EpisodeChannels"/> for the channels).</summary>
+public sealed class EpisodeRecording : EpisodeChannels, IDisposable
+{
+    private readonly McapWriter _writer;
+
+    public EpisodeRecording(Stream output, ulong startUnixNs, McapWriterOptions? options = null) : this(new McapWriter(output, options), startUnixNs) { }
+
+    private EpisodeRecording(McapWriter writer, ulong startUnixNs) : base(new McapChannelWriter(writer), startUnixNs) => _writer = writer;
+
+    public ulong MessageCount => _writer.MessageCount;
+
+    public void Dispose()
+    {
+        DisposeJson();
+        _writer.Dispose();
+    }
+}
+
 /// <summary>
-/// CortexBot's channels in an MCAP file, one file per episode, in JSON with JSON Schema so Foxglove decodes every channel:
+/// CortexBot's channels, in JSON with JSON Schema so Foxglove decodes every channel of a recording and a browser every
+/// message of the live stream:
 /// Foxglove's own schemas where one fits (joint states and commands as <c>foxglove.JointStates</c>, objects as
 /// <c>foxglove.SceneUpdate</c> cubes, anomalies as <c>foxglove.Log</c>, camera frames as <c>foxglove.RawImage</c>) and
 /// CortexBot's for the plan, the safety gate's clamps and the episode itself. A channel is created with its first message,
 /// so every channel in a file has messages. Times are robot seconds from the episode's start, stamped from
 /// <paramref name="startUnixNs"/>. Not for the control thread: call it from a recorder thread or after the episode.
+/// Not thread-safe.
 /// </summary>
-public sealed class EpisodeRecording(Stream output, ulong startUnixNs, McapWriterOptions? options = null) : IDisposable
+public class EpisodeChannels(IChannelWriter output, ulong startUnixNs)
 {
     public const string JointStatesTopic = "/joint_states";
     public const string CommandsTopic = "/commands";
@@ -29,13 +79,11 @@ public sealed class EpisodeRecording(Stream output, ulong startUnixNs, McapWrite
     public const string CameraTopic = "/camera/image";
     public const string EpisodeTopic = "/episode";
 
-    private readonly McapWriter _writer = new(output, options);
-    private readonly Dictionary<string, ushort> _channels = [];
-    private readonly Dictionary<string, ushort> _schemas = [];
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _json = new(Stream.Null);
 
-    public ulong MessageCount => _writer.MessageCount;
+    /// <summary>The start of the episode's clock, Unix ns.</summary>
+    public ulong StartUnixNs { get; } = startUnixNs;
 
     public void JointStates(double t, IReadOnlyList<string> names, ReadOnlySpan<double> position, ReadOnlySpan<double> velocity, double gripperOpening) =>
         Joints(JointStatesTopic, t, names, position, velocity, gripperOpening);
@@ -192,11 +240,7 @@ public sealed class EpisodeRecording(Stream output, ulong startUnixNs, McapWrite
         End(EpisodeTopic, "cortexbot.Episode", EpisodeSchema, t);
     }
 
-    public void Dispose()
-    {
-        _json.Dispose();
-        _writer.Dispose();
-    }
+    protected void DisposeJson() => _json.Dispose();
 
     private Utf8JsonWriter Begin()
     {
@@ -208,17 +252,10 @@ public sealed class EpisodeRecording(Stream output, ulong startUnixNs, McapWrite
     private void End(string topic, string schemaName, string schema, double t)
     {
         _json.Flush();
-        if (!_channels.TryGetValue(topic, out var channel))
-        {
-            if (!_schemas.TryGetValue(schemaName, out var schemaId))
-                _schemas[schemaName] = schemaId = _writer.AddSchema(schemaName, "jsonschema", Encoding.UTF8.GetBytes(schema));
-            _channels[topic] = channel = _writer.AddChannel(schemaId, topic, "json");
-        }
-        ulong time = TimeOf(t);
-        _writer.Write(channel, time, time, _buffer.WrittenSpan);
+        output.Write(topic, schemaName, schema, TimeOf(t), _buffer.WrittenSpan);
     }
 
-    private ulong TimeOf(double t) => startUnixNs + (ulong)Math.Max(0, Math.Round(t * 1e9));
+    private ulong TimeOf(double t) => StartUnixNs + (ulong)Math.Max(0, Math.Round(t * 1e9));
 
     private void Stamp(Utf8JsonWriter w, double t)
     {
