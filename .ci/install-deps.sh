@@ -20,6 +20,11 @@ dpkg -s cyclonedds-tools >/dev/null 2>&1 || need+=(cyclonedds-tools)
 dpkg -s libddsc0debian >/dev/null 2>&1 || need+=(libddsc0debian)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c "import yaml" >/dev/null 2>&1 || need+=(python3-yaml)
+# test-only: real SDF/URDF parsers (libsdformat 12 and liburdfdom; the launch package tests compile small checkers against them)
+dpkg -s libsdformat-dev >/dev/null 2>&1 || need+=(libsdformat-dev)
+dpkg -s liburdfdom-dev >/dev/null 2>&1 || need+=(liburdfdom-dev)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if ((${#need[@]})); then
   echo "installing Debian packages: ${need[*]}" >&2
   SUDO=""
