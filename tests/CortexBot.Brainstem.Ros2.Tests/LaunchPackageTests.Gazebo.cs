@@ -140,6 +140,24 @@ public sealed partial class LaunchPackageTests
     }
 
     [Fact]
+    public void Robot_launch_without_an_arm_plugin_or_mock_hardware_stops_at_xacro_with_what_to_pass()
+    {
+        var launch = EvaluateAll("robot.launch.py");
+        var rsp = Assert.Single(Nodes(launch, "robot_state_publisher", "robot_state_publisher"));
+        var argv = Flatten(rsp.GetProperty("parameters")[0].GetProperty("robot_description"), launch).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var psi = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(RepoPaths.Root, "tests", "CortexBot.Brainstem.Ros2.Tests", "launch", "expand_xacro.py"));
+        foreach (var a in argv[1..]) psi.ArgumentList.Add(a.Replace(Share + "cortexbot_bringup", Package, StringComparison.Ordinal));
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.NotEqual(0, p.ExitCode);
+        Assert.Contains("use_mock_hardware:=true", err);
+        Assert.Contains("hardware:=", err);
+    }
+
+    [Fact]
     public void Package_manifest_declares_every_package_the_launch_files_the_urdf_and_the_controllers_use()
     {
         var manifest = XDocument.Load(Path.Combine(Package, "package.xml")).Root!;

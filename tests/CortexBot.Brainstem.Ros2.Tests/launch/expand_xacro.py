@@ -13,6 +13,14 @@ import xml.etree.ElementTree as ET
 NS = '{http://www.ros.org/wiki/xacro}'
 
 
+class XacroFunctions:
+    """The `xacro.` functions of real xacro that our file calls: fatal stops the expansion with its message."""
+
+    @staticmethod
+    def fatal(message):
+        raise SystemExit(f'xacro: {message}')
+
+
 def number(value):
     try:
         return int(value)
@@ -42,10 +50,11 @@ class Expander:
                 return self.finds[name]
             raise SystemExit(f'unsupported $({kind} ...)')
         text = re.sub(r'\$\(([^)]*)\)', dollar_paren, text)
+        names = dict(scope, xacro=XacroFunctions)
         whole = re.fullmatch(r'\$\{([^}]*)\}', text)
         if whole:
-            return eval(whole.group(1), {'__builtins__': {}}, dict(scope))  # noqa: S307 (a test double over our own file)
-        return re.sub(r'\$\{([^}]*)\}', lambda m: str(eval(m.group(1), {'__builtins__': {}}, dict(scope))), text)  # noqa: S307
+            return eval(whole.group(1), {'__builtins__': {}}, names)  # noqa: S307 (a test double over our own file)
+        return re.sub(r'\$\{([^}]*)\}', lambda m: str(eval(m.group(1), {'__builtins__': {}}, names)), text)  # noqa: S307
 
     def truth(self, value):
         if isinstance(value, str):
@@ -56,7 +65,14 @@ class Expander:
             raise SystemExit(f'xacro:if value {value!r} is not a boolean')
         return bool(value)
 
-    def expand_children(self, element, scope, out):
+    def expand_children(self, element, scope, out, text=False):
+        if text and element.text and element.text.strip():
+            # text directly inside xacro:if/unless or a macro is evaluated (and kept) like xacro does: ${xacro.fatal(...)}
+            value = str(self.substitute(element.text, scope))
+            if len(out):
+                out[-1].tail = (out[-1].tail or '') + value
+            else:
+                out.text = (out.text or '') + value
         for child in list(element):
             self.expand(child, scope, out)
 
@@ -75,7 +91,7 @@ class Expander:
                 self.macros[el.get('name')] = el
             elif tag in ('if', 'unless'):
                 if self.truth(self.substitute(el.get('value'), scope)) == (tag == 'if'):
-                    self.expand_children(el, scope, out)
+                    self.expand_children(el, scope, out, text=True)
             elif tag in self.macros:
                 macro = self.macros[tag]
                 inner = dict(scope)
@@ -88,7 +104,7 @@ class Expander:
                     else:
                         raise SystemExit(f'macro {tag}: parameter {name} not given')
                     inner[name] = number(value) if isinstance(value, str) else value
-                self.expand_children(macro, inner, out)
+                self.expand_children(macro, inner, out, text=True)
             else:
                 raise SystemExit(f'unsupported xacro tag xacro:{tag}')
             return
