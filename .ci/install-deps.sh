@@ -22,6 +22,11 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 # Episode videos (memory video, run --video): Debian's ffmpeg encodes H.264, ffprobe checks it in the tests
 dpkg -s ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 python3 -c "import yaml" >/dev/null 2>&1 || need+=(python3-yaml)
+# test-only: real SDF/URDF parsers (libsdformat 12 and liburdfdom; the launch package tests compile small checkers against them)
+dpkg -s libsdformat-dev >/dev/null 2>&1 || need+=(libsdformat-dev)
+dpkg -s liburdfdom-dev >/dev/null 2>&1 || need+=(liburdfdom-dev)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 if ((${#need[@]})); then
   echo "installing Debian packages: ${need[*]}" >&2
   SUDO=""
