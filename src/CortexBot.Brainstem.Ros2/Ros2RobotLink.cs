@@ -30,7 +30,7 @@ public sealed record Ros2LinkCounters(
 /// controller keeps its last target). Fresh states from a publisher that comes back make it resume ("reconnect").</item>
 /// <item>Emergency stop (std_msgs/Bool true on <see cref="Ros2Options.EmergencyStopTopic"/>): from the next tick on,
 /// Write re-sends the command in force when it arrived until a false releases it.</item>
-/// <item>World resets and the scene come from the simulator node's topics (<see cref="ISimulatedWorld"/>); a physical
+/// <item>World resets and the scene come from the simulator node's topics (<see cref="IWorldReset"/>, <see cref="IScenePerception"/>); a physical
 /// arm has no such node, and a reset then fails with a clear error after <see cref="Ros2Options.ResetTimeout"/>.</item>
 /// <item>Camera (<see cref="ISceneCamera"/>, when <see cref="Ros2Options.ReceiveImages"/>): subscribes sensor_msgs/Image
 /// (rgb8) on <see cref="Ros2Options.ImageTopic"/>; a capture returns the newest valid frame, or fails clearly when none
@@ -39,7 +39,7 @@ public sealed record Ros2LinkCounters(
 /// Receiving runs on the link's own thread (a DDS waitset) into a seqlock-protected buffer; Read and Write run on the
 /// control thread and allocate nothing.
 /// </summary>
-public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
+public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldReset, ISceneCamera
 {
     private readonly Ros2Options _o;
     private readonly string[] _joints;
@@ -358,8 +358,6 @@ public sealed unsafe class Ros2RobotLink : ISimulatedWorld, ISceneCamera
     // ------------------------------------------------------------------ simulated world (the simulator node's topics)
 
     public SceneSnapshot Snapshot() => _scene?.Snapshot ?? new SceneSnapshot(MonotonicClock.NowNs, []);
-
-    public double SimTime => _scene?.SimTime ?? 0;
 
     /// <summary>Asks the simulator node to reset to <paramref name="seed"/> and waits for its acknowledgement and a joint state after it.</summary>
     public void ResetScene(int seed)
