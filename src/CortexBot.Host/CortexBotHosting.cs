@@ -168,7 +168,7 @@ public static class CortexBotHosting
                             sp.GetRequiredService<SafetyGate>(), loop));
                     // The policy's identity only when the compiler really serves it (see the SkillCompiler registration).
                     var learned = sp.GetRequiredService<SkillCompiler>().Factories.OfType<LearnedSkillFactory>().FirstOrDefault();
-                    var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion, sp.GetRequiredService<SkillCatalogue>(),
+                    var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion,
                         learned?.Identity), "nervous-system");
                     registry.Register<NervousSystem>(ns);
                 });

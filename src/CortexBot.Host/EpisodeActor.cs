@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Event;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Core.Messages;
-using CortexBot.Core.Skills;
 
 namespace CortexBot.Host;
 
@@ -36,7 +35,6 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private readonly Organs _organs;
     private readonly ControlLoop _loop;
     private readonly EpisodeTimeouts _timeouts;
-    private readonly SkillCatalogue? _catalogue;
     private long _startTick;
 
     private sealed record PhaseTimeout(string Phase);
@@ -44,11 +42,10 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="policy">The learned policy the cerebellum serves, if any: remembered when a learned skill ran.</param>
-    public EpisodeActor(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue,
+    public EpisodeActor(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
         PolicyIdentity? policy = null)
     {
         _journal = new EpisodeJournal(request, controllerVersion, policy);
-        _catalogue = catalogue;
         _replyTo = replyTo;
         _organs = organs;
         _loop = loop;
@@ -56,9 +53,9 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Resetting();
     }
 
-    public static Props Props(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue,
+    public static Props Props(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
         PolicyIdentity? policy = null) =>
-        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, loop, timeouts, controllerVersion, catalogue, policy));
+        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, loop, timeouts, controllerVersion, policy));
 
     private RunEpisode Request => _journal.Request;
     private Guid TaskId => _journal.TaskId;
@@ -72,7 +69,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Arm("reset", _timeouts.Reset);
         Receive<WorldReady>(w =>
         {
-            _journal.Started(w, _catalogue is null ? null : TaskGoal.FromInstruction(Request.Instruction, w.Scene, _catalogue));
+            _journal.Started(w, TaskGoal.FromInstruction(Request.Instruction, w.Scene));
             _startTick = _loop.TotalTicks;
             // Robot time 0 of the trace is robot time 0 of the steps.
             _loop.Trace?.Begin(_startTick);
