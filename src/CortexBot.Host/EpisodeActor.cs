@@ -37,7 +37,11 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private readonly EpisodeTimeouts _timeouts;
     private long _startTick;
 
-    private sealed record PhaseTimeout(string Phase);
+    /// <summary>The one phase timer fired: each phase knows what its own timeout means.</summary>
+    private sealed class PhaseTimeout
+    {
+        public static readonly PhaseTimeout Instance = new();
+    }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -61,12 +65,12 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private Guid TaskId => _journal.TaskId;
     private double RobotSeconds => (_loop.TotalTicks - _startTick) * _loop.Options.Period;
 
-    private void Arm(string phase, TimeSpan after) => Timers.StartSingleTimer("phase", new PhaseTimeout(phase), after);
+    private void Arm(TimeSpan after) => Timers.StartSingleTimer("phase", PhaseTimeout.Instance, after);
 
     private void Resetting()
     {
         _organs.Brainstem.Tell(new ResetWorld(Request.Seed));
-        Arm("reset", _timeouts.Reset);
+        Arm(_timeouts.Reset);
         Receive<WorldReady>(w =>
         {
             _journal.Started(w, TaskGoal.FromInstruction(Request.Instruction, w.Scene));
@@ -83,7 +87,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     {
         _organs.Hippocampus.Tell(new RecallRecent(Request.Instruction, 3));
         _organs.Hippocampus.Tell(new RecallFacts(null));
-        Arm("recall", _timeouts.Recall);
+        Arm(_timeouts.Recall);
         bool episodes = false, facts = false;
         Receive<Recalled>(r => { _journal.Recalled(r.Episodes); episodes = true; if (facts) Become(Planning); });
         Receive<FactsRecalled>(f => { _journal.Recalled(f.Facts); facts = true; if (episodes) Become(Planning); });
@@ -111,7 +115,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void PlanFrom(SceneSnapshot scene)
     {
         _organs.Cortex.Tell(_journal.PlanRequestFrom(scene));
-        Arm("plan", _timeouts.Plan);
+        Arm(_timeouts.Plan);
     }
 
     private void Adopt(PlanReady p, bool replanned)
@@ -127,7 +131,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void Replanning()
     {
         _organs.Brainstem.Tell(new GetScene());
-        Arm("judge", _timeouts.Reset);
+        Arm(_timeouts.Reset);
         Receive<SceneSnapshot>(scene => PlanFrom(scene));
         Receive<PlanReady>(p => p.TaskId == TaskId, p =>
         {
@@ -179,13 +183,13 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         var command = _journal.BeginStep(RobotSeconds, out var advice);
         if (advice is not null) _log.Info("{0}", advice);
         _organs.Cerebellum.Tell(command);
-        Arm("skill", _timeouts.Skill);
+        Arm(_timeouts.Skill);
     }
 
     private void Settling()
     {
         _organs.Cerebellum.Tell(new Settle(0.6));
-        Arm("settle", _timeouts.Skill);
+        Arm(_timeouts.Skill);
         Receive<Settled>(_ => Become(Judging));
         Receive<PhaseTimeout>(_ => Become(Judging));
     }
@@ -193,7 +197,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void Judging()
     {
         _organs.Brainstem.Tell(new GetScene());
-        Arm("judge", _timeouts.Reset);
+        Arm(_timeouts.Reset);
         Receive<SceneSnapshot>(scene => Remember(_journal.Judge(scene)));
         Receive<PhaseTimeout>(_ => { _journal.NotJudged("no scene to judge the outcome"); Remember(false); });
     }
@@ -204,7 +208,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         // The trace is copied off the control thread's preallocated buffer; the tick is never touched.
         var record = _journal.ToRecord(success, RobotSeconds, _loop.Trace?.Read(_startTick, _loop.TotalTicks));
         _organs.Hippocampus.Tell(new StoreEpisode(record));
-        Arm("store", _timeouts.Store);
+        Arm(_timeouts.Store);
         Become(() =>
         {
             Receive<EpisodeStored>(s => s.TaskId == TaskId, s => Finish(_journal.Outcome(record with { Id = s.Id }, s.Id, null)));
