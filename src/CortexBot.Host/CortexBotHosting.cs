@@ -64,7 +64,8 @@ public static class CortexBotHosting
     /// <summary>
     /// Registers a robot adapter and each capability port it implements, as separate services over the one instance:
     /// <see cref="IRobotLink"/> always, <see cref="IScenePerception"/>, <see cref="IWorldReset"/>, <see cref="IObjectPoses"/>
-    /// and <see cref="IPerturbedWorld"/> where the adapter offers them. A port already registered (a test's double) is kept.
+    /// and <see cref="IPerturbedWorld"/> where the adapter offers them. A port registered before is kept (a test's double,
+    /// or another adapter for that capability, e.g. perception from a detection topic instead of the robot's own scene).
     /// </summary>
     public static IServiceCollection AddRobot<TRobot>(this IServiceCollection services, Func<IServiceProvider, TRobot> create)
         where TRobot : class, IRobotLink
