@@ -255,7 +255,9 @@ public sealed class HostCameraTests
         using var sp = services.BuildServiceProvider();
         var camera = sp.GetRequiredService<ISceneCamera>();
         var link = Assert.IsType<Ros2RobotLink>(camera);
-        Assert.Same(sp.GetRequiredService<ISimulatedWorld>(), link);
+        Assert.Same(sp.GetRequiredService<IRobotLink>(), link);
+        Assert.Same(sp.GetRequiredService<IWorldReset>(), link);
+        Assert.Null(sp.GetService<IObjectPoses>());
         Assert.True(link.Options.ReceiveImages);
         Assert.False(link.TryGetFrame(out _, out var problem));
         Assert.Contains("/camera/image_raw", problem, StringComparison.Ordinal);
@@ -269,7 +271,7 @@ public sealed class HostCameraTests
         services.AddCortexBot(new CortexBotOptions { Robot = "ros2", Ros2 = TestBus.Options(TestBus.NewDomain()) });
         using var sp = services.BuildServiceProvider();
         Assert.Null(sp.GetService<ISceneCamera>());
-        var link = Assert.IsType<Ros2RobotLink>(sp.GetRequiredService<ISimulatedWorld>());
+        var link = Assert.IsType<Ros2RobotLink>(sp.GetRequiredService<IRobotLink>());
         Assert.False(link.Options.ReceiveImages);
     }
 }

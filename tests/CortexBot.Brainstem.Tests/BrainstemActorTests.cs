@@ -21,7 +21,7 @@ public class BrainstemActorTests : Akka.TestKit.Xunit2.TestKit
         var link = new FakeArmLink(TestArm.Model);
         var gate = new SafetyGate(link, TestArm.Model);
         var loop = new ControlLoop(gate, new ControlLoopOptions { Pacing = Pacing.Fast, UseRealtimePriority = false }, NullLogger<ControlLoop>.Instance);
-        var actor = Sys.ActorOf(BrainstemActor.Props(new FixedScene(), null, gate, loop));
+        var actor = Sys.ActorOf(BrainstemActor.Props(new FixedScene(), null, null, gate, loop));
         return (actor, gate, loop, link);
     }
 

@@ -43,7 +43,7 @@ public static class DemoRecorder
         using var world = new MuJoCoWorld(scene);
         var kin = new ArmKinematics(ArmModel.FromMjcf(scene));
         var compiler = new SkillCompiler(kin);
-        var link = new RecordingLink(world, kin, options.Decimation);
+        var link = new RecordingLink(world, world, kin, options.Decimation);
         using var loop = new ControlLoop(link, new ControlLoopOptions { RateHz = options.ControlRateHz, Pacing = Pacing.Fast, UseRealtimePriority = false },
             NullLogger<ControlLoop>.Instance);
         loop.Start();

@@ -10,16 +10,15 @@ namespace CortexBot.Cerebellum.Learning.Demos;
 /// <see cref="Recording"/> is on, the observation the controller saw and the command it wrote. The control loop is
 /// untouched: it just talks to this link. Used only to record demonstrations (it allocates per recorded frame).
 /// </summary>
-public sealed class RecordingLink(ISimulatedWorld world, ArmKinematics kinematics, int decimation) : IRobotLink
+public sealed class RecordingLink(IRobotLink robot, IScenePerception perception, ArmKinematics kinematics, int decimation) : IRobotLink
 {
-    private readonly RobotStateBuffer _state = new(world.JointNames.Count);
+    private readonly RobotStateBuffer _state = new(robot.JointNames.Count);
     private long _writes;
     private double _period;
     private double[]? _lastCommand;
 
-    public ISimulatedWorld World { get; } = world;
     public int Decimation { get; } = decimation > 0 ? decimation : throw new ArgumentOutOfRangeException(nameof(decimation));
-    public IReadOnlyList<string> JointNames => World.JointNames;
+    public IReadOnlyList<string> JointNames => robot.JointNames;
 
     /// <summary>Set from any thread; read on the control thread.</summary>
     public volatile bool Recording;
@@ -36,18 +35,18 @@ public sealed class RecordingLink(ISimulatedWorld world, ArmKinematics kinematic
     public void Start(double controlPeriodSeconds)
     {
         _period = controlPeriodSeconds;
-        World.Start(controlPeriodSeconds);
+        robot.Start(controlPeriodSeconds);
     }
 
-    public bool Read(RobotStateBuffer state) => World.Read(state);
+    public bool Read(RobotStateBuffer state) => robot.Read(state);
 
     public void Write(JointCommandBuffer command)
     {
-        if (Recording && _writes++ % Decimation == 0 && World.Read(_state))
+        if (Recording && _writes++ % Decimation == 0 && robot.Read(_state))
         {
             // Robot time since recording began, which is when the skill began (the runtime counts from its Begin).
             double elapsed = (_writes - 1) * _period;
-            var scene = World.Snapshot();
+            var scene = perception.Snapshot();
             var obj = scene.Find(TargetObject) ?? throw new InvalidOperationException($"{TargetObject} is not in the scene");
             var place = scene.Find(PlaceTarget) ?? throw new InvalidOperationException($"{PlaceTarget} is not in the scene");
             if (_writes == 1) _objectStart = obj.Pose.Position;
@@ -59,7 +58,7 @@ public sealed class RecordingLink(ISimulatedWorld world, ArmKinematics kinematic
             Observations.Add(obs);
             Actions.Add(act);
         }
-        World.Write(command);
+        robot.Write(command);
         // Every write, recording or not: the first recorded frame's "last command" is the hold before the skill began.
         _lastCommand ??= new double[command.Position.Length];
         Array.Copy(command.Position, _lastCommand, _lastCommand.Length);

@@ -76,7 +76,6 @@ public sealed class ControlLoop : IDisposable
     private long _windowStartNs;
     private long _windowStartTick;
     private volatile bool _running;
-    private volatile bool _stateValid;
     private bool _realtimePriority;
 
     private sealed record Pending(IControlProgram Program, Action<ProgramReport> Done);
@@ -314,7 +313,6 @@ public sealed class ControlLoop : IDisposable
 
         // Read first, so a program adopted this tick begins from the current measurement.
         bool valid = _link.Read(_state) && _state.IsFinite();
-        _stateValid = valid;
         if (valid) Trace?.Sample(_tick, _state);
 
         var pending = Interlocked.Exchange(ref _pending, null);
@@ -391,8 +389,6 @@ public sealed class ControlLoop : IDisposable
         _pubStamp = _state.StampNs;
         Interlocked.Increment(ref _seq);
     }
-
-    public bool StateValid => _stateValid;
 
     /// <summary>Ticks since the loop started; times robot activity in both pacing modes.</summary>
     public long TotalTicks => Volatile.Read(ref _tick);
