@@ -1,6 +1,6 @@
 using CortexBot.Core.Messages;
 
-namespace CortexBot.Hippocampus.Recall;
+namespace CortexBot.Core.Ports;
 
 /// <summary>
 /// Turns episodes and recall queries into fixed-length, L2-normalised float vectors whose dot product is their
