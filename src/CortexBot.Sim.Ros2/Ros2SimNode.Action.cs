@@ -1,6 +1,7 @@
+using CortexBot.Brainstem.Ros2;
 using CortexBot.Core;
 
-namespace CortexBot.Brainstem.Ros2;
+namespace CortexBot.Sim.Ros2;
 
 /// <summary>Counters of the simulator node's FollowJointTrajectory action server.</summary>
 public sealed record ActionServerCounters(long GoalsReceived, long GoalsAccepted, long GoalsRejected, long GoalsSucceeded,

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using CortexBot.Brainstem.Ros2;
+using CortexBot.Brainstem.Ros2.Tests;
 using CortexBot.Sim.MuJoCo;
 using Xunit.Abstractions;
 
-namespace CortexBot.Brainstem.Ros2.Tests;
+namespace CortexBot.Sim.Ros2.Tests;
 
 /// <summary>
 /// The FollowJointTrajectory server's tolerances, over loopback DDS, as joint_trajectory_controller applies them:
@@ -160,7 +162,7 @@ public sealed class ToleranceTests(ITestOutputHelper output)
     [Fact]
     public void A_path_tolerance_violated_while_moving_aborts_the_goal_and_the_arm_holds_where_it_is()
     {
-        using var node = new ActionTests.Node();
+        using var node = new SimNodeThread();
         using var client = new GoalClient(node.Domain, node.Options);
         var start = client.ArmPosition()!;
         // wrist_roll2 toward 3.9 rad over 4 s: the joint stops at its range's end (2.9 rad) while the reference goes on,
@@ -206,7 +208,7 @@ public sealed class ToleranceTests(ITestOutputHelper output)
     [Fact]
     public void Loose_default_and_unlimited_path_tolerances_let_the_same_motion_succeed()
     {
-        using var node = new ActionTests.Node();
+        using var node = new SimNodeThread();
         using var client = new GoalClient(node.Domain, node.Options);
         double delta = 0.6;
         foreach (var (what, tol) in new (string, Tol[])[]
@@ -232,7 +234,7 @@ public sealed class ToleranceTests(ITestOutputHelper output)
     [Fact]
     public void A_goal_tolerance_not_met_within_goal_time_tolerance_aborts_and_zero_waits()
     {
-        using var node = new ActionTests.Node();
+        using var node = new SimNodeThread();
         using var client = new GoalClient(node.Domain, node.Options);
         var start = client.ArmPosition()!;
         // wrist_roll2's range ends at 2.9 rad: a target of 3.2 cannot be reached within 0.02
@@ -272,7 +274,7 @@ public sealed class ToleranceTests(ITestOutputHelper output)
     [InlineData("goal")]
     public void A_tolerance_for_a_joint_the_arm_lacks_rejects_the_goal_with_invalid_joints(string which)
     {
-        using var node = new ActionTests.Node();
+        using var node = new SimNodeThread();
         using var client = new GoalClient(node.Domain, node.Options);
         var start = client.ArmPosition()!;
         var (points, times) = Swing(start, 0.1, 0.3);

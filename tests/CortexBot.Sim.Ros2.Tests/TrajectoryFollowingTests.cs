@@ -1,6 +1,8 @@
+using CortexBot.Brainstem.Ros2;
+using CortexBot.Brainstem.Ros2.Tests;
 using CortexBot.Sim.MuJoCo;
 
-namespace CortexBot.Brainstem.Ros2.Tests;
+namespace CortexBot.Sim.Ros2.Tests;
 
 /// <summary>
 /// The simulator node samples trajectories over time_from_start as joint_trajectory_controller does, seen from the wire:

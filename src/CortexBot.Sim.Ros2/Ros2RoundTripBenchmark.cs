@@ -1,10 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using CortexBot.Brainstem.Ros2;
 using CortexBot.Core;
 using CortexBot.Core.Ports;
 
-namespace CortexBot.Brainstem.Ros2;
+namespace CortexBot.Sim.Ros2;
 
 /// <summary>Latency figures of one round-trip run.</summary>
 public sealed record RoundTripStats(string Path, double RateHz, long Sent, long Received, double LossPercent, double P50Us, double P99Us);

@@ -1,10 +1,11 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using CortexBot.Brainstem.Ros2;
 using CortexBot.Core;
 using CortexBot.Core.Ports;
 using CortexBot.Sim.MuJoCo;
 
-namespace CortexBot.Brainstem.Ros2;
+namespace CortexBot.Sim.Ros2;
 
 /// <summary>Counters of the simulator node.</summary>
 public sealed record SimNodeCounters(long Ticks, long TrajectoriesApplied, long ForwardCommandsApplied, long GripperCommandsApplied,

@@ -1,8 +1,10 @@
+using CortexBot.Brainstem.Ros2;
+using CortexBot.Brainstem.Ros2.Tests;
 using CortexBot.Core;
 using CortexBot.Core.Ports;
 using CortexBot.Sim.MuJoCo;
 
-namespace CortexBot.Brainstem.Ros2.Tests;
+namespace CortexBot.Sim.Ros2.Tests;
 
 /// <summary>The simulator node and the link in one process (two participants on a loopback-only domain).</summary>
 public sealed class SimNodeTests

@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using CortexBot.Brainstem.Ros2;
+using CortexBot.Brainstem.Ros2.Tests;
 using CortexBot.Cli.Commands;
 using CortexBot.Core;
 using CortexBot.Sim.MuJoCo;
 using Xunit.Abstractions;
 
-namespace CortexBot.Brainstem.Ros2.Tests;
+namespace CortexBot.Sim.Ros2.Tests;
 
 /// <summary>
 /// Where ROS 2 distributions differ on the wire (--ros-distro, default ROS_DISTRO): the graph's rmw_dds_common/Gid
@@ -32,14 +34,14 @@ public sealed class DistroLayoutTests(ITestOutputHelper output)
     public void Under_ROS_DISTRO_humble_sim_serve_is_listed_with_humbles_24_byte_gids_and_no_type_hashes()
     {
         int d = TestBus.NewDomain();
-        using var node = GraphTests.StartCli($"sim serve --ros-domain {d} --ros-loopback --no-camera --duration 60", rosDistro: "humble");
+        using var node = TestBus.StartCli($"sim serve --ros-domain {d} --ros-loopback --no-camera --duration 60", rosDistro: "humble");
         var nodeErr = node.StandardError.ReadToEndAsync();
         try
         {
             var (stdout, stderr) = RunPeer(d.ToString(CultureInfo.InvariantCulture), "40", "humble", "graph", "cortexbot_sim");
             string diag = $"peer: {stdout} {stderr}";
             output.WriteLine(diag);
-            var n = GraphTests.ParseNode(stdout.Trim());
+            var n = TestBus.ParseNode(stdout.Trim());
             Assert.True(n["found"] == "1", diag);
             Assert.Equal("24", n["gidbytes"]);
             Assert.True(n["gidtailnonzero"] == "0", $"the 8 bytes after the GUID are zero, as rmw_cyclonedds leaves them ({diag})");
@@ -50,7 +52,7 @@ public sealed class DistroLayoutTests(ITestOutputHelper output)
 
             // Iron's layout does not read it (one Gid is 16 bytes there): nothing is listed
             var (iron, _) = RunPeer(d.ToString(CultureInfo.InvariantCulture), "3", "-", "graph", "cortexbot_sim");
-            Assert.Equal("0", GraphTests.ParseNode(iron.Trim())["found"]);
+            Assert.Equal("0", TestBus.ParseNode(iron.Trim())["found"]);
         }
         finally
         {
@@ -107,14 +109,14 @@ public sealed class DistroLayoutTests(ITestOutputHelper output)
 
         // a launch environment on a distribution without layouts here: the process says what to do and exits 2
         int d = TestBus.NewDomain();
-        using var p = GraphTests.StartCli($"sim serve --ros-domain {d} --ros-loopback --no-camera --duration 1", rosDistro: "rolling");
+        using var p = TestBus.StartCli($"sim serve --ros-domain {d} --ros-loopback --no-camera --duration 1", rosDistro: "rolling");
         var err = p.StandardError.ReadToEnd();
         p.WaitForExit();
         Assert.Equal(2, p.ExitCode);
         Assert.Contains("ROS_DISTRO is 'rolling'", err, StringComparison.Ordinal);
         Assert.Contains("--ros-distro humble or --ros-distro jazzy", err, StringComparison.Ordinal);
         // ... and the flag overrides it
-        using var q = GraphTests.StartCli($"sim serve --ros-distro jazzy --ros-domain {d} --ros-loopback --no-camera --duration 1", rosDistro: "rolling");
+        using var q = TestBus.StartCli($"sim serve --ros-distro jazzy --ros-domain {d} --ros-loopback --no-camera --duration 1", rosDistro: "rolling");
         var qerr = q.StandardError.ReadToEnd();
         q.WaitForExit();
         Assert.True(q.ExitCode == 0, qerr);
