@@ -1,8 +1,10 @@
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Learning.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace CortexBot.Cerebellum.Learning.Training;
+namespace CortexBot.Cerebellum.Training;
 
 /// <summary>
 /// The flow-matching velocity field v(x_t, t | obs): an MLP over [normalised observation, flattened noisy action chunk,

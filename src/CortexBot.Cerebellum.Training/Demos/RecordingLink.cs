@@ -1,9 +1,11 @@
 using CortexBot.Cerebellum.Kinematics;
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Core.Geometry;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
 
-namespace CortexBot.Cerebellum.Learning.Demos;
+namespace CortexBot.Cerebellum.Training.Demos;
 
 /// <summary>
 /// A robot link that decorates the simulator and records, every <see cref="Decimation"/>-th command while

@@ -1,6 +1,8 @@
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Learning.Runtime;
 using TorchSharp;
 
-namespace CortexBot.Cerebellum.Learning.Training;
+namespace CortexBot.Cerebellum.Training;
 
 /// <summary>Loads TorchSharp's native library once and turns a failure into an error that names the likely cause.</summary>
 public static class TorchRuntime

@@ -1,9 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Learning.Runtime;
 using Parquet.Serialization;
 
-namespace CortexBot.Cerebellum.Learning.Demos;
+namespace CortexBot.Cerebellum.Training.Demos;
 
 /// <summary>One recorded frame, one Parquet row (LeRobot dataset column names).</summary>
 public sealed class DemoFrame

@@ -1,11 +1,17 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace CortexBot.Cerebellum.Learning.Training;
+namespace CortexBot.Cerebellum.Learning;
 
 public sealed record TensorSpec(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("shape")] string[] Shape);
+
+/// <summary>One closed-loop score of a checkpoint during training (the trainer's SelectEvery option).</summary>
+public sealed record CheckpointScore(
+    [property: JsonPropertyName("step")] int Step,
+    [property: JsonPropertyName("success_rate")] double SuccessRate,
+    [property: JsonPropertyName("val_loss")] double? ValLoss);
 
 public sealed record TrainingSummary(
     [property: JsonPropertyName("dataset")] string Dataset,

@@ -1,12 +1,14 @@
 using CortexBot.Cerebellum.Kinematics;
-using CortexBot.Cerebellum.Learning.Demos;
+using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Learning.Runtime;
+using CortexBot.Cerebellum.Training;
+using CortexBot.Cerebellum.Training.Demos;
 using CortexBot.Core.Geometry;
 using CortexBot.Core.Ports;
 using CortexBot.Core.Robot;
 using CortexBot.Sim.MuJoCo;
 
-namespace CortexBot.Cerebellum.Learning.Tests;
+namespace CortexBot.Cerebellum.Training.Tests;
 
 public sealed class RuntimeTests(PipelineFixture f) : IClassFixture<PipelineFixture>
 {

@@ -1,8 +1,11 @@
 using CortexBot.Cerebellum.Learning.Onnx.Proto;
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Learning.Runtime;
 using Google.Protobuf;
+using static CortexBot.Cerebellum.Learning.PolicyGraph;
 using static TorchSharp.torch;
 
-namespace CortexBot.Cerebellum.Learning.Training;
+namespace CortexBot.Cerebellum.Training;
 
 /// <summary>
 /// Writes the trained flow policy as one ONNX graph (opset 18, IR 8) with the Euler integration unrolled:
@@ -15,9 +18,6 @@ public static class OnnxPolicyExporter
 {
     public const int Opset = 18;
     public const long IrVersion = 8;
-    public const string ObservationInput = "observation";
-    public const string NoiseInput = "noise";
-    public const string ActionsOutput = "actions";
 
     public static void Export(FlowMatchingTrainer trainer, string path)
     {

@@ -2,14 +2,16 @@ using System.Text.Json.Serialization;
 using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Cerebellum.Kinematics;
-using CortexBot.Cerebellum.Learning.Demos;
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Skills;
+using CortexBot.Cerebellum.Training.Demos;
 using CortexBot.Core.Ports;
 using CortexBot.Core.Robot;
 using CortexBot.Sim.MuJoCo;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace CortexBot.Cerebellum.Learning.Runtime;
+namespace CortexBot.Cerebellum.Training;
 
 public sealed record EvalOptions
 {

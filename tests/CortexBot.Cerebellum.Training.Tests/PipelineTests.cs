@@ -1,12 +1,14 @@
-using CortexBot.Testing;
 using System.Text.Json.Nodes;
-using CortexBot.Cerebellum.Learning.Demos;
+using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Learning.Runtime;
-using CortexBot.Cerebellum.Learning.Training;
+using CortexBot.Cerebellum.Learning.Tests;
+using CortexBot.Cerebellum.Training;
+using CortexBot.Cerebellum.Training.Demos;
 using CortexBot.Core;
+using CortexBot.Testing;
 using Parquet.Serialization;
 
-namespace CortexBot.Cerebellum.Learning.Tests;
+namespace CortexBot.Cerebellum.Training.Tests;
 
 public sealed class PipelineTests(PipelineFixture f) : IClassFixture<PipelineFixture>
 {
@@ -116,7 +118,7 @@ public sealed class PipelineTests(PipelineFixture f) : IClassFixture<PipelineFix
         Assert.Equal(8 * PolicyLayout.ActionSize, managed.Noise.Length);
         foreach (int seed in new[] { 5, 6 })
         {
-            double diff = ManagedExpertTests.MaxDifference(onnx, managed, seed, samples: 10);
+            double diff = ExpertComparison.MaxDifference(onnx, managed, seed, samples: 10);
             Assert.True(diff <= 1e-4, $"seed {seed}: max |managed - onnx| = {diff}");
         }
     }

@@ -1,7 +1,8 @@
-using CortexBot.Cerebellum.Learning.Demos;
-using CortexBot.Cerebellum.Learning.Training;
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Training;
+using CortexBot.Cerebellum.Training.Demos;
 
-namespace CortexBot.Cerebellum.Learning.Tests;
+namespace CortexBot.Cerebellum.Training.Tests;
 
 /// <summary>Records a tiny dataset (3 episodes) and trains a small policy once for the whole test class.</summary>
 public sealed class PipelineFixture : IAsyncLifetime

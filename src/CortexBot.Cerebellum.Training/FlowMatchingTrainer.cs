@@ -1,9 +1,11 @@
 using System.Diagnostics;
-using CortexBot.Cerebellum.Learning.Demos;
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Learning.Runtime;
+using CortexBot.Cerebellum.Training.Demos;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace CortexBot.Cerebellum.Learning.Training;
+namespace CortexBot.Cerebellum.Training;
 
 public sealed record TrainOptions
 {
@@ -38,12 +40,6 @@ public sealed record TrainOptions
     /// </summary>
     public string[] ActionsRelativeTo { get; init; } = PolicyLayout.CommandedJointNames;
 }
-
-/// <summary>One closed-loop score of a checkpoint during training (see <see cref="TrainOptions.SelectEvery"/>).</summary>
-public sealed record CheckpointScore(
-    [property: System.Text.Json.Serialization.JsonPropertyName("step")] int Step,
-    [property: System.Text.Json.Serialization.JsonPropertyName("success_rate")] double SuccessRate,
-    [property: System.Text.Json.Serialization.JsonPropertyName("val_loss")] double? ValLoss);
 
 public sealed record TrainProgress(int Step, int Steps, double TrainLoss, double? ValLoss, double ElapsedS);
 
@@ -323,8 +319,8 @@ public sealed class FlowMatchingTrainer : IDisposable
     {
         Model = onnxFileName,
         Opset = OnnxPolicyExporter.Opset,
-        Inputs = [new TensorSpec(OnnxPolicyExporter.ObservationInput, ["N", _o.ToString()]), new TensorSpec(OnnxPolicyExporter.NoiseInput, ["N", (Options.Horizon * _a).ToString()])],
-        Outputs = [new TensorSpec(OnnxPolicyExporter.ActionsOutput, ["N", Options.Horizon.ToString(), _a.ToString()])],
+        Inputs = [new TensorSpec(PolicyGraph.ObservationInput, ["N", _o.ToString()]), new TensorSpec(PolicyGraph.NoiseInput, ["N", (Options.Horizon * _a).ToString()])],
+        Outputs = [new TensorSpec(PolicyGraph.ActionsOutput, ["N", Options.Horizon.ToString(), _a.ToString()])],
         ObservationNames = PolicyLayout.ObservationNames,
         ActionNames = PolicyLayout.ActionNames,
         ObservationMean = ObsMean, ObservationStd = ObsStd, ActionMean = ActMean, ActionStd = ActStd,

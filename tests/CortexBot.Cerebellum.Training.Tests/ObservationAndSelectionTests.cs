@@ -1,14 +1,15 @@
 using CortexBot.Cerebellum.Kinematics;
+using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Learning.Runtime;
-using CortexBot.Cerebellum.Learning.Training;
 using CortexBot.Cerebellum.Skills;
+using CortexBot.Cerebellum.Training;
 using CortexBot.Core;
 using CortexBot.Core.Geometry;
 using CortexBot.Core.Ports;
 using CortexBot.Core.Robot;
 using CortexBot.Sim.MuJoCo;
 
-namespace CortexBot.Cerebellum.Learning.Tests;
+namespace CortexBot.Cerebellum.Training.Tests;
 
 /// <summary>The v2 observation features, chunks anchored at the last command, and closed-loop checkpoint selection.</summary>
 public sealed class ObservationAndSelectionTests(PipelineFixture f) : IClassFixture<PipelineFixture>

@@ -1,6 +1,7 @@
-using CortexBot.Cerebellum.Learning.Training;
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Learning.Runtime;
 
-namespace CortexBot.Cerebellum.Learning.Runtime;
+namespace CortexBot.Cerebellum.Training;
 
 /// <summary>Compares ONNX Runtime's output of an exported policy with TorchSharp's forward pass on the same inputs.</summary>
 public static class ParityCheck

@@ -1,6 +1,7 @@
-using CortexBot.Cerebellum.Learning.Training;
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Learning.Runtime;
 
-namespace CortexBot.Cerebellum.Learning.Runtime;
+namespace CortexBot.Cerebellum.Training;
 
 /// <summary>
 /// Scores a training checkpoint by closed-loop success: exports the trainer's current network to a scratch .onnx and runs

@@ -1,12 +1,14 @@
 using CortexBot.Cerebellum.Control;
 using CortexBot.Cerebellum.Kinematics;
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Skills;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Robot;
 using CortexBot.Sim.MuJoCo;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace CortexBot.Cerebellum.Learning.Demos;
+namespace CortexBot.Cerebellum.Training.Demos;
 
 public sealed record DemoRecordOptions
 {

@@ -1,8 +1,9 @@
+using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Learning.Runtime;
-using CortexBot.Cerebellum.Learning.Training;
+using CortexBot.Cerebellum.Training;
 using CortexBot.Core;
 
-namespace CortexBot.Cerebellum.Learning.Tests;
+namespace CortexBot.Cerebellum.Training.Tests;
 
 /// <summary>The trained pick-and-place expert shipped in policies/.</summary>
 public sealed class ShippedPolicyTests
