@@ -12,7 +12,7 @@ namespace CortexBot.Cerebellum.Training;
 /// inputs <c>observation</c> [N, O] (raw units) and <c>noise</c> [N, H·A]; output <c>actions</c> [N, H, A] (raw units).
 /// The graph normalises the observation, projects it through the first layer's observation columns once, then runs
 /// the velocity MLP for each flow step (the time features of step k folded into that step's first-layer bias), and
-/// denormalises the chunk and adds the anchor joints (the network predicts joint targets relative to the last commanded or the measured joints). Built from a checked-in protobuf subset of onnx.proto; no Python.
+/// denormalises the chunk and adds the anchor joints (the network predicts joint targets relative to the last commanded or the measured joints). Built with the protobuf subset of onnx.proto that the runtime project compiles at build; no Python.
 /// </summary>
 public static class OnnxPolicyExporter
 {
