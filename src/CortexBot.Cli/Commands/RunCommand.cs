@@ -71,7 +71,7 @@ internal static class RunCommand
                 configure: services =>
                 {
                     if (modelPlanner is not null) services.AddSingleton<Core.Ports.IPlanner>(modelPlanner);
-                    if (embedder is not null) services.AddSingleton<Hippocampus.Recall.IEpisodeEmbedder>(embedder);
+                    if (embedder is not null) services.AddSingleton<Core.Ports.IEpisodeEmbedder>(embedder);
                 },
                 logLevel: level, cancellationToken: ct);
             if (result.Rejection is not null)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using CortexBot.Brainstem.Ros2;
 using CortexBot.Core;
 using CortexBot.Sim.MuJoCo;
+using CortexBot.Sim.Ros2;
 
 namespace CortexBot.Cli.Commands;
 

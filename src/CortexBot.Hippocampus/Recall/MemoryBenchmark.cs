@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
 using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
 
 namespace CortexBot.Hippocampus.Recall;
 
