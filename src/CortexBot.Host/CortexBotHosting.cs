@@ -119,7 +119,17 @@ public static class CortexBotHosting
                 RateHz = options.RateHz, Pacing = options.Pacing, UseRealtimePriority = options.RealtimePriority,
                 Anomalies = AnomalyLimitsFor(options, sp.GetRequiredService<ArmModel>()),
             },
-            sp.GetRequiredService<ILogger<ControlLoop>>()));
+            sp.GetRequiredService<ILogger<ControlLoop>>(),
+            // Trace the movable objects with the joints where their poses can be read per tick (replays, videos).
+            sp.GetService<IObjectPoses>(), sp.GetService<IObjectPoses>() is null ? null
+                : [.. sp.GetRequiredService<IScenePerception>().Snapshot().Objects.Where(o => !o.IsContainer).Select(o => o.Name)]));
+        if (options.Live.Enabled)
+        {
+            services.TryAddSingleton(sp => new LiveEpisodeFeed(sp.GetRequiredService<ControlLoop>(), sp.GetRequiredService<SafetyGate>(),
+                sp.GetRequiredService<IScenePerception>(), sp.GetService<ISceneCamera>(), sp.GetRequiredService<ArmModel>().JointNames,
+                options.Live, sp.GetRequiredService<ILogger<LiveEpisodeFeed>>()));
+            services.AddHostedService<LiveFeedService>();
+        }
         // Learned skills plug into the compiler; the policy loads once, here, and serves every invocation. A default
         // policy is only served by a robot whose object poses can be read per tick; an explicit one must be.
         services.TryAddSingleton(sp => new LearnedSkillFactory(options.EffectivePolicyPath!, new ArmKinematics(sp.GetRequiredService<ArmModel>()),
@@ -172,6 +182,7 @@ public static class CortexBotHosting
                     var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion,
                         learned?.Identity), "nervous-system");
                     registry.Register<NervousSystem>(ns);
+                    if (options.Live.Enabled) system.ActorOf(LiveFeedActor.Props(sp.GetRequiredService<LiveEpisodeFeed>()), "live-feed");
                 });
         });
         return services;
@@ -191,6 +202,22 @@ internal sealed class ControlLoopService(ControlLoop loop, ILogger<ControlLoopSe
     public Task StopAsync(CancellationToken cancellationToken)
     {
         loop.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Runs the live feed's sampler while the host runs; it ends after the actors (it only observes).</summary>
+internal sealed class LiveFeedService(LiveEpisodeFeed feed) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        feed.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        feed.Dispose();
         return Task.CompletedTask;
     }
 }

@@ -45,6 +45,9 @@ public sealed record CortexBotOptions
     /// <summary>Changes to objects' physics in the embedded simulator (perturbation scenarios); only with <c>Robot = "sim"</c>.</summary>
     public System.Collections.Immutable.ImmutableArray<Sim.MuJoCo.ObjectPerturbation> Perturbations { get; init; } = [];
 
+    /// <summary>The live telemetry stream and per-episode MCAP recordings (off unless asked for).</summary>
+    public LiveFeedOptions Live { get; init; } = new();
+
     public static string DefaultPolicyPath => Path.Combine(RepoPaths.Policies, "pick_place.onnx");
 
     /// <summary>The policy the host loads, or null when none is configured and the default is absent.</summary>

@@ -67,6 +67,10 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     private void Arm(TimeSpan after) => Timers.StartSingleTimer("phase", PhaseTimeout.Instance, after);
 
+    /// <summary>Tells live views and recorders how the episode stands (the event stream; nobody answers).</summary>
+    private void Publish(string status, bool executing, AnomalyEvent? anomaly = null) =>
+        Context.System.EventStream.Publish(_journal.Progress(status, RobotSeconds, _startTick, executing, anomaly));
+
     private void Resetting()
     {
         _organs.Brainstem.Tell(new ResetWorld(Request.Seed));
@@ -77,6 +81,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             _startTick = _loop.TotalTicks;
             // Robot time 0 of the trace is robot time 0 of the steps.
             _loop.Trace?.Begin(_startTick);
+            Publish("planned", executing: false);
             Become(_timeouts.UseMemory ? Recalling : Planning);
         });
         Receive<WorldResetFailed>(f => Reject($"could not reset the world: {f.Reason}"));
@@ -122,6 +127,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     {
         _journal.Adopt(p, replanned);
         _log.Info("plan for '{0}': {1}", Request.Instruction, string.Join(", ", p.Plan.Describe()));
+        Publish("planned", executing: false);
     }
 
     /// <summary>
@@ -156,7 +162,9 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         SendStep();
         Receive<SkillResult>(_journal.IsCurrent, r =>
         {
-            switch (_journal.StepFinished(r, RobotSeconds, _timeouts.MaxReplans))
+            var verdict = _journal.StepFinished(r, RobotSeconds, _timeouts.MaxReplans);
+            Publish("running", executing: false, r.Anomaly is null ? null : _journal.LatestAnomaly);
+            switch (verdict)
             {
                 case StepVerdict.Retry or StepVerdict.NextStep:
                     SendStep();
@@ -183,6 +191,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         var command = _journal.BeginStep(RobotSeconds, out var advice);
         if (advice is not null) _log.Info("{0}", advice);
         _organs.Cerebellum.Tell(command);
+        Publish("running", executing: true);
         Arm(_timeouts.Skill);
     }
 
@@ -211,11 +220,15 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Arm(_timeouts.Store);
         Become(() =>
         {
-            Receive<EpisodeStored>(s => s.TaskId == TaskId, s => Finish(_journal.Outcome(record with { Id = s.Id }, s.Id, null)));
-            Receive<EpisodeStoreFailed>(f => f.TaskId == TaskId, f => Finish(_journal.Outcome(record, 0, f.Reason)));
-            Receive<PhaseTimeout>(_ => Finish(_journal.Outcome(record, 0, "the hippocampus did not confirm the write in time")));
+            Receive<EpisodeStored>(s => s.TaskId == TaskId, s => { PublishOutcome(record, s.Id); Finish(_journal.Outcome(record with { Id = s.Id }, s.Id, null)); });
+            Receive<EpisodeStoreFailed>(f => f.TaskId == TaskId, f => { PublishOutcome(record, 0); Finish(_journal.Outcome(record, 0, f.Reason)); });
+            Receive<PhaseTimeout>(_ => { PublishOutcome(record, 0); Finish(_journal.Outcome(record, 0, "the hippocampus did not confirm the write in time")); });
         });
     }
+
+    private void PublishOutcome(EpisodeRecord record, long id) =>
+        Context.System.EventStream.Publish(_journal.Progress(record.Success ? "succeeded" : "failed", record.DurationS, _startTick, executing: false)
+            with { Success = record.Success, Failure = record.FailureReason, EpisodeId = id, RobotTimeS = record.DurationS });
 
     private void Reject(string reason)
     {

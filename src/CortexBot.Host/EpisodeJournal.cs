@@ -36,7 +36,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     private SkillTuning _stepTuning = SkillTuning.Default;
     private double _stepStartedS;
     private double _planLatencyMs;
-    private bool _retried, _learnedSkillRan;
+    private bool _retried, _learnedSkillRan, _stepFailed;
     private TaskGoal? _goal;
     private SceneSnapshot? _endScene;
 
@@ -80,6 +80,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     {
         Plan = ready.Plan;
         Step = 0;
+        _stepFailed = false;
         Planner = ready.Planner;
         _planLatencyMs += ready.Latency.TotalMilliseconds;
         _planLatencies.Add(Math.Round(ready.Latency.TotalMilliseconds, 3));
@@ -99,6 +100,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     public ExecuteSkill BeginStep(double robotSeconds, out string? advice)
     {
         _stepStartedS = Math.Round(robotSeconds, 3);
+        _stepFailed = false;
         var skill = CurrentSkill;
         (_stepTuning, advice) = TuningFor(skill);
         return new ExecuteSkill(TaskId, StepCounter, skill, _stepTuning.IsDefault ? null : _stepTuning);
@@ -138,6 +140,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
             _anomalyEvents.Add(new AnomalyEvent(r.Anomaly.Kind, Math.Round(_stepStartedS + r.Duration.TotalSeconds, 3), r.Anomaly.Detail, StepCounter));
         }
         StepCounter++;
+        _stepFailed = !r.Succeeded;
         if (r.Outcome == SkillOutcome.Aborted && !_retried)
         {
             // An organ restarted under this step; the arm held. Try the step once more (once per episode).
@@ -199,6 +202,35 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
             Perturbations = Perturbations,
             Trace = trace,
         };
+
+    /// <summary>
+    /// The plan tree as it stands: steps done with their outcomes, the step in force running (when <paramref name="executing"/>),
+    /// the rest of the plan pending.
+    /// </summary>
+    public EpisodeProgress Progress(string status, double robotSeconds, long startTick, bool executing, AnomalyEvent? anomaly = null)
+    {
+        var steps = _steps.Select(s => new StepProgress(s.Index, s.Skill, s.Outcome == SkillOutcome.Succeeded ? "succeeded" : "failed",
+            s.StartedAtS, s.DurationS, s.Detail)).ToList();
+        if (Plan is { } plan)
+        {
+            // The rest of the plan: after a failed step it starts past that step; once the episode ended it was skipped.
+            bool ended = status is "succeeded" or "failed";
+            int next = steps.Count;
+            for (int i = Step + (_stepFailed && !executing ? 1 : 0); i < plan.Steps.Length; i++, next++)
+            {
+                bool running = executing && i == Step;
+                steps.Add(new StepProgress(next, plan.Steps[i].ToString(), running ? "running" : ended ? "skipped" : "pending", running ? _stepStartedS : null));
+            }
+        }
+        return new EpisodeProgress(TaskId, Request.Instruction, Request.Seed, status, Math.Round(robotSeconds, 3), startTick, Planner, [.. steps])
+        {
+            Anomaly = anomaly,
+            Failure = Failure,
+        };
+    }
+
+    /// <summary>The last anomaly recorded, if any.</summary>
+    public AnomalyEvent? LatestAnomaly => _anomalyEvents.Count > 0 ? _anomalyEvents[^1] : null;
 
     public EpisodeOutcome Outcome(EpisodeRecord record, long storedId, string? storeError) =>
         new(record, AnomalyCount, storedId, storeError) { PlanLatenciesMs = [.. _planLatencies] };

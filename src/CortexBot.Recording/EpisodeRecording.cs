@@ -78,6 +78,7 @@ public class EpisodeChannels(IChannelWriter output, ulong startUnixNs)
     public const string ObjectsTopic = "/objects";
     public const string CameraTopic = "/camera/image";
     public const string EpisodeTopic = "/episode";
+    public const string ControlTopic = "/control";
 
     private readonly ArrayBufferWriter<byte> _buffer = new(4096);
     private readonly Utf8JsonWriter _json = new(Stream.Null);
@@ -126,6 +127,22 @@ public class EpisodeChannels(IChannelWriter output, ulong startUnixNs)
         w.WriteNumber("rejected_total", rejected);
         w.WriteEndObject();
         End(ClampsTopic, "cortexbot.SafetyClamps", ClampsSchema, t);
+    }
+
+    /// <summary>The control loop's timing over its current window.</summary>
+    public void Control(double t, double targetHz, double achievedHz, long jitterP50Us, long jitterP99Us, long lateTicks, string pacing)
+    {
+        var w = Begin();
+        w.WriteStartObject();
+        Stamp(w, t);
+        w.WriteNumber("target_hz", targetHz);
+        w.WriteNumber("achieved_hz", Math.Round(achievedHz, 2));
+        w.WriteNumber("jitter_p50_us", jitterP50Us);
+        w.WriteNumber("jitter_p99_us", jitterP99Us);
+        w.WriteNumber("late_ticks", lateTicks);
+        w.WriteString("pacing", pacing);
+        w.WriteEndObject();
+        End(ControlTopic, "cortexbot.ControlTiming", ControlSchema, t);
     }
 
     /// <summary>The plan as a tree (task, then its steps) with each node's status at <paramref name="t"/>.</summary>
@@ -296,6 +313,7 @@ public class EpisodeChannels(IChannelWriter output, ulong startUnixNs)
     private const string SceneUpdateSchema = """{"title":"foxglove.SceneUpdate","type":"object","properties":{"deletions":{"type":"array","items":{"type":"object"}},"entities":{"type":"array","items":{"type":"object","properties":{"timestamp":""" + TimeSchema + ""","frame_id":{"type":"string"},"id":{"type":"string"},"lifetime":""" + TimeSchema + ""","frame_locked":{"type":"boolean"},"metadata":{"type":"array","items":{"type":"object","properties":{"key":{"type":"string"},"value":{"type":"string"}}}},"cubes":{"type":"array","items":{"type":"object","properties":{"pose":{"type":"object","properties":{"position":""" + Vec3Schema + ""","orientation":{"type":"object","properties":{"x":{"type":"number"},"y":{"type":"number"},"z":{"type":"number"},"w":{"type":"number"}}}}},"size":""" + Vec3Schema + ""","color":{"type":"object","properties":{"r":{"type":"number"},"g":{"type":"number"},"b":{"type":"number"},"a":{"type":"number"}}}}}},"arrows":{"type":"array"},"spheres":{"type":"array"},"cylinders":{"type":"array"},"lines":{"type":"array"},"triangles":{"type":"array"},"texts":{"type":"array"},"models":{"type":"array"}}}}},"required":["deletions","entities"]}""";
     private const string ClampsSchema = """{"title":"cortexbot.SafetyClamps","description":"Commands the safety gate clamped to a limit (running total and since the previous sample) and replaced as non-finite","type":"object","properties":{"timestamp":""" + TimeSchema + ""","clamped_total":{"type":"integer"},"clamped_since_last":{"type":"integer"},"rejected_total":{"type":"integer"}},"required":["timestamp","clamped_total","clamped_since_last","rejected_total"]}""";
     private const string PlanSchema = """{"title":"cortexbot.PlanStatus","description":"The plan as a tree: the task and its skill steps, each with its status","type":"object","properties":{"timestamp":""" + TimeSchema + ""","task":{"type":"string"},"status":{"type":"string","enum":["planned","running","succeeded","failed"]},"steps":{"type":"array","items":{"type":"object","properties":{"index":{"type":"integer"},"skill":{"type":"string"},"status":{"type":"string","enum":["pending","running","succeeded","failed","skipped"]},"started_s":{"type":"number"},"duration_s":{"type":"number"},"detail":{"type":"string"}},"required":["index","skill","status"]}}},"required":["timestamp","task","status","steps"]}""";
+    private const string ControlSchema = """{"title":"cortexbot.ControlTiming","description":"The control loop's rate and tick jitter over its current window","type":"object","properties":{"timestamp":""" + TimeSchema + ""","target_hz":{"type":"number"},"achieved_hz":{"type":"number"},"jitter_p50_us":{"type":"integer"},"jitter_p99_us":{"type":"integer"},"late_ticks":{"type":"integer"},"pacing":{"type":"string","enum":["realtime","fast"]}},"required":["timestamp","target_hz","achieved_hz","jitter_p50_us","jitter_p99_us","late_ticks","pacing"]}""";
     private const string EpisodeSchema = """{"title":"cortexbot.Episode","type":"object","properties":{"timestamp":""" + TimeSchema + ""","instruction":{"type":"string"},"seed":{"type":"integer"},"planner":{"type":"string"},"outcome":{"type":"string","enum":["running","succeeded","failed"]},"failure":{"type":"string"},"episode_id":{"type":"integer"}},"required":["timestamp","instruction","seed","planner","outcome"]}""";
 
     /// <summary>Every channel's schema, for tests and tools: topic to (schema name, JSON Schema).</summary>
@@ -309,5 +327,6 @@ public class EpisodeChannels(IChannelWriter output, ulong startUnixNs)
         [ObjectsTopic] = ("foxglove.SceneUpdate", SceneUpdateSchema),
         [CameraTopic] = ("foxglove.RawImage", RawImageSchema),
         [EpisodeTopic] = ("cortexbot.Episode", EpisodeSchema),
+        [ControlTopic] = ("cortexbot.ControlTiming", ControlSchema),
     }.ToImmutableDictionary();
 }

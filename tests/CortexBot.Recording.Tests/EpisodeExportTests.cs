@@ -3,6 +3,7 @@ using CortexBot.Core.Geometry;
 using CortexBot.Core.Messages;
 
 using CortexBot.Recording.Mcap;
+using CortexBot.Testing;
 
 namespace CortexBot.Recording.Tests;
 
@@ -88,6 +89,7 @@ public sealed class EpisodeExportTests : IDisposable
                 rec.Clamps(i * 0.02, i / 10, i % 10 == 0 ? 1 : 0, 0);
             }
             rec.Camera(0.5, 4, 3, new byte[4 * 3 * 3]);
+            rec.Control(0.5, 500, 499.8, 12, 140, 0, "realtime");
             rec.Plan(0.6, "put the red cube in the bin", "running", [new PlanStepStatus(0, "pick", "running", 0.1)]);
             rec.Anomaly(new AnomalyEvent("tracking_error", 0.7, "shoulder_lift 31 mrad off", 0));
             rec.Objects(0.8, [new SceneObject("red_cube", "cube", "red", new Pose(new Vec3(0.4, 0, 0.02), Quat.Identity), new Vec3(0.02, 0.02, 0.02))]);

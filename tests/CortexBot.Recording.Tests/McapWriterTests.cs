@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 
 using CortexBot.Recording.Mcap;
+using CortexBot.Testing;
 
 namespace CortexBot.Recording.Tests;
 

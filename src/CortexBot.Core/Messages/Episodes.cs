@@ -100,3 +100,23 @@ public sealed record EpisodeOutcome(EpisodeRecord Episode, int AnomalyCount, lon
 
 /// <summary>The task cannot be attempted (refused instruction, bad scene); nothing moved.</summary>
 public sealed record EpisodeRejected(string Instruction, int Seed, string Reason);
+
+/// <summary>
+/// How an episode is going, published on the actor system's event stream at each change (started, planned, each step,
+/// the outcome) for live views and recordings; nothing waits on it.
+/// </summary>
+/// <param name="Status">planned, running, succeeded or failed (the plan tree's root).</param>
+/// <param name="StartTick">The control tick the episode's robot time counts from.</param>
+public sealed record EpisodeProgress(Guid TaskId, string Instruction, int Seed, string Status, double RobotTimeS, long StartTick,
+    string Planner, ImmutableArray<StepProgress> Steps)
+{
+    public bool? Success { get; init; }
+    public string? Failure { get; init; }
+    /// <summary>The anomaly that just happened, if this update reports one.</summary>
+    public AnomalyEvent? Anomaly { get; init; }
+    public long EpisodeId { get; init; }
+    public bool Finished => Success is not null;
+}
+
+/// <summary>One node of the plan tree: a skill step and its status (pending, running, succeeded, failed).</summary>
+public sealed record StepProgress(int Index, string Skill, string Status, double? StartedS = null, double? DurationS = null, string? Detail = null);

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using CortexBot.Core;
 
-namespace CortexBot.Recording.Tests;
+namespace CortexBot.Testing;
 
 /// <summary>
 /// Foxglove's MCAP reader (npm @mcap/core, installed by the test dependencies into <c>reader/node_modules</c>), run with
