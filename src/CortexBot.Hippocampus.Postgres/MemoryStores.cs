@@ -1,4 +1,3 @@
-using CortexBot.Core.Ports;
 using CortexBot.Hippocampus.Recall;
 
 namespace CortexBot.Hippocampus.Postgres;
@@ -10,8 +9,6 @@ public static class MemoryStores
     public static bool IsPostgres(string location) =>
         location.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) ||
         location.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase);
-
-    public static IEpisodeStore Open(string location) => OpenMemory(location);
 
     /// <summary>Opens either store with recall, consolidation and inspection.</summary>
     /// <param name="readOnly">Inspection: nothing is created, migrated or written (for PostgreSQL the session is read-only on the server).</param>
