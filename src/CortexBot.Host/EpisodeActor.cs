@@ -119,7 +119,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     private void Recalling()
     {
-        _organs.Hippocampus.Tell(new RecallRecent(_request.Instruction, 3));
+        _organs.Hippocampus.Tell(new RecallSimilar(_request.Instruction, 3));
         _organs.Hippocampus.Tell(new RecallFacts(null));
         Arm("recall", _timeouts.Recall);
         bool episodes = false, facts = false;
