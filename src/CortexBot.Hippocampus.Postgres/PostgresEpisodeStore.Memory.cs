@@ -34,17 +34,16 @@ public sealed partial class PostgresEpisodeStore
                 long count = (long)Scalar(connection, tx, "SELECT COUNT(*) FROM cortexbot.episodes")!;
                 index = new EpisodeVectorIndex(dim, (int)Math.Min(int.MaxValue / Math.Max(1, dim), Math.Max(1024, count + 64)));
                 using (var cmd = new NpgsqlCommand(
-                    "SELECT e.id, e.instruction, e.success, e.started_unix_ms, e.objects, m.model, m.dim, m.vector " +
-                    "FROM cortexbot.episodes e LEFT JOIN cortexbot.episode_embeddings m ON m.episode_id = e.id ORDER BY e.id", connection, tx))
+                    $"SELECT {EpisodeRows.IndexColumns} FROM cortexbot.episodes e " +
+                    "LEFT JOIN cortexbot.episode_embeddings m ON m.episode_id = e.id ORDER BY e.id", connection, tx))
                 using (var r = cmd.ExecuteReader())
                 {
                     while (r.Read())
                     {
-                        var meta = new EpisodeMeta(r.GetInt64(0), r.GetString(1), r.GetBoolean(2), r.GetInt64(3),
-                            r.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries));
                         // Only vectors of this embedder's space go into the index; the others are recomputed below.
-                        if (!r.IsDBNull(5) && r.GetString(5) == Embedder.Model && r.GetInt32(6) == dim)
-                            index.Add(meta, MemoryMarshal.Cast<byte, float>(((byte[])r.GetValue(7)).AsSpan()));
+                        var (meta, blob) = EpisodeRows.ReadIndexEntry(r, Embedder);
+                        if (blob is not null)
+                            index.Add(meta, MemoryMarshal.Cast<byte, float>(blob.AsSpan()));
                         else
                             stale.Add(meta);
                     }
@@ -64,7 +63,7 @@ public sealed partial class PostgresEpisodeStore
         var wanted = stale.ToDictionary(m => m.Id);
         foreach (var chunk in stale.Chunk(Page))
         {
-            foreach (var e in ReadEpisodes(connection, snapshot, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id = ANY($1) ORDER BY id", false,
+            foreach (var e in ReadEpisodes(connection, snapshot, $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes WHERE id = ANY($1) ORDER BY id", false,
                          chunk.Select(m => m.Id).ToArray()))
             {
                 var vector = new float[Embedder.Dimension];
@@ -105,7 +104,7 @@ public sealed partial class PostgresEpisodeStore
             where.Add($"started_unix_ms >= {Arg(since.ToUnixTimeMilliseconds())}");
         if (filter.Until is { } until)
             where.Add($"started_unix_ms < {Arg(until.ToUnixTimeMilliseconds())}");
-        var sql = $"SELECT {EpisodeColumns} FROM cortexbot.episodes" + (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) +
+        var sql = $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes" + (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) +
                   $" ORDER BY id DESC LIMIT {Arg((long)limit)}";
         return Read("query episodes", sql, [.. args]);
     }
@@ -115,7 +114,7 @@ public sealed partial class PostgresEpisodeStore
         long after = 0;
         while (true)
         {
-            var page = ReadWithTraces("read episodes", $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {Page}", after);
+            var page = ReadWithTraces("read episodes", $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {Page}", after);
             foreach (var e in page)
                 yield return e;
             if (page.Count < Page)
@@ -362,7 +361,7 @@ public sealed partial class PostgresEpisodeStore
         long after = 0;
         while (true)
         {
-            var page = ReadEpisodes(connection, tx, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {Page}", false, after);
+            var page = ReadEpisodes(connection, tx, $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {Page}", false, after);
             foreach (var e in page)
                 UpdateFacts(e.Id, e, connection, tx, batch);
             if (page.Count < Page)

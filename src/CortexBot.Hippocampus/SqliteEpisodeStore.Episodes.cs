@@ -12,11 +12,6 @@ namespace CortexBot.Hippocampus;
 // their embeddings for recall.
 public sealed partial class SqliteEpisodeStore
 {
-    private const string EpisodeColumns =
-        "id, task_id, instruction, seed, started_at, duration_s, success, failure_reason, planner, plan_json, " +
-        "anomalies_json, plan_latency_ms, controller_version, scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, " +
-        "perturbations_json";
-
     private const int Page = 1000;
 
     public long Append(EpisodeRecord episode) => Append(episode, null);
@@ -75,8 +70,8 @@ public sealed partial class SqliteEpisodeStore
             insert.Parameters.AddWithValue("$success", episode.Success ? 1 : 0);
             insert.Parameters.AddWithValue("$failure_reason", Db(episode.FailureReason));
             insert.Parameters.AddWithValue("$planner", Db(episode.Planner));
-            insert.Parameters.AddWithValue("$plan_json", ToJson(episode.Plan));
-            insert.Parameters.AddWithValue("$anomalies_json", ToJson(episode.Anomalies));
+            insert.Parameters.AddWithValue("$plan_json", EpisodeRows.ListJson(episode.Plan));
+            insert.Parameters.AddWithValue("$anomalies_json", EpisodeRows.ListJson(episode.Anomalies));
             insert.Parameters.AddWithValue("$plan_latency_ms", Db(episode.PlanLatencyMs));
             insert.Parameters.AddWithValue("$controller_version", Db(episode.ControllerVersion));
             insert.Parameters.AddWithValue("$started_unix_ms", episode.StartedAt.ToUnixTimeMilliseconds());
@@ -145,7 +140,7 @@ public sealed partial class SqliteEpisodeStore
             return Wrap("read episode " + id, () =>
             {
                 using var cmd = _connection.CreateCommand();
-                cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes WHERE id = $id";
+                cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes WHERE id = $id";
                 cmd.Parameters.AddWithValue("$id", id);
                 var found = ReadEpisodes(cmd, withTraces: true);
                 return found.Count == 0 ? null : found[0];
@@ -164,7 +159,7 @@ public sealed partial class SqliteEpisodeStore
             return Wrap("read recent episodes", () =>
             {
                 using var cmd = _connection.CreateCommand();
-                cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes ORDER BY id DESC LIMIT $limit";
+                cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes ORDER BY id DESC LIMIT $limit";
                 cmd.Parameters.AddWithValue("$limit", limit);
                 return ReadEpisodes(cmd);
             });
@@ -198,19 +193,14 @@ public sealed partial class SqliteEpisodeStore
                 using (var cmd = _connection.CreateCommand())
                 {
                     cmd.CommandText =
-                        "SELECT e.id, e.instruction, e.success, e.started_unix_ms, e.objects, m.model, m.dim, m.vector " +
-                        "FROM episodes e LEFT JOIN episode_embeddings m ON m.episode_id = e.id ORDER BY e.id";
+                        $"SELECT {EpisodeRows.IndexColumns} FROM episodes e LEFT JOIN episode_embeddings m ON m.episode_id = e.id ORDER BY e.id";
                     using var r = cmd.ExecuteReader();
                     while (r.Read())
                     {
-                        var meta = new EpisodeMeta(r.GetInt64(0), r.GetString(1), r.GetInt64(2) != 0, r.GetInt64(3),
-                            ParseObjectsColumn(r.GetString(4)));
-                        bool usable = !r.IsDBNull(5) && r.GetString(5) == Embedder.Model && r.GetInt32(6) == dim;
-                        if (usable)
-                        {
-                            var blob = (byte[])r.GetValue(7);
+                        // Only vectors of this embedder's space go into the index; the others are recomputed below.
+                        var (meta, blob) = EpisodeRows.ReadIndexEntry(r, Embedder);
+                        if (blob is not null)
                             index.Add(meta, MemoryMarshal.Cast<byte, float>(blob.AsSpan()));
-                        }
                         else
                             stale.Add(meta);
                     }
@@ -233,7 +223,7 @@ public sealed partial class SqliteEpisodeStore
             {
                 using var cmd = _connection.CreateCommand();
                 cmd.Transaction = tx;
-                cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes WHERE id = $id";
+                cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes WHERE id = $id";
                 cmd.Parameters.AddWithValue("$id", meta.Id);
                 var episode = ReadEpisodes(cmd, tx)[0];
                 Embedder.EmbedEpisode(episode, vector);
@@ -294,7 +284,7 @@ public sealed partial class SqliteEpisodeStore
                     where.Add("started_unix_ms < $until");
                     cmd.Parameters.AddWithValue("$until", until.ToUnixTimeMilliseconds());
                 }
-                cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes" +
+                cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes" +
                     (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY id DESC LIMIT $limit";
                 cmd.Parameters.AddWithValue("$limit", limit);
                 return ReadEpisodes(cmd);
@@ -314,7 +304,7 @@ public sealed partial class SqliteEpisodeStore
                 page = Wrap("read episodes", () =>
                 {
                     using var cmd = _connection.CreateCommand();
-                    cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes WHERE id > $after ORDER BY id LIMIT {Page}";
+                    cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes WHERE id > $after ORDER BY id LIMIT {Page}";
                     cmd.Parameters.AddWithValue("$after", after);
                     return ReadEpisodes(cmd, withTraces: true);
                 });
@@ -350,35 +340,9 @@ public sealed partial class SqliteEpisodeStore
 
     private List<EpisodeRecord> ReadEpisodes(SqliteCommand cmd, SqliteTransaction? tx = null, bool withTraces = false)
     {
-        var rows = new List<EpisodeRecord>();
+        List<EpisodeRecord> rows;
         using (var r = cmd.ExecuteReader())
-        {
-            while (r.Read())
-            {
-                rows.Add(new EpisodeRecord(
-                    TaskId: Guid.Parse(r.GetString(1)),
-                    Instruction: r.GetString(2),
-                    Seed: r.GetInt32(3),
-                    StartedAt: DateTimeOffset.ParseExact(r.GetString(4), "O", CultureInfo.InvariantCulture),
-                    DurationS: Real(r, 5),
-                    Success: r.GetInt64(6) != 0,
-                    FailureReason: r.IsDBNull(7) ? null : r.GetString(7),
-                    Planner: r.GetString(8),
-                    Plan: FromJson(r.GetString(9)),
-                    Steps: [],
-                    Anomalies: FromJson(r.GetString(10)),
-                    PlanLatencyMs: Real(r, 11),
-                    ControllerVersion: r.GetString(12))
-                {
-                    Id = r.GetInt64(0),
-                    SceneAtStart = EpisodeDetails.ParseScene(Text(r, 13)),
-                    SceneAtEnd = EpisodeDetails.ParseScene(Text(r, 14)),
-                    AnomalyEvents = EpisodeDetails.ParseAnomalies(Text(r, 15)),
-                    Policy = EpisodeDetails.Policy(Text(r, 16), Text(r, 17)),
-                    Perturbations = EpisodeDetails.ParsePerturbations(Text(r, 18)),
-                });
-            }
-        }
+            rows = EpisodeRows.ReadEpisodes(r);
 
         if (rows.Count == 0)
             return rows;
@@ -386,8 +350,7 @@ public sealed partial class SqliteEpisodeStore
         using var steps = _connection.CreateCommand();
         steps.Transaction = tx;
         steps.CommandText =
-            "SELECT idx, skill, outcome, detail, started_at_s, duration_s, parameters FROM episode_steps " +
-            "WHERE episode_id = $id ORDER BY rowid";
+            $"SELECT {EpisodeRows.StepColumns} FROM episode_steps WHERE episode_id = $id ORDER BY rowid";
         var pId = steps.Parameters.Add("$id", SqliteType.Integer);
         for (int i = 0; i < rows.Count; i++)
         {
@@ -395,14 +358,7 @@ public sealed partial class SqliteEpisodeStore
             var list = ImmutableArray.CreateBuilder<StepRecord>();
             using var r = steps.ExecuteReader();
             while (r.Read())
-            {
-                var outcomeText = r.GetString(2);
-                if (!Enum.TryParse<SkillOutcome>(outcomeText, ignoreCase: false, out var outcome))
-                    throw new EpisodeStoreException(
-                        $"Episode {rows[i].Id} in {Location} has a step with unknown outcome '{outcomeText}'.");
-                list.Add(new StepRecord(r.GetInt32(0), r.GetString(1), outcome, r.IsDBNull(3) ? null : r.GetString(3), Real(r, 4), Real(r, 5),
-                    r.IsDBNull(6) ? null : r.GetString(6)));
-            }
+                list.Add(EpisodeRows.ReadStep(r, 0, rows[i].Id, Location));
             rows[i] = rows[i] with { Steps = list.ToImmutable() };
         }
 
@@ -429,7 +385,7 @@ public sealed partial class SqliteEpisodeStore
         {
             using var cmd = _connection.CreateCommand();
             cmd.Transaction = tx;
-            cmd.CommandText = $"SELECT {EpisodeColumns} FROM episodes WHERE id > $after ORDER BY id LIMIT {Page}";
+            cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes WHERE id > $after ORDER BY id LIMIT {Page}";
             cmd.Parameters.AddWithValue("$after", after);
             var page = ReadEpisodes(cmd, tx);
             if (page.Count == 0)
@@ -449,7 +405,4 @@ public sealed partial class SqliteEpisodeStore
     }
 
     private static string ObjectsColumn(ImmutableArray<string> plan) => SemanticFactRow.ObjectsColumn(plan);
-
-    private static string[] ParseObjectsColumn(string column) =>
-        column.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 }

@@ -1,7 +1,5 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
-using CortexBot.Core.Ports;
 using CortexBot.Hippocampus.Recall;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -171,14 +169,4 @@ public sealed partial class SqliteEpisodeStore : IEpisodeMemory
 
     /// <summary>SQLite stores NaN as NULL; NULL reads back as NaN so odd values still round-trip.</summary>
     private static object Db(double d) => double.IsNaN(d) ? DBNull.Value : d;
-
-    private static string? Text(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetString(ordinal);
-
-    private static double Real(SqliteDataReader r, int ordinal) => r.IsDBNull(ordinal) ? double.NaN : r.GetDouble(ordinal);
-
-    private static string ToJson(ImmutableArray<string> items) =>
-        JsonSerializer.Serialize(items.IsDefault ? [] : items.ToArray());
-
-    private static ImmutableArray<string> FromJson(string json) =>
-        [.. JsonSerializer.Deserialize<string[]>(json) ?? []];
 }
