@@ -26,6 +26,49 @@ public static class EpisodeRows
     /// <summary>What the recall index loads per episode: episodes <c>e</c> left-joined with their embeddings <c>m</c>.</summary>
     public const string IndexColumns = "e.id, e.instruction, e.success, e.started_unix_ms, e.objects, m.model, m.dim, m.vector";
 
+    /// <summary>How many episodes one page of a walk over a whole memory (export, fact rebuild, backfill) reads.</summary>
+    public const int PageSize = 1000;
+
+    /// <summary>
+    /// Every episode in id order, a page at a time, so a whole memory is walked without being held: <paramref name="readPage"/>
+    /// reads up to <see cref="PageSize"/> episodes (<see cref="Columns"/>) whose ids are above the one it is given.
+    /// </summary>
+    public static IEnumerable<List<EpisodeRecord>> Pages(Func<long, List<EpisodeRecord>> readPage)
+    {
+        long after = 0;
+        while (true)
+        {
+            var page = readPage(after);
+            if (page.Count == 0)
+                yield break;
+            yield return page;
+            if (page.Count < PageSize)
+                yield break;
+            after = page[^1].Id;
+        }
+    }
+
+    /// <summary>
+    /// The conditions a <see cref="RecallFilter"/> puts on the episode columns (all must hold). <paramref name="bind"/>
+    /// binds a value and returns its placeholder; <paramref name="position"/> is the database's substring search taking
+    /// (text, part) and answering 0 when absent: <c>instr</c> in SQLite, <c>strpos</c> in PostgreSQL.
+    /// </summary>
+    public static List<string> FilterConditions(RecallFilter filter, Func<object, string> bind, string position)
+    {
+        var where = new List<string>();
+        if (!string.IsNullOrEmpty(filter.Task))
+            where.Add($"{position}(lower(instruction), lower({bind(filter.Task)})) > 0");
+        if (!string.IsNullOrWhiteSpace(filter.Object))
+            where.Add($"{position}(objects, {bind(" " + filter.Object.Trim().ToLowerInvariant() + " ")}) > 0");
+        if (filter.Success is { } success)
+            where.Add($"success = {bind(success)}");
+        if (filter.Since is { } since)
+            where.Add($"started_unix_ms >= {bind(since.ToUnixTimeMilliseconds())}");
+        if (filter.Until is { } until)
+            where.Add($"started_unix_ms < {bind(until.ToUnixTimeMilliseconds())}");
+        return where;
+    }
+
     /// <summary>The episode at the reader's position, selected as <see cref="Columns"/>; without steps and trace.</summary>
     public static EpisodeRecord ReadEpisode(DbDataReader r) => new(
         TaskId: r.GetFieldType(1) == typeof(Guid) ? r.GetGuid(1) : Guid.Parse(r.GetString(1)),

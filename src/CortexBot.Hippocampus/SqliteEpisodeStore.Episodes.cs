@@ -12,8 +12,6 @@ namespace CortexBot.Hippocampus;
 // their embeddings for recall.
 public sealed partial class SqliteEpisodeStore
 {
-    private const int Page = 1000;
-
     public long Append(EpisodeRecord episode) => Append(episode, null);
 
     public long Append(EpisodeRecord episode, float[]? vector)
@@ -187,8 +185,7 @@ public sealed partial class SqliteEpisodeStore
             ThrowIfDisposed();
             return Wrap("load the recall index", () =>
             {
-                int dim = Embedder.Dimension;
-                var index = new EpisodeVectorIndex(dim, (int)Math.Min(int.MaxValue / Math.Max(1, dim), Math.Max(1024, CountLocked() + 64)));
+                var index = EpisodeVectorIndex.ForStore(Embedder.Dimension, CountLocked());
                 var stale = new List<EpisodeMeta>();
                 using (var cmd = _connection.CreateCommand())
                 {
@@ -258,32 +255,13 @@ public sealed partial class SqliteEpisodeStore
             return Wrap("query episodes", () =>
             {
                 using var cmd = _connection.CreateCommand();
-                var where = new List<string>();
-                if (!string.IsNullOrEmpty(filter.Task))
+                string Bind(object value)
                 {
-                    where.Add("instr(lower(instruction), lower($task)) > 0");
-                    cmd.Parameters.AddWithValue("$task", filter.Task);
+                    var name = "$p" + cmd.Parameters.Count.ToString(CultureInfo.InvariantCulture);
+                    cmd.Parameters.AddWithValue(name, value is bool b ? (b ? 1 : 0) : value);
+                    return name;
                 }
-                if (!string.IsNullOrWhiteSpace(filter.Object))
-                {
-                    where.Add("instr(objects, $object) > 0");
-                    cmd.Parameters.AddWithValue("$object", " " + filter.Object.Trim().ToLowerInvariant() + " ");
-                }
-                if (filter.Success is { } success)
-                {
-                    where.Add("success = $success");
-                    cmd.Parameters.AddWithValue("$success", success ? 1 : 0);
-                }
-                if (filter.Since is { } since)
-                {
-                    where.Add("started_unix_ms >= $since");
-                    cmd.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
-                }
-                if (filter.Until is { } until)
-                {
-                    where.Add("started_unix_ms < $until");
-                    cmd.Parameters.AddWithValue("$until", until.ToUnixTimeMilliseconds());
-                }
+                var where = EpisodeRows.FilterConditions(filter, Bind, "instr");
                 cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes" +
                     (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) + " ORDER BY id DESC LIMIT $limit";
                 cmd.Parameters.AddWithValue("$limit", limit);
@@ -292,30 +270,20 @@ public sealed partial class SqliteEpisodeStore
         }
     }
 
-    public IEnumerable<EpisodeRecord> All()
+    public IEnumerable<EpisodeRecord> All() => EpisodeRows.Pages(after =>
     {
-        long after = 0;
-        while (true)
+        lock (_gate)
         {
-            List<EpisodeRecord> page;
-            lock (_gate)
+            ThrowIfDisposed();
+            return Wrap("read episodes", () =>
             {
-                ThrowIfDisposed();
-                page = Wrap("read episodes", () =>
-                {
-                    using var cmd = _connection.CreateCommand();
-                    cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes WHERE id > $after ORDER BY id LIMIT {Page}";
-                    cmd.Parameters.AddWithValue("$after", after);
-                    return ReadEpisodes(cmd, withTraces: true);
-                });
-            }
-            foreach (var e in page)
-                yield return e;
-            if (page.Count < Page)
-                yield break;
-            after = page[^1].Id;
+                using var cmd = _connection.CreateCommand();
+                cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes WHERE id > $after ORDER BY id LIMIT {EpisodeRows.PageSize}";
+                cmd.Parameters.AddWithValue("$after", after);
+                return ReadEpisodes(cmd, withTraces: true);
+            });
         }
-    }
+    }).SelectMany(page => page);
 
     private void WriteEmbedding(long id, EpisodeRecord episode, SqliteTransaction tx, float[]? computed = null)
     {
@@ -378,24 +346,14 @@ public sealed partial class SqliteEpisodeStore
         return rows;
     }
 
-    private IEnumerable<List<EpisodeRecord>> Pages(SqliteTransaction tx)
+    private IEnumerable<List<EpisodeRecord>> Pages(SqliteTransaction tx) => EpisodeRows.Pages(after =>
     {
-        long after = 0;
-        while (true)
-        {
-            using var cmd = _connection.CreateCommand();
-            cmd.Transaction = tx;
-            cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes WHERE id > $after ORDER BY id LIMIT {Page}";
-            cmd.Parameters.AddWithValue("$after", after);
-            var page = ReadEpisodes(cmd, tx);
-            if (page.Count == 0)
-                yield break;
-            yield return page;
-            if (page.Count < Page)
-                yield break;
-            after = page[^1].Id;
-        }
-    }
+        using var cmd = _connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes WHERE id > $after ORDER BY id LIMIT {EpisodeRows.PageSize}";
+        cmd.Parameters.AddWithValue("$after", after);
+        return ReadEpisodes(cmd, tx);
+    });
 
     private long CountLocked()
     {
