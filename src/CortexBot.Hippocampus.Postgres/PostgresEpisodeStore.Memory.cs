@@ -7,8 +7,8 @@ using NpgsqlTypes;
 
 namespace CortexBot.Hippocampus.Postgres;
 
-// Recall, consolidation and inspection on top of the episode rows (schema version 3), the same contract as
-// SqliteEpisodeStore.Memory.cs; the consolidation rule itself is SemanticFactRow's.
+// Recall, consolidation and inspection on top of the episode rows (schema version 3 and later), the same contract as
+// SqliteEpisodeStore's; the row mapping (EpisodeRows) and the consolidation rule (SemanticFactRow) are shared with it.
 public sealed partial class PostgresEpisodeStore
 {
     /// <summary>Serialises the read-modify-write of fact rows across robots appending at once ("CBMF").</summary>
@@ -31,17 +31,7 @@ public sealed partial class PostgresEpisodeStore
                     $"SELECT {EpisodeRows.IndexColumns} FROM cortexbot.episodes e " +
                     "LEFT JOIN cortexbot.episode_embeddings m ON m.episode_id = e.id ORDER BY e.id", connection, tx))
                 using (var r = cmd.ExecuteReader())
-                {
-                    while (r.Read())
-                    {
-                        // Only vectors of this embedder's space go into the index; the others are recomputed below.
-                        var (meta, blob) = EpisodeRows.ReadIndexEntry(r, Embedder);
-                        if (blob is not null)
-                            index.Add(meta, MemoryMarshal.Cast<byte, float>(blob.AsSpan()));
-                        else
-                            stale.Add(meta);
-                    }
-                }
+                    EpisodeRows.LoadIndex(r, Embedder, index, stale); // stale: recomputed below
                 if (stale.Count > 0)
                     Reembed(stale, index, connection, tx);
                 tx.Commit();
@@ -108,10 +98,7 @@ public sealed partial class PostgresEpisodeStore
             if (one)
                 cmd.Parameters.Add(new NpgsqlParameter { Value = objectName!.Trim().ToLowerInvariant() });
             using var r = cmd.ExecuteReader();
-            var facts = new List<SemanticFact>();
-            while (r.Read())
-                facts.Add(SemanticFactRow.Read(r).ToFact());
-            return facts;
+            return SemanticFactRow.ReadFacts(r);
         });
     }
 
@@ -134,15 +121,12 @@ public sealed partial class PostgresEpisodeStore
                 using var cmd = new NpgsqlCommand(sql, connection, tx);
                 return cmd.ExecuteScalar() is long v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
             }
-            var top = new List<TaskStat>();
+            List<TaskStat> top;
             using (var cmd = new NpgsqlCommand(
                 "SELECT instruction, COUNT(*), COUNT(*) FILTER (WHERE success) FROM cortexbot.episodes GROUP BY instruction " +
                 "ORDER BY COUNT(*) DESC, instruction COLLATE \"C\" LIMIT 10", connection, tx))
             using (var r = cmd.ExecuteReader())
-            {
-                while (r.Read())
-                    top.Add(new TaskStat(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
-            }
+                top = EpisodeRows.ReadTaskStats(r);
             long episodes = Long("SELECT COUNT(*) FROM cortexbot.episodes");
             long successes = Long("SELECT COUNT(*) FROM cortexbot.episodes WHERE success");
             var stats = new MemoryStats(

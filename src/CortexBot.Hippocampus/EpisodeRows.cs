@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Data.Common;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using CortexBot.Core.Messages;
 using CortexBot.Hippocampus.Recall;
@@ -114,15 +115,30 @@ public static class EpisodeRows
     }
 
     /// <summary>
-    /// The index entry at the reader's position, selected as <see cref="IndexColumns"/>, and its stored vector when it is
-    /// of <paramref name="embedder"/>'s space (null: none stored, or another model's, so it must be recomputed).
+    /// Loads the index entries <paramref name="r"/> selects (<see cref="IndexColumns"/>) into <paramref name="index"/>.
+    /// Only vectors of <paramref name="embedder"/>'s space go in; an episode stored without one, or with another model's,
+    /// goes to <paramref name="stale"/> to be embedded again.
     /// </summary>
-    public static (EpisodeMeta Meta, byte[]? Vector) ReadIndexEntry(DbDataReader r, IEpisodeEmbedder embedder)
+    public static void LoadIndex(DbDataReader r, IEpisodeEmbedder embedder, EpisodeVectorIndex index, List<EpisodeMeta> stale)
     {
-        var meta = new EpisodeMeta(r.GetInt64(0), r.GetString(1), Flag(r, 2), r.GetInt64(3),
-            r.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        bool usable = !r.IsDBNull(5) && r.GetString(5) == embedder.Model && r.GetInt32(6) == embedder.Dimension;
-        return (meta, usable ? (byte[])r.GetValue(7) : null);
+        while (r.Read())
+        {
+            var meta = new EpisodeMeta(r.GetInt64(0), r.GetString(1), Flag(r, 2), r.GetInt64(3),
+                r.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            if (!r.IsDBNull(5) && r.GetString(5) == embedder.Model && r.GetInt32(6) == embedder.Dimension)
+                index.Add(meta, MemoryMarshal.Cast<byte, float>(((byte[])r.GetValue(7)).AsSpan()));
+            else
+                stale.Add(meta);
+        }
+    }
+
+    /// <summary>The rows of a most-frequent-tasks query: instruction, episodes, successes.</summary>
+    public static List<TaskStat> ReadTaskStats(DbDataReader r)
+    {
+        var top = new List<TaskStat>();
+        while (r.Read())
+            top.Add(new TaskStat(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+        return top;
     }
 
     /// <summary>A plan or anomaly list as its JSON column.</summary>

@@ -25,6 +25,15 @@ public sealed record SemanticFactRow(string Object, string Skill, int Successes,
         "object, skill, successes, failures, aborts, first_seen_unix_ms, last_seen_unix_ms, last_success_unix_ms, " +
         "last_failure_unix_ms, failure_reasons_json, last_episode_id, tuning";
 
+    /// <summary>Every remaining row of <paramref name="r"/> (selected as <see cref="Columns"/>) as a fact.</summary>
+    public static List<SemanticFact> ReadFacts(DbDataReader r)
+    {
+        var facts = new List<SemanticFact>();
+        while (r.Read())
+            facts.Add(Read(r).ToFact());
+        return facts;
+    }
+
     /// <summary>The row at the reader's position, selected as <see cref="Columns"/>.</summary>
     public static SemanticFactRow Read(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6),

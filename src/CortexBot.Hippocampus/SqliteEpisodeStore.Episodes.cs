@@ -192,15 +192,7 @@ public sealed partial class SqliteEpisodeStore
                     cmd.CommandText =
                         $"SELECT {EpisodeRows.IndexColumns} FROM episodes e LEFT JOIN episode_embeddings m ON m.episode_id = e.id ORDER BY e.id";
                     using var r = cmd.ExecuteReader();
-                    while (r.Read())
-                    {
-                        // Only vectors of this embedder's space go into the index; the others are recomputed below.
-                        var (meta, blob) = EpisodeRows.ReadIndexEntry(r, Embedder);
-                        if (blob is not null)
-                            index.Add(meta, MemoryMarshal.Cast<byte, float>(blob.AsSpan()));
-                        else
-                            stale.Add(meta);
-                    }
+                    EpisodeRows.LoadIndex(r, Embedder, index, stale); // stale: recomputed below
                 }
                 if (stale.Count > 0)
                     Reembed(stale, index);

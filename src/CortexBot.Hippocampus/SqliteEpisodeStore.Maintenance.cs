@@ -30,14 +30,13 @@ public sealed partial class SqliteEpisodeStore
                     var v = Scalar(sql);
                     return string.IsNullOrEmpty(v) ? null : DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(v, CultureInfo.InvariantCulture));
                 }
-                var top = new List<TaskStat>();
+                List<TaskStat> top;
                 using (var cmd = _connection.CreateCommand())
                 {
                     cmd.CommandText = "SELECT instruction, COUNT(*), SUM(success) FROM episodes GROUP BY instruction " +
                                       "ORDER BY COUNT(*) DESC, instruction LIMIT 10";
                     using var r = cmd.ExecuteReader();
-                    while (r.Read())
-                        top.Add(new TaskStat(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
+                    top = EpisodeRows.ReadTaskStats(r);
                 }
                 long episodes = Long("SELECT COUNT(*) FROM episodes");
                 long successes = Long("SELECT COUNT(*) FROM episodes WHERE success = 1");

@@ -22,10 +22,7 @@ internal sealed class SqliteFactTable(SqliteConnection connection)
         if (!string.IsNullOrWhiteSpace(objectName))
             cmd.Parameters.AddWithValue("$object", objectName.Trim().ToLowerInvariant());
         using var r = cmd.ExecuteReader();
-        var facts = new List<SemanticFact>();
-        while (r.Read())
-            facts.Add(SemanticFactRow.Read(r).ToFact());
-        return facts;
+        return SemanticFactRow.ReadFacts(r);
     }
 
     /// <summary>Folds one stored episode into the tier (into the batch while one runs).</summary>
