@@ -43,6 +43,19 @@ public sealed class MemoryFileTests : IDisposable
         Assert.Equal(["memory.db"], Directory.GetFiles(_dir).Select(Path.GetFileName));
     }
 
+    [Fact]
+    public async Task A_run_refused_for_a_corrupt_policy_creates_no_memory()
+    {
+        var memory = Path.Combine(_dir, "memory.db");
+        var policy = Path.Combine(_dir, "corrupt.onnx");
+        await File.WriteAllTextAsync(policy, "not an onnx graph");
+
+        await Assert.ThrowsAsync<ConfigurationException>(() => CortexBotRunner.RunAsync(TestOptions.Fast() with { MemoryPath = memory, PolicyPath = policy },
+            "put the red cube in the bin", 1, 1));
+
+        Assert.False(File.Exists(memory)); // the memory is opened last of the checks before start
+    }
+
     private sealed class CapturingLoggerProvider : ILoggerProvider
     {
         public ConcurrentQueue<(LogLevel Level, string Category, string Message)> Entries { get; } = new();
