@@ -7,48 +7,31 @@ using NpgsqlTypes;
 
 namespace CortexBot.Hippocampus.Postgres;
 
-// Recall, consolidation and inspection on top of the episode rows (schema version 3), the same contract as
-// SqliteEpisodeStore.Memory.cs; the consolidation rule itself is SemanticFactRow's.
+// Recall, consolidation and inspection on top of the episode rows (schema version 3 and later), the same contract as
+// SqliteEpisodeStore's; the row mapping (EpisodeRows) and the consolidation rule (SemanticFactRow) are shared with it.
 public sealed partial class PostgresEpisodeStore
 {
     /// <summary>Serialises the read-modify-write of fact rows across robots appending at once ("CBMF").</summary>
     private const long FactsLock = 0x43424D46;
 
-    private const int Page = 1000;
-
-    private const string FactColumns =
-        "object, skill, successes, failures, aborts, first_seen_unix_ms, last_seen_unix_ms, last_success_unix_ms, " +
-        "last_failure_unix_ms, failure_reasons_json, last_episode_id, tuning";
 
     public EpisodeVectorIndex LoadIndex()
     {
         ThrowIfDisposed();
         return Wrap("load the recall index", () =>
         {
-            int dim = Embedder.Dimension;
             var stale = new List<EpisodeMeta>();
             EpisodeVectorIndex index;
             using (var connection = _dataSource.OpenConnection())
             using (var tx = connection.BeginTransaction(System.Data.IsolationLevel.RepeatableRead))
             {
                 long count = (long)Scalar(connection, tx, "SELECT COUNT(*) FROM cortexbot.episodes")!;
-                index = new EpisodeVectorIndex(dim, (int)Math.Min(int.MaxValue / Math.Max(1, dim), Math.Max(1024, count + 64)));
+                index = EpisodeVectorIndex.ForStore(Embedder.Dimension, count);
                 using (var cmd = new NpgsqlCommand(
-                    "SELECT e.id, e.instruction, e.success, e.started_unix_ms, e.objects, m.model, m.dim, m.vector " +
-                    "FROM cortexbot.episodes e LEFT JOIN cortexbot.episode_embeddings m ON m.episode_id = e.id ORDER BY e.id", connection, tx))
+                    $"SELECT {EpisodeRows.IndexColumns} FROM cortexbot.episodes e " +
+                    "LEFT JOIN cortexbot.episode_embeddings m ON m.episode_id = e.id ORDER BY e.id", connection, tx))
                 using (var r = cmd.ExecuteReader())
-                {
-                    while (r.Read())
-                    {
-                        var meta = new EpisodeMeta(r.GetInt64(0), r.GetString(1), r.GetBoolean(2), r.GetInt64(3),
-                            r.GetString(4).Split(' ', StringSplitOptions.RemoveEmptyEntries));
-                        // Only vectors of this embedder's space go into the index; the others are recomputed below.
-                        if (!r.IsDBNull(5) && r.GetString(5) == Embedder.Model && r.GetInt32(6) == dim)
-                            index.Add(meta, MemoryMarshal.Cast<byte, float>(((byte[])r.GetValue(7)).AsSpan()));
-                        else
-                            stale.Add(meta);
-                    }
-                }
+                    EpisodeRows.LoadIndex(r, Embedder, index, stale); // stale: recomputed below
                 if (stale.Count > 0)
                     Reembed(stale, index, connection, tx);
                 tx.Commit();
@@ -62,9 +45,9 @@ public sealed partial class PostgresEpisodeStore
     {
         var computed = new List<(long Id, float[] Vector)>(stale.Count);
         var wanted = stale.ToDictionary(m => m.Id);
-        foreach (var chunk in stale.Chunk(Page))
+        foreach (var chunk in stale.Chunk(EpisodeRows.PageSize))
         {
-            foreach (var e in ReadEpisodes(connection, snapshot, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id = ANY($1) ORDER BY id", false,
+            foreach (var e in ReadEpisodes(connection, snapshot, $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes WHERE id = ANY($1) ORDER BY id", false,
                          chunk.Select(m => m.Id).ToArray()))
             {
                 var vector = new float[Embedder.Dimension];
@@ -88,41 +71,20 @@ public sealed partial class PostgresEpisodeStore
         ArgumentNullException.ThrowIfNull(filter);
         if (limit <= 0)
             return [];
-        var where = new List<string>();
         var args = new List<object>();
         string Arg(object value)
         {
             args.Add(value);
             return "$" + args.Count.ToString(CultureInfo.InvariantCulture);
         }
-        if (!string.IsNullOrEmpty(filter.Task))
-            where.Add($"strpos(lower(instruction), lower({Arg(filter.Task)})) > 0");
-        if (!string.IsNullOrWhiteSpace(filter.Object))
-            where.Add($"strpos(objects, {Arg(" " + filter.Object.Trim().ToLowerInvariant() + " ")}) > 0");
-        if (filter.Success is { } success)
-            where.Add($"success = {Arg(success)}");
-        if (filter.Since is { } since)
-            where.Add($"started_unix_ms >= {Arg(since.ToUnixTimeMilliseconds())}");
-        if (filter.Until is { } until)
-            where.Add($"started_unix_ms < {Arg(until.ToUnixTimeMilliseconds())}");
-        var sql = $"SELECT {EpisodeColumns} FROM cortexbot.episodes" + (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) +
+        var where = EpisodeRows.FilterConditions(filter, Arg, "strpos");
+        var sql = $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes" + (where.Count == 0 ? "" : " WHERE " + string.Join(" AND ", where)) +
                   $" ORDER BY id DESC LIMIT {Arg((long)limit)}";
         return Read("query episodes", sql, [.. args]);
     }
 
-    public IEnumerable<EpisodeRecord> All()
-    {
-        long after = 0;
-        while (true)
-        {
-            var page = ReadWithTraces("read episodes", $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {Page}", after);
-            foreach (var e in page)
-                yield return e;
-            if (page.Count < Page)
-                yield break;
-            after = page[^1].Id;
-        }
-    }
+    public IEnumerable<EpisodeRecord> All() => EpisodeRows.Pages(after => ReadWithTraces("read episodes",
+        $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {EpisodeRows.PageSize}", after)).SelectMany(page => page);
 
     public IReadOnlyList<SemanticFact> Facts(string? objectName = null)
     {
@@ -131,15 +93,12 @@ public sealed partial class PostgresEpisodeStore
         {
             bool one = !string.IsNullOrWhiteSpace(objectName);
             // Byte order (COLLATE "C") as SQLite sorts, whatever the database's locale.
-            using var cmd = _dataSource.CreateCommand($"SELECT {FactColumns} FROM cortexbot.semantic_facts" +
+            using var cmd = _dataSource.CreateCommand($"SELECT {SemanticFactRow.Columns} FROM cortexbot.semantic_facts" +
                 (one ? " WHERE object = $1" : "") + " ORDER BY object COLLATE \"C\", skill COLLATE \"C\", tuning COLLATE \"C\"");
             if (one)
                 cmd.Parameters.Add(new NpgsqlParameter { Value = objectName!.Trim().ToLowerInvariant() });
             using var r = cmd.ExecuteReader();
-            var facts = new List<SemanticFact>();
-            while (r.Read())
-                facts.Add(ReadFact(r).ToFact());
-            return facts;
+            return SemanticFactRow.ReadFacts(r);
         });
     }
 
@@ -162,15 +121,12 @@ public sealed partial class PostgresEpisodeStore
                 using var cmd = new NpgsqlCommand(sql, connection, tx);
                 return cmd.ExecuteScalar() is long v ? DateTimeOffset.FromUnixTimeMilliseconds(v) : null;
             }
-            var top = new List<TaskStat>();
+            List<TaskStat> top;
             using (var cmd = new NpgsqlCommand(
                 "SELECT instruction, COUNT(*), COUNT(*) FILTER (WHERE success) FROM cortexbot.episodes GROUP BY instruction " +
                 "ORDER BY COUNT(*) DESC, instruction COLLATE \"C\" LIMIT 10", connection, tx))
             using (var r = cmd.ExecuteReader())
-            {
-                while (r.Read())
-                    top.Add(new TaskStat(r.GetString(0), r.GetInt64(1), r.GetInt64(2)));
-            }
+                top = EpisodeRows.ReadTaskStats(r);
             long episodes = Long("SELECT COUNT(*) FROM cortexbot.episodes");
             long successes = Long("SELECT COUNT(*) FROM cortexbot.episodes WHERE success");
             var stats = new MemoryStats(
@@ -306,35 +262,26 @@ public sealed partial class PostgresEpisodeStore
     }
 
     /// <summary>Folds one episode into the semantic tier; with <paramref name="batch"/>, into it instead of the table.</summary>
-    private void UpdateFacts(long id, EpisodeRecord episode, NpgsqlConnection connection, NpgsqlTransaction tx,
-        Dictionary<(string, string, string), SemanticFactRow>? batch)
+    private static void UpdateFacts(long id, EpisodeRecord episode, NpgsqlConnection connection, NpgsqlTransaction tx,
+        Dictionary<(string, string, string), SemanticFactRow>? batch) =>
+        SemanticFactRow.FoldEpisode(id, episode, batch, (obj, skill, tuning) => ReadFact(obj, skill, tuning, connection, tx),
+            row => WriteFact(row, connection, tx));
+
+    private static SemanticFactRow? ReadFact(string obj, string skill, string tuning, NpgsqlConnection connection, NpgsqlTransaction tx)
     {
-        long t = episode.StartedAt.ToUnixTimeMilliseconds();
-        foreach (var (obj, skill, tuning, outcome, reason) in SemanticFactRow.Contributions(episode))
-        {
-            SemanticFactRow? row;
-            if (batch is null || !batch.TryGetValue((obj, skill, tuning), out row))
-            {
-                using var read = new NpgsqlCommand(
-                    $"SELECT {FactColumns} FROM cortexbot.semantic_facts WHERE object = $1 AND skill = $2 AND tuning = $3", connection, tx);
-                read.Parameters.Add(new NpgsqlParameter { Value = obj });
-                read.Parameters.Add(new NpgsqlParameter { Value = skill });
-                read.Parameters.Add(new NpgsqlParameter { Value = tuning });
-                using var r = read.ExecuteReader();
-                row = r.Read() ? ReadFact(r) : null;
-            }
-            row = SemanticFactRow.Fold(row, obj, skill, tuning, outcome, t, reason, id);
-            if (batch is not null)
-                batch[(obj, skill, tuning)] = row;
-            else
-                WriteFact(row, connection, tx);
-        }
+        using var read = new NpgsqlCommand(
+            $"SELECT {SemanticFactRow.Columns} FROM cortexbot.semantic_facts WHERE object = $1 AND skill = $2 AND tuning = $3", connection, tx);
+        read.Parameters.Add(new NpgsqlParameter { Value = obj });
+        read.Parameters.Add(new NpgsqlParameter { Value = skill });
+        read.Parameters.Add(new NpgsqlParameter { Value = tuning });
+        using var r = read.ExecuteReader();
+        return r.Read() ? SemanticFactRow.Read(r) : null;
     }
 
     private static void WriteFact(SemanticFactRow row, NpgsqlConnection connection, NpgsqlTransaction tx)
     {
         using var write = new NpgsqlCommand(
-            $"INSERT INTO cortexbot.semantic_facts ({FactColumns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) " +
+            $"INSERT INTO cortexbot.semantic_facts ({SemanticFactRow.Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) " +
             "ON CONFLICT (object, skill, tuning) DO UPDATE SET successes = EXCLUDED.successes, failures = EXCLUDED.failures, " +
             "aborts = EXCLUDED.aborts, first_seen_unix_ms = EXCLUDED.first_seen_unix_ms, last_seen_unix_ms = EXCLUDED.last_seen_unix_ms, " +
             "last_success_unix_ms = EXCLUDED.last_success_unix_ms, last_failure_unix_ms = EXCLUDED.last_failure_unix_ms, " +
@@ -359,16 +306,10 @@ public sealed partial class PostgresEpisodeStore
     {
         Exec(connection, tx, "DELETE FROM cortexbot.semantic_facts");
         var batch = new Dictionary<(string, string, string), SemanticFactRow>();
-        long after = 0;
-        while (true)
-        {
-            var page = ReadEpisodes(connection, tx, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {Page}", false, after);
+        foreach (var page in EpisodeRows.Pages(after => ReadEpisodes(connection, tx,
+                     $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {EpisodeRows.PageSize}", false, after)))
             foreach (var e in page)
                 UpdateFacts(e.Id, e, connection, tx, batch);
-            if (page.Count < Page)
-                break;
-            after = page[^1].Id;
-        }
         foreach (var row in batch.Values)
             WriteFact(row, connection, tx);
     }
@@ -376,9 +317,4 @@ public sealed partial class PostgresEpisodeStore
     private static (string Where, object Arg) PruneWhere(PruneRule rule) => rule.Before is { } before
         ? ("started_unix_ms < $1", before.ToUnixTimeMilliseconds())
         : ("id NOT IN (SELECT id FROM cortexbot.episodes ORDER BY id DESC LIMIT $1)", (long)rule.Keep!.Value);
-
-    private static SemanticFactRow ReadFact(NpgsqlDataReader r) => new(
-        r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6),
-        r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8),
-        SemanticFactRow.ParseReasons(r.GetString(9)), r.GetInt64(10), r.GetString(11));
 }

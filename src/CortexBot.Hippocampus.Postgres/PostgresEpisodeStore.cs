@@ -1,9 +1,8 @@
+using CortexBot.Core.Ports;
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using CortexBot.Core.Messages;
-using CortexBot.Core.Ports;
 using CortexBot.Hippocampus.Recall;
 using Npgsql;
 using NpgsqlTypes;
@@ -112,11 +111,6 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
         """,
     ];
 
-    private const string EpisodeColumns =
-        "id, task_id, instruction, seed, started_at, duration_s, success, failure_reason, planner, plan_json, " +
-        "anomalies_json, plan_latency_ms, controller_version, scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, " +
-        "perturbations_json";
-
     private readonly NpgsqlDataSource _dataSource;
     private bool _disposed;
 
@@ -221,8 +215,8 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
             insert.Parameters.Add(new NpgsqlParameter { Value = episode.Success });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.FailureReason ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.Planner ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.Add(new NpgsqlParameter { Value = ToJson(episode.Plan) });
-            insert.Parameters.Add(new NpgsqlParameter { Value = ToJson(episode.Anomalies) });
+            insert.Parameters.Add(new NpgsqlParameter { Value = EpisodeRows.ListJson(episode.Plan) });
+            insert.Parameters.Add(new NpgsqlParameter { Value = EpisodeRows.ListJson(episode.Anomalies) });
             insert.Parameters.Add(new NpgsqlParameter { Value = episode.PlanLatencyMs });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.ControllerVersion ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             insert.Parameters.Add(new NpgsqlParameter { Value = SemanticFactRow.ObjectsColumn(episode.Plan) });
@@ -277,12 +271,12 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
 
     public EpisodeRecord? Get(long id)
     {
-        var found = ReadWithTraces("read episode " + id, $"SELECT {EpisodeColumns} FROM cortexbot.episodes WHERE id = $1", id);
+        var found = ReadWithTraces("read episode " + id, $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes WHERE id = $1", id);
         return found.Count == 0 ? null : found[0];
     }
 
     public IReadOnlyList<EpisodeRecord> Recent(int limit) =>
-        limit <= 0 ? [] : Read("read recent episodes", $"SELECT {EpisodeColumns} FROM cortexbot.episodes ORDER BY id DESC LIMIT $1", (long)limit);
+        limit <= 0 ? [] : Read("read recent episodes", $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes ORDER BY id DESC LIMIT $1", (long)limit);
 
     public long Count()
     {
@@ -418,55 +412,25 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
     /// <summary>The episodes <paramref name="sql"/> selects (<see cref="EpisodeColumns"/> first), with their steps.</summary>
     private List<EpisodeRecord> ReadEpisodes(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, bool withTraces, params object[] args)
     {
-        var rows = new List<EpisodeRecord>();
+        List<EpisodeRecord> rows;
         using (var cmd = new NpgsqlCommand(sql, connection, tx))
         {
             foreach (var arg in args)
                 cmd.Parameters.Add(new NpgsqlParameter { Value = arg });
             using var r = cmd.ExecuteReader();
-            while (r.Read())
-            {
-                rows.Add(new EpisodeRecord(
-                    TaskId: r.GetGuid(1),
-                    Instruction: r.GetString(2),
-                    Seed: r.GetInt32(3),
-                    StartedAt: DateTimeOffset.ParseExact(r.GetString(4), "O", CultureInfo.InvariantCulture),
-                    DurationS: r.GetDouble(5),
-                    Success: r.GetBoolean(6),
-                    FailureReason: r.IsDBNull(7) ? null : r.GetString(7),
-                    Planner: r.GetString(8),
-                    Plan: FromJson(r.GetString(9)),
-                    Steps: [],
-                    Anomalies: FromJson(r.GetString(10)),
-                    PlanLatencyMs: r.GetDouble(11),
-                    ControllerVersion: r.GetString(12))
-                {
-                    Id = r.GetInt64(0),
-                    SceneAtStart = EpisodeDetails.ParseScene(r.IsDBNull(13) ? null : r.GetString(13)),
-                    SceneAtEnd = EpisodeDetails.ParseScene(r.IsDBNull(14) ? null : r.GetString(14)),
-                    AnomalyEvents = EpisodeDetails.ParseAnomalies(r.IsDBNull(15) ? null : r.GetString(15)),
-                    Policy = EpisodeDetails.Policy(r.IsDBNull(16) ? null : r.GetString(16), r.IsDBNull(17) ? null : r.GetString(17)),
-                    Perturbations = EpisodeDetails.ParsePerturbations(r.IsDBNull(18) ? null : r.GetString(18)),
-                });
-            }
+            rows = EpisodeRows.ReadEpisodes(r);
         }
         if (rows.Count == 0)
             return rows;
         var steps = rows.ToDictionary(e => e.Id, _ => ImmutableArray.CreateBuilder<StepRecord>());
         using (var cmd = new NpgsqlCommand(
-            "SELECT episode_id, idx, skill, outcome, detail, started_at_s, duration_s, parameters FROM cortexbot.episode_steps " +
-            "WHERE episode_id = ANY($1) ORDER BY episode_id, ord", connection, tx))
+            $"SELECT episode_id, {EpisodeRows.StepColumns} FROM cortexbot.episode_steps WHERE episode_id = ANY($1) ORDER BY episode_id, ord",
+            connection, tx))
         {
             cmd.Parameters.Add(new NpgsqlParameter { Value = steps.Keys.ToArray() });
             using var r = cmd.ExecuteReader();
             while (r.Read())
-            {
-                var outcomeText = r.GetString(3);
-                if (!Enum.TryParse<SkillOutcome>(outcomeText, ignoreCase: false, out var outcome))
-                    throw new EpisodeStoreException($"Episode {r.GetInt64(0)} in {Location} has a step with unknown outcome '{outcomeText}'.");
-                steps[r.GetInt64(0)].Add(new StepRecord(r.GetInt32(1), r.GetString(2), outcome, r.IsDBNull(4) ? null : r.GetString(4),
-                    r.GetDouble(5), r.GetDouble(6), r.IsDBNull(7) ? null : r.GetString(7)));
-            }
+                steps[r.GetInt64(0)].Add(EpisodeRows.ReadStep(r, 1, r.GetInt64(0), Location));
         }
         var traces = new Dictionary<long, EpisodeTrace?>();
         if (withTraces)
@@ -536,8 +500,4 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
     private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
-
-    private static string ToJson(ImmutableArray<string> items) => JsonSerializer.Serialize(items.IsDefault ? [] : items.ToArray());
-
-    private static ImmutableArray<string> FromJson(string json) => [.. JsonSerializer.Deserialize<string[]>(json) ?? []];
 }

@@ -14,9 +14,8 @@ namespace CortexBot.Hippocampus;
 /// <list type="bullet">
 /// <item><see cref="StoreEpisode"/> → <see cref="EpisodeStored"/>, or <see cref="EpisodeStoreFailed"/> if the store throws.
 /// A stored episode is added to the index at once.</item>
-/// <item><see cref="RecallRecent"/> → <see cref="Recalled"/>: the episodes most similar to the instruction (embedding dot
-/// product; ties go to the most recent), empty if the store cannot be read.</item>
-/// <item><see cref="RecallSimilar"/> → <see cref="Recalled"/>: the same, restricted by a <see cref="RecallFilter"/>.</item>
+/// <item><see cref="RecallSimilar"/> → <see cref="Recalled"/>: the episodes most similar to the text (embedding dot
+/// product; ties go to the most recent), restricted by its <see cref="RecallFilter"/> if any; empty if the store cannot be read.</item>
 /// <item><see cref="RecallFacts"/> → <see cref="FactsRecalled"/>: the semantic tier (empty for a store without one).</item>
 /// </list>
 /// The index is loaded from the store when the actor starts (every vector of an <see cref="IEpisodeMemory"/>; for a plain
@@ -49,7 +48,6 @@ public sealed class HippocampusActor : ReceiveActor
         _embedder = (store as IEpisodeMemory)?.Embedder ?? embedder ?? HashingEpisodeEmbedder.Default;
         _scratch = new float[_embedder.Dimension];
         Receive<StoreEpisode>(OnStore);
-        Receive<RecallRecent>(m => Recall(m.Instruction, m.Limit, null));
         Receive<RecallSimilar>(m => Recall(m.Text, m.Limit, m.Filter));
         Receive<RecallFacts>(OnFacts);
     }

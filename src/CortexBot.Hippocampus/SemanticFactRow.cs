@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Data.Common;
 using System.Text.Json;
 using CortexBot.Core.Messages;
 using CortexBot.Hippocampus.Recall;
@@ -18,6 +19,26 @@ public sealed record SemanticFactRow(string Object, string Skill, int Successes,
 {
     /// <summary>How many recent failure reasons a semantic fact keeps.</summary>
     public const int MaxReasons = 3;
+
+    /// <summary>The columns of a fact row in both stores' <c>semantic_facts</c>, in the order <see cref="Read"/> takes them.</summary>
+    public const string Columns =
+        "object, skill, successes, failures, aborts, first_seen_unix_ms, last_seen_unix_ms, last_success_unix_ms, " +
+        "last_failure_unix_ms, failure_reasons_json, last_episode_id, tuning";
+
+    /// <summary>Every remaining row of <paramref name="r"/> (selected as <see cref="Columns"/>) as a fact.</summary>
+    public static List<SemanticFact> ReadFacts(DbDataReader r)
+    {
+        var facts = new List<SemanticFact>();
+        while (r.Read())
+            facts.Add(Read(r).ToFact());
+        return facts;
+    }
+
+    /// <summary>The row at the reader's position, selected as <see cref="Columns"/>.</summary>
+    public static SemanticFactRow Read(DbDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6),
+        r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8),
+        ParseReasons(r.GetString(9)), r.GetInt64(10), r.GetString(11));
 
     public SemanticFact ToFact() => new(Object, Skill, Successes, Failures, Aborts,
         DateTimeOffset.FromUnixTimeMilliseconds(FirstSeen), DateTimeOffset.FromUnixTimeMilliseconds(LastSeen),
@@ -91,6 +112,27 @@ public sealed record SemanticFactRow(string Object, string Skill, int Successes,
             Reasons = [.. reasons],
             LastEpisodeId = latest ? episodeId : row.LastEpisodeId,
         };
+    }
+
+    /// <summary>
+    /// Folds stored episode <paramref name="episodeId"/> into the tier: each touched row is read once (from
+    /// <paramref name="batch"/> when a bulk write collects rows there, else through <paramref name="read"/>), folded, and
+    /// kept in the batch or written back through <paramref name="write"/>. Both stores run this inside the episode's transaction.
+    /// </summary>
+    public static void FoldEpisode(long episodeId, EpisodeRecord episode, Dictionary<(string, string, string), SemanticFactRow>? batch,
+        Func<string, string, string, SemanticFactRow?> read, Action<SemanticFactRow> write)
+    {
+        long t = episode.StartedAt.ToUnixTimeMilliseconds();
+        foreach (var (obj, skill, tuning, outcome, reason) in Contributions(episode))
+        {
+            if (batch is null || !batch.TryGetValue((obj, skill, tuning), out var row))
+                row = read(obj, skill, tuning);
+            row = Fold(row, obj, skill, tuning, outcome, t, reason, episodeId);
+            if (batch is not null)
+                batch[(obj, skill, tuning)] = row;
+            else
+                write(row);
+        }
     }
 
     /// <summary>The plan's objects as " a b ", so one object matches as the substring " a ".</summary>

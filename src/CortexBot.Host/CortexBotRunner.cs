@@ -43,6 +43,9 @@ public static class CortexBotRunner
         using var host = Build(options, configure, logLevel);
         // Load the compiler's plug-ins (a learned policy) now, so a bad policy is a configuration error before anything starts.
         host.Services.GetRequiredService<Cerebellum.Skills.SkillCompiler>();
+        // Open the memory now too (last, so a run refused for another reason creates no store): a corrupt or foreign
+        // --memory file is a configuration error (one line, exit 2), not a failed actor-system start logged with stack traces.
+        host.Services.GetRequiredService<IEpisodeStore>();
         await host.StartAsync(cancellationToken);
         try
         {

@@ -90,7 +90,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     private void Recalling()
     {
-        _organs.Hippocampus.Tell(new RecallRecent(Request.Instruction, 3));
+        _organs.Hippocampus.Tell(new RecallSimilar(Request.Instruction, 3));
         _organs.Hippocampus.Tell(new RecallFacts(null));
         Arm(_timeouts.Recall);
         bool episodes = false, facts = false;

@@ -240,7 +240,7 @@ public sealed class HippocampusOnPostgresTests(PostgresServer server) : TestKit
         var red = Samples.Episode("put the red cube in the bin");
         hippocampus.Tell(new StoreEpisode(red), TestActor);
         long id = ExpectMsg<EpisodeStored>().Id;
-        hippocampus.Tell(new RecallRecent("put the red cube in the bin", 2), TestActor);
+        hippocampus.Tell(new RecallSimilar("put the red cube in the bin", 2), TestActor);
 
         var recalled = ExpectMsg<Recalled>().Episodes;
         Assert.Equal(id, recalled[0].Id);

@@ -247,7 +247,7 @@ public sealed class PostgresMemoryCliTests(PostgresServer server, ITestOutputHel
         foreach (var args in new[] { new[] { "stats" }, ["list"], ["search", "red cube"], ["export", "--format", "jsonl", "-"] })
         {
             var (code, _, err) = Cli(["memory", .. args, "--memory", empty.Url]);
-            Assert.Equal(1, code);
+            Assert.Equal(2, code);
             Assert.Contains("No CortexBot memory", err);
         }
         using (var c = new NpgsqlConnection(empty.Keywords))
@@ -351,7 +351,7 @@ public sealed class PostgresMemoryCliTests(PostgresServer server, ITestOutputHel
             cmd.ExecuteNonQuery();
         }
         var (code, _, err) = Cli("memory", "facts", "--memory", db.Url);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("needs migrating", err);
 
         Assert.Equal(0, Cli("memory", "migrate", "--memory", db.Url).Code);

@@ -65,13 +65,13 @@ public sealed class HippocampusActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(episode.TaskId, failed.TaskId);
         Assert.Equal("disk on fire", failed.Reason);
 
-        hippocampus.Tell(new RecallRecent("anything", 3), TestActor);
+        hippocampus.Tell(new RecallSimilar("anything", 3), TestActor);
         Assert.Empty(ExpectMsg<Recalled>().Episodes);
         ExpectNoMsg(TimeSpan.FromMilliseconds(100)); // no Terminated: it did not stop
     }
 
     [Fact]
-    public void RecallRecent_ranks_by_similarity_then_recency()
+    public void RecallSimilar_ranks_by_similarity_then_recency()
     {
         long Put(string instruction, bool success = true) =>
             _store.Append(Samples.Episode(instruction, success: success, failureReason: success ? null : "dropped it"));
@@ -82,7 +82,7 @@ public sealed class HippocampusActorTests : Akka.TestKit.Xunit2.TestKit
         long redNew = Put("Put the RED cube into the bin!");
         var hippocampus = Sys.ActorOf(HippocampusActor.Props(_store));
 
-        hippocampus.Tell(new RecallRecent("put the red cube in the box", 3), TestActor);
+        hippocampus.Tell(new RecallSimilar("put the red cube in the box", 3), TestActor);
 
         var recalled = ExpectMsg<Recalled>().Episodes;
         Assert.Equal(3, recalled.Length);
@@ -96,10 +96,10 @@ public sealed class HippocampusActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("dropped it", old.FailureReason);
         Assert.Equal("skill_0(red_cube, bin); skill_1(red_cube, bin)", old.Plan);
 
-        hippocampus.Tell(new RecallRecent("wave hello to me", 1), TestActor);
+        hippocampus.Tell(new RecallSimilar("wave hello to me", 1), TestActor);
         Assert.Equal([wave], ExpectMsg<Recalled>().Episodes.Select(e => e.Id));
 
-        hippocampus.Tell(new RecallRecent("put the red cube", 0), TestActor);
+        hippocampus.Tell(new RecallSimilar("put the red cube", 0), TestActor);
         Assert.Empty(ExpectMsg<Recalled>().Episodes);
     }
 
@@ -109,7 +109,7 @@ public sealed class HippocampusActorTests : Akka.TestKit.Xunit2.TestKit
         var ids = Enumerable.Range(0, 4).Select(_ => _store.Append(Samples.Episode("put the red cube in the bin"))).ToList();
         var hippocampus = Sys.ActorOf(HippocampusActor.Props(_store));
 
-        hippocampus.Tell(new RecallRecent("put the red cube in the bin", 4), TestActor);
+        hippocampus.Tell(new RecallSimilar("put the red cube in the bin", 4), TestActor);
 
         Assert.Equal(ids.AsEnumerable().Reverse(), ExpectMsg<Recalled>().Episodes.Select(e => e.Id));
     }
@@ -119,14 +119,14 @@ public sealed class HippocampusActorTests : Akka.TestKit.Xunit2.TestKit
     {
         _store.Append(Samples.Episode("wave hello"));
         var hippocampus = Sys.ActorOf(HippocampusActor.Props(_store));
-        hippocampus.Tell(new RecallRecent("stack the blue block", 5), TestActor);
+        hippocampus.Tell(new RecallSimilar("stack the blue block", 5), TestActor);
         Assert.Single(ExpectMsg<Recalled>().Episodes);
 
         var stack = Samples.Episode("stack the blue block on the green block");
         hippocampus.Tell(new StoreEpisode(stack), TestActor);
         long id = ExpectMsg<EpisodeStored>().Id;
 
-        hippocampus.Tell(new RecallRecent("stack the blue block", 5), TestActor);
+        hippocampus.Tell(new RecallSimilar("stack the blue block", 5), TestActor);
         var recalled = ExpectMsg<Recalled>().Episodes;
         Assert.Equal(2, recalled.Length);
         Assert.Equal(id, recalled[0].Id);
@@ -206,7 +206,7 @@ public sealed class HippocampusActorTests : Akka.TestKit.Xunit2.TestKit
             // The build reports on the first recall after it completes; recalls keep coming until then.
             for (int i = 0; i < 30; i++)
             {
-                second.Tell(new RecallRecent("put cube 7 in the bin", 1), TestActor);
+                second.Tell(new RecallSimilar("put cube 7 in the bin", 1), TestActor);
                 Assert.Single(ExpectMsg<Recalled>().Episodes);
                 Thread.Sleep(100);
             }

@@ -352,7 +352,7 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
     {
         var missing = _dir.File("nope/memory.db");
         var (code, _, err) = Cli("memory", "stats", "--memory", missing);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("No CortexBot memory store", err);
         Assert.False(Directory.Exists(Path.GetDirectoryName(missing)));
         Assert.Equal(2, Cli("memory", "prune", "--keep", "1", "--yes", "--memory", missing).Code);
@@ -361,7 +361,7 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
         var text = _dir.File("notes.db");
         File.WriteAllText(text, "my shopping list\n");
         var (code2, _, err2) = Cli("memory", "list", "--memory", text);
-        Assert.Equal(1, code2);
+        Assert.Equal(2, code2);
         Assert.Contains("is not a CortexBot memory store", err2);
         Assert.Equal("my shopping list\n", File.ReadAllText(text));
 
@@ -369,8 +369,65 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
         using (var raw = Samples.Raw(db))
             Samples.Scalar(raw, "PRAGMA user_version = 7");
         var (code3, _, err3) = Cli("memory", "list", "--memory", db);
-        Assert.Equal(1, code3);
+        Assert.Equal(2, code3);
         Assert.Contains("schema version 7", err3);
+    }
+
+    [Fact]
+    public void Every_memory_command_refuses_a_corrupt_file_in_one_line_with_exit_2_and_leaves_it_alone()
+    {
+        var bad = _dir.File("bad.db");
+        var bytes = new byte[4096];
+        new Random(15).NextBytes(bytes); // what `head -c 4096 /dev/urandom` gives, reproducibly
+        File.WriteAllBytes(bad, bytes);
+        var empty = _dir.File("empty.jsonl");
+        File.WriteAllText(empty, "");
+        string[][] commands =
+        [
+            ["list"], ["show", "1"], ["search", "red cube"], ["stats"], ["facts"], ["export", "--format", "jsonl", "-"],
+            ["import", empty], ["prune", "--keep", "1", "--yes"], ["migrate"], ["replay", "1"],
+        ];
+        foreach (var args in commands)
+        {
+            var (code, stdout, err) = Cli(["memory", .. args, "--memory", bad]);
+            Assert.True(code == 2, $"memory {args[0]} exited {code}");
+            Assert.Equal("", stdout);
+            var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("error: ", line);
+            Assert.Contains(bad, line);
+            Assert.Contains("is not a CortexBot memory store", line);
+        }
+        Assert.Equal(bytes, File.ReadAllBytes(bad));
+        Assert.Equal(["bad.db", "empty.jsonl"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName).Order());
+    }
+
+    [Theory]
+    [InlineData("random")]
+    [InlineData("text")]
+    [InlineData("sqlite-header-then-garbage")]
+    public void Run_with_a_corrupt_memory_file_prints_one_line_exits_2_and_loses_nothing(string kind)
+    {
+        var bad = _dir.File("memory.db");
+        var random = new byte[4096];
+        new Random(16).NextBytes(random);
+        byte[] bytes = kind switch
+        {
+            "random" => random,
+            "text" => "my shopping list\nmilk\n"u8.ToArray(),
+            _ => [.. "SQLite format 3\0"u8.ToArray(), .. random],
+        };
+        File.WriteAllBytes(bad, bytes);
+
+        var (code, stdout, err) = Cli("run", "--task", "put the red cube in the bin", "--fast", "--memory", bad);
+
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(bad, line);
+        Assert.Contains("is not a CortexBot memory store", line);
+        Assert.Equal(bytes, File.ReadAllBytes(bad));
+        Assert.Equal(["memory.db"], Directory.GetFiles(_dir.Path).Select(Path.GetFileName));
     }
 
     [Fact]
@@ -389,7 +446,7 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
         }
 
         var (code, _, err) = Cli("memory", "list", "--memory", db);
-        Assert.Equal(1, code);
+        Assert.Equal(2, code);
         Assert.Contains("needs migrating", err);
         Assert.Contains("memory migrate", err);
 

@@ -85,7 +85,6 @@ public sealed record PolicyIdentity(string File, string Id);
 public sealed record StoreEpisode(EpisodeRecord Episode);
 public sealed record EpisodeStored(Guid TaskId, long Id);
 public sealed record EpisodeStoreFailed(Guid TaskId, string Reason);
-public sealed record RecallRecent(string Instruction, int Limit);
 public sealed record Recalled(ImmutableArray<EpisodeSummary> Episodes);
 
 /// <summary>The answer to <see cref="RunEpisode"/>.</summary>

@@ -16,8 +16,9 @@ public sealed record RecallFilter(string? Task = null, string? Object = null, bo
 }
 
 /// <summary>Ask the hippocampus for the <paramref name="Limit"/> stored episodes most similar to <paramref name="Text"/>
-/// that pass <paramref name="Filter"/>; answered with <see cref="Recalled"/> (most similar first).</summary>
-public sealed record RecallSimilar(string Text, int Limit, RecallFilter Filter);
+/// that pass <paramref name="Filter"/> (null: all); answered with <see cref="Recalled"/> (most similar first, ties to the
+/// most recent).</summary>
+public sealed record RecallSimilar(string Text, int Limit, RecallFilter? Filter = null);
 
 /// <summary>
 /// One consolidated (semantic) fact: how a skill has fared with an object over all remembered episodes.

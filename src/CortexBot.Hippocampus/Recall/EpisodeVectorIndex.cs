@@ -56,6 +56,10 @@ public sealed class EpisodeVectorIndex : IEpisodeRecallIndex
     private EpisodeMeta[] _meta;
     private readonly Dictionary<long, int> _rowOf = [];
 
+    /// <summary>An empty index with room for a store's <paramref name="episodes"/> and a few more (it grows past that as needed).</summary>
+    public static EpisodeVectorIndex ForStore(int dimension, long episodes) =>
+        new(dimension, (int)Math.Min(int.MaxValue / Math.Max(1, dimension), Math.Max(1024, episodes + 64)));
+
     public EpisodeVectorIndex(int dimension, int capacity = 1024)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dimension);

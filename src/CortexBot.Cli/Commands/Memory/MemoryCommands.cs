@@ -356,9 +356,8 @@ internal static class MemoryCommands
         }
         catch (EpisodeStoreException ex)
         {
-            // Our own message names the file and what happened; the SQLite detail is inside it already.
-            Console.Error.WriteLine($"error: {ex.Message}" +
-                (ex.Message.Contains("needs migrating", StringComparison.Ordinal) ? " (`cortexbot memory migrate --memory PATH` does that)" : ""));
+            // A store that opened but then failed; our own message names the file and what happened.
+            Console.Error.WriteLine($"error: {ex.Message}");
             return 1;
         }
     }
@@ -368,8 +367,17 @@ internal static class MemoryCommands
         option is not null && MemoryStores.IsPostgres(option) ? option : Path.GetFullPath(option ?? SqliteEpisodeStore.DefaultPath);
 
     /// <summary>Read commands: the store opens read-only (never created or migrated), so they are safe beside a running robot.</summary>
-    private static IEpisodeMemory OpenRead(string? option, IEpisodeEmbedder? embedder = null) =>
-        MemoryStores.OpenMemory(MemoryPath(option), readOnly: true, embedder);
+    private static IEpisodeMemory OpenRead(string? option, IEpisodeEmbedder? embedder = null)
+    {
+        try
+        {
+            return MemoryStores.OpenMemory(MemoryPath(option), readOnly: true, embedder);
+        }
+        catch (ConfigurationException ex) when (ex.Message.Contains("needs migrating", StringComparison.Ordinal))
+        {
+            throw new ConfigurationException(ex.Message + " (`cortexbot memory migrate --memory PATH` does that)");
+        }
+    }
 
     /// <summary>Writing commands other than import change an existing memory only; a missing SQLite file is not created.</summary>
     private static IEpisodeMemory OpenExisting(string? option)

@@ -65,9 +65,16 @@ internal static class MemoryReplay
     private static IEpisodeStore OpenRead(string? option)
     {
         var where = option ?? SqliteEpisodeStore.DefaultPath;
-        return MemoryStores.IsPostgres(where)
-            ? new PostgresEpisodeStore(where)
-            : new SqliteEpisodeStore(Path.GetFullPath(where), readOnly: true);
+        try
+        {
+            return MemoryStores.IsPostgres(where)
+                ? new PostgresEpisodeStore(where)
+                : new SqliteEpisodeStore(Path.GetFullPath(where), readOnly: true);
+        }
+        catch (EpisodeStoreException ex)
+        {
+            throw new ConfigurationException(ex.Message); // a --memory that names no usable memory is bad input
+        }
     }
 
     private static void Render(ReplayReport r)
