@@ -11,24 +11,24 @@ namespace CortexBot.Cortex.Llama;
 
 /// <summary>Result of <see cref="PlannerBenchmark.Run"/>; speeds are compared with the raw baseline measured in the same run.</summary>
 public sealed record PlannerBenchReport(
-    [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("threads")] int Threads,
-    [property: JsonPropertyName("plans")] int Plans,
+    string Model,
+    int Threads,
+    int Plans,
     [property: JsonPropertyName("raw_tokens_per_s")] double RawTokensPerSecond,
     [property: JsonPropertyName("cortex_tokens_per_s")] double CortexTokensPerSecond,
-    [property: JsonPropertyName("cortex_vs_raw")] double CortexVsRaw,
-    [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
-    [property: JsonPropertyName("plan_latency_ms_p50")] double PlanLatencyMsP50,
-    [property: JsonPropertyName("plan_latency_ms_p99")] double PlanLatencyMsP99,
-    [property: JsonPropertyName("plan_tokens_p50")] double PlanTokensP50,
-    [property: JsonPropertyName("valid_plans")] int ValidPlans,
-    [property: JsonPropertyName("load_ms")] double LoadMs)
+    double CortexVsRaw,
+    int PromptTokens,
+    double PlanLatencyMsP50,
+    double PlanLatencyMsP99,
+    double PlanTokensP50,
+    int ValidPlans,
+    double LoadMs)
 {
     /// <summary>With an mmproj: the same plans with the camera frame, p50/p99, and their p50 against the text-only p50 above.</summary>
-    [JsonPropertyName("image_plan_latency_ms_p50")] public double? ImagePlanLatencyMsP50 { get; init; }
-    [JsonPropertyName("image_plan_latency_ms_p99")] public double? ImagePlanLatencyMsP99 { get; init; }
-    [JsonPropertyName("image_vs_text_p50")] public double? ImageVsTextP50 { get; init; }
-    [JsonPropertyName("image_prompt_positions")] public int? ImagePromptPositions { get; init; }
+    public double? ImagePlanLatencyMsP50 { get; init; }
+    public double? ImagePlanLatencyMsP99 { get; init; }
+    public double? ImageVsTextP50 { get; init; }
+    public int? ImagePromptPositions { get; init; }
 
     public string ToTable()
     {

@@ -4,42 +4,42 @@ namespace CortexBot.Host;
 
 // The run contract printed by `cortexbot run --json`; other tools rely on these names.
 public sealed record RunReport(
-    [property: JsonPropertyName("task")] string Task,
-    [property: JsonPropertyName("episodes")] IReadOnlyList<EpisodeReport> Episodes,
-    [property: JsonPropertyName("success_rate")] double SuccessRate,
-    [property: JsonPropertyName("control")] ControlReport Control,
-    [property: JsonPropertyName("cortex")] CortexReport Cortex,
-    [property: JsonPropertyName("hippocampus")] HippocampusReport Hippocampus);
+    string Task,
+    IReadOnlyList<EpisodeReport> Episodes,
+    double SuccessRate,
+    ControlReport Control,
+    CortexReport Cortex,
+    HippocampusReport Hippocampus);
 
 public sealed record EpisodeReport(
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("success")] bool Success,
-    [property: JsonPropertyName("duration_s")] double DurationS,
-    [property: JsonPropertyName("plan")] IReadOnlyList<string> Plan,
-    [property: JsonPropertyName("anomalies")] int Anomalies,
-    [property: JsonPropertyName("failure")] string? Failure,
-    [property: JsonPropertyName("episode_id")] long EpisodeId,
-    [property: JsonPropertyName("wall_s")] double WallS);
+    int Seed,
+    bool Success,
+    double DurationS,
+    IReadOnlyList<string> Plan,
+    int Anomalies,
+    string? Failure,
+    long EpisodeId,
+    double WallS);
 
 public sealed record ControlReport(
-    [property: JsonPropertyName("target_hz")] double TargetHz,
-    [property: JsonPropertyName("achieved_hz")] double AchievedHz,
+    double TargetHz,
+    double AchievedHz,
     [property: JsonPropertyName("tick_jitter_p50_us")] long JitterP50Us,
     [property: JsonPropertyName("tick_jitter_p99_us")] long JitterP99Us,
     [property: JsonPropertyName("tick_jitter_max_us")] long JitterMaxUs,
-    [property: JsonPropertyName("late_ticks")] long LateTicks,
-    [property: JsonPropertyName("ticks")] long Ticks,
-    [property: JsonPropertyName("pacing")] string Pacing,
-    [property: JsonPropertyName("realtime_priority")] bool RealtimePriority,
-    [property: JsonPropertyName("clamped_commands")] long ClampedCommands);
+    long LateTicks,
+    long Ticks,
+    string Pacing,
+    bool RealtimePriority,
+    long ClampedCommands);
 
 /// <param name="Plans">Plans the cortex produced over the run: one per episode that got one, plus every replan after an anomaly.</param>
 /// <param name="PlanLatencyMsP50">The median latency of those plans.</param>
 public sealed record CortexReport(
-    [property: JsonPropertyName("planner")] string Planner,
-    [property: JsonPropertyName("plans")] int Plans,
-    [property: JsonPropertyName("plan_latency_ms_p50")] double PlanLatencyMsP50);
+    string Planner,
+    int Plans,
+    double PlanLatencyMsP50);
 
 public sealed record HippocampusReport(
-    [property: JsonPropertyName("episodes_stored")] int EpisodesStored,
-    [property: JsonPropertyName("path")] string Path);
+    int EpisodesStored,
+    string Path);

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using CortexBot.Core.Json;
 
 namespace CortexBot.View;
 
@@ -44,7 +45,6 @@ public sealed record ViewOptions
 /// </summary>
 public sealed class ViewServer : IAsyncDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     private readonly WebApplication _app;
     private readonly ViewOptions _options;
@@ -111,7 +111,7 @@ public sealed class ViewServer : IAsyncDisposable
             Lines = LinesReceived,
             Memory = _options.Memory?.Location,
             Videos = _options.RenderVideo is not null,
-        }, Json));
+        }, CortexBotJson.Options));
         _app.MapGet("/api/episodes", (string? q, int? limit) => Episodes(q, Math.Clamp(limit ?? 20, 1, 200)));
         _app.MapGet("/api/episodes/{id:long}", (long id) => Episode(id));
         _app.MapGet("/api/episodes/{id:long}/video.mp4", (long id, CancellationToken ct) => VideoAsync(id, ct));
@@ -128,7 +128,7 @@ public sealed class ViewServer : IAsyncDisposable
 
     private IResult Episodes(string? q, int limit)
     {
-        if (_options.Memory is not { } memory) return Results.Json(Array.Empty<object>(), Json);
+        if (_options.Memory is not { } memory) return Results.Json(Array.Empty<object>(), CortexBotJson.Options);
         IReadOnlyList<EpisodeRecord> found;
         if (string.IsNullOrWhiteSpace(q)) found = memory.Recent(limit);
         else if (_options.Search is { } search) found = search(q, limit);
@@ -136,7 +136,7 @@ public sealed class ViewServer : IAsyncDisposable
         return Results.Json(found.Select(e => new
         {
             e.Id, e.Instruction, e.Seed, e.Success, e.FailureReason, e.StartedAt, e.DurationS, e.Planner,
-        }), Json);
+        }), CortexBotJson.Options);
     }
 
     private IResult Episode(long id)
@@ -149,7 +149,7 @@ public sealed class ViewServer : IAsyncDisposable
             Steps = e.Steps.Select(s => new { s.Index, s.Skill, Outcome = s.Outcome.ToString().ToLowerInvariant(), s.Detail, s.StartedAtS, s.DurationS }),
             Anomalies = e.AnomalyEvents.Select(a => new { a.Kind, a.RobotTimeS, a.Detail }),
             HasVideo = e.Trace is not null && _options.RenderVideo is not null,
-        }, Json);
+        }, CortexBotJson.Options);
     }
 
     private async Task<IResult> VideoAsync(long id, CancellationToken cancellation)

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Learning.Runtime;
 using Parquet.Serialization;
+using CortexBot.Core.Json;
 
 namespace CortexBot.Cerebellum.Training.Demos;
 
@@ -21,14 +22,14 @@ public sealed class DemoFrame
 
 /// <summary>One line of meta/episodes.jsonl.</summary>
 public sealed record DemoEpisodeInfo(
-    [property: JsonPropertyName("episode_index")] int EpisodeIndex,
-    [property: JsonPropertyName("tasks")] string[] Tasks,
-    [property: JsonPropertyName("length")] int Length,
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("success")] bool Success,
-    [property: JsonPropertyName("target")] string Target,
-    [property: JsonPropertyName("failure")] string? Failure,
-    [property: JsonPropertyName("duration_s")] double DurationS);
+    int EpisodeIndex,
+    string[] Tasks,
+    int Length,
+    int Seed,
+    bool Success,
+    string Target,
+    string? Failure,
+    double DurationS);
 
 /// <summary>An episode loaded for training: observations [T, O] and actions [T, A], row-major.</summary>
 public sealed record DemoEpisode(DemoEpisodeInfo Info, float[] Observations, float[] Actions)
@@ -52,8 +53,6 @@ public static class DemoDataset
 {
     public const string CodebaseVersion = "v2.1";
     public const string DataPathTemplate = "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet";
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
-    private static readonly JsonSerializerOptions JsonIndented = new() { WriteIndented = true };
 
     public static string EpisodePath(string root, int episode) => Path.Combine(root, "data", "chunk-000", $"episode_{episode:D6}.parquet");
 
@@ -108,8 +107,8 @@ public static class DemoDataset
                 ["expert"] = "analytic pick + place (SkillCompiler)",
             },
         };
-        File.WriteAllText(Path.Combine(meta, "info.json"), json.ToJsonString(JsonIndented));
-        File.WriteAllLines(Path.Combine(meta, "episodes.jsonl"), episodes.Select(e => JsonSerializer.Serialize(e, Json)));
+        File.WriteAllText(Path.Combine(meta, "info.json"), json.ToJsonString(CortexBotJson.Indented));
+        File.WriteAllLines(Path.Combine(meta, "episodes.jsonl"), episodes.Select(e => JsonSerializer.Serialize(e, CortexBotJson.Options)));
         File.WriteAllLines(Path.Combine(meta, "tasks.jsonl"), tasks.Select((t, i) => new JsonObject { ["task_index"] = i, ["task"] = t }.ToJsonString()));
     }
 
@@ -147,7 +146,7 @@ public static class DemoDataset
         var episodes = new List<DemoEpisodeInfo>();
         foreach (var line in File.ReadLines(epPath).Where(l => l.Length > 0))
         {
-            try { episodes.Add(JsonSerializer.Deserialize<DemoEpisodeInfo>(line, Json) ?? throw new JsonException("null")); }
+            try { episodes.Add(JsonSerializer.Deserialize<DemoEpisodeInfo>(line, CortexBotJson.Options) ?? throw new JsonException("null")); }
             catch (JsonException e) { throw new Core.ConfigurationException($"{epPath}: bad line '{line}': {e.Message}"); }
         }
         return (info, episodes);

@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Cerebellum.Kinematics;
@@ -33,27 +32,27 @@ public sealed record EvalOptions
 }
 
 public sealed record EvalEpisode(
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("target")] string Target,
-    [property: JsonPropertyName("policy_success")] bool PolicySuccess,
-    [property: JsonPropertyName("policy_duration_s")] double PolicyDurationS,
-    [property: JsonPropertyName("expert_success")] bool? ExpertSuccess,
-    [property: JsonPropertyName("expert_duration_s")] double? ExpertDurationS,
-    [property: JsonPropertyName("max_command_step_rad")] double MaxCommandStepRad,
-    [property: JsonPropertyName("policy_clamped_commands")] long PolicyClampedCommands);
+    int Seed,
+    string Target,
+    bool PolicySuccess,
+    double PolicyDurationS,
+    bool? ExpertSuccess,
+    double? ExpertDurationS,
+    double MaxCommandStepRad,
+    long PolicyClampedCommands);
 
 public sealed record EvalResult(
-    [property: JsonPropertyName("policy")] string Policy,
-    [property: JsonPropertyName("episodes")] int Episodes,
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("policy_success_rate")] double PolicySuccessRate,
-    [property: JsonPropertyName("expert_success_rate")] double? ExpertSuccessRate,
-    [property: JsonPropertyName("policy_mean_episode_s")] double PolicyMeanEpisodeS,
-    [property: JsonPropertyName("expert_mean_episode_s")] double? ExpertMeanEpisodeS,
-    [property: JsonPropertyName("chunk_latency_us_p50")] double ChunkLatencyUsP50,
-    [property: JsonPropertyName("chunk_latency_us_p99")] double ChunkLatencyUsP99,
-    [property: JsonPropertyName("chunks")] int Chunks,
-    [property: JsonPropertyName("runs")] EvalEpisode[] Runs);
+    string Policy,
+    int Episodes,
+    int Seed,
+    double PolicySuccessRate,
+    double? ExpertSuccessRate,
+    double PolicyMeanEpisodeS,
+    double? ExpertMeanEpisodeS,
+    double ChunkLatencyUsP50,
+    double ChunkLatencyUsP99,
+    int Chunks,
+    EvalEpisode[] Runs);
 
 /// <summary>
 /// Runs the learned policy on randomized scenes in fast (lockstep) mode and, on the same seeds, the analytic expert;

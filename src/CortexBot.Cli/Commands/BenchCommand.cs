@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using CortexBot.Core;
+using CortexBot.Core.Json;
 using CortexBot.Hippocampus.Recall;
 using CortexBot.Host.Benchmarks;
 
@@ -31,7 +32,7 @@ internal static class BenchCommand
         cmd.SetAction(parse =>
         {
             var report = ControlBenchmark.Run(parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)));
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else Console.Write(report.ToTable());
             return 0;
         });
@@ -48,7 +49,7 @@ internal static class BenchCommand
         cmd.SetAction(parse =>
         {
             var report = PolicyBenchmark.Run(parse.GetValue(policy)!, parse.GetValue(chunks), parse.GetValue(realtime));
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else Console.Write(report.ToTable());
             return 0;
         });
@@ -66,7 +67,7 @@ internal static class BenchCommand
         {
             var (w, h) = SceneCommand.ParseSize(parse.GetValue(size)!);
             var report = CameraBenchmark.Run(parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)), w, h);
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else Console.Write(report.ToTable());
             return 0;
         });
@@ -117,7 +118,7 @@ internal static class BenchCommand
             using var embedder = EmbeddingCliOption.Load(parse.GetValue(model))!;
             var r = EmbedderBenchmark.Run(embedder, n);
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(r));
+                Console.WriteLine(JsonSerializer.Serialize(r, CortexBotJson.Options));
             else
             {
                 Console.WriteLine($"{r.Episodes} synthetic episodes, latency per call (p50 / p99):");

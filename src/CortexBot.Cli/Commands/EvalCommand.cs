@@ -3,6 +3,7 @@ using System.Text.Json;
 using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Training;
 using CortexBot.Core;
+using CortexBot.Core.Json;
 
 namespace CortexBot.Cli.Commands;
 
@@ -42,7 +43,7 @@ internal static class EvalCommand
                 (manifest with { Eval = new EvalSummary(result.Episodes, result.Seed, result.PolicySuccessRate, expertRate, result.ChunkLatencyUsP50, result.ChunkLatencyUsP99) })
                     .Save(manifestPath);
             }
-            if (asJson) Console.WriteLine(JsonSerializer.Serialize(result));
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(result, CortexBotJson.Options));
             else
                 Console.WriteLine($"policy success {result.PolicySuccessRate:P0} (mean {result.PolicyMeanEpisodeS:F1} s), expert success " +
                     $"{(result.ExpertSuccessRate is { } x ? x.ToString("P0") : "n/a")}, chunk latency p50 {result.ChunkLatencyUsP50} us p99 {result.ChunkLatencyUsP99} us over {result.Chunks} chunks");

@@ -14,33 +14,34 @@ using CortexBot.Hippocampus.Recall;
 using CortexBot.Host;
 using CortexBot.Sim.MuJoCo;
 using Microsoft.Extensions.Logging;
+using CortexBot.Core.Json;
 
 namespace CortexBot.Cli.Commands;
 
 /// <summary>What `cortexbot plan --json` prints.</summary>
 internal sealed record PlanReport(
-    [property: JsonPropertyName("task")] string Task,
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("planner")] string Planner,
-    [property: JsonPropertyName("scene")] IReadOnlyList<string> Scene,
-    [property: JsonPropertyName("plan")] IReadOnlyList<string>? Plan,
-    [property: JsonPropertyName("steps")] IReadOnlyList<PlanStepReport>? Steps,
-    [property: JsonPropertyName("refusal")] string? Refusal,
-    [property: JsonPropertyName("latency_ms")] double LatencyMs,
-    [property: JsonPropertyName("image")] string? Image,
-    [property: JsonPropertyName("memories")] IReadOnlyList<string> Memories,
-    [property: JsonPropertyName("model")] ModelPlanReport? Model);
+    string Task,
+    int Seed,
+    string Planner,
+    IReadOnlyList<string> Scene,
+    IReadOnlyList<string>? Plan,
+    IReadOnlyList<PlanStepReport>? Steps,
+    string? Refusal,
+    double LatencyMs,
+    string? Image,
+    IReadOnlyList<string> Memories,
+    ModelPlanReport? Model);
 
-internal sealed record PlanStepReport([property: JsonPropertyName("skill")] string Skill, [property: JsonPropertyName("args")] IReadOnlyList<string> Args);
+internal sealed record PlanStepReport(string Skill, IReadOnlyList<string> Args);
 
 internal sealed record ModelPlanReport(
-    [property: JsonPropertyName("path")] string Path,
-    [property: JsonPropertyName("load_ms")] double LoadMs,
-    [property: JsonPropertyName("attempts")] int Attempts,
-    [property: JsonPropertyName("prompt_tokens")] int PromptTokens,
-    [property: JsonPropertyName("generated_tokens")] int GeneratedTokens,
+    string Path,
+    double LoadMs,
+    int Attempts,
+    int PromptTokens,
+    int GeneratedTokens,
     [property: JsonPropertyName("tokens_per_s")] double TokensPerSecond,
-    [property: JsonPropertyName("rejections")] IReadOnlyList<string> Rejections);
+    IReadOnlyList<string> Rejections);
 
 /// <summary>`cortexbot plan`: a dry run of the cortex. Resets the simulated scene from the seed to ground objects, plans, prints; nothing moves.</summary>
 internal static class PlanCommand
@@ -113,7 +114,7 @@ internal static class PlanCommand
                 result.Refusal, Math.Round(latency.TotalMilliseconds, 2), model?.SeesImages == true && frame is not null ? $"{frame.Width}x{frame.Height}" : null,
                 [.. memories.Select(Describe)], modelReport);
 
-            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else Print(report);
             return result.Plan is null ? 1 : 0;
         });

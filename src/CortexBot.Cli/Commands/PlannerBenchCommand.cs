@@ -7,6 +7,7 @@ using CortexBot.Core.Skills;
 using CortexBot.Gguf;
 using CortexBot.Sim.MuJoCo;
 using Microsoft.Extensions.Logging;
+using CortexBot.Core.Json;
 
 namespace CortexBot.Cli.Commands;
 
@@ -67,7 +68,7 @@ internal static class PlannerBenchCommand
                 }
                 var context = new PlanningContext(parse.GetValue(task)!, scene, catalogue, [], null);
                 var report = await PlannerBenchmark.Run(planner, context, n, raw, ct, frame);
-                if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
+                if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
                 else Console.Write(report.ToTable());
                 return 0;
             }

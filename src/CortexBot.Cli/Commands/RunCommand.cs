@@ -6,6 +6,7 @@ using CortexBot.Host;
 using CortexBot.Sim.MuJoCo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using CortexBot.Core.Json;
 
 namespace CortexBot.Cli.Commands;
 
@@ -80,7 +81,7 @@ internal static class RunCommand
                 return 2;
             }
             var report = result.Report!;
-            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report));
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else PrintSummary(report);
             return report.Episodes.All(e => e.Success) ? 0 : 1;
         });

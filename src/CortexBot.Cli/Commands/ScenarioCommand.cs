@@ -4,6 +4,7 @@ using CortexBot.Core;
 using CortexBot.Host;
 using CortexBot.Host.Scenarios;
 using Microsoft.Extensions.Logging;
+using CortexBot.Core.Json;
 
 namespace CortexBot.Cli.Commands;
 
@@ -50,7 +51,7 @@ internal static class ScenarioCommand
                 asJson ? null : Console.Error.WriteLine, ct);
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(report));
+                Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
                 return 0;
             }
             Console.WriteLine($"task: {report.Task}; perturbation: {string.Join(", ", report.Perturbations)}; seeds {report.FirstSeed}..{report.FirstSeed + report.Episodes - 1}; replans per episode: {report.MaxReplans}");

@@ -1,25 +1,23 @@
 using System.Diagnostics;
-using System.Text.Json.Serialization;
 using CortexBot.Core.Ports;
 
 namespace CortexBot.Hippocampus.Recall;
 
 /// <summary>Per-call latency of one embedder in microseconds.</summary>
 public sealed record EmbedLatency(
-    [property: JsonPropertyName("model")] string Model,
-    [property: JsonPropertyName("dimension")] int Dimension,
-    [property: JsonPropertyName("episode_p50_us")] double EpisodeP50Us,
-    [property: JsonPropertyName("episode_p99_us")] double EpisodeP99Us,
-    [property: JsonPropertyName("query_p50_us")] double QueryP50Us,
-    [property: JsonPropertyName("query_p99_us")] double QueryP99Us);
+    string Model,
+    int Dimension,
+    double EpisodeP50Us,
+    double EpisodeP99Us,
+    double QueryP50Us,
+    double QueryP99Us);
 
 /// <summary>An embedder against the hashing embedder (the baseline), timed on the same synthetic episodes in one run.</summary>
 public sealed record EmbedderBenchmarkReport(
-    [property: JsonPropertyName("episodes")] int Episodes,
-    [property: JsonPropertyName("candidate")] EmbedLatency Candidate,
-    [property: JsonPropertyName("baseline")] EmbedLatency Baseline)
+    int Episodes,
+    EmbedLatency Candidate,
+    EmbedLatency Baseline)
 {
-    [JsonPropertyName("episode_p50_ratio")]
     public double EpisodeP50Ratio => Baseline.EpisodeP50Us > 0 ? Candidate.EpisodeP50Us / Baseline.EpisodeP50Us : double.NaN;
 }
 

@@ -8,13 +8,13 @@ using CortexBot.Sim.MuJoCo;
 namespace CortexBot.Host.Benchmarks;
 
 public sealed record CameraBenchReport(
-    [property: JsonPropertyName("rate_hz")] double RateHz,
+    double RateHz,
     [property: JsonPropertyName("seconds_per_phase")] double Seconds,
-    [property: JsonPropertyName("width")] int Width,
-    [property: JsonPropertyName("height")] int Height,
-    [property: JsonPropertyName("frames")] int Frames,
-    [property: JsonPropertyName("frame_ms_p50")] double FrameMsP50,
-    [property: JsonPropertyName("frame_ms_p99")] double FrameMsP99,
+    int Width,
+    int Height,
+    int Frames,
+    double FrameMsP50,
+    double FrameMsP99,
     [property: JsonPropertyName("tick_jitter_rows")] IReadOnlyList<JitterRow> Rows)
 {
     public string ToTable()

@@ -13,19 +13,19 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace CortexBot.Host.Benchmarks;
 
 public sealed record JitterRow(
-    [property: JsonPropertyName("phase")] string Phase,
-    [property: JsonPropertyName("ticks")] long Ticks,
-    [property: JsonPropertyName("late_ticks")] long LateTicks,
-    [property: JsonPropertyName("p50_us")] long P50Us,
-    [property: JsonPropertyName("p99_us")] long P99Us,
-    [property: JsonPropertyName("max_us")] long MaxUs,
+    string Phase,
+    long Ticks,
+    long LateTicks,
+    long P50Us,
+    long P99Us,
+    long MaxUs,
     [property: JsonPropertyName("p99_ratio_to_baseline")] double P99Ratio);
 
 public sealed record ControlBenchReport(
-    [property: JsonPropertyName("rate_hz")] double RateHz,
+    double RateHz,
     [property: JsonPropertyName("seconds_per_phase")] double Seconds,
-    [property: JsonPropertyName("realtime_priority")] bool RealtimePriority,
-    [property: JsonPropertyName("rows")] IReadOnlyList<JitterRow> Rows)
+    bool RealtimePriority,
+    IReadOnlyList<JitterRow> Rows)
 {
     public string ToTable()
     {

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using System.Text;
-using System.Text.Json.Serialization;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Core;
@@ -9,29 +8,29 @@ using CortexBot.Core;
 namespace CortexBot.Host.Benchmarks;
 
 public sealed record PolicyBenchRow(
-    [property: JsonPropertyName("implementation")] string Implementation,
-    [property: JsonPropertyName("p50_us")] double P50Us,
-    [property: JsonPropertyName("p99_us")] double P99Us,
-    [property: JsonPropertyName("max_us")] double MaxUs,
-    [property: JsonPropertyName("mean_us")] double MeanUs,
-    [property: JsonPropertyName("bytes_per_chunk")] double BytesPerChunk);
+    string Implementation,
+    double P50Us,
+    double P99Us,
+    double MaxUs,
+    double MeanUs,
+    double BytesPerChunk);
 
 public sealed record PolicyBenchReport(
-    [property: JsonPropertyName("policy")] string Policy,
-    [property: JsonPropertyName("observation_size")] int ObservationSize,
-    [property: JsonPropertyName("horizon")] int Horizon,
-    [property: JsonPropertyName("action_size")] int ActionSize,
-    [property: JsonPropertyName("flow_steps")] int FlowSteps,
-    [property: JsonPropertyName("hidden")] int[] Hidden,
-    [property: JsonPropertyName("chunks")] int Chunks,
-    [property: JsonPropertyName("warmup_chunks")] int WarmupChunks,
-    [property: JsonPropertyName("processor_count")] int ProcessorCount,
-    [property: JsonPropertyName("simd")] string Simd,
-    [property: JsonPropertyName("scheduling")] string Scheduling,
-    [property: JsonPropertyName("rows")] IReadOnlyList<PolicyBenchRow> Rows,
-    [property: JsonPropertyName("managed_over_onnx_p50")] double ManagedOverOnnxP50,
-    [property: JsonPropertyName("managed_over_onnx_p99")] double ManagedOverOnnxP99,
-    [property: JsonPropertyName("max_abs_diff")] double MaxAbsDiff)
+    string Policy,
+    int ObservationSize,
+    int Horizon,
+    int ActionSize,
+    int FlowSteps,
+    int[] Hidden,
+    int Chunks,
+    int WarmupChunks,
+    int ProcessorCount,
+    string Simd,
+    string Scheduling,
+    IReadOnlyList<PolicyBenchRow> Rows,
+    double ManagedOverOnnxP50,
+    double ManagedOverOnnxP99,
+    double MaxAbsDiff)
 {
     public string ToTable()
     {

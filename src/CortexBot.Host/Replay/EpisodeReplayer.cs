@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Diagnostics;
-using System.Text.Json.Serialization;
 using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Cerebellum.Kinematics;
@@ -31,54 +30,53 @@ public sealed record ReplayOptions
 }
 
 public sealed record ReplayStep(
-    [property: JsonPropertyName("index")] int Index,
-    [property: JsonPropertyName("skill")] string Skill,
-    [property: JsonPropertyName("parameters")] string? Parameters,
-    [property: JsonPropertyName("started_at_s")] double StartedAtS,
-    [property: JsonPropertyName("recorded_outcome")] string RecordedOutcome,
-    [property: JsonPropertyName("recorded_detail")] string? RecordedDetail,
-    [property: JsonPropertyName("replayed_outcome")] string ReplayedOutcome,
-    [property: JsonPropertyName("replayed_detail")] string? ReplayedDetail,
-    [property: JsonPropertyName("replayed_duration_s")] double ReplayedDurationS,
-    [property: JsonPropertyName("matches")] bool Matches);
+    int Index,
+    string Skill,
+    string? Parameters,
+    double StartedAtS,
+    string RecordedOutcome,
+    string? RecordedDetail,
+    string ReplayedOutcome,
+    string? ReplayedDetail,
+    double ReplayedDurationS,
+    bool Matches);
 
 /// <summary>The first sample where a joint left the tolerance: when, during which step, which joint, both values.</summary>
 public sealed record ReplayDivergence(
-    [property: JsonPropertyName("robot_time_s")] double RobotTimeS,
-    [property: JsonPropertyName("sample")] int Sample,
-    [property: JsonPropertyName("step")] int? Step,
-    [property: JsonPropertyName("step_skill")] string? StepSkill,
-    [property: JsonPropertyName("joint")] string Joint,
-    [property: JsonPropertyName("recorded_rad")] double RecordedRad,
-    [property: JsonPropertyName("replayed_rad")] double ReplayedRad,
-    [property: JsonPropertyName("difference_rad")] double DifferenceRad);
+    double RobotTimeS,
+    int Sample,
+    int? Step,
+    string? StepSkill,
+    string Joint,
+    double RecordedRad,
+    double ReplayedRad,
+    double DifferenceRad);
 
 public sealed record ReplayReport(
-    [property: JsonPropertyName("episode_id")] long EpisodeId,
-    [property: JsonPropertyName("instruction")] string Instruction,
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("tolerance_rad")] double ToleranceRad,
-    [property: JsonPropertyName("sample_period_s")] double SamplePeriodS,
-    [property: JsonPropertyName("recorded_samples")] int RecordedSamples,
-    [property: JsonPropertyName("replayed_samples")] int ReplayedSamples,
-    [property: JsonPropertyName("compared_samples")] int ComparedSamples,
-    [property: JsonPropertyName("diverged")] bool Diverged,
-    [property: JsonPropertyName("first_divergence")] ReplayDivergence? FirstDivergence,
-    [property: JsonPropertyName("max_deviation_rad")] double MaxDeviationRad,
-    [property: JsonPropertyName("max_deviation_joint")] string? MaxDeviationJoint,
-    [property: JsonPropertyName("max_deviation_at_s")] double MaxDeviationAtS,
-    [property: JsonPropertyName("max_gripper_deviation_m")] double MaxGripperDeviationM,
-    [property: JsonPropertyName("recorded_success")] bool RecordedSuccess,
-    [property: JsonPropertyName("replayed_success")] bool ReplayedSuccess,
-    [property: JsonPropertyName("replayed_failure")] string? ReplayedFailure,
-    [property: JsonPropertyName("outcome_matches")] bool OutcomeMatches,
-    [property: JsonPropertyName("steps")] IReadOnlyList<ReplayStep> Steps,
-    [property: JsonPropertyName("notes")] IReadOnlyList<string> Notes,
-    [property: JsonPropertyName("replayed_robot_s")] double ReplayedRobotS,
-    [property: JsonPropertyName("wall_s")] double WallS)
+    long EpisodeId,
+    string Instruction,
+    int Seed,
+    double ToleranceRad,
+    double SamplePeriodS,
+    int RecordedSamples,
+    int ReplayedSamples,
+    int ComparedSamples,
+    bool Diverged,
+    ReplayDivergence? FirstDivergence,
+    double MaxDeviationRad,
+    string? MaxDeviationJoint,
+    double MaxDeviationAtS,
+    double MaxGripperDeviationM,
+    bool RecordedSuccess,
+    bool ReplayedSuccess,
+    string? ReplayedFailure,
+    bool OutcomeMatches,
+    IReadOnlyList<ReplayStep> Steps,
+    IReadOnlyList<string> Notes,
+    double ReplayedRobotS,
+    double WallS)
 {
     /// <summary>The object physics the replay's simulator ran with, read back from it after re-applying the episode's perturbations.</summary>
-    [JsonPropertyName("perturbations")]
     public IReadOnlyList<AppliedPerturbation> Perturbations { get; init; } = [];
 }
 

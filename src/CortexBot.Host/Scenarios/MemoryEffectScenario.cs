@@ -1,4 +1,3 @@
-using System.Text.Json.Serialization;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Core;
 using CortexBot.Sim.MuJoCo;
@@ -8,21 +7,21 @@ namespace CortexBot.Host.Scenarios;
 
 /// <summary>One side of the comparison: the same seeds, with or without consulting memory.</summary>
 public sealed record MemoryArmReport(
-    [property: JsonPropertyName("memory")] bool Memory,
-    [property: JsonPropertyName("success_rate")] double SuccessRate,
-    [property: JsonPropertyName("later_success_rate")] double LaterSuccessRate,
-    [property: JsonPropertyName("episodes")] IReadOnlyList<EpisodeReport> Episodes,
-    [property: JsonPropertyName("store")] string Store);
+    bool Memory,
+    double SuccessRate,
+    double LaterSuccessRate,
+    IReadOnlyList<EpisodeReport> Episodes,
+    string Store);
 
 /// <summary>The result of <see cref="MemoryEffectScenario"/>; <c>later_*</c> leaves out each arm's first episode.</summary>
 public sealed record MemoryEffectReport(
-    [property: JsonPropertyName("task")] string Task,
-    [property: JsonPropertyName("perturbations")] IReadOnlyList<string> Perturbations,
-    [property: JsonPropertyName("first_seed")] int FirstSeed,
-    [property: JsonPropertyName("episodes")] int Episodes,
-    [property: JsonPropertyName("max_replans")] int MaxReplans,
-    [property: JsonPropertyName("without_memory")] MemoryArmReport WithoutMemory,
-    [property: JsonPropertyName("with_memory")] MemoryArmReport WithMemory);
+    string Task,
+    IReadOnlyList<string> Perturbations,
+    int FirstSeed,
+    int Episodes,
+    int MaxReplans,
+    MemoryArmReport WithoutMemory,
+    MemoryArmReport WithMemory);
 
 /// <summary>
 /// Does memory change what the robot does? Runs one task on the same seeds twice, under a consistent perturbation the
