@@ -6,6 +6,7 @@ using CortexBot.Core.Ports;
 using LLama;
 using LLama.Common;
 using LLama.Sampling;
+using CortexBot.Core.Stats;
 
 namespace CortexBot.Cortex.Llama;
 
@@ -104,12 +105,12 @@ public static class PlannerBenchmark
         tokens.Sort();
         return new PlannerBenchReport(Path.GetFileName(planner.Options.ModelPath), planner.Options.EffectiveThreads, plans,
             Math.Round(raw, 1), Math.Round(cortex, 1), raw > 0 ? Math.Round(cortex / raw, 3) : 0, promptTokens,
-            Math.Round(Percentile(latencies, 0.5), 2), Math.Round(Percentile(latencies, 0.99), 2), Percentile(tokens, 0.5), valid,
+            Math.Round(Percentiles.NearestRankOr(latencies, 0.5, 0), 2), Math.Round(Percentiles.NearestRankOr(latencies, 0.99, 0), 2), Percentiles.NearestRankOr(tokens, 0.5, 0), valid,
             Math.Round(planner.LoadTime.TotalMilliseconds, 1))
         {
-            ImagePlanLatencyMsP50 = imageLatencies is null ? null : Math.Round(Percentile(imageLatencies, 0.5), 2),
-            ImagePlanLatencyMsP99 = imageLatencies is null ? null : Math.Round(Percentile(imageLatencies, 0.99), 2),
-            ImageVsTextP50 = imageLatencies is null ? null : Math.Round(Percentile(imageLatencies, 0.5) / Math.Max(1e-9, Percentile(latencies, 0.5)), 2),
+            ImagePlanLatencyMsP50 = imageLatencies is null ? null : Math.Round(Percentiles.NearestRankOr(imageLatencies, 0.5, 0), 2),
+            ImagePlanLatencyMsP99 = imageLatencies is null ? null : Math.Round(Percentiles.NearestRankOr(imageLatencies, 0.99, 0), 2),
+            ImageVsTextP50 = imageLatencies is null ? null : Math.Round(Percentiles.NearestRankOr(imageLatencies, 0.5, 0) / Math.Max(1e-9, Percentiles.NearestRankOr(latencies, 0.5, 0)), 2),
             ImagePromptPositions = imageLatencies is null ? null : imagePositions,
         };
     }
@@ -142,7 +143,4 @@ public static class PlannerBenchmark
         var seconds = Stopwatch.GetElapsedTime(first, last).TotalSeconds;
         return n > 1 && seconds > 0 ? (n - 1) / seconds : 0;
     }
-
-    private static double Percentile(List<double> sorted, double q) =>
-        sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
 }

@@ -8,6 +8,7 @@ using CortexBot.Core.Ports;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using CortexBot.Core.Stats;
 
 namespace CortexBot.Host;
 
@@ -91,7 +92,7 @@ public static class CortexBotRunner
                 Math.Round(reports.Count(r => r.Success) / (double)reports.Count, 4),
                 new ControlReport(stats.TargetHz, stats.AchievedHz, stats.JitterP50Us, stats.JitterP99Us, stats.JitterMaxUs, stats.LateTicks, stats.Ticks,
                     stats.Pacing, stats.RealtimePriority, gate.ClampedCommands),
-                new CortexReport(planner, planLatencies.Count, planLatencies.Count > 0 ? Math.Round(planLatencies[planLatencies.Count / 2], 3) : 0),
+                new CortexReport(planner, planLatencies.Count, planLatencies.Count > 0 ? Math.Round(Percentiles.NearestRank(planLatencies, 0.5), 3) : 0),
                 new HippocampusReport(stored, store.Location));
             return new RunResult(report, null);
         }

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using CortexBot.Brainstem.Ros2;
 using CortexBot.Core;
 using CortexBot.Core.Ports;
+using CortexBot.Core.Stats;
 
 namespace CortexBot.Sim.Ros2;
 
@@ -115,7 +116,7 @@ public static unsafe class Ros2RoundTripBenchmark
         long received = Math.Min(measured, link.Counters.JointStatesAccepted - acceptedAtWarmEnd);
         rtt.Sort();
         return new RoundTripStats("cortexbot link (JointState, 8 joints)", rateHz, measured, received,
-            100.0 * (measured - received) / measured, Percentile(rtt, 0.5), Percentile(rtt, 0.99));
+            100.0 * (measured - received) / measured, Percentiles.NearestRankOr(rtt, 0.5, double.NaN), Percentiles.NearestRankOr(rtt, 0.99, double.NaN));
     }
 
     /// <summary>
@@ -160,7 +161,7 @@ public static unsafe class Ros2RoundTripBenchmark
         var rtt = link.GoalRoundTripsUs(link.GoalRoundTripCount - rttAtWarm).ToList();
         rtt.Sort();
         return new RoundTripStats($"cortexbot link FollowJointTrajectory send_goal to sim serve ticking at {nodeRateHz:0} Hz", rateHz, sent, answered,
-            sent == 0 ? 100 : 100.0 * (sent - answered) / sent, Percentile(rtt, 0.5), Percentile(rtt, 0.99));
+            sent == 0 ? 100 : 100.0 * (sent - answered) / sent, Percentiles.NearestRankOr(rtt, 0.5, double.NaN), Percentiles.NearestRankOr(rtt, 0.99, double.NaN));
     }
 
     /// <summary>Cyclone's ddsperf ping-pong (two processes, waitset mode, payload about a JointState's size).</summary>
@@ -183,7 +184,7 @@ public static unsafe class Ros2RoundTripBenchmark
             long expected = (long)(rateHz * lines.Count);
             var p50 = lines.Select(l => l.P50).Order().ToList();
             return new RoundTripStats("ddsperf ping-pong (per-second p50 median, p99 max)", rateHz, expected, cnt,
-                Math.Max(0, 100.0 * (expected - cnt) / expected), p50[p50.Count / 2], lines.Max(l => l.P99));
+                Math.Max(0, 100.0 * (expected - cnt) / expected), Percentiles.NearestRank(p50, 0.5), lines.Max(l => l.P99));
         }
         finally
         {
@@ -202,9 +203,6 @@ public static unsafe class Ros2RoundTripBenchmark
             throw new ConfigurationException($"ddsperf could not be started ({e.Message}): sudo apt-get install cyclonedds-tools");
         }
     }
-
-    private static double Percentile(List<double> sorted, double q) =>
-        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Floor(q * sorted.Count))];
 
     private static void SleepUntil(long deadlineNs) => Ros2SimNode.SleepUntil(deadlineNs);
 }

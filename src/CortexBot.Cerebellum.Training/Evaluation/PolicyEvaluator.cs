@@ -9,6 +9,7 @@ using CortexBot.Core.Ports;
 using CortexBot.Core.Robot;
 using CortexBot.Sim.MuJoCo;
 using Microsoft.Extensions.Logging.Abstractions;
+using CortexBot.Core.Stats;
 
 namespace CortexBot.Cerebellum.Training;
 
@@ -110,7 +111,7 @@ public static class PolicyEvaluator
             }
             var lat = executor.LatenciesUs();
             Array.Sort(lat);
-            double P(double q) => lat.Length == 0 ? 0 : Math.Round(lat[Math.Min(lat.Length - 1, (int)Math.Ceiling(q * lat.Length) - 1)], 1);
+            double P(double q) => lat.Length == 0 ? 0 : Math.Round(Percentiles.NearestRank(lat, q), 1);
             var pOk = runs.Where(r => r.PolicySuccess).ToList();
             var eOk = runs.Where(r => r.ExpertSuccess == true).ToList();
             return new EvalResult(Path.GetFullPath(policyPath), runs.Count, options.Seed,

@@ -1,3 +1,5 @@
+using CortexBot.Core.Stats;
+
 namespace CortexBot.Cerebellum.Control;
 
 /// <summary>Fixed-size microsecond histogram: recording allocates nothing; percentiles are exact to 1 us up to 100 ms.</summary>
@@ -19,11 +21,12 @@ public sealed class JitterHistogram
         if (microseconds > _maxUs) _maxUs = microseconds;
     }
 
+    /// <summary>The <see cref="Percentiles"/> nearest-rank percentile, <paramref name="p"/> in percent (0 when nothing was recorded).</summary>
     public long Percentile(double p)
     {
         long total = Count;
         if (total == 0) return 0;
-        long rank = (long)Math.Ceiling(p / 100.0 * total);
+        long rank = Percentiles.NearestRankIndex(p / 100.0, total) + 1;
         long seen = 0;
         for (int i = 0; i < Buckets; i++)
         {

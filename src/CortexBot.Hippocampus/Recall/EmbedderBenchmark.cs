@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CortexBot.Core.Ports;
+using CortexBot.Core.Stats;
 
 namespace CortexBot.Hippocampus.Recall;
 
@@ -68,12 +69,6 @@ public static class EmbedderBenchmark
         }
 
         public EmbedLatency Result() => new(embedder.Model, embedder.Dimension,
-            Percentile(_episode, 0.50), Percentile(_episode, 0.99), Percentile(_query, 0.50), Percentile(_query, 0.99));
-    }
-
-    private static double Percentile(double[] values, double p)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
+            Percentiles.NearestRankOf(_episode, 0.50), Percentiles.NearestRankOf(_episode, 0.99), Percentiles.NearestRankOf(_query, 0.50), Percentiles.NearestRankOf(_query, 0.99));
     }
 }

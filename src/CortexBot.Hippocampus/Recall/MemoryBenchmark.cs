@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
+using CortexBot.Core.Stats;
 
 namespace CortexBot.Hippocampus.Recall;
 
@@ -109,8 +110,8 @@ public static class MemoryBenchmark
                 scalar[i - 5] = Stopwatch.GetElapsedTime(b, c).TotalMicroseconds;
                 hits += fast.Select(h => h.Id).Intersect(slow).Count() / 10.0;
             }
-            double p50 = Percentile(simd, 0.50), p99 = Percentile(simd, 0.99);
-            double s50 = Percentile(scalar, 0.50), s99 = Percentile(scalar, 0.99);
+            double p50 = Percentiles.NearestRankOf(simd, 0.50), p99 = Percentiles.NearestRankOf(simd, 0.99);
+            double s50 = Percentiles.NearestRankOf(scalar, 0.50), s99 = Percentiles.NearestRankOf(scalar, 0.99);
             return new MemoryBenchmarkReport(episodes, embedder.Dimension, embedder.Model, single, batch, load, queries,
                 p50, p99, s50, s99, s50 / p50, hits / queries);
         }
@@ -147,12 +148,5 @@ public static class MemoryBenchmark
                 best.RemoveAt(10);
         }
         return [.. best.Select(b => b.Id)];
-    }
-
-    private static double Percentile(double[] values, double p)
-    {
-        var sorted = values.Order().ToArray();
-        int i = (int)Math.Ceiling(p * sorted.Length) - 1;
-        return sorted[Math.Clamp(i, 0, sorted.Length - 1)];
     }
 }

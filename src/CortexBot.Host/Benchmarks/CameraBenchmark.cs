@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Core;
 using CortexBot.Sim.MuJoCo;
+using CortexBot.Core.Stats;
 
 namespace CortexBot.Host.Benchmarks;
 
@@ -50,13 +51,11 @@ public static class CameraBenchmark
             Row("control loop, camera capturing nonstop", withCamera, baseline.JitterP99Us),
         };
         return new CameraBenchReport(rateHz, phase.TotalSeconds, width, height, frameMs.Count,
-            Math.Round(Percentile(frameMs, 0.50), 2), Math.Round(Percentile(frameMs, 0.99), 2), rows);
+            Math.Round(Percentiles.NearestRank(frameMs, 0.50), 2), Math.Round(Percentiles.NearestRank(frameMs, 0.99), 2), rows);
     }
 
     private static JitterRow Row(string phase, ControlStats s, long baseP99) =>
         new(phase, s.Ticks, s.LateTicks, s.JitterP50Us, s.JitterP99Us, s.JitterMaxUs, Math.Round(s.JitterP99Us / (double)Math.Max(1, baseP99), 2));
-
-    private static double Percentile(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Floor(q * sorted.Count))];
 
     /// <summary>A camera on <paramref name="world"/> and a thread requesting frames back to back until disposed.</summary>
     private static IDisposable Capturing(MuJoCoWorld world, int width, int height, List<double> frameMs)

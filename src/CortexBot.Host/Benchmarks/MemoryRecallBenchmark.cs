@@ -5,6 +5,7 @@ using CortexBot.Core;
 using CortexBot.Core.Messages;
 using CortexBot.Hippocampus;
 using CortexBot.Hippocampus.Recall;
+using CortexBot.Core.Stats;
 
 namespace CortexBot.Host.Benchmarks;
 
@@ -176,7 +177,7 @@ public static class MemoryRecallBenchmark
 
             var exactRun = Time(vectors, q => exact.Search(q, 10));
             var exactFiltered = Time(vectors, q => exact.Search(q, 10, Failures));
-            progress?.Invoke($"{n}: exact p50 {Percentile(exactRun.Us, 0.5):F0} us; building the HNSW index");
+            progress?.Invoke($"{n}: exact p50 {Percentiles.NearestRankOf(exactRun.Us, 0.5):F0} us; building the HNSW index");
 
             var options = new RecallIndexOptions(ApproximateThreshold: 1, Hnsw: hnsw, BuildThreads: buildThreads);
             var graph = RecallGraphFile.Beside(path, embedder.Model, readOnly: false);
@@ -209,8 +210,8 @@ public static class MemoryRecallBenchmark
                     hits += RecallQuality.At(10, exactRun.Top[i], run.Top[i]);
                     filteredHits += RecallQuality.At(10, exactFiltered.Top[i], filtered.Top[i]);
                 }
-                ann.Add(new AnnSearchRow(ef, Percentile(run.Us, 0.5), Percentile(run.Us, 0.99), Percentile(run.CpuUs, 0.5),
-                    Percentile(run.CpuUs, 0.99), hits / queries, Percentile(filtered.Us, 0.5), Percentile(filtered.Us, 0.99),
+                ann.Add(new AnnSearchRow(ef, Percentiles.NearestRankOf(run.Us, 0.5), Percentiles.NearestRankOf(run.Us, 0.99), Percentiles.NearestRankOf(run.CpuUs, 0.5),
+                    Percentiles.NearestRankOf(run.CpuUs, 0.99), hits / queries, Percentiles.NearestRankOf(filtered.Us, 0.5), Percentiles.NearestRankOf(filtered.Us, 0.99),
                     filteredHits / queries));
             }
             recall.Dispose();
@@ -243,8 +244,8 @@ public static class MemoryRecallBenchmark
                 afterRecall /= queries;
             }
             progress?.Invoke($"{n}: pruned {pruned} in {pruneSeconds:F2} s, reloaded in {afterLoad:F2} s");
-            return new MemoryRecallRow(n, inserts, load, Percentile(exactRun.Us, 0.5), Percentile(exactRun.Us, 0.99),
-                Percentile(exactRun.CpuUs, 0.99), Percentile(exactFiltered.Us, 0.5), build, n / build, reload, ann)
+            return new MemoryRecallRow(n, inserts, load, Percentiles.NearestRankOf(exactRun.Us, 0.5), Percentiles.NearestRankOf(exactRun.Us, 0.99),
+                Percentiles.NearestRankOf(exactRun.CpuUs, 0.99), Percentiles.NearestRankOf(exactFiltered.Us, 0.5), build, n / build, reload, ann)
             {
                 PrunedEpisodes = pruned, PruneSeconds = pruneSeconds, AfterPruneLoadSeconds = afterLoad, AfterPruneRecallAt10 = afterRecall,
             };
@@ -292,11 +293,4 @@ public static class MemoryRecallBenchmark
 
     private static long ThreadCpuNanoseconds() =>
         OperatingSystem.IsLinux() && ClockGetTime(ClockThreadCpuTime, out var t) == 0 ? t.Seconds * 1_000_000_000 + t.Nanoseconds : 0;
-
-    private static double Percentile(double[] values, double p)
-    {
-        var sorted = values.Order().ToArray();
-        int i = (int)Math.Ceiling(p * sorted.Length) - 1;
-        return sorted[Math.Clamp(i, 0, sorted.Length - 1)];
-    }
 }

@@ -4,6 +4,7 @@ using System.Text;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Core;
+using CortexBot.Core.Stats;
 
 namespace CortexBot.Host.Benchmarks;
 
@@ -153,8 +154,7 @@ public static class PolicyBenchmark
     private static PolicyBenchRow Row(string name, long[] ticks, long bytes)
     {
         var us = ticks.Select(t => t * 1e6 / Stopwatch.Frequency).Order().ToArray();
-        // Nearest-rank percentiles.
-        double P(double p) => us[Math.Clamp((int)Math.Ceiling(p * us.Length) - 1, 0, us.Length - 1)];
+        double P(double p) => Percentiles.NearestRank(us, p);
         return new PolicyBenchRow(name, Math.Round(P(0.50), 1), Math.Round(P(0.99), 1), Math.Round(us[^1], 1), Math.Round(us.Average(), 1),
             Math.Round(bytes / (double)us.Length, 1));
     }
