@@ -156,9 +156,9 @@ public static class PlanGrammar
     /// </summary>
     public static SkillEffect EffectOf(SkillSpec skill) => skill.Name switch
     {
-        "pick" when skill.Args.Count >= 1 && IsHeldObject(skill.Args[0]) => SkillEffect.Grasp,
-        "place" when skill.Args.Count >= 1 && IsHeldObject(skill.Args[0]) => SkillEffect.PlaceHeld,
-        "open_gripper" => SkillEffect.Release,
+        SkillNames.Pick when skill.Args.Count >= 1 && IsHeldObject(skill.Args[0]) => SkillEffect.Grasp,
+        SkillNames.Place when skill.Args.Count >= 1 && IsHeldObject(skill.Args[0]) => SkillEffect.PlaceHeld,
+        SkillNames.OpenGripper => SkillEffect.Release,
         _ => SkillEffect.Neutral,
     };
 

@@ -14,8 +14,6 @@ namespace CortexBot.Cortex;
 public sealed class RulePlanner(bool preferLearned = false) : IPlanner
 {
     public const string PlannerName = "rule";
-    /// <summary>The learned skill that does a whole pick-and-place; used for "put X in Y" when preferred and catalogued.</summary>
-    public const string LearnedTransfer = Core.Messages.SkillNames.LearnedPickPlace;
 
     public string Name => PlannerName;
 
@@ -27,8 +25,8 @@ public sealed class RulePlanner(bool preferLearned = false) : IPlanner
         ArgumentNullException.ThrowIfNull(context);
         cancellationToken.ThrowIfCancellationRequested();
         // After the learned skill itself failed, replan with the analytic skills rather than repeat it.
-        bool learned = PreferLearned && context.Catalogue.Find(LearnedTransfer) is not null
-            && context.Anomaly?.Detail.StartsWith(LearnedTransfer, StringComparison.Ordinal) != true;
+        bool learned = PreferLearned && context.Catalogue.Find(SkillNames.LearnedPickPlace) is not null
+            && context.Anomaly?.Detail.StartsWith(SkillNames.LearnedPickPlace, StringComparison.Ordinal) != true;
         var facts = context.Facts.IsDefault ? [] : context.Facts;
         return Task.FromResult(MakePlan(context.Instruction, context.Scene, context.Catalogue, learned,
             learned ? obj => LearnedUnreliableFor(obj, facts) : null));
@@ -43,7 +41,7 @@ public sealed class RulePlanner(bool preferLearned = false) : IPlanner
         int ok = 0, bad = 0;
         foreach (var f in facts)
         {
-            if (f.Skill != LearnedTransfer || f.Object != obj) continue;
+            if (f.Skill != SkillNames.LearnedPickPlace || f.Object != obj) continue;
             ok += f.Successes;
             bad += f.Failures + f.Aborts;
         }

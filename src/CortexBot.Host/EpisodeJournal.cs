@@ -113,13 +113,13 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     private (SkillTuning Tuning, string? Advice) TuningFor(SkillInvocation skill)
     {
         if (skill.Args.Length == 0) return (SkillTuning.Default, null);
-        if (skill.Skill == "pick")
+        if (skill.Skill == SkillNames.Pick)
         {
             var advice = SkillTuningAdvisor.Advise(skill, Facts, _attempts);
             _grip[skill.Args[0]] = advice.Tuning;
             return (advice.Tuning, advice.Tuning.IsDefault ? null : $"{skill} with {advice.Tuning}: {advice.Reason}");
         }
-        return (skill.Skill == "place" && _grip.TryGetValue(skill.Args[0], out var grip) ? grip : SkillTuning.Default, null);
+        return (skill.Skill == SkillNames.Place && _grip.TryGetValue(skill.Args[0], out var grip) ? grip : SkillTuning.Default, null);
     }
 
     /// <summary>Whether <paramref name="result"/> answers the step in force (late answers from earlier steps do not).</summary>
@@ -133,7 +133,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
         _steps.Add(new StepRecord(StepCounter, r.Skill.ToString(), r.Outcome, detail, _stepStartedS, Math.Round(robotSeconds - _stepStartedS, 3))
             { Parameters = _stepTuning.IsDefault ? null : _stepTuning.ToString() });
         _attempts.Add(new TuningAttempt(r.Skill, _stepTuning, r.Outcome, r.Anomaly?.Kind));
-        if (r.Skill.Skill == Cerebellum.Learning.Runtime.LearnedSkillFactory.SkillName) _learnedSkillRan = true;
+        if (r.Skill.Skill == SkillNames.LearnedPickPlace) _learnedSkillRan = true;
         if (r.Anomaly is not null)
         {
             _anomalies.Add(r.Anomaly.ToString());

@@ -21,8 +21,8 @@ public abstract record TaskGoal
         var last = InstructionReader.Read(instruction, scene).Plan?.Steps.LastOrDefault();
         return last switch
         {
-            { Skill: "place", Args.Length: 2 } => new Inside(last.Args[0], last.Args[1]),
-            { Skill: "pick", Args.Length: 1 } => new Lifted(last.Args[0]),
+            { Skill: SkillNames.Place, Args.Length: 2 } => new Inside(last.Args[0], last.Args[1]),
+            { Skill: SkillNames.Pick, Args.Length: 1 } => new Lifted(last.Args[0]),
             _ => null,
         };
     }

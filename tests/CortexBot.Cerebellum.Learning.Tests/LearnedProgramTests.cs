@@ -33,7 +33,7 @@ public sealed class LearnedProgramTests
             world.ResetScene(1000 + run);
             gate.Start(period);
             world.Read(state);
-            var compiled = compiler.Compile(SkillInvocation.Of(LearnedSkillFactory.SkillName, "red_cube", "bin"), world.Snapshot(),
+            var compiled = compiler.Compile(SkillInvocation.Of(SkillNames.LearnedPickPlace, "red_cube", "bin"), world.Snapshot(),
                 new ArmContext([.. state.Position], state.GripperOpening, state.GripperOpening));
             var program = Assert.IsType<LearnedPickPlaceProgram>(compiled.Program);
             program.Begin(0, state);
@@ -72,7 +72,7 @@ public sealed class LearnedProgramTests
             for (int i = 0; i < n; i++) cmd.Position[i] = state.Position[i];
             cmd.GripperOpening = state.GripperOpening;
             var held = (double[])cmd.Position.Clone();
-            var program = factory.Compile(SkillInvocation.Of(LearnedSkillFactory.SkillName, "red_cube", "bin"), world.Snapshot(),
+            var program = factory.Compile(SkillInvocation.Of(SkillNames.LearnedPickPlace, "red_cube", "bin"), world.Snapshot(),
                 new ArmContext(held, state.GripperOpening, state.GripperOpening)).Program!;
             int chunksBefore = factory.Executor.Chunks;
             program.Begin(0, state);
@@ -104,9 +104,9 @@ public sealed class LearnedProgramTests
         var ctx = new ArmContext([.. arm.Home], 0.08, 0.08);
         Assert.True(factory.Handles("learned_pick_place"));
         Assert.False(factory.Handles("pick"));
-        Assert.Null(factory.Compile(SkillInvocation.Of(LearnedSkillFactory.SkillName, "bin", "red_cube"), world.Snapshot(), ctx).Program);
-        Assert.Null(factory.Compile(SkillInvocation.Of(LearnedSkillFactory.SkillName, "yellow_cube", "bin"), world.Snapshot(), ctx).Program);
-        Assert.Null(factory.Compile(SkillInvocation.Of(LearnedSkillFactory.SkillName, "red_cube"), world.Snapshot(), ctx).Program);
+        Assert.Null(factory.Compile(SkillInvocation.Of(SkillNames.LearnedPickPlace, "bin", "red_cube"), world.Snapshot(), ctx).Program);
+        Assert.Null(factory.Compile(SkillInvocation.Of(SkillNames.LearnedPickPlace, "yellow_cube", "bin"), world.Snapshot(), ctx).Program);
+        Assert.Null(factory.Compile(SkillInvocation.Of(SkillNames.LearnedPickPlace, "red_cube"), world.Snapshot(), ctx).Program);
         Assert.Throws<ConfigurationException>(() => new LearnedSkillFactory("/nonexistent.onnx", new ArmKinematics(arm), world, new ControlLoopOptions()));
     }
 }

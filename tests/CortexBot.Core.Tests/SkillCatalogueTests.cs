@@ -1,3 +1,5 @@
+using System.Reflection;
+using CortexBot.Core.Messages;
 using CortexBot.Core.Skills;
 
 namespace CortexBot.Core.Tests;
@@ -10,6 +12,16 @@ public class SkillCatalogueTests
         var c = SkillCatalogue.Load(RepoPaths.DefaultSkillCatalogue);
         Assert.NotNull(c.Find("pick"));
         Assert.Equal([ArgKind.Object, ArgKind.Container], c.Find("place")!.Args.Select(a => a.Kind));
+    }
+
+    [Fact]
+    public void Every_skill_name_the_code_uses_is_in_the_shipped_catalogue()
+    {
+        var c = SkillCatalogue.Load(RepoPaths.DefaultSkillCatalogue);
+        var names = typeof(SkillNames).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToList();
+        Assert.Equal(7, names.Count);
+        Assert.All(names, n => Assert.True(c.Find(n) is not null, $"SkillNames has {n}, the catalogue does not"));
     }
 
     [Theory]

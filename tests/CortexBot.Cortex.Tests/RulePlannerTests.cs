@@ -112,7 +112,7 @@ public class RulePlannerTests
         var planner = new RulePlanner(preferLearned: true);
         var t = DateTimeOffset.UnixEpoch;
         SemanticFact Learned(string obj, int ok, int failed) =>
-            new(obj, RulePlanner.LearnedTransfer, ok, failed, 0, t, t, null, t, ["no_progress: stopped above the cube"], 1);
+            new(obj, SkillNames.LearnedPickPlace, ok, failed, 0, t, t, null, t, ["no_progress: stopped above the cube"], 1);
         var context = new PlanningContext("put the red cube and the blue cube in the bin", TestScenes.ThreeCubesAndBin(), TestScenes.Catalogue, [], null)
         {
             Facts = [Learned("red_cube", 1, 2), Learned("blue_cube", 3, 1)],

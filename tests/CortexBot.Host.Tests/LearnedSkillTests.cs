@@ -22,7 +22,7 @@ public class LearnedSkillTests(ITestOutputHelper output)
     private async Task<EpisodeReport> RunLearned(int seed)
     {
         string target = DemoRecorder.TargetFor(seed);
-        var planner = new FixedPlanner(SkillInvocation.Of(LearnedSkillFactory.SkillName, target, "bin"));
+        var planner = new FixedPlanner(SkillInvocation.Of(SkillNames.LearnedPickPlace, target, "bin"));
         var options = TestOptions.Fast() with { PolicyPath = Path.Combine(RepoPaths.Policies, "pick_place.onnx") };
         var result = await CortexBotRunner.RunAsync(options, DemoRecorder.TaskFor(target), 1, seed, s => s.AddSingleton<IPlanner>(planner));
         Assert.Null(result.Rejection);

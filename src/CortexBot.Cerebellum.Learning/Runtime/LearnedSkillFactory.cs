@@ -15,8 +15,6 @@ namespace CortexBot.Cerebellum.Learning.Runtime;
 /// </summary>
 public sealed class LearnedSkillFactory : ISkillFactory, IDisposable
 {
-    public const string SkillName = Core.Messages.SkillNames.LearnedPickPlace;
-
     private readonly OnnxActionExpert _expert;
     private readonly ChunkedPolicyExecutor _executor;
     private readonly IObjectPoses _poses;
@@ -63,12 +61,12 @@ public sealed class LearnedSkillFactory : ISkillFactory, IDisposable
     }
     public ChunkedPolicyExecutor Executor => _executor;
 
-    public bool Handles(string skill) => skill == SkillName;
+    public bool Handles(string skill) => skill == SkillNames.LearnedPickPlace;
 
     public CompiledSkill Compile(SkillInvocation skill, SceneSnapshot scene, ArmContext arm)
     {
         if (skill.Args.Length != 2)
-            return CompiledSkill.Fail(AnomalyKinds.Fault, $"{SkillName} takes (object, container), got {skill}");
+            return CompiledSkill.Fail(AnomalyKinds.Fault, $"{SkillNames.LearnedPickPlace} takes (object, container), got {skill}");
         var obj = scene.Find(skill.Args[0]);
         var container = scene.Find(skill.Args[1]);
         if (obj is null) return CompiledSkill.Fail(AnomalyKinds.Fault, $"{skill.Args[0]} is not in the scene");

@@ -92,8 +92,8 @@ public static class DemoRecorder
             link.Recording = true;
         }
         long startTick = loop.TotalTicks;
-        string? failure = await RunSkill(loop, compiler, world, SkillInvocation.Of("pick", target));
-        if (failure is null) failure = await RunSkill(loop, compiler, world, SkillInvocation.Of("place", target, MuJoCoWorld.BinName));
+        string? failure = await RunSkill(loop, compiler, world, SkillInvocation.Of(SkillNames.Pick, target));
+        if (failure is null) failure = await RunSkill(loop, compiler, world, SkillInvocation.Of(SkillNames.Place, target, MuJoCoWorld.BinName));
         if (link is not null) link.Recording = false;
         double duration = (loop.TotalTicks - startTick) / rateHz;
         await loop.HoldForAsync(0.5);

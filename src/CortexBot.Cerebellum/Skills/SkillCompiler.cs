@@ -67,26 +67,26 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
         {
             switch (skill.Skill)
             {
-                case "open_gripper" when skill.Args.Length == 0:
+                case SkillNames.OpenGripper when skill.Args.Length == 0:
                     b.Gripper(_kin.Arm.GripperMaxOpening, "open gripper");
                     break;
-                case "close_gripper" when skill.Args.Length == 0:
+                case SkillNames.CloseGripper when skill.Args.Length == 0:
                     b.Gripper(0, "close gripper");
                     break;
-                case "move_home" when skill.Args.Length == 0:
+                case SkillNames.MoveHome when skill.Args.Length == 0:
                     b.MoveJoints(_kin.Arm.Home.ToArray(), "move home", false);
                     break;
-                case "move_above" when skill.Args.Length == 1:
+                case SkillNames.MoveAbove when skill.Args.Length == 1:
                 {
                     var target = Require(scene, skill.Args[0]);
                     double top = target.Pose.Position.Z + target.HalfSize.Z;
                     b.MoveTo(target.Pose.Position with { Z = top + Parameters.ApproachHeight }, b.ToolYaw(), $"move above {target.Name}", false);
                     break;
                 }
-                case "pick" when skill.Args.Length == 1:
+                case SkillNames.Pick when skill.Args.Length == 1:
                     Pick(b, Require(scene, skill.Args[0]));
                     break;
-                case "place" when skill.Args.Length == 2:
+                case SkillNames.Place when skill.Args.Length == 2:
                     Place(b, arm, Require(scene, skill.Args[0]), Require(scene, skill.Args[1]));
                     break;
                 default:

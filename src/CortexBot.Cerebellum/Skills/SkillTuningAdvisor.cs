@@ -21,14 +21,14 @@ public static class SkillTuningAdvisor
 
     public static TuningAdvice Advise(SkillInvocation skill, IReadOnlyList<SemanticFact> facts, IReadOnlyList<TuningAttempt> earlier)
     {
-        if (skill.Skill != "pick" || skill.Args.Length != 1) return new(SkillTuning.Default, "defaults");
+        if (skill.Skill != SkillNames.Pick || skill.Args.Length != 1) return new(SkillTuning.Default, "defaults");
         string obj = skill.Args[0];
 
         // Working memory first: this episode already saw the object slip with some grip.
         for (int i = earlier.Count - 1; i >= 0; i--)
         {
             var a = earlier[i];
-            if (a.Skill.Args.Length == 0 || a.Skill.Args[0] != obj || a.Skill.Skill is not ("pick" or "place")) continue;
+            if (a.Skill.Args.Length == 0 || a.Skill.Args[0] != obj || a.Skill.Skill is not (SkillNames.Pick or SkillNames.Place)) continue;
             if (a.AnomalyKind == AnomalyKinds.ObjectDropped && !a.Tuning.FirmGrip)
                 return new(Firm, $"{obj} slipped out of the default grip earlier in this episode");
             break;
@@ -38,9 +38,9 @@ public static class SkillTuningAdvisor
         var byTuning = new Dictionary<string, (int Carried, int Slipped, DateTimeOffset LastCarried)>();
         foreach (var f in facts)
         {
-            if (f.Object != obj || f.Skill is not ("pick" or "place")) continue;
+            if (f.Object != obj || f.Skill is not (SkillNames.Pick or SkillNames.Place)) continue;
             byTuning.TryGetValue(f.Tuning, out var t);
-            if (f.Skill == "place" && f.Successes > 0)
+            if (f.Skill == SkillNames.Place && f.Successes > 0)
             {
                 t.Carried += f.Successes;
                 if (f.LastSuccess is { } s && s > t.LastCarried) t.LastCarried = s;

@@ -221,7 +221,7 @@ public static class InstructionReader
 
             if (tokens.Contains("home") && tokens.All(t => HomeWords.Contains(t) || Particles.Contains(t)))
             {
-                _steps.Add(SkillInvocation.Of("move_home"));
+                _steps.Add(SkillInvocation.Of(SkillNames.MoveHome));
                 return;
             }
 
@@ -250,10 +250,10 @@ public static class InstructionReader
                 throw new RefusalException($"I can only {verb} the gripper, not '{string.Join(' ', extra)}'");
             if (verb == "open")
             {
-                _steps.Add(SkillInvocation.Of("open_gripper"));
+                _steps.Add(SkillInvocation.Of(SkillNames.OpenGripper));
                 _held = null;
             }
-            else _steps.Add(SkillInvocation.Of("close_gripper"));
+            else _steps.Add(SkillInvocation.Of(SkillNames.CloseGripper));
         }
 
         private void Action(string verb, List<string> rest)
@@ -277,7 +277,7 @@ public static class InstructionReader
                 var where = targetPhrase ?? objectPhrase;
                 if (where.Count == 0) throw new RefusalException($"{verb} where? present: {Names(_objects)}");
                 var target = ResolveAny(where);
-                _steps.Add(SkillInvocation.Of("move_above", target.Name));
+                _steps.Add(SkillInvocation.Of(SkillNames.MoveAbove, target.Name));
                 return;
             }
 
@@ -315,7 +315,7 @@ public static class InstructionReader
             // At the start of an instruction the arm may hold something from before; later we know it is empty-handed.
             if (_held is null && _steps.Count > 0)
                 throw new RefusalException($"I'm not holding anything to {verb}");
-            _steps.Add(SkillInvocation.Of("open_gripper"));
+            _steps.Add(SkillInvocation.Of(SkillNames.OpenGripper));
             _held = null;
         }
 
@@ -326,7 +326,7 @@ public static class InstructionReader
                 if (SameObject(_held, o)) return;
                 throw new RefusalException($"I'm already holding {_held.Name} and can only hold one object at a time");
             }
-            _steps.Add(SkillInvocation.Of("pick", o.Name));
+            _steps.Add(SkillInvocation.Of(SkillNames.Pick, o.Name));
             _held = o;
         }
 
@@ -339,7 +339,7 @@ public static class InstructionReader
                 return;
             }
             if (_held is null || !SameObject(_held, o)) Pick(o);
-            _steps.Add(SkillInvocation.Of("place", o.Name, container.Name));
+            _steps.Add(SkillInvocation.Of(SkillNames.Place, o.Name, container.Name));
             _held = null;
         }
 

@@ -2,10 +2,23 @@ namespace CortexBot.Core.Messages;
 
 public enum SkillOutcome { Succeeded, Failed, Aborted }
 
-/// <summary>Skill names that organs other than the one running the skill must agree on.</summary>
+/// <summary>
+/// The names of the skills that code must name: the planners emit them, the cerebellum compiles them, the host judges goals
+/// and tunes skills by them. What skills exist, with their arguments, is the catalogue's (agents/skills.json) to say; every
+/// name here is in it (tested).
+/// </summary>
 public static class SkillNames
 {
-    /// <summary>The learned pick-and-place (the shipped flow-matching policy), served by the cerebellum, planned by the cortex.</summary>
+    public const string OpenGripper = "open_gripper";
+    public const string CloseGripper = "close_gripper";
+    public const string MoveHome = "move_home";
+    /// <summary>(target): the gripper, pointing down, above an object or container.</summary>
+    public const string MoveAbove = "move_above";
+    /// <summary>(object): approach from above, grasp, lift.</summary>
+    public const string Pick = "pick";
+    /// <summary>(object, container): carry the held object above the container and release it.</summary>
+    public const string Place = "place";
+    /// <summary>(object, container): the learned pick-and-place (the shipped flow-matching policy), served by the cerebellum, planned by the cortex.</summary>
     public const string LearnedPickPlace = "learned_pick_place";
 }
 

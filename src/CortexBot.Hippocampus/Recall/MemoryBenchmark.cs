@@ -45,10 +45,10 @@ public static class MemoryBenchmark
         // The station number keeps a million episodes mostly distinct, as real ones are (places, attempts, wording).
         return new EpisodeRecord(Guid.NewGuid(),
             $"{Verbs[rnd.Next(Verbs.Length)]} the {obj.Replace('_', ' ')} in the {target} at station {rnd.Next(1000)}", i,
-            t0.AddSeconds(i * 10), 5 + rnd.NextDouble() * 5, ok, why, "rule", [$"pick({obj})", $"place({obj}, {target})"],
+            t0.AddSeconds(i * 10), 5 + rnd.NextDouble() * 5, ok, why, "rule", [$"{SkillNames.Pick}({obj})", $"{SkillNames.Place}({obj}, {target})"],
             [
-                new StepRecord(0, $"pick({obj})", SkillOutcome.Succeeded, null, 0, 2.5),
-                new StepRecord(1, $"place({obj}, {target})", ok ? SkillOutcome.Succeeded : SkillOutcome.Failed, why, 2.5, 3),
+                new StepRecord(0, $"{SkillNames.Pick}({obj})", SkillOutcome.Succeeded, null, 0, 2.5),
+                new StepRecord(1, $"{SkillNames.Place}({obj}, {target})", ok ? SkillOutcome.Succeeded : SkillOutcome.Failed, why, 2.5, 3),
             ],
             ImmutableArray<string>.Empty, 0.5, "bench");
     }

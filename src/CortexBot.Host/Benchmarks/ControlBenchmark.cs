@@ -94,7 +94,7 @@ public static class ControlBenchmark
         {
             var done = new ManualResetEventSlim();
             var state = loop.LatestState();
-            var c = compiler.Compile(SkillInvocation.Of("move_above", targets[k++ % targets.Length]), world.Snapshot(),
+            var c = compiler.Compile(SkillInvocation.Of(SkillNames.MoveAbove, targets[k++ % targets.Length]), world.Snapshot(),
                 new ArmContext(loop.LatestCommand(), loop.LatestGripperCommand, state.GripperOpening));
             if (c.Program is null) break;
             loop.Submit(c.Program, _ => done.Set());

@@ -176,7 +176,7 @@ public static class EpisodeReplayer
         var gate = new SafetyGate(world, arm);
         var kin = new ArmKinematics(arm);
 
-        bool learned = episode.Steps.Any(s => PlanText.Parse(s.Skill).Skill == LearnedSkillFactory.SkillName);
+        bool learned = episode.Steps.Any(s => PlanText.Parse(s.Skill).Skill == SkillNames.LearnedPickPlace);
         var loopOptions = new ControlLoopOptions
         {
             RateHz = recorded.ControlRateHz, Pacing = Pacing.Fast, UseRealtimePriority = false,
@@ -196,7 +196,7 @@ public static class EpisodeReplayer
             {
                 var policy = options.PolicyPath ?? (File.Exists(CortexBotOptions.DefaultPolicyPath) ? CortexBotOptions.DefaultPolicyPath : null)
                     ?? throw new ConfigurationException(
-                        $"episode {episode.Id} ran {LearnedSkillFactory.SkillName}, but no policy is configured (--policy FILE, or {CortexBotOptions.DefaultPolicyPath})");
+                        $"episode {episode.Id} ran {SkillNames.LearnedPickPlace}, but no policy is configured (--policy FILE, or {CortexBotOptions.DefaultPolicyPath})");
                 factory = new LearnedSkillFactory(policy, kin, world, loopOptions);
                 if (episode.Policy is { } was && was.Id != factory.Identity.Id)
                     notes.Add($"the episode ran policy {was.File} ({was.Id}); this replay runs {factory.Identity.File} ({factory.Identity.Id})");
