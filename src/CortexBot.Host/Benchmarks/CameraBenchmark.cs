@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.Json.Serialization;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Core;
 using CortexBot.Sim.MuJoCo;
@@ -10,22 +9,22 @@ namespace CortexBot.Host.Benchmarks;
 
 public sealed record CameraBenchReport(
     double RateHz,
-    [property: JsonPropertyName("seconds_per_phase")] double Seconds,
+    double SecondsPerPhase,
     int Width,
     int Height,
     int Frames,
     double FrameMsP50,
     double FrameMsP99,
-    [property: JsonPropertyName("tick_jitter_rows")] IReadOnlyList<JitterRow> Rows)
+    IReadOnlyList<JitterRow> TickJitterRows)
 {
     public string ToTable()
     {
         var sb = new StringBuilder();
         sb.AppendLine($"camera {Width}x{Height} (EGL surfaceless): {Frames} frames, capture p50 {FrameMsP50:F1} ms, p99 {FrameMsP99:F1} ms");
-        sb.AppendLine($"control tick jitter at {RateHz:0} Hz, {Seconds:0.#} s per phase");
+        sb.AppendLine($"control tick jitter at {RateHz:0} Hz, {SecondsPerPhase:0.#} s per phase");
         sb.AppendLine($"{"phase",-40} {"ticks",7} {"late",5} {"p50 us",7} {"p99 us",7} {"max us",7} {"p99/base",9}");
-        foreach (var r in Rows)
-            sb.AppendLine($"{r.Phase,-40} {r.Ticks,7} {r.LateTicks,5} {r.P50Us,7} {r.P99Us,7} {r.MaxUs,7} {r.P99Ratio,9:F2}");
+        foreach (var r in TickJitterRows)
+            sb.AppendLine($"{r.Phase,-40} {r.Ticks,7} {r.LateTicks,5} {r.P50Us,7} {r.P99Us,7} {r.MaxUs,7} {r.P99RatioToBaseline,9:F2}");
         return sb.ToString();
     }
 }

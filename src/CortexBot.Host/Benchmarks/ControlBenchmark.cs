@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json.Serialization;
 using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Cerebellum.Kinematics;
@@ -19,21 +18,21 @@ public sealed record JitterRow(
     long P50Us,
     long P99Us,
     long MaxUs,
-    [property: JsonPropertyName("p99_ratio_to_baseline")] double P99Ratio);
+    double P99RatioToBaseline);
 
 public sealed record ControlBenchReport(
     double RateHz,
-    [property: JsonPropertyName("seconds_per_phase")] double Seconds,
+    double SecondsPerPhase,
     bool RealtimePriority,
     IReadOnlyList<JitterRow> Rows)
 {
     public string ToTable()
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"control tick jitter at {RateHz:0} Hz, {Seconds:0.#} s per phase, SCHED_FIFO {(RealtimePriority ? "on" : "refused")}");
+        sb.AppendLine($"control tick jitter at {RateHz:0} Hz, {SecondsPerPhase:0.#} s per phase, SCHED_FIFO {(RealtimePriority ? "on" : "refused")}");
         sb.AppendLine($"{"phase",-34} {"ticks",7} {"late",5} {"p50 us",7} {"p99 us",7} {"max us",7} {"p99/base",9}");
         foreach (var r in Rows)
-            sb.AppendLine($"{r.Phase,-34} {r.Ticks,7} {r.LateTicks,5} {r.P50Us,7} {r.P99Us,7} {r.MaxUs,7} {r.P99Ratio,9:F2}");
+            sb.AppendLine($"{r.Phase,-34} {r.Ticks,7} {r.LateTicks,5} {r.P50Us,7} {r.P99Us,7} {r.MaxUs,7} {r.P99RatioToBaseline,9:F2}");
         return sb.ToString();
     }
 }
