@@ -121,8 +121,7 @@ public static class CortexBotHosting
             },
             sp.GetRequiredService<ILogger<ControlLoop>>(),
             // Trace the movable objects with the joints where their poses can be read per tick (replays, videos).
-            sp.GetService<IObjectPoses>(), sp.GetService<IObjectPoses>() is null ? null
-                : [.. sp.GetRequiredService<IScenePerception>().Snapshot().Objects.Where(o => !o.IsContainer).Select(o => o.Name)]));
+            sp.GetService<IObjectPoses>(), sp.GetService<IObjectPoses>()?.ObjectNames));
         if (options.Live.Enabled)
         {
             services.TryAddSingleton(sp => new LiveEpisodeFeed(sp.GetRequiredService<ControlLoop>(), sp.GetRequiredService<SafetyGate>(),
