@@ -19,6 +19,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Camera());
         bench.Subcommands.Add(Memory());
         bench.Subcommands.Add(Embed());
+        bench.Subcommands.Add(Ros2BenchCommand.Create());
         return bench;
     }
 
@@ -84,7 +85,7 @@ internal static class BenchCommand
         var ef = new Option<string>("--expansion-search") { Description = "HNSW expansions while searching (ef), comma-separated: each is measured on the same graph", DefaultValueFactory = _ => "64,128,256,512" };
         var folder = new Option<string?>("--dir") { Description = "Folder for the temporary store (default: the temp folder)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var cmd = new Command("memory", "Episodic recall at several memory sizes in one run: SQLite insert throughput, exact recall p50/p99 (baseline), HNSW build time, approximate recall p50/p99 and its recall@10 against exact search.")
+        var cmd = new Command("memory", "Episodic recall at several memory sizes in one run: durable appends and SQLite import throughput, index load, exact (SIMD) recall p50/p99 against a scalar-loop baseline, HNSW build time, approximate recall p50/p99 and its recall@10 against exact search, and a prune.")
             { sizes, dim, queries, threads, m, efAdd, ef, folder, json };
         cmd.SetAction(parse =>
         {
