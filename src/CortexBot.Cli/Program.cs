@@ -42,6 +42,7 @@ public static class Program
     internal static RootCommand CreateRoot()
     {
         var root = new RootCommand("CortexBot: a brain-inspired robot arm controller (cortex, cerebellum, hippocampus, brainstem).");
+        foreach (var o in GlobalOptions.Create()) root.Options.Add(o);
         // One file per command under Commands/.
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(SceneCommand.Create());
@@ -50,7 +51,6 @@ public static class Program
         root.Subcommands.Add(MemoryCommand.Create());
         root.Subcommands.Add(SimNodeCommand.CreateSim());
         root.Subcommands.Add(SimNodeCommand.CreateAlias());
-        root.Subcommands.Add(Ros2BenchCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DemosCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());

@@ -27,6 +27,8 @@ public static class CortexBotHosting
         akka {
           loglevel = INFO
           stdout-loglevel = WARNING
+          # Akka's start-up/shutdown logger writes to stderr, never stdout (stdout is a command's result, e.g. --json)
+          stdout-logger-class = "CortexBot.Host.StandardErrorLogger, CortexBot.Host"
           actor.debug.unhandled = off
         }
         cortexbot {
@@ -43,7 +45,7 @@ public static class CortexBotHosting
     public static AnomalyLimits AnomalyLimitsFor(CortexBotOptions options, ArmModel arm)
     {
         var limits = new AnomalyLimits { JointRanges = [.. arm.Joints.Select(j => (j.Lower, j.Upper))] };
-        return options.Robot == "ros2" ? limits with { TrackingLimit = 0.15, TrackingDwell = 0.1, StallDwell = 0.1, StallError = 0.008 } : limits;
+        return options.Robot == RobotKind.Ros2 ? limits with { TrackingLimit = 0.15, TrackingDwell = 0.1, StallDwell = 0.1, StallError = 0.008 } : limits;
     }
 
     private static MuJoCoWorld SimulatedWorld(CortexBotOptions options)
@@ -71,7 +73,7 @@ public static class CortexBotHosting
         services.TryAddSingleton(_ => ArmModel.FromMjcf(options.ScenePath));
         services.TryAddSingleton(_ => SkillCatalogue.Load(options.SkillCataloguePath));
         // A ROS 2 link subscribes the robot's image topic only for a planner that takes images (frames cost bandwidth).
-        services.TryAddSingleton<ISimulatedWorld>(sp => options.Robot == "ros2"
+        services.TryAddSingleton<ISimulatedWorld>(sp => options.Robot == RobotKind.Ros2
             ? new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
                 options.Ros2 with { ReceiveImages = options.MmprojPath is not null })
             : SimulatedWorld(options));

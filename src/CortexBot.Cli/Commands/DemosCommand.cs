@@ -26,7 +26,7 @@ internal static class DemosCommand
             };
             var result = await DemoRecorder.RecordAsync(options, Path.GetFullPath(parse.GetValue(output)!), Console.Error.WriteLine, ct);
             Console.WriteLine($"recorded {result.Episodes} episodes ({result.Successful} successful, {result.Frames} frames) into {result.Path}");
-            return result.Successful > 0 ? 0 : 1;
+            return RunContract.ExitCode(Enumerable.Range(0, result.Episodes).Select(i => i < result.Successful));
         });
         var cmd = new Command("demos", "Demonstrations for the learned action expert.") { record };
         return cmd;

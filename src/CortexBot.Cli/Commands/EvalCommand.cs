@@ -46,7 +46,8 @@ internal static class EvalCommand
             else
                 Console.WriteLine($"policy success {result.PolicySuccessRate:P0} (mean {result.PolicyMeanEpisodeS:F1} s), expert success " +
                     $"{(result.ExpertSuccessRate is { } x ? x.ToString("P0") : "n/a")}, chunk latency p50 {result.ChunkLatencyUsP50} us p99 {result.ChunkLatencyUsP99} us over {result.Chunks} chunks");
-            return result.PolicySuccessRate > 0 ? 0 : 1;
+            // The run contract over the policy's episodes (the expert is the baseline, not judged).
+            return RunContract.ExitCode(result.Runs.Select(r => r.PolicySuccess));
         });
         return cmd;
     }

@@ -27,7 +27,7 @@ internal static class RunCommand
         var scene = CommonOptions.SceneOption();
         var policy = new Option<string?>("--policy") { Description = "ONNX policy served as the skill learned_pick_place (default: policies/pick_place.onnx when present)" };
         var learned = new Option<bool>("--learned") { Description = "Rule planner: do \"put X in Y\" with the learned skill learned_pick_place (analytic pick + place after it fails)" };
-        var robot = new Option<string>("--robot") { Description = "sim (embedded MuJoCo) or ros2 (an arm under ros2_control over DDS)", DefaultValueFactory = _ => "sim" };
+        var robot = Choices.Enum("--robot", "The arm: sim (embedded MuJoCo) or ros2 (an arm under ros2_control over DDS)", RobotKind.Sim);
         var perturb = new Option<string[]>("--perturb")
         {
             Description = "Change an object's physics in the simulator for the whole run, unseen by the planner: OBJECT:slippery or OBJECT:mass=KG,friction=MU (repeatable)",
@@ -52,17 +52,17 @@ internal static class RunCommand
                 ScenePath = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene),
                 MemoryPath = parse.GetValue(memory) ?? Hippocampus.SqliteEpisodeStore.DefaultPath,
                 EmbeddingModelPath = parse.GetValue(embeddingModel) is { } em ? Path.GetFullPath(em) : null,
-                Robot = parse.GetValue(robot)!,
+                Robot = parse.GetValue(robot),
                 PolicyPath = parse.GetValue(policy) is { } p ? Path.GetFullPath(p) : null,
                 PreferLearnedSkills = parse.GetValue(learned),
                 Perturbations = [.. (parse.GetValue(perturb) ?? []).Select(Sim.MuJoCo.ObjectPerturbation.Parse)],
                 Timeouts = EpisodeTimeouts.Default with { UseMemory = !parse.GetValue(noRecall), MaxReplans = parse.GetValue(maxReplans) },
             };
             if (options.Timeouts.MaxReplans is < 0 or > 10) throw new ConfigurationException($"--max-replans must be between 0 and 10, got {options.Timeouts.MaxReplans}");
-            if (options.Robot == "ros2") options = options with { Ros2 = ros.Build(parse) };
+            if (options.Robot == RobotKind.Ros2) options = options with { Ros2 = ros.Build(parse) };
             options = planners.Apply(parse, options).Validate();
             bool asJson = parse.GetValue(json);
-            var level = parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning;
+            var level = GlobalOptions.Level(parse, verbose);
             // A model planner is loaded once, here, before anything moves; a bad model file is a clear error.
             using var loggers = PlannerCliOptions.StderrLoggers(level);
             using var modelPlanner = PlannerCliOptions.CreateModelPlanner(options, loggers);
@@ -82,7 +82,7 @@ internal static class RunCommand
             var report = result.Report!;
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(report));
             else PrintSummary(report);
-            return report.Episodes.All(e => e.Success) ? 0 : 1;
+            return RunContract.ExitCode(report.Episodes.Select(e => e.Success));
         });
         return cmd;
     }

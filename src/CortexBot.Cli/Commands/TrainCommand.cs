@@ -36,8 +36,7 @@ internal static class TrainCommand
         {
             Description = "What a chunk's joint actions are relative to: the last commanded joints (command) or the measured ones (measured, as v1 policies)",
             DefaultValueFactory = _ => "command",
-        };
-        relativeTo.AcceptOnlyFromAmong("command", "measured");
+        }.Among("command", "measured");
         var cmd = new Command("train", "Train the flow-matching action expert on demonstrations (TorchSharp, CPU) and export it to ONNX.")
             { demos, output, steps, seed, horizon, flowSteps, batch, lr, ignore, selectEvery, selectSeed, selectEpisodes, relativeTo };
         cmd.SetAction(async (parse, ct) =>
