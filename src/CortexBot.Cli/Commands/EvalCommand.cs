@@ -34,7 +34,15 @@ internal static class EvalCommand
                 Trace = parse.GetValue(trace) ? Console.Error.WriteLine : null,
             };
             bool asJson = parse.GetValue(json);
-            var result = await PolicyEvaluator.EvaluateAsync(parse.GetValue(policy)!, options, asJson ? null : Console.Error.WriteLine, ct);
+            bool bar = CliOutput.ShowProgress(parse, asJson);
+            var note = asJson ? null : GlobalOptions.Progress(parse);
+            int done = 0;
+            var result = await CliOutput.WithProgressAsync(bar, "evaluating", options.Episodes, report =>
+                PolicyEvaluator.EvaluateAsync(parse.GetValue(policy)!, options, line =>
+                {
+                    report(++done, line);
+                    if (!bar) note?.Invoke(line);
+                }, ct));
             if (parse.GetValue(record) && result.ExpertSuccessRate is { } expertRate)
             {
                 var manifestPath = PolicyManifest.PathFor(Path.GetFullPath(parse.GetValue(policy)!));
