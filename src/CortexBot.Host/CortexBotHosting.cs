@@ -100,7 +100,7 @@ public static class CortexBotHosting
         services.TryAddSingleton(sp => new LearnedSkillFactory(options.EffectivePolicyPath!, new ArmKinematics(sp.GetRequiredService<ArmModel>()),
             sp.GetRequiredService<ISimulatedWorld>() as IObjectPoses
                 ?? throw new Core.ConfigurationException("the learned skill needs per-tick object poses, which this robot link does not provide"),
-            sp.GetRequiredService<ControlLoop>().Options));
+            sp.GetRequiredService<ControlLoop>().Options, options.OnnxDevice));
         services.TryAddSingleton(sp =>
         {
             var factories = sp.GetServices<ISkillFactory>().ToList();

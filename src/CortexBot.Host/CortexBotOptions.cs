@@ -48,6 +48,8 @@ public sealed record CortexBotOptions
     /// learned skill); a path given explicitly must load, or the run is refused.
     /// </summary>
     public string? PolicyPath { get; init; }
+    /// <summary>Where ONNX Runtime runs the learned policy; CUDA falls back to the CPU (with a warning) where it is unavailable.</summary>
+    public Cerebellum.Learning.Runtime.OnnxDevice OnnxDevice { get; init; } = Cerebellum.Learning.Runtime.OnnxDevice.Cpu;
     /// <summary>The rule planner plans "put X in Y" as the learned skill (falling back to pick + place after it fails).</summary>
     public bool PreferLearnedSkills { get; init; }
 

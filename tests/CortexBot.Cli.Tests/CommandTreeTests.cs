@@ -57,6 +57,7 @@ public sealed class CommandTreeTests(ITestOutputHelper output)
     [InlineData("--trajectory-interface", "service", "topic, action")]
     [InlineData("--planner", "gpt", "rule, llama")]
     [InlineData("--ros-distro", "rolling", "humble, jazzy")]
+    [InlineData("--onnx-device", "tpu", "cpu, cuda")]
     public void Run_refuses_a_value_outside_an_options_choices_with_one_line_and_exit_2(string option, string value, string listed)
     {
         var r = CliProcess.Run("run", "--task", "put the red cube in the bin", "--fast", option, value, "--memory", CliProcess.TempDb());
@@ -72,7 +73,7 @@ public sealed class CommandTreeTests(ITestOutputHelper output)
     {
         var r = CliProcess.Run("run", "--help");
         Assert.Equal(0, r.Code);
-        foreach (var choices in new[] { "<sim|ros2>", "<trajectory|forward>", "<topic|action>", "<rule|llama>", "<humble|jazzy>" })
+        foreach (var choices in new[] { "<sim|ros2>", "<trajectory|forward>", "<topic|action>", "<rule|llama>", "<humble|jazzy>", "<cpu|cuda>" })
             Assert.Contains(choices, r.Stdout);
         var root = CliProcess.Run("--help");
         Assert.Contains("<trace|debug|information|warning|error|none>", root.Stdout);

@@ -63,6 +63,30 @@ public sealed class JsonOutputTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Onnx_device_cuda_without_cuda_warns_once_falls_back_to_the_cpu_and_the_report_says_so()
+    {
+        var r = CliProcess.Run("run", "--task", Task, "--episodes", "1", "--seed", "1", "--fast", "--json", "--learned",
+            "--onnx-device", "cuda", "--memory", CliProcess.TempDb());
+        output.WriteLine(r.Stderr);
+        Assert.True(r.Code == 0, r.Stderr);
+        var policy = ParseWhole(r.Stdout).GetProperty("policy");
+        Assert.Equal("cuda", policy.GetProperty("requested_device").GetString());
+        Assert.Equal("cpu", policy.GetProperty("device").GetString());
+        Assert.Contains("CUDA", policy.GetProperty("fallback").GetString());
+        var warning = Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--onnx-device cuda: not available", warning);
+        Assert.Contains("runs on the CPU", warning);
+
+        // the default is the CPU, with nothing to warn about
+        var cpu = CliProcess.Run("run", "--task", Task, "--episodes", "1", "--seed", "1", "--fast", "--json", "--learned", "--memory", CliProcess.TempDb());
+        Assert.True(cpu.Code == 0, cpu.Stderr);
+        var p = ParseWhole(cpu.Stdout).GetProperty("policy");
+        Assert.Equal("cpu", p.GetProperty("device").GetString());
+        Assert.Equal(JsonValueKind.Null, p.GetProperty("fallback").ValueKind);
+        Assert.Equal("", cpu.Stderr);
+    }
+
+    [Fact]
     public void Eval_exits_1_when_policy_episodes_fail()
     {
         // 0.2 s of robot time is too short for any pick and place: every policy episode fails
