@@ -8,7 +8,17 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var parse = CreateRoot().Parse(args);
+        ParseResult parse;
+        try
+        {
+            // flags, then CORTEXBOT_* environment variables, then --config FILE, then defaults
+            parse = ConfigSources.Parse(CreateRoot(), args, ConfigSources.ProcessEnvironment());
+        }
+        catch (ConfigurationException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
         if (parse.Errors.Count > 0)
         {
             // Bad flags are input errors: one clear line, exit code 2.

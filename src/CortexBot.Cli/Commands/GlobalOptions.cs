@@ -21,6 +21,7 @@ internal static class GlobalOptions
             Recursive = true,
         }.Among(Levels),
         new Option<bool>(QuietName, "-q") { Description = "Only errors on stderr: no progress, notes or warnings", Recursive = true },
+        ConfigSources.ConfigOption(),
     ];
 
     public static bool Quiet(ParseResult parse) => parse.GetValue<bool>(QuietName);
