@@ -70,3 +70,40 @@ public sealed class JsonCommandTests(ITestOutputHelper output) : IDisposable
         Assert.True(File.Exists(policy));
     }
 }
+
+/// <summary>Live progress bars draw only on a terminal: run under `script`, which gives the CLI a pseudo-terminal.</summary>
+public sealed class ProgressBarTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("cortexbot-cli-bar-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private CliProcess.Result OnTerminal(string commandLine) =>
+        CliProcess.Start("script", ["-qec", $"dotnet {Path.Combine(AppContext.BaseDirectory, "cortexbot.dll")} {commandLine}", "/dev/null"]);
+
+    [Fact]
+    public void Demos_record_and_bench_memory_draw_a_bar_on_a_terminal_and_not_when_redirected()
+    {
+        var tty = OnTerminal($"demos record --episodes 2 --out {Path.Combine(_dir, "a")}");
+        output.WriteLine(tty.Stdout);
+        Assert.Equal(0, tty.Code);
+        Assert.Contains("recording", tty.Stdout);
+        Assert.Contains("100%", tty.Stdout);
+        Assert.Contains("recorded 2 episodes", tty.Stdout);
+
+        var quiet = OnTerminal($"demos record --episodes 1 --out {Path.Combine(_dir, "b")} --quiet");
+        Assert.Equal(0, quiet.Code);
+        Assert.DoesNotContain("%", quiet.Stdout);
+
+        var piped = CliProcess.Run("demos", "record", "--episodes", "1", "--out", Path.Combine(_dir, "c"));
+        Assert.Equal(0, piped.Code);
+        Assert.DoesNotContain("%", piped.Stdout);
+        Assert.Contains("episode 1/1", piped.Stderr); // the per-episode lines instead
+
+        var bench = OnTerminal($"bench memory --sizes 3000 --dim 32 --queries 5 --threads 1 --expansion-search 32 --dir {_dir}");
+        output.WriteLine(bench.Stdout);
+        Assert.Equal(0, bench.Code);
+        Assert.Contains("HNSW graph build", bench.Stdout);
+        Assert.Contains("100%", bench.Stdout);
+    }
+}

@@ -93,9 +93,14 @@ internal static class BenchCommand
             var expansions = ParseList("--expansion-search", parse.GetValue(ef) ?? "");
             var dir = parse.GetValue(folder) ?? Path.Combine(Path.GetTempPath(), "cortexbot-memory-bench");
             bool asJson = parse.GetValue(json);
-            var report = MemoryRecallBenchmark.Run(list, parse.GetValue(dim), parse.GetValue(queries), parse.GetValue(threads),
-                new HnswOptions(parse.GetValue(m), parse.GetValue(efAdd), expansions[0]), expansions, dir,
-                asJson ? null : line => Console.Error.WriteLine(line));
+            bool bar = CliOutput.ShowProgress(parse, asJson);
+            var note = asJson ? null : GlobalOptions.Progress(parse);
+            // a bar for each graph build (the long step); the other steps are one line each on stderr
+            var report = CliOutput.WithProgressAsync(bar, "HNSW graph build", list.Sum(), report => Task.FromResult(
+                MemoryRecallBenchmark.Run(list, parse.GetValue(dim), parse.GetValue(queries), parse.GetValue(threads),
+                    new HnswOptions(parse.GetValue(m), parse.GetValue(efAdd), expansions[0]), expansions, dir,
+                    bar ? null : note,
+                    (size, added, total) => report(list.TakeWhile(s => s != size).Sum() + added, $"{size} episodes, {added}/{total} added")))).GetAwaiter().GetResult();
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(report));
             else Console.Write(report.ToTable());
             return 0;

@@ -37,7 +37,8 @@ internal static class CliOutput
                 result = await body((done, status) =>
                 {
                     task.Value = Math.Min(done, total);
-                    if (status is not null) task.Description = Markup.Escape($"{description}: {status}");
+                    // short, so the bar keeps its width on an 80-column terminal
+                    if (status is not null) task.Description = Markup.Escape($"{description}: {(status.Length > 36 ? status[..35] + "…" : status)}");
                 });
                 task.Value = total;
             });

@@ -107,8 +107,9 @@ public static class MemoryRecallBenchmark
     private const int Warmup = 5;
     private static readonly RecallFilter Failures = new(Success: false);
 
+    /// <param name="buildProgress">Called about 10 times a second while a graph builds: (size, rows added, rows to add).</param>
     public static MemoryRecallReport Run(IReadOnlyList<int> sizes, int dimension, int queries, int buildThreads, HnswOptions hnsw,
-        IReadOnlyList<int> expansions, string folder, Action<string>? progress = null)
+        IReadOnlyList<int> expansions, string folder, Action<string>? progress = null, Action<int, int, int>? buildProgress = null)
     {
         ArgumentNullException.ThrowIfNull(sizes);
         ArgumentNullException.ThrowIfNull(hnsw);
@@ -140,7 +141,7 @@ public static class MemoryRecallBenchmark
         var rows = new List<MemoryRecallRow>();
         foreach (var n in sizes)
         {
-            rows.Add(RunSize(n, embedder, queries, buildThreads, hnsw, expansions, folder, progress));
+            rows.Add(RunSize(n, embedder, queries, buildThreads, hnsw, expansions, folder, progress, buildProgress));
             progress?.Invoke(System.Text.Json.JsonSerializer.Serialize(rows[^1]));
             GC.Collect();
         }
@@ -149,7 +150,7 @@ public static class MemoryRecallBenchmark
     }
 
     private static MemoryRecallRow RunSize(int n, HashingEpisodeEmbedder embedder, int queries, int buildThreads, HnswOptions hnsw,
-        IReadOnlyList<int> expansions, string folder, Action<string>? progress)
+        IReadOnlyList<int> expansions, string folder, Action<string>? progress, Action<int, int, int>? buildProgress)
     {
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, $"recall-bench-{Guid.NewGuid():N}.db");
@@ -171,7 +172,7 @@ public static class MemoryRecallBenchmark
                 for (int done = singles; done < n; done += batch)
                 {
                     store.Import([.. Enumerable.Range(done, Math.Min(batch, n - done)).Select(i => MemoryBenchmark.Synthetic(rnd, t0, i))]);
-                    if (done % 100_000 == 0 && done > 0)
+                    if ((done - singles) % 100_000 == 0 && done > singles)
                         progress?.Invoke($"{n}: {done} episodes stored");
                 }
                 inserts = (n - singles) / sw.Elapsed.TotalSeconds;
@@ -208,6 +209,8 @@ public static class MemoryRecallBenchmark
             var options = new RecallIndexOptions(ApproximateThreshold: 1, Hnsw: hnsw, BuildThreads: buildThreads);
             var graph = RecallGraphFile.Beside(path, embedder.Model, readOnly: false);
             using var recall = new EpisodeRecallIndex(exact, options, graph);
+            while (!recall.BuildCompletion.Wait(TimeSpan.FromMilliseconds(100)))
+                if (buildProgress is not null && recall.BuildProgress is { Total: > 0 } p) buildProgress(n, p.Added, p.Total);
             recall.BuildCompletion.GetAwaiter().GetResult();
             double build = recall.BuildSeconds;
             if (recall.GraphFileWarning is { } saveProblem)
