@@ -30,6 +30,12 @@ test_only=(
   cyclonedds-tools
   # python3 + yaml: the launch package's static checks evaluate the launch files and read its YAML
   python3 python3-yaml
+  # episode videos (memory video, run --video) need Debian's ffmpeg; the tests encode and ffprobe them
+  ffmpeg
+  # real SDF/URDF parsers (libsdformat 12 and liburdfdom): the launch package tests compile small checkers against them
+  libsdformat-dev liburdfdom-dev g++ pkg-config
+  # Foxglove's MCAP reader (npm @mcap/core), the independent check of our MCAP files
+  nodejs npm
 )
 packages=("${runtime[@]}")
 if [[ "$set_name" == test ]]; then packages+=("${test_only[@]}"); fi
@@ -40,8 +46,17 @@ if ((list)); then
 fi
 
 need=()
+# Tools count as present when they are on PATH however they were installed (Node.js from NodeSource, say).
+have() {
+  case "$1" in
+    nodejs) command -v node >/dev/null 2>&1 ;;
+    npm|gcc|g++|pkg-config|python3|ffmpeg) command -v "$1" >/dev/null 2>&1 ;;
+    python3-yaml) python3 -c "import yaml" >/dev/null 2>&1 ;;
+    *) dpkg -s "$1" >/dev/null 2>&1 ;;
+  esac
+}
 for p in "${packages[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+  have "$p" || need+=("$p")
 done
 if ((${#need[@]})); then
   echo "installing Debian packages ($set_name): ${need[*]}" >&2
@@ -49,6 +64,13 @@ if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if [[ "$set_name" == test ]]; then
+  MCAP_READER="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/CortexBot.Recording.Tests/reader"
+  if [[ ! -d "$MCAP_READER/node_modules/@mcap/core" ]]; then
+    echo "installing the MCAP reader (npm ci in tests/CortexBot.Recording.Tests/reader)" >&2
+    npm ci --prefix "$MCAP_READER" --no-audit --no-fund --ignore-scripts >/dev/null
+  fi
 fi
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "error: the .NET 10 SDK is required (dotnet not found on PATH); install dotnet-sdk-10.0 and retry" >&2

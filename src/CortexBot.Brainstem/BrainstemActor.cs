@@ -14,7 +14,9 @@ public sealed class BrainstemActor : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public BrainstemActor(IScenePerception perception, ISimulatedWorld? world, SafetyGate gate, ControlLoop loop)
+    /// <param name="reset">Absent for a robot whose world cannot be reset (a physical arm).</param>
+    /// <param name="perturbed">Present for a simulator whose object physics can differ from its scene file.</param>
+    public BrainstemActor(IScenePerception perception, IWorldReset? reset, IPerturbedWorld? perturbed, SafetyGate gate, ControlLoop loop)
     {
         Receive<GetScene>(_ => Sender.Tell(perception.Snapshot()));
         Receive<GetRobotState>(_ => Sender.Tell(loop.LatestState()));
@@ -28,7 +30,7 @@ public sealed class BrainstemActor : ReceiveActor
         Receive<ResetWorld>(r =>
         {
             var replyTo = Sender;
-            if (world is null)
+            if (reset is null)
             {
                 replyTo.Tell(new WorldResetFailed(r.Seed, "this robot link cannot reset the world (not a simulator)"));
                 return;
@@ -36,11 +38,11 @@ public sealed class BrainstemActor : ReceiveActor
             System.Collections.Immutable.ImmutableArray<AppliedPerturbation> perturbations = [];
             loop.InvokeAsync(() =>
             {
-                world.ResetScene(r.Seed);
+                reset.ResetScene(r.Seed);
                 gate.Reanchor();
                 loop.RehomeHoldTarget();
                 // Read with the reset, on the control thread: the episode is remembered with the physics it starts under.
-                if (world is IPerturbedWorld perturbed) perturbations = perturbed.AppliedPerturbations();
+                if (perturbed is not null) perturbations = perturbed.AppliedPerturbations();
             }).ContinueWith(t => t.IsCompletedSuccessfully
                 ? (object)new WorldReady(r.Seed, perception.Snapshot()) { Perturbations = perturbations }
                 : new WorldResetFailed(r.Seed, t.Exception?.GetBaseException().Message ?? "reset cancelled"))
@@ -48,6 +50,6 @@ public sealed class BrainstemActor : ReceiveActor
         });
     }
 
-    public static Props Props(IScenePerception perception, ISimulatedWorld? world, SafetyGate gate, ControlLoop loop) =>
-        Akka.Actor.Props.Create(() => new BrainstemActor(perception, world, gate, loop));
+    public static Props Props(IScenePerception perception, IWorldReset? reset, IPerturbedWorld? perturbed, SafetyGate gate, ControlLoop loop) =>
+        Akka.Actor.Props.Create(() => new BrainstemActor(perception, reset, perturbed, gate, loop));
 }

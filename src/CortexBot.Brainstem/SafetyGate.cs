@@ -74,7 +74,7 @@ public sealed class SafetyGate : IRobotLink
 
         if (_estop || !finite)
         {
-            if (!finite) Interlocked.Increment(ref _rejected);
+            if (!finite) { Interlocked.Increment(ref _rejected); Core.Telemetry.CortexBotMetrics.RejectedCommands.Add(1); }
             _out.CopyFrom(_last);
         }
         else
@@ -91,7 +91,7 @@ public sealed class SafetyGate : IRobotLink
             double g = Clamp(command.GripperOpening, 0, _arm.GripperMaxOpening, ref clamped);
             double gs = _arm.GripperMaxSpeed * _period;
             _out.GripperOpening = Clamp(g, _last.GripperOpening - gs, _last.GripperOpening + gs, ref clamped);
-            if (clamped) Interlocked.Increment(ref _clamped);
+            if (clamped) { Interlocked.Increment(ref _clamped); Core.Telemetry.CortexBotMetrics.ClampedCommands.Add(1); }
         }
         _last.CopyFrom(_out);
         _inner.Write(_out);

@@ -4,7 +4,7 @@ using System.Text;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
 using CortexBot.Gguf;
-using CortexBot.Hippocampus.Recall;
+using CortexBot.Core.Ports;
 using LLama;
 using LLama.Common;
 using LLama.Exceptions;
@@ -21,7 +21,7 @@ namespace CortexBot.Cortex.Llama;
 /// <remarks>
 /// <see cref="Model"/> names the file, a prefix of its SHA-256 and the dimension, so a vector stored by one model is
 /// never compared with another's: the stores keep the model with every vector and recompute the others'
-/// (<see cref="Hippocampus.IEpisodeMemory.LoadIndex"/>). Deterministic: CPU inference of one sequence with no
+/// (the hippocampus's <c>IEpisodeMemory.LoadIndex</c>). Deterministic: CPU inference of one sequence with no
 /// sampling, the same text in the same context layout every call, so the same bits in every process.
 /// One native context, used by one call at a time.
 /// </remarks>

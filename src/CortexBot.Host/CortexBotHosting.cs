@@ -64,7 +64,32 @@ public static class CortexBotHosting
     }
 
     /// <summary>
-    /// Registers the whole controller: adapters (MuJoCo world, SQLite memory, rule planner) unless already registered
+    /// Registers a robot adapter and each capability port it implements, as separate services over the one instance:
+    /// <see cref="IRobotLink"/> always, <see cref="IScenePerception"/>, <see cref="IWorldReset"/>, <see cref="IObjectPoses"/>
+    /// and <see cref="IPerturbedWorld"/> where the adapter offers them. A port registered before is kept (a test's double,
+    /// or another adapter for that capability, e.g. perception from a detection topic instead of the robot's own scene).
+    /// </summary>
+    public static IServiceCollection AddRobot<TRobot>(this IServiceCollection services, Func<IServiceProvider, TRobot> create)
+        where TRobot : class, IRobotLink
+    {
+        services.AddSingleton(create);
+        services.TryAddSingleton<IRobotLink>(sp => sp.GetRequiredService<TRobot>());
+        Port<IScenePerception>();
+        Port<IWorldReset>();
+        Port<IObjectPoses>();
+        Port<IPerturbedWorld>();
+        return services;
+
+        // The adapter's type, known here at composition, says what it offers; consumers never test an instance for it.
+        void Port<TPort>() where TPort : class
+        {
+            if (typeof(TPort).IsAssignableFrom(typeof(TRobot)))
+                services.TryAddSingleton(typeof(TPort), sp => sp.GetRequiredService<TRobot>());
+        }
+    }
+
+    /// <summary>
+    /// Registers the whole controller: adapters (robot, memory store, rule planner) unless already registered
     /// (tests put doubles in first), the safety gate and control loop, and the actor system with the four organs.
     /// </summary>
     public static IServiceCollection AddCortexBot(this IServiceCollection services, CortexBotOptions options)
@@ -72,22 +97,24 @@ public static class CortexBotHosting
         services.TryAddSingleton(options);
         services.TryAddSingleton(_ => ArmModel.FromMjcf(options.ScenePath));
         services.TryAddSingleton(_ => SkillCatalogue.Load(options.SkillCataloguePath));
+        // The robot adapter, unless the caller registered one: its ports are registered one by one (AddRobot), so each
+        // consumer asks for exactly the capability it needs and an absent one (no reset on a physical arm) is absent.
         // A ROS 2 link subscribes the robot's image topic only for a planner that takes images (frames cost bandwidth).
-        services.TryAddSingleton<ISimulatedWorld>(sp => options.Robot == RobotKind.Ros2
-            ? new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
-                options.Ros2 with { ReceiveImages = options.MmprojPath is not null })
-            : SimulatedWorld(options));
-        services.TryAddSingleton<IScenePerception>(sp => sp.GetRequiredService<ISimulatedWorld>());
+        if (!services.Any(d => d.ServiceType == typeof(IRobotLink)))
+        {
+            if (options.Robot == RobotKind.Ros2)
+                services.AddRobot(sp => new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
+                    options.Ros2 with { ReceiveImages = options.MmprojPath is not null }));
+            else services.AddRobot(_ => SimulatedWorld(options));
+        }
         // The cortex sees the scene only when its planner can take images (an mmproj): the embedded simulator renders
         // them, a ROS 2 robot publishes them (the link hands over the newest frame).
         if (options.MmprojPath is not null)
-            services.TryAddSingleton<ISceneCamera>(sp => sp.GetRequiredService<ISimulatedWorld>() switch
-            {
-                MuJoCoWorld world => new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = options.CameraWidth, Height = options.CameraHeight }),
-                Brainstem.Ros2.Ros2RobotLink link => link,
-                _ => throw new Core.ConfigurationException("camera images need the embedded MuJoCo simulator (--robot sim) or a ROS 2 robot (--robot ros2)"),
-            });
-        services.TryAddSingleton(sp => new SafetyGate(sp.GetRequiredService<ISimulatedWorld>(), sp.GetRequiredService<ArmModel>()));
+            services.TryAddSingleton<ISceneCamera>(sp =>
+                sp.GetService<MuJoCoWorld>() is { } world ? new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = options.CameraWidth, Height = options.CameraHeight })
+                : sp.GetService<Brainstem.Ros2.Ros2RobotLink>() is { } link ? link
+                : throw new Core.ConfigurationException("camera images need the embedded MuJoCo simulator (--robot sim) or a ROS 2 robot (--robot ros2)"));
+        services.TryAddSingleton(sp => new SafetyGate(sp.GetRequiredService<IRobotLink>(), sp.GetRequiredService<ArmModel>()));
         services.TryAddSingleton(sp => new ControlLoop(sp.GetRequiredService<SafetyGate>(),
             new ControlLoopOptions
             {
@@ -98,16 +125,16 @@ public static class CortexBotHosting
         // Learned skills plug into the compiler; the policy loads once, here, and serves every invocation. A default
         // policy is only served by a robot whose object poses can be read per tick; an explicit one must be.
         services.TryAddSingleton(sp => new LearnedSkillFactory(options.EffectivePolicyPath!, new ArmKinematics(sp.GetRequiredService<ArmModel>()),
-            sp.GetRequiredService<ISimulatedWorld>() as IObjectPoses
+            sp.GetService<IObjectPoses>()
                 ?? throw new Core.ConfigurationException("the learned skill needs per-tick object poses, which this robot link does not provide"),
             sp.GetRequiredService<ControlLoop>().Options, options.OnnxDevice));
         services.TryAddSingleton(sp =>
         {
             var factories = sp.GetServices<ISkillFactory>().ToList();
-            if (options.EffectivePolicyPath is not null && (options.PolicyPath is not null || sp.GetRequiredService<ISimulatedWorld>() is IObjectPoses))
+            var poses = sp.GetService<IObjectPoses>();
+            if (options.EffectivePolicyPath is not null && (options.PolicyPath is not null || poses is not null))
                 factories.Add(sp.GetRequiredService<LearnedSkillFactory>());
-            return new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>()), null, factories,
-                sp.GetRequiredService<ISimulatedWorld>() as IObjectPoses);
+            return new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>()), null, factories, poses);
         });
         // Model planners (e.g. "llama") live in their own assemblies: the caller registers the IPlanner before this call.
         services.TryAddSingleton<IPlanner>(_ => options.Planner == RulePlanner.PlannerName
@@ -133,7 +160,6 @@ public static class CortexBotHosting
                 .WithActors((system, registry, _) =>
                 {
                     var loop = sp.GetRequiredService<ControlLoop>();
-                    var world = sp.GetRequiredService<ISimulatedWorld>();
                     var perception = sp.GetRequiredService<IScenePerception>();
                     var organs = new OrganProps(
                         CortexActor.Props(sp.GetRequiredService<IPlanner>(), sp.GetRequiredService<SkillCatalogue>(), options.PlanTimeout,
@@ -141,10 +167,11 @@ public static class CortexBotHosting
                             .WithDispatcher("cortexbot.cortex-dispatcher"),
                         CerebellumActor.Props(loop, sp.GetRequiredService<SkillCompiler>(), perception),
                         HippocampusActor.Props(sp.GetRequiredService<IEpisodeStore>()).WithDispatcher("cortexbot.memory-dispatcher"),
-                        BrainstemActor.Props(perception, world, sp.GetRequiredService<SafetyGate>(), loop));
+                        BrainstemActor.Props(perception, sp.GetService<IWorldReset>(), sp.GetService<IPerturbedWorld>(),
+                            sp.GetRequiredService<SafetyGate>(), loop));
                     // The policy's identity only when the compiler really serves it (see the SkillCompiler registration).
                     var learned = sp.GetRequiredService<SkillCompiler>().Factories.OfType<LearnedSkillFactory>().FirstOrDefault();
-                    var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion, sp.GetRequiredService<SkillCatalogue>(),
+                    var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion,
                         learned?.Identity), "nervous-system");
                     registry.Register<NervousSystem>(ns);
                 });

@@ -22,7 +22,7 @@ public sealed class NervousSystemActor : ReceiveActor
     private int _episodeCounter;
     private readonly PolicyIdentity? _policy;
 
-    public NervousSystemActor(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue = null,
+    public NervousSystemActor(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
         PolicyIdentity? policy = null)
     {
         _policy = policy;
@@ -35,13 +35,13 @@ public sealed class NervousSystemActor : ReceiveActor
         Receive<RunEpisode>(r =>
         {
             _queue.Enqueue((r, Sender));
-            StartNext(loop, timeouts, controllerVersion, catalogue);
+            StartNext(loop, timeouts, controllerVersion);
         });
         Receive<Terminated>(t =>
         {
             if (!t.ActorRef.Equals(_episode)) return;
             _episode = null;
-            StartNext(loop, timeouts, controllerVersion, catalogue);
+            StartNext(loop, timeouts, controllerVersion);
         });
         Receive<AnomalyDetected>(a =>
         {
@@ -55,15 +55,15 @@ public sealed class NervousSystemActor : ReceiveActor
         Receive<GetOrgans>(_ => Sender.Tell(_organs));
     }
 
-    public static Props Props(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue,
+    public static Props Props(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
         PolicyIdentity? policy = null) =>
-        Akka.Actor.Props.Create(() => new NervousSystemActor(props, loop, timeouts, controllerVersion, catalogue, policy));
+        Akka.Actor.Props.Create(() => new NervousSystemActor(props, loop, timeouts, controllerVersion, policy));
 
-    private void StartNext(ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion, SkillCatalogue? catalogue)
+    private void StartNext(ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion)
     {
         if (_episode is not null || _queue.Count == 0) return;
         var (request, replyTo) = _queue.Dequeue();
-        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, loop, timeouts, controllerVersion, catalogue, _policy), $"episode-{++_episodeCounter}");
+        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, loop, timeouts, controllerVersion, _policy), $"episode-{++_episodeCounter}");
         Context.Watch(_episode);
     }
 

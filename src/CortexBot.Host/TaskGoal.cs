@@ -1,6 +1,5 @@
+using CortexBot.Core.Instructions;
 using CortexBot.Core.Messages;
-using CortexBot.Core.Skills;
-using CortexBot.Cortex;
 
 namespace CortexBot.Host;
 
@@ -13,11 +12,13 @@ public abstract record TaskGoal
     public sealed record Inside(string Object, string Container) : TaskGoal;
     public sealed record Lifted(string Object) : TaskGoal;
 
-    /// <summary>The goal the deterministic instruction reader finds, or null when it cannot tell.</summary>
-    public static TaskGoal? FromInstruction(string instruction, SceneSnapshot scene, SkillCatalogue catalogue)
+    /// <summary>
+    /// The goal the <see cref="InstructionReader"/> (the rule planner's reader) finds, or null when it cannot tell. It is
+    /// what the instruction asks for in this scene, whatever skills the catalogue offers to achieve it.
+    /// </summary>
+    public static TaskGoal? FromInstruction(string instruction, SceneSnapshot scene)
     {
-        var reading = RulePlanner.MakePlan(instruction, scene, catalogue);
-        var last = reading.Plan?.Steps.LastOrDefault();
+        var last = InstructionReader.Read(instruction, scene).Plan?.Steps.LastOrDefault();
         return last switch
         {
             { Skill: "place", Args.Length: 2 } => new Inside(last.Args[0], last.Args[1]),

@@ -22,7 +22,7 @@ namespace CortexBot.Sim.MuJoCo;
 /// the velocity error rather than on the velocity; see <see cref="VelocityFeedForward"/>.
 /// </para>
 /// </summary>
-public sealed unsafe partial class MuJoCoWorld : ISimulatedWorld, IObjectPoses, IPerturbedWorld
+public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, IWorldReset, IObjectPoses, IPerturbedWorld
 {
     public static readonly ImmutableArray<string> ArmJoints =
         ["shoulder_pan", "shoulder_lift", "elbow", "wrist_roll1", "wrist_pitch", "wrist_roll2"];
@@ -248,6 +248,7 @@ public sealed unsafe partial class MuJoCoWorld : ISimulatedWorld, IObjectPoses, 
     /// <summary>Commands ignored because a value was NaN or infinite (the previous target is kept).</summary>
     public long NonFiniteCommands => _nonFiniteCommands;
 
+    /// <summary>Simulated time since the last reset, seconds.</summary>
     public double SimTime { get { ThrowIfDisposed(); return Native.GetTime(_h); } }
 
     /// <summary>MuJoCo warnings raised since the last reset (e.g. instability, contact buffer full).</summary>

@@ -3,111 +3,22 @@ using System.Globalization;
 using CortexBot.Core;
 using CortexBot.Core.Ports;
 using CortexBot.Sim.MuJoCo;
+using CortexBot.Sim.Ros2;
+using CortexBot.Sim.Ros2.Tests;
 using Xunit.Abstractions;
 
 namespace CortexBot.Brainstem.Ros2.Tests;
 
 /// <summary>
-/// joint_trajectory_controller's FollowJointTrajectory action, served by the simulator node: driven by the plain C peer
-/// (native/ros2_peer.c, an independent implementation of the action's wire layout) and by the link's action client.
+/// joint_trajectory_controller's FollowJointTrajectory action from the link's side: its action client against the
+/// simulator node's server (the server itself, driven by the plain C peer, is tested in CortexBot.Sim.Ros2.Tests).
 /// </summary>
 public sealed class ActionTests(ITestOutputHelper output)
 {
-    /// <summary>The simulator node on a thread of its own, on a fresh loopback domain.</summary>
-    internal sealed class Node : IDisposable
-    {
-        public readonly int Domain = TestBus.NewDomain();
-        public readonly Ros2Options Options;
-        public readonly MuJoCoWorld World = MuJoCoWorld.OpenDefault();
-        public readonly Ros2SimNode Sim;
-        private readonly CancellationTokenSource _cts = new();
-        private readonly Thread _thread;
-
-        public Node(double rateHz = 250)
-        {
-            Options = TestBus.Options(Domain) with { StaleAfter = TimeSpan.FromMilliseconds(500) };
-            Sim = new Ros2SimNode(World, Options, rateHz, seed: 1);
-            _thread = new Thread(() => Sim.Run(_cts.Token)) { IsBackground = true };
-            _thread.Start();
-        }
-
-        public void Dispose()
-        {
-            _cts.Cancel();
-            _thread.Join();
-            Sim.Dispose();
-            World.Dispose();
-        }
-    }
-
-    private static Dictionary<string, string> RunPeerAction(int domain, out string raw)
-    {
-        var exe = Path.Combine(AppContext.BaseDirectory, "ros2_peer");
-        Assert.True(File.Exists(exe), "ros2_peer is built with this test project");
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { domain.ToString(CultureInfo.InvariantCulture), "20", "joint_trajectory_controller", "action" }) psi.ArgumentList.Add(a);
-        using var peer = Process.Start(psi)!;
-        var stdout = peer.StandardOutput.ReadToEndAsync();
-        var stderr = peer.StandardError.ReadToEndAsync();
-        Assert.True(peer.WaitForExit(TimeSpan.FromSeconds(60)), "the C peer finishes");
-        raw = stdout.Result + stderr.Result;
-        Assert.True(peer.ExitCode == 0, $"peer exit {peer.ExitCode}: {raw}");
-        var f = stdout.Result.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var kv = new Dictionary<string, string>();
-        for (int i = 0; i + 1 < f.Length; i += 2) kv[f[i]] = f[i + 1];
-        return kv;
-    }
-
-    [Fact]
-    public void A_plain_c_action_client_gets_success_rejections_with_error_codes_cancel_and_preemption()
-    {
-        using var node = new Node();
-        var r = RunPeerAction(node.Domain, out var raw);
-        output.WriteLine(raw);
-        int I(string k) => int.Parse(r[k], CultureInfo.InvariantCulture);
-        double D(string k) => double.Parse(r[k], CultureInfo.InvariantCulture);
-
-        // a valid goal (joint names in another order, goal tolerances): accepted, played, SUCCEEDED / SUCCESSFUL
-        Assert.Equal(1, I("ok1"));
-        Assert.Equal(GoalStatusCode.Succeeded, I("status1"));
-        Assert.Equal(FollowJointTrajectoryError.Successful, I("error1"));
-        Assert.True(D("finalerr1") < 0.05, $"the arm reached the goal: {raw}");
-        Assert.True(I("feedback1") > 5, "feedback while the goal executed");
-        Assert.Equal(GoalStatusCode.Succeeded, I("statusseen1"));
-        // an unknown joint: rejected; its result says INVALID_JOINTS
-        Assert.Equal(0, I("ok2"));
-        Assert.Equal(GoalStatusCode.Aborted, I("status2"));
-        Assert.Equal(FollowJointTrajectoryError.InvalidJoints, I("error2"));
-        // a NaN: rejected, INVALID_GOAL
-        Assert.Equal(0, I("ok3"));
-        Assert.Equal(FollowJointTrajectoryError.InvalidGoal, I("error3"));
-        // cancel by id: ERROR_NONE naming that goal, which ends CANCELED
-        Assert.Equal(1, I("ok4"));
-        Assert.Equal(CancelReturnCode.None, I("cancelcode"));
-        Assert.Equal(1, I("cancelcount"));
-        Assert.Equal(1, I("cancelid"));
-        Assert.Equal(GoalStatusCode.Canceled, I("status4"));
-        // a new goal preempts the one in force (CANCELED with INVALID_GOAL, as joint_trajectory_controller) and succeeds
-        Assert.Equal(1, I("ok5"));
-        Assert.Equal(GoalStatusCode.Canceled, I("status5"));
-        Assert.Equal(FollowJointTrajectoryError.InvalidGoal, I("error5"));
-        Assert.Equal(1, I("ok6"));
-        Assert.Equal(GoalStatusCode.Succeeded, I("status6"));
-
-        var c = node.Sim.ActionCounters;
-        Assert.Equal(2, c.GoalsRejected);
-        Assert.Equal(c.GoalsReceived, c.GoalsAccepted + c.GoalsRejected);
-        Assert.True(c.GoalsCanceled >= 2, c.ToString());
-        Assert.Equal(1, c.CancelRequests);
-        Assert.Equal(1, node.Sim.TrajectoryRejections.UnknownOrMissingJoints);
-        Assert.Equal(1, node.Sim.TrajectoryRejections.NonFinite);
-        Assert.True(node.Sim.Counters.Ticks > 0);
-    }
-
     [Fact]
     public void The_link_drives_the_arm_through_goals_and_the_node_takes_nothing_on_the_topic()
     {
-        using var node = new Node();
+        using var node = new SimNodeThread();
         using var link = new Ros2RobotLink(MuJoCoWorld.ArmJoints, node.Options with { TrajectoryInterface = Ros2TrajectoryInterface.Action });
         link.Start(0.004);
         var s = new RobotStateBuffer(6);
@@ -144,7 +55,7 @@ public sealed class ActionTests(ITestOutputHelper output)
     [Fact]
     public void Sending_a_goal_a_tick_allocates_nothing_on_the_control_thread()
     {
-        using var node = new Node();
+        using var node = new SimNodeThread();
         using var link = new Ros2RobotLink(MuJoCoWorld.ArmJoints, node.Options with
         {
             TrajectoryInterface = Ros2TrajectoryInterface.Action, StaleAfter = TimeSpan.FromSeconds(5),
@@ -170,7 +81,7 @@ public sealed class ActionTests(ITestOutputHelper output)
     [Fact]
     public void A_goal_the_controller_refuses_is_counted_with_its_error_code_and_the_arm_holds()
     {
-        using var node = new Node();
+        using var node = new SimNodeThread();
         using var link = new Ros2RobotLink(MuJoCoWorld.ArmJoints, node.Options with { TrajectoryInterface = Ros2TrajectoryInterface.Action });
         link.Start(0.004);
         var s = new RobotStateBuffer(6);

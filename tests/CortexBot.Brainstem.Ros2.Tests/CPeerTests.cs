@@ -53,8 +53,3 @@ public sealed class CPeerTests
         }
     }
 }
-
-internal static class Ros2Defaults
-{
-    public static readonly string[] Arm = ["shoulder_pan", "shoulder_lift", "elbow", "wrist_roll1", "wrist_pitch", "wrist_roll2"];
-}

@@ -10,29 +10,6 @@ namespace CortexBot.Brainstem.Ros2.Tests;
 /// </summary>
 public sealed class GraphTests
 {
-    private static readonly string Cli = Path.Combine(AppContext.BaseDirectory, "cortexbot.dll");
-
-    internal static Process StartCli(string args, string? rosDistro = null)
-    {
-        var psi = new ProcessStartInfo("dotnet", $"\"{Cli}\" {args}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.Environment.Remove("CYCLONEDDS_URI");
-        if (rosDistro is null) psi.Environment.Remove("ROS_DISTRO");
-        else psi.Environment["ROS_DISTRO"] = rosDistro;
-        return Process.Start(psi)!;
-    }
-
-    internal static Dictionary<string, string> ParseNode(string line)
-    {
-        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var d = new Dictionary<string, string>();
-        for (int i = 0; i + 1 < f.Length; i += 2)
-        {
-            if (f[i] == "infoqos") { d[f[i]] = string.Join(' ', f.Skip(i + 1).Take(4)); i += 3; continue; }
-            d[f[i]] = f[i + 1];
-        }
-        return d;
-    }
-
     [Fact]
     public void The_sim_node_and_a_run_are_ros2_nodes_listing_their_real_endpoints()
     {
@@ -40,9 +17,9 @@ public sealed class GraphTests
         Assert.True(File.Exists(exe), "ros2_peer is built with this test project");
         int d = TestBus.NewDomain();
         var memory = Path.Combine(Path.GetTempPath(), $"cortexbot-ros2-graph-{Guid.NewGuid():N}.db");
-        using var node = StartCli($"sim serve --ros-domain {d} --ros-loopback --no-camera --duration 90");
+        using var node = TestBus.StartCli($"sim serve --ros-domain {d} --ros-loopback --no-camera --duration 90");
         var nodeErr = node.StandardError.ReadToEndAsync();
-        using var run = StartCli($"run --robot ros2 --node-name cortexbot_arm --ros-domain {d} --ros-loopback --stale-ms 250 " +
+        using var run = TestBus.StartCli($"run --robot ros2 --node-name cortexbot_arm --ros-domain {d} --ros-loopback --stale-ms 250 " +
             $"--task \"put the red cube in the bin\" --seed 1 --json --memory \"{memory}\"");
         var runErr = run.StandardError.ReadToEndAsync();
         var runOut = run.StandardOutput.ReadToEndAsync();
@@ -59,7 +36,7 @@ public sealed class GraphTests
             Assert.True(lines.Length == 2, diag);
             foreach (var (line, name) in lines.Zip(new[] { "cortexbot_sim", "cortexbot_arm" }))
             {
-                var n = ParseNode(line);
+                var n = TestBus.ParseNode(line);
                 Assert.True(n["node"] == name && n["found"] == "1", diag);
                 Assert.Equal("/", n["ns"]);
                 Assert.True(n["enclave"] == "1", $"participant USER_DATA enclave=/; ({diag})");
@@ -68,8 +45,8 @@ public sealed class GraphTests
                 // DDS enum values: RELIABLE 1, TRANSIENT_LOCAL 1, KEEP_LAST 0, depth 1 (rmw_cyclonedds' ros_discovery_info writer)
                 Assert.Equal("1 1 0 1", n["infoqos"]);
             }
-            var sim = ParseNode(lines[0]);
-            var arm = ParseNode(lines[1]);
+            var sim = TestBus.ParseNode(lines[0]);
+            var arm = TestBus.ParseNode(lines[1]);
             Assert.Contains("rt/joint_states,", sim["topics"], StringComparison.Ordinal);
             // the type hash as rmw_cyclonedds announces it, seen by the peer in DDS discovery (value from ROS 2's generated code)
             Assert.Equal("typehash=RIHS01_a13ee3a330e346c9d87b5aa18d24e11690752bd33a0350f11c5882bc9179260e;", sim["jsuserdata"]);
@@ -109,7 +86,7 @@ public sealed class GraphTests
         using var peer = Process.Start(psi)!;
         var output = peer.StandardOutput.ReadToEnd();
         Assert.True(peer.WaitForExit(TimeSpan.FromSeconds(30)), "the peer exits");
-        var n = ParseNode(output.Trim());
+        var n = TestBus.ParseNode(output.Trim());
         Assert.True(n["found"] == "1" && n["writers"] == "2", output);
         Assert.Equal("1", n["unmatched"]);
         Assert.Equal("1", n["unlisted"]);
@@ -169,7 +146,7 @@ public sealed class GraphTests
         foreach (var args in new[] { "sim serve --ros-loopback --no-camera --duration 0.2 --node-name my-sim",
                      "run --robot ros2 --ros-loopback --node-name 2arm --task \"put the red cube in the bin\" --json" })
         {
-            using var p = StartCli(args);
+            using var p = TestBus.StartCli(args);
             var err = p.StandardError.ReadToEndAsync();
             var outp = p.StandardOutput.ReadToEndAsync();
             Assert.True(p.WaitForExit(TimeSpan.FromMinutes(1)), "cortexbot exits");

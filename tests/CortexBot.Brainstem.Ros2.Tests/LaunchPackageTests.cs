@@ -13,7 +13,7 @@ namespace CortexBot.Brainstem.Ros2.Tests;
 /// with real flags only (its node name and ROS distribution among them) and declare every argument they read, the URDF is well-formed and agrees with sim/scene.xml, and the joint names agree
 /// between the URDF, the controller YAML, CortexBot's YAML and CortexBot's arm.
 /// </summary>
-public sealed class LaunchPackageTests
+public sealed partial class LaunchPackageTests
 {
     private static readonly string Package = Path.Combine(RepoPaths.Root, "launch", "cortexbot_bringup");
     private static readonly ArmModel Arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
@@ -56,17 +56,17 @@ public sealed class LaunchPackageTests
         Assert.True(File.Exists(Path.Combine(Package, "launch", "robot.launch.py")));
         Assert.True(File.Exists(Path.Combine(Package, "launch", "gazebo.launch.py")));
         // the package-relative paths the launch files use are the constants of launch/common.py (no ROS imports there)
-        var json = Python("-c", "import json,sys; sys.path.insert(0, sys.argv[1]); import common; print(json.dumps([common.URDF, common.CONTROLLERS, common.CORTEXBOT_CONFIG, common.PACKAGE]))",
+        var json = Python("-c", "import json,sys; sys.path.insert(0, sys.argv[1]); import common; print(json.dumps([common.URDF, common.CONTROLLERS, common.CORTEXBOT_CONFIG, common.WORLD, common.GZ_BRIDGE, common.PACKAGE]))",
             Path.Combine(Package, "launch"));
         var refs = JsonSerializer.Deserialize<string[]>(json)!;
-        foreach (var r in refs[..3]) Assert.True(File.Exists(Path.Combine(Package, r)), $"{r} is referenced but missing");
-        Assert.Equal("cortexbot_bringup", refs[3]);
+        foreach (var r in refs[..^1]) Assert.True(File.Exists(Path.Combine(Package, r)), $"{r} is referenced but missing");
+        Assert.Equal("cortexbot_bringup", refs[^1]);
         foreach (var launch in new[] { "robot.launch.py", "gazebo.launch.py" })
         {
             var text = File.ReadAllText(Path.Combine(Package, "launch", launch));
             // no path literals besides those constants: every os.path.join(share, X) uses one of them
             foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, @"os\.path\.join\(share,\s*([^)]+)\)"))
-                Assert.Contains(m.Groups[1].Value.Trim(), new[] { "URDF", "CONTROLLERS", "CORTEXBOT_CONFIG" });
+                Assert.Contains(m.Groups[1].Value.Trim(), new[] { "URDF", "CONTROLLERS", "CORTEXBOT_CONFIG", "WORLD", "GZ_BRIDGE" });
             // the CortexBot flags they pass exist on `cortexbot run`
             Assert.Contains("cortexbot_command(", text);
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace CortexBot.Brainstem.Ros2.Tests;
@@ -18,6 +19,31 @@ internal static class TestBus
         Distro = RosDistro.Jazzy,
         StartTimeout = TimeSpan.FromSeconds(10),
     };
+
+    private static readonly string CliDll = Path.Combine(AppContext.BaseDirectory, "cortexbot.dll");
+
+    /// <summary>The CLI as a second process (`dotnet cortexbot.dll ...`), outside any DDS config or ROS_DISTRO of whoever runs the tests.</summary>
+    internal static Process StartCli(string args, string? rosDistro = null)
+    {
+        var psi = new ProcessStartInfo("dotnet", $"\"{CliDll}\" {args}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.Environment.Remove("CYCLONEDDS_URI");
+        if (rosDistro is null) psi.Environment.Remove("ROS_DISTRO");
+        else psi.Environment["ROS_DISTRO"] = rosDistro;
+        return Process.Start(psi)!;
+    }
+
+    /// <summary>One node line of the C peer's graph listing as key/value pairs.</summary>
+    internal static Dictionary<string, string> ParseNode(string line)
+    {
+        var f = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var d = new Dictionary<string, string>();
+        for (int i = 0; i + 1 < f.Length; i += 2)
+        {
+            if (f[i] == "infoqos") { d[f[i]] = string.Join(' ', f.Skip(i + 1).Take(4)); i += 3; continue; }
+            d[f[i]] = f[i + 1];
+        }
+        return d;
+    }
 
     public static void WaitUntil(Func<bool> condition, string what, double seconds = 10)
     {
@@ -91,4 +117,9 @@ internal sealed unsafe class FakeRobot : IDisposable
     }
 
     public void Dispose() => Dds.Dispose();
+}
+
+internal static class Ros2Defaults
+{
+    public static readonly string[] Arm = ["shoulder_pan", "shoulder_lift", "elbow", "wrist_roll1", "wrist_pitch", "wrist_roll2"];
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CortexBot.Core;
 using CortexBot.Core.Ports;
 using CortexBot.Sim.MuJoCo;
+using CortexBot.Sim.Ros2;
 
 namespace CortexBot.Brainstem.Ros2.Tests;
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using CortexBot.Cerebellum.Control;
+using CortexBot.Cerebellum.Skills;
 using CortexBot.Core.Geometry;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
@@ -20,7 +21,7 @@ public class BrainstemActorTests : Akka.TestKit.Xunit2.TestKit
         var link = new FakeArmLink(TestArm.Model);
         var gate = new SafetyGate(link, TestArm.Model);
         var loop = new ControlLoop(gate, new ControlLoopOptions { Pacing = Pacing.Fast, UseRealtimePriority = false }, NullLogger<ControlLoop>.Instance);
-        var actor = Sys.ActorOf(BrainstemActor.Props(new FixedScene(), null, gate, loop));
+        var actor = Sys.ActorOf(BrainstemActor.Props(new FixedScene(), null, null, gate, loop));
         return (actor, gate, loop, link);
     }
 
@@ -36,14 +37,48 @@ public class BrainstemActorTests : Akka.TestKit.Xunit2.TestKit
         loop.Dispose();
     }
 
+    /// <summary>Sweeps joint 0 slowly away from where the arm was when it began; never finishes.</summary>
+    private sealed class Sweep : IControlProgram
+    {
+        private readonly double[] _start = new double[6];
+        private long _begin;
+        public long Steps;
+        public string Name => "sweep";
+        public string? FailureKind => null;
+        public string? FailureDetail => null;
+        public bool ScreenTracking => false;
+        public void Begin(long tick, RobotStateBuffer state) { _begin = tick; for (int i = 0; i < 6; i++) _start[i] = state.Position[i]; }
+        public ProgramStatus Step(long tick, double period, RobotStateBuffer state, JointCommandBuffer command)
+        {
+            Interlocked.Increment(ref Steps);
+            for (int i = 0; i < 6; i++) command.Position[i] = _start[i];
+            command.Position[0] += Math.Min(0.2, 0.0005 * (tick - _begin));
+            command.GripperOpening = state.GripperOpening;
+            return ProgramStatus.Running;
+        }
+    }
+
     [Fact]
     public void Emergency_stop_holds_the_arm_until_resumed()
     {
-        var (actor, gate, loop, _) = Make();
+        var (actor, gate, loop, link) = Make();
+        loop.Start();
         actor.Tell(new EmergencyStop("test"));
         AwaitCondition(() => gate.EmergencyStopped);
+        var held = TestArm.Model.Home.ToArray(); // where the arm stands when stopped
+
+        // A program that drives joint 0 away runs during the stop: every tick reaches the arm as the held command.
+        var sweep = new Sweep();
+        loop.Submit(sweep, _ => { });
+        long writes = link.Writes;
+        AwaitCondition(() => Interlocked.Read(ref sweep.Steps) > 200 && link.Writes > writes + 200);
+        Assert.Equal(held, link.LastCommand.ToArray());
+
+        // Resumed, commands reach the arm again: a fresh sweep moves joint 0.
         actor.Tell(new Resume());
         AwaitCondition(() => !gate.EmergencyStopped);
+        loop.Submit(new Sweep(), _ => { });
+        AwaitCondition(() => link.LastCommand[0] - held[0] > 0.01);
         loop.Dispose();
     }
 

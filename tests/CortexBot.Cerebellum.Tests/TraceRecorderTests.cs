@@ -102,4 +102,41 @@ public class TraceRecorderTests
         Assert.Null(Make(traceHz: 0).Loop.Trace);
         Assert.Throws<CortexBot.Core.ConfigurationException>(() => Make(traceHz: -1));
     }
+
+    /// <summary>Object poses that move with a tick counter, as a simulator publishes them.</summary>
+    private sealed class MovingCube : CortexBot.Core.Ports.IObjectPoses
+    {
+        public long Reads;
+        public int IndexOf(string name) => name == "red_cube" ? 0 : -1;
+        public bool TryGetPose(int index, out CortexBot.Core.Geometry.Pose pose)
+        {
+            Reads++;
+            pose = new(new(0.4 + 0.001 * Reads, 0, 0.02), CortexBot.Core.Geometry.Quat.Identity);
+            return index == 0;
+        }
+    }
+
+    [Fact]
+    public void Object_poses_are_traced_with_the_joints_without_allocating()
+    {
+        var link = new FakeArmLink(TestArm.Model);
+        var cube = new MovingCube();
+        var loop = new ControlLoop(new SafetyGate(link, TestArm.Model),
+            new ControlLoopOptions { RateHz = 500, Pacing = Pacing.Fast, UseRealtimePriority = false, TraceRateHz = 500 },
+            NullLogger<ControlLoop>.Instance, cube, ["red_cube", "no_such_object"]);
+        Assert.Equal(["red_cube"], loop.Trace!.ObjectNames.AsEnumerable()); // unknown names are left out
+        loop.PrepareInline();
+        long start = loop.TotalTicks;
+        loop.Trace.Begin(start);
+        for (int i = 0; i < 200; i++) loop.TickOnce();
+        Assert.Equal(0, Allocations.SteadyState(() => { for (int i = 0; i < 500; i++) loop.TickOnce(); }));
+        var trace = loop.Trace.Read(start, loop.TotalTicks)!;
+        Assert.True(trace.TryGetObjectPose(0, 0, out var first));
+        Assert.True(trace.TryGetObjectPose(trace.Count - 1, 0, out var last));
+        Assert.True(last.Position.X > first.Position.X + 0.1, "the traced pose follows the object");
+        Assert.Equal(trace.Count, (int)cube.Reads); // one read per sample
+        var back = EpisodeTrace.Decode(trace.Encode());
+        Assert.Equal(EpisodeTrace.FormatVersionWithObjects, System.Buffers.Binary.BinaryPrimitives.ReadUInt16LittleEndian(trace.Encode().AsSpan(4)));
+        Assert.Equal(trace.Count, back.Count);
+    }
 }

@@ -47,4 +47,27 @@ public class EpisodeTraceTests
         Assert.Throws<ArgumentException>(() => new EpisodeTrace(["a"], 500, 0.04, new float[3]));
         Assert.Throws<ArgumentException>(() => new EpisodeTrace(["a"], 500, 0.04, new float[2 * (EpisodeTrace.MaxSamples + 1)]));
     }
+
+    [Fact]
+    public void Object_poses_make_format_2_and_round_trip_with_their_gaps()
+    {
+        float nan = float.NaN;
+        var t = new EpisodeTrace(["shoulder_pan"], 500, 0.04, [0.1f, 0.08f, 0.2f, 0.07f], ["red_cube"],
+            [0.4f, 0.1f, 0.02f, 1, 0, 0, 0, nan, nan, nan, nan, nan, nan, nan]);
+        var blob = t.Encode();
+        Assert.Equal(t.EncodedLength, blob.Length);
+        Assert.Equal(28 + (1 + 12) + 2 + (1 + 8) + 4 * 4 + 14 * 4, blob.Length);
+        Assert.Equal(EpisodeTrace.FormatVersionWithObjects, BinaryPrimitives.ReadUInt16LittleEndian(blob.AsSpan(4)));
+        var back = EpisodeTrace.Decode(blob);
+        Assert.Equal(["red_cube"], back.ObjectNames.AsEnumerable());
+        Assert.True(back.TryGetObjectPose(0, 0, out var pose));
+        Assert.Equal((0.4, 0.1, 1.0), (Math.Round(pose.Position.X, 6), Math.Round(pose.Position.Y, 6), pose.Orientation.W));
+        Assert.False(back.TryGetObjectPose(1, 0, out _));
+        Assert.Equal(blob, back.Encode());
+
+        // Without objects a trace stays format 1, readable by versions that know only that.
+        Assert.Equal(EpisodeTrace.FormatVersion, BinaryPrimitives.ReadUInt16LittleEndian(Sample().Encode().AsSpan(4)));
+        Assert.Throws<ArgumentException>(() => new EpisodeTrace(["a"], 500, 0.04, new float[4], ["cube"], new float[7]));
+        Assert.Contains("sample bytes", Assert.Throws<InvalidDataException>(() => EpisodeTrace.Decode(blob[..^4])).Message);
+    }
 }

@@ -61,7 +61,7 @@ public class EndToEndWithLlamaTests(ITestOutputHelper output)
             configure: s =>
             {
                 s.AddSingleton<IPlanner>(planner);
-                s.AddSingleton<ISimulatedWorld>(_ => new BlockedShoulderWorld(new MuJoCoWorld(options.ScenePath)));
+                s.AddRobot(_ => new BlockedShoulderWorld(new MuJoCoWorld(options.ScenePath)));
             });
         Assert.Null(result.Rejection);
         var e = result.Report!.Episodes[0];
@@ -94,10 +94,9 @@ public class EndToEndWithLlamaTests(ITestOutputHelper output)
     }
 
     /// <summary>The simulator with its shoulder pan joint braked after every reset (an obstruction).</summary>
-    private sealed class BlockedShoulderWorld(MuJoCoWorld inner) : ISimulatedWorld, IObjectPoses
+    private sealed class BlockedShoulderWorld(MuJoCoWorld inner) : IRobotLink, IScenePerception, IWorldReset, IObjectPoses
     {
         public IReadOnlyList<string> JointNames => inner.JointNames;
-        public double SimTime => inner.SimTime;
         public void Start(double controlPeriodSeconds) => inner.Start(controlPeriodSeconds);
         public bool Read(RobotStateBuffer state) => inner.Read(state);
         public void Write(JointCommandBuffer command) => inner.Write(command);

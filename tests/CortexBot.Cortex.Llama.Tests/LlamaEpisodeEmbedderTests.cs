@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using CortexBot.Core.Ports;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
 using CortexBot.Gguf;

@@ -1,4 +1,5 @@
 using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
 using CortexBot.Hippocampus.Recall;
 
 namespace CortexBot.Hippocampus.Tests;

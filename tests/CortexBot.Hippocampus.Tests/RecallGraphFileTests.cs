@@ -1,3 +1,4 @@
+using CortexBot.Core.Ports;
 using CortexBot.Hippocampus.Recall;
 
 namespace CortexBot.Hippocampus.Tests;

@@ -66,7 +66,7 @@ public class EndToEndTests(ITestOutputHelper output)
         // observed pose, stops during the approach.
         var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, 6, s =>
             s.AddSingleton<IScenePerception>(sp => perception = new MisdetectingPerception(
-                sp.GetRequiredService<ISimulatedWorld>(), "red_cube", new CortexBot.Core.Geometry.Vec3(-0.10, 0, 0), lieOnCall: call => call == 2)));
+                sp.GetRequiredService<MuJoCoWorld>(), "red_cube", new CortexBot.Core.Geometry.Vec3(-0.10, 0, 0), lieOnCall: call => call == 2)));
         var e = result.Report!.Episodes[0];
         output.WriteLine($"success={e.Success} anomalies={e.Anomalies} plan=[{string.Join(", ", e.Plan)}] failure={e.Failure}");
         Assert.Equal(1, e.Anomalies);
@@ -86,7 +86,7 @@ public class EndToEndTests(ITestOutputHelper output)
         var options = TestOptions.Fast();
         KnockingWorld? world = null;
         var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, 4, s =>
-            s.AddSingleton<ISimulatedWorld>(_ => world = new KnockingWorld(new MuJoCoWorld(options.ScenePath), "red_cube")));
+            s.AddRobot(_ => world = new KnockingWorld(new MuJoCoWorld(options.ScenePath), "red_cube")));
         var e = result.Report!.Episodes[0];
         output.WriteLine($"success={e.Success} anomalies={e.Anomalies} plan=[{string.Join(", ", e.Plan)}] failure={e.Failure}");
         Assert.Equal(1, world!.Knocks);
@@ -115,7 +115,7 @@ public class EndToEndTests(ITestOutputHelper output)
         var options = TestOptions.Fast() with { Timeouts = EpisodeTimeouts.Default with { MaxReplans = 1 } };
         var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, 6, s =>
             // Truth for the brainstem's reset and scene answers (odd calls), a 10 cm error for every cerebellum compile (even calls).
-            s.AddSingleton<IScenePerception>(sp => new MisdetectingPerception(sp.GetRequiredService<ISimulatedWorld>(), "red_cube",
+            s.AddSingleton<IScenePerception>(sp => new MisdetectingPerception(sp.GetRequiredService<MuJoCoWorld>(), "red_cube",
                 new CortexBot.Core.Geometry.Vec3(-0.10, 0, 0), lieOnCall: call => call % 2 == 0)));
         var e = result.Report!.Episodes[0];
         output.WriteLine($"success={e.Success} anomalies={e.Anomalies} failure={e.Failure}");
@@ -194,9 +194,9 @@ public class EndToEndTests(ITestOutputHelper output)
         LimitCheckingWorld? checking = null;
         var result = await CortexBotRunner.RunAsync(options, "put the blue cube in the bin", 1, 7, s =>
         {
-            s.AddSingleton<ISimulatedWorld>(sp => checking = new LimitCheckingWorld(new MuJoCoWorld(options.ScenePath), sp.GetRequiredService<ArmModel>()));
+            s.AddRobot(sp => checking = new LimitCheckingWorld(new MuJoCoWorld(options.ScenePath), sp.GetRequiredService<ArmModel>()));
             // The second snapshot is the cerebellum's, taken while it compiles pick(blue_cube): that call throws inside the actor.
-            s.AddSingleton<IScenePerception>(sp => faulty = new FaultyPerception(sp.GetRequiredService<ISimulatedWorld>(), failOnCall: 2));
+            s.AddSingleton<IScenePerception>(sp => faulty = new FaultyPerception(sp.GetRequiredService<LimitCheckingWorld>(), failOnCall: 2));
         });
         Assert.Null(result.Rejection);
         var e = result.Report!.Episodes[0];

@@ -1,5 +1,5 @@
-using CortexBot.Cerebellum.Learning.Demos;
 using CortexBot.Cerebellum.Learning.Runtime;
+using CortexBot.Cerebellum.Training.Demos;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;

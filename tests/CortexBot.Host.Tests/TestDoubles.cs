@@ -21,7 +21,7 @@ public sealed class BlockingPlanner(IPlanner inner, TimeSpan block) : IPlanner
 }
 
 /// <summary>Perception that throws on one chosen call, to crash the organ that calls it.</summary>
-public sealed class FaultyPerception(ISimulatedWorld inner, int failOnCall) : IScenePerception
+public sealed class FaultyPerception(IScenePerception inner, int failOnCall) : IScenePerception
 {
     private int _calls;
     public int Calls => _calls;
@@ -33,7 +33,7 @@ public sealed class FaultyPerception(ISimulatedWorld inner, int failOnCall) : IS
 }
 
 /// <summary>Sits under the safety gate and checks every command that reaches the simulated arm against the arm's limits.</summary>
-public sealed class LimitCheckingWorld(ISimulatedWorld inner, ArmModel arm) : ISimulatedWorld
+public sealed class LimitCheckingWorld(CortexBot.Sim.MuJoCo.MuJoCoWorld inner, ArmModel arm) : IRobotLink, IScenePerception, IWorldReset
 {
     private readonly double[] _prev = new double[arm.Dof];
     private bool _hasPrev;
@@ -41,7 +41,6 @@ public sealed class LimitCheckingWorld(ISimulatedWorld inner, ArmModel arm) : IS
     public long Writes { get; private set; }
     public long Violations { get; private set; }
     public IReadOnlyList<string> JointNames => inner.JointNames;
-    public double SimTime => inner.SimTime;
     public void Start(double controlPeriodSeconds) { _period = controlPeriodSeconds; inner.Start(controlPeriodSeconds); }
     public bool Read(RobotStateBuffer state) => inner.Read(state);
     public SceneSnapshot Snapshot() => inner.Snapshot();
@@ -74,7 +73,7 @@ public sealed class FixedPlanner(params SkillInvocation[] steps) : IPlanner
 }
 
 /// <summary>Perception that, on the calls <paramref name="lieOnCall"/> picks (1-based), reports an object displaced (a mis-detection).</summary>
-public sealed class MisdetectingPerception(ISimulatedWorld inner, string objectName, CortexBot.Core.Geometry.Vec3 offset, Func<int, bool> lieOnCall) : IScenePerception
+public sealed class MisdetectingPerception(IScenePerception inner, string objectName, CortexBot.Core.Geometry.Vec3 offset, Func<int, bool> lieOnCall) : IScenePerception
 {
     private int _calls;
     public int Calls => _calls;
@@ -93,14 +92,13 @@ public sealed class MisdetectingPerception(ISimulatedWorld inner, string objectN
 /// The simulator with one fault: the first time the named cube is lifted above <paramref name="knockHeight"/> (held by the
 /// gripper), it is knocked back to where it lay at the start of the episode. Injected on the control thread, in Write.
 /// </summary>
-public sealed class KnockingWorld(CortexBot.Sim.MuJoCo.MuJoCoWorld inner, string objectName, double knockHeight = 0.08) : ISimulatedWorld, IObjectPoses
+public sealed class KnockingWorld(CortexBot.Sim.MuJoCo.MuJoCoWorld inner, string objectName, double knockHeight = 0.08) : IRobotLink, IScenePerception, IWorldReset, IObjectPoses
 {
     private CortexBot.Core.Geometry.Vec3 _start;
     private int _index = -1;
     public int Knocks { get; private set; }
     public double KnockedAtSimTime { get; private set; } = double.NaN;
     public IReadOnlyList<string> JointNames => inner.JointNames;
-    public double SimTime => inner.SimTime;
     public void Start(double controlPeriodSeconds) => inner.Start(controlPeriodSeconds);
     public bool Read(RobotStateBuffer state) => inner.Read(state);
     public SceneSnapshot Snapshot() => inner.Snapshot();

@@ -6,6 +6,13 @@ PACKAGE = 'cortexbot_bringup'
 URDF = os.path.join('urdf', 'cortexbot_arm.urdf.xacro')
 CONTROLLERS = os.path.join('config', 'controllers.yaml')
 CORTEXBOT_CONFIG = os.path.join('config', 'cortexbot.yaml')
+# Gazebo: the world generated from sim/scene.xml (`cortexbot sim export-sdf`), its name, and the bridge's topics
+WORLD = os.path.join('worlds', 'cortexbot.sdf')
+WORLD_NAME = 'cortexbot_tabletop'
+GZ_BRIDGE = os.path.join('config', 'gz_bridge.yaml')
+# Our services and actions interoperate only when the whole graph runs Cyclone DDS (rmw_cyclonedds puts the request
+# header in the payload, Fast DDS does not): every launch file sets this first.
+RMW_IMPLEMENTATION = 'rmw_cyclonedds_cpp'
 
 
 def cortexbot_command(cortexbot, task, controller, command_interface, rate_hz, stale_ms, episodes='1', trajectory_interface='topic',

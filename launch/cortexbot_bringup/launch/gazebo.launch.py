@@ -1,18 +1,21 @@
-"""CortexBot driving the arm in Gazebo (gz sim) through gz_ros2_control:
-starts Gazebo, publishes the arm's description, spawns it, spawns joint_state_broadcaster, then the trajectory and
-gripper controllers, then starts CortexBot.
+"""CortexBot driving the arm in Gazebo (gz sim Harmonic) through gz_ros2_control:
+starts Gazebo with worlds/cortexbot.sdf (table, bin, cubes and camera of sim/scene.xml), publishes the arm's description,
+spawns it, bridges /clock, the camera, the object poses and the world control service (config/gz_bridge.yaml), spawns
+joint_state_broadcaster, then the trajectory and gripper controllers, then starts CortexBot. Every process runs Cyclone
+DDS (RMW_IMPLEMENTATION), as CortexBot's services and actions need.
 
     ros2 launch cortexbot_bringup gazebo.launch.py task:="put the red cube in the bin"
 
-Note: the Gazebo world holds only the arm; the objects of CortexBot's task and their status topic come from
-`cortexbot sim serve` (MuJoCo), not from Gazebo, so a Gazebo run exercises the control path, not task success.
+Not here yet: the objects reach ROS only as ground-truth poses (/gazebo/objects/<name>/pose); CortexBot's scene comes
+from `cortexbot sim serve`'s scene topic or a perception topic, so a node turning those poses into detections is still
+needed for a task to complete in Gazebo. A Gazebo reset (/world/cortexbot_tabletop/control) restores the SDF's poses.
 """
 import os
 import sys
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription, RegisterEventHandler
+from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription, RegisterEventHandler, SetEnvironmentVariable
 from launch.event_handlers import OnProcessExit
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import Command, EnvironmentVariable, FindExecutable, LaunchConfiguration
@@ -20,7 +23,8 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import CONTROLLERS, CORTEXBOT_CONFIG, PACKAGE, URDF, cortexbot_command  # noqa: E402
+from common import (CONTROLLERS, CORTEXBOT_CONFIG, GZ_BRIDGE, PACKAGE, RMW_IMPLEMENTATION, URDF, WORLD, WORLD_NAME,  # noqa: E402
+                    cortexbot_command)
 
 
 def generate_launch_description():
@@ -38,7 +42,8 @@ def generate_launch_description():
         # the distribution this launch runs on: its message layouts where distributions differ
         DeclareLaunchArgument('ros_distro', default_value=EnvironmentVariable('ROS_DISTRO', default_value='jazzy'),
                               description='humble or jazzy (default: $ROS_DISTRO)'),
-        DeclareLaunchArgument('world', default_value='empty.sdf'),
+        DeclareLaunchArgument('world', default_value=os.path.join(share, WORLD), description='SDF world (default: sim/scene.xml\'s)'),
+        DeclareLaunchArgument('world_name', default_value=WORLD_NAME, description='the <world name> of that file (its control service)'),
     ]
     description = ParameterValue(
         Command([FindExecutable(name='xacro'), ' ', os.path.join(share, URDF),
@@ -52,8 +57,11 @@ def generate_launch_description():
                            parameters=[{'robot_description': description, 'use_sim_time': True}])
     spawn_robot = Node(package='ros_gz_sim', executable='create', output='screen',
                        arguments=['-topic', 'robot_description', '-name', 'cortexbot_arm', '-allow_renaming', 'true'])
-    clock_bridge = Node(package='ros_gz_bridge', executable='parameter_bridge',
-                        arguments=['/clock@rosgraph_msgs/msg/Clock[gz.msgs.Clock'])
+    bridge = Node(package='ros_gz_bridge', executable='parameter_bridge', name='gz_bridge', output='screen',
+                  parameters=[{'config_file': os.path.join(share, GZ_BRIDGE), 'use_sim_time': True}])
+    # the world's reset/pause service: ros2 service call /world/<name>/control ros_gz_interfaces/srv/ControlWorld ...
+    world_control = Node(package='ros_gz_bridge', executable='parameter_bridge', name='gz_world_control', output='screen',
+                         arguments=[['/world/', LaunchConfiguration('world_name'), '/control@ros_gz_interfaces/srv/ControlWorld']])
     spawn_jsb = Node(package='controller_manager', executable='spawner', arguments=['joint_state_broadcaster'])
     spawn_arm = Node(package='controller_manager', executable='spawner',
                      arguments=[LaunchConfiguration('controller'), 'gripper_controller',
@@ -66,10 +74,11 @@ def generate_launch_description():
                               ros_distro=LaunchConfiguration('ros_distro'),
                               config=os.path.join(share, CORTEXBOT_CONFIG)),
         output='screen')
-    return LaunchDescription(args + [
+    return LaunchDescription([SetEnvironmentVariable('RMW_IMPLEMENTATION', RMW_IMPLEMENTATION)] + args + [
         gazebo,
         state_publisher,
-        clock_bridge,
+        bridge,
+        world_control,
         spawn_robot,
         RegisterEventHandler(OnProcessExit(target_action=spawn_robot, on_exit=[spawn_jsb])),
         RegisterEventHandler(OnProcessExit(target_action=spawn_jsb, on_exit=[spawn_arm])),

@@ -4,13 +4,15 @@ joint_state_broadcaster, the trajectory controller and the gripper controller, r
     ros2 launch cortexbot_bringup robot.launch.py hardware:=my_arm_driver/MyArmHardware task:="put the red cube in the bin"
 
 Set use_controller_manager:=false when the arm's vendor launch already runs controller_manager and the controllers.
+Without an arm, use_mock_hardware:=true runs the same bringup on mock_components/GenericSystem (commands echoed as states).
+Every process runs Cyclone DDS (RMW_IMPLEMENTATION), as CortexBot's services and actions need.
 """
 import os
 import sys
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, ExecuteProcess, RegisterEventHandler
+from launch.actions import DeclareLaunchArgument, ExecuteProcess, RegisterEventHandler, SetEnvironmentVariable
 from launch.conditions import IfCondition
 from launch.event_handlers import OnProcessExit
 from launch.substitutions import Command, EnvironmentVariable, FindExecutable, LaunchConfiguration
@@ -18,13 +20,16 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import CONTROLLERS, CORTEXBOT_CONFIG, PACKAGE, URDF, cortexbot_command  # noqa: E402
+from common import CONTROLLERS, CORTEXBOT_CONFIG, PACKAGE, RMW_IMPLEMENTATION, URDF, cortexbot_command  # noqa: E402
 
 
 def generate_launch_description():
     share = get_package_share_directory(PACKAGE)
     args = [
-        DeclareLaunchArgument('hardware', description='ros2_control hardware plugin of the physical arm'),
+        DeclareLaunchArgument('hardware', default_value='',
+                              description='ros2_control hardware plugin of the physical arm (required unless use_mock_hardware:=true)'),
+        DeclareLaunchArgument('use_mock_hardware', default_value='false',
+                              description='true: mock_components/GenericSystem instead of an arm (try the bringup without one)'),
         DeclareLaunchArgument('task', default_value='put the red cube in the bin'),
         DeclareLaunchArgument('episodes', default_value='1'),
         DeclareLaunchArgument('controller', default_value='joint_trajectory_controller'),
@@ -43,6 +48,7 @@ def generate_launch_description():
     description = ParameterValue(
         Command([FindExecutable(name='xacro'), ' ', os.path.join(share, URDF),
                  ' hardware:=', LaunchConfiguration('hardware'),
+                 ' use_mock_hardware:=', LaunchConfiguration('use_mock_hardware'),
                  ' controllers_file:=', os.path.join(share, CONTROLLERS)]),
         value_type=str)
     use_cm = IfCondition(LaunchConfiguration('use_controller_manager'))
@@ -64,7 +70,7 @@ def generate_launch_description():
                               ros_distro=LaunchConfiguration('ros_distro'),
                               config=os.path.join(share, CORTEXBOT_CONFIG)),
         output='screen')
-    return LaunchDescription(args + [
+    return LaunchDescription([SetEnvironmentVariable('RMW_IMPLEMENTATION', RMW_IMPLEMENTATION)] + args + [
         state_publisher,
         controller_manager,
         spawn_jsb,

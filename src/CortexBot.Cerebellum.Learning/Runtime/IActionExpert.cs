@@ -1,4 +1,3 @@
-using CortexBot.Cerebellum.Learning.Training;
 
 namespace CortexBot.Cerebellum.Learning.Runtime;
 

@@ -1,5 +1,4 @@
 using CortexBot.Cerebellum.Learning.Onnx.Proto;
-using CortexBot.Cerebellum.Learning.Training;
 using Google.Protobuf;
 
 namespace CortexBot.Cerebellum.Learning.Runtime;
@@ -49,19 +48,19 @@ public sealed class ManagedActionExpert : IActionExpert
         var g = model.Graph;
         var constants = ManagedGraph.ReadInitializers(g, Unsupported);
         var graphInputs = g.Input.Where(v => !constants.ContainsKey(v.Name)).ToList(); // old exporters list initializers as inputs too
-        CheckValue(graphInputs, OnnxPolicyExporter.ObservationInput, [-1, o], "input", Mismatch);
-        CheckValue(graphInputs, OnnxPolicyExporter.NoiseInput, [-1, c], "input", Mismatch);
-        CheckValue([.. g.Output], OnnxPolicyExporter.ActionsOutput, [-1, Horizon, ActionSize], "output", Mismatch);
+        CheckValue(graphInputs, PolicyGraph.ObservationInput, [-1, o], "input", Mismatch);
+        CheckValue(graphInputs, PolicyGraph.NoiseInput, [-1, c], "input", Mismatch);
+        CheckValue([.. g.Output], PolicyGraph.ActionsOutput, [-1, Horizon, ActionSize], "output", Mismatch);
         if (graphInputs.Count != 2) Mismatch($"the graph has {graphInputs.Count} inputs, expected 2 (observation, noise)");
         CheckInitializers(constants, Mismatch);
 
         _obs = new float[o];
         _noise = new float[c];
         _graph = ManagedGraph.Compile(g, constants,
-            new Dictionary<string, (float[], int[])> { [OnnxPolicyExporter.ObservationInput] = (_obs, [1, o]), [OnnxPolicyExporter.NoiseInput] = (_noise, [1, c]) },
-            OnnxPolicyExporter.ActionsOutput, Unsupported);
+            new Dictionary<string, (float[], int[])> { [PolicyGraph.ObservationInput] = (_obs, [1, o]), [PolicyGraph.NoiseInput] = (_noise, [1, c]) },
+            PolicyGraph.ActionsOutput, Unsupported);
         if (!_graph.OutputShape.SequenceEqual([1, Horizon, ActionSize]))
-            Mismatch($"the graph computes '{OnnxPolicyExporter.ActionsOutput}' with shape [{string.Join(", ", _graph.OutputShape)}], the manifest implies [1, {Horizon}, {ActionSize}]");
+            Mismatch($"the graph computes '{PolicyGraph.ActionsOutput}' with shape [{string.Join(", ", _graph.OutputShape)}], the manifest implies [1, {Horizon}, {ActionSize}]");
         _noiseSource = new GaussianNoise(noiseSeed);
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using CortexBot.Cerebellum.Learning.Training;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -93,9 +92,9 @@ public sealed class OnnxActionExpert : IActionExpert
         _actValue = OrtValue.CreateTensorValueFromMemory(_act, [1, Horizon, ActionSize]);
         _run = new RunOptions();
         _binding = _session.CreateIoBinding();
-        _binding.BindInput(OnnxPolicyExporter.ObservationInput, _obsValue);
-        _binding.BindInput(OnnxPolicyExporter.NoiseInput, _noiseValue);
-        _binding.BindOutput(OnnxPolicyExporter.ActionsOutput, _actValue);
+        _binding.BindInput(PolicyGraph.ObservationInput, _obsValue);
+        _binding.BindInput(PolicyGraph.NoiseInput, _noiseValue);
+        _binding.BindOutput(PolicyGraph.ActionsOutput, _actValue);
         _noiseSource = new GaussianNoise(noiseSeed);
     }
 
@@ -105,9 +104,9 @@ public sealed class OnnxActionExpert : IActionExpert
         var inputs = _session.InputMetadata;
         var outputs = _session.OutputMetadata;
         int o = ObservationSize, c = Horizon * ActionSize;
-        Check(inputs, OnnxPolicyExporter.ObservationInput, [-1, o], "input", Fail);
-        Check(inputs, OnnxPolicyExporter.NoiseInput, [-1, c], "input", Fail);
-        Check(outputs, OnnxPolicyExporter.ActionsOutput, [-1, Horizon, ActionSize], "output", Fail);
+        Check(inputs, PolicyGraph.ObservationInput, [-1, o], "input", Fail);
+        Check(inputs, PolicyGraph.NoiseInput, [-1, c], "input", Fail);
+        Check(outputs, PolicyGraph.ActionsOutput, [-1, Horizon, ActionSize], "output", Fail);
         if (inputs.Count != 2) Fail($"the graph has {inputs.Count} inputs, expected 2 (observation, noise)");
     }
 

@@ -76,12 +76,13 @@ public sealed class ControlLoop : IDisposable
     private long _windowStartNs;
     private long _windowStartTick;
     private volatile bool _running;
-    private volatile bool _stateValid;
     private bool _realtimePriority;
 
     private sealed record Pending(IControlProgram Program, Action<ProgramReport> Done);
 
-    public ControlLoop(IRobotLink link, ControlLoopOptions options, ILogger<ControlLoop> log)
+    /// <param name="objectPoses">When given, the trace also records the poses of <paramref name="tracedObjects"/> (for replays and videos).</param>
+    public ControlLoop(IRobotLink link, ControlLoopOptions options, ILogger<ControlLoop> log,
+        IObjectPoses? objectPoses = null, IReadOnlyList<string>? tracedObjects = null)
     {
         if (!(options.RateHz is > 0 and <= 10_000)) throw new Core.ConfigurationException($"control rate must be between 0 and 10000 Hz, got {options.RateHz}");
         _link = link;
@@ -99,7 +100,8 @@ public sealed class ControlLoop : IDisposable
         _monitor = new AnomalyMonitor(link.JointNames, options.Anomalies);
         if (options.TraceRateHz < 0 || !double.IsFinite(options.TraceRateHz))
             throw new Core.ConfigurationException($"trace rate must be 0 (off) or positive, got {options.TraceRateHz}");
-        Trace = options.TraceRateHz > 0 ? new TraceRecorder(link.JointNames, options.RateHz, Math.Min(options.TraceRateHz, options.RateHz)) : null;
+        Trace = options.TraceRateHz > 0 ? new TraceRecorder(link.JointNames, options.RateHz, Math.Min(options.TraceRateHz, options.RateHz),
+            objects: objectPoses, objectNames: tracedObjects) : null;
         _thread = new Thread(Run) { IsBackground = true, Name = "cerebellum-control" };
     }
 
@@ -263,8 +265,10 @@ public sealed class ControlLoop : IDisposable
         {
             if (realtime)
             {
-                _jitter.Record(clock.WaitNext(out bool lateTick) / 1000);
-                if (lateTick) _lateTicks++;
+                long errorNs = clock.WaitNext(out bool lateTick);
+                _jitter.Record(errorNs / 1000);
+                Core.Telemetry.CortexBotMetrics.TickJitter.Record(errorNs / 1000.0);
+                if (lateTick) { _lateTicks++; Core.Telemetry.CortexBotMetrics.LateTicks.Add(1); }
             }
             else if (_active is null && Volatile.Read(ref _pending) is null && _actions.IsEmpty && Volatile.Read(ref _abort) is null)
             {
@@ -309,7 +313,6 @@ public sealed class ControlLoop : IDisposable
 
         // Read first, so a program adopted this tick begins from the current measurement.
         bool valid = _link.Read(_state) && _state.IsFinite();
-        _stateValid = valid;
         if (valid) Trace?.Sample(_tick, _state);
 
         var pending = Interlocked.Exchange(ref _pending, null);
@@ -364,6 +367,8 @@ public sealed class ControlLoop : IDisposable
         var program = _active;
         var done = _activeDone;
         if (program is null) return;
+        if (status == ProgramStatus.Failed && kind is not null)
+            Core.Telemetry.CortexBotMetrics.Anomalies.Add(1, new KeyValuePair<string, object?>("kind", kind));
         // Hold exactly what was last commanded, so stopping never jumps (the safety gate limits the step to the measured
         // position when the arm is obstructed).
         if (status != ProgramStatus.Succeeded) _hold.CopyFrom(_command);
@@ -384,8 +389,6 @@ public sealed class ControlLoop : IDisposable
         _pubStamp = _state.StampNs;
         Interlocked.Increment(ref _seq);
     }
-
-    public bool StateValid => _stateValid;
 
     /// <summary>Ticks since the loop started; times robot activity in both pacing modes.</summary>
     public long TotalTicks => Volatile.Read(ref _tick);

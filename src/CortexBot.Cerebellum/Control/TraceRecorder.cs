@@ -7,7 +7,8 @@ namespace CortexBot.Cerebellum.Control;
 
 /// <summary>
 /// Records the episode trace on the control thread: every <see cref="Decimation"/>-th tick from the start tick, the
-/// measured joint positions and gripper opening go into a buffer allocated once, here. The tick never allocates, locks
+/// measured joint positions and gripper opening (and, when given, the poses of the scene's movable objects) go into a
+/// buffer allocated once, here. The tick never allocates, locks
 /// or waits; another thread reads the samples when the episode ends (<see cref="Read"/>).
 /// </summary>
 /// <remarks>
@@ -18,6 +19,9 @@ namespace CortexBot.Cerebellum.Control;
 public sealed class TraceRecorder
 {
     private readonly float[] _buffer;
+    private readonly float[] _poses;
+    private readonly IObjectPoses? _objects;
+    private readonly int[] _objectIndex;
     private readonly int _width;
     private readonly int _capacity;
     private long _armedStart = -1; // written by Begin (any thread)
@@ -25,7 +29,10 @@ public sealed class TraceRecorder
     private int _count;            // samples written (including NaN gaps); published after the values
     private int _generation;       // bumped when a new start is adopted, so Read can tell its copy was not overwritten
 
-    public TraceRecorder(IReadOnlyList<string> jointNames, double controlRateHz, double sampleRateHz, int maxSamples = EpisodeTrace.MaxSamples)
+    /// <param name="objects">Where the traced objects' poses are read each sample (allocation-free); null traces joints only.</param>
+    /// <param name="objectNames">The objects to trace (names <paramref name="objects"/> knows; unknown ones are left out).</param>
+    public TraceRecorder(IReadOnlyList<string> jointNames, double controlRateHz, double sampleRateHz, int maxSamples = EpisodeTrace.MaxSamples,
+        IObjectPoses? objects = null, IReadOnlyList<string>? objectNames = null)
     {
         ArgumentNullException.ThrowIfNull(jointNames);
         if (!(sampleRateHz > 0 && sampleRateHz <= controlRateHz))
@@ -39,7 +46,15 @@ public sealed class TraceRecorder
         _width = JointNames.Length + 1;
         _capacity = maxSamples;
         _buffer = new float[_capacity * _width];
+        // Names resolve to indices here, off the control thread; the tick then reads by index.
+        var known = objects is null || objectNames is null ? [] : objectNames.Where(n => objects.IndexOf(n) >= 0).Take(EpisodeTrace.MaxObjects).ToArray();
+        _objects = known.Length > 0 ? objects : null;
+        ObjectNames = [.. known];
+        _objectIndex = [.. known.Select(n => objects!.IndexOf(n))];
+        _poses = new float[_capacity * known.Length * EpisodeTrace.PoseWidth];
     }
+
+    public ImmutableArray<string> ObjectNames { get; }
 
     public ImmutableArray<string> JointNames { get; }
 
@@ -79,13 +94,31 @@ public sealed class TraceRecorder
         if (k >= _capacity)
             return;
         int n = _count;
+        int poseWidth = _objectIndex.Length * EpisodeTrace.PoseWidth;
         for (long gap = n; gap < k; gap++)
+        {
             _buffer.AsSpan((int)gap * _width, _width).Fill(float.NaN);
+            _poses.AsSpan((int)gap * poseWidth, poseWidth).Fill(float.NaN);
+        }
         int at = (int)k * _width;
         var q = state.Position;
         for (int j = 0; j < _width - 1; j++)
             _buffer[at + j] = (float)q[j];
         _buffer[at + _width - 1] = (float)state.GripperOpening;
+        if (_objects is not null)
+        {
+            int p = (int)k * poseWidth;
+            for (int o = 0; o < _objectIndex.Length; o++, p += EpisodeTrace.PoseWidth)
+            {
+                if (_objects.TryGetPose(_objectIndex[o], out var pose))
+                {
+                    _poses[p] = (float)pose.Position.X; _poses[p + 1] = (float)pose.Position.Y; _poses[p + 2] = (float)pose.Position.Z;
+                    _poses[p + 3] = (float)pose.Orientation.W; _poses[p + 4] = (float)pose.Orientation.X;
+                    _poses[p + 5] = (float)pose.Orientation.Y; _poses[p + 6] = (float)pose.Orientation.Z;
+                }
+                else _poses.AsSpan(p, EpisodeTrace.PoseWidth).Fill(float.NaN);
+            }
+        }
         Volatile.Write(ref _count, (int)k + 1);
     }
 
@@ -103,8 +136,10 @@ public sealed class TraceRecorder
         int wanted = (int)Math.Min(count, (ticks + Decimation - 1) / Decimation);
         var copy = new float[wanted * _width];
         Array.Copy(_buffer, copy, copy.Length);
+        var poses = new float[wanted * _objectIndex.Length * EpisodeTrace.PoseWidth];
+        Array.Copy(_poses, poses, poses.Length);
         if (Volatile.Read(ref _generation) != generation || Volatile.Read(ref _start) != startTick)
             return null;
-        return new EpisodeTrace(JointNames, ControlRateHz, SamplePeriodS, copy);
+        return new EpisodeTrace(JointNames, ControlRateHz, SamplePeriodS, copy, ObjectNames, poses);
     }
 }

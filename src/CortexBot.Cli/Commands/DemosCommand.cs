@@ -1,5 +1,5 @@
 using System.CommandLine;
-using CortexBot.Cerebellum.Learning.Demos;
+using CortexBot.Cerebellum.Training.Demos;
 using CortexBot.Core;
 
 namespace CortexBot.Cli.Commands;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
-using CortexBot.Cerebellum.Learning.Runtime;
-using CortexBot.Cerebellum.Learning.Training;
+using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Training;
 using CortexBot.Core;
 
 namespace CortexBot.Cli.Commands;

@@ -11,7 +11,7 @@ internal static class MemoryCommand
 {
     public static Command Create()
     {
-        var memory = new Command("memory", "Inspect and maintain the episodic memory (SQLite store).");
+        var memory = new Command("memory", "Inspect and maintain the episodic memory (a SQLite file or a postgres:// database).");
         memory.Subcommands.Add(MemoryCommands.List());
         memory.Subcommands.Add(MemoryCommands.Show());
         memory.Subcommands.Add(MemoryCommands.Search());

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using CortexBot.Brainstem.Ros2;
 using CortexBot.Core;
+using CortexBot.Sim.Ros2;
 
 namespace CortexBot.Cli.Commands;
 

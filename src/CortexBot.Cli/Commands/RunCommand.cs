@@ -38,7 +38,7 @@ internal static class RunCommand
         var maxReplans = new Option<int>("--max-replans") { Description = "Replans allowed per episode after an anomaly", DefaultValueFactory = _ => EpisodeTimeouts.Default.MaxReplans };
         var embeddingModel = EmbeddingCliOption.Create();
         var ros = new Ros2CliOptions("cortexbot");
-        var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator.")
+        var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator or, with --robot ros2, an arm under ros2_control.")
             { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, onnxDevice, perturb, noRecall, maxReplans };
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
@@ -74,7 +74,7 @@ internal static class RunCommand
                 configure: services =>
                 {
                     if (modelPlanner is not null) services.AddSingleton<Core.Ports.IPlanner>(modelPlanner);
-                    if (embedder is not null) services.AddSingleton<Hippocampus.Recall.IEpisodeEmbedder>(embedder);
+                    if (embedder is not null) services.AddSingleton<Core.Ports.IEpisodeEmbedder>(embedder);
                 },
                 logLevel: level, cancellationToken: ct);
             if (result.Rejection is not null)

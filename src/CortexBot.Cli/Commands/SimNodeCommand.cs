@@ -2,6 +2,7 @@ using System.CommandLine;
 using CortexBot.Brainstem.Ros2;
 using CortexBot.Core;
 using CortexBot.Sim.MuJoCo;
+using CortexBot.Sim.Ros2;
 
 namespace CortexBot.Cli.Commands;
 
@@ -19,6 +20,7 @@ internal static class SimNodeCommand
     {
         var sim = new Command("sim", "The MuJoCo arm as a ROS 2 simulator node");
         sim.Subcommands.Add(Create("serve", Description));
+        sim.Subcommands.Add(SimExportSdfCommand.Create());
         return sim;
     }
 

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Text.Json;
-using CortexBot.Cerebellum.Learning.Demos;
-using CortexBot.Cerebellum.Learning.Runtime;
-using CortexBot.Cerebellum.Learning.Training;
 using CortexBot.Cerebellum.Learning;
+using CortexBot.Cerebellum.Learning.Runtime;
+using CortexBot.Cerebellum.Training;
+using CortexBot.Cerebellum.Training.Demos;
 using CortexBot.Core;
 
 namespace CortexBot.Cli.Commands;

@@ -19,7 +19,7 @@ public sealed record PlanResult(Plan? Plan, string? Refusal)
     public static PlanResult Refuse(string reason) => new(null, reason);
 }
 
-/// <summary>The cortex's planning port: rule-based by default, a local VLM later.</summary>
+/// <summary>The cortex's planning port: rule-based by default, or a local language model (the llama planner, with images when given an mmproj).</summary>
 public interface IPlanner
 {
     string Name { get; }

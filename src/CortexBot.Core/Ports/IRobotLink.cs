@@ -4,7 +4,7 @@ namespace CortexBot.Core.Ports;
 
 /// <summary>
 /// The hardware interface (ros2_control's sense): read state, write command. Implemented by the embedded
-/// simulator and, later, the ROS 2 link. Both calls are made from the control thread only and must not allocate.
+/// simulator and the ROS 2 link. Both calls are made from the control thread only and must not allocate.
 /// </summary>
 public interface IRobotLink : IDisposable
 {
@@ -27,14 +27,17 @@ public interface IScenePerception
     SceneSnapshot Snapshot();
 }
 
-/// <summary>A world the robot can reset: the embedded simulator. Reset is called on the control thread.</summary>
-public interface ISimulatedWorld : IRobotLink, IScenePerception
+/// <summary>
+/// A world that can be put back to a known start (the embedded simulator, or the ROS 2 simulator node's reset service).
+/// A physical arm has none: the host then registers no reset, and episodes that need one fail clearly.
+/// </summary>
+public interface IWorldReset
 {
-    /// <summary>Put the arm at home and scatter the objects from <paramref name="seed"/>.</summary>
+    /// <summary>
+    /// Put the arm at home and scatter the objects from <paramref name="seed"/>. Called on the control thread (between
+    /// ticks); may wait for a remote simulator's acknowledgement and throws when the world cannot be reset.
+    /// </summary>
     void ResetScene(int seed);
-
-    /// <summary>Simulated time since the last reset, seconds.</summary>
-    double SimTime { get; }
 }
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Serialization;
+using CortexBot.Core.Ports;
 
 namespace CortexBot.Hippocampus.Recall;
 

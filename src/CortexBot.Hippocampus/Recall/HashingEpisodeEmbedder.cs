@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
 
 namespace CortexBot.Hippocampus.Recall;
 

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
 
 namespace CortexBot.Hippocampus.Recall;
 

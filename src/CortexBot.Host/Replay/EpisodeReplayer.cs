@@ -125,7 +125,7 @@ public static class EpisodeReplayer
         var starts = episode.Steps.Select(s => s.StartedAtS).ToArray();
         if (!episode.Perturbations.IsDefaultOrEmpty)
             notes.Add("re-applied the episode's perturbations: " + string.Join("; ", episode.Perturbations.Select(p => p.ToString())));
-        var pass = await PassAsync(episode, options, catalogue, starts, notes, ct);
+        var pass = await PassAsync(episode, options, starts, notes, ct);
         // A step's recorded start is when the episode asked for it. In fast pacing the loop adopted the program on that
         // very tick; in real-time pacing it ran on while the cerebellum compiled (tens of ms for a first, cold compile).
         // The recorded end (when the result came back) minus the program's length, measured by this replay, is the
@@ -142,7 +142,7 @@ public static class EpisodeReplayer
             notes.Add("step starts re-estimated from their recorded ends (real-time pacing): " +
                 string.Join(", ", Enumerable.Range(0, starts.Length).Select(i =>
                     FormattableString.Invariant($"step {episode.Steps[i].Index} +{(better[i] - starts[i]) * 1000:F0} ms"))));
-            pass = await PassAsync(episode, options, catalogue, better, [], ct);
+            pass = await PassAsync(episode, options, better, [], ct);
         }
         return Compare(episode, recorded, pass.Trace, options.ToleranceRad, pass.Steps, pass.Success, pass.Failure, notes, pass.RobotS,
             wall.Elapsed.TotalSeconds) with { Perturbations = pass.Perturbations };
@@ -152,7 +152,7 @@ public static class EpisodeReplayer
         ImmutableArray<AppliedPerturbation> Perturbations);
 
     /// <summary>One replay in a fresh simulator and control loop, each step started at <paramref name="starts"/> (robot time).</summary>
-    private static async Task<Pass> PassAsync(EpisodeRecord episode, ReplayOptions options, SkillCatalogue catalogue, double[] starts,
+    private static async Task<Pass> PassAsync(EpisodeRecord episode, ReplayOptions options, double[] starts,
         List<string> notes, CancellationToken ct)
     {
         var recorded = episode.Trace!;
@@ -252,7 +252,7 @@ public static class EpisodeReplayer
             if (remaining > period / 2)
                 await HoldAsync(loop, remaining, ct);
             var endScene = world.Snapshot();
-            var goal = TaskGoal.FromInstruction(episode.Instruction, startScene, catalogue);
+            var goal = TaskGoal.FromInstruction(episode.Instruction, startScene);
             // Judged as the episode was: a failed last step fails it, else the instruction's goal is read from the physics.
             string? failure = !lastSucceeded ? $"{steps[^1].Skill} failed: {steps[^1].ReplayedDetail}" : goal?.Check(startScene, endScene);
 

@@ -5,10 +5,15 @@
 The modules the launch files import (launch, launch_ros, ament_index_python) are replaced by recorders: every action or
 substitution the file builds is an object remembering its class name and arguments. generate_launch_description() is
 called and what it built is printed as JSON:
-    {"arguments": {name: default}, "processes": [[token, ...]], "configurations": [name, ...]}
+    {"arguments": {name: default}, "processes": [[token, ...]], "configurations": [name, ...],
+     "actions": [kind, ...], "environment": [[name, value], ...], "nodes": [{package, executable, arguments, parameters}],
+     "includes": [path, ...], "packages": [name, ...]}
 where a token is a string, {"config": NAME} for LaunchConfiguration(NAME), {"env": NAME, "default": D} for
 EnvironmentVariable, or a list of tokens that ROS 2 would concatenate into one argument. "processes" are the cmd lists
-of ExecuteProcess actions; "configurations" every LaunchConfiguration the file reads.
+of ExecuteProcess actions; "configurations" every LaunchConfiguration the file reads; "actions" the kinds of the
+LaunchDescription's entries in order; "environment" its SetEnvironmentVariable actions; "nodes" its launch_ros Nodes;
+"includes" the launch files it includes; "packages" every ROS package it names (get_package_share_directory,
+FindPackageShare, Node(package=...), FindExecutable(name=...) as the package of that executable).
 """
 import importlib.util
 import json
@@ -51,12 +56,20 @@ for name in ['launch', 'launch.actions', 'launch.conditions', 'launch.event_hand
              'launch_ros.substitutions', 'ament_index_python']:
     sys.modules[name] = recorder_module(name)
 packages = types.ModuleType('ament_index_python.packages')
-packages.get_package_share_directory = lambda package: '/opt/ros/share/' + package
+SHARE_LOOKUPS = []
+
+
+def share_directory(package):
+    SHARE_LOOKUPS.append(package)
+    return '/opt/ros/share/' + package
+
+
+packages.get_package_share_directory = share_directory
 sys.modules['ament_index_python.packages'] = packages
 
 
 def token(value):
-    if isinstance(value, str):
+    if isinstance(value, (str, bool, int, float)):
         return value
     if isinstance(value, Recorded):
         if value.kind == 'LaunchConfiguration':
@@ -65,6 +78,14 @@ def token(value):
             name = value.args[0] if value.args else value.kwargs['name']
             default = value.kwargs.get('default_value')
             return {'env': name, 'default': None if default is None else token(default)}
+        if value.kind == 'FindExecutable':
+            return {'executable': value.kwargs.get('name', value.args[0] if value.args else None)}
+        if value.kind == 'ParameterValue':
+            return token(value.args[0])
+        if value.kind == 'Command':
+            return {'command': token(value.args[0])}
+        if value.kind == 'PathJoinSubstitution':
+            return [token(v) for v in value.args[0]]
         return {'unsupported': value.kind}
     if isinstance(value, (list, tuple)):
         return [token(v) for v in value]
@@ -77,7 +98,28 @@ def main(path):
     spec.loader.exec_module(module)
     module.generate_launch_description()
     arguments, processes, configurations = {}, [], []
+    actions, environment, nodes, includes, names = [], [], [], [], list(SHARE_LOOKUPS)
     for r in CREATED:
+        if r.kind == 'LaunchDescription' and not actions:
+            entries = r.args[0] if r.args else r.kwargs.get('initial_entities', [])
+            actions = [e.kind if isinstance(e, Recorded) else type(e).__name__ for e in entries]
+        elif r.kind == 'SetEnvironmentVariable':
+            name = r.args[0] if r.args else r.kwargs['name']
+            value = r.args[1] if len(r.args) > 1 else r.kwargs['value']
+            environment.append([token(name), token(value)])
+        elif r.kind == 'Node':
+            names.append(r.kwargs['package'])
+            parameters = []
+            for p in r.kwargs.get('parameters', []):
+                parameters.append({k: token(v) for k, v in p.items()} if isinstance(p, dict) else token(p))
+            nodes.append({'package': r.kwargs['package'], 'executable': r.kwargs['executable'],
+                          'arguments': [token(a) for a in r.kwargs.get('arguments', [])], 'parameters': parameters})
+        elif r.kind == 'FindPackageShare':
+            names.append(r.args[0] if r.args else r.kwargs['package'])
+        elif r.kind == 'FindExecutable':
+            names.append(r.kwargs.get('name', r.args[0] if r.args else None))
+        elif r.kind == 'PythonLaunchDescriptionSource':
+            includes.append(token(r.args[0] if r.args else r.kwargs['launch_file_path']))
         if r.kind == 'DeclareLaunchArgument':
             name = r.args[0] if r.args else r.kwargs['name']
             default = r.kwargs.get('default_value', r.args[1] if len(r.args) > 1 else None)
@@ -86,7 +128,9 @@ def main(path):
             processes.append([token(t) for t in r.kwargs['cmd']])
         elif r.kind == 'LaunchConfiguration':
             configurations.append(r.args[0])
-    print(json.dumps({'arguments': arguments, 'processes': processes, 'configurations': sorted(set(configurations))}))
+    print(json.dumps({'arguments': arguments, 'processes': processes, 'configurations': sorted(set(configurations)),
+                      'actions': actions, 'environment': environment, 'nodes': nodes, 'includes': includes,
+                      'packages': sorted(set(names))}))
 
 
 if __name__ == '__main__':

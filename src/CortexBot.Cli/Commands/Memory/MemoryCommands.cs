@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using CortexBot.Core.Ports;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
 using CortexBot.Hippocampus;

@@ -1,0 +1,205 @@
+using System.Collections.Immutable;
+using CortexBot.Cerebellum.Skills;
+using CortexBot.Core.Messages;
+
+namespace CortexBot.Host;
+
+/// <summary>What the episode does after a skill's result.</summary>
+public enum StepVerdict
+{
+    /// <summary>Send the plan's next step.</summary>
+    NextStep,
+    /// <summary>An organ restarted under the step (aborted): send the same step once more.</summary>
+    Retry,
+    /// <summary>An anomaly worth replanning, within the episode's bound: ask the cortex again from the current scene.</summary>
+    Replan,
+    /// <summary>The plan is done or failed for good: let the arm settle, then judge.</summary>
+    Settle,
+}
+
+/// <summary>
+/// The bookkeeping of one episode, kept apart from the actor that walks it through the organs: the start, what was
+/// recalled, the plans and their latencies, each step with its tuning, anomalies and outcome, the failure, and the
+/// record the hippocampus stores. Plain and single-threaded (the <see cref="EpisodeActor"/> owns it); robot time is
+/// passed in, so it is tested without actors or a control loop.
+/// </summary>
+public sealed class EpisodeJournal(RunEpisode request, string controllerVersion, PolicyIdentity? policy = null)
+{
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
+    private readonly List<StepRecord> _steps = [];
+    private readonly List<string> _anomalies = [];
+    private readonly List<AnomalyEvent> _anomalyEvents = [];
+    private readonly List<TuningAttempt> _attempts = [];
+    private readonly Dictionary<string, SkillTuning> _grip = [];
+    private readonly List<double> _planLatencies = [];
+    private readonly List<string> _plans = [];
+    private SkillTuning _stepTuning = SkillTuning.Default;
+    private double _stepStartedS;
+    private double _planLatencyMs;
+    private bool _retried, _learnedSkillRan;
+    private TaskGoal? _goal;
+    private SceneSnapshot? _endScene;
+
+    public RunEpisode Request { get; } = request;
+    public Guid TaskId { get; } = Guid.NewGuid();
+
+    public SceneSnapshot? StartScene { get; private set; }
+    public ImmutableArray<AppliedPerturbation> Perturbations { get; private set; } = [];
+    public ImmutableArray<EpisodeSummary> Memories { get; private set; } = [];
+    public ImmutableArray<SemanticFact> Facts { get; private set; } = [];
+    public Plan? Plan { get; private set; }
+    public string Planner { get; private set; } = "?";
+    /// <summary>Index of the current step in <see cref="Plan"/>.</summary>
+    public int Step { get; private set; }
+    /// <summary>The index of the next step record (every attempt counts, across plans); results carry it back.</summary>
+    public int StepCounter { get; private set; }
+    public int Replans { get; private set; }
+    public Anomaly? LastAnomaly { get; private set; }
+    public string? Failure { get; private set; }
+    public int AnomalyCount => _anomalies.Count;
+    /// <summary>The step in force (valid while executing).</summary>
+    public SkillInvocation CurrentSkill => Plan!.Steps[Step];
+
+    /// <summary>The world is reset: the scene the episode starts from and the goal read from the instruction.</summary>
+    public void Started(WorldReady ready, TaskGoal? goal)
+    {
+        StartScene = ready.Scene;
+        Perturbations = ready.Perturbations;
+        _goal = goal;
+    }
+
+    public void Recalled(ImmutableArray<EpisodeSummary> episodes) => Memories = episodes;
+    public void Recalled(ImmutableArray<SemanticFact> facts) => Facts = facts;
+
+    /// <summary>What the cortex is asked: the instruction, from <paramref name="scene"/>, with memories and the anomaly that made it replan.</summary>
+    public PlanRequest PlanRequestFrom(SceneSnapshot scene) =>
+        new(TaskId, Request.Instruction, scene, Memories, LastAnomaly) { Facts = Facts };
+
+    /// <summary>A plan (first or replanned) replaces the one in force; a replan clears the failure that led to it.</summary>
+    public void Adopt(PlanReady ready, bool replanned = false)
+    {
+        Plan = ready.Plan;
+        Step = 0;
+        Planner = ready.Planner;
+        _planLatencyMs += ready.Latency.TotalMilliseconds;
+        _planLatencies.Add(Math.Round(ready.Latency.TotalMilliseconds, 3));
+        _plans.AddRange(ready.Plan.Describe());
+        if (replanned) Failure = null;
+    }
+
+    public void PlanRefused(PlanRefused refused) => Planner = refused.Planner;
+
+    /// <summary>Sets the failure (a later reason replaces an earlier one).</summary>
+    public void Fail(string reason) => Failure = reason;
+
+    /// <summary>Adds to the failure in force (e.g. why replanning after it did not help).</summary>
+    public void AddToFailure(string more) => Failure += more;
+
+    /// <summary>The command for the current step, tuned as memory and this episode advise; <paramref name="advice"/> says why when not default.</summary>
+    public ExecuteSkill BeginStep(double robotSeconds, out string? advice)
+    {
+        _stepStartedS = Math.Round(robotSeconds, 3);
+        var skill = CurrentSkill;
+        (_stepTuning, advice) = TuningFor(skill);
+        return new ExecuteSkill(TaskId, StepCounter, skill, _stepTuning.IsDefault ? null : _stepTuning);
+    }
+
+    /// <summary>
+    /// How the cerebellum should grip: a pick gets what memory (facts) and this episode advise; a place carries on with
+    /// the grip its object was picked with, and is remembered under it, so facts credit the grip with the whole carry.
+    /// </summary>
+    private (SkillTuning Tuning, string? Advice) TuningFor(SkillInvocation skill)
+    {
+        if (skill.Args.Length == 0) return (SkillTuning.Default, null);
+        if (skill.Skill == "pick")
+        {
+            var advice = SkillTuningAdvisor.Advise(skill, Facts, _attempts);
+            _grip[skill.Args[0]] = advice.Tuning;
+            return (advice.Tuning, advice.Tuning.IsDefault ? null : $"{skill} with {advice.Tuning}: {advice.Reason}");
+        }
+        return (skill.Skill == "place" && _grip.TryGetValue(skill.Args[0], out var grip) ? grip : SkillTuning.Default, null);
+    }
+
+    /// <summary>Whether <paramref name="result"/> answers the step in force (late answers from earlier steps do not).</summary>
+    public bool IsCurrent(SkillResult result) => result.TaskId == TaskId && result.StepIndex == StepCounter;
+
+    /// <summary>Records the step's result and says what comes next.</summary>
+    public StepVerdict StepFinished(SkillResult r, double robotSeconds, int maxReplans)
+    {
+        // The anomaly's kind leads the detail, so the semantic facts can tell a slip from a miss.
+        string? detail = r.Anomaly is { } an && r.Detail is { } d && !d.StartsWith(an.Kind, StringComparison.Ordinal) ? $"{an.Kind}: {d}" : r.Detail;
+        _steps.Add(new StepRecord(StepCounter, r.Skill.ToString(), r.Outcome, detail, _stepStartedS, Math.Round(robotSeconds - _stepStartedS, 3))
+            { Parameters = _stepTuning.IsDefault ? null : _stepTuning.ToString() });
+        _attempts.Add(new TuningAttempt(r.Skill, _stepTuning, r.Outcome, r.Anomaly?.Kind));
+        if (r.Skill.Skill == Cerebellum.Learning.Runtime.LearnedSkillFactory.SkillName) _learnedSkillRan = true;
+        if (r.Anomaly is not null)
+        {
+            _anomalies.Add(r.Anomaly.ToString());
+            _anomalyEvents.Add(new AnomalyEvent(r.Anomaly.Kind, Math.Round(_stepStartedS + r.Duration.TotalSeconds, 3), r.Anomaly.Detail, StepCounter));
+        }
+        StepCounter++;
+        if (r.Outcome == SkillOutcome.Aborted && !_retried)
+        {
+            // An organ restarted under this step; the arm held. Try the step once more (once per episode).
+            _retried = true;
+            return StepVerdict.Retry;
+        }
+        if (!r.Succeeded)
+        {
+            Failure = $"{r.Skill} failed: {r.Detail}";
+            if (WorthReplanning(r.Anomaly) && Replans < maxReplans)
+            {
+                Replans++;
+                LastAnomaly = r.Anomaly;
+                return StepVerdict.Replan;
+            }
+            return StepVerdict.Settle;
+        }
+        Step++;
+        return Step >= Plan!.Steps.Length ? StepVerdict.Settle : StepVerdict.NextStep;
+    }
+
+    /// <summary>The step in force did not answer within <paramref name="limit"/>: recorded as aborted.</summary>
+    public void StepTimedOut(double robotSeconds, TimeSpan limit)
+    {
+        Failure = $"{CurrentSkill} did not finish within {limit.TotalSeconds:0} s";
+        _steps.Add(new StepRecord(StepCounter, CurrentSkill.ToString(), SkillOutcome.Aborted, "timeout", _stepStartedS, Math.Round(robotSeconds - _stepStartedS, 3)));
+    }
+
+    private static bool WorthReplanning(Anomaly? a) =>
+        a is not null && a.Kind is AnomalyKinds.GraspMissed or AnomalyKinds.ObjectDropped or AnomalyKinds.TrackingError
+            or AnomalyKinds.TargetMoved or AnomalyKinds.NoProgress;
+
+    /// <summary>
+    /// Success is read from the physics against the goal of the instruction (not of the plan). When the instruction
+    /// reader finds no physical goal (e.g. "open the gripper"), every step having succeeded is the criterion.
+    /// </summary>
+    public bool Judge(SceneSnapshot endScene)
+    {
+        _endScene = endScene;
+        if (Plan is null) return false;
+        if (_goal is null) return Failure is null;
+        var reason = _goal.Check(StartScene!, endScene);
+        if (reason is not null) Failure ??= reason;
+        return reason is null && Failure is null;
+    }
+
+    /// <summary>No scene came to judge by: the episode failed (keeping an earlier reason).</summary>
+    public void NotJudged(string reason) => Failure ??= reason;
+
+    /// <summary>The episode as the hippocampus stores it; <paramref name="trace"/> is the control loop's, copied off its buffer.</summary>
+    public EpisodeRecord ToRecord(bool success, double robotSeconds, EpisodeTrace? trace) =>
+        new(TaskId, Request.Instruction, Request.Seed, _startedAt, Math.Round(robotSeconds, 3), success,
+            success ? null : Failure, Planner, [.. _plans], [.. _steps], [.. _anomalies], Math.Round(_planLatencyMs, 3), controllerVersion)
+        {
+            SceneAtStart = ObjectPlacement.Of(StartScene),
+            SceneAtEnd = ObjectPlacement.Of(_endScene),
+            AnomalyEvents = [.. _anomalyEvents],
+            Policy = _learnedSkillRan ? policy : null,
+            Perturbations = Perturbations,
+            Trace = trace,
+        };
+
+    public EpisodeOutcome Outcome(EpisodeRecord record, long storedId, string? storeError) =>
+        new(record, AnomalyCount, storedId, storeError) { PlanLatenciesMs = [.. _planLatencies] };
+}

@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using CortexBot.Brainstem.Ros2;
+using CortexBot.Core;
+using CortexBot.Core.Ports;
+
+namespace CortexBot.Sim.Ros2;
+
+/// <summary>Latency figures of one round-trip run.</summary>
+public sealed record RoundTripStats(string Path, double RateHz, long Sent, long Received, double LossPercent, double P50Us, double P99Us);
+
+/// <summary>
+/// JointState round trip (publish, echo in another process, receive) through <see cref="Ros2RobotLink"/>'s receive path,
+/// and Cyclone's own <c>ddsperf</c> ping-pong on the same machine in the same run as the baseline.
+/// <para>Ours: the pinger publishes a sensor_msgs/JointState (8 joints, position[0] = sequence number) on
+/// <c>/cortexbot/bench/ping</c> once per period; <c>cortexbot bench ros2 --echo</c> republishes every sample on
+/// <c>/cortexbot/bench/pong</c>; a <see cref="Ros2RobotLink"/> subscribed there accepts it (name mapping, checks,
+/// seqlock) and the round trip is its receive stamp minus the send time. A ping whose echo never shows up in
+/// <see cref="Ros2RobotLink.Read"/> before the next ping is left out of the latency figures; loss counts echoes the link never accepted.</para>
+/// </summary>
+public static unsafe class Ros2RoundTripBenchmark
+{
+    public const string PingTopic = "/cortexbot/bench/ping";
+    public const string PongTopic = "/cortexbot/bench/pong";
+    private static readonly string[] Arm = ["j1", "j2", "j3", "j4", "j5", "j6"];
+    private static readonly string[] Fingers = ["f1", "f2"];
+
+    /// <summary>The echo side: republish every ping as a pong until <paramref name="ct"/> is cancelled.</summary>
+    public static void Echo(int domain, CancellationToken ct)
+    {
+        using var dds = new DdsParticipant(domain, DdsParticipant.LoopbackConfig());
+        int r = dds.Reader(RosType.JointState, PingTopic, RosQos.Default);
+        int w = dds.Writer(RosType.JointState, PongTopic, RosQos.Default);
+        int ws = dds.Waitset(r);
+        using var reg = ct.Register(() => Native.Wake(ws));
+        while (!ct.IsCancellationRequested)
+        {
+            Native.Wait(ws, 100_000_000);
+            while (Native.Take(r, out void* p, out _) is int n && n > 0)
+            {
+                if (n != 1) continue;
+                Native.Write(w, p);
+                Native.ReturnLoan(r, p);
+            }
+        }
+    }
+
+    /// <summary>The ping side through the link, at <paramref name="rateHz"/> for <paramref name="seconds"/> (after a 1 s warm-up).</summary>
+    public static RoundTripStats PingThroughLink(int domain, double rateHz, double seconds)
+    {
+        var o = new Ros2Options
+        {
+            DomainId = domain, LoopbackOnly = true, JointStatesTopic = PongTopic, GripperJoints = Fingers,
+            StaleAfter = TimeSpan.FromSeconds(1), StartTimeout = TimeSpan.FromSeconds(10),
+        };
+        using var link = new Ros2RobotLink(Arm, o);
+        using var dds = new DdsParticipant(domain, o.EffectiveCycloneConfig);
+        int w = dds.Writer(RosType.JointState, PingTopic, RosQos.Default);
+        using var mem = new NativeStrings();
+        var pos = mem.Alloc<double>(8);
+        var vel = mem.Alloc<double>(8);
+        var eff = mem.Alloc<double>(8);
+        JointStateMsg m = default;
+        m.Header.FrameId = mem.Add("");
+        m.Name = DdsSequence.Of(mem.AddArray([.. Arm, .. Fingers]), 8);
+        m.Position = DdsSequence.Of(pos, 8);
+        m.Velocity = DdsSequence.Of(vel, 8);
+        m.Effort = DdsSequence.Of(eff, 8);
+        pos[6] = pos[7] = 0.02;
+
+        // wait until the echo answers (position -1 is not a sequence number)
+        var state = new RobotStateBuffer(6);
+        var sw = Stopwatch.StartNew();
+        pos[0] = -1;
+        while (link.Counters.JointStatesAccepted == 0)
+        {
+            if (sw.Elapsed.TotalSeconds > 10) throw new InvalidOperationException("the echo process did not answer within 10 s");
+            Native.Write(w, &m);
+            Thread.Sleep(10);
+        }
+
+        long periodNs = (long)(1e9 / rateHz);
+        int warm = (int)rateHz, total = warm + (int)(rateHz * seconds);
+        var sent = new long[total];
+        var rtt = new List<double>(total);
+        var seen = new bool[total];
+        long next = MonotonicClock.NowNs;
+        long observed = 0, acceptedAtWarmEnd = 0;
+        for (int seq = 0; seq <= total; seq++)
+        {
+            if (seq == warm) acceptedAtWarmEnd = link.Counters.JointStatesAccepted;
+            // observe the newest pong through the control-side Read
+            link.Read(state);
+            int got = (int)Math.Round(state.Position[0]);
+            if (got >= 1 && got <= total && !seen[got - 1])
+            {
+                seen[got - 1] = true;
+                if (got > warm) { observed++; rtt.Add((state.StampNs - sent[got - 1]) / 1000.0); }
+            }
+            if (seq == total) break;
+            pos[0] = seq + 1;
+            sent[seq] = MonotonicClock.NowNs;
+            Native.Write(w, &m);
+            next += periodNs;
+            SleepUntil(next);
+        }
+        Thread.Sleep(100);
+        link.Read(state);
+        int last = (int)Math.Round(state.Position[0]);
+        if (last == total && !seen[total - 1]) rtt.Add((state.StampNs - sent[total - 1]) / 1000.0);
+        long measured = total - warm;
+        // delivered: echoes the link accepted during the measured window (a late echo that a newer one overwrote
+        // before the next Read is delivered, not lost; the latency figures only cover echoes observed through Read)
+        long received = Math.Min(measured, link.Counters.JointStatesAccepted - acceptedAtWarmEnd);
+        rtt.Sort();
+        return new RoundTripStats("cortexbot link (JointState, 8 joints)", rateHz, measured, received,
+            100.0 * (measured - received) / measured, Percentile(rtt, 0.5), Percentile(rtt, 0.99));
+    }
+
+    /// <summary>
+    /// FollowJointTrajectory send_goal round trips through the link's action client against a simulator node (another
+    /// process, on <paramref name="domain"/>): one goal a period holding the arm where it is, for <paramref name="seconds"/>
+    /// after a 1 s warm-up. The node answers on its tick, so half its period is part of the figure. Loss counts goals never answered.
+    /// </summary>
+    public static RoundTripStats GoalsThroughLink(int domain, double rateHz, double seconds, double nodeRateHz)
+    {
+        var o = new Ros2Options
+        {
+            DomainId = domain, LoopbackOnly = true, TrajectoryInterface = Ros2TrajectoryInterface.Action,
+            StaleAfter = TimeSpan.FromSeconds(1), StartTimeout = TimeSpan.FromSeconds(20),
+        };
+        using var link = new Ros2RobotLink(CortexBot.Sim.MuJoCo.MuJoCoWorld.ArmJoints, o);
+        link.Start(1 / rateHz);
+        var state = new RobotStateBuffer(link.JointNames.Count);
+        if (!link.Read(state)) throw new InvalidOperationException("no fresh joint state from the simulator node");
+        var cmd = new JointCommandBuffer(state.Joints);
+        for (int i = 0; i < state.Joints; i++) cmd.Position[i] = state.Position[i];
+        cmd.GripperOpening = state.GripperOpening;
+        long periodNs = (long)(1e9 / rateHz);
+        int warm = (int)rateHz, total = warm + (int)(rateHz * seconds);
+        long next = MonotonicClock.NowNs, sentAtWarm = 0, answeredAtWarm = 0, rttAtWarm = 0;
+        for (int k = 0; k < total; k++)
+        {
+            if (k == warm)
+            {
+                var c = link.Counters;
+                sentAtWarm = c.GoalsSent;
+                answeredAtWarm = c.GoalsAccepted + c.GoalsRejected;
+                rttAtWarm = link.GoalRoundTripCount;
+            }
+            link.Read(state);
+            link.Write(cmd);
+            next += periodNs;
+            SleepUntil(next);
+        }
+        Thread.Sleep(200); // the last answers
+        var end = link.Counters;
+        long sent = end.GoalsSent - sentAtWarm, answered = Math.Min(sent, end.GoalsAccepted + end.GoalsRejected - answeredAtWarm);
+        var rtt = link.GoalRoundTripsUs(link.GoalRoundTripCount - rttAtWarm).ToList();
+        rtt.Sort();
+        return new RoundTripStats($"cortexbot link FollowJointTrajectory send_goal to sim serve ticking at {nodeRateHz:0} Hz", rateHz, sent, answered,
+            sent == 0 ? 100 : 100.0 * (sent - answered) / sent, Percentile(rtt, 0.5), Percentile(rtt, 0.99));
+    }
+
+    /// <summary>Cyclone's ddsperf ping-pong (two processes, waitset mode, payload about a JointState's size).</summary>
+    public static RoundTripStats PingDdsperf(int domain, double rateHz, double seconds, int payloadBytes = 300)
+    {
+        int dur = (int)Math.Ceiling(seconds) + 1;
+        using var pong = StartDdsperf($"-i {domain} -D {dur + 3} pong waitset");
+        try
+        {
+            using var ping = StartDdsperf($"-i {domain} -D {dur} ping {rateHz.ToString(CultureInfo.InvariantCulture)}Hz size {payloadBytes} waitset");
+            var output = ping.StandardOutput.ReadToEnd();
+            ping.WaitForExit();
+            // per-second lines: "... size 300 mean 103.9us min 42.8us 50% 90.4us 90% 145.0us 99% 266.7us max 1043.3us cnt 452"
+            var rx = new Regex(@"50% ([0-9.]+)us 90% [0-9.]+us 99% ([0-9.]+)us max [0-9.]+us cnt (\d+)");
+            var lines = rx.Matches(output).Select(x => (P50: double.Parse(x.Groups[1].Value, CultureInfo.InvariantCulture),
+                P99: double.Parse(x.Groups[2].Value, CultureInfo.InvariantCulture), Cnt: long.Parse(x.Groups[3].Value, CultureInfo.InvariantCulture))).ToList();
+            if (lines.Count < 2) throw new InvalidOperationException($"ddsperf gave no latency lines: {output}");
+            lines.RemoveAt(0); // first second: discovery and warm-up
+            long cnt = lines.Sum(l => l.Cnt);
+            long expected = (long)(rateHz * lines.Count);
+            var p50 = lines.Select(l => l.P50).Order().ToList();
+            return new RoundTripStats("ddsperf ping-pong (per-second p50 median, p99 max)", rateHz, expected, cnt,
+                Math.Max(0, 100.0 * (expected - cnt) / expected), p50[p50.Count / 2], lines.Max(l => l.P99));
+        }
+        finally
+        {
+            if (!pong.HasExited) pong.Kill();
+            pong.WaitForExit();
+        }
+    }
+
+    private static Process StartDdsperf(string args)
+    {
+        var psi = new ProcessStartInfo("ddsperf", args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.Environment["CYCLONEDDS_URI"] = DdsParticipant.LoopbackConfig();
+        try { return Process.Start(psi)!; }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new ConfigurationException($"ddsperf could not be started ({e.Message}): sudo apt-get install cyclonedds-tools");
+        }
+    }
+
+    private static double Percentile(List<double> sorted, double q) =>
+        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Floor(q * sorted.Count))];
+
+    private static void SleepUntil(long deadlineNs) => Ros2SimNode.SleepUntil(deadlineNs);
+}

@@ -1,0 +1,201 @@
+using CortexBot.Core;
+using CortexBot.Core.Geometry;
+using CortexBot.Core.Messages;
+
+namespace CortexBot.Host.Tests;
+
+/// <summary>The episode's bookkeeping, without actors: steps, retries, replans, tuning, judging and the stored record.</summary>
+public class EpisodeJournalTests
+{
+    private static readonly Vec3 CubeHalf = new(0.02, 0.02, 0.02);
+
+    private static SceneObject Cube(string color, double x, double y, double z = 0.02) =>
+        new($"{color}_cube", SceneKinds.Cube, color, new Pose(new Vec3(x, y, z), Quat.Identity), CubeHalf);
+
+    private static readonly SceneObject Bin = new("bin", SceneKinds.Bin, null, new Pose(new Vec3(0.5, -0.3, 0.05), Quat.Identity), new Vec3(0.1, 0.1, 0.05));
+
+    private static SceneSnapshot Scene(params SceneObject[] objects) => new(MonotonicClock.NowNs, [.. objects]);
+
+    private static readonly SceneSnapshot Start = Scene(Cube("red", 0.4, 0.1), Bin);
+    private static readonly SceneSnapshot RedInBin = Scene(Cube("red", 0.5, -0.3, 0.04), Bin);
+
+    private static readonly SkillInvocation Pick = SkillInvocation.Of("pick", "red_cube");
+    private static readonly SkillInvocation Place = SkillInvocation.Of("place", "red_cube", "bin");
+
+    private static EpisodeJournal Begun(TaskGoal? goal = null, string instruction = "put the red cube in the bin")
+    {
+        var journal = new EpisodeJournal(new RunEpisode(instruction, 7), "test-1");
+        journal.Started(new WorldReady(7, Start), goal ?? new TaskGoal.Inside("red_cube", "bin"));
+        return journal;
+    }
+
+    private static PlanReady Ready(EpisodeJournal j, double ms, params SkillInvocation[] steps) =>
+        new(j.TaskId, new Plan([.. steps]), "rule", TimeSpan.FromMilliseconds(ms));
+
+    private static SkillResult Result(EpisodeJournal j, SkillInvocation skill, SkillOutcome outcome, double seconds, Anomaly? anomaly = null, string? detail = null) =>
+        new(j.TaskId, j.StepCounter, skill, outcome, detail, TimeSpan.FromSeconds(seconds), anomaly);
+
+    [Fact]
+    public void A_plan_whose_steps_succeed_and_whose_goal_holds_is_a_success_with_every_step_recorded()
+    {
+        var j = Begun();
+        j.Adopt(Ready(j, 1.5, Pick, Place));
+        var first = j.BeginStep(0.0, out var advice);
+        Assert.Null(advice);
+        Assert.Equal(new ExecuteSkill(j.TaskId, 0, Pick), first);
+        Assert.Equal(StepVerdict.NextStep, j.StepFinished(Result(j, Pick, SkillOutcome.Succeeded, 2.0), 2.0, maxReplans: 2));
+        var second = j.BeginStep(2.0, out _);
+        Assert.Equal(1, second.StepIndex);
+        Assert.Equal(Place, second.Skill);
+        Assert.Equal(StepVerdict.Settle, j.StepFinished(Result(j, Place, SkillOutcome.Succeeded, 1.5), 3.5, maxReplans: 2));
+
+        Assert.True(j.Judge(RedInBin));
+        var record = j.ToRecord(true, 4.0, null);
+        Assert.Equal<string>(["pick(red_cube)", "place(red_cube, bin)"], record.Plan);
+        Assert.Equal<double>([0.0, 2.0], record.Steps.Select(s => s.StartedAtS));
+        Assert.Equal<double>([2.0, 1.5], record.Steps.Select(s => s.DurationS));
+        Assert.Equal("rule", record.Planner);
+        Assert.Equal(1.5, record.PlanLatencyMs);
+        Assert.Null(record.FailureReason);
+        Assert.Equal(7, record.Seed);
+        Assert.Equal("test-1", record.ControllerVersion);
+        Assert.Empty(record.Anomalies);
+    }
+
+    [Fact]
+    public void Steps_that_succeed_without_reaching_the_goal_fail_with_the_goals_reason()
+    {
+        var j = Begun();
+        j.Adopt(Ready(j, 1, Pick));
+        j.BeginStep(0, out _);
+        Assert.Equal(StepVerdict.Settle, j.StepFinished(Result(j, Pick, SkillOutcome.Succeeded, 1), 1, 2));
+        Assert.False(j.Judge(Scene(Cube("red", 0.4, 0.1, 0.2), Bin)));
+        Assert.Equal("red_cube is not inside bin", j.Failure);
+        Assert.Equal("red_cube is not inside bin", j.ToRecord(false, 2, null).FailureReason);
+    }
+
+    [Fact]
+    public void Without_a_physical_goal_success_is_every_step_having_succeeded_and_without_a_plan_there_is_none()
+    {
+        var noPlan = new EpisodeJournal(new RunEpisode("open the gripper", 1), "v");
+        noPlan.Started(new WorldReady(1, Start), null);
+        Assert.False(noPlan.Judge(Start));
+
+        var j = new EpisodeJournal(new RunEpisode("open the gripper", 1), "v");
+        j.Started(new WorldReady(1, Start), null);
+        var open = SkillInvocation.Of("open_gripper");
+        j.Adopt(Ready(j, 1, open));
+        j.BeginStep(0, out _);
+        j.StepFinished(Result(j, open, SkillOutcome.Succeeded, 0.5), 0.5, 2);
+        Assert.True(j.Judge(Start));
+    }
+
+    [Fact]
+    public void An_aborted_step_is_retried_once_per_episode_then_the_episode_settles_failed()
+    {
+        var j = Begun();
+        j.Adopt(Ready(j, 1, Pick, Place));
+        j.BeginStep(0, out _);
+        Assert.Equal(StepVerdict.Retry, j.StepFinished(Result(j, Pick, SkillOutcome.Aborted, 1, detail: "organ restarted"), 1, 2));
+        var again = j.BeginStep(1, out _);
+        Assert.Equal(Pick, again.Skill);
+        Assert.Equal(1, again.StepIndex);
+        Assert.Equal(StepVerdict.Settle, j.StepFinished(Result(j, Pick, SkillOutcome.Aborted, 1, detail: "organ restarted"), 2, 2));
+        Assert.Equal("pick(red_cube) failed: organ restarted", j.Failure);
+        Assert.Equal(2, j.ToRecord(false, 2, null).Steps.Length);
+    }
+
+    [Fact]
+    public void A_result_of_an_earlier_step_or_another_task_is_not_the_current_one()
+    {
+        var j = Begun();
+        j.Adopt(Ready(j, 1, Pick, Place));
+        j.BeginStep(0, out _);
+        Assert.True(j.IsCurrent(Result(j, Pick, SkillOutcome.Succeeded, 1)));
+        Assert.False(j.IsCurrent(Result(j, Pick, SkillOutcome.Succeeded, 1) with { StepIndex = 5 }));
+        Assert.False(j.IsCurrent(Result(j, Pick, SkillOutcome.Succeeded, 1) with { TaskId = Guid.NewGuid() }));
+    }
+
+    [Fact]
+    public void Anomalies_worth_replanning_replan_within_the_bound_and_the_slip_makes_the_next_pick_and_its_place_firm()
+    {
+        var j = Begun();
+        j.Adopt(Ready(j, 2, Pick, Place));
+        j.BeginStep(0, out _);
+        var dropped = new Anomaly(AnomalyKinds.ObjectDropped, "the gripper opening fell", 0);
+        Assert.Equal(StepVerdict.Replan, j.StepFinished(Result(j, Pick, SkillOutcome.Failed, 1.25, dropped, "lift red_cube: the gripper opening fell"), 3, maxReplans: 1));
+        Assert.Equal(1, j.Replans);
+        Assert.Equal(dropped, j.LastAnomaly);
+        Assert.Equal(dropped, j.PlanRequestFrom(Start).Anomaly);
+        Assert.Equal("pick(red_cube) failed: lift red_cube: the gripper opening fell", j.Failure);
+
+        // The replan clears the failure; the slip makes the next pick firm, and its place carries the same grip.
+        j.Adopt(Ready(j, 3, Pick, Place), replanned: true);
+        Assert.Null(j.Failure);
+        var pick = j.BeginStep(4, out var advice);
+        Assert.True(pick.Tuning?.FirmGrip);
+        Assert.Contains("slipped", advice);
+        Assert.Equal(StepVerdict.NextStep, j.StepFinished(Result(j, Pick, SkillOutcome.Succeeded, 1), 5, 1));
+        Assert.True(j.BeginStep(5, out _).Tuning?.FirmGrip);
+
+        // A second anomaly is past the bound: no more replanning.
+        var missed = new Anomaly(AnomalyKinds.GraspMissed, "nothing between the fingers", 0);
+        Assert.Equal(StepVerdict.Settle, j.StepFinished(Result(j, Place, SkillOutcome.Failed, 1, missed, "grasp_missed: nothing"), 6, 1));
+
+        var record = j.ToRecord(false, 7, null);
+        Assert.Equal(4, record.Plan.Length);
+        Assert.Equal(2, record.Anomalies.Length);
+        Assert.Equal(2, j.AnomalyCount);
+        var first = record.AnomalyEvents[0];
+        Assert.Equal(AnomalyKinds.ObjectDropped, first.Kind);
+        Assert.Equal(0, first.Step);
+        Assert.Equal(1.25, first.RobotTimeS);   // the step's start (0) plus its duration
+        // The anomaly's kind leads a step's detail; a detail that already starts with it is kept as it is.
+        Assert.Equal("object_dropped: lift red_cube: the gripper opening fell", record.Steps[0].Detail);
+        Assert.Equal("grasp_missed: nothing", record.Steps[2].Detail);
+        Assert.Equal(FirmGripText(), record.Steps[1].Parameters);
+        Assert.Equal<double>([2.0, 3.0], j.Outcome(record, 0, null).PlanLatenciesMs);
+    }
+
+    private static string FirmGripText() => new SkillTuning(FirmGrip: true).ToString();
+
+    [Fact]
+    public void An_anomaly_not_worth_replanning_settles_and_a_timed_out_step_is_recorded_as_aborted()
+    {
+        var j = Begun();
+        j.Adopt(Ready(j, 1, Pick, Place));
+        j.BeginStep(0.5, out _);
+        var limit = new Anomaly(AnomalyKinds.JointLimit, "elbow past its limit", 0);
+        Assert.Equal(StepVerdict.Settle, j.StepFinished(Result(j, Pick, SkillOutcome.Failed, 1, limit, "x"), 1.5, 2));
+        Assert.Equal(0, j.Replans);
+
+        var k = Begun();
+        k.Adopt(Ready(k, 1, Pick));
+        k.BeginStep(1.0, out _);
+        k.StepTimedOut(91.0, TimeSpan.FromSeconds(90));
+        Assert.Equal("pick(red_cube) did not finish within 90 s", k.Failure);
+        var step = Assert.Single(k.ToRecord(false, 91, null).Steps);
+        Assert.Equal(SkillOutcome.Aborted, step.Outcome);
+        Assert.Equal("timeout", step.Detail);
+        Assert.Equal(90.0, step.DurationS);
+    }
+
+    [Fact]
+    public void The_record_keeps_the_start_and_end_scenes_perturbations_and_the_first_failure_reason()
+    {
+        var j = new EpisodeJournal(new RunEpisode("put the red cube in the bin", 3), "v");
+        var perturbation = new AppliedPerturbation("red_cube", 0.5, 0.1);
+        j.Started(new WorldReady(3, Start) { Perturbations = [perturbation] }, new TaskGoal.Inside("red_cube", "bin"));
+        j.Fail("the cortex gave no plan within 60 s");
+        j.NotJudged("no scene to judge the outcome");
+        Assert.Equal("the cortex gave no plan within 60 s", j.Failure);
+        var unjudged = j.ToRecord(false, 0, null);
+        Assert.Empty(unjudged.SceneAtEnd);   // no scene came to judge by
+        Assert.False(j.Judge(RedInBin));     // no plan, whatever the scene
+        var record = j.ToRecord(false, 0, null);
+        Assert.Equal(perturbation, Assert.Single(record.Perturbations));
+        Assert.Equal(0.1, Assert.Single(record.SceneAtStart, o => o.Name == "red_cube").Y, 9);
+        Assert.Equal(-0.3, Assert.Single(record.SceneAtEnd, o => o.Name == "red_cube").Y, 9);
+        Assert.Equal("?", record.Planner);
+    }
+}
