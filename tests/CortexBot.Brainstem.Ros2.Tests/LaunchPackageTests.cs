@@ -18,8 +18,6 @@ public sealed partial class LaunchPackageTests
     private static readonly string Package = Path.Combine(RepoPaths.Root, "launch", "cortexbot_bringup");
     private static readonly ArmModel Arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
     private static readonly string[] Fingers = [.. new Ros2Options().GripperJoints];
-    /// <summary>The package's share directory as tests/.../launch/evaluate_launch.py's get_package_share_directory answers.</summary>
-    private const string Share = "/opt/ros/share/cortexbot_bringup";
 
     private static string Python(params string[] args)
     {
@@ -146,7 +144,7 @@ public sealed partial class LaunchPackageTests
         // config/cortexbot.yaml (installed under the share directory) read as cortexbot reads it
         int config = Array.IndexOf(argv, "--config");
         Assert.True(config > 0, $"{file} passes --config");
-        Assert.Equal(Path.Combine(Share, "config", "cortexbot.yaml"), argv[config + 1]);
+        Assert.Equal(Path.Combine(Share, "cortexbot_bringup", "config", "cortexbot.yaml"), argv[config + 1]);
         argv[config + 1] = Path.Combine(Package, "config", "cortexbot.yaml");
         var parse = CortexBot.Cli.Commands.ConfigSources.Parse(CortexBot.Cli.Program.CreateRoot(), argv, new Dictionary<string, string>());
         Assert.True(parse.Errors.Count == 0, $"{file}: `cortexbot {string.Join(' ', argv)}`: {string.Join("; ", parse.Errors.Select(e => e.Message))}");
