@@ -27,6 +27,8 @@ public static class CortexBotHosting
         akka {
           loglevel = INFO
           stdout-loglevel = WARNING
+          # Akka's start-up/shutdown logger writes to stderr, never stdout (stdout is a command's result, e.g. --json)
+          stdout-logger-class = "CortexBot.Host.StandardErrorLogger, CortexBot.Host"
           actor.debug.unhandled = off
         }
         cortexbot {
@@ -43,7 +45,7 @@ public static class CortexBotHosting
     public static AnomalyLimits AnomalyLimitsFor(CortexBotOptions options, ArmModel arm)
     {
         var limits = new AnomalyLimits { JointRanges = [.. arm.Joints.Select(j => (j.Lower, j.Upper))] };
-        return options.Robot == "ros2" ? limits with { TrackingLimit = 0.15, TrackingDwell = 0.1, StallDwell = 0.1, StallError = 0.008 } : limits;
+        return options.Robot == RobotKind.Ros2 ? limits with { TrackingLimit = 0.15, TrackingDwell = 0.1, StallDwell = 0.1, StallError = 0.008 } : limits;
     }
 
     private static MuJoCoWorld SimulatedWorld(CortexBotOptions options)
@@ -100,7 +102,7 @@ public static class CortexBotHosting
         // A ROS 2 link subscribes the robot's image topic only for a planner that takes images (frames cost bandwidth).
         if (!services.Any(d => d.ServiceType == typeof(IRobotLink)))
         {
-            if (options.Robot == "ros2")
+            if (options.Robot == RobotKind.Ros2)
                 services.AddRobot(sp => new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
                     options.Ros2 with { ReceiveImages = options.MmprojPath is not null }));
             else services.AddRobot(_ => SimulatedWorld(options));
@@ -134,7 +136,7 @@ public static class CortexBotHosting
         services.TryAddSingleton(sp => new LearnedSkillFactory(options.EffectivePolicyPath!, new ArmKinematics(sp.GetRequiredService<ArmModel>()),
             sp.GetService<IObjectPoses>()
                 ?? throw new Core.ConfigurationException("the learned skill needs per-tick object poses, which this robot link does not provide"),
-            sp.GetRequiredService<ControlLoop>().Options));
+            sp.GetRequiredService<ControlLoop>().Options, options.OnnxDevice));
         services.TryAddSingleton(sp =>
         {
             var factories = sp.GetServices<ISkillFactory>().ToList();

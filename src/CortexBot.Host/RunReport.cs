@@ -9,7 +9,20 @@ public sealed record RunReport(
     [property: JsonPropertyName("success_rate")] double SuccessRate,
     [property: JsonPropertyName("control")] ControlReport Control,
     [property: JsonPropertyName("cortex")] CortexReport Cortex,
-    [property: JsonPropertyName("hippocampus")] HippocampusReport Hippocampus);
+    [property: JsonPropertyName("hippocampus")] HippocampusReport Hippocampus)
+{
+    /// <summary>The learned policy the cerebellum served, and the device that ran it; null when none was loaded.</summary>
+    [JsonPropertyName("policy")] public PolicyReport? Policy { get; init; }
+}
+
+/// <param name="Device">The ONNX Runtime execution provider that ran the policy: "cpu" or "cuda".</param>
+/// <param name="RequestedDevice">What --onnx-device asked for.</param>
+/// <param name="Fallback">Why the requested device did not run it, or null.</param>
+public sealed record PolicyReport(
+    [property: JsonPropertyName("path")] string Path,
+    [property: JsonPropertyName("device")] string Device,
+    [property: JsonPropertyName("requested_device")] string RequestedDevice,
+    [property: JsonPropertyName("fallback")] string? Fallback);
 
 public sealed record EpisodeReport(
     [property: JsonPropertyName("seed")] int Seed,

@@ -27,7 +27,9 @@ internal static class RunCommand
         var scene = CommonOptions.SceneOption();
         var policy = new Option<string?>("--policy") { Description = "ONNX policy served as the skill learned_pick_place (default: policies/pick_place.onnx when present)" };
         var learned = new Option<bool>("--learned") { Description = "Rule planner: do \"put X in Y\" with the learned skill learned_pick_place (analytic pick + place after it fails)" };
-        var robot = new Option<string>("--robot") { Description = "sim (embedded MuJoCo) or ros2 (an arm under ros2_control over DDS)", DefaultValueFactory = _ => "sim" };
+        var onnxDevice = Choices.Enum("--onnx-device", "Where ONNX Runtime runs the learned policy: cpu, or cuda (falls back to the CPU with a warning where CUDA is unavailable)",
+            Cerebellum.Learning.Runtime.OnnxDevice.Cpu);
+        var robot = Choices.Enum("--robot", "The arm: sim (embedded MuJoCo) or ros2 (an arm under ros2_control over DDS)", RobotKind.Sim);
         var perturb = new Option<string[]>("--perturb")
         {
             Description = "Change an object's physics in the simulator for the whole run, unseen by the planner: OBJECT:slippery or OBJECT:mass=KG,friction=MU (repeatable)",
@@ -37,7 +39,7 @@ internal static class RunCommand
         var embeddingModel = EmbeddingCliOption.Create();
         var ros = new Ros2CliOptions("cortexbot");
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator or, with --robot ros2, an arm under ros2_control.")
-            { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, perturb, noRecall, maxReplans };
+            { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, onnxDevice, perturb, noRecall, maxReplans };
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
@@ -52,17 +54,18 @@ internal static class RunCommand
                 ScenePath = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene),
                 MemoryPath = parse.GetValue(memory) ?? Hippocampus.SqliteEpisodeStore.DefaultPath,
                 EmbeddingModelPath = parse.GetValue(embeddingModel) is { } em ? Path.GetFullPath(em) : null,
-                Robot = parse.GetValue(robot)!,
+                Robot = parse.GetValue(robot),
                 PolicyPath = parse.GetValue(policy) is { } p ? Path.GetFullPath(p) : null,
                 PreferLearnedSkills = parse.GetValue(learned),
+                OnnxDevice = parse.GetValue(onnxDevice),
                 Perturbations = [.. (parse.GetValue(perturb) ?? []).Select(Sim.MuJoCo.ObjectPerturbation.Parse)],
                 Timeouts = EpisodeTimeouts.Default with { UseMemory = !parse.GetValue(noRecall), MaxReplans = parse.GetValue(maxReplans) },
             };
             if (options.Timeouts.MaxReplans is < 0 or > 10) throw new ConfigurationException($"--max-replans must be between 0 and 10, got {options.Timeouts.MaxReplans}");
-            if (options.Robot == "ros2") options = options with { Ros2 = ros.Build(parse) };
+            if (options.Robot == RobotKind.Ros2) options = options with { Ros2 = ros.Build(parse) };
             options = planners.Apply(parse, options).Validate();
             bool asJson = parse.GetValue(json);
-            var level = parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning;
+            var level = GlobalOptions.Level(parse, verbose);
             // A model planner is loaded once, here, before anything moves; a bad model file is a clear error.
             using var loggers = PlannerCliOptions.StderrLoggers(level);
             using var modelPlanner = PlannerCliOptions.CreateModelPlanner(options, loggers);
@@ -82,7 +85,7 @@ internal static class RunCommand
             var report = result.Report!;
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(report));
             else PrintSummary(report);
-            return report.Episodes.All(e => e.Success) ? 0 : 1;
+            return RunContract.ExitCode(report.Episodes.Select(e => e.Success));
         });
         return cmd;
     }
@@ -101,5 +104,7 @@ internal static class RunCommand
             $"{c.Ticks} ticks, jitter p50 {c.JitterP50Us} us / p99 {c.JitterP99Us} us / max {c.JitterMaxUs} us, late ticks {c.LateTicks}");
         Console.WriteLine($"cortex: planner '{r.Cortex.Planner}', {r.Cortex.Plans} plan(s), latency p50 {r.Cortex.PlanLatencyMsP50:F2} ms");
         Console.WriteLine($"hippocampus: {r.Hippocampus.EpisodesStored} episode(s) stored in {r.Hippocampus.Path}");
+        if (r.Policy is { } p)
+            Console.WriteLine($"policy: {p.Path} on {p.Device}" + (p.Fallback is null ? "" : $" ({p.RequestedDevice} unavailable: {p.Fallback})"));
     }
 }
