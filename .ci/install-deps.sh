@@ -36,6 +36,8 @@ test_only=(
   libsdformat-dev liburdfdom-dev g++ pkg-config
   # Foxglove's MCAP reader (npm @mcap/core), the independent check of our MCAP files
   nodejs npm
+  # the live view's tests drive Debian's chromium headless (Playwright for .NET pointed at it)
+  chromium
 )
 packages=("${runtime[@]}")
 if [[ "$set_name" == test ]]; then packages+=("${test_only[@]}"); fi

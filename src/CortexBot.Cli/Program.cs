@@ -66,6 +66,7 @@ public static class Program
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ScenarioCommand.Create());
+        root.Subcommands.Add(ViewCommand.Create());
         return root;
     }
 

@@ -89,6 +89,26 @@ public static class CortexBotHosting
     }
 
     /// <summary>
+    /// The live feed's camera: the cortex's when it has one, else a camera of its own on the embedded simulator. No GL on
+    /// this machine only costs the feed its images (logged), never the run.
+    /// </summary>
+    private static ISceneCamera? LiveCamera(IServiceProvider sp, CortexBotOptions options)
+    {
+        if (options.Live.CameraRateHz <= 0) return null;
+        if (sp.GetService<ISceneCamera>() is { } shared) return shared;
+        if (sp.GetService<MuJoCoWorld>() is not { } world) return null;
+        try
+        {
+            return new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = options.CameraWidth, Height = options.CameraHeight });
+        }
+        catch (Core.ConfigurationException e)
+        {
+            sp.GetRequiredService<ILogger<LiveEpisodeFeed>>().LogWarning("live feed without camera images: {Reason}", e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Registers the whole controller: adapters (robot, memory store, rule planner) unless already registered
     /// (tests put doubles in first), the safety gate and control loop, and the actor system with the four organs.
     /// </summary>
@@ -126,9 +146,13 @@ public static class CortexBotHosting
             sp.GetService<IObjectPoses>(), sp.GetService<IObjectPoses>()?.ObjectNames));
         if (options.Live.Enabled)
         {
-            services.TryAddSingleton(sp => new LiveEpisodeFeed(sp.GetRequiredService<ControlLoop>(), sp.GetRequiredService<SafetyGate>(),
-                sp.GetRequiredService<IScenePerception>(), sp.GetService<ISceneCamera>(), sp.GetRequiredService<ArmModel>().JointNames,
-                options.Live, sp.GetRequiredService<ILogger<LiveEpisodeFeed>>()));
+            services.TryAddSingleton(sp =>
+            {
+                var camera = LiveCamera(sp, options);
+                return new LiveEpisodeFeed(sp.GetRequiredService<ControlLoop>(), sp.GetRequiredService<SafetyGate>(),
+                    sp.GetRequiredService<IScenePerception>(), camera, sp.GetRequiredService<ArmModel>().JointNames,
+                    options.Live, sp.GetRequiredService<ILogger<LiveEpisodeFeed>>(), ownsCamera: camera is not null && camera != sp.GetService<ISceneCamera>());
+            });
             services.AddHostedService<LiveFeedService>();
         }
         // Learned skills plug into the compiler; the policy loads once, here, and serves every invocation. A default

@@ -34,7 +34,8 @@ public static class CortexBotRunner
     }
 
     public static async Task<RunResult> RunAsync(CortexBotOptions options, string task, int episodes, int firstSeed,
-        Action<IServiceCollection>? configure = null, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
+        Action<IServiceCollection>? configure = null, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default,
+        Action<EpisodeOutcome>? onEpisode = null)
     {
         if (string.IsNullOrWhiteSpace(task)) throw new ConfigurationException("--task is empty");
         if (episodes < 1 || episodes > 100_000) throw new ConfigurationException($"--episodes must be between 1 and 100000, got {episodes}");
@@ -77,6 +78,7 @@ public static class CortexBotRunner
                     case EpisodeRejected r:
                         return new RunResult(null, r.Reason);
                     case EpisodeOutcome o:
+                        onEpisode?.Invoke(o);
                         var e = o.Episode;
                         planner = e.Planner;
                         // Every plan counts, replans after anomalies included; the latency percentile is per plan.

@@ -70,6 +70,9 @@ public sealed class LiveViewTests(ITestOutputHelper output) : IDisposable
             output.WriteLine($"{after - before} joint updates in 1 s");
             Assert.True(after - before >= 10, $"only {after - before} joint updates reached the page in 1 s (10 Hz or more wanted)");
             Assert.NotEqual(firstJoints, laterJoints);
+            // The camera image is drawn.
+            await page.WaitForFunctionAsync("!document.querySelector('#camera-info').textContent.includes('no image')", null, new() { Timeout = 10_000 });
+            Assert.StartsWith("320x240", await page.InnerTextAsync("#camera-info"));
             await page.ScreenshotAsync(new() { Path = Path.Combine(Artifacts, "live-view-during-episode.png"), FullPage = true });
 
             var outcome = Assert.IsType<EpisodeOutcome>(await episode);

@@ -22,6 +22,7 @@ internal static class MemoryCommand
         memory.Subcommands.Add(MemoryCommands.Prune());
         memory.Subcommands.Add(MemoryCommands.Migrate());
         memory.Subcommands.Add(MemoryReplay.Create());
+        memory.Subcommands.Add(MemoryMedia.Video());
         return memory;
     }
 }

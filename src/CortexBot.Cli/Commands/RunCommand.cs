@@ -37,9 +37,13 @@ internal static class RunCommand
         var noRecall = new Option<bool>("--no-recall") { Description = "Do not consult the memory (episodes are still stored): every episode starts from nothing remembered" };
         var maxReplans = new Option<int>("--max-replans") { Description = "Replans allowed per episode after an anomaly", DefaultValueFactory = _ => EpisodeTimeouts.Default.MaxReplans };
         var embeddingModel = EmbeddingCliOption.Create();
+        var record = new Option<string?>("--record") { Description = "Write one MCAP recording per episode into DIR (open it in Foxglove)" };
+        var video = new Option<string?>("--video") { Description = "Write one H.264 video per episode into DIR, rendered from its recorded motion (needs ffmpeg)" };
+        var telemetry = new Option<string?>("--telemetry") { Description = "Serve the live telemetry stream on HOST:PORT for `cortexbot view --attach` (e.g. 127.0.0.1:7450)" };
         var ros = new Ros2CliOptions("cortexbot");
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator or, with --robot ros2, an arm under ros2_control.")
-            { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, onnxDevice, perturb, noRecall, maxReplans };
+            { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, onnxDevice, perturb, noRecall, maxReplans,
+              record, video, telemetry };
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
@@ -60,7 +64,18 @@ internal static class RunCommand
                 OnnxDevice = parse.GetValue(onnxDevice),
                 Perturbations = [.. (parse.GetValue(perturb) ?? []).Select(Sim.MuJoCo.ObjectPerturbation.Parse)],
                 Timeouts = EpisodeTimeouts.Default with { UseMemory = !parse.GetValue(noRecall), MaxReplans = parse.GetValue(maxReplans) },
+                Live = new LiveFeedOptions
+                {
+                    RecordDirectory = parse.GetValue(record) is { } dir ? Path.GetFullPath(dir) : null,
+                    Telemetry = parse.GetValue(telemetry) is { } at ? Recording.Telemetry.TelemetryServer.ParseEndpoint(at, "--telemetry") : null,
+                },
             };
+            string? videoDir = parse.GetValue(video) is { } vd ? Path.GetFullPath(vd) : null;
+            if (videoDir is not null)
+            {
+                Video.Ffmpeg.Find("ffmpeg"); // missing ffmpeg is an input error before anything moves
+                Directory.CreateDirectory(videoDir);
+            }
             if (options.Timeouts.MaxReplans is < 0 or > 10) throw new ConfigurationException($"--max-replans must be between 0 and 10, got {options.Timeouts.MaxReplans}");
             if (options.Robot == RobotKind.Ros2) options = options with { Ros2 = ros.Build(parse) };
             options = planners.Apply(parse, options).Validate();
@@ -76,7 +91,13 @@ internal static class RunCommand
                     if (modelPlanner is not null) services.AddSingleton<Core.Ports.IPlanner>(modelPlanner);
                     if (embedder is not null) services.AddSingleton<Core.Ports.IEpisodeEmbedder>(embedder);
                 },
-                logLevel: level, cancellationToken: ct);
+                logLevel: level, cancellationToken: ct,
+                onEpisode: videoDir is null ? null : o =>
+                {
+                    var file = Path.Combine(videoDir, $"episode-{(o.StoredId > 0 ? o.StoredId.ToString() : o.Episode.TaskId.ToString()[..8])}-seed{o.Episode.Seed}.mp4");
+                    try { Host.Media.EpisodeVideo.Render(o.Episode, options.ScenePath, file); }
+                    catch (ConfigurationException e) { Console.Error.WriteLine($"warning: no video of seed {o.Episode.Seed}: {e.Message}"); }
+                });
             if (result.Rejection is not null)
             {
                 Console.Error.WriteLine($"error: {result.Rejection}");

@@ -150,13 +150,26 @@ internal static class MemoryCommands
     public static Command Export()
     {
         var memory = MemoryOption();
-        var format = new Option<string>("--format") { Description = "Export format (jsonl: one episode per line)", DefaultValueFactory = _ => "jsonl" }.Among("jsonl");
-        var file = new Argument<string>("FILE") { Description = "Output file ('-' for stdout); an existing file is replaced" };
-        var cmd = new Command("export", "Write every episode to FILE as JSON lines (importable with `memory import`).") { format, file, memory };
+        var format = new Option<string>("--format")
+        {
+            Description = "jsonl: every episode, one per line, to FILE; mcap: the episode ID as a Foxglove recording to --out FILE",
+            DefaultValueFactory = _ => "jsonl",
+        }.Among("jsonl", "mcap");
+        var file = new Argument<string>("FILE|ID") { Description = "jsonl: the output file ('-' for stdout; an existing file is replaced); mcap: the episode's id" };
+        var output = new Option<string?>("--out") { Description = "mcap: the .mcap file to write" };
+        var scene = CommonOptions.SceneOption();
+        var cmd = new Command("export", "Write every episode to FILE as JSON lines (importable with `memory import`), or one episode as MCAP for Foxglove (--format mcap ID --out FILE).")
+            { format, file, output, scene, memory };
         cmd.SetAction(parse => Guard(() =>
         {
-            if (!string.Equals(parse.GetValue(format), "jsonl", StringComparison.OrdinalIgnoreCase))
-                throw new ConfigurationException($"--format must be jsonl, not '{parse.GetValue(format)}'");
+            if (string.Equals(parse.GetValue(format), "mcap", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!long.TryParse(parse.GetValue(file), out long id) || id < 1)
+                    throw new ConfigurationException($"--format mcap exports one episode: give its id (memory list shows them), not '{parse.GetValue(file)}'");
+                return MemoryMedia.ExportMcap(parse.GetValue(memory), id,
+                    parse.GetValue(output) ?? throw new ConfigurationException("--format mcap needs --out FILE.mcap"), parse.GetValue(scene));
+            }
+            if (parse.GetValue(output) is not null) throw new ConfigurationException("--out is for --format mcap; jsonl writes to FILE");
             var target = parse.GetValue(file)!;
             using var store = OpenRead(parse.GetValue(memory));
             int n = 0;
