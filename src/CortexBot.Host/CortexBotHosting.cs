@@ -180,6 +180,7 @@ public static class CortexBotHosting
         services.TryAddSingleton<IEpisodeStore>(sp => // SQLite file or postgres:// URL
             Hippocampus.Postgres.MemoryStores.OpenMemory(options.MemoryPath, embedder: sp.GetRequiredService<IEpisodeEmbedder>()));
         services.AddHostedService<ControlLoopService>();
+        Telemetry.MetricsExport.AddMetricsExport(services, options.Metrics);
 
         services.AddAkka("cortexbot", (builder, sp) =>
         {

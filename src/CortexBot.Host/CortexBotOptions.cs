@@ -59,6 +59,9 @@ public sealed record CortexBotOptions
     /// <summary>The live telemetry stream and per-episode MCAP recordings (off unless asked for).</summary>
     public LiveFeedOptions Live { get; init; } = new();
 
+    /// <summary>OpenTelemetry export of the CortexBot meter (OTLP, Prometheus scrape); off by default.</summary>
+    public Telemetry.MetricsExportOptions Metrics { get; init; } = new();
+
     public static string DefaultPolicyPath => Path.Combine(RepoPaths.Policies, "pick_place.onnx");
 
     /// <summary>The policy the host loads, or null when none is configured and the default is absent.</summary>

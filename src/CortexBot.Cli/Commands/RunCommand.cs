@@ -39,11 +39,13 @@ internal static class RunCommand
         var embeddingModel = EmbeddingCliOption.Create();
         var record = new Option<string?>("--record") { Description = "Write one MCAP recording per episode into DIR (open it in Foxglove)" };
         var video = new Option<string?>("--video") { Description = "Write one H.264 video per episode into DIR, rendered from its recorded motion (needs ffmpeg)" };
+        var otlp = new Option<string?>("--otlp") { Description = "Push the CortexBot metrics to an OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (off by default)" };
+        var prometheus = new Option<int?>("--prometheus") { Description = "Serve the CortexBot metrics for Prometheus on http://127.0.0.1:PORT/metrics (off by default)" };
         var telemetry = new Option<string?>("--telemetry") { Description = "Serve the live telemetry stream on HOST:PORT for `cortexbot view --attach` (e.g. 127.0.0.1:7450)" };
         var ros = new Ros2CliOptions("cortexbot");
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator or, with --robot ros2, an arm under ros2_control.")
             { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, onnxDevice, perturb, noRecall, maxReplans,
-              record, video, telemetry };
+              record, video, telemetry, otlp, prometheus };
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
@@ -70,6 +72,16 @@ internal static class RunCommand
                     Telemetry = parse.GetValue(telemetry) is { } at ? Recording.Telemetry.TelemetryServer.ParseEndpoint(at, "--telemetry") : null,
                 },
             };
+            options = options with
+            {
+                Metrics = new Host.Telemetry.MetricsExportOptions
+                {
+                    Otlp = parse.GetValue(otlp) is { } url ? (Uri.TryCreate(url, UriKind.Absolute, out var u) ? u
+                        : throw new ConfigurationException($"--otlp wants an http(s) URL, got '{url}'")) : null,
+                    PrometheusPort = parse.GetValue(prometheus),
+                },
+            };
+            options.Metrics.Validate();
             string? videoDir = parse.GetValue(video) is { } vd ? Path.GetFullPath(vd) : null;
             if (videoDir is not null)
             {
