@@ -141,7 +141,7 @@ internal sealed unsafe class Ros2JointStateReceiver
         if (m->Position.Length != n || (m->Velocity.Length != 0 && m->Velocity.Length != n) || (m->Effort.Length != 0 && m->Effort.Length != n)
             || (n > 0 && m->Name.Buffer == null) || (n > 0 && m->Position.Buffer == null))
         {
-            Interlocked.Increment(ref _malformed);
+            { Interlocked.Increment(ref _malformed); Core.Telemetry.CortexBotMetrics.DdsStatesRejected.Add(1, new KeyValuePair<string, object?>("reason", "malformed")); }
             _lastProblem = $"malformed JointState: {n} names, {m->Position.Length} positions, {m->Velocity.Length} velocities, {m->Effort.Length} efforts";
             return;
         }
@@ -180,7 +180,7 @@ internal sealed unsafe class Ros2JointStateReceiver
         finite &= double.IsFinite(grip);
         if (!finite)
         {
-            Interlocked.Increment(ref _nonFinite);
+            { Interlocked.Increment(ref _nonFinite); Core.Telemetry.CortexBotMetrics.DdsStatesRejected.Add(1, new KeyValuePair<string, object?>("reason", "non_finite")); }
             _lastProblem = "non-finite joint state";
             return;
         }
@@ -199,7 +199,7 @@ internal sealed unsafe class Ros2JointStateReceiver
         _stampNs = received;
         Interlocked.MemoryBarrier();
         Volatile.Write(ref _seq, s + 2);
-        Interlocked.Increment(ref _acceptedCount);
+        { Interlocked.Increment(ref _acceptedCount); Core.Telemetry.CortexBotMetrics.DdsStatesReceived.Add(1); }
     }
 
     private static int Find(byte** names, int n, byte[] want, int hint)
@@ -212,7 +212,7 @@ internal sealed unsafe class Ros2JointStateReceiver
 
     private void RejectMissing(byte** names, int n, string missing)
     {
-        Interlocked.Increment(ref _missing);
+        { Interlocked.Increment(ref _missing); Core.Telemetry.CortexBotMetrics.DdsStatesRejected.Add(1, new KeyValuePair<string, object?>("reason", "missing_joints")); }
         // diagnostics only: allocates, on the receiver thread
         var have = new string[n];
         for (int k = 0; k < n; k++) have[k] = Native.ToManaged(names[k]) ?? "";

@@ -8,7 +8,17 @@ public static class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        var parse = CreateRoot().Parse(args);
+        ParseResult parse;
+        try
+        {
+            // flags, then CORTEXBOT_* environment variables, then --config FILE, then defaults
+            parse = ConfigSources.Parse(CreateRoot(), args, ConfigSources.ProcessEnvironment());
+        }
+        catch (ConfigurationException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
         if (parse.Errors.Count > 0)
         {
             // Bad flags are input errors: one clear line, exit code 2.
@@ -42,6 +52,7 @@ public static class Program
     internal static RootCommand CreateRoot()
     {
         var root = new RootCommand("CortexBot: a brain-inspired robot arm controller (cortex, cerebellum, hippocampus, brainstem).");
+        foreach (var o in GlobalOptions.Create()) root.Options.Add(o);
         // One file per command under Commands/.
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(SceneCommand.Create());
@@ -50,12 +61,12 @@ public static class Program
         root.Subcommands.Add(MemoryCommand.Create());
         root.Subcommands.Add(SimNodeCommand.CreateSim());
         root.Subcommands.Add(SimNodeCommand.CreateAlias());
-        root.Subcommands.Add(Ros2BenchCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DemosCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ScenarioCommand.Create());
+        root.Subcommands.Add(ViewCommand.Create());
         return root;
     }
 

@@ -127,8 +127,10 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
         else
         {
             reply = new PlanReady(attempt.Request.TaskId, plan, _planner.Name, attempt.Elapsed);
+            Core.Telemetry.CortexBotMetrics.PlanLatency.Record(attempt.Elapsed.TotalMilliseconds);
             _log.Info("task {0}: plan [{1}] from {2} in {3:F0} ms", attempt.Request.TaskId, string.Join(", ", plan.Describe()), _planner.Name, attempt.Elapsed.TotalMilliseconds);
         }
+        Core.Telemetry.CortexBotMetrics.PlannerCalls.Add(1, new KeyValuePair<string, object?>("outcome", reply is PlanReady ? "plan" : "refused"));
         Finish(attempt, reply, cancel: false);
     }
 
@@ -138,6 +140,7 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
         if (!IsCurrent(attempt)) return;
         var seconds = _planTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
         _log.Warning("planner {0} timed out after {1} s on task {2}", _planner.Name, seconds, attempt.Request.TaskId);
+        Core.Telemetry.CortexBotMetrics.PlannerCalls.Add(1, new KeyValuePair<string, object?>("outcome", "timed_out"));
         Finish(attempt, Refused(attempt, $"planner timed out after {seconds} s"), cancel: true);
     }
 

@@ -94,6 +94,7 @@ public sealed class HippocampusActor : ReceiveActor
                 _index = index;
             }
             _log.Debug("Recall index holds {0} episodes ({1})", _index.Count, _embedder.Model);
+            Core.Telemetry.CortexBotMetrics.SetEpisodesInMemory(_index.Count);
             return true;
         }
         catch (Exception ex)
@@ -143,6 +144,7 @@ public sealed class HippocampusActor : ReceiveActor
                 if (!embedded)
                     _embedder.EmbedEpisode(msg.Episode, _scratch);
                 _index.Add(EpisodeMeta.Of(msg.Episode, id), _scratch);
+                Core.Telemetry.CortexBotMetrics.SetEpisodesInMemory(_index.Count);
             }
             catch (Exception ex)
             {
@@ -161,8 +163,10 @@ public sealed class HippocampusActor : ReceiveActor
         }
         try
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             _embedder.EmbedQuery(text ?? "", _scratch);
             var hits = _index!.Search(_scratch, limit, filter);
+            Core.Telemetry.CortexBotMetrics.RecallLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             ReportBuild();
             var found = ImmutableArray.CreateBuilder<EpisodeSummary>(hits.Count);
             foreach (var hit in hits)

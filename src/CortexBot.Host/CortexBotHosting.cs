@@ -27,6 +27,8 @@ public static class CortexBotHosting
         akka {
           loglevel = INFO
           stdout-loglevel = WARNING
+          # Akka's start-up/shutdown logger writes to stderr, never stdout (stdout is a command's result, e.g. --json)
+          stdout-logger-class = "CortexBot.Host.StandardErrorLogger, CortexBot.Host"
           actor.debug.unhandled = off
         }
         cortexbot {
@@ -43,7 +45,7 @@ public static class CortexBotHosting
     public static AnomalyLimits AnomalyLimitsFor(CortexBotOptions options, ArmModel arm)
     {
         var limits = new AnomalyLimits { JointRanges = [.. arm.Joints.Select(j => (j.Lower, j.Upper))] };
-        return options.Robot == "ros2" ? limits with { TrackingLimit = 0.15, TrackingDwell = 0.1, StallDwell = 0.1, StallError = 0.008 } : limits;
+        return options.Robot == RobotKind.Ros2 ? limits with { TrackingLimit = 0.15, TrackingDwell = 0.1, StallDwell = 0.1, StallError = 0.008 } : limits;
     }
 
     private static MuJoCoWorld SimulatedWorld(CortexBotOptions options)
@@ -87,6 +89,26 @@ public static class CortexBotHosting
     }
 
     /// <summary>
+    /// The live feed's camera: the cortex's when it has one, else a camera of its own on the embedded simulator. No GL on
+    /// this machine only costs the feed its images (logged), never the run.
+    /// </summary>
+    private static ISceneCamera? LiveCamera(IServiceProvider sp, CortexBotOptions options)
+    {
+        if (options.Live.CameraRateHz <= 0) return null;
+        if (sp.GetService<ISceneCamera>() is { } shared) return shared;
+        if (sp.GetService<MuJoCoWorld>() is not { } world) return null;
+        try
+        {
+            return new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = options.CameraWidth, Height = options.CameraHeight });
+        }
+        catch (Core.ConfigurationException e)
+        {
+            sp.GetRequiredService<ILogger<LiveEpisodeFeed>>().LogWarning("live feed without camera images: {Reason}", e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
     /// Registers the whole controller: adapters (robot, memory store, rule planner) unless already registered
     /// (tests put doubles in first), the safety gate and control loop, and the actor system with the four organs.
     /// </summary>
@@ -100,7 +122,7 @@ public static class CortexBotHosting
         // A ROS 2 link subscribes the robot's image topic only for a planner that takes images (frames cost bandwidth).
         if (!services.Any(d => d.ServiceType == typeof(IRobotLink)))
         {
-            if (options.Robot == "ros2")
+            if (options.Robot == RobotKind.Ros2)
                 services.AddRobot(sp => new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
                     options.Ros2 with { ReceiveImages = options.MmprojPath is not null }));
             else services.AddRobot(_ => SimulatedWorld(options));
@@ -121,13 +143,16 @@ public static class CortexBotHosting
             },
             sp.GetRequiredService<ILogger<ControlLoop>>(),
             // Trace the movable objects with the joints where their poses can be read per tick (replays, videos).
-            sp.GetService<IObjectPoses>(), sp.GetService<IObjectPoses>() is null ? null
-                : [.. sp.GetRequiredService<IScenePerception>().Snapshot().Objects.Where(o => !o.IsContainer).Select(o => o.Name)]));
+            sp.GetService<IObjectPoses>(), sp.GetService<IObjectPoses>()?.ObjectNames));
         if (options.Live.Enabled)
         {
-            services.TryAddSingleton(sp => new LiveEpisodeFeed(sp.GetRequiredService<ControlLoop>(), sp.GetRequiredService<SafetyGate>(),
-                sp.GetRequiredService<IScenePerception>(), sp.GetService<ISceneCamera>(), sp.GetRequiredService<ArmModel>().JointNames,
-                options.Live, sp.GetRequiredService<ILogger<LiveEpisodeFeed>>()));
+            services.TryAddSingleton(sp =>
+            {
+                var camera = LiveCamera(sp, options);
+                return new LiveEpisodeFeed(sp.GetRequiredService<ControlLoop>(), sp.GetRequiredService<SafetyGate>(),
+                    sp.GetRequiredService<IScenePerception>(), camera, sp.GetRequiredService<ArmModel>().JointNames,
+                    options.Live, sp.GetRequiredService<ILogger<LiveEpisodeFeed>>(), ownsCamera: camera is not null && camera != sp.GetService<ISceneCamera>());
+            });
             services.AddHostedService<LiveFeedService>();
         }
         // Learned skills plug into the compiler; the policy loads once, here, and serves every invocation. A default
@@ -135,7 +160,7 @@ public static class CortexBotHosting
         services.TryAddSingleton(sp => new LearnedSkillFactory(options.EffectivePolicyPath!, new ArmKinematics(sp.GetRequiredService<ArmModel>()),
             sp.GetService<IObjectPoses>()
                 ?? throw new Core.ConfigurationException("the learned skill needs per-tick object poses, which this robot link does not provide"),
-            sp.GetRequiredService<ControlLoop>().Options));
+            sp.GetRequiredService<ControlLoop>().Options, options.OnnxDevice));
         services.TryAddSingleton(sp =>
         {
             var factories = sp.GetServices<ISkillFactory>().ToList();
@@ -155,6 +180,7 @@ public static class CortexBotHosting
         services.TryAddSingleton<IEpisodeStore>(sp => // SQLite file or postgres:// URL
             Hippocampus.Postgres.MemoryStores.OpenMemory(options.MemoryPath, embedder: sp.GetRequiredService<IEpisodeEmbedder>()));
         services.AddHostedService<ControlLoopService>();
+        Telemetry.MetricsExport.AddMetricsExport(services, options.Metrics);
 
         services.AddAkka("cortexbot", (builder, sp) =>
         {

@@ -3,6 +3,15 @@ using CortexBot.Core;
 
 namespace CortexBot.Host;
 
+/// <summary>The arm a process drives.</summary>
+public enum RobotKind
+{
+    /// <summary>The embedded MuJoCo simulator.</summary>
+    Sim,
+    /// <summary>An arm under ros2_control over Cyclone DDS (see <see cref="CortexBotOptions.Ros2"/>).</summary>
+    Ros2,
+}
+
 /// <summary>Everything a user configures about one CortexBot process.</summary>
 public sealed record CortexBotOptions
 {
@@ -31,22 +40,27 @@ public sealed record CortexBotOptions
     public uint PlannerSeed { get; init; } = 42;
     /// <summary>Model layers offloaded to a GPU (needs a build with the CUDA backend); 0 = CPU only.</summary>
     public int GpuLayers { get; init; }
-    /// <summary>The arm: "sim" (embedded MuJoCo) or "ros2" (an arm under ros2_control over Cyclone DDS; see <see cref="Ros2"/>).</summary>
-    public string Robot { get; init; } = "sim";
+    /// <summary>The arm: the embedded simulator or an arm under ros2_control (see <see cref="Ros2"/>).</summary>
+    public RobotKind Robot { get; init; } = RobotKind.Sim;
     public Brainstem.Ros2.Ros2Options Ros2 { get; init; } = new();
     /// <summary>
     /// The learned action expert served as <c>learned_pick_place</c>: null = policies/pick_place.onnx when present (else no
     /// learned skill); a path given explicitly must load, or the run is refused.
     /// </summary>
     public string? PolicyPath { get; init; }
+    /// <summary>Where ONNX Runtime runs the learned policy; CUDA falls back to the CPU (with a warning) where it is unavailable.</summary>
+    public Cerebellum.Learning.Runtime.OnnxDevice OnnxDevice { get; init; } = Cerebellum.Learning.Runtime.OnnxDevice.Cpu;
     /// <summary>The rule planner plans "put X in Y" as the learned skill (falling back to pick + place after it fails).</summary>
     public bool PreferLearnedSkills { get; init; }
 
-    /// <summary>Changes to objects' physics in the embedded simulator (perturbation scenarios); only with <c>Robot = "sim"</c>.</summary>
+    /// <summary>Changes to objects' physics in the embedded simulator (perturbation scenarios); only with <see cref="RobotKind.Sim"/>.</summary>
     public System.Collections.Immutable.ImmutableArray<Sim.MuJoCo.ObjectPerturbation> Perturbations { get; init; } = [];
 
     /// <summary>The live telemetry stream and per-episode MCAP recordings (off unless asked for).</summary>
     public LiveFeedOptions Live { get; init; } = new();
+
+    /// <summary>OpenTelemetry export of the CortexBot meter (OTLP, Prometheus scrape); off by default.</summary>
+    public Telemetry.MetricsExportOptions Metrics { get; init; } = new();
 
     public static string DefaultPolicyPath => Path.Combine(RepoPaths.Policies, "pick_place.onnx");
 
@@ -78,12 +92,12 @@ public sealed record CortexBotOptions
         if (PolicyPath is not null && !File.Exists(PolicyPath)) throw new ConfigurationException($"policy file not found: {PolicyPath}");
         if (PreferLearnedSkills && EffectivePolicyPath is null)
             throw new ConfigurationException($"--learned needs a policy: none given with --policy and {DefaultPolicyPath} does not exist");
-        if (PreferLearnedSkills && Robot == "ros2")
+        if (PreferLearnedSkills && Robot == RobotKind.Ros2)
             throw new ConfigurationException("--learned needs per-tick object poses, which --robot ros2 does not provide");
-        if (!Perturbations.IsDefaultOrEmpty && Robot != "sim")
+        if (!Perturbations.IsDefaultOrEmpty && Robot != RobotKind.Sim)
             throw new ConfigurationException("--perturb changes the embedded simulator's physics; it cannot change a real robot's (--robot ros2)");
-        if (Robot is not ("sim" or "ros2")) throw new ConfigurationException($"unknown robot '{Robot}' (available: sim, ros2)");
-        if (Robot == "ros2")
+        if (!Enum.IsDefined(Robot)) throw new ConfigurationException($"unknown robot {(int)Robot} (available: sim, ros2)");
+        if (Robot == RobotKind.Ros2)
         {
             if (Pacing != Pacing.Realtime) throw new ConfigurationException("--robot ros2 drives a real-time robot: --fast is not possible");
             Ros2.Validate();

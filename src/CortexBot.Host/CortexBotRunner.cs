@@ -35,7 +35,8 @@ public static class CortexBotRunner
     }
 
     public static async Task<RunResult> RunAsync(CortexBotOptions options, string task, int episodes, int firstSeed,
-        Action<IServiceCollection>? configure = null, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default)
+        Action<IServiceCollection>? configure = null, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default,
+        Action<EpisodeOutcome>? onEpisode = null)
     {
         if (string.IsNullOrWhiteSpace(task)) throw new ConfigurationException("--task is empty");
         if (episodes < 1 || episodes > 100_000) throw new ConfigurationException($"--episodes must be between 1 and 100000, got {episodes}");
@@ -43,7 +44,13 @@ public static class CortexBotRunner
 
         using var host = Build(options, configure, logLevel);
         // Load the compiler's plug-ins (a learned policy) now, so a bad policy is a configuration error before anything starts.
-        host.Services.GetRequiredService<Cerebellum.Skills.SkillCompiler>();
+        var compiler = host.Services.GetRequiredService<Cerebellum.Skills.SkillCompiler>();
+        var learned = compiler.Factories.OfType<Cerebellum.Learning.Runtime.LearnedSkillFactory>().FirstOrDefault();
+        PolicyReport? policy = learned is null ? null : new PolicyReport(learned.PolicyPath, learned.Device.ToLowerInvariant(),
+            options.OnnxDevice.ToString().ToLowerInvariant(), learned.DeviceFallback);
+        if (policy?.Fallback is { } why)
+            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CortexBot.Host.CortexBotRunner")
+                .LogWarning("--onnx-device {Requested}: not available ({Why}); the learned policy runs on the CPU", policy.RequestedDevice, why);
         // Open the memory now too (last, so a run refused for another reason creates no store): a corrupt or foreign
         // --memory file is a configuration error (one line, exit 2), not a failed actor-system start logged with stack traces.
         host.Services.GetRequiredService<IEpisodeStore>();
@@ -72,6 +79,7 @@ public static class CortexBotRunner
                     case EpisodeRejected r:
                         return new RunResult(null, r.Reason);
                     case EpisodeOutcome o:
+                        onEpisode?.Invoke(o);
                         var e = o.Episode;
                         planner = e.Planner;
                         // Every plan counts, replans after anomalies included; the latency percentile is per plan.
@@ -93,7 +101,7 @@ public static class CortexBotRunner
                 new ControlReport(stats.TargetHz, stats.AchievedHz, stats.JitterP50Us, stats.JitterP99Us, stats.JitterMaxUs, stats.LateTicks, stats.Ticks,
                     stats.Pacing, stats.RealtimePriority, gate.ClampedCommands),
                 new CortexReport(planner, planLatencies.Count, planLatencies.Count > 0 ? Math.Round(Percentiles.NearestRank(planLatencies, 0.5), 3) : 0),
-                new HippocampusReport(stored, store.Location));
+                new HippocampusReport(stored, store.Location)) { Policy = policy };
             return new RunResult(report, null);
         }
         finally

@@ -233,6 +233,9 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void Reject(string reason)
     {
         Timers.CancelAll();
+        // Live views and recordings see the episode end too (refused before anything moved).
+        Context.System.EventStream.Publish(_journal.Progress("failed", RobotSeconds, _startTick, executing: false)
+            with { Success = false, Failure = reason });
         Finish(new EpisodeRejected(Request.Instruction, Request.Seed, reason));
     }
 

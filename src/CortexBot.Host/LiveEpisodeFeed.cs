@@ -52,6 +52,7 @@ public sealed class LiveEpisodeFeed : IDisposable
     private readonly Thread _thread;
     private readonly List<string> _recorded = [];
     private readonly TelemetryServer? _telemetry;
+    private readonly bool _ownsCamera;
 
     // The episode being fed (sampler thread only).
     private Guid _task;
@@ -62,8 +63,9 @@ public sealed class LiveEpisodeFeed : IDisposable
     private Task<CameraFrame>? _pendingFrame;
 
     public LiveEpisodeFeed(ControlLoop loop, SafetyGate gate, IScenePerception perception, ISceneCamera? camera, IReadOnlyList<string> jointNames,
-        LiveFeedOptions options, ILogger log)
+        LiveFeedOptions options, ILogger log, bool ownsCamera = false)
     {
+        _ownsCamera = ownsCamera;
         _loop = loop;
         _gate = gate;
         _perception = perception;
@@ -207,6 +209,8 @@ public sealed class LiveEpisodeFeed : IDisposable
         if (_thread.IsAlive) _thread.Join(5000);
         else CloseFile();
         _telemetry?.Dispose();
+        // A camera the feed made for itself is its to free; a shared one (the cortex's) belongs to the container.
+        if (_ownsCamera) _camera?.Dispose();
     }
 }
 

@@ -9,7 +9,20 @@ public sealed record RunReport(
     double SuccessRate,
     ControlReport Control,
     CortexReport Cortex,
-    HippocampusReport Hippocampus);
+    HippocampusReport Hippocampus)
+{
+    /// <summary>The learned policy the cerebellum served, and the device that ran it; null when none was loaded.</summary>
+    public PolicyReport? Policy { get; init; }
+}
+
+/// <param name="Device">The ONNX Runtime execution provider that ran the policy: "cpu" or "cuda".</param>
+/// <param name="RequestedDevice">What --onnx-device asked for.</param>
+/// <param name="Fallback">Why the requested device did not run it, or null.</param>
+public sealed record PolicyReport(
+    string Path,
+    string Device,
+    string RequestedDevice,
+    string? Fallback);
 
 public sealed record EpisodeReport(
     int Seed,

@@ -229,6 +229,8 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
     /// <summary>Names of the movable objects present in the scene (subset of the three cubes).</summary>
     public ImmutableArray<string> ObjectNames { get; }
 
+    IReadOnlyList<string> IObjectPoses.ObjectNames => ObjectNames;
+
     /// <summary>Timestep written in the MJCF.</summary>
     public double ModelTimestep => _modelTimestep;
 

@@ -15,7 +15,7 @@ public sealed record RoundTripStats(string Path, double RateHz, long Sent, long 
 /// JointState round trip (publish, echo in another process, receive) through <see cref="Ros2RobotLink"/>'s receive path,
 /// and Cyclone's own <c>ddsperf</c> ping-pong on the same machine in the same run as the baseline.
 /// <para>Ours: the pinger publishes a sensor_msgs/JointState (8 joints, position[0] = sequence number) on
-/// <c>/cortexbot/bench/ping</c> once per period; <c>cortexbot ros2-bench --echo</c> republishes every sample on
+/// <c>/cortexbot/bench/ping</c> once per period; <c>cortexbot bench ros2 --echo</c> republishes every sample on
 /// <c>/cortexbot/bench/pong</c>; a <see cref="Ros2RobotLink"/> subscribed there accepts it (name mapping, checks,
 /// seqlock) and the round trip is its receive stamp minus the send time. A ping whose echo never shows up in
 /// <see cref="Ros2RobotLink.Read"/> before the next ping is left out of the latency figures; loss counts echoes the link never accepted.</para>

@@ -223,7 +223,7 @@ public sealed class HostCameraTests
         services.AddLogging();
         services.AddCortexBot(new CortexBotOptions
         {
-            Robot = "ros2", Planner = "llama", MmprojPath = "unused.gguf", Ros2 = TestBus.Options(TestBus.NewDomain()),
+            Robot = CortexBot.Host.RobotKind.Ros2, Planner = "llama", MmprojPath = "unused.gguf", Ros2 = TestBus.Options(TestBus.NewDomain()),
         });
         using var sp = services.BuildServiceProvider();
         var camera = sp.GetRequiredService<ISceneCamera>();
@@ -241,7 +241,7 @@ public sealed class HostCameraTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddCortexBot(new CortexBotOptions { Robot = "ros2", Ros2 = TestBus.Options(TestBus.NewDomain()) });
+        services.AddCortexBot(new CortexBotOptions { Robot = CortexBot.Host.RobotKind.Ros2, Ros2 = TestBus.Options(TestBus.NewDomain()) });
         using var sp = services.BuildServiceProvider();
         Assert.Null(sp.GetService<ISceneCamera>());
         var link = Assert.IsType<Ros2RobotLink>(sp.GetRequiredService<IRobotLink>());

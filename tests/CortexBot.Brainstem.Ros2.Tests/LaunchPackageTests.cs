@@ -120,6 +120,8 @@ public sealed partial class LaunchPackageTests
                 ?? throw new Xunit.Sdk.XunitException($"the launch file calls `cortexbot {string.Join(' ', path)}`, but '{name}' is no cortexbot command");
         var flags = new HashSet<string>(StringComparer.Ordinal);
         foreach (var o in cmd.Options) { flags.Add(o.Name); flags.UnionWith(o.Aliases); }
+        // the root's recursive options (--config, --log-level, --quiet) apply to every command
+        foreach (var o in CortexBot.Cli.Program.CreateRoot().Options.Where(o => o.Recursive)) { flags.Add(o.Name); flags.UnionWith(o.Aliases); }
         return (cmd, flags);
     }
 
@@ -138,8 +140,13 @@ public sealed partial class LaunchPackageTests
         var (command, flags) = CliCommand(path);
         foreach (var flag in argv.Skip(path.Length).Where(a => a.StartsWith("--", StringComparison.Ordinal)))
             Assert.True(flags.Contains(flag), $"{file} passes `{flag}` to `cortexbot {string.Join(' ', path)}`, which has no such option");
-        // the whole command line, every argument at its default, parses without error
-        var parse = CortexBot.Cli.Program.CreateRoot().Parse(argv);
+        // the whole command line, every argument at its default, parses without error, with the package's
+        // config/cortexbot.yaml (installed under the share directory) read as cortexbot reads it
+        int config = Array.IndexOf(argv, "--config");
+        Assert.True(config > 0, $"{file} passes --config");
+        Assert.Equal(Path.Combine(Share, "cortexbot_bringup", "config", "cortexbot.yaml"), argv[config + 1]);
+        argv[config + 1] = Path.Combine(Package, "config", "cortexbot.yaml");
+        var parse = CortexBot.Cli.Commands.ConfigSources.Parse(CortexBot.Cli.Program.CreateRoot(), argv, new Dictionary<string, string>());
         Assert.True(parse.Errors.Count == 0, $"{file}: `cortexbot {string.Join(' ', argv)}`: {string.Join("; ", parse.Errors.Select(e => e.Message))}");
         Assert.Equal(command.Name, parse.CommandResult.Command.Name);
 
@@ -181,7 +188,7 @@ public sealed partial class LaunchPackageTests
         var keys = new Dictionary<string, string>
         {
             ["node_name"] = "node_name", ["controller"] = "controller", ["command_interface"] = "command_interface",
-            ["trajectory_interface"] = "trajectory_interface", ["rate_hz"] = "rate_hz", ["stale_ms"] = "stale_ms",
+            ["trajectory_interface"] = "trajectory_interface", ["rate"] = "rate_hz", ["stale_ms"] = "stale_ms",
         };
         foreach (var file in Running)
         {
@@ -265,9 +272,40 @@ public sealed partial class LaunchPackageTests
 
         var cb = Yaml("config/cortexbot.yaml").GetProperty("cortexbot");
         Assert.Equal(defaults.Controller, cb.GetProperty("controller").GetString());
-        Assert.Equal(Arm.JointNames, Strings(cb.GetProperty("arm_joints")));
         Assert.Equal(Fingers, Strings(cb.GetProperty("gripper_joints")));
         Assert.Equal(defaults.StaleAfter.TotalMilliseconds, cb.GetProperty("stale_ms").GetDouble());
         Assert.Equal(defaults.TrajectoryInterface.ToString().ToLowerInvariant(), cb.GetProperty("trajectory_interface").GetString());
+    }
+
+    [Fact]
+    public void Cortexbot_yaml_is_a_valid_cortexbot_config_whose_values_reach_the_options()
+    {
+        var yaml = Path.Combine(Package, "config", "cortexbot.yaml");
+        var parse = CortexBot.Cli.Commands.ConfigSources.Parse(CortexBot.Cli.Program.CreateRoot(),
+            ["run", "--task", "put the red cube in the bin", "--config", yaml], new Dictionary<string, string>());
+        Assert.True(parse.Errors.Count == 0, string.Join("; ", parse.Errors.Select(e => e.Message)));
+        var cb = Yaml("config/cortexbot.yaml").GetProperty("cortexbot");
+        Assert.Equal(CortexBot.Host.RobotKind.Ros2, parse.GetValue<CortexBot.Host.RobotKind>("--robot"));
+        Assert.Equal(cb.GetProperty("node_name").GetString(), parse.GetValue<string>("--node-name"));
+        Assert.Equal(cb.GetProperty("controller").GetString(), parse.GetValue<string>("--controller"));
+        Assert.Equal(Ros2CommandInterface.Trajectory, parse.GetValue<Ros2CommandInterface>("--command-interface"));
+        Assert.Equal(Ros2TrajectoryInterface.Topic, parse.GetValue<Ros2TrajectoryInterface>("--trajectory-interface"));
+        Assert.Equal(cb.GetProperty("rate").GetDouble(), parse.GetValue<double>("--rate"));
+        Assert.Equal(cb.GetProperty("stale_ms").GetDouble(), parse.GetValue<double>("--stale-ms"));
+        Assert.Equal(string.Join(',', Fingers), parse.GetValue<string>("--gripper-joints"));
+
+        // the file is checked as cortexbot checks it: a key it does not know is refused by name
+        var broken = Path.Combine(Path.GetTempPath(), $"cortexbot-{Guid.NewGuid():N}.yaml");
+        try
+        {
+            File.WriteAllText(broken, File.ReadAllText(yaml).Replace("stale_ms:", "stale_msec:"));
+            var e = Assert.Throws<ConfigurationException>(() => CortexBot.Cli.Commands.ConfigSources.Parse(CortexBot.Cli.Program.CreateRoot(),
+                ["run", "--task", "x", "--config", broken], new Dictionary<string, string>()));
+            Assert.Contains("unknown key 'stale_msec'", e.Message);
+        }
+        finally
+        {
+            File.Delete(broken);
+        }
     }
 }

@@ -101,7 +101,7 @@ public sealed class TwoProcessTests
     }
 
     [Theory]
-    [InlineData("--trajectory-interface bogus", "--trajectory-interface must be 'topic' or 'action'")]
+    [InlineData("--trajectory-interface bogus", "--trajectory-interface must be one of topic, action, got 'bogus'")]
     [InlineData("--trajectory-interface action --command-interface forward", "needs --command-interface trajectory")]
     public void Bad_trajectory_interface_flags_are_clear_errors(string flags, string message)
     {

@@ -107,6 +107,7 @@ public class TraceRecorderTests
     private sealed class MovingCube : CortexBot.Core.Ports.IObjectPoses
     {
         public long Reads;
+        public IReadOnlyList<string> ObjectNames => ["red_cube"];
         public int IndexOf(string name) => name == "red_cube" ? 0 : -1;
         public bool TryGetPose(int index, out CortexBot.Core.Geometry.Pose pose)
         {

@@ -102,6 +102,7 @@ public class EndToEndWithLlamaTests(ITestOutputHelper output)
         public void Write(JointCommandBuffer command) => inner.Write(command);
         public Core.Messages.SceneSnapshot Snapshot() => inner.Snapshot();
         public int IndexOf(string name) => inner.IndexOf(name);
+        public IReadOnlyList<string> ObjectNames => inner.ObjectNames;
         public bool TryGetPose(int index, out Core.Geometry.Pose pose) => inner.TryGetPose(index, out pose);
         public void Dispose() => inner.Dispose();
         public void ResetScene(int seed)

@@ -58,7 +58,7 @@ public class LearnedSkillTests(ITestOutputHelper output)
     [Fact]
     public void Preferring_learned_skills_over_ros2_is_a_configuration_error()
     {
-        var ros = new CortexBot.Host.CortexBotOptions { Robot = "ros2", PreferLearnedSkills = true, PolicyPath = Path.Combine(RepoPaths.Policies, "pick_place.onnx") };
+        var ros = new CortexBot.Host.CortexBotOptions { Robot = CortexBot.Host.RobotKind.Ros2, PreferLearnedSkills = true, PolicyPath = Path.Combine(RepoPaths.Policies, "pick_place.onnx") };
         Assert.Contains("ros2", Assert.Throws<ConfigurationException>(() => ros.Validate()).Message);
     }
 

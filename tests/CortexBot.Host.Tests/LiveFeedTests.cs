@@ -69,5 +69,10 @@ public sealed class LiveFeedTests : IDisposable
         }
         Assert.Empty(ix.GetProperty("invalid").EnumerateObject());
         Assert.True(ix.GetProperty("chunkIndexes").GetInt32() >= 1);
+        // Camera frames (the simulator's camera at 2 Hz) decode to the camera's size.
+        Assert.True(ix.GetProperty("messages").GetProperty(EpisodeChannels.CameraTopic).GetInt32() >= 5);
+        var frame = ix.GetProperty("first").GetProperty(EpisodeChannels.CameraTopic);
+        Assert.Equal((320, 240, "rgb8"), (frame.GetProperty("width").GetInt32(), frame.GetProperty("height").GetInt32(), frame.GetProperty("encoding").GetString()));
+        Assert.Equal(320 * 240 * 3, Convert.FromBase64String(frame.GetProperty("data").GetString()!).Length);
     }
 }

@@ -87,7 +87,7 @@ public sealed class MemoryEffectTests(ITestOutputHelper output)
     [Fact]
     public async Task Perturbations_are_refused_for_a_real_robot_and_bad_ones_name_the_problem()
     {
-        var ros = new CortexBotOptions { Robot = "ros2", Perturbations = [MemoryEffectScenario.DefaultPerturbation] };
+        var ros = new CortexBotOptions { Robot = CortexBot.Host.RobotKind.Ros2, Perturbations = [MemoryEffectScenario.DefaultPerturbation] };
         Assert.Contains("--perturb", Assert.Throws<ConfigurationException>(() => ros.Validate()).Message);
         var unknown = TestOptions.Fast() with { Perturbations = [ObjectPerturbation.Parse("purple_cube:slippery")] };
         var e = await Assert.ThrowsAsync<ConfigurationException>(() => CortexBotRunner.RunAsync(unknown, MemoryEffectScenario.DefaultTask, 1, 1));

@@ -103,6 +103,7 @@ public sealed class KnockingWorld(CortexBot.Sim.MuJoCo.MuJoCoWorld inner, string
     public bool Read(RobotStateBuffer state) => inner.Read(state);
     public SceneSnapshot Snapshot() => inner.Snapshot();
     public int IndexOf(string name) => inner.IndexOf(name);
+    public IReadOnlyList<string> ObjectNames => inner.ObjectNames;
     public bool TryGetPose(int index, out CortexBot.Core.Geometry.Pose pose) => inner.TryGetPose(index, out pose);
     public void Dispose() => inner.Dispose();
 

@@ -16,16 +16,18 @@ RMW_IMPLEMENTATION = 'rmw_cyclonedds_cpp'
 
 
 def cortexbot_command(cortexbot, task, controller, command_interface, rate_hz, stale_ms, episodes='1', trajectory_interface='topic',
-                      node_name='cortexbot', ros_distro='jazzy'):
+                      node_name='cortexbot', ros_distro='jazzy', config=None):
     """The `cortexbot run --robot ros2` command line (CortexBot speaks ROS 2 over Cyclone DDS itself, without rclcpp).
 
     ROS_DOMAIN_ID is inherited from the launch environment, so CortexBot joins the same domain as the controllers.
     trajectory_interface 'action' sends each tick as a goal of the controller's follow_joint_trajectory action instead of
     publishing on its joint_trajectory topic. node_name is the name `ros2 node list` shows CortexBot under. ros_distro
-    (humble or jazzy) selects the message layouts where distributions differ (the graph's Gid, type hashes).
+    (humble or jazzy) selects the message layouts where distributions differ (the graph's Gid, type hashes). config is the
+    package's config/cortexbot.yaml, passed as `--config`; the flags given here override its values.
     """
     return [
         cortexbot, 'run', '--robot', 'ros2',
+    ] + (['--config', config] if config is not None else []) + [
         '--node-name', node_name,
         '--ros-distro', ros_distro,
         '--task', task,

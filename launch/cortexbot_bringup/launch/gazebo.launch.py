@@ -23,7 +23,7 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import (CONTROLLERS, GZ_BRIDGE, PACKAGE, RMW_IMPLEMENTATION, URDF, WORLD, WORLD_NAME,  # noqa: E402
+from common import (CONTROLLERS, CORTEXBOT_CONFIG, GZ_BRIDGE, PACKAGE, RMW_IMPLEMENTATION, URDF, WORLD, WORLD_NAME,  # noqa: E402
                     cortexbot_command)
 
 
@@ -71,7 +71,8 @@ def generate_launch_description():
                               LaunchConfiguration('command_interface'), LaunchConfiguration('rate_hz'),
                               LaunchConfiguration('stale_ms'), LaunchConfiguration('episodes'),
                               LaunchConfiguration('trajectory_interface'), node_name=LaunchConfiguration('node_name'),
-                              ros_distro=LaunchConfiguration('ros_distro')),
+                              ros_distro=LaunchConfiguration('ros_distro'),
+                              config=os.path.join(share, CORTEXBOT_CONFIG)),
         output='screen')
     return LaunchDescription([SetEnvironmentVariable('RMW_IMPLEMENTATION', RMW_IMPLEMENTATION)] + args + [
         gazebo,

@@ -19,13 +19,13 @@ public sealed class LearnedSkillFactory : ISkillFactory, IDisposable
     private readonly ChunkedPolicyExecutor _executor;
     private readonly IObjectPoses _poses;
 
-    public LearnedSkillFactory(string policyPath, ArmKinematics kinematics, IObjectPoses poses, ControlLoopOptions loop)
+    public LearnedSkillFactory(string policyPath, ArmKinematics kinematics, IObjectPoses poses, ControlLoopOptions loop, OnnxDevice device = OnnxDevice.Cpu)
     {
         if (!File.Exists(policyPath)) throw new ConfigurationException($"policy file not found: {policyPath}");
         try
         {
             // Zero initial noise: the flow's deterministic mode, as the evaluator measures it.
-            _expert = new OnnxActionExpert(policyPath) { DeterministicNoise = true };
+            _expert = new OnnxActionExpert(policyPath, device: device) { DeterministicNoise = true };
         }
         catch (ConfigurationException) { throw; }
         catch (Exception e) { throw new ConfigurationException($"policy {policyPath} could not be loaded: {e.Message}"); }
@@ -45,6 +45,12 @@ public sealed class LearnedSkillFactory : ISkillFactory, IDisposable
     }
 
     public string PolicyPath { get; }
+
+    /// <summary>The execution provider that runs the policy ("CPU" or "CUDA").</summary>
+    public string Device => _expert.Provider;
+
+    /// <summary>Why the requested device is not the one running (CUDA unavailable), or null.</summary>
+    public string? DeviceFallback => _expert.DeviceFallback;
 
     /// <summary>What episodes remember about the policy that ran: its file name and content hash.</summary>
     public PolicyIdentity Identity { get; }

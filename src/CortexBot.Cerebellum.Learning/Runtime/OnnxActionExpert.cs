@@ -25,32 +25,59 @@ public sealed class OnnxActionExpert : IActionExpert
     public int Horizon => Manifest.Horizon;
     public int ActionSize => Manifest.ActionNames.Length;
     public int ObservationSize => Manifest.ObservationNames.Length;
-    /// <summary>Which execution provider runs the graph ("CPU" or "CUDA").</summary>
+    /// <summary>Which execution provider runs the graph ("CPU" or "CUDA"; CPU when CUDA was asked for and is unavailable).</summary>
     public string Provider { get; }
     /// <summary>When true the noise is all zeros (the deterministic mode of the flow); otherwise seeded standard normal.</summary>
     public bool DeterministicNoise { get; set; }
 
-    public OnnxActionExpert(string modelPath, int noiseSeed = 1, bool preferGpu = false)
+    /// <summary>Why the requested device was not used (CUDA asked for but unavailable), or null when it was.</summary>
+    public string? DeviceFallback { get; }
+
+    public OnnxActionExpert(string modelPath, int noiseSeed = 1, OnnxDevice device = OnnxDevice.Cpu)
     {
         ModelPath = Path.GetFullPath(modelPath);
         if (!File.Exists(ModelPath)) throw new Core.ConfigurationException($"policy model not found: {ModelPath}");
         Manifest = PolicyManifest.Load(PolicyManifest.PathFor(ModelPath));
-        var so = new SessionOptions
+        static SessionOptions Cpu() => new()
         {
             IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
         };
+        var so = Cpu();
         Provider = "CPU";
-#if CORTEXBOT_ONNX_GPU
-        if (preferGpu)
+        if (device == OnnxDevice.Cuda)
         {
-            try { so.AppendExecutionProvider_CUDA(0); Provider = "CUDA"; }
-            catch (Exception) { Provider = "CPU"; } // CUDA provider unavailable: CPU fallback
+            // The CPU package has no CUDA provider and the GPU package needs CUDA's libraries: either way ONNX Runtime
+            // says why, and the policy runs on the CPU instead.
+            try
+            {
+                so.AppendExecutionProvider_CUDA(0);
+                Provider = "CUDA";
+            }
+            catch (EntryPointNotFoundException)
+            {
+                DeviceFallback = "this build's ONNX Runtime (the CPU package) has no CUDA provider; build with -p:CortexBotOnnxGpu=true for the GPU package";
+                so.Dispose();
+                so = Cpu();
+            }
+            catch (Exception e) when (e is OnnxRuntimeException or DllNotFoundException)
+            {
+                DeviceFallback = FirstLine(e.Message);
+                so.Dispose();
+                so = Cpu();
+            }
         }
-#else
-        _ = preferGpu;
-#endif
         try { _session = new InferenceSession(ModelPath, so); }
+        catch (OnnxRuntimeException e) when (Provider == "CUDA")
+        {
+            // the provider registered but could not start (a CUDA library missing): retry on the CPU
+            DeviceFallback = FirstLine(e.Message);
+            Provider = "CPU";
+            so.Dispose();
+            so = Cpu();
+            try { _session = new InferenceSession(ModelPath, so); }
+            catch (OnnxRuntimeException e2) { so.Dispose(); throw new Core.ConfigurationException($"policy model {ModelPath} is not a valid ONNX model: {e2.Message}"); }
+        }
         catch (OnnxRuntimeException e) { so.Dispose(); throw new Core.ConfigurationException($"policy model {ModelPath} is not a valid ONNX model: {e.Message}"); }
         so.Dispose();
         try { ValidateGraph(); }
@@ -82,6 +109,8 @@ public sealed class OnnxActionExpert : IActionExpert
         Check(outputs, PolicyGraph.ActionsOutput, [-1, Horizon, ActionSize], "output", Fail);
         if (inputs.Count != 2) Fail($"the graph has {inputs.Count} inputs, expected 2 (observation, noise)");
     }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     private static void Check(IReadOnlyDictionary<string, NodeMetadata> meta, string name, int[] dims, string what, Action<string> fail)
     {
@@ -127,4 +156,11 @@ public sealed class OnnxActionExpert : IActionExpert
         _actValue.Dispose();
         _session.Dispose();
     }
+}
+
+/// <summary>Where ONNX Runtime runs a policy: the CPU provider, or the CUDA provider (falling back to the CPU without CUDA).</summary>
+public enum OnnxDevice
+{
+    Cpu,
+    Cuda,
 }

@@ -39,7 +39,48 @@ public sealed record DemoEpisode(DemoEpisodeInfo Info, float[] Observations, flo
 
 /// <summary>What meta/info.json says about the recording.</summary>
 public sealed record DemoInfo(int Fps, double ControlRateHz, int Decimation, string Scene, int TotalEpisodes, int TotalFrames,
-    int SuccessfulEpisodes, string[] ObservationNames, string[] ActionNames, int BaseSeed);
+    int SuccessfulEpisodes, string[] ObservationNames, string[] ActionNames, int BaseSeed)
+{
+    /// <summary>The camera videos' frame size, when the dataset has videos.</summary>
+    public (int Width, int Height)? Video { get; init; }
+}
+
+/// <summary>Per-channel statistics of an episode's video frames, normalised to [0, 1] as LeRobot keeps image stats.</summary>
+public sealed class ImageStats
+{
+    private readonly double[] _min = [1, 1, 1], _max = [0, 0, 0], _sum = new double[3], _sumSq = new double[3];
+    private long _pixels;
+    public int Frames { get; private set; }
+
+    public void Add(Core.Ports.CameraFrame frame)
+    {
+        var rgb = frame.Rgb;
+        for (int i = 0; i < rgb.Length; i += 3)
+            for (int c = 0; c < 3; c++)
+            {
+                double v = rgb[i + c] / 255.0;
+                if (v < _min[c]) _min[c] = v;
+                if (v > _max[c]) _max[c] = v;
+                _sum[c] += v;
+                _sumSq[c] += v * v;
+            }
+        _pixels += rgb.Length / 3;
+        Frames++;
+    }
+
+    /// <summary>LeRobot's shape for image stats: [channel][1][1].</summary>
+    public JsonObject ToJson()
+    {
+        JsonArray Per(Func<int, double> f) => new([.. Enumerable.Range(0, 3).Select(c => (JsonNode)new JsonArray(new JsonArray(Math.Round(f(c), 6))))]);
+        double Mean(int c) => _pixels == 0 ? 0 : _sum[c] / _pixels;
+        return new JsonObject
+        {
+            ["min"] = Per(c => _min[c]), ["max"] = Per(c => _max[c]), ["mean"] = Per(Mean),
+            ["std"] = Per(c => _pixels == 0 ? 0 : Math.Sqrt(Math.Max(0, _sumSq[c] / _pixels - Mean(c) * Mean(c)))),
+            ["count"] = new JsonArray(Frames),
+        };
+    }
+}
 
 /// <summary>
 /// The demonstration format: a LeRobot-style dataset folder (format v2.1 layout).
@@ -53,6 +94,11 @@ public static class DemoDataset
 {
     public const string CodebaseVersion = "v2.1";
     public const string DataPathTemplate = "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet";
+    public const string VideoPathTemplate = "videos/chunk-{episode_chunk:03d}/{video_key}/episode_{episode_index:06d}.mp4";
+    /// <summary>The scene camera's video feature.</summary>
+    public const string VideoKey = "observation.images.cam";
+
+    public static string VideoPath(string root, int episode) => Path.Combine(root, "videos", "chunk-000", VideoKey, $"episode_{episode:D6}.mp4");
 
     public static string EpisodePath(string root, int episode) => Path.Combine(root, "data", "chunk-000", $"episode_{episode:D6}.parquet");
 
@@ -84,6 +130,18 @@ public static class DemoDataset
             ["index"] = Feature("int64", 1, null),
             ["task_index"] = Feature("int64", 1, null),
         };
+        if (info.Video is var (w, h))
+            features[VideoKey] = new JsonObject
+            {
+                ["dtype"] = "video",
+                ["shape"] = new JsonArray(h, w, 3),
+                ["names"] = new JsonArray("height", "width", "channels"),
+                ["info"] = new JsonObject
+                {
+                    ["video.height"] = h, ["video.width"] = w, ["video.codec"] = "h264", ["video.pix_fmt"] = "yuv420p",
+                    ["video.is_depth_map"] = false, ["video.fps"] = info.Fps, ["video.channels"] = 3, ["has_audio"] = false,
+                },
+            };
         var json = new JsonObject
         {
             ["codebase_version"] = CodebaseVersion,
@@ -96,6 +154,8 @@ public static class DemoDataset
             ["fps"] = info.Fps,
             ["splits"] = new JsonObject { ["train"] = $"0:{info.TotalEpisodes}" },
             ["data_path"] = DataPathTemplate,
+            ["video_path"] = info.Video is null ? null : VideoPathTemplate,
+            ["total_videos"] = info.Video is null ? 0 : info.TotalEpisodes,
             ["features"] = features,
             ["cortexbot"] = new JsonObject
             {
@@ -110,6 +170,43 @@ public static class DemoDataset
         File.WriteAllText(Path.Combine(meta, "info.json"), json.ToJsonString(CortexBotJson.Indented));
         File.WriteAllLines(Path.Combine(meta, "episodes.jsonl"), episodes.Select(e => JsonSerializer.Serialize(e, CortexBotJson.Options)));
         File.WriteAllLines(Path.Combine(meta, "tasks.jsonl"), tasks.Select((t, i) => new JsonObject { ["task_index"] = i, ["task"] = t }.ToJsonString()));
+    }
+
+    /// <summary>One line of meta/episodes_stats.jsonl: min, max, mean, std and count of every feature over the episode.</summary>
+    public static JsonObject EpisodeStats(int episode, IReadOnlyList<float[]> obs, IReadOnlyList<float[]> act, long firstIndex, int taskIndex, int fps, ImageStats? image)
+    {
+        int n = obs.Count;
+        var stats = new JsonObject
+        {
+            ["observation.state"] = Stats(obs),
+            ["action"] = Stats(act),
+            ["timestamp"] = Stats([.. Enumerable.Range(0, n).Select(i => new[] { (float)i / fps })]),
+            ["frame_index"] = Stats([.. Enumerable.Range(0, n).Select(i => new[] { (float)i })]),
+            ["episode_index"] = Stats([.. Enumerable.Range(0, n).Select(_ => new[] { (float)episode })]),
+            ["index"] = Stats([.. Enumerable.Range(0, n).Select(i => new[] { (float)(firstIndex + i) })]),
+            ["task_index"] = Stats([.. Enumerable.Range(0, n).Select(_ => new[] { (float)taskIndex })]),
+        };
+        if (image is not null) stats[VideoKey] = image.ToJson();
+        return new JsonObject { ["episode_index"] = episode, ["stats"] = stats };
+    }
+
+    public static void WriteEpisodeStats(string root, IEnumerable<JsonObject> lines) =>
+        File.WriteAllLines(Path.Combine(root, "meta", "episodes_stats.jsonl"), lines.Select(l => l.ToJsonString()));
+
+    private static JsonObject Stats(IReadOnlyList<float[]> rows)
+    {
+        int width = rows.Count == 0 ? 0 : rows[0].Length;
+        var min = new double[width]; var max = new double[width]; var sum = new double[width]; var sq = new double[width];
+        Array.Fill(min, double.PositiveInfinity); Array.Fill(max, double.NegativeInfinity);
+        foreach (var r in rows)
+            for (int j = 0; j < width; j++) { double v = r[j]; min[j] = Math.Min(min[j], v); max[j] = Math.Max(max[j], v); sum[j] += v; sq[j] += v * v; }
+        int n = Math.Max(1, rows.Count);
+        JsonArray A(Func<int, double> f) => new([.. Enumerable.Range(0, width).Select(j => (JsonNode)JsonValue.Create(Math.Round(f(j), 6)))]);
+        return new JsonObject
+        {
+            ["min"] = A(j => rows.Count == 0 ? 0 : min[j]), ["max"] = A(j => rows.Count == 0 ? 0 : max[j]), ["mean"] = A(j => sum[j] / n),
+            ["std"] = A(j => Math.Sqrt(Math.Max(0, sq[j] / n - (sum[j] / n) * (sum[j] / n)))), ["count"] = new JsonArray(rows.Count),
+        };
     }
 
     private static JsonObject Feature(string dtype, int size, string[]? names)

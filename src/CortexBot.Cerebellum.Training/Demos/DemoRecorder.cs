@@ -19,6 +19,10 @@ public sealed record DemoRecordOptions
     public int Decimation { get; init; } = 10;
     public string ScenePath { get; init; } = Core.RepoPaths.DefaultScene;
     public double SettleSeconds { get; init; } = 0.3;
+    /// <summary>Also write one H.264 video per episode of the scene camera (<see cref="DemoDataset.VideoKey"/>), LeRobot-style.</summary>
+    public bool Video { get; init; }
+    public int VideoWidth { get; init; } = 320;
+    public int VideoHeight { get; init; } = 240;
 }
 
 public sealed record DemoRecordResult(int Episodes, int Successful, int Frames, string Path);
@@ -53,6 +57,9 @@ public static class DemoRecorder
         int fps = (int)Math.Round(options.ControlRateHz / options.Decimation);
         var tasks = new List<string>();
         var infos = new List<DemoEpisodeInfo>();
+        var stats = new List<System.Text.Json.Nodes.JsonObject>();
+        // The video replays each episode's recorded frames through the scene camera, one video frame per dataset frame.
+        using var renderer = options.Video ? new TraceRenderer(scene, new MuJoCoCameraOptions { Width = options.VideoWidth, Height = options.VideoHeight }) : null;
         long index = 0;
         int successes = 0;
         Directory.CreateDirectory(outDir);
@@ -69,12 +76,30 @@ public static class DemoRecorder
             if (success) successes++;
             var info = new DemoEpisodeInfo(e, [task], link.Observations.Count, seed, success, target, failure, Math.Round(duration, 3));
             await DemoDataset.WriteEpisodeAsync(outDir, info, link.Observations, link.Actions, index, taskIndex, fps);
+            ImageStats? image = null;
+            if (renderer is not null && link.Observations.Count > 0)
+            {
+                var path = DemoDataset.VideoPath(outDir, e);
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                image = new ImageStats();
+                using var video = new Video.Mp4Writer(path, renderer.Width, renderer.Height, fps);
+                foreach (var frame in renderer.Frames(link.Trace(options.ControlRateHz), seed, null, ct))
+                {
+                    image.Add(frame);
+                    video.Write(frame);
+                }
+                video.Complete();
+                if (video.Frames != info.Length) throw new InvalidOperationException($"episode {e}: {video.Frames} video frames for {info.Length} data frames");
+            }
+            stats.Add(DemoDataset.EpisodeStats(e, link.Observations, link.Actions, index, taskIndex, fps, image));
             index += link.Observations.Count;
             infos.Add(info);
             progress?.Invoke($"episode {e + 1}/{options.Episodes} seed {seed} {target}: {(success ? "success" : "FAILED (" + failure + ")")}, {info.Length} frames");
         }
         DemoDataset.WriteMeta(outDir, new DemoInfo(fps, options.ControlRateHz, options.Decimation, scene, infos.Count, (int)index, successes,
-            PolicyLayout.ObservationNames, PolicyLayout.ActionNames, options.Seed), infos, tasks);
+            PolicyLayout.ObservationNames, PolicyLayout.ActionNames, options.Seed)
+            { Video = options.Video ? (options.VideoWidth, options.VideoHeight) : null }, infos, tasks);
+        DemoDataset.WriteEpisodeStats(outDir, stats);
         return new DemoRecordResult(infos.Count, successes, (int)index, outDir);
     }
 

@@ -31,7 +31,17 @@ public sealed class RecordingLink(IRobotLink robot, IScenePerception perception,
     public List<float[]> Observations { get; } = [];
     public List<float[]> Actions { get; } = [];
 
-    public void Clear() { Observations.Clear(); Actions.Clear(); _writes = 0; }
+    /// <summary>Per recorded frame the measured joints and gripper (a trace sample), for the episode's video.</summary>
+    public List<float[]> TraceSamples { get; } = [];
+    /// <summary>Per recorded frame the movable objects' poses (x, y, z, qw, qx, qy, qz each), in <see cref="TracedObjects"/> order.</summary>
+    public List<float[]> TracePoses { get; } = [];
+    public List<string> TracedObjects { get; } = [];
+
+    public void Clear() { Observations.Clear(); Actions.Clear(); TraceSamples.Clear(); TracePoses.Clear(); TracedObjects.Clear(); _writes = 0; }
+
+    /// <summary>The recorded frames as an episode trace (one sample per frame, objects included) to render the video from.</summary>
+    public EpisodeTrace Trace(double controlRateHz) => new([.. JointNames], controlRateHz, Decimation / controlRateHz,
+        [.. TraceSamples.SelectMany(s => s)], [.. TracedObjects], [.. TracePoses.SelectMany(p => p)]);
     private Vec3 _objectStart;
 
     public void Start(double controlPeriodSeconds)
@@ -59,6 +69,20 @@ public sealed class RecordingLink(IRobotLink robot, IScenePerception perception,
             PolicyLayout.FillAction(act, command);
             Observations.Add(obs);
             Actions.Add(act);
+            var sample = new float[_state.Joints + 1];
+            for (int j = 0; j < _state.Joints; j++) sample[j] = (float)_state.Position[j];
+            sample[^1] = (float)_state.GripperOpening;
+            TraceSamples.Add(sample);
+            var movable = scene.Objects.Where(o => !o.IsContainer).ToList();
+            if (TracedObjects.Count == 0) TracedObjects.AddRange(movable.Select(o => o.Name));
+            var poses = new float[TracedObjects.Count * EpisodeTrace.PoseWidth];
+            for (int k = 0; k < TracedObjects.Count; k++)
+            {
+                var p = scene.Find(TracedObjects[k])?.Pose ?? new Pose(new Vec3(double.NaN, double.NaN, double.NaN), Quat.Identity);
+                float[] v = [(float)p.Position.X, (float)p.Position.Y, (float)p.Position.Z, (float)p.Orientation.W, (float)p.Orientation.X, (float)p.Orientation.Y, (float)p.Orientation.Z];
+                v.CopyTo(poses, k * EpisodeTrace.PoseWidth);
+            }
+            TracePoses.Add(poses);
         }
         robot.Write(command);
         // Every write, recording or not: the first recorded frame's "last command" is the hold before the skill began.

@@ -20,6 +20,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Camera());
         bench.Subcommands.Add(Memory());
         bench.Subcommands.Add(Embed());
+        bench.Subcommands.Add(Ros2BenchCommand.Create());
         return bench;
     }
 
@@ -85,7 +86,7 @@ internal static class BenchCommand
         var ef = new Option<string>("--expansion-search") { Description = "HNSW expansions while searching (ef), comma-separated: each is measured on the same graph", DefaultValueFactory = _ => "64,128,256,512" };
         var folder = new Option<string?>("--dir") { Description = "Folder for the temporary store (default: the temp folder)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var cmd = new Command("memory", "Episodic recall at several memory sizes in one run: SQLite insert throughput, exact recall p50/p99 (baseline), HNSW build time, approximate recall p50/p99 and its recall@10 against exact search.")
+        var cmd = new Command("memory", "Episodic recall at several memory sizes in one run: durable appends and SQLite import throughput, index load, exact (SIMD) recall p50/p99 against a scalar-loop baseline, HNSW build time, approximate recall p50/p99 and its recall@10 against exact search, and a prune.")
             { sizes, dim, queries, threads, m, efAdd, ef, folder, json };
         cmd.SetAction(parse =>
         {
@@ -93,9 +94,14 @@ internal static class BenchCommand
             var expansions = ParseList("--expansion-search", parse.GetValue(ef) ?? "");
             var dir = parse.GetValue(folder) ?? Path.Combine(Path.GetTempPath(), "cortexbot-memory-bench");
             bool asJson = parse.GetValue(json);
-            var report = MemoryRecallBenchmark.Run(list, parse.GetValue(dim), parse.GetValue(queries), parse.GetValue(threads),
-                new HnswOptions(parse.GetValue(m), parse.GetValue(efAdd), expansions[0]), expansions, dir,
-                asJson ? null : line => Console.Error.WriteLine(line));
+            bool bar = CliOutput.ShowProgress(parse, asJson);
+            var note = asJson ? null : GlobalOptions.Progress(parse);
+            // a bar for each graph build (the long step); the other steps are one line each on stderr
+            var report = CliOutput.WithProgressAsync(bar, "HNSW graph build", list.Sum(), report => Task.FromResult(
+                MemoryRecallBenchmark.Run(list, parse.GetValue(dim), parse.GetValue(queries), parse.GetValue(threads),
+                    new HnswOptions(parse.GetValue(m), parse.GetValue(efAdd), expansions[0]), expansions, dir,
+                    bar ? null : note,
+                    (size, added, total) => report(list.TakeWhile(s => s != size).Sum() + added, $"{size} episodes, {added}/{total} added")))).GetAwaiter().GetResult();
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(report));
             else Console.Write(report.ToTable());
             return 0;

@@ -35,7 +35,15 @@ internal static class EvalCommand
                 Trace = parse.GetValue(trace) ? Console.Error.WriteLine : null,
             };
             bool asJson = parse.GetValue(json);
-            var result = await PolicyEvaluator.EvaluateAsync(parse.GetValue(policy)!, options, asJson ? null : Console.Error.WriteLine, ct);
+            bool bar = CliOutput.ShowProgress(parse, asJson);
+            var note = asJson ? null : GlobalOptions.Progress(parse);
+            int done = 0;
+            var result = await CliOutput.WithProgressAsync(bar, "evaluating", options.Episodes, report =>
+                PolicyEvaluator.EvaluateAsync(parse.GetValue(policy)!, options, line =>
+                {
+                    report(++done, line);
+                    if (!bar) note?.Invoke(line);
+                }, ct));
             if (parse.GetValue(record) && result.ExpertSuccessRate is { } expertRate)
             {
                 var manifestPath = PolicyManifest.PathFor(Path.GetFullPath(parse.GetValue(policy)!));
@@ -47,7 +55,8 @@ internal static class EvalCommand
             else
                 Console.WriteLine($"policy success {result.PolicySuccessRate:P0} (mean {result.PolicyMeanEpisodeS:F1} s), expert success " +
                     $"{(result.ExpertSuccessRate is { } x ? x.ToString("P0") : "n/a")}, chunk latency p50 {result.ChunkLatencyUsP50} us p99 {result.ChunkLatencyUsP99} us over {result.Chunks} chunks");
-            return result.PolicySuccessRate > 0 ? 0 : 1;
+            // The run contract over the policy's episodes (the expert is the baseline, not judged).
+            return RunContract.ExitCode(result.Runs.Select(r => r.PolicySuccess));
         });
         return cmd;
     }

@@ -21,8 +21,8 @@ internal static class MemoryCommand
         memory.Subcommands.Add(MemoryCommands.Import());
         memory.Subcommands.Add(MemoryCommands.Prune());
         memory.Subcommands.Add(MemoryCommands.Migrate());
-        memory.Subcommands.Add(MemoryCommands.Bench());
         memory.Subcommands.Add(MemoryReplay.Create());
+        memory.Subcommands.Add(MemoryMedia.Video());
         return memory;
     }
 }

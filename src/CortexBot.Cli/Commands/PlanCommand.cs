@@ -82,7 +82,7 @@ internal static class PlanCommand
                 }
             }
 
-            using var loggers = PlannerCliOptions.StderrLoggers(parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning);
+            using var loggers = PlannerCliOptions.StderrLoggers(GlobalOptions.Level(parse, verbose));
             using var model = PlannerCliOptions.CreateModelPlanner(options, loggers);
             var planner = PlannerCliOptions.Port(model);
             var memories = RecallMemories(parse.GetValue(memory), instruction, parse.GetValue(recall));

@@ -13,7 +13,10 @@ namespace CortexBot.Cli.Commands;
 /// <summary>The planner flags shared by `run` and `plan`: `--planner rule|llama --model FILE.gguf [--mmproj FILE] [--ctx N] [--threads N] [--planner-seed N] [--plan-timeout S]`.</summary>
 internal sealed class PlannerCliOptions
 {
-    public readonly Option<string> Planner = new("--planner") { Description = "rule (default) or llama (a local GGUF model through LLamaSharp)", DefaultValueFactory = _ => RulePlanner.PlannerName };
+    public readonly Option<string> Planner = new Option<string>("--planner")
+    {
+        Description = "rule, or llama (a local GGUF model through LLamaSharp)", DefaultValueFactory = _ => RulePlanner.PlannerName,
+    }.Among(RulePlanner.PlannerName, LlamaPlanner.PlannerName);
     public readonly Option<string?> Model = new("--model") { Description = "GGUF model file for --planner llama (generate a tiny test model with `cortexbot model tiny`)" };
     public readonly Option<string?> Mmproj = new("--mmproj") { Description = "Multimodal projector GGUF matching --model: the cortex then sees a camera image of the scene (generate a tiny one with `cortexbot model tiny --mmproj`)" };
     public readonly Option<uint> Ctx = new("--ctx") { Description = "Model context size in tokens", DefaultValueFactory = _ => 2048 };

@@ -9,7 +9,7 @@ using CortexBot.Sim.Ros2;
 namespace CortexBot.Cli.Commands;
 
 /// <summary>
-/// `cortexbot ros2-bench`: JointState round trip through the ROS 2 link against Cyclone's ddsperf ping-pong, same
+/// `cortexbot bench ros2`: JointState round trip through the ROS 2 link against Cyclone's ddsperf ping-pong, same
 /// machine, same run, loopback only; p50/p99 and loss per rate, and our/ddsperf ratios. `--echo` is the echo process.
 /// </summary>
 internal static class Ros2BenchCommand
@@ -22,7 +22,7 @@ internal static class Ros2BenchCommand
         var echo = new Option<bool>("--echo") { Description = "Run the echo side (started by the benchmark itself)" };
         var action = new Option<bool>("--action") { Description = "Also measure FollowJointTrajectory send_goal round trips through the link against a `sim serve` process" };
         var nodeRate = new Option<double>("--node-rate") { Description = "With --action: the `sim serve` node's tick rate in Hz (it answers goals on its tick)", DefaultValueFactory = _ => 1000 };
-        var cmd = new Command("ros2-bench", "Benchmark the ROS 2 link's JointState round trip against ddsperf (loopback); with --action also its action goals.")
+        var cmd = new Command("ros2", "Benchmark the ROS 2 link's JointState round trip against ddsperf (loopback); with --action also its action goals.")
             { rates, seconds, domain, echo, action, nodeRate };
         cmd.SetAction((parse, ct) =>
         {
@@ -42,8 +42,8 @@ internal static class Ros2BenchCommand
             // the echo process: this same CLI with --echo
             var self = Environment.GetCommandLineArgs()[0];
             var psi = self.EndsWith(".dll", StringComparison.Ordinal)
-                ? new ProcessStartInfo("dotnet", $"\"{self}\" ros2-bench --echo --ros-domain {d}")
-                : new ProcessStartInfo(Environment.ProcessPath!, $"ros2-bench --echo --ros-domain {d}");
+                ? new ProcessStartInfo("dotnet", $"\"{self}\" bench ros2 --echo --ros-domain {d}")
+                : new ProcessStartInfo(Environment.ProcessPath!, $"bench ros2 --echo --ros-domain {d}");
             psi.UseShellExecute = false;
             using var echoProc = Process.Start(psi)!;
             var results = new List<object>();

@@ -12,15 +12,17 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
         Description = "ROS 2 node name shown by `ros2 node list` (letters, digits and '_', not starting with a digit)",
         DefaultValueFactory = _ => defaultNodeName,
     };
-    public readonly Option<string?> Distro = new("--ros-distro")
+    public readonly Option<string> Distro = new Option<string>("--ros-distro")
     {
-        Description = "ROS 2 distribution whose message layouts to speak where they differ: humble or jazzy (default: ROS_DISTRO when set, else jazzy)",
-    };
+        Description = "ROS 2 distribution whose message layouts to speak where they differ (default: ROS_DISTRO when set, else jazzy)",
+    }.Among("humble", "jazzy");
     public readonly Option<int?> Domain = new("--ros-domain") { Description = "ROS_DOMAIN_ID (0..232; default: the environment variable, else 0)" };
     public readonly Option<bool> Loopback = new("--ros-loopback") { Description = "Keep DDS traffic on the loopback interface (unicast discovery of 127.0.0.1)" };
     public readonly Option<string> Controller = new("--controller") { Description = "Arm controller name (topics /NAME/joint_trajectory or /NAME/commands)", DefaultValueFactory = _ => "joint_trajectory_controller" };
-    public readonly Option<string> Interface = new("--command-interface") { Description = "trajectory (joint_trajectory_controller) or forward (forward_command_controller)", DefaultValueFactory = _ => "trajectory" };
-    public readonly Option<string> TrajectoryInterface = new("--trajectory-interface") { Description = "How trajectories reach joint_trajectory_controller: topic (~/joint_trajectory) or action (~/follow_joint_trajectory goals)", DefaultValueFactory = _ => "topic" };
+    public readonly Option<Ros2CommandInterface> Interface = Choices.Enum("--command-interface",
+        "trajectory (joint_trajectory_controller) or forward (forward_command_controller)", Ros2CommandInterface.Trajectory);
+    public readonly Option<Ros2TrajectoryInterface> TrajectoryInterface = Choices.Enum("--trajectory-interface",
+        "How trajectories reach joint_trajectory_controller: topic (~/joint_trajectory) or action (~/follow_joint_trajectory goals)", Ros2TrajectoryInterface.Topic);
     public readonly Option<string> ImageTopic = new("--image-topic") { Description = "Camera image topic (sensor_msgs/Image, rgb8)", DefaultValueFactory = _ => "/camera/image_raw" };
     public readonly Option<string> JointStatesTopic = new("--joint-states-topic") { Description = "Joint state topic (sensor_msgs/JointState, joint_state_broadcaster's)", DefaultValueFactory = _ => "/joint_states" };
     public readonly Option<string> GripperTopic = new("--gripper-topic") { Description = "Gripper command topic (std_msgs/Float64MultiArray, one position per gripper joint)", DefaultValueFactory = _ => "/gripper_controller/commands" };
@@ -49,18 +51,8 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
 
     public Ros2Options Build(ParseResult parse)
     {
-        var iface = parse.GetValue(Interface) switch
-        {
-            "trajectory" => Ros2CommandInterface.Trajectory,
-            "forward" => Ros2CommandInterface.Forward,
-            var other => throw new ConfigurationException($"--command-interface must be 'trajectory' or 'forward', got '{other}'"),
-        };
-        var trajectory = parse.GetValue(TrajectoryInterface) switch
-        {
-            "topic" => Ros2TrajectoryInterface.Topic,
-            "action" => Ros2TrajectoryInterface.Action,
-            var other => throw new ConfigurationException($"--trajectory-interface must be 'topic' or 'action', got '{other}'"),
-        };
+        var iface = parse.GetValue(Interface);
+        var trajectory = parse.GetValue(TrajectoryInterface);
         if (trajectory == Ros2TrajectoryInterface.Action && iface != Ros2CommandInterface.Trajectory)
             throw new ConfigurationException("--trajectory-interface action needs --command-interface trajectory (forward_command_controller has no action)");
         double stale = parse.GetValue(StaleMs);

@@ -7,6 +7,7 @@ using CortexBot.Sim.MuJoCo;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using CortexBot.Core.Json;
+using CortexBot.Core.Messages;
 
 namespace CortexBot.Cli.Commands;
 
@@ -26,9 +27,11 @@ internal static class RunCommand
         var noRt = new Option<bool>("--no-rt-priority") { Description = "Do not ask for SCHED_FIFO for the control thread" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log organ activity to stderr" };
         var scene = CommonOptions.SceneOption();
-        var policy = new Option<string?>("--policy") { Description = "ONNX policy served as the skill learned_pick_place (default: policies/pick_place.onnx when present)" };
-        var learned = new Option<bool>("--learned") { Description = "Rule planner: do \"put X in Y\" with the learned skill learned_pick_place (analytic pick + place after it fails)" };
-        var robot = new Option<string>("--robot") { Description = "sim (embedded MuJoCo) or ros2 (an arm under ros2_control over DDS)", DefaultValueFactory = _ => "sim" };
+        var policy = new Option<string?>("--policy") { Description = $"ONNX policy served as the skill {SkillNames.LearnedPickPlace} (default: policies/pick_place.onnx when present)" };
+        var learned = new Option<bool>("--learned") { Description = $"Rule planner: do \"put X in Y\" with the learned skill {SkillNames.LearnedPickPlace} (analytic pick + place after it fails)" };
+        var onnxDevice = Choices.Enum("--onnx-device", "Where ONNX Runtime runs the learned policy: cpu, or cuda (falls back to the CPU with a warning where CUDA is unavailable)",
+            Cerebellum.Learning.Runtime.OnnxDevice.Cpu);
+        var robot = Choices.Enum("--robot", "The arm: sim (embedded MuJoCo) or ros2 (an arm under ros2_control over DDS)", RobotKind.Sim);
         var perturb = new Option<string[]>("--perturb")
         {
             Description = "Change an object's physics in the simulator for the whole run, unseen by the planner: OBJECT:slippery or OBJECT:mass=KG,friction=MU (repeatable)",
@@ -36,9 +39,15 @@ internal static class RunCommand
         var noRecall = new Option<bool>("--no-recall") { Description = "Do not consult the memory (episodes are still stored): every episode starts from nothing remembered" };
         var maxReplans = new Option<int>("--max-replans") { Description = "Replans allowed per episode after an anomaly", DefaultValueFactory = _ => EpisodeTimeouts.Default.MaxReplans };
         var embeddingModel = EmbeddingCliOption.Create();
+        var record = new Option<string?>("--record") { Description = "Write one MCAP recording per episode into DIR (open it in Foxglove)" };
+        var video = new Option<string?>("--video") { Description = "Write one H.264 video per episode into DIR, rendered from its recorded motion (needs ffmpeg)" };
+        var otlp = new Option<string?>("--otlp") { Description = "Push the CortexBot metrics to an OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (off by default)" };
+        var prometheus = new Option<int?>("--prometheus") { Description = "Serve the CortexBot metrics for Prometheus on http://127.0.0.1:PORT/metrics (off by default)" };
+        var telemetry = new Option<string?>("--telemetry") { Description = "Serve the live telemetry stream on HOST:PORT for `cortexbot view --attach` (e.g. 127.0.0.1:7450)" };
         var ros = new Ros2CliOptions("cortexbot");
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator or, with --robot ros2, an arm under ros2_control.")
-            { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, perturb, noRecall, maxReplans };
+            { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, onnxDevice, perturb, noRecall, maxReplans,
+              record, video, telemetry, otlp, prometheus };
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
@@ -53,17 +62,39 @@ internal static class RunCommand
                 ScenePath = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene),
                 MemoryPath = parse.GetValue(memory) ?? Hippocampus.SqliteEpisodeStore.DefaultPath,
                 EmbeddingModelPath = parse.GetValue(embeddingModel) is { } em ? Path.GetFullPath(em) : null,
-                Robot = parse.GetValue(robot)!,
+                Robot = parse.GetValue(robot),
                 PolicyPath = parse.GetValue(policy) is { } p ? Path.GetFullPath(p) : null,
                 PreferLearnedSkills = parse.GetValue(learned),
+                OnnxDevice = parse.GetValue(onnxDevice),
                 Perturbations = [.. (parse.GetValue(perturb) ?? []).Select(Sim.MuJoCo.ObjectPerturbation.Parse)],
                 Timeouts = EpisodeTimeouts.Default with { UseMemory = !parse.GetValue(noRecall), MaxReplans = parse.GetValue(maxReplans) },
+                Live = new LiveFeedOptions
+                {
+                    RecordDirectory = parse.GetValue(record) is { } dir ? Path.GetFullPath(dir) : null,
+                    Telemetry = parse.GetValue(telemetry) is { } at ? Recording.Telemetry.TelemetryServer.ParseEndpoint(at, "--telemetry") : null,
+                },
             };
+            options = options with
+            {
+                Metrics = new Host.Telemetry.MetricsExportOptions
+                {
+                    Otlp = parse.GetValue(otlp) is { } url ? (Uri.TryCreate(url, UriKind.Absolute, out var u) ? u
+                        : throw new ConfigurationException($"--otlp wants an http(s) URL, got '{url}'")) : null,
+                    PrometheusPort = parse.GetValue(prometheus),
+                },
+            };
+            options.Metrics.Validate();
+            string? videoDir = parse.GetValue(video) is { } vd ? Path.GetFullPath(vd) : null;
+            if (videoDir is not null)
+            {
+                Video.Ffmpeg.Find("ffmpeg"); // missing ffmpeg is an input error before anything moves
+                Directory.CreateDirectory(videoDir);
+            }
             if (options.Timeouts.MaxReplans is < 0 or > 10) throw new ConfigurationException($"--max-replans must be between 0 and 10, got {options.Timeouts.MaxReplans}");
-            if (options.Robot == "ros2") options = options with { Ros2 = ros.Build(parse) };
+            if (options.Robot == RobotKind.Ros2) options = options with { Ros2 = ros.Build(parse) };
             options = planners.Apply(parse, options).Validate();
             bool asJson = parse.GetValue(json);
-            var level = parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning;
+            var level = GlobalOptions.Level(parse, verbose);
             // A model planner is loaded once, here, before anything moves; a bad model file is a clear error.
             using var loggers = PlannerCliOptions.StderrLoggers(level);
             using var modelPlanner = PlannerCliOptions.CreateModelPlanner(options, loggers);
@@ -74,7 +105,13 @@ internal static class RunCommand
                     if (modelPlanner is not null) services.AddSingleton<Core.Ports.IPlanner>(modelPlanner);
                     if (embedder is not null) services.AddSingleton<Core.Ports.IEpisodeEmbedder>(embedder);
                 },
-                logLevel: level, cancellationToken: ct);
+                logLevel: level, cancellationToken: ct,
+                onEpisode: videoDir is null ? null : o =>
+                {
+                    var file = Path.Combine(videoDir, $"episode-{(o.StoredId > 0 ? o.StoredId.ToString() : o.Episode.TaskId.ToString()[..8])}-seed{o.Episode.Seed}.mp4");
+                    try { Host.Media.EpisodeVideo.Render(o.Episode, options.ScenePath, file); }
+                    catch (ConfigurationException e) { Console.Error.WriteLine($"warning: no video of seed {o.Episode.Seed}: {e.Message}"); }
+                });
             if (result.Rejection is not null)
             {
                 Console.Error.WriteLine($"error: {result.Rejection}");
@@ -83,7 +120,7 @@ internal static class RunCommand
             var report = result.Report!;
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else PrintSummary(report);
-            return report.Episodes.All(e => e.Success) ? 0 : 1;
+            return RunContract.ExitCode(report.Episodes.Select(e => e.Success));
         });
         return cmd;
     }
@@ -102,5 +139,7 @@ internal static class RunCommand
             $"{c.Ticks} ticks, jitter p50 {c.JitterP50Us} us / p99 {c.JitterP99Us} us / max {c.JitterMaxUs} us, late ticks {c.LateTicks}");
         Console.WriteLine($"cortex: planner '{r.Cortex.Planner}', {r.Cortex.Plans} plan(s), latency p50 {r.Cortex.PlanLatencyMsP50:F2} ms");
         Console.WriteLine($"hippocampus: {r.Hippocampus.EpisodesStored} episode(s) stored in {r.Hippocampus.Path}");
+        if (r.Policy is { } p)
+            Console.WriteLine($"policy: {p.Path} on {p.Device}" + (p.Fallback is null ? "" : $" ({p.RequestedDevice} unavailable: {p.Fallback})"));
     }
 }

@@ -47,12 +47,14 @@ internal static class ScenarioCommand
             string dir = parse.GetValue(workDir) is { } d ? Path.GetFullPath(d) : Directory.CreateTempSubdirectory("cortexbot-scenario-").FullName;
             bool asJson = parse.GetValue(json);
             var report = await MemoryEffectScenario.RunAsync(options, parse.GetValue(task)!, perturbations, parse.GetValue(episodes), parse.GetValue(seed),
-                parse.GetValue(replans), dir, parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning,
-                asJson ? null : Console.Error.WriteLine, ct);
+                parse.GetValue(replans), dir, GlobalOptions.Level(parse, verbose),
+                asJson ? null : GlobalOptions.Progress(parse), ct);
+            // The run contract over every episode of both arms.
+            int code = RunContract.ExitCode(report.WithoutMemory.Episodes.Concat(report.WithMemory.Episodes).Select(e => e.Success));
             if (asJson)
             {
                 Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
-                return 0;
+                return code;
             }
             Console.WriteLine($"task: {report.Task}; perturbation: {string.Join(", ", report.Perturbations)}; seeds {report.FirstSeed}..{report.FirstSeed + report.Episodes - 1}; replans per episode: {report.MaxReplans}");
             foreach (var arm in new[] { report.WithoutMemory, report.WithMemory })
@@ -60,7 +62,7 @@ internal static class ScenarioCommand
                 Console.WriteLine($"{(arm.Memory ? "with memory   " : "without memory")}: success {arm.SuccessRate:P0}, later attempts {arm.LaterSuccessRate:P0}  " +
                     string.Join(" ", arm.Episodes.Select(e => $"{e.Seed}:{(e.Success ? "ok" : "FAIL")}")) + $"  (store {arm.Store})");
             }
-            return 0;
+            return code;
         });
         return cmd;
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Training;
@@ -36,17 +37,20 @@ internal static class TrainCommand
         {
             Description = "What a chunk's joint actions are relative to: the last commanded joints (command) or the measured ones (measured, as v1 policies)",
             DefaultValueFactory = _ => "command",
-        };
-        relativeTo.AcceptOnlyFromAmong("command", "measured");
+        }.Among("command", "measured");
+        var json = CliOutput.JsonOption();
         var cmd = new Command("train", "Train the flow-matching action expert on demonstrations (TorchSharp, CPU) and export it to ONNX.")
-            { demos, output, steps, seed, horizon, flowSteps, batch, lr, ignore, selectEvery, selectSeed, selectEpisodes, relativeTo };
+            { demos, output, steps, seed, horizon, flowSteps, batch, lr, ignore, selectEvery, selectSeed, selectEpisodes, relativeTo, json };
         cmd.SetAction(async (parse, ct) =>
         {
             var dir = Path.GetFullPath(parse.GetValue(demos)!);
             var outPath = Path.GetFullPath(parse.GetValue(output)!);
             if (!outPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase)) throw new ConfigurationException($"--out must name a .onnx file, got {outPath}");
+            bool asJson = parse.GetValue(json);
+            bool bar = CliOutput.ShowProgress(parse, asJson);
+            var note = GlobalOptions.Progress(parse);
             var (info, episodes) = await DemoDataset.LoadSuccessfulAsync(dir);
-            Console.Error.WriteLine($"dataset {dir}: {info.TotalEpisodes} episodes, {episodes.Count} successful, {episodes.Sum(e => e.Length)} frames at {info.Fps} Hz");
+            note?.Invoke($"dataset {dir}: {info.TotalEpisodes} episodes, {episodes.Count} successful, {episodes.Sum(e => e.Length)} frames at {info.Fps} Hz");
             var options = new TrainOptions
             {
                 Steps = parse.GetValue(steps), Seed = parse.GetValue(seed), Horizon = parse.GetValue(horizon), FlowSteps = parse.GetValue(flowSteps),
@@ -57,20 +61,28 @@ internal static class TrainCommand
             if (parse.GetValue(ignore) is { Length: > 0 } ignored)
                 options = options with { IgnoredObservations = [.. ignored.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))] };
             using var scorer = options.SelectEvery > 0
-                ? new ClosedLoopScorer(parse.GetValue(selectSeed), parse.GetValue(selectEpisodes), [episodes.Min(e => e.Info.Seed), episodes.Max(e => e.Info.Seed)], Console.Error.WriteLine)
+                ? new ClosedLoopScorer(parse.GetValue(selectSeed), parse.GetValue(selectEpisodes), [episodes.Min(e => e.Info.Seed), episodes.Max(e => e.Info.Seed)], bar ? _ => { } : note ?? (_ => { }))
                 : null;
             using var trainer = new FlowMatchingTrainer(options) { SelectionMethod = scorer?.Description };
-            var summary = trainer.Train(info, episodes, dir, info.TotalEpisodes, p =>
-            {
-                ct.ThrowIfCancellationRequested();
-                int width = 30, done = (int)Math.Round(width * (double)p.Step / p.Steps);
-                Console.Error.WriteLine($"[{new string('#', done)}{new string('.', width - done)}] step {p.Step}/{p.Steps} loss {p.TrainLoss:F4}" +
-                    (p.ValLoss is { } v ? $" val {v:F4}" : "") + $" {p.ElapsedS:F0}s");
-            }, scorer is null ? null : scorer.Score);
+            var summary = await CliOutput.WithProgressAsync(bar, "training", options.Steps, report => Task.FromResult(
+                trainer.Train(info, episodes, dir, info.TotalEpisodes, p =>
+                {
+                    ct.ThrowIfCancellationRequested();
+                    string status = $"step {p.Step}/{p.Steps} loss {p.TrainLoss:F4}" + (p.ValLoss is { } v ? $" val {v:F4}" : "");
+                    report(p.Step, status);
+                    if (bar || note is null) return;
+                    int width = 30, done = (int)Math.Round(width * (double)p.Step / p.Steps);
+                    note($"[{new string('#', done)}{new string('.', width - done)}] {status} {p.ElapsedS:F0}s");
+                }, scorer is null ? null : scorer.Score)));
             OnnxPolicyExporter.Export(trainer, outPath);
             double parity = ParityCheck.MaxAbsDifference(trainer, outPath, samples: 8, seed: options.Seed);
-            Console.Error.WriteLine($"exported {outPath} (+ {Path.GetFileName(PolicyManifest.PathFor(outPath))}); ONNX Runtime vs TorchSharp max |diff| {parity:E2}");
+            note?.Invoke($"exported {outPath} (+ {Path.GetFileName(PolicyManifest.PathFor(outPath))}); ONNX Runtime vs TorchSharp max |diff| {parity:E2}");
             if (!(parity <= 1e-4)) throw new InvalidOperationException($"exported graph disagrees with TorchSharp by {parity:E2} (> 1e-4); the policy must not be used");
+            if (asJson)
+            {
+                CliOutput.WriteJson(new { policy = outPath, manifest = PolicyManifest.PathFor(outPath), parity_max_abs_diff = parity, training = summary });
+                return 0;
+            }
             Console.WriteLine($"trained {summary.Parameters} parameters in {summary.WallS} s: train loss {summary.FinalTrainLoss}, val loss {summary.ValLoss}, val chunk mse {summary.ValChunkMse}" +
                 (summary.SelectedStep is { } sel ? $"; kept step {sel} ({summary.Selection!.First(s => s.Step == sel).SuccessRate:P0} closed-loop success)" : "") + $"; wrote {outPath}");
             return 0;

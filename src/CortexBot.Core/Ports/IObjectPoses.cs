@@ -8,6 +8,9 @@ namespace CortexBot.Core.Ports;
 /// </summary>
 public interface IObjectPoses
 {
+    /// <summary>The movable objects whose poses can be read (e.g. for the episode trace).</summary>
+    IReadOnlyList<string> ObjectNames { get; }
+
     /// <summary>The index of the named object or container, or -1 when the scene has none by that name.</summary>
     int IndexOf(string name);
 

@@ -40,6 +40,11 @@ public static class CortexBotMetrics
     // hippocampus
     public static readonly Histogram<double> RecallLatency = Meter.CreateHistogram<double>(
         "cortexbot.hippocampus.recall_latency", "ms", "Time to answer a similarity recall");
-    public static readonly UpDownCounter<long> EpisodesInMemory = Meter.CreateUpDownCounter<long>(
-        "cortexbot.hippocampus.episodes", "{episode}", "Episodes the recall index holds");
+    private static long s_episodesInMemory;
+
+    public static readonly ObservableGauge<long> EpisodesInMemory = Meter.CreateObservableGauge(
+        "cortexbot.hippocampus.episodes", () => Interlocked.Read(ref s_episodesInMemory), "{episode}", "Episodes the recall index holds");
+
+    /// <summary>The hippocampus says how many episodes its recall index holds (read when the gauge is collected).</summary>
+    public static void SetEpisodesInMemory(long count) => Interlocked.Exchange(ref s_episodesInMemory, count);
 }

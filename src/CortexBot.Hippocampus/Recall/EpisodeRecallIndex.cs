@@ -91,6 +91,11 @@ public sealed class EpisodeRecallIndex : IEpisodeRecallIndex, IDisposable
     /// <summary>Why the background build failed (exact search keeps answering), or null.</summary>
     public Exception? BuildError { get; private set; }
 
+    private int _buildAdded, _buildTotal;
+
+    /// <summary>Rows the background build has added to the graph so far, of the rows it has to add (for progress displays).</summary>
+    public (int Added, int Total) BuildProgress => (Volatile.Read(ref _buildAdded), Volatile.Read(ref _buildTotal));
+
     public bool Contains(long id) => _exact.Contains(id);
 
     /// <summary>The approximate index once built (for tuning its search expansion), else null.</summary>
@@ -264,7 +269,10 @@ public sealed class EpisodeRecallIndex : IEpisodeRecallIndex, IDisposable
                 try
                 {
                     for (int row = covered + first; row < count && !_stopping; row += threads)
+                    {
                         ann.Add(meta[row].Id, vectors.AsSpan(row * dim, dim));
+                        Interlocked.Increment(ref _buildAdded);
+                    }
                 }
                 catch (Exception ex)
                 {
@@ -272,6 +280,7 @@ public sealed class EpisodeRecallIndex : IEpisodeRecallIndex, IDisposable
                     _stopping = true;
                 }
             }
+            Volatile.Write(ref _buildTotal, count - covered);
             var helpers = Enumerable.Range(1, threads - 1)
                 .Select(t => new Thread(() => AddRows(t)) { IsBackground = true, Name = $"recall-index-build-{t}", Priority = ThreadPriority.BelowNormal })
                 .ToList();

@@ -1,32 +1,13 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
 using CortexBot.Core.Stats;
 
 namespace CortexBot.Hippocampus.Recall;
 
-/// <summary>What <see cref="MemoryBenchmark.Run"/> measured. Latencies in microseconds.</summary>
-public sealed record MemoryBenchmarkReport(
-    int Episodes,
-    int Dimension,
-    string Model,
-    double SingleAppendsPerSecond,
-    double BatchInsertsPerSecond,
-    double LoadIndexSeconds,
-    int Queries,
-    double ExactP50Us,
-    double ExactP99Us,
-    double ScalarBaselineP50Us,
-    double ScalarBaselineP99Us,
-    double SimdSpeedupP50,
-    double RecallAt10VsScalar);
-
 /// <summary>
-/// Synthetic memory benchmark on a real SQLite store: durable single appends (one transaction each, synchronous=FULL),
-/// batched imports, index load, and exact recall (SIMD <see cref="EpisodeVectorIndex"/>) against a scalar-loop baseline
-/// over the same vectors measured in the same run. The approximate (HNSW) index is not built yet, so recall@10 compares
-/// the SIMD search with the scalar one (it must be 1).
+/// The pieces of `cortexbot bench memory` that belong to the hippocampus: synthetic episodes (mostly distinct, a quarter
+/// failures) and the scalar-loop baseline that exact (SIMD) recall is measured against.
 /// </summary>
 public static class MemoryBenchmark
 {
@@ -53,83 +34,8 @@ public static class MemoryBenchmark
             ImmutableArray<string>.Empty, 0.5, "bench");
     }
 
-    public static MemoryBenchmarkReport Run(string folder, int episodes, int queries = 200, int singleAppends = 200, int seed = 1)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(episodes, singleAppends + 10);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(queries);
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, $"bench-{Guid.NewGuid():N}.db");
-        var rnd = new Random(seed);
-        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        try
-        {
-            double single, batch, load;
-            EpisodeVectorIndex index;
-            IEpisodeEmbedder embedder;
-            using (var store = new SqliteEpisodeStore(path))
-            {
-                embedder = store.Embedder;
-                var sw = Stopwatch.StartNew();
-                for (int i = 0; i < singleAppends; i++)
-                    store.Append(Synthetic(rnd, t0, i));
-                single = singleAppends / sw.Elapsed.TotalSeconds;
-
-                sw.Restart();
-                const int batchSize = 2000;
-                for (int done = singleAppends; done < episodes; done += batchSize)
-                {
-                    int n = Math.Min(batchSize, episodes - done);
-                    store.Import([.. Enumerable.Range(done, n).Select(i => Synthetic(rnd, t0, i))]);
-                }
-                batch = (episodes - singleAppends) / sw.Elapsed.TotalSeconds;
-            }
-            using (var reader = new SqliteEpisodeStore(path, readOnly: true))
-            {
-                var sw = Stopwatch.StartNew();
-                index = reader.LoadIndex();
-                load = sw.Elapsed.TotalSeconds;
-            }
-
-            // The same vectors as one flat array for the scalar baseline.
-            var q = new float[embedder.Dimension];
-            var flat = Flatten(index, embedder.Dimension, out var ids);
-            var simd = new double[queries];
-            var scalar = new double[queries];
-            double hits = 0;
-            for (int i = 0; i < queries + 5; i++) // 5 warm-up queries
-            {
-                embedder.EmbedQuery(Synthetic(rnd, t0, i).Instruction, q);
-                long a = Stopwatch.GetTimestamp();
-                var fast = index.Search(q, 10);
-                long b = Stopwatch.GetTimestamp();
-                var slow = ScalarTop10(flat, ids, q, embedder.Dimension);
-                long c = Stopwatch.GetTimestamp();
-                if (i < 5)
-                    continue;
-                simd[i - 5] = Stopwatch.GetElapsedTime(a, b).TotalMicroseconds;
-                scalar[i - 5] = Stopwatch.GetElapsedTime(b, c).TotalMicroseconds;
-                hits += fast.Select(h => h.Id).Intersect(slow).Count() / 10.0;
-            }
-            double p50 = Percentiles.NearestRankOf(simd, 0.50), p99 = Percentiles.NearestRankOf(simd, 0.99);
-            double s50 = Percentiles.NearestRankOf(scalar, 0.50), s99 = Percentiles.NearestRankOf(scalar, 0.99);
-            return new MemoryBenchmarkReport(episodes, embedder.Dimension, embedder.Model, single, batch, load, queries,
-                p50, p99, s50, s99, s50 / p50, hits / queries);
-        }
-        finally
-        {
-            foreach (var f in new[] { path, path + "-wal", path + "-shm" })
-                File.Delete(f);
-        }
-    }
-
-    private static float[] Flatten(EpisodeVectorIndex index, int dim, out long[] ids)
-    {
-        var (vectors, rowIds) = index.Export();
-        ids = rowIds;
-        return vectors;
-    }
-
-    private static List<long> ScalarTop10(float[] flat, long[] ids, float[] q, int dim)
+    /// <summary>The top 10 by dot product with a plain loop over <paramref name="flat"/> (rows of <paramref name="dim"/> floats).</summary>
+    public static List<ScoredEpisode> ScalarTop10(float[] flat, long[] ids, float[] q, int dim)
     {
         var best = new List<(float Score, long Id)>(11);
         for (int row = 0; row < ids.Length; row++)
@@ -147,6 +53,6 @@ public static class MemoryBenchmark
             if (best.Count > 10)
                 best.RemoveAt(10);
         }
-        return [.. best.Select(b => b.Id)];
+        return [.. best.Select(b => new ScoredEpisode(b.Id, b.Score))];
     }
 }

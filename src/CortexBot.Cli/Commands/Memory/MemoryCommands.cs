@@ -150,13 +150,26 @@ internal static class MemoryCommands
     public static Command Export()
     {
         var memory = MemoryOption();
-        var format = new Option<string>("--format") { Description = "Export format (jsonl: one episode per line)", DefaultValueFactory = _ => "jsonl" };
-        var file = new Argument<string>("FILE") { Description = "Output file ('-' for stdout); an existing file is replaced" };
-        var cmd = new Command("export", "Write every episode to FILE as JSON lines (importable with `memory import`).") { format, file, memory };
+        var format = new Option<string>("--format")
+        {
+            Description = "jsonl: every episode, one per line, to FILE; mcap: the episode ID as a Foxglove recording to --out FILE",
+            DefaultValueFactory = _ => "jsonl",
+        }.Among("jsonl", "mcap");
+        var file = new Argument<string>("FILE|ID") { Description = "jsonl: the output file ('-' for stdout; an existing file is replaced); mcap: the episode's id" };
+        var output = new Option<string?>("--out") { Description = "mcap: the .mcap file to write" };
+        var scene = CommonOptions.SceneOption();
+        var cmd = new Command("export", "Write every episode to FILE as JSON lines (importable with `memory import`), or one episode as MCAP for Foxglove (--format mcap ID --out FILE).")
+            { format, file, output, scene, memory };
         cmd.SetAction(parse => Guard(() =>
         {
-            if (!string.Equals(parse.GetValue(format), "jsonl", StringComparison.OrdinalIgnoreCase))
-                throw new ConfigurationException($"--format must be jsonl, not '{parse.GetValue(format)}'");
+            if (string.Equals(parse.GetValue(format), "mcap", StringComparison.OrdinalIgnoreCase))
+            {
+                if (!long.TryParse(parse.GetValue(file), out long id) || id < 1)
+                    throw new ConfigurationException($"--format mcap exports one episode: give its id (memory list shows them), not '{parse.GetValue(file)}'");
+                return MemoryMedia.ExportMcap(parse.GetValue(memory), id,
+                    parse.GetValue(output) ?? throw new ConfigurationException("--format mcap needs --out FILE.mcap"), parse.GetValue(scene));
+            }
+            if (parse.GetValue(output) is not null) throw new ConfigurationException("--out is for --format mcap; jsonl writes to FILE");
             var target = parse.GetValue(file)!;
             using var store = OpenRead(parse.GetValue(memory));
             int n = 0;
@@ -289,45 +302,6 @@ internal static class MemoryCommands
                 Print(new JsonObject { ["schema_version"] = stats.SchemaVersion, ["episodes"] = stats.Episodes, ["path"] = store.Location });
             else
                 Console.WriteLine($"{store.Location}: schema version {stats.SchemaVersion}, {stats.Episodes} episode(s)");
-            return 0;
-        }));
-        return cmd;
-    }
-
-    public static Command Bench()
-    {
-        var json = JsonOption();
-        var episodes = new Option<int>("--episodes") { Description = "Synthetic episodes to store and search", DefaultValueFactory = _ => 100_000 };
-        var queries = new Option<int>("--queries") { Description = "Recall queries to time", DefaultValueFactory = _ => 200 };
-        var folder = new Option<string?>("--dir") { Description = "Folder for the temporary store (default: the temp folder)" };
-        var cmd = new Command("bench", "Benchmark the memory on a temporary SQLite store: append/import throughput, index load, exact recall p50/p99 vs a scalar baseline.")
-            { episodes, queries, folder, json };
-        cmd.SetAction(parse => Guard(() =>
-        {
-            int n = parse.GetValue(episodes), q = parse.GetValue(queries);
-            if (n < 1000)
-                throw new ConfigurationException($"--episodes must be at least 1000, not {n}");
-            if (q <= 0)
-                throw new ConfigurationException($"--queries must be at least 1, not {q}");
-            var dir = parse.GetValue(folder) ?? Path.Combine(Path.GetTempPath(), "cortexbot-memory-bench");
-            var r = CortexBot.Hippocampus.Recall.MemoryBenchmark.Run(dir, n, q);
-            if (parse.GetValue(json))
-                Print(JsonSerializer.SerializeToNode(r, MemoryRender.Json)!);
-            else
-            {
-                MemoryRender.FitWidth();
-                var t = new Table().Border(TableBorder.Rounded).AddColumn("measure").AddColumn("value", c => c.RightAligned())
-                    .Title(new TableTitle(Markup.Escape($"{r.Episodes} episodes, {r.Model}")));
-                void Row(string k, string v) => t.AddRow(new Text(k), new Text(v));
-                Row("durable appends (1 tx each)", $"{r.SingleAppendsPerSecond:F0} /s");
-                Row("batched import", $"{r.BatchInsertsPerSecond:F0} /s");
-                Row("index load", $"{r.LoadIndexSeconds:F2} s");
-                Row("exact recall p50 / p99 (SIMD)", $"{r.ExactP50Us:F0} / {r.ExactP99Us:F0} us");
-                Row("scalar baseline p50 / p99", $"{r.ScalarBaselineP50Us:F0} / {r.ScalarBaselineP99Us:F0} us");
-                Row("SIMD speed-up at p50", $"{r.SimdSpeedupP50:F2}x");
-                Row("recall@10 vs scalar", r.RecallAt10VsScalar.ToString("F3", CultureInfo.InvariantCulture));
-                AnsiConsole.Write(t);
-            }
             return 0;
         }));
         return cmd;

@@ -1,0 +1,12 @@
+using Akka.Event;
+
+namespace CortexBot.Host;
+
+/// <summary>
+/// Akka's minimal logger (used before the configured loggers start and after they stop), writing to stderr instead of
+/// Akka's default stdout, so a command's stdout stays its result. Configured as <c>akka.stdout-logger-class</c>.
+/// </summary>
+public sealed class StandardErrorLogger : MinimalLogger
+{
+    protected override void Log(object message) => Console.Error.WriteLine(message?.ToString());
+}
