@@ -72,11 +72,19 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     private bool _following;
     private long _rejUnknown, _rejNonFinite, _rejTiming, _rejTooMany, _rejMalformed;
     private volatile string? _lastRejection;
+    // refusal reasons already seen (tick thread only) and those not yet logged (bits of Rejection, set by the tick,
+    // taken by the log thread): the tick never formats or writes a log line itself
+    private int _rejSeen, _rejToLog;
+    private readonly Action<string>? _log;
 
     /// <param name="camera">Renders the images published on <see cref="Ros2Options.ImageTopic"/>; null: no images.
     /// The node does not own it: dispose it after <see cref="Run"/> returns.</param>
-    public Ros2SimNode(MuJoCoWorld world, Ros2Options options, double rateHz, int seed, ISceneCamera? camera = null)
+    /// <param name="log">Receives one line the first time a trajectory is refused for each reason (as
+    /// joint_trajectory_controller logs a refusal), from a thread of the node's own, never the tick; null: count only.</param>
+    public Ros2SimNode(MuJoCoWorld world, Ros2Options options, double rateHz, int seed, ISceneCamera? camera = null,
+        Action<string>? log = null)
     {
+        _log = log;
         if (!double.IsFinite(rateHz) || rateHz < 10 || rateHz > 5000) throw new ConfigurationException($"--rate must be between 10 and 5000 Hz, got {rateHz}");
         _world = world;
         _o = options.Validate();
@@ -190,6 +198,12 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             images = new Thread(() => PublishImages(stopImages.Token)) { IsBackground = true, Name = "cortexbot-sim-node-camera" };
             images.Start();
         }
+        Thread? logs = null;
+        if (_log is not null)
+        {
+            logs = new Thread(() => LogRefusals(stopImages.Token)) { IsBackground = true, Name = "cortexbot-sim-node-log" };
+            logs.Start();
+        }
         try
         {
             Tick(ct, periodNs, next, sceneEvery, stateEvery);
@@ -198,6 +212,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         {
             stopImages.Cancel();
             images?.Join();
+            logs?.Join();
         }
     }
 
@@ -357,6 +372,26 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             default: Interlocked.Increment(ref _rejMalformed); break;
         }
         _lastRejection = Describe(why);
+        int bit = 1 << (int)why;
+        if ((_rejSeen & bit) == 0)
+        {
+            _rejSeen |= bit;
+            Interlocked.Or(ref _rejToLog, bit);
+        }
+    }
+
+    /// <summary>Logs each refusal reason once, the first time it occurs (its own thread; a last pass at stop).</summary>
+    private void LogRefusals(CancellationToken ct)
+    {
+        while (true)
+        {
+            bool stopping = ct.WaitHandle.WaitOne(50);
+            int bits = Interlocked.Exchange(ref _rejToLog, 0);
+            foreach (var why in Enum.GetValues<Rejection>())
+                if ((bits & (1 << (int)why)) != 0)
+                    _log!($"refused a trajectory: {Describe(why)} (the arm holds; further refusals for this reason are counted, not logged)");
+            if (stopping) return;
+        }
     }
 
     /// <summary>Validates a trajectory into the spare buffer and, if valid, makes it the one in force (tick thread).</summary>

@@ -71,7 +71,8 @@ internal static class SimNodeCommand
                 }
             }
             using var cameraLifetime = camera;
-            using var node = new Ros2SimNode(world, options, parse.GetValue(rate), parse.GetValue(seed), camera);
+            using var node = new Ros2SimNode(world, options, parse.GetValue(rate), parse.GetValue(seed), camera,
+                log: line => Console.Error.WriteLine($"sim serve: {line}"));
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (parse.GetValue(duration) is double secs) cts.CancelAfter(TimeSpan.FromSeconds(secs));
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
