@@ -201,6 +201,9 @@ public sealed class DdsParticipant : IDisposable
         Check(RosType.ParticipantEntitiesInfo, sizeof(ParticipantEntitiesInfoMsg));
         Check((RosType)Native.SizeofGid, sizeof(GidMsg));
         Check((RosType)Native.SizeofNodeEntitiesInfo, sizeof(NodeEntitiesInfoMsg));
+        Check(RosType.DiagnosticArray, sizeof(DiagnosticArrayMsg));
+        Check((RosType)Native.SizeofDiagnosticStatus, sizeof(DiagnosticStatusMsg));
+        Check((RosType)Native.SizeofKeyValue, sizeof(KeyValueMsg));
 
         static void Check(RosType type, int managed)
         {

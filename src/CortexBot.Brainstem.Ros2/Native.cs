@@ -27,13 +27,15 @@ public enum RosType
     ControllerStateJazzy = 18,
     /// <summary>rmw_dds_common/ParticipantEntitiesInfo with Humble's 24-byte Gid; <see cref="ParticipantEntitiesInfo"/> is Iron and later.</summary>
     ParticipantEntitiesInfoHumble = 19,
+    /// <summary>diagnostic_msgs/DiagnosticArray (<c>/diagnostics</c>).</summary>
+    DiagnosticArray = 20,
 }
 
 /// <summary>P/Invoke into libcortexbot_dds.so (idlc-generated ROS 2 types + a flat API over libddsc.so.0debian).</summary>
 internal static unsafe partial class Native
 {
     public const string Library = "cortexbot_dds";
-    public const int AbiVersion = 5;
+    public const int AbiVersion = 6;
     public const int SizeofTrajectoryPoint = 100;
     public const int SizeofSampleInfo = 101;
     public const int SizeofMultiDofPoint = 102;
@@ -48,6 +50,8 @@ internal static unsafe partial class Native
     public const int SizeofNodeEntitiesInfo = 111;
     public const int SizeofGidHumble = 112;
     public const int SizeofNodeEntitiesInfoHumble = 113;
+    public const int SizeofDiagnosticStatus = 114;
+    public const int SizeofKeyValue = 115;
     public const long Infinity = long.MaxValue;
 
     [LibraryImport(Library, EntryPoint = "cbd_abi_version")] public static partial int AbiVersionOf();
