@@ -35,7 +35,7 @@ public enum RosType
 internal static unsafe partial class Native
 {
     public const string Library = "cortexbot_dds";
-    public const int AbiVersion = 6;
+    public const int AbiVersion = 7;
     public const int SizeofTrajectoryPoint = 100;
     public const int SizeofSampleInfo = 101;
     public const int SizeofMultiDofPoint = 102;
@@ -76,6 +76,8 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "cbd_wake")] public static partial int Wake(int waitset);
     [LibraryImport(Library, EntryPoint = "cbd_matched")] public static partial int Matched(int entity, int isWriter);
     [LibraryImport(Library, EntryPoint = "cbd_guid")] public static partial int Guid(int entity, byte* guid16);
+    [LibraryImport(Library, EntryPoint = "cbd_participant_reader")] public static partial int ParticipantReader(int participant);
+    [LibraryImport(Library, EntryPoint = "cbd_take_participants")] public static partial int TakeParticipants(int reader, byte* guids16, int capacity);
     [LibraryImport(Library, EntryPoint = "cbd_delete")] public static partial int Delete(int entity);
 
     public static string Describe(int rc) => Marshal.PtrToStringUTF8((nint)StrRetcode(rc)) ?? $"DDS error {rc}";

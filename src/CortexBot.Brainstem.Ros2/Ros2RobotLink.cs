@@ -49,6 +49,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
     private readonly Ros2SceneClient _scene;
     private readonly Ros2CameraReceiver _camera;
     private readonly Ros2Diagnostics _diagnostics;
+    private readonly DdsVendorWatch _vendors;
     private long _lastDiagnosticsNs;
     private readonly int _estopReader, _statusWriter, _waitset;
     private readonly NativeStrings _mem = new();
@@ -67,7 +68,9 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
     private volatile bool _estop;
     private long _estops;
 
-    public Ros2RobotLink(IReadOnlyList<string> armJoints, Ros2Options options)
+    /// <param name="warn">Receives warnings of the link's own (one line each): participants of another DDS implementation
+    /// on the domain, once per vendor. Called on the link's receiver thread. Null: they go to standard error.</param>
+    public Ros2RobotLink(IReadOnlyList<string> armJoints, Ros2Options options, Action<string>? warn = null)
     {
         _o = options.Validate();
         _joints = [.. armJoints];
@@ -94,6 +97,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
             _commands = commands = new Ros2CommandPublisher(_dds, _o, _joints, _action);
             _statusWriter = _dds.Writer(RosType.LinkStatus, options.StatusTopic, RosQos.Default);
             _diagnostics = new Ros2Diagnostics(_dds, _o);
+            _vendors = new DdsVendorWatch(_dds, _o.DomainId, warn ?? (line => Console.Error.WriteLine($"warning: {line}")));
             List<int> readers = [_states.Reader, _estopReader, _scene.Reader];
             if (_camera.Reader > 0) readers.Add(_camera.Reader);
             if (_action is not null)
@@ -122,6 +126,10 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
     /// <summary>The control loop's health for <c>/diagnostics</c>, set by the host composition once the loop exists
     /// (called once a second on the receiver thread; null: the loop's status reads STALE).</summary>
     public Func<ControlLoopHealth?>? LoopHealth { get; set; }
+
+    /// <summary>Participants discovered on the domain (this one included), how many are Cyclone DDS's, and the other
+    /// DDS implementations found (each warned about once).</summary>
+    public (long Participants, long Cyclone, string[] Foreign) DomainVendors => (_vendors.Participants, _vendors.CycloneParticipants, _vendors.Foreign);
 
     /// <summary>How many DiagnosticArrays were published.</summary>
     public long DiagnosticsPublished => Interlocked.Read(ref _diagnosticsPublished);
@@ -229,6 +237,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
             {
                 _lastStatusNs = now;
                 PublishStatus(now);
+                _vendors.Poll();
             }
             if (now - _lastDiagnosticsNs >= 1_000_000_000)
             {

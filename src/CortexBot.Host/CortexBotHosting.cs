@@ -132,8 +132,12 @@ public static class CortexBotHosting
         if (!services.Any(d => d.ServiceType == typeof(IRobotLink)))
         {
             if (options.Robot == RobotKind.Ros2)
-                services.AddRobot(sp => new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
-                    options.Ros2 with { ReceiveImages = options.MmprojPath is not null }));
+                services.AddRobot(sp =>
+                {
+                    var log = sp.GetRequiredService<ILogger<Brainstem.Ros2.Ros2RobotLink>>();
+                    return new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
+                        options.Ros2 with { ReceiveImages = options.MmprojPath is not null }, warn: line => log.LogWarning("{Warning}", line));
+                });
             else services.AddRobot(_ => SimulatedWorld(options));
         }
         // The cortex sees the scene only when its planner can take images (an mmproj): the embedded simulator renders

@@ -89,7 +89,7 @@ static const dds_topic_descriptor_t *descriptor (int type)
   }
 }
 
-API int cbd_abi_version (void) { return 6; }
+API int cbd_abi_version (void) { return 7; }
 
 /* sizeof of the generated struct for a type, or of helper structs: 100 = JointTrajectoryPoint_, 101 = dds_sample_info_t,
  * 102 = MultiDOFJointTrajectoryPoint_, 103 = GoalStatus_, 104 = GoalInfo_, 105 = JointTolerance_,
@@ -287,6 +287,29 @@ API int cbd_guid (dds_entity_t entity, uint8_t guid[16])
   if (r < 0) return r;
   memcpy (guid, g.v, sizeof (g.v));
   return 0;
+}
+
+/* A reader of the builtin DCPSParticipant topic: every participant discovered on the domain, this process's included. */
+API dds_entity_t cbd_participant_reader (dds_entity_t pp) { return dds_create_reader (pp, DDS_BUILTIN_TOPIC_DCPSPARTICIPANT, NULL, NULL); }
+
+/* Takes the discovered participants' GUIDs (dds_builtintopic_participant_t.key: 16 bytes each, the 12-byte GUID prefix
+ * first, whose first two bytes are the vendor id by the RTPS spec's recommendation) into guids, at most cap of them.
+ * Returns how many, or a negative return code. */
+API int cbd_take_participants (dds_entity_t reader, uint8_t *guids, int cap)
+{
+  int got = 0;
+  while (got < cap) {
+    void *buf[16] = { NULL };
+    dds_sample_info_t info[16];
+    int want = cap - got < 16 ? cap - got : 16;
+    dds_return_t n = dds_take (reader, buf, info, (size_t) want, (uint32_t) want);
+    if (n < 0) return n;
+    if (n == 0) break;
+    for (int i = 0; i < n; i++)
+      if (info[i].valid_data) memcpy (guids + 16 * got++, ((const dds_builtintopic_participant_t *) buf[i])->key.v, 16);
+    dds_return_loan (reader, buf, n);
+  }
+  return got;
 }
 
 API int cbd_delete (dds_entity_t entity) { return dds_delete (entity); }
