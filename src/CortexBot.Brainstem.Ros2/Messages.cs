@@ -188,6 +188,34 @@ public struct LinkStatusMsg
     public ulong EmergencyStops;
 }
 
+// ---------------------------------------------------------------- robot_description and /tf
+
+/// <summary>std_msgs/String.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct StringMsg
+{
+    public byte* Data;
+}
+
+/// <summary>geometry_msgs/TransformStamped: the pose of <see cref="ChildFrameId"/> in <c>Header.FrameId</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct TransformStampedMsg
+{
+    public RosHeader Header;
+    public byte* ChildFrameId;
+    public double Tx, Ty, Tz;
+    /// <summary>geometry_msgs/Quaternion: x, y, z, w.</summary>
+    public double Qx, Qy, Qz, Qw;
+}
+
+/// <summary>tf2_msgs/TFMessage.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct TfMessageMsg
+{
+    /// <summary><see cref="TransformStampedMsg"/>s.</summary>
+    public DdsSequence Transforms;
+}
+
 // ---------------------------------------------------------------- diagnostic_msgs
 
 /// <summary>diagnostic_msgs/KeyValue.</summary>

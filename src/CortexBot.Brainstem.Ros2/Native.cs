@@ -29,13 +29,17 @@ public enum RosType
     ParticipantEntitiesInfoHumble = 19,
     /// <summary>diagnostic_msgs/DiagnosticArray (<c>/diagnostics</c>).</summary>
     DiagnosticArray = 20,
+    /// <summary>std_msgs/String (<c>robot_description</c>).</summary>
+    String = 21,
+    /// <summary>tf2_msgs/TFMessage (<c>/tf</c>).</summary>
+    TfMessage = 22,
 }
 
 /// <summary>P/Invoke into libcortexbot_dds.so (idlc-generated ROS 2 types + a flat API over libddsc.so.0debian).</summary>
 internal static unsafe partial class Native
 {
     public const string Library = "cortexbot_dds";
-    public const int AbiVersion = 7;
+    public const int AbiVersion = 8;
     public const int SizeofTrajectoryPoint = 100;
     public const int SizeofSampleInfo = 101;
     public const int SizeofMultiDofPoint = 102;
@@ -52,6 +56,7 @@ internal static unsafe partial class Native
     public const int SizeofNodeEntitiesInfoHumble = 113;
     public const int SizeofDiagnosticStatus = 114;
     public const int SizeofKeyValue = 115;
+    public const int SizeofTransformStamped = 116;
     public const long Infinity = long.MaxValue;
 
     [LibraryImport(Library, EntryPoint = "cbd_abi_version")] public static partial int AbiVersionOf();

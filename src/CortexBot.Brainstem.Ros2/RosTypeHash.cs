@@ -47,6 +47,17 @@ public static class RosTypeHash
             new("header", Nested, "std_msgs/msg/Header"), new("joint_names", StringSequence),
             new("points", NestedSequence, "trajectory_msgs/msg/JointTrajectoryPoint"),
         ],
+        ["std_msgs/msg/String"] = [new("data", String)],
+        ["geometry_msgs/msg/Vector3"] = [new("x", Double), new("y", Double), new("z", Double)],
+        ["geometry_msgs/msg/Quaternion"] = [new("x", Double), new("y", Double), new("z", Double), new("w", Double)],
+        ["geometry_msgs/msg/Transform"] =
+            [new("translation", Nested, "geometry_msgs/msg/Vector3"), new("rotation", Nested, "geometry_msgs/msg/Quaternion")],
+        ["geometry_msgs/msg/TransformStamped"] =
+        [
+            new("header", Nested, "std_msgs/msg/Header"), new("child_frame_id", String),
+            new("transform", Nested, "geometry_msgs/msg/Transform"),
+        ],
+        ["tf2_msgs/msg/TFMessage"] = [new("transforms", NestedSequence, "geometry_msgs/msg/TransformStamped")],
         ["diagnostic_msgs/msg/KeyValue"] = [new("key", String), new("value", String)],
         ["diagnostic_msgs/msg/DiagnosticStatus"] =
         [
@@ -67,6 +78,8 @@ public static class RosTypeHash
         RosType.Bool => "std_msgs/msg/Bool",
         RosType.Image => "sensor_msgs/msg/Image",
         RosType.DiagnosticArray => "diagnostic_msgs/msg/DiagnosticArray",
+        RosType.String => "std_msgs/msg/String",
+        RosType.TfMessage => "tf2_msgs/msg/TFMessage",
         _ => null,
     };
 
