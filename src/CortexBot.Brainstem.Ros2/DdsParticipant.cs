@@ -201,6 +201,12 @@ public sealed class DdsParticipant : IDisposable
         Check(RosType.ParticipantEntitiesInfo, sizeof(ParticipantEntitiesInfoMsg));
         Check((RosType)Native.SizeofGid, sizeof(GidMsg));
         Check((RosType)Native.SizeofNodeEntitiesInfo, sizeof(NodeEntitiesInfoMsg));
+        Check(RosType.DiagnosticArray, sizeof(DiagnosticArrayMsg));
+        Check((RosType)Native.SizeofDiagnosticStatus, sizeof(DiagnosticStatusMsg));
+        Check((RosType)Native.SizeofKeyValue, sizeof(KeyValueMsg));
+        Check(RosType.String, sizeof(StringMsg));
+        Check(RosType.TfMessage, sizeof(TfMessageMsg));
+        Check((RosType)Native.SizeofTransformStamped, sizeof(TransformStampedMsg));
 
         static void Check(RosType type, int managed)
         {

@@ -188,6 +188,71 @@ public struct LinkStatusMsg
     public ulong EmergencyStops;
 }
 
+// ---------------------------------------------------------------- robot_description and /tf
+
+/// <summary>std_msgs/String.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct StringMsg
+{
+    public byte* Data;
+}
+
+/// <summary>geometry_msgs/TransformStamped: the pose of <see cref="ChildFrameId"/> in <c>Header.FrameId</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct TransformStampedMsg
+{
+    public RosHeader Header;
+    public byte* ChildFrameId;
+    public double Tx, Ty, Tz;
+    /// <summary>geometry_msgs/Quaternion: x, y, z, w.</summary>
+    public double Qx, Qy, Qz, Qw;
+}
+
+/// <summary>tf2_msgs/TFMessage.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct TfMessageMsg
+{
+    /// <summary><see cref="TransformStampedMsg"/>s.</summary>
+    public DdsSequence Transforms;
+}
+
+// ---------------------------------------------------------------- diagnostic_msgs
+
+/// <summary>diagnostic_msgs/KeyValue.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct KeyValueMsg
+{
+    public byte* Key;
+    public byte* Value;
+}
+
+/// <summary>diagnostic_msgs/DiagnosticStatus (level: <see cref="DiagnosticLevel"/>).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct DiagnosticStatusMsg
+{
+    public byte Level;
+    public byte* Name;
+    public byte* Message;
+    public byte* HardwareId;
+    /// <summary><see cref="KeyValueMsg"/>s.</summary>
+    public DdsSequence Values;
+}
+
+/// <summary>diagnostic_msgs/DiagnosticArray.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct DiagnosticArrayMsg
+{
+    public RosHeader Header;
+    /// <summary><see cref="DiagnosticStatusMsg"/>es.</summary>
+    public DdsSequence Status;
+}
+
+/// <summary>diagnostic_msgs/DiagnosticStatus level constants.</summary>
+public static class DiagnosticLevel
+{
+    public const byte Ok = 0, Warn = 1, Error = 2, Stale = 3;
+}
+
 // ---------------------------------------------------------------- control_msgs/action/FollowJointTrajectory
 
 /// <summary>unique_identifier_msgs/UUID: a goal's id.</summary>

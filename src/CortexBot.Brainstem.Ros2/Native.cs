@@ -27,13 +27,19 @@ public enum RosType
     ControllerStateJazzy = 18,
     /// <summary>rmw_dds_common/ParticipantEntitiesInfo with Humble's 24-byte Gid; <see cref="ParticipantEntitiesInfo"/> is Iron and later.</summary>
     ParticipantEntitiesInfoHumble = 19,
+    /// <summary>diagnostic_msgs/DiagnosticArray (<c>/diagnostics</c>).</summary>
+    DiagnosticArray = 20,
+    /// <summary>std_msgs/String (<c>robot_description</c>).</summary>
+    String = 21,
+    /// <summary>tf2_msgs/TFMessage (<c>/tf</c>).</summary>
+    TfMessage = 22,
 }
 
 /// <summary>P/Invoke into libcortexbot_dds.so (idlc-generated ROS 2 types + a flat API over libddsc.so.0debian).</summary>
 internal static unsafe partial class Native
 {
     public const string Library = "cortexbot_dds";
-    public const int AbiVersion = 5;
+    public const int AbiVersion = 8;
     public const int SizeofTrajectoryPoint = 100;
     public const int SizeofSampleInfo = 101;
     public const int SizeofMultiDofPoint = 102;
@@ -48,6 +54,9 @@ internal static unsafe partial class Native
     public const int SizeofNodeEntitiesInfo = 111;
     public const int SizeofGidHumble = 112;
     public const int SizeofNodeEntitiesInfoHumble = 113;
+    public const int SizeofDiagnosticStatus = 114;
+    public const int SizeofKeyValue = 115;
+    public const int SizeofTransformStamped = 116;
     public const long Infinity = long.MaxValue;
 
     [LibraryImport(Library, EntryPoint = "cbd_abi_version")] public static partial int AbiVersionOf();
@@ -72,6 +81,8 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "cbd_wake")] public static partial int Wake(int waitset);
     [LibraryImport(Library, EntryPoint = "cbd_matched")] public static partial int Matched(int entity, int isWriter);
     [LibraryImport(Library, EntryPoint = "cbd_guid")] public static partial int Guid(int entity, byte* guid16);
+    [LibraryImport(Library, EntryPoint = "cbd_participant_reader")] public static partial int ParticipantReader(int participant);
+    [LibraryImport(Library, EntryPoint = "cbd_take_participants")] public static partial int TakeParticipants(int reader, byte* guids16, int capacity);
     [LibraryImport(Library, EntryPoint = "cbd_delete")] public static partial int Delete(int entity);
 
     public static string Describe(int rc) => Marshal.PtrToStringUTF8((nint)StrRetcode(rc)) ?? $"DDS error {rc}";

@@ -62,6 +62,8 @@ public sealed record Ros2Options
     public string EmergencyStopTopic { get; init; } = "/cortexbot/emergency_stop";
     /// <summary>CortexBot's own status (cortexbot_msgs/LinkStatus, 10 Hz): emergency stop, state freshness, the link's counters.</summary>
     public string StatusTopic { get; init; } = "/cortexbot/status";
+    /// <summary>diagnostic_msgs/DiagnosticArray at 1 Hz: control rate and jitter, joint state freshness, emergency stop, last anomaly.</summary>
+    public string DiagnosticsTopic { get; init; } = "/diagnostics";
     /// <summary>The simulator node's scene status (cortexbot_msgs/SceneStatus).</summary>
     public string SceneTopic { get; init; } = "/cortexbot/sim/scene";
     /// <summary>World reset requests to the simulator node (cortexbot_msgs/ResetRequest).</summary>
@@ -109,7 +111,7 @@ public sealed record Ros2Options
         var topics = new (string Flag, string Topic)[]
         {
             ("--joint-states-topic", JointStatesTopic), ("the controller's command topic", CommandTopic), ("--gripper-topic", GripperTopic),
-            ("--estop-topic", EmergencyStopTopic), ("--status-topic", StatusTopic), ("the scene topic", SceneTopic), ("the reset topic", ResetTopic),
+            ("--estop-topic", EmergencyStopTopic), ("--status-topic", StatusTopic), ("the diagnostics topic", DiagnosticsTopic), ("the scene topic", SceneTopic), ("the reset topic", ResetTopic),
             ("--image-topic", ImageTopic), ("the controller state topic", ControllerStateTopic),
         };
         var seen = new Dictionary<string, string>();

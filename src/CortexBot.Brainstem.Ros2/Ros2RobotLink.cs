@@ -48,6 +48,9 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
     private readonly Ros2TrajectoryActionClient? _action;
     private readonly Ros2SceneClient _scene;
     private readonly Ros2CameraReceiver _camera;
+    private readonly Ros2Diagnostics _diagnostics;
+    private readonly DdsVendorWatch _vendors;
+    private long _lastDiagnosticsNs;
     private readonly int _estopReader, _statusWriter, _waitset;
     private readonly NativeStrings _mem = new();
     private readonly byte* _emptyString;
@@ -65,7 +68,9 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
     private volatile bool _estop;
     private long _estops;
 
-    public Ros2RobotLink(IReadOnlyList<string> armJoints, Ros2Options options)
+    /// <param name="warn">Receives warnings of the link's own (one line each): participants of another DDS implementation
+    /// on the domain, once per vendor. Called on the link's receiver thread. Null: they go to standard error.</param>
+    public Ros2RobotLink(IReadOnlyList<string> armJoints, Ros2Options options, Action<string>? warn = null)
     {
         _o = options.Validate();
         _joints = [.. armJoints];
@@ -91,6 +96,8 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
             if (useAction) _action = action = new Ros2TrajectoryActionClient(_dds, _o);
             _commands = commands = new Ros2CommandPublisher(_dds, _o, _joints, _action);
             _statusWriter = _dds.Writer(RosType.LinkStatus, options.StatusTopic, RosQos.Default);
+            _diagnostics = new Ros2Diagnostics(_dds, _o);
+            _vendors = new DdsVendorWatch(_dds, _o.DomainId, warn ?? (line => Console.Error.WriteLine($"warning: {line}")));
             List<int> readers = [_states.Reader, _estopReader, _scene.Reader];
             if (_camera.Reader > 0) readers.Add(_camera.Reader);
             if (_action is not null)
@@ -115,6 +122,18 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
     }
 
     public Ros2Options Options => _o;
+
+    /// <summary>The control loop's health for <c>/diagnostics</c>, set by the host composition once the loop exists
+    /// (called once a second on the receiver thread; null: the loop's status reads STALE).</summary>
+    public Func<ControlLoopHealth?>? LoopHealth { get; set; }
+
+    /// <summary>Participants discovered on the domain (this one included), how many are Cyclone DDS's, and the other
+    /// DDS implementations found (each warned about once).</summary>
+    public (long Participants, long Cyclone, string[] Foreign) DomainVendors => (_vendors.Participants, _vendors.CycloneParticipants, _vendors.Foreign);
+
+    /// <summary>How many DiagnosticArrays were published.</summary>
+    public long DiagnosticsPublished => Interlocked.Read(ref _diagnosticsPublished);
+    private long _diagnosticsPublished;
     public IReadOnlyList<string> JointNames => _joints;
     public bool EmergencyStopped => _estop;
     /// <summary>The latest reason a joint state was rejected, for diagnostics.</summary>
@@ -218,8 +237,28 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
             {
                 _lastStatusNs = now;
                 PublishStatus(now);
+                _vendors.Poll();
+            }
+            if (now - _lastDiagnosticsNs >= 1_000_000_000)
+            {
+                _lastDiagnosticsNs = now;
+                PublishDiagnostics(now);
             }
         }
+    }
+
+    /// <summary>/diagnostics at 1 Hz (receiver thread). A failing health source is reported, never thrown.</summary>
+    private void PublishDiagnostics(long now)
+    {
+        var c = Counters;
+        long stamp = _states.LatestReceivedNs;
+        bool any = c.JointStatesAccepted > 0;
+        double age = any ? (now - stamp) / 1e9 : -1;
+        ControlLoopHealth? loop;
+        try { loop = LoopHealth?.Invoke(); }
+        catch (Exception e) { loop = new ControlLoopHealth(0, 0, 0, 0, 0, $"reading the control loop failed: {e.Message}", 0); }
+        var statuses = Ros2Diagnostics.Compose(loop, any, any && now - stamp <= (long)_o.StaleAfter.TotalNanoseconds, age, c, _estop);
+        if (_diagnostics.Publish(statuses) >= 0) Interlocked.Increment(ref _diagnosticsPublished);
     }
 
     /// <summary>CortexBot's own status at 10 Hz (receiver thread; the waitset wakes at least every 100 ms).</summary>

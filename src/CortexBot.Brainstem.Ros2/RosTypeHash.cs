@@ -12,7 +12,7 @@ namespace CortexBot.Brainstem.Ros2;
 public static class RosTypeHash
 {
     // type_description_interfaces/msg/FieldType ids
-    private const int Nested = 1, Uint8 = 3, Int32 = 6, Uint32 = 7, Double = 11, Boolean = 15, String = 17;
+    private const int Nested = 1, Uint8 = 3, Int32 = 6, Uint32 = 7, Double = 11, Boolean = 15, Byte = 16, String = 17;
     private const int NestedSequence = 145, Uint8Sequence = 147, DoubleSequence = 155, StringSequence = 161;
 
     private readonly record struct Field(string Name, int TypeId, string NestedType = "");
@@ -47,6 +47,25 @@ public static class RosTypeHash
             new("header", Nested, "std_msgs/msg/Header"), new("joint_names", StringSequence),
             new("points", NestedSequence, "trajectory_msgs/msg/JointTrajectoryPoint"),
         ],
+        ["std_msgs/msg/String"] = [new("data", String)],
+        ["geometry_msgs/msg/Vector3"] = [new("x", Double), new("y", Double), new("z", Double)],
+        ["geometry_msgs/msg/Quaternion"] = [new("x", Double), new("y", Double), new("z", Double), new("w", Double)],
+        ["geometry_msgs/msg/Transform"] =
+            [new("translation", Nested, "geometry_msgs/msg/Vector3"), new("rotation", Nested, "geometry_msgs/msg/Quaternion")],
+        ["geometry_msgs/msg/TransformStamped"] =
+        [
+            new("header", Nested, "std_msgs/msg/Header"), new("child_frame_id", String),
+            new("transform", Nested, "geometry_msgs/msg/Transform"),
+        ],
+        ["tf2_msgs/msg/TFMessage"] = [new("transforms", NestedSequence, "geometry_msgs/msg/TransformStamped")],
+        ["diagnostic_msgs/msg/KeyValue"] = [new("key", String), new("value", String)],
+        ["diagnostic_msgs/msg/DiagnosticStatus"] =
+        [
+            new("level", Byte), new("name", String), new("message", String), new("hardware_id", String),
+            new("values", NestedSequence, "diagnostic_msgs/msg/KeyValue"),
+        ],
+        ["diagnostic_msgs/msg/DiagnosticArray"] =
+            [new("header", Nested, "std_msgs/msg/Header"), new("status", NestedSequence, "diagnostic_msgs/msg/DiagnosticStatus")],
     };
 
     /// <summary>The ROS 2 type name (<c>pkg/msg/Type</c>) of the shim's types that have a hash here; others announce none
@@ -58,6 +77,9 @@ public static class RosTypeHash
         RosType.Float64MultiArray => "std_msgs/msg/Float64MultiArray",
         RosType.Bool => "std_msgs/msg/Bool",
         RosType.Image => "sensor_msgs/msg/Image",
+        RosType.DiagnosticArray => "diagnostic_msgs/msg/DiagnosticArray",
+        RosType.String => "std_msgs/msg/String",
+        RosType.TfMessage => "tf2_msgs/msg/TFMessage",
         _ => null,
     };
 

@@ -108,6 +108,15 @@ public static class CortexBotHosting
         }
     }
 
+    /// <summary>The control loop's state as /diagnostics reports it (called once a second off the control thread).</summary>
+    private static Brainstem.Ros2.ControlLoopHealth LoopHealth(ControlLoop loop)
+    {
+        var s = loop.Stats();
+        var a = loop.LastAnomaly;
+        return new(s.TargetHz, s.AchievedHz, s.JitterP99Us, s.JitterMaxUs, s.LateTicks,
+            a is null ? null : $"{a.AnomalyKind}: {a.Detail}", a is null ? 0 : (Core.MonotonicClock.NowNs - a.StampNs) / 1e9);
+    }
+
     /// <summary>
     /// Registers the whole controller: adapters (robot, memory store, rule planner) unless already registered
     /// (tests put doubles in first), the safety gate and control loop, and the actor system with the four organs.
@@ -123,8 +132,12 @@ public static class CortexBotHosting
         if (!services.Any(d => d.ServiceType == typeof(IRobotLink)))
         {
             if (options.Robot == RobotKind.Ros2)
-                services.AddRobot(sp => new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
-                    options.Ros2 with { ReceiveImages = options.MmprojPath is not null }));
+                services.AddRobot(sp =>
+                {
+                    var log = sp.GetRequiredService<ILogger<Brainstem.Ros2.Ros2RobotLink>>();
+                    return new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
+                        options.Ros2 with { ReceiveImages = options.MmprojPath is not null }, warn: line => log.LogWarning("{Warning}", line));
+                });
             else services.AddRobot(_ => SimulatedWorld(options));
         }
         // The cortex sees the scene only when its planner can take images (an mmproj): the embedded simulator renders
@@ -135,15 +148,21 @@ public static class CortexBotHosting
                 : sp.GetService<Brainstem.Ros2.Ros2RobotLink>() is { } link ? link
                 : throw new Core.ConfigurationException("camera images need the embedded MuJoCo simulator (--robot sim) or a ROS 2 robot (--robot ros2)"));
         services.TryAddSingleton(sp => new SafetyGate(sp.GetRequiredService<IRobotLink>(), sp.GetRequiredService<ArmModel>()));
-        services.TryAddSingleton(sp => new ControlLoop(sp.GetRequiredService<SafetyGate>(),
-            new ControlLoopOptions
-            {
-                RateHz = options.RateHz, Pacing = options.Pacing, UseRealtimePriority = options.RealtimePriority,
-                Anomalies = AnomalyLimitsFor(options, sp.GetRequiredService<ArmModel>()),
-            },
-            sp.GetRequiredService<ILogger<ControlLoop>>(),
-            // Trace the movable objects with the joints where their poses can be read per tick (replays, videos).
-            sp.GetService<IObjectPoses>(), sp.GetService<IObjectPoses>()?.ObjectNames));
+        services.TryAddSingleton(sp =>
+        {
+            var loop = new ControlLoop(sp.GetRequiredService<SafetyGate>(),
+                new ControlLoopOptions
+                {
+                    RateHz = options.RateHz, Pacing = options.Pacing, UseRealtimePriority = options.RealtimePriority,
+                    Anomalies = AnomalyLimitsFor(options, sp.GetRequiredService<ArmModel>()),
+                },
+                sp.GetRequiredService<ILogger<ControlLoop>>(),
+                // Trace the movable objects with the joints where their poses can be read per tick (replays, videos).
+                sp.GetService<IObjectPoses>(), sp.GetService<IObjectPoses>()?.ObjectNames);
+            // A ROS 2 link reports the loop on /diagnostics: it reads the loop through this function, not a reference.
+            if (sp.GetService<Brainstem.Ros2.Ros2RobotLink>() is { } ros2) ros2.LoopHealth = () => LoopHealth(loop);
+            return loop;
+        });
         if (options.Live.Enabled)
         {
             services.TryAddSingleton(sp =>

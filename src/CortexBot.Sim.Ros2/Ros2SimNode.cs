@@ -32,6 +32,9 @@ public sealed record TrajectoryRejections(long UnknownOrMissingJoints, long NonF
 /// its velocity, feedback = measured, error = reference - feedback, output = reference (a position interface);</item>
 /// <item>with a camera, publishes sensor_msgs/Image (rgb8) on <see cref="Ros2Options.ImageTopic"/> at
 /// <see cref="Ros2Options.ImageRateHz"/> with sensor-data QoS, rendered on a thread of its own, never on the tick;</item>
+/// <item>publishes tf2_msgs/TFMessage on <c>/tf</c> with the pose of each scene object (child frame: its name) in
+/// <c>world</c>, with the scene; with a robot description, publishes it once as std_msgs/String on
+/// <c>/robot_description</c> (reliable, transient local, depth 1: late subscribers get it, as from robot_state_publisher);</item>
 /// <item>publishes cortexbot_msgs/SceneStatus on <c>/cortexbot/sim/scene</c> at 50 Hz and right after a reset, and serves
 /// cortexbot_msgs/ResetRequest on <c>/cortexbot/sim/reset</c> (the status carries the id of the last reset served).</item>
 /// </list>
@@ -46,6 +49,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     private readonly Ros2Options _o;
     private readonly double _rate;
     private readonly DdsParticipant _dds;
+    private readonly int _tfWriter, _descriptionWriter;
     private readonly int _stateWriter, _sceneWriter, _controllerStateWriter, _imageWriter, _trajReader, _fwdReader, _gripReader, _resetReader;
     private readonly NativeStrings _mem = new();
     private readonly JointStateMsg* _js;
@@ -72,11 +76,20 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     private bool _following;
     private long _rejUnknown, _rejNonFinite, _rejTiming, _rejTooMany, _rejMalformed;
     private volatile string? _lastRejection;
+    // refusal reasons already seen (tick thread only) and those not yet logged (bits of Rejection, set by the tick,
+    // taken by the log thread): the tick never formats or writes a log line itself
+    private int _rejSeen, _rejToLog;
+    private readonly Action<string>? _log;
 
     /// <param name="camera">Renders the images published on <see cref="Ros2Options.ImageTopic"/>; null: no images.
     /// The node does not own it: dispose it after <see cref="Run"/> returns.</param>
-    public Ros2SimNode(MuJoCoWorld world, Ros2Options options, double rateHz, int seed, ISceneCamera? camera = null)
+    /// <param name="log">Receives one line the first time a trajectory is refused for each reason (as
+    /// joint_trajectory_controller logs a refusal), from a thread of the node's own, never the tick; null: count only.</param>
+    /// <param name="robotDescription">The robot's URDF text, published on <see cref="RobotDescriptionTopic"/>; null: none.</param>
+    public Ros2SimNode(MuJoCoWorld world, Ros2Options options, double rateHz, int seed, ISceneCamera? camera = null,
+        Action<string>? log = null, string? robotDescription = null)
     {
+        _log = log;
         if (!double.IsFinite(rateHz) || rateHz < 10 || rateHz > 5000) throw new ConfigurationException($"--rate must be between 10 and 5000 Hz, got {rateHz}");
         _world = world;
         _o = options.Validate();
@@ -106,6 +119,13 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             _fwdReader = _dds.Reader(RosType.Float64MultiArray, $"/{options.Controller}/commands", RosQos.SystemDefault);
             _gripReader = _dds.Reader(RosType.Float64MultiArray, options.GripperTopic, RosQos.SystemDefault);
             _resetReader = _dds.Reader(RosType.ResetRequest, options.ResetTopic, RosQos.Default);
+            // tf2's TransformBroadcaster: reliable, volatile, keep last 100
+            _tfWriter = _dds.Writer(RosType.TfMessage, TfTopic, RosQos.Default with { Depth = 100 });
+            if (robotDescription is not null)
+            {
+                _descriptionWriter = _dds.Writer(RosType.String, RobotDescriptionTopic, new RosQos(true, 1, TransientLocal: true));
+                PublishRobotDescription(robotDescription);
+            }
             CreateActionServer();
         }
         catch
@@ -157,6 +177,18 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         InitActionMessages();
     }
 
+    /// <summary>Where the robot description goes (robot_state_publisher's topic).</summary>
+    public const string RobotDescriptionTopic = "/robot_description";
+    public const string TfTopic = "/tf";
+
+    private void PublishRobotDescription(string urdf)
+    {
+        using var mem = new NativeStrings();
+        StringMsg m = new() { Data = mem.Add(urdf) };
+        int rc = Native.Write(_descriptionWriter, &m);
+        if (rc < 0) throw new InvalidOperationException($"could not publish {RobotDescriptionTopic}: {Native.Describe(rc)}");
+    }
+
     public double RateHz => _rate;
     public SimNodeCounters Counters => new(Interlocked.Read(ref _ticks), Interlocked.Read(ref _traj), Interlocked.Read(ref _fwd),
         Interlocked.Read(ref _grip), Interlocked.Read(ref _rejected), Interlocked.Read(ref _resets), Interlocked.Read(ref _late),
@@ -190,6 +222,12 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             images = new Thread(() => PublishImages(stopImages.Token)) { IsBackground = true, Name = "cortexbot-sim-node-camera" };
             images.Start();
         }
+        Thread? logs = null;
+        if (_log is not null)
+        {
+            logs = new Thread(() => LogRefusals(stopImages.Token)) { IsBackground = true, Name = "cortexbot-sim-node-log" };
+            logs.Start();
+        }
         try
         {
             Tick(ct, periodNs, next, sceneEvery, stateEvery);
@@ -198,6 +236,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         {
             stopImages.Cancel();
             images?.Join();
+            logs?.Join();
         }
     }
 
@@ -357,6 +396,26 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             default: Interlocked.Increment(ref _rejMalformed); break;
         }
         _lastRejection = Describe(why);
+        int bit = 1 << (int)why;
+        if ((_rejSeen & bit) == 0)
+        {
+            _rejSeen |= bit;
+            Interlocked.Or(ref _rejToLog, bit);
+        }
+    }
+
+    /// <summary>Logs each refusal reason once, the first time it occurs (its own thread; a last pass at stop).</summary>
+    private void LogRefusals(CancellationToken ct)
+    {
+        while (true)
+        {
+            bool stopping = ct.WaitHandle.WaitOne(50);
+            int bits = Interlocked.Exchange(ref _rejToLog, 0);
+            foreach (var why in Enum.GetValues<Rejection>())
+                if ((bits & (1 << (int)why)) != 0)
+                    _log!($"refused a trajectory: {Describe(why)} (the arm holds; further refusals for this reason are counted, not logged)");
+            if (stopping) return;
+        }
     }
 
     /// <summary>Validates a trajectory into the spare buffer and, if valid, makes it the one in force (tick thread).</summary>
@@ -587,6 +646,20 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         m.Poses = DdsSequence.Of(poses, 7 * n);
         m.HalfSizes = DdsSequence.Of(half, 3 * n);
         Native.Write(_sceneWriter, &m);
+
+        var tfs = mem.Alloc<TransformStampedMsg>(n);
+        var stamp = RosTime.FromNanoseconds((DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
+        for (int i = 0; i < n; i++)
+        {
+            var p = poses + 7 * i;
+            tfs[i].Header.Stamp = stamp;
+            tfs[i].Header.FrameId = m.Header.FrameId;
+            tfs[i].ChildFrameId = names[i];
+            tfs[i].Tx = p[0]; tfs[i].Ty = p[1]; tfs[i].Tz = p[2];
+            tfs[i].Qw = p[3]; tfs[i].Qx = p[4]; tfs[i].Qy = p[5]; tfs[i].Qz = p[6];
+        }
+        TfMessageMsg tf = new() { Transforms = DdsSequence.Of(tfs, n) };
+        Native.Write(_tfWriter, &tf);
     }
 
     /// <summary>Sleeps to an absolute monotonic deadline (nanosleep; no spinning).</summary>

@@ -103,6 +103,13 @@ public sealed class GraphTests
     [InlineData("std_msgs/msg/Float64MultiArray", "1025ddc6b9552d191f89ef1a8d2f60f3d373e28b283d8891ddcc974e8c55397f")]
     [InlineData("sensor_msgs/msg/Image", "d31d41a9a4c4bc8eae9be757b0beed306564f7526c88ea6a4588fb9582527d47")]
     [InlineData("trajectory_msgs/msg/JointTrajectory", "179b33eba59d676f6d967ac71fe35e7ca2f64b2f3928f4a018cec115e213796e")]
+    // diagnostic_msgs/msg/detail/diagnostic_array__description.c
+    [InlineData("std_msgs/msg/String", "df668c740482bbd48fb39d76a70dfd4bd59db1288021743503259e948f6b1a18")]
+    [InlineData("geometry_msgs/msg/TransformStamped", "0a241f87d04668d94099cbb5ba11691d5ad32c2f29682e4eb5653424bd275206")]
+    [InlineData("tf2_msgs/msg/TFMessage", "e369d0f05a23ae52508854b66f6aa0437f3449d652e8cbf22d5abe85d020f087")]
+    [InlineData("diagnostic_msgs/msg/KeyValue", "d68081eaa540288c5440753baecef0c4e16e81a5f78ad68902ded5100413bb42")]
+    [InlineData("diagnostic_msgs/msg/DiagnosticStatus", "b0e3e692ea2d54a8af2f4ef1930e81556a2db55216b771f8a7d2724ed47bf0e4")]
+    [InlineData("diagnostic_msgs/msg/DiagnosticArray", "5a8a36efb05fb25070fa0fb3810290c0e6cd4862b54a8fb975a1ee8dc55a333e")]
     public void Type_hashes_match_those_ros2_generates(string type, string hex) => Assert.Equal("RIHS01_" + hex, RosTypeHash.Of(type));
 
     [Fact]

@@ -257,6 +257,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         Assert.Equal(ProgramStatus.Succeeded, rig.Run(rig.Compile(SkillInvocation.Of("pick", "red_cube"))).Report.Status);
         Assert.InRange(rig.Loop.LatestGripperCommand, 0.014, 0.016); // the moderate squeeze, not the full one
         Assert.Equal(ProgramStatus.Succeeded, rig.Run(rig.Compile(SkillInvocation.Of("place", "red_cube", "bin"))).Report.Status);
+        Assert.Null(rig.Loop.LastAnomaly); // what /diagnostics reports: no anomaly yet
 
         using var empty = new Rig(4);
         // Planned on the cube, which is then taken away; no watch, so the fingers close on nothing.
@@ -266,6 +267,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
         empty.World.KnockObject("red_cube", new Vec3(0.30, -0.20, 0.02));
         var (report, _) = empty.Run(c.Program!);
         Assert.Equal(AnomalyKinds.GraspMissed, report.AnomalyKind);
+        Assert.Same(report, empty.Loop.LastAnomaly);
     }
 
     [Fact]

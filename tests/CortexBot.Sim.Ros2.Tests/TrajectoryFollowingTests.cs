@@ -27,12 +27,12 @@ public sealed unsafe class TrajectoryFollowingTests
         public readonly List<State> States = [];
         public double[] Start = new double[6];
 
-        public Rig()
+        public Rig(Action<string>? log = null)
         {
             int d = TestBus.NewDomain();
             // read as control_msgs 4.x (Humble's layout, ControllerStateMsg)
             var o = TestBus.Options(d) with { ControllerStateRateHz = 250, Distro = RosDistro.Humble };
-            Node = new Ros2SimNode(World, o, 250, seed: 1);
+            Node = new Ros2SimNode(World, o, 250, seed: 1, log: log);
             _thread = new Thread(() => Node.Run(_cts.Token)) { IsBackground = true };
             _thread.Start();
             _dds = new DdsParticipant(d, DdsParticipant.LoopbackConfig());
@@ -239,5 +239,34 @@ public sealed unsafe class TrajectoryFollowingTests
         Assert.Equal(1, rig.Node.Counters.TrajectoriesApplied);
         Assert.Contains("every arm joint", rig.Node.LastTrajectoryRejection, StringComparison.Ordinal);
         Assert.All(rig.States.Skip(before), s => Assert.Equal(start + 0.2, s.Ref, 12)); // the arm holds its target
+    }
+
+    [Fact]
+    public void A_refused_trajectory_is_logged_once_per_reason_and_a_new_reason_is_logged_again()
+    {
+        var lines = new List<string>();
+        using var rig = new Rig(line => { lock (lines) lines.Add(line); });
+        string[] Logged() { lock (lines) return [.. lines]; }
+        rig.Watch(0.1);
+        rig.Send([0.2, 0.1], [0.3, 0.4]); // time goes backwards
+        TestBus.WaitUntil(() => Logged().Length >= 1, "the first refusal to be logged");
+        rig.Send([0.3, 0.1], [0.3, 0.4]); // the same reason again
+        TestBus.WaitUntil(() => rig.Node.Counters.CommandsRejected >= 2, "the second refusal to be counted");
+        rig.Watch(0.3); // longer than the log thread's 50 ms poll
+        var once = Logged();
+        Assert.Single(once);
+        Assert.Contains("refused a trajectory", once[0], StringComparison.Ordinal);
+        Assert.Contains("strictly increasing", once[0], StringComparison.Ordinal);
+
+        rig.Send([0.2], [0.3], names: [.. Arm[..5], "no_such_joint"]); // a new reason
+        TestBus.WaitUntil(() => Logged().Length >= 2, "the new reason to be logged");
+        rig.Send([0.2], [0.3], names: [.. Arm[..5], "another_joint"]);
+        TestBus.WaitUntil(() => rig.Node.Counters.CommandsRejected >= 4, "the fourth refusal to be counted");
+        rig.Watch(0.3);
+        var all = Logged();
+        Assert.Equal(2, all.Length);
+        Assert.Contains("every arm joint", all[1], StringComparison.Ordinal);
+        Assert.Equal(new TrajectoryRejections(UnknownOrMissingJoints: 2, NonFinite: 0, BadTiming: 2, TooManyPoints: 0, Malformed: 0),
+            rig.Node.TrajectoryRejections);
     }
 }

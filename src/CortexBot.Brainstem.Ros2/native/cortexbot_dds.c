@@ -35,7 +35,12 @@ enum cbd_type {
   /* the layouts of other ROS 2 distributions (--ros-distro): Jazzy's controller state, Humble's graph message */
   CBD_CONTROLLER_STATE_JAZZY = 18,
   CBD_PARTICIPANT_ENTITIES_INFO_HUMBLE = 19,
-  CBD_TYPE_COUNT = 20
+  /* diagnostic_msgs/msg/DiagnosticArray on /diagnostics */
+  CBD_DIAGNOSTIC_ARRAY = 20,
+  /* std_msgs/msg/String (robot_description) and tf2_msgs/msg/TFMessage (/tf) */
+  CBD_STRING = 21,
+  CBD_TF_MESSAGE = 22,
+  CBD_TYPE_COUNT = 23
 };
 
 /* A distribution's layout sits in a module named after it (idlc cannot hold two structs of one name); ROS 2 has one
@@ -82,16 +87,20 @@ static const dds_topic_descriptor_t *descriptor (int type)
     case CBD_PARTICIPANT_ENTITIES_INFO: return &rmw_dds_common_msg_dds__ParticipantEntitiesInfo__desc;
     case CBD_CONTROLLER_STATE_JAZZY: return jazzy_controller_state;
     case CBD_PARTICIPANT_ENTITIES_INFO_HUMBLE: return humble_participant_info;
+    case CBD_DIAGNOSTIC_ARRAY: return &diagnostic_msgs_msg_dds__DiagnosticArray__desc;
+    case CBD_STRING: return &std_msgs_msg_dds__String__desc;
+    case CBD_TF_MESSAGE: return &tf2_msgs_msg_dds__TFMessage__desc;
     default: return NULL;
   }
 }
 
-API int cbd_abi_version (void) { return 5; }
+API int cbd_abi_version (void) { return 8; }
 
 /* sizeof of the generated struct for a type, or of helper structs: 100 = JointTrajectoryPoint_, 101 = dds_sample_info_t,
  * 102 = MultiDOFJointTrajectoryPoint_, 103 = GoalStatus_, 104 = GoalInfo_, 105 = JointTolerance_,
  * 106 = JointComponentTolerance_, 107 = FollowJointTrajectory_Goal_, 108 = MultiDOFJointTrajectory_,
- * 109 = FollowJointTrajectory_Feedback_, 110 = Gid_, 111 = NodeEntitiesInfo_, 112 = Humble's Gid_, 113 = Humble's NodeEntitiesInfo_. */
+ * 109 = FollowJointTrajectory_Feedback_, 110 = Gid_, 111 = NodeEntitiesInfo_, 112 = Humble's Gid_, 113 = Humble's NodeEntitiesInfo_,
+ * 114 = DiagnosticStatus_, 115 = KeyValue_, 116 = TransformStamped_. */
 API long cbd_sizeof (int type)
 {
   switch (type) {
@@ -115,6 +124,12 @@ API long cbd_sizeof (int type)
     case CBD_PARTICIPANT_ENTITIES_INFO: return (long) sizeof (rmw_dds_common_msg_dds__ParticipantEntitiesInfo_);
     case CBD_CONTROLLER_STATE_JAZZY: return (long) sizeof (jazzy_control_msgs_msg_dds__JointTrajectoryControllerState_);
     case CBD_PARTICIPANT_ENTITIES_INFO_HUMBLE: return (long) sizeof (humble_rmw_dds_common_msg_dds__ParticipantEntitiesInfo_);
+    case CBD_DIAGNOSTIC_ARRAY: return (long) sizeof (diagnostic_msgs_msg_dds__DiagnosticArray_);
+    case 114: return (long) sizeof (diagnostic_msgs_msg_dds__DiagnosticStatus_);
+    case 115: return (long) sizeof (diagnostic_msgs_msg_dds__KeyValue_);
+    case CBD_STRING: return (long) sizeof (std_msgs_msg_dds__String_);
+    case CBD_TF_MESSAGE: return (long) sizeof (tf2_msgs_msg_dds__TFMessage_);
+    case 116: return (long) sizeof (geometry_msgs_msg_dds__TransformStamped_);
     case 112: return (long) sizeof (humble_rmw_dds_common_msg_dds__Gid_);
     case 113: return (long) sizeof (humble_rmw_dds_common_msg_dds__NodeEntitiesInfo_);
     case 110: return (long) sizeof (rmw_dds_common_msg_dds__Gid_);
@@ -280,6 +295,29 @@ API int cbd_guid (dds_entity_t entity, uint8_t guid[16])
   if (r < 0) return r;
   memcpy (guid, g.v, sizeof (g.v));
   return 0;
+}
+
+/* A reader of the builtin DCPSParticipant topic: every participant discovered on the domain, this process's included. */
+API dds_entity_t cbd_participant_reader (dds_entity_t pp) { return dds_create_reader (pp, DDS_BUILTIN_TOPIC_DCPSPARTICIPANT, NULL, NULL); }
+
+/* Takes the discovered participants' GUIDs (dds_builtintopic_participant_t.key: 16 bytes each, the 12-byte GUID prefix
+ * first, whose first two bytes are the vendor id by the RTPS spec's recommendation) into guids, at most cap of them.
+ * Returns how many, or a negative return code. */
+API int cbd_take_participants (dds_entity_t reader, uint8_t *guids, int cap)
+{
+  int got = 0;
+  while (got < cap) {
+    void *buf[16] = { NULL };
+    dds_sample_info_t info[16];
+    int want = cap - got < 16 ? cap - got : 16;
+    dds_return_t n = dds_take (reader, buf, info, (size_t) want, (uint32_t) want);
+    if (n < 0) return n;
+    if (n == 0) break;
+    for (int i = 0; i < n; i++)
+      if (info[i].valid_data) memcpy (guids + 16 * got++, ((const dds_builtintopic_participant_t *) buf[i])->key.v, 16);
+    dds_return_loan (reader, buf, n);
+  }
+  return got;
 }
 
 API int cbd_delete (dds_entity_t entity) { return dds_delete (entity); }

@@ -376,8 +376,17 @@ public sealed class ControlLoop : IDisposable
         _active = null;
         _activeDone = null;
         double duration = (_tick - _activeStartTick) * _period;
-        done?.Invoke(new ProgramReport(program.Name, status, kind, detail, duration, Core.MonotonicClock.NowNs));
+        bool anomaly = status == ProgramStatus.Failed && kind is not null;
+        if (done is null && !anomaly) return;
+        var report = new ProgramReport(program.Name, status, kind, detail, duration, Core.MonotonicClock.NowNs);
+        if (anomaly) Volatile.Write(ref _lastAnomaly, report);
+        done?.Invoke(report);
     }
+
+    private ProgramReport? _lastAnomaly;
+
+    /// <summary>The report of the latest program that failed with an anomaly (null: none yet); for diagnostics.</summary>
+    public ProgramReport? LastAnomaly => Volatile.Read(ref _lastAnomaly);
 
     private void Publish()
     {

@@ -44,15 +44,25 @@ internal static class SimNodeCommand
         var cameraWidth = new Option<int>("--camera-width") { Description = "Camera image width in pixels", DefaultValueFactory = _ => 320 };
         var cameraHeight = new Option<int>("--camera-height") { Description = "Camera image height in pixels", DefaultValueFactory = _ => 240 };
         var stateRate = new Option<double>("--state-rate") { Description = "Controller state rate in Hz (rounded to a divisor of --rate)", DefaultValueFactory = _ => 50 };
+        var robotDescription = new Option<string?>("--robot-description")
+            { Description = "A URDF file (expanded, not xacro) to publish on /robot_description (transient local), as robot_state_publisher would" };
         var ros = new Ros2CliOptions("cortexbot_sim");
         var cmd = new Command(name, description)
-            { seed, rate, duration, scene, verbose, noCamera, cameraRate, cameraWidth, cameraHeight, stateRate };
+            { seed, rate, duration, scene, verbose, noCamera, cameraRate, cameraWidth, cameraHeight, stateRate, robotDescription };
         foreach (var o in ros.Node) cmd.Options.Add(o);
         cmd.SetAction((parse, ct) =>
         {
             var options = (ros.BuildNode(parse) with { ImageRateHz = parse.GetValue(cameraRate), ControllerStateRateHz = parse.GetValue(stateRate) }).Validate();
             int w = parse.GetValue(cameraWidth), h = parse.GetValue(cameraHeight);
             if (w is < 8 or > 4096 || h is < 8 or > 4096) throw new ConfigurationException($"camera images must be 8 to 4096 pixels a side, got {w}x{h}");
+            string? urdf = null;
+            if (parse.GetValue(robotDescription) is { } urdfPath)
+            {
+                if (!File.Exists(urdfPath)) throw new ConfigurationException($"--robot-description: no such file: {urdfPath}");
+                urdf = File.ReadAllText(urdfPath);
+                if (!urdf.Contains("<robot", StringComparison.Ordinal))
+                    throw new ConfigurationException($"--robot-description: {urdfPath} is not a URDF (no <robot> element); expand a xacro first");
+            }
             var path = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene);
             using var world = new MuJoCoWorld(path);
             MuJoCoCamera? camera = null;
@@ -71,7 +81,8 @@ internal static class SimNodeCommand
                 }
             }
             using var cameraLifetime = camera;
-            using var node = new Ros2SimNode(world, options, parse.GetValue(rate), parse.GetValue(seed), camera);
+            using var node = new Ros2SimNode(world, options, parse.GetValue(rate), parse.GetValue(seed), camera,
+                log: line => Console.Error.WriteLine($"sim serve: {line}"), robotDescription: urdf);
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (parse.GetValue(duration) is double secs) cts.CancelAfter(TimeSpan.FromSeconds(secs));
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -86,7 +97,7 @@ internal static class SimNodeCommand
             }) { Name = "cortexbot-sim-node", Priority = ThreadPriority.Highest };
             thread.Start();
             Console.Error.WriteLine($"sim serve: node /{options.NodeName}, ROS domain {options.DomainId}{(options.LoopbackOnly ? " (loopback)" : "")}, {node.RateHz} Hz, " +
-                $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}; camera: {cameraNote}; accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}), {options.ResetTopic}; serving the action {node.TrajectoryAction}");
+                $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}, {Ros2SimNode.TfTopic}{(urdf is null ? "" : ", " + Ros2SimNode.RobotDescriptionTopic)}; camera: {cameraNote}; accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}), {options.ResetTopic}; serving the action {node.TrajectoryAction}");
             while (!thread.Join(1000))
                 if (parse.GetValue(verbose))
                 {
