@@ -44,7 +44,15 @@ public sealed record ControlReport(
     [property: JsonPropertyName("ticks")] long Ticks,
     [property: JsonPropertyName("pacing")] string Pacing,
     [property: JsonPropertyName("realtime_priority")] bool RealtimePriority,
-    [property: JsonPropertyName("clamped_commands")] long ClampedCommands);
+    [property: JsonPropertyName("clamped_commands")] long ClampedCommands)
+{
+    /// <summary>Commands the safety gate held because the tool or a fingertip would have left the safety envelope.</summary>
+    [JsonPropertyName("envelope_holds")] public long EnvelopeHolds { get; init; }
+    /// <summary>Commands whose step the gate scaled down to keep the tool under the speed limit.</summary>
+    [JsonPropertyName("speed_scaled_commands")] public long SpeedScaledCommands { get; init; }
+    /// <summary>The tool speed limit in force (m/s); null without an envelope.</summary>
+    [JsonPropertyName("max_tool_speed_m_s")] public double? MaxToolSpeed { get; init; }
+}
 
 /// <param name="Plans">Plans the cortex produced over the run: one per episode that got one, plus every replan after an anomaly.</param>
 /// <param name="PlanLatencyMsP50">The median latency of those plans.</param>
