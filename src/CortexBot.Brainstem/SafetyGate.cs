@@ -25,6 +25,7 @@ public sealed class SafetyGate : IRobotLink
     private double _lastViolation;
     private long _envelopeHolds;
     private long _speedScaled;
+    private double _peakToolSpeed;
     private double _period = 0.002;
     private bool _anchored;
     private volatile bool _estop;
@@ -52,6 +53,8 @@ public sealed class SafetyGate : IRobotLink
     public long EnvelopeHolds => Interlocked.Read(ref _envelopeHolds);
     /// <summary>Commands whose step was scaled down to keep the tool under the envelope's speed limit.</summary>
     public long SpeedScaled => Interlocked.Read(ref _speedScaled);
+    /// <summary>The fastest tool speed (m/s) of any command the gate let through (with an envelope; 0 without).</summary>
+    public double PeakToolSpeed => Volatile.Read(ref _peakToolSpeed);
 
     public IReadOnlyList<string> JointNames => _inner.JointNames;
     public bool EmergencyStopped => _estop;
@@ -140,6 +143,7 @@ public sealed class SafetyGate : IRobotLink
         }
         // Outside the envelope: only a command that does not go further out passes (an arm found outside can come back).
         if (violation > 0 && violation > _lastViolation + 1e-9) { Hold(); return; }
+        if (dist / _period > _peakToolSpeed) Volatile.Write(ref _peakToolSpeed, dist / _period);
         _lastTool = tool;
         _lastViolation = violation;
     }

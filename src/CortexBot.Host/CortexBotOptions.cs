@@ -66,8 +66,17 @@ public sealed record CortexBotOptions
     /// <summary>The workspace box for the tool and fingertips (world frame, m); null = the table top, up to 1.2 m above it.</summary>
     public (Core.Geometry.Vec3 Min, Core.Geometry.Vec3 Max)? Workspace { get; init; }
 
-    /// <summary>The default tool speed limit: the collaborative 250 mm/s of ISO 10218-1 for every arm.</summary>
-    public static double DefaultMaxToolSpeed(RobotKind robot) => Core.Robot.SafetyEnvelope.CollaborativeToolSpeed;
+    /// <summary>The embedded simulator's default tool speed limit (m/s).</summary>
+    public const double SimulatorMaxToolSpeed = 1.0;
+
+    /// <summary>
+    /// The default tool speed limit: for a real arm (ROS 2) the collaborative 250 mm/s of ISO 10218-1. In the embedded
+    /// simulator 1 m/s: the analytic skills' trajectories peak near 0.5 m/s at the tool and the shipped policy near 0.7 m/s;
+    /// slowing the commands to 250 mm/s behind the skills' timed trajectories trips the tracking-error screen
+    /// (`--max-tool-speed 0.25` makes the embedded runs fail), so a real arm at 250 mm/s needs skills timed for it.
+    /// </summary>
+    public static double DefaultMaxToolSpeed(RobotKind robot) =>
+        robot == RobotKind.Ros2 ? Core.Robot.SafetyEnvelope.CollaborativeToolSpeed : SimulatorMaxToolSpeed;
 
     /// <summary>The safety envelope the gate enforces: the scene's table, the workspace and speed given, validated.</summary>
     public Core.Robot.SafetyEnvelope SafetyEnvelope()

@@ -52,6 +52,8 @@ public sealed record ControlReport(
     [JsonPropertyName("speed_scaled_commands")] public long SpeedScaledCommands { get; init; }
     /// <summary>The tool speed limit in force (m/s); null without an envelope.</summary>
     [JsonPropertyName("max_tool_speed_m_s")] public double? MaxToolSpeed { get; init; }
+    /// <summary>The fastest commanded tool speed the gate let through (m/s).</summary>
+    [JsonPropertyName("peak_tool_speed_m_s")] public double PeakToolSpeed { get; init; }
 }
 
 /// <param name="Plans">Plans the cortex produced over the run: one per episode that got one, plus every replan after an anomaly.</param>
