@@ -126,7 +126,8 @@ public sealed record ArmModel(
                 foreach (var g in fb.Elements("geom"))
                 {
                     var size = ParseArray((string?)g.Attribute("size"));
-                    double half = (string?)g.Attribute("type") == "box" && size is { Length: 3 } ? size[2] : 0;
+                    // Three sizes: a box (the pads' type may come from a default class); half its z extent reaches the tip.
+                    double half = size is { Length: 3 } ? size[2] : 0;
                     tipZ = Math.Max(tipZ, bodyPos.Z + ParseVec((string?)g.Attribute("pos"), Vec3.Zero).Z + half);
                 }
             }
