@@ -6,7 +6,12 @@ namespace CortexBot.Brainstem;
 /// <summary>
 /// Sits between the controller and the robot link and enforces, on every command: joint position limits, joint velocity
 /// limits (the change per tick), the gripper's range and speed, and finite values. A non-finite command or an emergency
-/// stop makes it resend the last safe command, so the arm holds still. Allocation-free; called on the control thread.
+/// stop makes it resend the last safe command, so the arm holds still. With a <see cref="SafetyEnvelope"/> it also
+/// computes the forward kinematics of every command: a step that would move the tool faster than the envelope's tool
+/// speed is scaled down uniformly (all joints, same direction), and a command that would put the tool or a fingertip
+/// outside the workspace box or below the table top plus margin is replaced by the last safe one (a command that moves
+/// back towards the envelope passes, so an arm found outside it can be brought back). Allocation-free; called on the
+/// control thread.
 /// </summary>
 public sealed class SafetyGate : IRobotLink
 {
@@ -15,13 +20,19 @@ public sealed class SafetyGate : IRobotLink
     private readonly JointCommandBuffer _last;
     private readonly JointCommandBuffer _out;
     private readonly RobotStateBuffer _scratch;
+    private readonly SafetyEnvelope? _envelope;
+    private Core.Geometry.Vec3 _lastTool;
+    private double _lastViolation;
+    private long _envelopeHolds;
+    private long _speedScaled;
+    private double _peakToolSpeed;
     private double _period = 0.002;
     private bool _anchored;
     private volatile bool _estop;
     private long _clamped;
     private long _rejected;
 
-    public SafetyGate(IRobotLink inner, ArmModel arm)
+    public SafetyGate(IRobotLink inner, ArmModel arm, SafetyEnvelope? envelope = null)
     {
         if (inner.JointNames.Count != arm.Dof)
             throw new Core.ConfigurationException($"robot link has {inner.JointNames.Count} joints, arm model has {arm.Dof}");
@@ -33,7 +44,17 @@ public sealed class SafetyGate : IRobotLink
         _last = new JointCommandBuffer(arm.Dof);
         _out = new JointCommandBuffer(arm.Dof);
         _scratch = new RobotStateBuffer(arm.Dof);
+        _envelope = envelope?.Validate();
     }
+
+    /// <summary>The Cartesian limits enforced on every command; null when only joint limits are.</summary>
+    public SafetyEnvelope? Envelope => _envelope;
+    /// <summary>Commands replaced by the last safe one because the tool or a fingertip would leave the envelope.</summary>
+    public long EnvelopeHolds => Interlocked.Read(ref _envelopeHolds);
+    /// <summary>Commands whose step was scaled down to keep the tool under the envelope's speed limit.</summary>
+    public long SpeedScaled => Interlocked.Read(ref _speedScaled);
+    /// <summary>The fastest tool speed (m/s) of any command the gate let through (with an envelope; 0 without).</summary>
+    public double PeakToolSpeed => Volatile.Read(ref _peakToolSpeed);
 
     public IReadOnlyList<string> JointNames => _inner.JointNames;
     public bool EmergencyStopped => _estop;
@@ -58,6 +79,7 @@ public sealed class SafetyGate : IRobotLink
                 _last.Position[i] = Math.Clamp(_scratch.Position[i], _arm.Joints[i].Lower, _arm.Joints[i].Upper);
             _last.GripperOpening = Math.Clamp(_scratch.GripperOpening, 0, _arm.GripperMaxOpening);
             _anchored = true;
+            if (_envelope is not null) _lastViolation = HandViolation(_last, out _lastTool);
         }
     }
 
@@ -92,9 +114,53 @@ public sealed class SafetyGate : IRobotLink
             double gs = _arm.GripperMaxSpeed * _period;
             _out.GripperOpening = Clamp(g, _last.GripperOpening - gs, _last.GripperOpening + gs, ref clamped);
             if (clamped) { Interlocked.Increment(ref _clamped); Core.Telemetry.CortexBotMetrics.ClampedCommands.Add(1); }
+            if (_envelope is not null) ApplyEnvelope(_envelope);
         }
         _last.CopyFrom(_out);
         _inner.Write(_out);
+    }
+
+    /// <summary>Scales <c>_out</c>'s step to the tool speed limit, then holds the last command if it leaves the envelope.</summary>
+    private void ApplyEnvelope(SafetyEnvelope env)
+    {
+        double violation = HandViolation(_out, out var tool);
+        double maxStep = env.MaxToolSpeed * _period;
+        double dist = (tool - _lastTool).Norm;
+        if (dist > maxStep)
+        {
+            // Forward kinematics is not linear in the step, so shrink until the tool's move fits (two passes nearly always).
+            double scale = 1;
+            for (int k = 0; k < 6 && dist > maxStep; k++)
+            {
+                scale *= 0.999 * maxStep / dist;
+                for (int i = 0; i < _arm.Dof; i++) _out.Position[i] = _last.Position[i] + (_out.Position[i] - _last.Position[i]) * scale;
+                violation = HandViolation(_out, out tool);
+                dist = (tool - _lastTool).Norm;
+            }
+            Interlocked.Increment(ref _speedScaled);
+            Core.Telemetry.CortexBotMetrics.SpeedScaledCommands.Add(1);
+            if (dist > maxStep) { Hold(); return; }
+        }
+        // Outside the envelope: only a command that does not go further out passes (an arm found outside can come back).
+        if (violation > 0 && violation > _lastViolation + 1e-9) { Hold(); return; }
+        if (dist / _period > _peakToolSpeed) Volatile.Write(ref _peakToolSpeed, dist / _period);
+        _lastTool = tool;
+        _lastViolation = violation;
+    }
+
+    private void Hold()
+    {
+        _out.CopyFrom(_last);
+        Interlocked.Increment(ref _envelopeHolds);
+        Core.Telemetry.CortexBotMetrics.EnvelopeHolds.Add(1);
+    }
+
+    /// <summary>How far the tool point and fingertips of <paramref name="cmd"/> lie outside the envelope (0 inside).</summary>
+    private double HandViolation(JointCommandBuffer cmd, out Core.Geometry.Vec3 tool)
+    {
+        _arm.HandPoints(cmd.Position, cmd.GripperOpening, out tool, out var left, out var right);
+        var env = _envelope!;
+        return env.Violation(tool) + env.Violation(left) + env.Violation(right);
     }
 
     private static double Clamp(double v, double lo, double hi, ref bool clamped)

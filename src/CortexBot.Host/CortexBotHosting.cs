@@ -147,7 +147,12 @@ public static class CortexBotHosting
                 sp.GetService<MuJoCoWorld>() is { } world ? new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = options.CameraWidth, Height = options.CameraHeight })
                 : sp.GetService<Brainstem.Ros2.Ros2RobotLink>() is { } link ? link
                 : throw new Core.ConfigurationException("camera images need the embedded MuJoCo simulator (--robot sim) or a ROS 2 robot (--robot ros2)"));
-        services.TryAddSingleton(sp => new SafetyGate(sp.GetRequiredService<IRobotLink>(), sp.GetRequiredService<ArmModel>()));
+        services.TryAddSingleton(sp =>
+        {
+            var envelope = options.SafetyEnvelope();
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<SafetyGate>().LogInformation("{Envelope}", envelope);
+            return new SafetyGate(sp.GetRequiredService<IRobotLink>(), sp.GetRequiredService<ArmModel>(), envelope);
+        });
         services.TryAddSingleton(sp =>
         {
             var loop = new ControlLoop(sp.GetRequiredService<SafetyGate>(),

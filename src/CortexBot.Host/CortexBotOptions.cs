@@ -59,6 +59,33 @@ public sealed record CortexBotOptions
     /// <summary>The live telemetry stream and per-episode MCAP recordings (off unless asked for).</summary>
     public LiveFeedOptions Live { get; init; } = new();
 
+    /// <summary>
+    /// The tool speed limit the safety gate enforces (m/s); null = <see cref="DefaultMaxToolSpeed"/> for the robot kind.
+    /// </summary>
+    public double? MaxToolSpeed { get; init; }
+    /// <summary>The workspace box for the tool and fingertips (world frame, m); null = the table top, up to 1.2 m above it.</summary>
+    public (Core.Geometry.Vec3 Min, Core.Geometry.Vec3 Max)? Workspace { get; init; }
+
+    /// <summary>The embedded simulator's default tool speed limit (m/s).</summary>
+    public const double SimulatorMaxToolSpeed = 1.0;
+
+    /// <summary>
+    /// The default tool speed limit: for a real arm (ROS 2) the collaborative 250 mm/s of ISO 10218-1. In the embedded
+    /// simulator 1 m/s: the analytic skills' trajectories peak near 0.5 m/s at the tool and the shipped policy near 0.7 m/s;
+    /// slowing the commands to 250 mm/s behind the skills' timed trajectories trips the tracking-error screen
+    /// (`--max-tool-speed 0.25` makes the embedded runs fail), so a real arm at 250 mm/s needs skills timed for it.
+    /// </summary>
+    public static double DefaultMaxToolSpeed(RobotKind robot) =>
+        robot == RobotKind.Ros2 ? Core.Robot.SafetyEnvelope.CollaborativeToolSpeed : SimulatorMaxToolSpeed;
+
+    /// <summary>The safety envelope the gate enforces: the scene's table, the workspace and speed given, validated.</summary>
+    public Core.Robot.SafetyEnvelope SafetyEnvelope()
+    {
+        var env = Core.Robot.SafetyEnvelope.ForScene(ScenePath, MaxToolSpeed ?? DefaultMaxToolSpeed(Robot));
+        if (Workspace is { } w) env = env with { WorkspaceMin = w.Min, WorkspaceMax = w.Max };
+        return env.Validate();
+    }
+
     /// <summary>OpenTelemetry export of the CortexBot meter (OTLP, Prometheus scrape); off by default.</summary>
     public Telemetry.MetricsExportOptions Metrics { get; init; } = new();
 
@@ -77,6 +104,7 @@ public sealed record CortexBotOptions
             throw new ConfigurationException($"--rate must be between 10 and 5000 Hz, got {RateHz}");
         if (!File.Exists(ScenePath)) throw new ConfigurationException($"scene file not found: {ScenePath}");
         if (!File.Exists(SkillCataloguePath)) throw new ConfigurationException($"skill catalogue not found: {SkillCataloguePath}");
+        SafetyEnvelope();
         if (Planner is not ("rule" or "llama")) throw new ConfigurationException($"unknown planner '{Planner}' (available: rule, llama)");
         if (Planner == "llama" && string.IsNullOrWhiteSpace(ModelPath)) throw new ConfigurationException("--planner llama needs --model FILE.gguf");
         if (Planner == "llama" && !File.Exists(ModelPath)) throw new ConfigurationException($"model file not found: {ModelPath}");

@@ -44,7 +44,17 @@ public sealed record ControlReport(
     long Ticks,
     string Pacing,
     bool RealtimePriority,
-    long ClampedCommands);
+    long ClampedCommands)
+{
+    /// <summary>Commands the safety gate held because the tool or a fingertip would have left the safety envelope.</summary>
+    public long EnvelopeHolds { get; init; }
+    /// <summary>Commands whose step the gate scaled down to keep the tool under the speed limit.</summary>
+    public long SpeedScaledCommands { get; init; }
+    /// <summary>The tool speed limit in force (m/s); null without an envelope.</summary>
+    [JsonPropertyName("max_tool_speed_m_s")] public double? MaxToolSpeed { get; init; }
+    /// <summary>The fastest commanded tool speed the gate let through (m/s).</summary>
+    [JsonPropertyName("peak_tool_speed_m_s")] public double PeakToolSpeed { get; init; }
+}
 
 /// <param name="Plans">Plans the cortex produced over the run: one per episode that got one, plus every replan after an anomaly.</param>
 /// <param name="PlanLatencyMsP50">The median latency of those plans.</param>

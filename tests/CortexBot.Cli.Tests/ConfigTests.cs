@@ -51,6 +51,30 @@ public sealed class ConfigTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(CortexBot.Host.RobotKind.Ros2, parse.GetValue<CortexBot.Host.RobotKind>("--robot"));
     }
 
+    [Fact]
+    public void The_safety_envelope_flags_bind_from_files_and_the_environment()
+    {
+        var yaml = Write("env.yaml", "task: x\nmax_tool_speed: 0.1\nworkspace: \"-0.2,-0.5,0,0.8,0.5,1\"\n");
+        var parse = Parse(NoEnvironment, "run", "--config", yaml);
+        Assert.Equal(0.1, parse.GetValue<double?>("--max-tool-speed"));
+        Assert.Equal("-0.2,-0.5,0,0.8,0.5,1", parse.GetValue<string>("--workspace"));
+        var env = new Dictionary<string, string> { ["CORTEXBOT_MAX_TOOL_SPEED"] = "0.2" };
+        Assert.Equal(0.2, Parse(env, "run", "--config", yaml).GetValue<double?>("--max-tool-speed"));
+        Assert.Null(Parse(NoEnvironment, "run", "--task", "x").GetValue<double?>("--max-tool-speed"));
+    }
+
+    [Theory]
+    [InlineData("--workspace", "0,0,0,1,1", "error: --workspace wants six numbers xmin,ymin,zmin,xmax,ymax,zmax (metres), got '0,0,0,1,1'")]
+    [InlineData("--workspace", "1,0,0,0,1,1", "error: workspace minimum (1, 0, 0) must be below its maximum (0, 1, 1) on every axis")]
+    [InlineData("--max-tool-speed", "0", "error: --max-tool-speed must be above 0 and at most 10 m/s, got 0")]
+    public void Bad_envelope_flags_exit_2_with_one_line(string flag, string value, string expected)
+    {
+        var r = CliProcess.Run("run", "--task", "put the red cube in the bin", "--fast", "--memory", CliProcess.TempDb(), flag, value);
+        output.WriteLine(r.Stderr);
+        Assert.Equal(2, r.Code);
+        Assert.Equal(expected, Assert.Single(r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)));
+    }
+
     [Theory]
     [InlineData("c.yaml", "task: x\nbogus: 1\n", "config {0}: unknown key 'bogus' (`cortexbot run` has no option --bogus)")]
     [InlineData("c.yaml", "task: x\nrate: fast\n", "config {0}: key 'rate': Cannot parse argument 'fast' for option '--rate'")]

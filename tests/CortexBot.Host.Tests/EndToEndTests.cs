@@ -32,6 +32,10 @@ public class EndToEndTests(ITestOutputHelper output)
         Assert.Equal(1.0, report.SuccessRate);
         Assert.Equal(5, report.Hippocampus.EpisodesStored);
         Assert.Equal("fast", report.Control.Pacing);
+        // The default safety envelope was enforced on every command, and the episodes succeeded within it.
+        Assert.Equal(CortexBotOptions.SimulatorMaxToolSpeed, report.Control.MaxToolSpeed);
+        Assert.InRange(report.Control.PeakToolSpeed, 0.05, CortexBotOptions.SimulatorMaxToolSpeed + 1e-9);
+        Assert.Equal(0, report.Control.EnvelopeHolds);
 
         using var store = new SqliteEpisodeStore(options.MemoryPath, readOnly: true);
         Assert.Equal(5, store.Count());

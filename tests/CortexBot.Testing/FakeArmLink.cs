@@ -30,9 +30,13 @@ public sealed class FakeArmLink(ArmModel arm) : IRobotLink
         return true;
     }
 
+    /// <summary>Called with every command the link receives (tests check each one, e.g. its forward kinematics).</summary>
+    public Action<JointCommandBuffer>? OnWrite { get; set; }
+
     public void Write(JointCommandBuffer command)
     {
         Writes++;
+        OnWrite?.Invoke(command);
         for (int i = 0; i < _q.Length; i++)
         {
             var j = arm.Joints[i];

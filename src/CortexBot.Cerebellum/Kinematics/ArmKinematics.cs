@@ -10,16 +10,7 @@ public sealed class ArmKinematics(ArmModel arm)
     public int Dof => Arm.Dof;
 
     /// <summary>Pose of the tool centre point for joint positions <paramref name="q"/>.</summary>
-    public Pose Forward(ReadOnlySpan<double> q)
-    {
-        var pose = new Pose(Arm.BaseOffset, Quat.Identity);
-        for (int i = 0; i < Arm.Dof; i++)
-        {
-            var j = Arm.Joints[i];
-            pose = pose * new Pose(j.Offset, Quat.FromAxisAngle(j.Axis, q[i]));
-        }
-        return pose * new Pose(Arm.ToolOffset, Quat.Identity);
-    }
+    public Pose Forward(ReadOnlySpan<double> q) => Arm.ToolPose(q);
 
     /// <summary>Geometric Jacobian (rows: vx vy vz wx wy wz) and the tool pose.</summary>
     public Pose Jacobian(ReadOnlySpan<double> q, double[,] jac)

@@ -1,3 +1,4 @@
+using CortexBot.Core.Robot;
 using System.CommandLine;
 using System.Text.Json;
 using CortexBot.Cerebellum.Control;
@@ -44,10 +45,12 @@ internal static class RunCommand
         var otlp = new Option<string?>("--otlp") { Description = "Push the CortexBot metrics to an OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (off by default)" };
         var prometheus = new Option<int?>("--prometheus") { Description = "Serve the CortexBot metrics for Prometheus on http://127.0.0.1:PORT/metrics (off by default)" };
         var telemetry = new Option<string?>("--telemetry") { Description = "Serve the live telemetry stream on HOST:PORT for `cortexbot view --attach` (e.g. 127.0.0.1:7450)" };
+        var maxToolSpeed = new Option<double?>("--max-tool-speed") { Description = "Tool speed limit the safety gate enforces, in m/s (default: 0.25 with --robot ros2, the collaborative reduced speed of ISO 10218-1; 1.0 in the embedded simulator)" };
+        var workspace = new Option<string?>("--workspace") { Description = "Workspace box for the tool and fingertips, xmin,ymin,zmin,xmax,ymax,zmax in metres (world frame; default: the table top, up to 1.2 m above it)" };
         var ros = new Ros2CliOptions("cortexbot");
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator or, with --robot ros2, an arm under ros2_control.")
             { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, onnxDevice, perturb, noRecall, maxReplans,
-              record, video, telemetry, otlp, prometheus };
+              record, video, telemetry, otlp, prometheus, maxToolSpeed, workspace };
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
@@ -84,6 +87,11 @@ internal static class RunCommand
                 },
             };
             options.Metrics.Validate();
+            options = options with
+            {
+                MaxToolSpeed = parse.GetValue(maxToolSpeed),
+                Workspace = parse.GetValue(workspace) is { } ws ? SafetyEnvelope.ParseWorkspace(ws) : null,
+            };
             string? videoDir = parse.GetValue(video) is { } vd ? Path.GetFullPath(vd) : null;
             if (videoDir is not null)
             {
@@ -137,6 +145,8 @@ internal static class RunCommand
         var c = r.Control;
         Console.WriteLine($"control: {c.AchievedHz:F1} Hz achieved of {c.TargetHz:F0} Hz target ({c.Pacing}{(c.RealtimePriority ? ", SCHED_FIFO" : "")}), " +
             $"{c.Ticks} ticks, jitter p50 {c.JitterP50Us} us / p99 {c.JitterP99Us} us / max {c.JitterMaxUs} us, late ticks {c.LateTicks}");
+        Console.WriteLine($"safety gate: {c.ClampedCommands} clamped, {c.SpeedScaledCommands} speed-scaled, {c.EnvelopeHolds} envelope holds" +
+            (c.MaxToolSpeed is { } v ? $"; peak tool speed {c.PeakToolSpeed:0.###} m/s (limit {v:0.###})" : ""));
         Console.WriteLine($"cortex: planner '{r.Cortex.Planner}', {r.Cortex.Plans} plan(s), latency p50 {r.Cortex.PlanLatencyMsP50:F2} ms");
         Console.WriteLine($"hippocampus: {r.Hippocampus.EpisodesStored} episode(s) stored in {r.Hippocampus.Path}");
         if (r.Policy is { } p)

@@ -20,6 +20,42 @@ public sealed record ArmModel(
     IReadOnlyList<double> Home)
 {
     public int Dof => Joints.Count;
+
+    /// <summary>
+    /// The centre of the fingertips with the gripper closed, in the last link's frame (the lowest point of the hand when
+    /// it points down); the tips open along <see cref="FingerAxis"/>, half the opening each. Defaults to the tool point.
+    /// </summary>
+    public Vec3 FingerTipOffset { get; init; } = ToolOffset;
+    /// <summary>The left finger's slide direction in the last link's frame (the right one slides the opposite way).</summary>
+    public Vec3 FingerAxis { get; init; } = Vec3.UnitY;
+
+    /// <summary>Pose of the last link for joint positions <paramref name="q"/> (forward kinematics; allocates nothing).</summary>
+    public Pose LastLinkPose(ReadOnlySpan<double> q)
+    {
+        var pose = new Pose(BaseOffset, Quat.Identity);
+        for (int i = 0; i < Joints.Count; i++)
+        {
+            var j = Joints[i];
+            pose = pose * new Pose(j.Offset, Quat.FromAxisAngle(j.Axis, q[i]));
+        }
+        return pose;
+    }
+
+    /// <summary>Pose of the tool centre point for joint positions <paramref name="q"/> (allocates nothing).</summary>
+    public Pose ToolPose(ReadOnlySpan<double> q) => LastLinkPose(q) * new Pose(ToolOffset, Quat.Identity);
+
+    /// <summary>
+    /// World positions of the tool centre point and the two fingertips for joint positions <paramref name="q"/> and
+    /// gripper <paramref name="opening"/> (one forward-kinematics pass; allocates nothing).
+    /// </summary>
+    public void HandPoints(ReadOnlySpan<double> q, double opening, out Vec3 tool, out Vec3 leftTip, out Vec3 rightTip)
+    {
+        var link = LastLinkPose(q);
+        tool = link.Position + link.Orientation.Rotate(ToolOffset);
+        var half = FingerAxis * (0.5 * opening);
+        leftTip = link.Position + link.Orientation.Rotate(FingerTipOffset + half);
+        rightTip = link.Position + link.Orientation.Rotate(FingerTipOffset - half);
+    }
     public IReadOnlyList<string> JointNames => Joints.Select(j => j.Name).ToList();
 
     /// <summary>
@@ -77,8 +113,30 @@ public sealed record ArmModel(
         var qpos = ParseArray((string?)key?.Attribute("qpos"));
         var home = qpos is { Length: var n } && n >= joints.Count ? qpos.Take(joints.Count).ToArray() : new double[joints.Count];
 
+        // Fingertips: the far end (along the last link's z) of the finger bodies' box geoms, as the pads reach past the tcp.
+        var tip = tool;
+        var fingerBodies = last.Elements("body").Where(b => b.Elements("joint").Any(j => (string?)j.Attribute("type") == "slide")).ToList();
+        var fingerAxis = Vec3.UnitY;
+        if (fingerBodies.Count > 0)
+        {
+            double tipZ = double.MinValue;
+            foreach (var fb in fingerBodies)
+            {
+                var bodyPos = ParseVec((string?)fb.Attribute("pos"), Vec3.Zero);
+                foreach (var g in fb.Elements("geom"))
+                {
+                    var size = ParseArray((string?)g.Attribute("size"));
+                    // Three sizes: a box (the pads' type may come from a default class); half its z extent reaches the tip.
+                    double half = size is { Length: 3 } ? size[2] : 0;
+                    tipZ = Math.Max(tipZ, bodyPos.Z + ParseVec((string?)g.Attribute("pos"), Vec3.Zero).Z + half);
+                }
+            }
+            if (tipZ > double.MinValue) tip = new Vec3(tool.X, tool.Y, Math.Max(tipZ, tool.Z));
+            fingerAxis = ParseVec((string?)fingerBodies[0].Elements("joint").First(j => (string?)j.Attribute("type") == "slide").Attribute("axis"), Vec3.UnitY).Normalized();
+        }
+
         var arm = joints.Select((j, i) => new ArmJoint(j.name, j.offset, j.axis, j.lo, j.hi, vmax[i])).ToList();
-        return new ArmModel(baseOffset, arm, tool, gripperMax, 0.3, home);
+        return new ArmModel(baseOffset, arm, tool, gripperMax, 0.3, home) { FingerTipOffset = tip, FingerAxis = fingerAxis };
     }
 
     private static bool IsHinge(XElement j) => (string?)j.Attribute("type") is null or "hinge";

@@ -26,6 +26,10 @@ public static class CortexBotMetrics
         "cortexbot.safety.clamped_commands", "{command}", "Commands the safety gate clamped to a position, velocity or gripper limit");
     public static readonly Counter<long> RejectedCommands = Meter.CreateCounter<long>(
         "cortexbot.safety.rejected_commands", "{command}", "Non-finite commands the safety gate replaced by the last safe one");
+    public static readonly Counter<long> EnvelopeHolds = Meter.CreateCounter<long>(
+        "cortexbot.safety.envelope_holds", "{command}", "Commands the safety gate replaced by the last safe one because the tool or a fingertip would leave the safety envelope");
+    public static readonly Counter<long> SpeedScaledCommands = Meter.CreateCounter<long>(
+        "cortexbot.safety.speed_scaled_commands", "{command}", "Commands whose step the safety gate scaled down to keep the tool under the speed limit");
     public static readonly Counter<long> DdsStatesReceived = Meter.CreateCounter<long>(
         "cortexbot.ros2.joint_states_received", "{message}", "Joint states accepted from /joint_states");
     public static readonly Counter<long> DdsStatesRejected = Meter.CreateCounter<long>(

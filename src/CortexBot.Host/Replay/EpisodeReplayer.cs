@@ -173,7 +173,8 @@ public static class EpisodeReplayer
             }
         }
         var applied = world.AppliedPerturbations();
-        var gate = new SafetyGate(world, arm);
+        // The same envelope a default run enforces, so the replayed motion is the one the gate let through.
+        var gate = new SafetyGate(world, arm, new CortexBotOptions { ScenePath = options.ScenePath }.SafetyEnvelope());
         var kin = new ArmKinematics(arm);
 
         bool learned = episode.Steps.Any(s => PlanText.Parse(s.Skill).Skill == SkillNames.LearnedPickPlace);
