@@ -64,9 +64,7 @@ public static class EpisodeExport
             if (!trace.TryGetObjectPose(sample, o, out var pose)) continue;
             var name = trace.ObjectNames[o];
             string kind = episode.SceneAtStart.IsDefault ? "" : episode.SceneAtStart.FirstOrDefault(p => p.Name == name)?.Kind ?? "";
-            objects.Add(shapes is not null && shapes.TryGetValue(name, out var shape)
-                ? shape with { Pose = pose }
-                : new SceneObject(name, kind, null, pose, new Vec3(0.01, 0.01, 0.01)));
+            objects.Add(Shaped(name, kind, pose, shapes));
         }
         rec.Objects(t, objects);
     }
@@ -92,9 +90,13 @@ public static class EpisodeExport
         foreach (var p in placements)
         {
             var pose = new Pose(new Vec3(p.X, p.Y, p.Z), Quat.FromAxisAngle(new Vec3(0, 0, 1), p.Yaw));
-            yield return shapes is not null && shapes.TryGetValue(p.Name, out var shape)
-                ? shape with { Pose = pose }
-                : new SceneObject(p.Name, p.Kind, null, pose, new Vec3(0.01, 0.01, 0.01));
+            yield return Shaped(p.Name, p.Kind, pose, shapes);
         }
     }
+
+    /// <summary>The object at <paramref name="pose"/> with its size and colour from <paramref name="shapes"/>, else a 2 cm grey marker.</summary>
+    private static SceneObject Shaped(string name, string kind, Pose pose, IReadOnlyDictionary<string, SceneObject>? shapes) =>
+        shapes is not null && shapes.TryGetValue(name, out var shape)
+            ? shape with { Pose = pose }
+            : new SceneObject(name, kind, null, pose, new Vec3(0.01, 0.01, 0.01));
 }

@@ -66,7 +66,7 @@ internal static class BenchCommand
         var cmd = new Command("camera", "Camera frame latency, and the control loop's tick jitter with the camera capturing nonstop vs without a camera.") { rate, seconds, size, json };
         cmd.SetAction(parse =>
         {
-            var (w, h) = SceneCommand.ParseSize(parse.GetValue(size)!);
+            var (w, h) = CommonOptions.ParseFrameSize(parse.GetValue(size)!, "--image-size");
             var report = CameraBenchmark.Run(parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)), w, h);
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else Console.Write(report.ToTable());

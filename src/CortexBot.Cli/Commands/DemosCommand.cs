@@ -30,9 +30,7 @@ internal static class DemosCommand
             };
             if (options.Video)
             {
-                var size = parse.GetValue(videoSize)!.Split('x');
-                if (size.Length != 2 || !int.TryParse(size[0], out int w) || !int.TryParse(size[1], out int h) || w is < 16 or > 4096 || h is < 16 or > 4096 || w % 2 != 0 || h % 2 != 0)
-                    throw new ConfigurationException($"--video-size wants WIDTHxHEIGHT, even, 16 to 4096, e.g. 320x240, got '{parse.GetValue(videoSize)}'");
+                var (w, h) = CommonOptions.ParseFrameSize(parse.GetValue(videoSize)!, "--video-size", even: true);
                 options = options with { VideoWidth = w, VideoHeight = h };
                 CortexBot.Video.Ffmpeg.Find("ffmpeg");
             }

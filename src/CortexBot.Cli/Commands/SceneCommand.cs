@@ -34,7 +34,7 @@ internal static class SceneCommand
             var imagePath = parse.GetValue(image);
             if (imagePath is not null)
             {
-                var (width, height) = ParseSize(parse.GetValue(size)!);
+                var (width, height) = CommonOptions.ParseFrameSize(parse.GetValue(size)!, "--image-size");
                 using var camera = new MuJoCoCamera(world, new MuJoCoCameraOptions { Width = width, Height = height });
                 var frame = camera.CaptureAsync().GetAwaiter().GetResult();
                 var full = Path.GetFullPath(imagePath);
@@ -54,11 +54,4 @@ internal static class SceneCommand
         return cmd;
     }
 
-    internal static (int Width, int Height) ParseSize(string text)
-    {
-        var parts = text.Split('x', 'X');
-        if (parts.Length == 2 && int.TryParse(parts[0], out int w) && int.TryParse(parts[1], out int h) && w > 0 && h > 0)
-            return (w, h);
-        throw new ConfigurationException($"--image-size must be WIDTHxHEIGHT with positive integers (e.g. 320x240), got '{text}'.");
-    }
 }

@@ -341,7 +341,7 @@ internal static class MemoryCommands
         option is not null && MemoryStores.IsPostgres(option) ? option : Path.GetFullPath(option ?? SqliteEpisodeStore.DefaultPath);
 
     /// <summary>Read commands: the store opens read-only (never created or migrated), so they are safe beside a running robot.</summary>
-    private static IEpisodeMemory OpenRead(string? option, IEpisodeEmbedder? embedder = null)
+    internal static IEpisodeMemory OpenRead(string? option, IEpisodeEmbedder? embedder = null)
     {
         try
         {

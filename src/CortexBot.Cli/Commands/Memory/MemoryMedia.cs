@@ -1,7 +1,6 @@
 using System.CommandLine;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
-using CortexBot.Hippocampus.Postgres;
 using CortexBot.Host.Media;
 using CortexBot.Recording;
 using CortexBot.Sim.MuJoCo;
@@ -23,7 +22,7 @@ internal static class MemoryMedia
         cmd.SetAction(parse =>
         {
             var episode = Load(parse.GetValue(memory), parse.GetValue(id));
-            var (w, h) = ParseSize(parse.GetValue(size)!);
+            var (w, h) = CommonOptions.ParseFrameSize(parse.GetValue(size)!, "--size", even: true);
             var path = Path.GetFullPath(parse.GetValue(output)!);
             int frames = EpisodeVideo.Render(episode, ScenePath(parse.GetValue(scene)), path, w, h);
             Console.Error.WriteLine($"wrote {frames} frames ({frames * episode.Trace!.SamplePeriodS:F1} s at {1 / episode.Trace.SamplePeriodS:F0} fps, {w}x{h}) of episode {episode.Id} to {path}");
@@ -63,9 +62,7 @@ internal static class MemoryMedia
 
     private static EpisodeRecord Load(string? memoryOption, long id)
     {
-        var location = memoryOption is not null && MemoryStores.IsPostgres(memoryOption)
-            ? memoryOption : Path.GetFullPath(memoryOption ?? Hippocampus.SqliteEpisodeStore.DefaultPath);
-        using var store = MemoryStores.OpenMemory(location, readOnly: true);
+        using var store = MemoryCommands.OpenRead(memoryOption);
         return store.Get(id) ?? throw new ConfigurationException($"no episode {id} in {store.Location}");
     }
 
@@ -73,13 +70,5 @@ internal static class MemoryMedia
     {
         var path = Path.GetFullPath(option ?? RepoPaths.DefaultScene);
         return File.Exists(path) ? path : throw new ConfigurationException($"scene file not found: {path}");
-    }
-
-    private static (int W, int H) ParseSize(string text)
-    {
-        var parts = text.Split('x');
-        if (parts.Length == 2 && int.TryParse(parts[0], out int w) && int.TryParse(parts[1], out int h) && w is >= 16 and <= 4096 && h is >= 16 and <= 4096)
-            return (w, h);
-        throw new ConfigurationException($"--size wants WIDTHxHEIGHT between 16 and 4096, e.g. 640x480, got '{text}'");
     }
 }
