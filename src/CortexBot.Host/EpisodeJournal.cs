@@ -169,9 +169,14 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
         _steps.Add(new StepRecord(StepCounter, CurrentSkill.ToString(), SkillOutcome.Aborted, "timeout", _stepStartedS, Math.Round(robotSeconds - _stepStartedS, 3)));
     }
 
+    /// <summary>
+    /// Worth asking the cortex again from the scene as it now is. An object that vanished or jumped (perception) is
+    /// replanned from the scene without it or at its confirmed place; stale perception is not (a plan from a scene nobody
+    /// sees is no better): the arm holds and the episode reports it.
+    /// </summary>
     private static bool WorthReplanning(Anomaly? a) =>
         a is not null && a.Kind is AnomalyKinds.GraspMissed or AnomalyKinds.ObjectDropped or AnomalyKinds.TrackingError
-            or AnomalyKinds.TargetMoved or AnomalyKinds.NoProgress;
+            or AnomalyKinds.TargetMoved or AnomalyKinds.NoProgress or AnomalyKinds.ObjectVanished or AnomalyKinds.ObjectJumped;
 
     /// <summary>
     /// Success is read from the physics against the goal of the instruction (not of the plan). When the instruction

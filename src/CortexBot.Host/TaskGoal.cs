@@ -27,10 +27,12 @@ public abstract record TaskGoal
         };
     }
 
-    /// <summary>Judge from the physics state; null reason when achieved.</summary>
+    /// <summary>Judge from the scene as perceived at the end (the simulator's physics, or a perception node's detections); null reason when achieved.</summary>
     public string? Check(SceneSnapshot before, SceneSnapshot after) => this switch
     {
-        Inside g => after.IsInside(g.Object, g.Container) ? null : $"{g.Object} is not inside {g.Container}",
+        Inside g => after.IsInside(g.Object, g.Container) ? null
+            : after.Find(g.Object) is null ? $"{g.Object} is not in the scene at the end (not perceived)"
+            : $"{g.Object} is not inside {g.Container}",
         Lifted g => before.Find(g.Object) is { } b && after.Find(g.Object) is { } a && a.Pose.Position.Z > b.Pose.Position.Z + 0.05
             ? null : $"{g.Object} is not lifted",
         _ => "unknown goal",

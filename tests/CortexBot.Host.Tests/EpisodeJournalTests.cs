@@ -198,4 +198,28 @@ public class EpisodeJournalTests
         Assert.Equal(-0.3, Assert.Single(record.SceneAtEnd, o => o.Name == "red_cube").Y, 9);
         Assert.Equal("?", record.Planner);
     }
+
+    [Theory]
+    [InlineData(AnomalyKinds.ObjectVanished, true)]
+    [InlineData(AnomalyKinds.ObjectJumped, true)]
+    [InlineData(AnomalyKinds.PerceptionStale, false)]
+    public void A_vanished_or_jumped_object_is_replanned_and_stale_perception_holds_and_reports(string kind, bool replan)
+    {
+        var j = Begun();
+        j.Adopt(Ready(j, 1, Pick, Place));
+        j.BeginStep(0, out _);
+        var anomaly = new Anomaly(kind, "pick(red_cube): approach red_cube: red_cube is no longer observed", 1);
+        var verdict = j.StepFinished(Result(j, Pick, SkillOutcome.Failed, 0.5, anomaly, "approach red_cube: red_cube is no longer observed"), 0.5, maxReplans: 2);
+        Assert.Equal(replan ? StepVerdict.Replan : StepVerdict.Settle, verdict);
+        Assert.Contains($"{kind}: approach red_cube", j.ToRecord(false, 1, null).Steps[0].Detail);
+    }
+
+    [Fact]
+    public void An_object_perception_lost_by_the_end_fails_the_goal_saying_so()
+    {
+        var j = Begun();
+        j.Adopt(Ready(j, 1, Pick, Place));
+        Assert.False(j.Judge(Scene(Bin)));
+        Assert.Equal("red_cube is not in the scene at the end (not perceived)", j.Failure);
+    }
 }

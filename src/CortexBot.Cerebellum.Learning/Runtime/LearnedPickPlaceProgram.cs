@@ -70,7 +70,7 @@ public sealed class LearnedPickPlaceProgram : IControlProgram
     {
         Steps++;
         if (!_poses.TryGetPose(_object, out var p) || !p.Position.IsFinite)
-            return Fail(AnomalyKinds.InvalidState, _lostDetail);
+            return Fail(_poses.PoseProblem(_object) ?? AnomalyKinds.InvalidState, _lostDetail);
         if (!_executor.Step(tick, state, p.Position, p.Orientation.Yaw, _container.Position, command))
         {
             if ((tick - _start) * period > TimeoutSeconds) return Fail(AnomalyKinds.NoProgress, _timeoutDetail);

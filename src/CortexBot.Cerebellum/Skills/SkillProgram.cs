@@ -136,8 +136,9 @@ public sealed class SkillProgram : Control.IControlProgram
 
         if (seg.WatchTarget && Target is { } w)
         {
+            // A perceived scene says why (perception stale, the object vanished or jumped); a simulator cannot lose it.
             if (!w.Poses.TryGetPose(w.Index, out var p))
-                return Fail(Core.Messages.AnomalyKinds.TargetMoved, $"{seg.Label}: {w.Name} is no longer observed");
+                return Fail(w.Poses.PoseProblem(w.Index) ?? Core.Messages.AnomalyKinds.TargetMoved, $"{seg.Label}: {w.Name} is no longer observed");
             double off = (p.Position - w.Expected).Norm;
             if (off > w.Tolerance)
                 return Fail(Core.Messages.AnomalyKinds.TargetMoved, string.Create(System.Globalization.CultureInfo.InvariantCulture,

@@ -29,6 +29,14 @@ public static class AnomalyKinds
     public const string NoProgress = "no_progress";
     /// <summary>A joint is about to reach its position limit.</summary>
     public const string JointLimit = "joint_limit";
+    /// <summary>Perception has no fresh view of the scene: no detection frame newer than its staleness bound (none arrive,
+    /// or those that do are stamped too long ago and refused).</summary>
+    public const string PerceptionStale = "perception_stale";
+    /// <summary>Perception frames arrive, but an object has not been in them for longer than its vanish bound.</summary>
+    public const string ObjectVanished = "object_vanished";
+    /// <summary>An object's detected position moved between consecutive frames further than anything could carry it
+    /// (jump bound plus the tool speed limit times the frames' interval); its pose is untrusted until confirmed.</summary>
+    public const string ObjectJumped = "object_jumped";
     public const string Fault = "fault";
 }
 
@@ -42,5 +50,11 @@ public sealed record WorldReady(int Seed, SceneSnapshot Scene)
     public ImmutableArray<AppliedPerturbation> Perturbations { get; init; } = [];
 }
 public sealed record WorldResetFailed(int Seed, string Reason);
+
+/// <summary>
+/// Start an episode from the world as it is (no reset): answered with <see cref="WorldReady"/> carrying the perceived
+/// scene, or <see cref="WorldResetFailed"/> saying why perception cannot be trusted now (the episode may ask again).
+/// </summary>
+public sealed record ObserveWorld(int Seed);
 public sealed record GetScene;
 public sealed record GetRobotState;

@@ -16,4 +16,11 @@ public interface IObjectPoses
 
     /// <summary>The latest pose of the object at <paramref name="index"/>; false for an unknown index. Must not allocate.</summary>
     bool TryGetPose(int index, out Pose pose);
+
+    /// <summary>
+    /// Why the pose at <paramref name="index"/> cannot be read or trusted now, as an <see cref="Messages.AnomalyKinds"/>
+    /// constant (perception stale, object vanished or jumped); null when <see cref="TryGetPose"/> gives a trustworthy pose
+    /// or the source cannot tell. Control thread: must not allocate.
+    /// </summary>
+    string? PoseProblem(int index) => null;
 }

@@ -25,6 +25,12 @@ public interface IRobotLink : IDisposable
 public interface IScenePerception
 {
     SceneSnapshot Snapshot();
+
+    /// <summary>
+    /// Why the scene cannot be trusted now (e.g. no fresh detections), in one line; null when it can. A simulator's
+    /// scene always can. Thread-safe; not for the control tick.
+    /// </summary>
+    string? Problem() => null;
 }
 
 /// <summary>
