@@ -206,6 +206,12 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
     /// <summary>Asks the simulator node to reset to <paramref name="seed"/> and waits for its acknowledgement and a joint state after it.</summary>
     public void ResetScene(int seed) => _scene.ResetScene(seed);
 
+    /// <summary>
+    /// Whether `cortexbot sim serve` (its reset reader or scene writer) is on the graph; waits until the robot's joint
+    /// states are matched plus <paramref name="grace"/>, at most <paramref name="timeout"/>. A physical arm has none.
+    /// </summary>
+    public bool DiscoverSimulatorNode(TimeSpan timeout, TimeSpan grace) => _scene.DiscoverSimulatorNode(timeout, grace);
+
     // ------------------------------------------------------------------ camera (the robot's image topic)
 
     /// <summary>Size of the newest valid frame (0 before the first).</summary>

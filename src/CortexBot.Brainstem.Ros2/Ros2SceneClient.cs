@@ -43,6 +43,28 @@ internal sealed unsafe class Ros2SceneClient : IScenePerception, IWorldReset, ID
 
     public SceneSnapshot Snapshot() => _scene?.Snapshot ?? new SceneSnapshot(MonotonicClock.NowNs, []);
 
+    /// <summary>
+    /// Whether the simulator node is on the graph: a reader of <see cref="Ros2Options.ResetTopic"/> matched by our reset
+    /// writer, or a writer of <see cref="Ros2Options.SceneTopic"/> matched by our scene reader. A participant's endpoints
+    /// are discovered together, so once the robot's joint-state publisher is matched, <paramref name="grace"/> more without
+    /// either means there is none (a physical arm, or `sim serve --as-robot`). Waits at most <paramref name="timeout"/>.
+    /// </summary>
+    public bool DiscoverSimulatorNode(TimeSpan timeout, TimeSpan grace)
+    {
+        long now = MonotonicClock.NowNs, deadline = now + (long)timeout.TotalNanoseconds, robotSeenAt = 0;
+        while (true)
+        {
+            if (SimulatorNodeMatched) return true;
+            now = MonotonicClock.NowNs;
+            if (robotSeenAt == 0 && DdsParticipant.Matched(_states.Reader, false) > 0) robotSeenAt = now;
+            if (now > deadline || (robotSeenAt != 0 && now - robotSeenAt > (long)grace.TotalNanoseconds)) return SimulatorNodeMatched;
+            Thread.Sleep(5);
+        }
+    }
+
+    /// <summary>Whether the simulator node's reset reader or scene writer is matched now.</summary>
+    public bool SimulatorNodeMatched => DdsParticipant.Matched(_resetWriter, true) > 0 || DdsParticipant.Matched(Reader, false) > 0;
+
     /// <summary>Asks the simulator node to reset to <paramref name="seed"/> and waits for its acknowledgement and a joint state after it.</summary>
     public void ResetScene(int seed)
     {

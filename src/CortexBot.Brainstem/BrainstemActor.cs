@@ -7,7 +7,7 @@ using CortexBot.Core.Ports;
 namespace CortexBot.Brainstem;
 
 /// <summary>
-/// The brainstem's mailbox: world resets, scene and state queries, emergency stop. The arm itself is driven at tick
+/// The brainstem's mailbox: world resets (or observing the world as it is), scene and state queries, emergency stop. The arm itself is driven at tick
 /// rate by the control loop through the <see cref="SafetyGate"/>.
 /// </summary>
 public sealed class BrainstemActor : ReceiveActor
@@ -19,6 +19,10 @@ public sealed class BrainstemActor : ReceiveActor
     public BrainstemActor(IScenePerception perception, IWorldReset? reset, IPerturbedWorld? perturbed, SafetyGate gate, ControlLoop loop)
     {
         Receive<GetScene>(_ => Sender.Tell(perception.Snapshot()));
+        // An episode that starts from the world as it is: the scene, unless perception cannot be trusted now (no fresh detections).
+        Receive<ObserveWorld>(o => Sender.Tell(perception.Problem() is { } why
+            ? new WorldResetFailed(o.Seed, why)
+            : new WorldReady(o.Seed, perception.Snapshot())));
         Receive<GetRobotState>(_ => Sender.Tell(loop.LatestState()));
         Receive<EmergencyStop>(e =>
         {

@@ -132,14 +132,34 @@ public static class CortexBotHosting
         if (!services.Any(d => d.ServiceType == typeof(IRobotLink)))
         {
             if (options.Robot == RobotKind.Ros2)
+            {
+                // The scene (and per-tick object poses) from detections, or from the simulator node's scene topic: the
+                // choice (WorldSetup) may need the link to look for the simulator node, so both ports are decided lazily,
+                // registered before the link's own, which they replace.
+                services.TryAddSingleton(sp => WorldSetup.CreatePerceivedScene(options, "detections",
+                    sp.GetRequiredService<ILoggerFactory>().CreateLogger<Brainstem.Perception.PerceivedScene>()));
+                services.TryAddSingleton<IScenePerception>(sp => sp.GetRequiredService<WorldSetup>().Perception == PerceptionSource.Detections
+                    ? sp.GetRequiredService<Brainstem.Perception.PerceivedScene>() : sp.GetRequiredService<Brainstem.Ros2.Ros2RobotLink>());
+                // the simulator node's scene topic gives no per-tick poses: then there is none (a factory's null is "absent")
+                services.TryAddSingleton<IObjectPoses>(sp => sp.GetRequiredService<WorldSetup>().Perception == PerceptionSource.Detections
+                    ? sp.GetRequiredService<Brainstem.Perception.PerceivedScene>() : null!);
                 services.AddRobot(sp =>
                 {
                     var log = sp.GetRequiredService<ILogger<Brainstem.Ros2.Ros2RobotLink>>();
                     return new Brainstem.Ros2.Ros2RobotLink(sp.GetRequiredService<ArmModel>().JointNames,
                         options.Ros2 with { ReceiveImages = options.MmprojPath is not null }, warn: line => log.LogWarning("{Warning}", line));
                 });
+            }
             else services.AddRobot(_ => SimulatedWorld(options));
         }
+        services.TryAddSingleton(sp =>
+        {
+            var setup = sp.GetService<Brainstem.Ros2.Ros2RobotLink>() is { } link ? WorldSetup.ForRos2(options, link)
+                : options.Robot == RobotKind.Sim ? WorldSetup.Embedded
+                : new WorldSetup(options.Reset ?? WorldStart.Sim, options.Perception ?? PerceptionSource.Sim, "the robot link registered by the host");
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<WorldSetup>().LogInformation("{Setup}", setup);
+            return setup;
+        });
         // The cortex sees the scene only when its planner can take images (an mmproj): the embedded simulator renders
         // them, a ROS 2 robot publishes them (the link hands over the newest frame).
         if (options.MmprojPath is not null)
@@ -230,7 +250,7 @@ public static class CortexBotHosting
                     // The policy's identity only when the compiler really serves it (see the SkillCompiler registration).
                     var learned = sp.GetRequiredService<SkillCompiler>().Factories.OfType<LearnedSkillFactory>().FirstOrDefault();
                     var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion,
-                        learned?.Identity), "nervous-system");
+                        learned?.Identity, sp.GetRequiredService<WorldSetup>().Reset), "nervous-system");
                     registry.Register<NervousSystem>(ns);
                     if (options.Live.Enabled) system.ActorOf(LiveFeedActor.Props(sp.GetRequiredService<LiveEpisodeFeed>()), "live-feed");
                 });

@@ -12,6 +12,27 @@ public enum RobotKind
     Ros2,
 }
 
+/// <summary>How each episode starts.</summary>
+public enum WorldStart
+{
+    /// <summary>The simulator resets its world (arm home, objects scattered from the seed): the embedded one, or the
+    /// simulator node's reset over DDS.</summary>
+    Sim,
+    /// <summary>The arm first moves home through the skill path (the safety gate sees it); the objects stay as they are.</summary>
+    Home,
+    /// <summary>From the scene as it is: nothing moves before the plan.</summary>
+    None,
+}
+
+/// <summary>Where a ROS 2 robot's scene comes from.</summary>
+public enum PerceptionSource
+{
+    /// <summary>The simulator node's scene topic (exact poses; only `cortexbot sim serve` publishes it).</summary>
+    Sim,
+    /// <summary>A perception node's vision_msgs/Detection3DArray, mapped by the perception file (a real robot's way).</summary>
+    Detections,
+}
+
 /// <summary>Everything a user configures about one CortexBot process.</summary>
 public sealed record CortexBotOptions
 {
@@ -52,6 +73,16 @@ public sealed record CortexBotOptions
     public Cerebellum.Learning.Runtime.OnnxDevice OnnxDevice { get; init; } = Cerebellum.Learning.Runtime.OnnxDevice.Cpu;
     /// <summary>The rule planner plans "put X in Y" as the learned skill (falling back to pick + place after it fails).</summary>
     public bool PreferLearnedSkills { get; init; }
+
+    /// <summary>How episodes start; null: <see cref="WorldStart.Sim"/> where a simulator is there to reset (the embedded
+    /// one, or a simulator node discovered on the DDS graph), else <see cref="WorldStart.Home"/>.</summary>
+    public WorldStart? Reset { get; init; }
+    /// <summary>A ROS 2 robot's scene source; null: the simulator node's scene when it is discovered, else detections.</summary>
+    public PerceptionSource? Perception { get; init; }
+    /// <summary>With detections: the class-id mapping, fixtures and bounds (null: sim/perception.json).</summary>
+    public string? PerceptionConfigPath { get; init; }
+    /// <summary>The perception file in force.</summary>
+    public string EffectivePerceptionConfigPath => PerceptionConfigPath ?? Brainstem.Perception.PerceptionConfig.DefaultPath;
 
     /// <summary>Changes to objects' physics in the embedded simulator (perturbation scenarios); only with <see cref="RobotKind.Sim"/>.</summary>
     public System.Collections.Immutable.ImmutableArray<Sim.MuJoCo.ObjectPerturbation> Perturbations { get; init; } = [];
@@ -120,11 +151,21 @@ public sealed record CortexBotOptions
         if (PolicyPath is not null && !File.Exists(PolicyPath)) throw new ConfigurationException($"policy file not found: {PolicyPath}");
         if (PreferLearnedSkills && EffectivePolicyPath is null)
             throw new ConfigurationException($"--learned needs a policy: none given with --policy and {DefaultPolicyPath} does not exist");
-        if (PreferLearnedSkills && Robot == RobotKind.Ros2)
-            throw new ConfigurationException("--learned needs per-tick object poses, which --robot ros2 does not provide");
+        if (PreferLearnedSkills && Robot == RobotKind.Ros2 && Perception != PerceptionSource.Detections)
+            throw new ConfigurationException("--learned needs per-tick object poses, which over ROS 2 only detections give: add --perception detections");
         if (!Perturbations.IsDefaultOrEmpty && Robot != RobotKind.Sim)
             throw new ConfigurationException("--perturb changes the embedded simulator's physics; it cannot change a real robot's (--robot ros2)");
         if (!Enum.IsDefined(Robot)) throw new ConfigurationException($"unknown robot {(int)Robot} (available: sim, ros2)");
+        if (Robot == RobotKind.Sim)
+        {
+            if (Reset is { } r && r != WorldStart.Sim)
+                throw new ConfigurationException($"--reset {r.ToString().ToLowerInvariant()} needs --robot ros2: the embedded simulator always resets its world");
+            if (Perception == PerceptionSource.Detections) throw new ConfigurationException("--perception detections needs --robot ros2: the embedded simulator's scene is its own");
+            if (PerceptionConfigPath is not null) throw new ConfigurationException("--perception-config needs --robot ros2 (with detections)");
+        }
+        if (PerceptionConfigPath is not null && Perception == PerceptionSource.Sim)
+            throw new ConfigurationException("--perception-config is only used with --perception detections, not with the simulator node's scene (--perception sim)");
+        if (PerceptionConfigPath is not null && !File.Exists(PerceptionConfigPath)) throw new ConfigurationException($"perception file not found: {PerceptionConfigPath}");
         if (Robot == RobotKind.Ros2)
         {
             if (Pacing != Pacing.Realtime) throw new ConfigurationException("--robot ros2 drives a real-time robot: --fast is not possible");

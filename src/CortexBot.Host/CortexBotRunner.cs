@@ -54,6 +54,8 @@ public static class CortexBotRunner
         // Open the memory now too (last, so a run refused for another reason creates no store): a corrupt or foreign
         // --memory file is a configuration error (one line, exit 2), not a failed actor-system start logged with stack traces.
         host.Services.GetRequiredService<IEpisodeStore>();
+        // How episodes start and where the scene comes from (a ROS 2 robot may look for the simulator node here).
+        var world = host.Services.GetRequiredService<WorldSetup>();
         await host.StartAsync(cancellationToken);
         try
         {
@@ -102,7 +104,12 @@ public static class CortexBotRunner
                     stats.Pacing, stats.RealtimePriority, gate.ClampedCommands)
                 { EnvelopeHolds = gate.EnvelopeHolds, SpeedScaledCommands = gate.SpeedScaled, MaxToolSpeed = gate.Envelope?.MaxToolSpeed, PeakToolSpeed = Math.Round(gate.PeakToolSpeed, 4) },
                 new CortexReport(planner, planLatencies.Count, planLatencies.Count > 0 ? Math.Round(Percentiles.NearestRank(planLatencies, 0.5), 3) : 0),
-                new HippocampusReport(stored, store.Location)) { Policy = policy };
+                new HippocampusReport(stored, store.Location))
+            {
+                Policy = policy,
+                World = new WorldReport(WorldSetup.Name(world.Reset), WorldSetup.Name(world.Perception), world.Reason,
+                    world.Perception == PerceptionSource.Detections ? options.EffectivePerceptionConfigPath : null),
+            };
             return new RunResult(report, null);
         }
         finally

@@ -23,7 +23,7 @@ public sealed record EpisodeTimeouts(TimeSpan Reset, TimeSpan Recall, TimeSpan P
 }
 
 /// <summary>
-/// Walks one episode through the organs: reset the world, recall, plan, execute each skill, let things settle, judge
+/// Walks one episode through the organs: reset the world (or move home, or take it as it is), recall, plan, execute each skill, let things settle, judge
 /// success from the physics state, remember. One short-lived actor per episode; every wait has a timeout, so a silent or
 /// restarted organ ends the episode cleanly instead of hanging it. What happened is kept in an <see cref="EpisodeJournal"/>.
 /// </summary>
@@ -35,7 +35,14 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private readonly Organs _organs;
     private readonly ControlLoop _loop;
     private readonly EpisodeTimeouts _timeouts;
+    private readonly WorldStart _start;
     private long _startTick;
+
+    /// <summary>The step index of the move home before an episode (<see cref="WorldStart.Home"/>): never a plan step's.</summary>
+    public const int HomingStep = -1;
+
+    /// <summary>How often an episode starting from the world as it is asks again while perception cannot be trusted.</summary>
+    public static readonly TimeSpan ObserveRetry = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The one phase timer fired: each phase knows what its own timeout means.</summary>
     private sealed class PhaseTimeout
@@ -43,23 +50,36 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         public static readonly PhaseTimeout Instance = new();
     }
 
+    /// <summary>Ask the brainstem again whether the world can be observed.</summary>
+    private sealed class ObserveAgain
+    {
+        public static readonly ObserveAgain Instance = new();
+    }
+
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="policy">The learned policy the cerebellum serves, if any: remembered when a learned skill ran.</param>
+    /// <param name="start">How the episode starts: the world reset, the arm moved home first, or the scene as it is.</param>
     public EpisodeActor(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
-        PolicyIdentity? policy = null)
+        PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim)
     {
         _journal = new EpisodeJournal(request, controllerVersion, policy);
         _replyTo = replyTo;
         _organs = organs;
         _loop = loop;
         _timeouts = timeouts;
-        Resetting();
+        _start = start;
+        switch (start)
+        {
+            case WorldStart.Home: Homing(); break;
+            case WorldStart.None: Observing(); break;
+            default: Resetting(); break;
+        }
     }
 
     public static Props Props(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
-        PolicyIdentity? policy = null) =>
-        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, loop, timeouts, controllerVersion, policy));
+        PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim) =>
+        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, loop, timeouts, controllerVersion, policy, start));
 
     private RunEpisode Request => _journal.Request;
     private Guid TaskId => _journal.TaskId;
@@ -75,17 +95,60 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     {
         _organs.Brainstem.Tell(new ResetWorld(Request.Seed));
         Arm(_timeouts.Reset);
-        Receive<WorldReady>(w =>
-        {
-            _journal.Started(w, TaskGoal.FromInstruction(Request.Instruction, w.Scene));
-            _startTick = _loop.TotalTicks;
-            // Robot time 0 of the trace is robot time 0 of the steps.
-            _loop.Trace?.Begin(_startTick);
-            Publish("planned", executing: false);
-            Become(_timeouts.UseMemory ? Recalling : Planning);
-        });
+        Receive<WorldReady>(Started);
         Receive<WorldResetFailed>(f => Reject($"could not reset the world: {f.Reason}"));
         Receive<PhaseTimeout>(_ => Reject("the brainstem did not reset the world in time"));
+    }
+
+    private void Started(WorldReady w)
+    {
+        Timers.Cancel("observe");
+        _journal.Started(w, TaskGoal.FromInstruction(Request.Instruction, w.Scene));
+        _startTick = _loop.TotalTicks;
+        // Robot time 0 of the trace is robot time 0 of the steps.
+        _loop.Trace?.Begin(_startTick);
+        Publish("planned", executing: false);
+        Become(_timeouts.UseMemory ? Recalling : Planning);
+    }
+
+    /// <summary>
+    /// An arm that cannot be reset first goes home through the skill path (compiled by the cerebellum, executed by the
+    /// control loop through the safety gate), then the episode starts from the scene as it is.
+    /// </summary>
+    private void Homing()
+    {
+        _organs.Cerebellum.Tell(new ExecuteSkill(TaskId, HomingStep, SkillInvocation.Of(SkillNames.MoveHome)));
+        Arm(_timeouts.Skill);
+        Receive<SkillResult>(r => r.TaskId == TaskId && r.StepIndex == HomingStep, r =>
+        {
+            if (r.Succeeded) Become(Observing);
+            else Reject($"could not move the arm home before the episode: {r.Detail}");
+        });
+        Receive<PhaseTimeout>(_ =>
+        {
+            _organs.Cerebellum.Tell(new AbortSkill("moving home timed out"));
+            Reject($"the arm did not reach home within {_timeouts.Skill.TotalSeconds:0} s");
+        });
+    }
+
+    /// <summary>
+    /// From the scene as it is: the brainstem answers with the perceived scene, or why perception cannot be trusted now
+    /// (asked again every <see cref="ObserveRetry"/>, since detections may only just be starting); after the reset timeout
+    /// the episode is refused with that reason, before anything moved.
+    /// </summary>
+    private void Observing()
+    {
+        string? why = null;
+        _organs.Brainstem.Tell(new ObserveWorld(Request.Seed));
+        Arm(_timeouts.Reset);
+        Receive<WorldReady>(Started);
+        Receive<WorldResetFailed>(f =>
+        {
+            why = f.Reason;
+            Timers.StartSingleTimer("observe", ObserveAgain.Instance, ObserveRetry);
+        });
+        Receive<ObserveAgain>(_ => _organs.Brainstem.Tell(new ObserveWorld(Request.Seed)));
+        Receive<PhaseTimeout>(_ => Reject($"cannot start from the scene as it is: {why ?? "the brainstem did not answer"} (waited {_timeouts.Reset.TotalSeconds:0.#} s)"));
     }
 
     private void Recalling()
@@ -249,7 +312,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     protected override void Unhandled(object message)
     {
         // Late answers from an earlier phase (e.g. a plan after its timeout) are expected; ignore them quietly.
-        if (message is PhaseTimeout or SkillResult or PlanReady or PlanRefused or Recalled or FactsRecalled or Settled or SceneSnapshot) return;
+        if (message is PhaseTimeout or ObserveAgain or WorldResetFailed or SkillResult or PlanReady or PlanRefused or Recalled or FactsRecalled or Settled or SceneSnapshot) return;
         base.Unhandled(message);
     }
 }

@@ -21,11 +21,14 @@ public sealed class NervousSystemActor : ReceiveActor
     private IActorRef? _episode;
     private int _episodeCounter;
     private readonly PolicyIdentity? _policy;
+    private readonly WorldStart _start;
 
+    /// <param name="start">How each episode starts (a reset, the arm moved home, or the scene as it is).</param>
     public NervousSystemActor(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
-        PolicyIdentity? policy = null)
+        PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim)
     {
         _policy = policy;
+        _start = start;
         _organs = new Organs(
             Context.ActorOf(props.Cortex, "cortex"),
             Context.ActorOf(props.Cerebellum, "cerebellum"),
@@ -56,14 +59,14 @@ public sealed class NervousSystemActor : ReceiveActor
     }
 
     public static Props Props(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
-        PolicyIdentity? policy = null) =>
-        Akka.Actor.Props.Create(() => new NervousSystemActor(props, loop, timeouts, controllerVersion, policy));
+        PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim) =>
+        Akka.Actor.Props.Create(() => new NervousSystemActor(props, loop, timeouts, controllerVersion, policy, start));
 
     private void StartNext(ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion)
     {
         if (_episode is not null || _queue.Count == 0) return;
         var (request, replyTo) = _queue.Dequeue();
-        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, loop, timeouts, controllerVersion, _policy), $"episode-{++_episodeCounter}");
+        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, loop, timeouts, controllerVersion, _policy, _start), $"episode-{++_episodeCounter}");
         Context.Watch(_episode);
     }
 

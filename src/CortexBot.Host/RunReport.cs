@@ -13,7 +13,16 @@ public sealed record RunReport(
 {
     /// <summary>The learned policy the cerebellum served, and the device that ran it; null when none was loaded.</summary>
     public PolicyReport? Policy { get; init; }
+
+    /// <summary>How the episodes started and where the scene came from (chosen by options or by discovery).</summary>
+    public WorldReport? World { get; init; }
 }
+
+/// <param name="Reset">sim (the simulator reset the world), home (the arm moved home first) or none (the scene as it was).</param>
+/// <param name="Perception">sim (the simulator's scene) or detections (a perception node's, through the perception file).</param>
+/// <param name="Reason">Why: "as given", or what discovery found.</param>
+/// <param name="PerceptionFile">With detections: the perception file in force.</param>
+public sealed record WorldReport(string Reset, string Perception, string Reason, string? PerceptionFile);
 
 /// <param name="Device">The ONNX Runtime execution provider that ran the policy: "cpu" or "cuda".</param>
 /// <param name="RequestedDevice">What --onnx-device asked for.</param>

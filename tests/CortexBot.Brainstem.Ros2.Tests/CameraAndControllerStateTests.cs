@@ -224,6 +224,8 @@ public sealed class HostCameraTests
         services.AddCortexBot(new CortexBotOptions
         {
             Robot = CortexBot.Host.RobotKind.Ros2, Planner = "llama", MmprojPath = "unused.gguf", Ros2 = TestBus.Options(TestBus.NewDomain()),
+            // the simulator node's reset and scene (no discovery needed): no per-tick object poses then
+            Reset = CortexBot.Host.WorldStart.Sim, Perception = CortexBot.Host.PerceptionSource.Sim,
         });
         using var sp = services.BuildServiceProvider();
         var camera = sp.GetRequiredService<ISceneCamera>();

@@ -56,10 +56,12 @@ public class LearnedSkillTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Preferring_learned_skills_over_ros2_is_a_configuration_error()
+    public void Preferring_learned_skills_over_ros2_needs_the_poses_of_detections()
     {
         var ros = new CortexBot.Host.CortexBotOptions { Robot = CortexBot.Host.RobotKind.Ros2, PreferLearnedSkills = true, PolicyPath = Path.Combine(RepoPaths.Policies, "pick_place.onnx") };
-        Assert.Contains("ros2", Assert.Throws<ConfigurationException>(() => ros.Validate()).Message);
+        Assert.Contains("add --perception detections", Assert.Throws<ConfigurationException>(() => ros.Validate()).Message);
+        Assert.Contains("add --perception detections", Assert.Throws<ConfigurationException>(() => (ros with { Perception = CortexBot.Host.PerceptionSource.Sim }).Validate()).Message);
+        (ros with { Perception = CortexBot.Host.PerceptionSource.Detections }).Validate();
     }
 
     [Fact]

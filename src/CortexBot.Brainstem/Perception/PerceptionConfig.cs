@@ -78,7 +78,7 @@ public sealed record PerceptionConfig
             throw new ConfigurationException($"perception file {path}: {(e.Path is { } p ? $"at {p}: " : "")}{why.TrimEnd('.')}");
         }
         if (config is null) throw new ConfigurationException($"perception file {path} is empty (null)");
-        return config.Validate(path);
+        return config.Validate($"perception file {path}");
     }
 
     /// <summary>Checks the values; throws <see cref="ConfigurationException"/> naming <paramref name="where"/> and the key.</summary>

@@ -47,10 +47,20 @@ internal static class RunCommand
         var telemetry = new Option<string?>("--telemetry") { Description = "Serve the live telemetry stream on HOST:PORT for `cortexbot view --attach` (e.g. 127.0.0.1:7450)" };
         var maxToolSpeed = new Option<double?>("--max-tool-speed") { Description = "Tool speed limit the safety gate enforces, in m/s (default 1.0; 0.25 is the collaborative reduced speed of ISO 10218-1, which the skills are not yet timed for)" };
         var workspace = new Option<string?>("--workspace") { Description = "Workspace box for the tool and fingertips, xmin,ymin,zmin,xmax,ymax,zmax in metres (world frame; default: the table top, up to 1.2 m above it)" };
+        var reset = Choices.OptionalEnum<WorldStart>("--reset",
+            "How each episode starts: sim (the simulator resets the world), home (the arm moves home first), none (the scene as it is). " +
+            "Default: sim with --robot sim or when the simulator node is discovered on the DDS graph, else home");
+        var perception = Choices.OptionalEnum<PerceptionSource>("--perception",
+            "Where a ROS 2 robot's scene comes from: sim (the simulator node's scene topic) or detections (vision_msgs/Detection3DArray " +
+            "mapped by --perception-config). Default: sim when the simulator node is discovered, else detections");
+        var perceptionConfig = new Option<string?>("--perception-config")
+        {
+            Description = "With detections: the class-id-to-object mapping, static fixtures (table, bins) and staleness/vanish/jump bounds (JSON; default sim/perception.json)",
+        };
         var ros = new Ros2CliOptions("cortexbot");
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator or, with --robot ros2, an arm under ros2_control.")
             { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, onnxDevice, perturb, noRecall, maxReplans,
-              record, video, telemetry, otlp, prometheus, maxToolSpeed, workspace };
+              record, video, telemetry, otlp, prometheus, maxToolSpeed, workspace, reset, perception, perceptionConfig };
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
@@ -70,6 +80,9 @@ internal static class RunCommand
                 PreferLearnedSkills = parse.GetValue(learned),
                 OnnxDevice = parse.GetValue(onnxDevice),
                 Perturbations = [.. (parse.GetValue(perturb) ?? []).Select(Sim.MuJoCo.ObjectPerturbation.Parse)],
+                Reset = parse.GetValue(reset),
+                Perception = parse.GetValue(perception),
+                PerceptionConfigPath = parse.GetValue(perceptionConfig) is { } pc ? Path.GetFullPath(pc) : null,
                 Timeouts = EpisodeTimeouts.Default with { UseMemory = !parse.GetValue(noRecall), MaxReplans = parse.GetValue(maxReplans) },
                 Live = new LiveFeedOptions
                 {
@@ -149,6 +162,8 @@ internal static class RunCommand
             (c.MaxToolSpeed is { } v ? $"; peak tool speed {c.PeakToolSpeed:0.###} m/s (limit {v:0.###})" : ""));
         Console.WriteLine($"cortex: planner '{r.Cortex.Planner}', {r.Cortex.Plans} plan(s), latency p50 {r.Cortex.PlanLatencyMsP50:F2} ms");
         Console.WriteLine($"hippocampus: {r.Hippocampus.EpisodesStored} episode(s) stored in {r.Hippocampus.Path}");
+        if (r.World is { } w)
+            Console.WriteLine($"world: reset {w.Reset}, scene from {w.Perception}{(w.PerceptionFile is null ? "" : $" ({w.PerceptionFile})")}: {w.Reason}");
         if (r.Policy is { } p)
             Console.WriteLine($"policy: {p.Path} on {p.Device}" + (p.Fallback is null ? "" : $" ({p.RequestedDevice} unavailable: {p.Fallback})"));
     }

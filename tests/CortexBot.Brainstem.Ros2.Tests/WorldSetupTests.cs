@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using CortexBot.Brainstem.Perception;
+using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
+using CortexBot.Host;
+using CortexBot.Sim.MuJoCo;
+using CortexBot.Sim.Ros2;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CortexBot.Brainstem.Ros2.Tests;
+
+/// <summary>How a ROS 2 robot's episodes start and where its scene comes from: given, or found on the DDS graph.</summary>
+public sealed class WorldSetupTests
+{
+    private static ServiceProvider Compose(CortexBotOptions options)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddCortexBot(options);
+        return services.BuildServiceProvider();
+    }
+
+    private static CortexBotOptions Ros2(int domain) => new() { Robot = RobotKind.Ros2, Ros2 = TestBus.Options(domain) };
+
+    [Fact]
+    public void With_the_simulator_node_on_the_graph_episodes_reset_it_and_read_its_scene()
+    {
+        int d = TestBus.NewDomain();
+        var o = TestBus.Options(d);
+        using var world = MuJoCoWorld.OpenDefault();
+        using var node = new Ros2SimNode(world, o, 250, seed: 1);
+        using var cts = new CancellationTokenSource();
+        var t = new Thread(() => node.Run(cts.Token)) { IsBackground = true };
+        t.Start();
+        try
+        {
+            using var sp = Compose(Ros2(d));
+            var setup = sp.GetRequiredService<WorldSetup>();
+            Assert.Equal(new WorldSetup(WorldStart.Sim, PerceptionSource.Sim, $"simulator node discovered on ROS domain {d}"), setup);
+            var link = sp.GetRequiredService<Ros2RobotLink>();
+            Assert.Same(link, sp.GetRequiredService<IScenePerception>());
+            Assert.Same(link, sp.GetRequiredService<IWorldReset>());
+            Assert.Null(sp.GetService<IObjectPoses>());
+        }
+        finally
+        {
+            cts.Cancel();
+            t.Join();
+        }
+    }
+
+    [Fact]
+    public void Against_a_plain_ros2_control_robot_episodes_start_home_and_the_scene_comes_from_detections()
+    {
+        int d = TestBus.NewDomain();
+        using var robot = new FakeRobot(d);   // joint states, a trajectory controller: no reset, no scene
+        using var sp = Compose(Ros2(d));
+        var sw = Stopwatch.StartNew();
+        var setup = sp.GetRequiredService<WorldSetup>();
+        Assert.Equal(WorldStart.Home, setup.Reset);
+        Assert.Equal(PerceptionSource.Detections, setup.Perception);
+        Assert.Contains($"no simulator node on ROS domain {d}: nothing reads /cortexbot/sim/reset or writes /cortexbot/sim/scene", setup.Reason);
+        // the robot's endpoints were discovered, so the search ended after the grace, not the start timeout
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"discovery took {sw.Elapsed}");
+        var scene = Assert.IsType<PerceivedScene>(sp.GetRequiredService<IScenePerception>());
+        Assert.Same(scene, sp.GetRequiredService<IObjectPoses>());
+        Assert.Equal(["red_cube", "green_cube", "blue_cube"], scene.ObjectNames);
+        Assert.Equal(["bin"], scene.Snapshot().Objects.Select(o => o.Name));   // nothing detected yet: the fixtures
+        Assert.Contains("perception stale: no detection frame accepted", scene.Problem());
+    }
+
+    [Fact]
+    public void Given_a_reset_and_a_perception_nothing_is_searched_for()
+    {
+        int d = TestBus.NewDomain();   // nobody on it: a search would wait for the start timeout
+        var sw = Stopwatch.StartNew();
+        using var sp = Compose(Ros2(d) with { Reset = WorldStart.None, Perception = PerceptionSource.Detections });
+        Assert.Equal(new WorldSetup(WorldStart.None, PerceptionSource.Detections, "as given"), sp.GetRequiredService<WorldSetup>());
+        Assert.IsType<PerceivedScene>(sp.GetRequiredService<IObjectPoses>());
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(3), $"took {sw.Elapsed}");
+    }
+
+    [Fact]
+    public void A_perception_file_for_another_table_is_refused()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"cortexbot-perception-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, File.ReadAllText(PerceptionConfig.DefaultPath).Replace("\"table_height\": 0.0", "\"table_height\": 0.75", StringComparison.Ordinal));
+        try
+        {
+            using var sp = Compose(Ros2(TestBus.NewDomain()) with { Reset = WorldStart.None, Perception = PerceptionSource.Detections, PerceptionConfigPath = path });
+            var e = Assert.Throws<CortexBot.Core.ConfigurationException>(() => sp.GetRequiredService<IScenePerception>());
+            Assert.Contains("puts the table top at z = 0.75 m", e.Message);
+            Assert.Contains("they describe different workcells", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+}
