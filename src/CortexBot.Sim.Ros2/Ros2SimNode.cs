@@ -38,6 +38,9 @@ public sealed record TrajectoryRejections(long UnknownOrMissingJoints, long NonF
 /// <item>publishes cortexbot_msgs/SceneStatus on <c>/cortexbot/sim/scene</c> at 50 Hz and right after a reset, and serves
 /// cortexbot_msgs/ResetRequest on <c>/cortexbot/sim/reset</c> (the status carries the id of the last reset served).</item>
 /// </list>
+/// As a robot (<c>--as-robot</c>, <see cref="AsRobot"/>) it offers only what a ros2_control arm with a camera and a
+/// perception node offers: no scene status, no resets, no object /tf; instead vision_msgs/Detection3DArray on
+/// <see cref="Ros2Options.DetectionsTopic"/> (see <see cref="SimDetectionPublisher"/>).
 /// The physics advances one control period per tick, paced to absolute deadlines on its own thread.
 /// </summary>
 public sealed unsafe partial class Ros2SimNode : IDisposable
@@ -80,15 +83,19 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     // taken by the log thread): the tick never formats or writes a log line itself
     private int _rejSeen, _rejToLog;
     private readonly Action<string>? _log;
+    private readonly SimDetectionPublisher? _detections;
 
     /// <param name="camera">Renders the images published on <see cref="Ros2Options.ImageTopic"/>; null: no images.
     /// The node does not own it: dispose it after <see cref="Run"/> returns.</param>
     /// <param name="log">Receives one line the first time a trajectory is refused for each reason (as
     /// joint_trajectory_controller logs a refusal), from a thread of the node's own, never the tick; null: count only.</param>
     /// <param name="robotDescription">The robot's URDF text, published on <see cref="RobotDescriptionTopic"/>; null: none.</param>
+    /// <param name="asRobot">Non-null: behave as a plain ros2_control robot with a perception node publishing detections
+    /// so (no scene status, resets or object /tf).</param>
     public Ros2SimNode(MuJoCoWorld world, Ros2Options options, double rateHz, int seed, ISceneCamera? camera = null,
-        Action<string>? log = null, string? robotDescription = null)
+        Action<string>? log = null, string? robotDescription = null, SimDetectionOptions? asRobot = null)
     {
+        asRobot?.Validate();
         _log = log;
         if (!double.IsFinite(rateHz) || rateHz < 10 || rateHz > 5000) throw new ConfigurationException($"--rate must be between 10 and 5000 Hz, got {rateHz}");
         _world = world;
@@ -110,7 +117,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         try
         {
             _stateWriter = _dds.Writer(RosType.JointState, options.JointStatesTopic, RosQos.Default);
-            _sceneWriter = _dds.Writer(RosType.SceneStatus, options.SceneTopic, RosQos.Default);
+            if (asRobot is null) _sceneWriter = _dds.Writer(RosType.SceneStatus, options.SceneTopic, RosQos.Default);
             // joint_trajectory_controller publishes its state with SystemDefaultsQoS
             _controllerStateWriter = _dds.Writer(options.Distro == RosDistro.Jazzy ? RosType.ControllerStateJazzy : RosType.ControllerState,
                 options.ControllerStateTopic, RosQos.SystemDefault);
@@ -118,9 +125,13 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             _trajReader = _dds.Reader(RosType.JointTrajectory, $"/{options.Controller}/joint_trajectory", RosQos.SystemDefault);
             _fwdReader = _dds.Reader(RosType.Float64MultiArray, $"/{options.Controller}/commands", RosQos.SystemDefault);
             _gripReader = _dds.Reader(RosType.Float64MultiArray, options.GripperTopic, RosQos.SystemDefault);
-            _resetReader = _dds.Reader(RosType.ResetRequest, options.ResetTopic, RosQos.Default);
-            // tf2's TransformBroadcaster: reliable, volatile, keep last 100
-            _tfWriter = _dds.Writer(RosType.TfMessage, TfTopic, RosQos.Default with { Depth = 100 });
+            if (asRobot is null)
+            {
+                _resetReader = _dds.Reader(RosType.ResetRequest, options.ResetTopic, RosQos.Default);
+                // tf2's TransformBroadcaster: reliable, volatile, keep last 100
+                _tfWriter = _dds.Writer(RosType.TfMessage, TfTopic, RosQos.Default with { Depth = 100 });
+            }
+            else _detections = new SimDetectionPublisher(world, _dds, options.DetectionsTopic, asRobot);
             if (robotDescription is not null)
             {
                 _descriptionWriter = _dds.Writer(RosType.String, RobotDescriptionTopic, new RosQos(true, 1, TransientLocal: true));
@@ -190,6 +201,15 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     }
 
     public double RateHz => _rate;
+
+    /// <summary>Whether the node plays a plain robot (<c>--as-robot</c>): detections instead of scene status, resets and object /tf.</summary>
+    public bool AsRobot => _detections is not null;
+
+    /// <summary>Detection frames published (0 unless <see cref="AsRobot"/>).</summary>
+    public long DetectionFramesPublished => _detections?.FramesPublished ?? 0;
+
+    /// <summary>Why the latest detection frame could not be published (null: none failed).</summary>
+    public string? DetectionProblem => _detections?.Problem;
     public SimNodeCounters Counters => new(Interlocked.Read(ref _ticks), Interlocked.Read(ref _traj), Interlocked.Read(ref _fwd),
         Interlocked.Read(ref _grip), Interlocked.Read(ref _rejected), Interlocked.Read(ref _resets), Interlocked.Read(ref _late),
         Interlocked.Read(ref _ctrlStates), Interlocked.Read(ref _images), Interlocked.Read(ref _imageFailures));
@@ -222,6 +242,12 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             images = new Thread(() => PublishImages(stopImages.Token)) { IsBackground = true, Name = "cortexbot-sim-node-camera" };
             images.Start();
         }
+        Thread? detections = null;
+        if (_detections is not null)
+        {
+            detections = new Thread(() => _detections.Run(stopImages.Token)) { IsBackground = true, Name = "cortexbot-sim-node-detections" };
+            detections.Start();
+        }
         Thread? logs = null;
         if (_log is not null)
         {
@@ -236,6 +262,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         {
             stopImages.Cancel();
             images?.Join();
+            detections?.Join();
             logs?.Join();
         }
     }
@@ -259,7 +286,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             }
             if (sceneDue || _ticks % sceneEvery == 0)
             {
-                PublishScene();
+                if (_sceneWriter != 0) PublishScene();
                 ExpireGoals();
             }
             PublishGoalStatusIfChanged();
@@ -286,6 +313,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     private bool DrainResets()
     {
         bool any = false;
+        if (_resetReader == 0) return false; // a robot (--as-robot) cannot be reset
         while (true)
         {
             int r = Native.Take(_resetReader, out void* p, out _);
@@ -681,6 +709,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     public void Dispose()
     {
         _dds.Dispose();
+        _detections?.Dispose();
         _mem.Dispose();
     }
 }
