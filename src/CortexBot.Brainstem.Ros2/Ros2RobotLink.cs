@@ -206,6 +206,22 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
     /// <summary>Asks the simulator node to reset to <paramref name="seed"/> and waits for its acknowledgement and a joint state after it.</summary>
     public void ResetScene(int seed) => _scene.ResetScene(seed);
 
+    private Ros2DetectionReceiver? _detections;
+    private readonly Lock _detectionsLock = new();
+
+    /// <summary>
+    /// The perception node's object detections (<see cref="Ros2Options.DetectionsTopic"/>), subscribed on this link's
+    /// participant on first use (only a robot whose scene comes from detections pays for it) and closed with the link.
+    /// </summary>
+    public Ros2DetectionReceiver Detections()
+    {
+        lock (_detectionsLock)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            return _detections ??= new Ros2DetectionReceiver(_dds, _o);
+        }
+    }
+
     /// <summary>
     /// Whether `cortexbot sim serve` (its reset reader or scene writer) is on the graph; waits until the robot's joint
     /// states are matched plus <paramref name="grace"/>, at most <paramref name="timeout"/>. A physical arm has none.
@@ -311,6 +327,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
         _stopping = true;
         Native.Wake(_waitset);
         _receiver.Join(TimeSpan.FromSeconds(2));
+        lock (_detectionsLock) _detections?.Dispose();   // its thread stops before the participant goes
         _dds.Dispose();
         // the messages' native memory outlives every writer that could still read it
         _commands.Dispose();

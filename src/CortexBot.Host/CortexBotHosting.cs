@@ -136,8 +136,16 @@ public static class CortexBotHosting
                 // The scene (and per-tick object poses) from detections, or from the simulator node's scene topic: the
                 // choice (WorldSetup) may need the link to look for the simulator node, so both ports are decided lazily,
                 // registered before the link's own, which they replace.
-                services.TryAddSingleton(sp => WorldSetup.CreatePerceivedScene(options, "detections",
-                    sp.GetRequiredService<ILoggerFactory>().CreateLogger<Brainstem.Perception.PerceivedScene>()));
+                services.TryAddSingleton(sp =>
+                {
+                    // fed by the link's detection receiver from the moment it exists (frames arrive on the receiver's thread)
+                    var receiver = sp.GetRequiredService<Brainstem.Ros2.Ros2RobotLink>().Detections();
+                    var scene = WorldSetup.CreatePerceivedScene(options, $"detections on {receiver.Topic}",
+                        sp.GetRequiredService<ILoggerFactory>().CreateLogger<Brainstem.Perception.PerceivedScene>());
+                    receiver.FrameReceived += scene.Accept;
+                    if (receiver.Latest is { } first) scene.Accept(first);
+                    return scene;
+                });
                 services.TryAddSingleton<IScenePerception>(sp => sp.GetRequiredService<WorldSetup>().Perception == PerceptionSource.Detections
                     ? sp.GetRequiredService<Brainstem.Perception.PerceivedScene>() : sp.GetRequiredService<Brainstem.Ros2.Ros2RobotLink>());
                 // the simulator node's scene topic gives no per-tick poses: then there is none (a factory's null is "absent")

@@ -13,9 +13,12 @@ public class PerceivedSceneTests
     private long _now = 10_000 * Ms;
     private readonly List<Anomaly> _reported = [];
 
-    private static PerceptionConfig Config(double staleMs = 500, double vanishMs = 1000, double jumpM = 0.05) => new PerceptionConfig
+    /// <summary>Without smoothing unless asked: the other rules are tested on the raw sightings.</summary>
+    private static PerceptionConfig Config(double staleMs = 500, double vanishMs = 1000, double jumpM = 0.05, int smoothing = 1) => new PerceptionConfig
     {
         TableHeight = 0,
+        SmoothingFrames = smoothing,
+        StillM = 0.015,
         StaleAfterMs = staleMs,
         VanishAfterMs = vanishMs,
         JumpM = jumpM,
@@ -275,5 +278,64 @@ public class PerceivedSceneTests
         scene.Accept(Frame(0, Det("red_cube", 0.41, 0.11)));
         Assert.True(scene.TryGetPose(scene.IndexOf("red_cube"), out var p));
         Assert.Equal(p, scene.Snapshot().Find("red_cube")!.Pose);
+    }
+
+    private static double Gaussian(Random r) => Math.Sqrt(-2 * Math.Log(1 - r.NextDouble())) * Math.Cos(2 * Math.PI * r.NextDouble());
+
+    [Fact]
+    public void The_noise_of_a_still_objects_sightings_is_averaged_out()
+    {
+        var scene = Scene(Config(smoothing: 8));
+        var truth = new Vec3(0.40, 0.10, 0.02);
+        var rng = new Random(7);
+        double raw = 0, smoothed = 0;
+        int n = 0;
+        for (int k = 0; k < 200; k++)
+        {
+            _now += 66 * Ms;
+            var seen = truth + new Vec3(Gaussian(rng), Gaussian(rng), Gaussian(rng)) * 0.005;   // 5 mm per axis
+            scene.Accept(Frame(0, Det("red_cube", seen.X, seen.Y, seen.Z)));
+            if (k < 20) continue;
+            Assert.True(scene.TryGetPose(0, out var p));
+            raw += (seen - truth).Norm;
+            smoothed += (p.Position - truth).Norm;
+            n++;
+        }
+        raw /= n;
+        smoothed /= n;
+        // a single sighting is about 8 mm off; the mean of eight about 3
+        Assert.InRange(raw, 0.0065, 0.0095);
+        Assert.True(smoothed < 0.45 * raw, $"smoothed error {smoothed * 1e3:F1} mm vs raw {raw * 1e3:F1} mm");
+        Assert.Equal(0, scene.Counters.Jumps);
+    }
+
+    [Fact]
+    public void One_sighting_outside_the_still_gate_is_held_back_and_two_in_a_row_are_followed()
+    {
+        var scene = Scene(Config(smoothing: 8));
+        scene.Accept(Frame(0, Det("red_cube", 0.40, 0.10)));
+        _now += 66 * Ms;
+        scene.Accept(Frame(0, Det("red_cube", 0.43, 0.10)));   // 30 mm off once: an outlier
+        Assert.True(scene.TryGetPose(0, out var p));
+        Assert.Equal(0.40, p.Position.X, 9);
+        _now += 66 * Ms;
+        scene.Accept(Frame(0, Det("red_cube", 0.401, 0.10)));  // back: averaged in
+        Assert.True(scene.TryGetPose(0, out p));
+        Assert.Equal(0.4005, p.Position.X, 9);
+
+        // carried: the second sighting out of the gate is followed, and every one after it
+        for (int k = 1; k <= 5; k++)
+        {
+            _now += 66 * Ms;
+            scene.Accept(Frame(0, Det("red_cube", 0.40 + 0.03 * k, 0.10)));
+            Assert.True(scene.TryGetPose(0, out p));
+            Assert.Equal(k == 1 ? 0.4005 : 0.40 + 0.03 * k, p.Position.X, 9);
+        }
+        // set down: averaged again
+        _now += 66 * Ms;
+        scene.Accept(Frame(0, Det("red_cube", 0.552, 0.10)));
+        Assert.True(scene.TryGetPose(0, out p));
+        Assert.Equal(0.551, p.Position.X, 9);
+        Assert.Equal(0, scene.Counters.Jumps);
     }
 }

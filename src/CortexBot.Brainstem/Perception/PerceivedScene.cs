@@ -32,6 +32,10 @@ public sealed record PerceptionCounters(
 /// <item>Detections of class ids the configuration does not know are ignored and counted (the first few ids are kept
 /// for the report); a fixture's own detections are recognised and not used; of two detections of one class in a frame
 /// the higher score wins; non-finite ones are rejected.</item>
+/// <item>Noise: a still object's position is the running mean of its recent sightings (<c>smoothing_frames</c>); a
+/// sighting further than <c>still_m</c> from it is held back once, and two in a row make the pose follow the sightings
+/// (the object is being moved) until they settle again. Without this, 5 mm of detection noise moves a target by more
+/// than a skill's 20 mm watch tolerance every few seconds.</item>
 /// <item>Fixtures are always in the scene, at their configured pose.</item>
 /// </list>
 /// <para>Threads: <see cref="Accept"/> from one feeder at a time (a receiver thread; serialised by a lock); everything
@@ -71,6 +75,9 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
         public readonly bool[] Jumped = new bool[n];   // awaiting a sighting that confirms or undoes a jump
         public readonly Pose[] Pending = new Pose[n];  // the jumped-to pose
         public readonly bool[] VanishReported = new bool[n];
+        public readonly int[] Count = new int[n];         // sightings averaged into Pose (still object)
+        public readonly bool[] Moving = new bool[n];      // following the raw sightings (carried or pushed)
+        public readonly bool[] Outlier = new bool[n];     // the last sighting was outside the still gate
 
         public State CopyForNext(long stamp)
         {
@@ -81,6 +88,9 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
             Jumped.CopyTo(s.Jumped, 0);
             Pending.CopyTo(s.Pending, 0);
             VanishReported.CopyTo(s.VanishReported, 0);
+            Count.CopyTo(s.Count, 0);
+            Moving.CopyTo(s.Moving, 0);
+            Outlier.CopyTo(s.Outlier, 0);
             return s;
         }
     }
@@ -302,7 +312,7 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
                 bool tracked = s.SeenNs[i] != 0 && frame.StampNs - s.SeenNs[i] <= _vanishNs;
                 if (!tracked)
                 {
-                    s.Pose[i] = pose;
+                    Restart(s, i, pose);
                     s.Jumped[i] = false;
                 }
                 else
@@ -312,8 +322,8 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
                     double fromTrusted = (pose.Position - s.Pose[i].Position).Norm;
                     if (s.Jumped[i])
                     {
-                        if ((pose.Position - s.Pending[i].Position).Norm <= bound) { s.Pose[i] = pose; s.Jumped[i] = false; }  // confirmed
-                        else if (fromTrusted <= bound) { s.Pose[i] = pose; s.Jumped[i] = false; }                             // it was a glitch
+                        if ((pose.Position - s.Pending[i].Position).Norm <= bound) { Restart(s, i, pose); s.Jumped[i] = false; }  // confirmed
+                        else if (fromTrusted <= bound) { Smooth(s, i, pose); s.Jumped[i] = false; }                                // it was a glitch
                         else s.Pending[i] = pose;
                     }
                     else if (fromTrusted > bound)
@@ -324,7 +334,7 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
                         Add(ref found, AnomalyKinds.ObjectJumped, string.Create(CultureInfo.InvariantCulture,
                             $"{_names[i]} moved {fromTrusted * 1e3:F0} mm between detections {dt * 1e3:F0} ms apart (bound {bound * 1e3:F0} mm: jump_m {_config.JumpM * 1e3:F0} mm + {MaxObjectSpeed:0.###} m/s x {dt * 1e3:F0} ms)"), now);
                     }
-                    else s.Pose[i] = pose;
+                    else Smooth(s, i, pose);
                 }
                 s.SeenNs[i] = frame.StampNs;
                 s.VanishReported[i] = false;
@@ -332,6 +342,41 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
             _state = s;
         }
         return found;
+    }
+
+    /// <summary>A new track (first sighting, back after vanishing, a confirmed jump): the sighting as it is.</summary>
+    private static void Restart(State s, int i, Pose pose)
+    {
+        s.Pose[i] = pose;
+        s.Count[i] = 1;
+        s.Moving[i] = false;
+        s.Outlier[i] = false;
+    }
+
+    /// <summary>
+    /// A still object's position is the mean of its sightings (the last <c>smoothing_frames</c>, recursively), so detection
+    /// noise does not move the target a skill was planned for; the orientation is the latest. A sighting outside
+    /// <c>still_m</c> of the mean is held back once (a noise outlier); a second in a row means the object moves, and the
+    /// pose then follows the sightings until they settle within the gate again.
+    /// </summary>
+    private void Smooth(State s, int i, Pose pose)
+    {
+        if (_config.SmoothingFrames == 1) { s.Pose[i] = pose; return; }
+        var mean = s.Pose[i].Position;
+        if ((pose.Position - mean).Norm <= _config.StillM)
+        {
+            int n = Math.Min(s.Count[i] + 1, _config.SmoothingFrames);
+            s.Pose[i] = new Pose(mean + (pose.Position - mean) * (1.0 / n), pose.Orientation);
+            s.Count[i] = n;
+            s.Moving[i] = false;
+            s.Outlier[i] = false;
+        }
+        else if (s.Moving[i] || s.Outlier[i])
+        {
+            Restart(s, i, pose);
+            s.Moving[i] = true;
+        }
+        else s.Outlier[i] = true;
     }
 
     private static bool HasSize(Vec3 size) => size.IsFinite && size.X > 0 && size.Y > 0 && size.Z > 0;

@@ -17,7 +17,8 @@ namespace CortexBot.Brainstem.Perception;
 /// yaw, inner half size), always in the scene at their surveyed pose. A fixture's <c>class_id</c> names the detections of
 /// it, which are then recognised and not used (the surveyed pose is authoritative).</item>
 /// <item>Bounds: <c>stale_after_ms</c> (a frame stamped longer ago is refused; no fresher frame means the scene is stale),
-/// <c>vanish_after_ms</c> (an object not in the frames for longer is gone), <c>jump_m</c> (see <see cref="PerceivedScene"/>).</item>
+/// <c>vanish_after_ms</c> (an object not in the frames for longer is gone), <c>jump_m</c>, and the noise filter's
+/// <c>smoothing_frames</c> and <c>still_m</c> (see <see cref="PerceivedScene"/>).</item>
 /// </list>
 /// The default, <c>sim/perception.json</c>, describes sim/scene.xml (a test keeps them in agreement).
 /// </summary>
@@ -32,6 +33,10 @@ public sealed record PerceptionConfig
     public double StaleAfterMs { get; init; } = 500;
     public double VanishAfterMs { get; init; } = 1000;
     public double JumpM { get; init; } = 0.05;
+    /// <summary>How many recent sightings of a still object are averaged (1: none).</summary>
+    public int SmoothingFrames { get; init; } = 8;
+    /// <summary>A sighting within this distance of the averaged position is the object standing still (m).</summary>
+    public double StillM { get; init; } = 0.015;
     public Dictionary<string, PerceivedClass> Classes { get; init; } = [];
     public List<Fixture> Fixtures { get; init; } = [];
 
@@ -89,6 +94,8 @@ public sealed record PerceptionConfig
         Positive(StaleAfterMs, "stale_after_ms", 60_000);
         Positive(VanishAfterMs, "vanish_after_ms", 600_000);
         Positive(JumpM, "jump_m", 10);
+        Positive(StillM, "still_m", 1);
+        if (SmoothingFrames is < 1 or > 100) throw new ConfigurationException($"{W("smoothing_frames")} must be an integer in 1..100, got {SmoothingFrames}");
         if (Classes.Count == 0) throw new ConfigurationException($"{W("classes")} must map at least one detection class id to an object");
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (id, c) in Classes)

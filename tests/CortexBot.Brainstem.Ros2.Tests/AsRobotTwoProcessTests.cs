@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CortexBot.Core.Ports;
+using CortexBot.Sim.MuJoCo;
+using Xunit.Abstractions;
+
+namespace CortexBot.Brainstem.Ros2.Tests;
+
+/// <summary>
+/// The real-robot path without a real robot: `cortexbot sim serve --as-robot` offers only what a ros2_control arm with a
+/// perception node offers (joint states, the trajectory controller, detections; no reset, no scene topic), and
+/// `cortexbot run --robot ros2 --reset none` completes the task from detections alone, as two processes over loopback DDS.
+/// Slow (a real-time episode each), like <see cref="TwoProcessTests"/>.
+/// </summary>
+public sealed class AsRobotTwoProcessTests(ITestOutputHelper output)
+{
+    private sealed record Run(int ExitCode, string Stdout, string Stderr, string Node);
+
+    /// <summary>Starts `sim serve --as-robot` with <paramref name="nodeFlags"/>, then `run` with <paramref name="runFlags"/>;
+    /// <paramref name="whileRunning"/> is called every 20 ms until the run exits.</summary>
+    private static Run Episode(int domain, string nodeFlags, string runFlags, Action? whileRunning = null)
+    {
+        var memory = Path.Combine(Path.GetTempPath(), $"cortexbot-ros2-asrobot-{Guid.NewGuid():N}.db");
+        var nodeErr = new System.Text.StringBuilder();
+        using var node = TestBus.StartCli($"sim serve --as-robot --ros-domain {domain} --ros-loopback --rate 500 --duration 150 --seed 1 {nodeFlags}");
+        node.ErrorDataReceived += (_, e) => { lock (nodeErr) nodeErr.AppendLine(e.Data); };
+        node.BeginErrorReadLine();
+        node.BeginOutputReadLine();
+        try
+        {
+            using var run = TestBus.StartCli($"run --robot ros2 --ros-domain {domain} --ros-loopback --stale-ms 250 --task \"put the red cube in the bin\" " +
+                $"--seed 1 --json --memory \"{memory}\" {runFlags}");
+            var stderr = run.StandardError.ReadToEndAsync();
+            var stdout = run.StandardOutput.ReadToEndAsync();
+            var sw = Stopwatch.StartNew();
+            while (!run.WaitForExit(20))
+            {
+                whileRunning?.Invoke();
+                if (sw.Elapsed > TimeSpan.FromMinutes(3)) { run.Kill(); throw new TimeoutException("the run did not finish within 3 minutes"); }
+            }
+            run.WaitForExit();
+            string log;
+            lock (nodeErr) log = nodeErr.ToString();
+            return new Run(run.ExitCode, stdout.Result, stderr.Result, log);
+        }
+        finally
+        {
+            if (!node.HasExited) node.Kill();
+            node.WaitForExit();
+            foreach (var f in new[] { memory, memory + "-wal", memory + "-shm" }) if (File.Exists(f)) File.Delete(f);
+        }
+    }
+
+    private void AssertSucceededFromDetections(Run r, string reset)
+    {
+        string diag = $"exit {r.ExitCode}\nstdout: {r.Stdout}\nstderr: {r.Stderr}\nsim serve: {r.Node}";
+        output.WriteLine(diag);
+        Assert.True(r.ExitCode == 0, diag);
+        using var json = JsonDocument.Parse(r.Stdout);
+        var root = json.RootElement;
+        Assert.True(root.GetProperty("episodes")[0].GetProperty("success").GetBoolean(), diag);
+        var world = root.GetProperty("world");
+        Assert.Equal(reset, world.GetProperty("reset").GetString());
+        Assert.Equal("detections", world.GetProperty("perception").GetString());
+        // the node really was a plain robot: nobody asked it for a reset
+        Assert.DoesNotContain("resets 1", r.Node, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Reset_none_completes_the_task_from_detections_alone()
+    {
+        var r = Episode(TestBus.NewDomain(), "", "--reset none");
+        AssertSucceededFromDetections(r, "none");
+        using var json = JsonDocument.Parse(r.Stdout);
+        Assert.Contains("no simulator node on ROS domain", json.RootElement.GetProperty("world").GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public void Reset_none_still_succeeds_with_5_mm_detection_noise()
+    {
+        var r = Episode(TestBus.NewDomain(), "--detection-noise 0.005", "--reset none");
+        AssertSucceededFromDetections(r, "none");
+    }
+
+    [Fact]
+    public void By_default_a_robot_without_a_simulator_node_starts_home_and_perceives_detections()
+    {
+        var r = Episode(TestBus.NewDomain(), "", "");
+        AssertSucceededFromDetections(r, "home");
+    }
+
+    [Fact]
+    public void Without_detections_the_run_fails_clearly_and_the_arm_holds()
+    {
+        int d = TestBus.NewDomain();
+        var o = TestBus.Options(d);
+        using var dds = new DdsParticipant(d, DdsParticipant.LoopbackConfig());
+        var states = new Ros2JointStateReceiver(dds, o, [.. MuJoCoWorld.ArmJoints]);
+        var s = new RobotStateBuffer(6);
+        double[]? first = null;
+        double moved = 0;
+        long samples = 0;
+        void Sample()
+        {
+            states.Drain();
+            if (!states.Read(s)) return;
+            samples++;
+            if (first is null) { first = [.. s.Position]; return; }
+            for (int j = 0; j < 6; j++) moved = Math.Max(moved, Math.Abs(s.Position[j] - first[j]));
+        }
+
+        // the perception node publishes where nobody listens: no detection ever reaches CortexBot
+        var r = Episode(d, "", "--reset none --detections-topic /nobody/detections", Sample);
+        output.WriteLine($"exit {r.ExitCode}\nstdout: {r.Stdout}\nstderr: {r.Stderr}");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal("", r.Stdout);
+        Assert.Contains("error: cannot start from the scene as it is: perception stale: no detection frame accepted from detections on /nobody/detections (waited 10 s)",
+            r.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.Stderr, StringComparison.Ordinal);   // no stack trace
+        Assert.True(samples > 100, $"{samples} joint states sampled while the run waited");
+        Assert.True(moved < 2e-3, $"the arm moved {moved:F4} rad while CortexBot waited for detections");
+    }
+}
