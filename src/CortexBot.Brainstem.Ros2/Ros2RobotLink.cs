@@ -27,8 +27,10 @@ public sealed record Ros2LinkCounters(
 /// controller keeps its last target). Fresh states from a publisher that comes back make it resume ("reconnect").</item>
 /// <item>Emergency stop (std_msgs/Bool true on <see cref="Ros2Options.EmergencyStopTopic"/>): from the next tick on,
 /// Write re-sends the command in force when it arrived until a false releases it.</item>
-/// <item>World resets and the scene come from the simulator node's topics (<see cref="IWorldReset"/>, <see cref="IScenePerception"/>); a physical
-/// arm has no such node, and a reset then fails with a clear error after <see cref="Ros2Options.ResetTimeout"/>.</item>
+/// <item>World resets and the scene can come from the simulator node's topics (<see cref="IWorldReset"/>, <see cref="IScenePerception"/>); a physical
+/// arm has no such node (<see cref="DiscoverSimulatorNode"/> tells), and a reset then fails with a clear error after
+/// <see cref="Ros2Options.ResetTimeout"/>. Its scene then comes from a perception node's detections (<see cref="Detections"/>,
+/// turned into a scene by the host's perceived scene).</item>
 /// <item>Camera (<see cref="ISceneCamera"/>, when <see cref="Ros2Options.ReceiveImages"/>): subscribes sensor_msgs/Image
 /// (rgb8) on <see cref="Ros2Options.ImageTopic"/>; a capture returns the newest valid frame, or fails clearly when none
 /// arrived or it is older than <see cref="Ros2Options.ImageStaleAfter"/>. Garbled images are counted and ignored.</item>

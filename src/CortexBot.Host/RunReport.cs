@@ -22,7 +22,11 @@ public sealed record RunReport(
 /// <param name="Perception">sim (the simulator's scene) or detections (a perception node's, through the perception file).</param>
 /// <param name="Reason">Why: "as given", or what discovery found.</param>
 /// <param name="PerceptionFile">With detections: the perception file in force.</param>
-public sealed record WorldReport(string Reset, string Perception, string Reason, string? PerceptionFile);
+public sealed record WorldReport(string Reset, string Perception, string Reason, string? PerceptionFile)
+{
+    /// <summary>With detections: what the perceived scene made of the frames over the run (refused, ignored, jumps, vanishings).</summary>
+    public Brainstem.Perception.PerceptionCounters? Detections { get; init; }
+}
 
 /// <param name="Device">The ONNX Runtime execution provider that ran the policy: "cpu" or "cuda".</param>
 /// <param name="RequestedDevice">What --onnx-device asked for.</param>

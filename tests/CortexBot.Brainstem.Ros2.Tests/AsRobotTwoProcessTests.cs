@@ -62,8 +62,12 @@ public sealed class AsRobotTwoProcessTests(ITestOutputHelper output)
         var world = root.GetProperty("world");
         Assert.Equal(reset, world.GetProperty("reset").GetString());
         Assert.Equal("detections", world.GetProperty("perception").GetString());
-        // the node really was a plain robot: nobody asked it for a reset
-        Assert.DoesNotContain("resets 1", r.Node, StringComparison.Ordinal);
+        // the scene came from the node's detection frames: the cubes known, the bin recognised as the fixture it is
+        var det = world.GetProperty("detections");
+        Assert.True(det.GetProperty("frames_accepted").GetInt64() > 10, diag);
+        Assert.True(det.GetProperty("fixture_detections").GetInt64() > 10, diag);
+        Assert.Equal(0, det.GetProperty("unknown_detections").GetInt64());
+        Assert.Equal(0, det.GetProperty("frames_refused_stale").GetInt64());
     }
 
     [Fact]

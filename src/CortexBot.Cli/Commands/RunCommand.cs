@@ -163,7 +163,12 @@ internal static class RunCommand
         Console.WriteLine($"cortex: planner '{r.Cortex.Planner}', {r.Cortex.Plans} plan(s), latency p50 {r.Cortex.PlanLatencyMsP50:F2} ms");
         Console.WriteLine($"hippocampus: {r.Hippocampus.EpisodesStored} episode(s) stored in {r.Hippocampus.Path}");
         if (r.World is { } w)
+        {
             Console.WriteLine($"world: reset {w.Reset}, scene from {w.Perception}{(w.PerceptionFile is null ? "" : $" ({w.PerceptionFile})")}: {w.Reason}");
+            if (w.Detections is { } d)
+                Console.WriteLine($"detections: {d.FramesAccepted} frames accepted, {d.FramesRefusedStale} refused as stale, {d.UnknownDetections} of unknown classes, " +
+                    $"{d.RejectedDetections} rejected, {d.Jumps} jumps, {d.Vanished} vanishings");
+        }
         if (r.Policy is { } p)
             Console.WriteLine($"policy: {p.Path} on {p.Device}" + (p.Fallback is null ? "" : $" ({p.RequestedDevice} unavailable: {p.Fallback})"));
     }
