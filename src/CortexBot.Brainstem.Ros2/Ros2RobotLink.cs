@@ -205,6 +205,9 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
 
     public SceneSnapshot Snapshot() => _scene.Snapshot();
 
+    /// <summary>Why the simulator node's scene is not known yet (none arrived), or null.</summary>
+    public string? Problem() => _scene.Problem();
+
     /// <summary>Asks the simulator node to reset to <paramref name="seed"/> and waits for its acknowledgement and a joint state after it.</summary>
     public void ResetScene(int seed) => _scene.ResetScene(seed);
 

@@ -43,6 +43,9 @@ internal sealed unsafe class Ros2SceneClient : IScenePerception, IWorldReset, ID
 
     public SceneSnapshot Snapshot() => _scene?.Snapshot ?? new SceneSnapshot(MonotonicClock.NowNs, []);
 
+    /// <summary>Null once the simulator node's scene status has arrived; before, why the scene is not known.</summary>
+    public string? Problem() => _scene is null ? $"no scene status from the simulator node on {_o.SceneTopic} yet" : null;
+
     /// <summary>
     /// Whether the simulator node is on the graph: a reader of <see cref="Ros2Options.ResetTopic"/> matched by our reset
     /// writer, or a writer of <see cref="Ros2Options.SceneTopic"/> matched by our scene reader. A participant's endpoints

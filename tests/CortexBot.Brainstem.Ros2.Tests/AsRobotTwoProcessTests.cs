@@ -10,8 +10,9 @@ namespace CortexBot.Brainstem.Ros2.Tests;
 /// The real-robot path without a real robot: `cortexbot sim serve --as-robot` offers only what a ros2_control arm with a
 /// perception node offers (joint states, the trajectory controller, detections; no reset, no scene topic), and
 /// `cortexbot run --robot ros2 --reset none` completes the task from detections alone, as two processes over loopback DDS.
-/// Slow (a real-time episode each), like <see cref="TwoProcessTests"/>.
+/// Slow (a real-time episode each), like <see cref="TwoProcessTests"/>, and in their collection.
 /// </summary>
+[Collection("two-process")]
 public sealed class AsRobotTwoProcessTests(ITestOutputHelper output)
 {
     private sealed record Run(int ExitCode, string Stdout, string Stderr, string Node);
@@ -125,3 +126,10 @@ public sealed class AsRobotTwoProcessTests(ITestOutputHelper output)
         Assert.True(moved < 2e-3, $"the arm moved {moved:F4} rad while CortexBot waited for detections");
     }
 }
+
+/// <summary>
+/// The tests that run `sim serve` and `cortexbot run` as real-time processes: alone and one at a time, after the others
+/// (two such pairs at once on two cores starve each other's control loops).
+/// </summary>
+[CollectionDefinition("two-process", DisableParallelization = true)]
+public sealed class TwoProcessCollection;

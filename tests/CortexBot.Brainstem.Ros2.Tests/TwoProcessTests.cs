@@ -7,6 +7,7 @@ namespace CortexBot.Brainstem.Ros2.Tests;
 /// The simulator node and CortexBot as two processes on a loopback-only DDS domain: `cortexbot sim serve` and
 /// `cortexbot run --robot ros2 --json` complete the default task over the wire with the usual run contract.
 /// </summary>
+[Collection("two-process")]
 public sealed class TwoProcessTests
 {
     private static string Cli => Path.Combine(AppContext.BaseDirectory, "cortexbot.dll");

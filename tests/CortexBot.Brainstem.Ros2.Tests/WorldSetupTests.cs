@@ -41,6 +41,9 @@ public sealed class WorldSetupTests
             Assert.Same(link, sp.GetRequiredService<IScenePerception>());
             Assert.Same(link, sp.GetRequiredService<IWorldReset>());
             Assert.Null(sp.GetService<IObjectPoses>());
+            // an episode from the scene as it is (--reset none --perception sim) waits for the node's first scene status
+            TestBus.WaitUntil(() => link.Problem() is null, "the simulator node's scene status");
+            Assert.Contains("red_cube", link.Snapshot().Objects.Select(x => x.Name));
         }
         finally
         {
