@@ -227,6 +227,18 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
         }
     }
 
+    private Ros2TfReceiver? _tf;
+
+    /// <summary>Object poses on <see cref="Ros2Options.TfTopic"/> (Gazebo's, bridged), subscribed on first use and closed with the link.</summary>
+    public Ros2TfReceiver Transforms()
+    {
+        lock (_detectionsLock)
+        {
+            ObjectDisposedException.ThrowIf(_stopping, this);
+            return _tf ??= new Ros2TfReceiver(_dds, _o);
+        }
+    }
+
     /// <summary>
     /// Whether `cortexbot sim serve` (its reset reader or scene writer) is on the graph; waits until the robot's joint
     /// states are matched plus <paramref name="grace"/>, at most <paramref name="timeout"/>. A physical arm has none.
@@ -332,7 +344,12 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
         _stopping = true;
         Native.Wake(_waitset);
         _receiver.Join(TimeSpan.FromSeconds(2));
-        lock (_detectionsLock) _detections?.Dispose();   // its thread stops before the participant goes
+        lock (_detectionsLock)
+        {
+            // their threads stop before the participant goes
+            _detections?.Dispose();
+            _tf?.Dispose();
+        }
         _dds.Dispose();
         // the messages' native memory outlives every writer that could still read it
         _commands.Dispose();

@@ -138,18 +138,26 @@ public static class CortexBotHosting
                 // registered before the link's own, which they replace.
                 services.TryAddSingleton(sp =>
                 {
-                    // fed by the link's detection receiver from the moment it exists (frames arrive on the receiver's thread)
-                    var receiver = sp.GetRequiredService<Brainstem.Ros2.Ros2RobotLink>().Detections();
-                    var scene = WorldSetup.CreatePerceivedScene(options, $"detections on {receiver.Topic}",
-                        sp.GetRequiredService<ILoggerFactory>().CreateLogger<Brainstem.Perception.PerceivedScene>());
+                    // fed by the link's detection (or tf) receiver from the moment it exists (frames arrive on its thread)
+                    var link = sp.GetRequiredService<Brainstem.Ros2.Ros2RobotLink>();
+                    var log = sp.GetRequiredService<ILoggerFactory>().CreateLogger<Brainstem.Perception.PerceivedScene>();
+                    if (sp.GetRequiredService<WorldSetup>().Perception == PerceptionSource.Tf)
+                    {
+                        var tf = link.Transforms();
+                        var fromTf = WorldSetup.CreatePerceivedScene(options, $"object transforms on {tf.Topic}", log);
+                        tf.FrameReceived += fromTf.Accept;
+                        return fromTf;
+                    }
+                    var receiver = link.Detections();
+                    var scene = WorldSetup.CreatePerceivedScene(options, $"detections on {receiver.Topic}", log);
                     receiver.FrameReceived += scene.Accept;
                     if (receiver.Latest is { } first) scene.Accept(first);
                     return scene;
                 });
-                services.TryAddSingleton<IScenePerception>(sp => sp.GetRequiredService<WorldSetup>().Perception == PerceptionSource.Detections
+                services.TryAddSingleton<IScenePerception>(sp => sp.GetRequiredService<WorldSetup>().Perception != PerceptionSource.Sim
                     ? sp.GetRequiredService<Brainstem.Perception.PerceivedScene>() : sp.GetRequiredService<Brainstem.Ros2.Ros2RobotLink>());
                 // the simulator node's scene topic gives no per-tick poses: then there is none (a factory's null is "absent")
-                services.TryAddSingleton<IObjectPoses>(sp => sp.GetRequiredService<WorldSetup>().Perception == PerceptionSource.Detections
+                services.TryAddSingleton<IObjectPoses>(sp => sp.GetRequiredService<WorldSetup>().Perception != PerceptionSource.Sim
                     ? sp.GetRequiredService<Brainstem.Perception.PerceivedScene>() : null!);
                 services.AddRobot(sp =>
                 {

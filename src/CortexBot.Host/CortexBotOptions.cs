@@ -31,6 +31,8 @@ public enum PerceptionSource
     Sim,
     /// <summary>A perception node's vision_msgs/Detection3DArray, mapped by the perception file (a real robot's way).</summary>
     Detections,
+    /// <summary>tf2_msgs/TFMessage object poses (child_frame_id = class id), as Gazebo's pose bridge gives them, mapped by the perception file.</summary>
+    Tf,
 }
 
 /// <summary>Everything a user configures about one CortexBot process.</summary>
@@ -79,7 +81,7 @@ public sealed record CortexBotOptions
     public WorldStart? Reset { get; init; }
     /// <summary>A ROS 2 robot's scene source; null: the simulator node's scene when it is discovered, else detections.</summary>
     public PerceptionSource? Perception { get; init; }
-    /// <summary>With detections: the class-id mapping, fixtures and bounds (null: sim/perception.json).</summary>
+    /// <summary>With detections or tf: the class-id mapping, fixtures and bounds (null: sim/perception.json).</summary>
     public string? PerceptionConfigPath { get; init; }
     /// <summary>The perception file in force.</summary>
     public string EffectivePerceptionConfigPath => PerceptionConfigPath ?? Brainstem.Perception.PerceptionConfig.DefaultPath;
@@ -151,8 +153,8 @@ public sealed record CortexBotOptions
         if (PolicyPath is not null && !File.Exists(PolicyPath)) throw new ConfigurationException($"policy file not found: {PolicyPath}");
         if (PreferLearnedSkills && EffectivePolicyPath is null)
             throw new ConfigurationException($"--learned needs a policy: none given with --policy and {DefaultPolicyPath} does not exist");
-        if (PreferLearnedSkills && Robot == RobotKind.Ros2 && Perception != PerceptionSource.Detections)
-            throw new ConfigurationException("--learned needs per-tick object poses, which over ROS 2 only detections give: add --perception detections");
+        if (PreferLearnedSkills && Robot == RobotKind.Ros2 && Perception is not (PerceptionSource.Detections or PerceptionSource.Tf))
+            throw new ConfigurationException("--learned needs per-tick object poses, which over ROS 2 only detections give: add --perception detections (or tf)");
         if (!Perturbations.IsDefaultOrEmpty && Robot != RobotKind.Sim)
             throw new ConfigurationException("--perturb changes the embedded simulator's physics; it cannot change a real robot's (--robot ros2)");
         if (!Enum.IsDefined(Robot)) throw new ConfigurationException($"unknown robot {(int)Robot} (available: sim, ros2)");
@@ -160,11 +162,12 @@ public sealed record CortexBotOptions
         {
             if (Reset is { } r && r != WorldStart.Sim)
                 throw new ConfigurationException($"--reset {r.ToString().ToLowerInvariant()} needs --robot ros2: the embedded simulator always resets its world");
-            if (Perception == PerceptionSource.Detections) throw new ConfigurationException("--perception detections needs --robot ros2: the embedded simulator's scene is its own");
-            if (PerceptionConfigPath is not null) throw new ConfigurationException("--perception-config needs --robot ros2 (with detections)");
+            if (Perception is { } p && p != PerceptionSource.Sim)
+                throw new ConfigurationException($"--perception {p.ToString().ToLowerInvariant()} needs --robot ros2: the embedded simulator's scene is its own");
+            if (PerceptionConfigPath is not null) throw new ConfigurationException("--perception-config needs --robot ros2 (with detections or tf)");
         }
         if (PerceptionConfigPath is not null && Perception == PerceptionSource.Sim)
-            throw new ConfigurationException("--perception-config is only used with --perception detections, not with the simulator node's scene (--perception sim)");
+            throw new ConfigurationException("--perception-config is only used with --perception detections or tf, not with the simulator node's scene (--perception sim)");
         if (PerceptionConfigPath is not null && !File.Exists(PerceptionConfigPath)) throw new ConfigurationException($"perception file not found: {PerceptionConfigPath}");
         if (Robot == RobotKind.Ros2)
         {

@@ -108,7 +108,7 @@ public static class CortexBotRunner
             {
                 Policy = policy,
                 World = new WorldReport(WorldSetup.Name(world.Reset), WorldSetup.Name(world.Perception), world.Reason,
-                    world.Perception == PerceptionSource.Detections ? options.EffectivePerceptionConfigPath : null)
+                    world.Perception != PerceptionSource.Sim ? options.EffectivePerceptionConfigPath : null)
                 {
                     Detections = (sp.GetService<IScenePerception>() as Brainstem.Perception.PerceivedScene)?.Counters,
                 },

@@ -17,7 +17,7 @@ public sealed record WorldSetup(WorldStart Reset, PerceptionSource Perception, s
     public static WorldSetup Embedded { get; } = new(WorldStart.Sim, PerceptionSource.Sim, "the embedded simulator");
 
     public override string ToString() =>
-        $"episodes start with reset {Name(Reset)}, the scene comes from {(Perception == PerceptionSource.Sim ? "the simulator's scene" : "detections")} ({Reason})";
+        $"episodes start with reset {Name(Reset)}, the scene comes from {Perception switch { PerceptionSource.Sim => "the simulator's scene", PerceptionSource.Tf => "object transforms (tf)", _ => "detections" }} ({Reason})";
 
     internal static string Name<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 

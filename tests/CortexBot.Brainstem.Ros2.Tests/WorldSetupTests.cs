@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CortexBot.Brainstem.Perception;
+using CortexBot.Core.Geometry;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
 using CortexBot.Host;
@@ -96,5 +97,39 @@ public sealed class WorldSetupTests
             Assert.Contains("they describe different workcells", e.Message);
         }
         finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void With_perception_tf_the_scene_comes_from_the_objects_transforms()
+    {
+        int d = TestBus.NewDomain();
+        var o = TestBus.Options(d);
+        using var world = MuJoCoWorld.OpenDefault();
+        using var node = new Ros2SimNode(world, o, 250, seed: 1);   // publishes each scene object's pose on /tf (child frame: its name)
+        using var cts = new CancellationTokenSource();
+        var t = new Thread(() => node.Run(cts.Token)) { IsBackground = true };
+        t.Start();
+        try
+        {
+            using var sp = Compose(Ros2(d) with { Reset = WorldStart.Sim, Perception = PerceptionSource.Tf });
+            var scene = Assert.IsType<PerceivedScene>(sp.GetRequiredService<IScenePerception>());
+            Assert.Same(scene, sp.GetRequiredService<IObjectPoses>());
+            Assert.Equal("object transforms on /tf", scene.Source);
+            TestBus.WaitUntil(() => scene.Snapshot().Find("blue_cube") is not null, "the cubes from /tf");
+            var truth = world.Snapshot();
+            foreach (var name in new[] { "red_cube", "green_cube", "blue_cube" })
+            {
+                Assert.True(scene.TryGetPose(scene.IndexOf(name), out var p));
+                Assert.True((p.Position - truth.Find(name)!.Pose.Position).Norm < 1e-3, $"{name} at {p.Position}, the simulator has it at {truth.Find(name)!.Pose.Position}");
+                Assert.Equal(new Vec3(0.02, 0.02, 0.02), scene.Snapshot().Find(name)!.HalfSize);   // tf has no size: the perception file's
+            }
+            Assert.True(scene.Counters.FixtureDetections > 0);   // the bin's transform, recognised as the fixture
+            Assert.Null(scene.Problem());
+        }
+        finally
+        {
+            cts.Cancel();
+            t.Join();
+        }
     }
 }

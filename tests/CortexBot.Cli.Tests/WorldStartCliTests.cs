@@ -10,12 +10,13 @@ public class WorldStartCliTests(ITestOutputHelper output)
     [InlineData("--reset home", "error: --reset home needs --robot ros2: the embedded simulator always resets its world")]
     [InlineData("--reset later", "error: --reset must be one of sim, home, none, got 'later'")]
     [InlineData("--perception detections", "error: --perception detections needs --robot ros2: the embedded simulator's scene is its own")]
-    [InlineData("--perception camera", "error: --perception must be one of sim, detections, got 'camera'")]
-    [InlineData("--perception-config sim/perception.json", "error: --perception-config needs --robot ros2 (with detections)")]
+    [InlineData("--perception camera", "error: --perception must be one of sim, detections, tf, got 'camera'")]
+    [InlineData("--perception tf", "error: --perception tf needs --robot ros2: the embedded simulator's scene is its own")]
+    [InlineData("--perception-config sim/perception.json", "error: --perception-config needs --robot ros2 (with detections or tf)")]
     [InlineData("--robot ros2 --perception sim --perception-config sim/perception.json",
-        "error: --perception-config is only used with --perception detections, not with the simulator node's scene (--perception sim)")]
+        "error: --perception-config is only used with --perception detections or tf, not with the simulator node's scene (--perception sim)")]
     [InlineData("--robot ros2 --perception detections --perception-config /nonexistent/perception.json", "error: perception file not found: /nonexistent/perception.json")]
-    [InlineData("--robot ros2 --learned", "error: --learned needs per-tick object poses, which over ROS 2 only detections give: add --perception detections")]
+    [InlineData("--robot ros2 --learned", "error: --learned needs per-tick object poses, which over ROS 2 only detections give: add --perception detections (or tf)")]
     public void Bad_world_start_flags_exit_2_with_one_line(string flags, string expected)
     {
         var r = CliProcess.Run(["run", "--task", "put the red cube in the bin", "--ros-loopback", "--memory", CliProcess.TempDb(),

@@ -51,11 +51,12 @@ internal static class RunCommand
             "How each episode starts: sim (the simulator resets the world), home (the arm moves home first), none (the scene as it is). " +
             "Default: sim with --robot sim or when the simulator node is discovered on the DDS graph, else home");
         var perception = Choices.OptionalEnum<PerceptionSource>("--perception",
-            "Where a ROS 2 robot's scene comes from: sim (the simulator node's scene topic) or detections (vision_msgs/Detection3DArray " +
-            "mapped by --perception-config). Default: sim when the simulator node is discovered, else detections");
+            "Where a ROS 2 robot's scene comes from: sim (the simulator node's scene topic), detections (vision_msgs/Detection3DArray " +
+            "mapped by --perception-config) or tf (tf2_msgs/TFMessage object poses on /tf, child_frame_id = class id, as Gazebo's pose bridge gives them). " +
+            "Default: sim when the simulator node is discovered, else detections");
         var perceptionConfig = new Option<string?>("--perception-config")
         {
-            Description = "With detections: the class-id-to-object mapping, static fixtures (table, bins) and staleness/vanish/jump bounds (JSON; default sim/perception.json)",
+            Description = "With detections or tf: the class-id-to-object mapping, static fixtures (table, bins) and staleness/vanish/jump bounds (JSON; default sim/perception.json)",
         };
         var ros = new Ros2CliOptions("cortexbot");
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator or, with --robot ros2, an arm under ros2_control.")
