@@ -338,4 +338,21 @@ public class PerceivedSceneTests
         Assert.Equal(0.551, p.Position.X, 9);
         Assert.Equal(0, scene.Counters.Jumps);
     }
+
+    [Fact]
+    public void Jumps_are_judged_between_sightings_not_against_the_smoothed_pose()
+    {
+        var scene = Scene(Config(smoothing: 8));
+        scene.Accept(Frame(0, Det("red_cube", 0.40, 0.10)));
+        // carried at 0.9 m/s, 15 frames a second: 60 mm a frame, within 50 mm + 1 m/s x 66 ms; the filter holds the
+        // first of them back, so the smoothed pose is 120 mm behind the second: still no jump
+        for (int k = 1; k <= 6; k++)
+        {
+            _now += 66 * Ms;
+            scene.Accept(Frame(0, Det("red_cube", 0.40 + 0.06 * k, 0.10)));
+        }
+        Assert.Equal(0, scene.Counters.Jumps);
+        Assert.True(scene.TryGetPose(0, out var p));
+        Assert.Equal(0.76, p.Position.X, 9);
+    }
 }

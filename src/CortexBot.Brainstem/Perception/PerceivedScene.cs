@@ -74,6 +74,7 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
         public readonly long[] SeenNs = new long[n];   // stamp of the last frame the object was in (0: never)
         public readonly bool[] Jumped = new bool[n];   // awaiting a sighting that confirms or undoes a jump
         public readonly Pose[] Pending = new Pose[n];  // the jumped-to pose
+        public readonly Vec3[] Last = new Vec3[n];     // the last trusted sighting as seen (jumps are judged between sightings)
         public readonly bool[] VanishReported = new bool[n];
         public readonly int[] Count = new int[n];         // sightings averaged into Pose (still object)
         public readonly bool[] Moving = new bool[n];      // following the raw sightings (carried or pushed)
@@ -87,6 +88,7 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
             SeenNs.CopyTo(s.SeenNs, 0);
             Jumped.CopyTo(s.Jumped, 0);
             Pending.CopyTo(s.Pending, 0);
+            Last.CopyTo(s.Last, 0);
             VanishReported.CopyTo(s.VanishReported, 0);
             Count.CopyTo(s.Count, 0);
             Moving.CopyTo(s.Moving, 0);
@@ -319,7 +321,8 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
                 {
                     double dt = (frame.StampNs - s.SeenNs[i]) / 1e9;
                     double bound = _config.JumpM + MaxObjectSpeed * dt;
-                    double fromTrusted = (pose.Position - s.Pose[i].Position).Norm;
+                    // between sightings as seen: the smoothed pose lags a moving object by design
+                    double fromTrusted = (pose.Position - s.Last[i]).Norm;
                     if (s.Jumped[i])
                     {
                         if ((pose.Position - s.Pending[i].Position).Norm <= bound) { Restart(s, i, pose); s.Jumped[i] = false; }  // confirmed
@@ -336,6 +339,7 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
                     }
                     else Smooth(s, i, pose);
                 }
+                if (!s.Jumped[i]) s.Last[i] = pose.Position;
                 s.SeenNs[i] = frame.StampNs;
                 s.VanishReported[i] = false;
             }
