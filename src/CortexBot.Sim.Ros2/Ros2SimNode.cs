@@ -197,6 +197,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
 
     /// <summary>Why the latest detection frame could not be published (null: none failed).</summary>
     public string? DetectionProblem => _detections?.Problem;
+
     public SimNodeCounters Counters => new(Interlocked.Read(ref _ticks), Interlocked.Read(ref _traj), Interlocked.Read(ref _fwd),
         Interlocked.Read(ref _grip), Interlocked.Read(ref _rejected), Interlocked.Read(ref _resets), Interlocked.Read(ref _late),
         Interlocked.Read(ref _ctrlStates), Interlocked.Read(ref _images), Interlocked.Read(ref _imageFailures));

@@ -7,7 +7,8 @@ namespace CortexBot.Sim.Ros2;
 /// What only a simulator can publish about its world (not with <c>--as-robot</c>): cortexbot_msgs/SceneStatus on
 /// <see cref="Ros2Options.SceneTopic"/> (every object's name, kind, colour, pose and half size, with the id of the last
 /// reset served) and tf2_msgs/TFMessage on <see cref="Ros2SimNode.TfTopic"/> (each object's pose in <c>world</c>, child
-/// frame: its name). Both allocate (50 Hz, off any control path).
+/// frame: its name). The node's tick calls <see cref="Publish"/> at 50 Hz and right after a reset; it allocates, as it
+/// did inside the node (the simulator's tick, never CortexBot's control loop).
 /// </summary>
 internal sealed unsafe class SimScenePublisher(MuJoCoWorld world, DdsParticipant dds, Ros2Options options)
 {
