@@ -52,8 +52,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     private readonly Ros2Options _o;
     private readonly double _rate;
     private readonly DdsParticipant _dds;
-    private readonly int _tfWriter, _descriptionWriter;
-    private readonly int _stateWriter, _sceneWriter, _controllerStateWriter, _imageWriter, _trajReader, _fwdReader, _gripReader, _resetReader;
+    private readonly int _stateWriter, _controllerStateWriter, _imageWriter, _trajReader, _fwdReader, _gripReader, _resetReader;
     private readonly NativeStrings _mem = new();
     private readonly JointStateMsg* _js;
     private readonly double* _jsPos, _jsVel;
@@ -83,6 +82,8 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     // taken by the log thread): the tick never formats or writes a log line itself
     private int _rejSeen, _rejToLog;
     private readonly Action<string>? _log;
+    // the simulator's scene status and /tf, or (--as-robot) a perception node's detections: exactly one is set
+    private readonly SimScenePublisher? _scene;
     private readonly SimDetectionPublisher? _detections;
 
     /// <param name="camera">Renders the images published on <see cref="Ros2Options.ImageTopic"/>; null: no images.
@@ -117,7 +118,6 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         try
         {
             _stateWriter = _dds.Writer(RosType.JointState, options.JointStatesTopic, RosQos.Default);
-            if (asRobot is null) _sceneWriter = _dds.Writer(RosType.SceneStatus, options.SceneTopic, RosQos.Default);
             // joint_trajectory_controller publishes its state with SystemDefaultsQoS
             _controllerStateWriter = _dds.Writer(options.Distro == RosDistro.Jazzy ? RosType.ControllerStateJazzy : RosType.ControllerState,
                 options.ControllerStateTopic, RosQos.SystemDefault);
@@ -128,15 +128,10 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             if (asRobot is null)
             {
                 _resetReader = _dds.Reader(RosType.ResetRequest, options.ResetTopic, RosQos.Default);
-                // tf2's TransformBroadcaster: reliable, volatile, keep last 100
-                _tfWriter = _dds.Writer(RosType.TfMessage, TfTopic, RosQos.Default with { Depth = 100 });
+                _scene = new SimScenePublisher(world, _dds, options);
             }
             else _detections = new SimDetectionPublisher(world, _dds, options.DetectionsTopic, asRobot);
-            if (robotDescription is not null)
-            {
-                _descriptionWriter = _dds.Writer(RosType.String, RobotDescriptionTopic, new RosQos(true, 1, TransientLocal: true));
-                PublishRobotDescription(robotDescription);
-            }
+            if (robotDescription is not null) SimScenePublisher.PublishRobotDescription(_dds, robotDescription);
             CreateActionServer();
         }
         catch
@@ -192,14 +187,6 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     public const string RobotDescriptionTopic = "/robot_description";
     public const string TfTopic = "/tf";
 
-    private void PublishRobotDescription(string urdf)
-    {
-        using var mem = new NativeStrings();
-        StringMsg m = new() { Data = mem.Add(urdf) };
-        int rc = Native.Write(_descriptionWriter, &m);
-        if (rc < 0) throw new InvalidOperationException($"could not publish {RobotDescriptionTopic}: {Native.Describe(rc)}");
-    }
-
     public double RateHz => _rate;
 
     /// <summary>Whether the node plays a plain robot (<c>--as-robot</c>): detections instead of scene status, resets and object /tf.</summary>
@@ -210,6 +197,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
 
     /// <summary>Why the latest detection frame could not be published (null: none failed).</summary>
     public string? DetectionProblem => _detections?.Problem;
+
     public SimNodeCounters Counters => new(Interlocked.Read(ref _ticks), Interlocked.Read(ref _traj), Interlocked.Read(ref _fwd),
         Interlocked.Read(ref _grip), Interlocked.Read(ref _rejected), Interlocked.Read(ref _resets), Interlocked.Read(ref _late),
         Interlocked.Read(ref _ctrlStates), Interlocked.Read(ref _images), Interlocked.Read(ref _imageFailures));
@@ -286,7 +274,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             }
             if (sceneDue || _ticks % sceneEvery == 0)
             {
-                if (_sceneWriter != 0) PublishScene();
+                _scene?.Publish(_resetId, _seed);
                 ExpireGoals();
             }
             PublishGoalStatusIfChanged();
@@ -642,52 +630,6 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             m.Data = DdsSequence.Of(data, frame.Rgb.Length);
             return Native.Write(writer, &m);
         }
-    }
-
-    /// <summary>Publishes the scene (allocates: 50 Hz, off any control path).</summary>
-    private void PublishScene()
-    {
-        var snap = _world.Snapshot();
-        int n = snap.Objects.Length;
-        using var mem = new NativeStrings();
-        var names = mem.AddArray([.. snap.Objects.Select(o => o.Name)]);
-        var kinds = mem.AddArray([.. snap.Objects.Select(o => o.Kind)]);
-        var colors = mem.AddArray([.. snap.Objects.Select(o => o.Color ?? "")]);
-        var poses = mem.Alloc<double>(7 * n);
-        var half = mem.Alloc<double>(3 * n);
-        for (int i = 0; i < n; i++)
-        {
-            var o = snap.Objects[i];
-            var p = poses + 7 * i;
-            p[0] = o.Pose.Position.X; p[1] = o.Pose.Position.Y; p[2] = o.Pose.Position.Z;
-            p[3] = o.Pose.Orientation.W; p[4] = o.Pose.Orientation.X; p[5] = o.Pose.Orientation.Y; p[6] = o.Pose.Orientation.Z;
-            half[3 * i] = o.HalfSize.X; half[3 * i + 1] = o.HalfSize.Y; half[3 * i + 2] = o.HalfSize.Z;
-        }
-        SceneStatusMsg m = default;
-        m.Header.FrameId = mem.Add("world");
-        m.ResetId = _resetId;
-        m.Seed = _seed;
-        m.SimTime = _world.SimTime;
-        m.ObjectNames = DdsSequence.Of(names, n);
-        m.ObjectKinds = DdsSequence.Of(kinds, n);
-        m.ObjectColors = DdsSequence.Of(colors, n);
-        m.Poses = DdsSequence.Of(poses, 7 * n);
-        m.HalfSizes = DdsSequence.Of(half, 3 * n);
-        Native.Write(_sceneWriter, &m);
-
-        var tfs = mem.Alloc<TransformStampedMsg>(n);
-        var stamp = RosTime.FromNanoseconds((DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
-        for (int i = 0; i < n; i++)
-        {
-            var p = poses + 7 * i;
-            tfs[i].Header.Stamp = stamp;
-            tfs[i].Header.FrameId = m.Header.FrameId;
-            tfs[i].ChildFrameId = names[i];
-            tfs[i].Tx = p[0]; tfs[i].Ty = p[1]; tfs[i].Tz = p[2];
-            tfs[i].Qw = p[3]; tfs[i].Qx = p[4]; tfs[i].Qy = p[5]; tfs[i].Qz = p[6];
-        }
-        TfMessageMsg tf = new() { Transforms = DdsSequence.Of(tfs, n) };
-        Native.Write(_tfWriter, &tf);
     }
 
     /// <summary>Sleeps to an absolute monotonic deadline (nanosleep; no spinning).</summary>

@@ -117,6 +117,13 @@ internal sealed class SimDetectionPublisher : IDisposable
         }
     }
 
+    /// <summary>Captures one frame and publishes it at once (the caller's thread; for tests).</summary>
+    internal void CaptureAndPublish()
+    {
+        Capture(_ring[0]);
+        Publish(_ring[0]);
+    }
+
     private void Capture(Slot s)
     {
         s.StampWallNs = Ros2DetectionReceiver.WallNowNs();

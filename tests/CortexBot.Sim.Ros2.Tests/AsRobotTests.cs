@@ -176,3 +176,56 @@ public sealed unsafe class AsRobotTests
         }
     }
 }
+
+/// <summary>The detection publisher's steady state and its wire, read by the plain C peer from a real `sim serve --as-robot`.</summary>
+public sealed class AsRobotWireTests
+{
+    [Fact]
+    public void Capturing_and_publishing_detections_allocates_nothing()
+    {
+        int d = TestBus.NewDomain();
+        using var world = MuJoCoWorld.OpenDefault();
+        using var dds = new DdsParticipant(d, DdsParticipant.LoopbackConfig());
+        using var publisher = new SimDetectionPublisher(world, dds, "/detections", new SimDetectionOptions { NoiseStd = 0.005 });
+        for (int i = 0; i < 50; i++) publisher.CaptureAndPublish(); // warm-up: JIT, class ids converted once
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 500; i++) publisher.CaptureAndPublish();
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(550, publisher.FramesPublished);
+    }
+
+    [Fact]
+    public void A_plain_c_ros2_tool_reads_sim_serve_as_robots_detections()
+    {
+        int d = TestBus.NewDomain();
+        using var sim = TestBus.StartCli($"sim serve --as-robot --ros-domain {d} --ros-loopback --no-camera --duration 6");
+        var simErr = sim.StandardError.ReadToEndAsync();
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "ros2_peer"))
+            { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { d.ToString(System.Globalization.CultureInfo.InvariantCulture), "15", "/detections", "detections" }) psi.ArgumentList.Add(a);
+        using var peer = Process.Start(psi)!;
+        string output = peer.StandardOutput.ReadToEnd();
+        peer.WaitForExit();
+        sim.WaitForExit();
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length > 1 && lines[0].StartsWith("frames 5 frame world ", StringComparison.Ordinal), $"peer: {output} {peer.StandardError.ReadToEnd()}; sim serve: {simErr.Result}");
+        using var world = MuJoCoWorld.OpenDefault();
+        var names = world.Snapshot().Objects.Select(o => o.Name).Order().ToArray();
+        Assert.Equal($"count {names.Length}", string.Join(' ', lines[0].Split(' ')[^2..]));
+        var seen = new List<string>();
+        foreach (var line in lines[1..])
+        {
+            var x = line.Split(' ');
+            string At(string key) => x[Array.IndexOf(x, key) + 1];
+            Assert.Equal("1", At("hyps"));
+            Assert.Equal(At("class"), At("id"));
+            Assert.Equal("1", At("score"));
+            Assert.Equal("0", At("cov")); // no noise asked for
+            Assert.Equal("world", At("dframe"));
+            seen.Add(At("class"));
+        }
+        Assert.Equal(names, seen.Order().ToArray());
+        Assert.Equal(0, sim.ExitCode);
+    }
+}
