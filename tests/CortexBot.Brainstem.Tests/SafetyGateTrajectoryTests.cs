@@ -62,10 +62,13 @@ public class SafetyGateTrajectoryTests
     public void A_segment_that_leaves_the_workspace_box_is_refused()
     {
         var (gate, link) = Make();
-        // the default box spans the table top; x = 0.95 m is past its edge (0.90)
-        var target = new ArmKinematics(Arm).Inverse(new Pose(new Vec3(0.0, 0.85, 0.3), ArmKinematics.TopDown(0)), Home);
-        Assert.NotNull(target);
-        Assert.False(gate.Execute(Move(target), out var why));
+        // the default box spans the table top (x -0.30..0.90, y -0.80..0.80): a reachable point past one of its edges
+        var env = SafetyEnvelope.ForScene(RepoPaths.DefaultScene, 1.0);
+        Vec3[] outside = [new(-0.35, 0.0, 0.3), new(-0.4, 0.1, 0.4), new(-0.33, -0.2, 0.2), new(0.1, 0.82, 0.2), new(0.1, -0.82, 0.2)];
+        var target = outside.Where(p => !env.Contains(p))
+            .Select(p => new ArmKinematics(Arm).Inverse(new Pose(p, ArmKinematics.TopDown(0)), Home)).FirstOrDefault(q => q is not null);
+        Assert.True(target is not null, "the arm reaches none of the points outside the box");
+        Assert.False(gate.Execute(Move(target!), out var why));
         Assert.Contains("safety envelope", why, StringComparison.Ordinal);
         Assert.Equal(0, link.ExecutedCount);
     }

@@ -19,13 +19,14 @@ public class ArmTrajectoryTests
             double dt = t.TimeFromStart[k + 1] - t.TimeFromStart[k - 1];
             for (int j = 0; j < 3; j++)
             {
-                // central differences of the samples agree with the sampled velocity and acceleration
+                // central differences of the samples agree with the sampled velocity and acceleration, within their
+                // truncation error (dt^2/6 times the next derivative: 3 mrad/s and 20 mrad/s^2 here)
                 double v = (t.At(k + 1, j) - t.At(k - 1, j)) / dt;
-                Assert.Equal(v, t.Velocity[k * 3 + j], 2);
+                Assert.True(Math.Abs(v - t.Velocity[k * 3 + j]) < 0.005, $"velocity at point {k}, joint {j}: {t.Velocity[k * 3 + j]} vs {v}");
                 if (k + 1 < t.Count - 1)
                 {
                     double a = (t.Velocity[(k + 1) * 3 + j] - t.Velocity[(k - 1) * 3 + j]) / dt;
-                    Assert.Equal(a, t.Acceleration[k * 3 + j], 1);
+                    Assert.True(Math.Abs(a - t.Acceleration[k * 3 + j]) < 0.03, $"acceleration at point {k}, joint {j}: {t.Acceleration[k * 3 + j]} vs {a}");
                 }
             }
         }

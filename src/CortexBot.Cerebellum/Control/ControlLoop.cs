@@ -62,6 +62,8 @@ public sealed class ControlLoop : IDisposable
     private readonly JointCommandBuffer _command;
     private readonly JointCommandBuffer _hold;
     private readonly JitterHistogram _jitter = new();
+    // per tick of a tracked program: the largest joint error, last command vs measurement (micro-radians)
+    private readonly JitterHistogram _tracking = new();
     private readonly AnomalyMonitor _monitor;
     private readonly ConcurrentQueue<(Action action, TaskCompletionSource done)> _actions = new();
     private readonly SemaphoreSlim _wake = new(0);
@@ -137,6 +139,12 @@ public sealed class ControlLoop : IDisposable
     /// <summary>Test hook: prepare without the thread; the test then drives ticks with <see cref="TickOnce"/>.</summary>
     internal void PrepareInline() => Prepare();
     internal void TickOnce() => Tick();
+
+    /// <summary>
+    /// Percentile <paramref name="p"/> (percent) of the tracking error: the largest joint error between the last command and
+    /// the measurement, on every tick of a program the screen tracks, in radians, since the stats were last reset.
+    /// </summary>
+    public double TrackingErrorPercentile(double p) => _tracking.Percentile(p) / 1e6;
 
     /// <summary>Motions handed to the link as whole trajectories (0 when it streams a command a tick).</summary>
     public long TrajectoriesSent => Interlocked.Read(ref _trajectoriesSent);
@@ -240,6 +248,7 @@ public sealed class ControlLoop : IDisposable
     private void ResetStatsOnThread()
     {
         _jitter.Clear();
+        _tracking.Clear();
         _lateTicks = 0;
         _ticksInWindow = 0;
         _windowStartNs = Posix.NowNs();
@@ -371,6 +380,12 @@ public sealed class ControlLoop : IDisposable
         }
         else if (_active is not null)
         {
+            if (_active.ScreenTracking)
+            {
+                double worst = 0;
+                for (int i = 0; i < _state.Joints; i++) worst = Math.Max(worst, Math.Abs(_command.Position[i] - _state.Position[i]));
+                _tracking.Record((long)(worst * 1e6));
+            }
             var status = _active.Step(_tick, _period, _state, _command);
             if (_sendTrajectories && _active.TakeTrajectory() is { } trajectory && status == ProgramStatus.Running)
             {
