@@ -26,9 +26,10 @@ public sealed record Ros2LinkCounters(
 /// <see cref="Ros2TrajectoryInterface.Action"/> as ONE FollowJointTrajectory goal with the configured tolerances
 /// (see <see cref="Ros2TrajectoryActionClient"/>: results, feedback, cancellation). While a motion is in force the
 /// per-tick <see cref="Write"/> sends only the gripper; the motion is over when the loop's command reaches its last
-/// point, or on <see cref="Cancel"/>. A hold target that then changes (a program without trajectories, a hold after an
-/// anomaly on the topic interface) goes out as a single-point trajectory (time_from_start = a few control periods);
-/// an unchanged one sends nothing, so a controller holding still gets no traffic. The gripper's Float64MultiArray goes
+/// point, or on <see cref="Cancel"/>. A hold target that then changes by more than <see cref="HoldDeadband"/> (a program
+/// without trajectories, a hold after an anomaly on the topic interface) goes out as a single-point trajectory
+/// (time_from_start = a few control periods); an unchanged one sends nothing (at start the controller is taken to hold
+/// the measured position), so a controller holding still gets no traffic. The gripper's Float64MultiArray goes
 /// out when it changes.</item>
 /// <item>Watchdog: <see cref="Read"/> returns false when the newest accepted state is older than
 /// <see cref="Ros2Options.StaleAfter"/>; the control loop then holds, and <see cref="Write"/> sends nothing (the
@@ -74,10 +75,12 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
     private long _held;
     // trajectory interfaces (control thread): the arm target the controller was last given (a motion's last point or a
     // hold point), whether a motion is in force, whether the next command is adopted as that target without sending it
-    // (the controller holds on its own after a cancel or a reset), and whether it must be sent (the first command, a hold
-    // on the topic after a cancel)
+    // (the controller holds on its own after a cancel or a reset), and whether it must be sent (a hold on the topic after a
+    // cancel). A hold target within HoldDeadband of the target is not sent: the controller already holds there.
     private readonly double[] _target;
     private bool _motionInForce, _adoptNext, _sendNext = true;
+    /// <summary>A hold target closer than this (rad, every joint) to the controller's target is not sent again.</summary>
+    public const double HoldDeadband = 1e-4;
     private long _holdPoints, _cancels;
 
     // emergency stop (receiver thread writes, control thread reads)
@@ -193,6 +196,10 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
             if (_states.Accepted > 0 && _states.Fresh())
             {
                 _action?.WaitForServer(deadline);
+                // the controller holds where the arm is: that is its target until told otherwise
+                var at = new RobotStateBuffer(_joints.Length);
+                if (_states.Read(at)) Array.Copy(at.Position, _target, _target.Length);
+                _sendNext = false;
                 return;
             }
             Thread.Sleep(5);
@@ -243,7 +250,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
             // the controller executes the motion; it is over once the loop's command reaches its last point
             if (SameAsTarget(command, 1e-9)) _motionInForce = false;
         }
-        else if (_sendNext || !SameAsTarget(command, 0))
+        else if (_sendNext || !SameAsTarget(command, HoldDeadband))
         {
             if (_commands.PublishPoint(command, _period) >= 0)
             {
@@ -258,7 +265,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
     private bool SameAsTarget(JointCommandBuffer command, double tolerance)
     {
         for (int i = 0; i < _target.Length; i++)
-            if (Math.Abs(command.Position[i] - _target[i]) > tolerance) return false;
+            if (!(Math.Abs(command.Position[i] - _target[i]) <= tolerance)) return false; // NaN is never the same
         return true;
     }
 

@@ -72,7 +72,7 @@ public sealed class ActionTests(ITestOutputHelper output)
         void Tick(int i)
         {
             link.Read(s);
-            cmd.Position[0] = start + (i % 2) * 1e-4;
+            cmd.Position[0] = start + (i % 2) * 1e-3;
             link.Write(cmd);
             if (i % 100 == 0) Assert.True(link.Execute(motion, out _));
             if (i % 100 == 50) link.Cancel();
