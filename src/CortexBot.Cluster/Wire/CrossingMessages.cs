@@ -19,7 +19,7 @@ public sealed record CrossingMessage(Type Type, NodeRole From, string Sender, st
 /// <summary>
 /// Every message that crosses between the <c>brain</c> and the <c>robot</c> node once the organs are split (issue 12), read
 /// off the actors as they are today (EpisodeActor, NervousSystemActor, CerebellumActor, BrainstemActor, LiveFeedActor).
-/// Each is bound to CortexBotWireSerializer, which must map it (a test enumerates this list).
+/// Each is bound to <see cref="CortexBotWireSerializer"/>, which must map it (a test enumerates this list).
 /// </summary>
 /// <remarks>
 /// Deliberately not here:
