@@ -124,7 +124,7 @@ public static class WireCodec
         if (frame.Length < HeaderLength || frame[0] != Magic)
             throw new SerializationException($"CortexBot wire: garbled {entry.Type.Name} frame ({frame.Length} bytes, no CortexBot header)");
         if (frame[1] != CortexBotWire.SchemaVersion)
-            throw new SerializationException(CortexBotWire.Incompatibility(frame[1]) + $" (a {entry.Type.Name} was dropped)");
+            throw new SerializationException(CortexBotWire.Incompatibility(frame[1]) + $" ({entry.Type.Name} dropped)");
         var body = frame[HeaderLength..];
         IMessage proto;
         try
