@@ -73,11 +73,21 @@ public sealed class WireRefusalTests : IDisposable
         Assert.Contains("SkillResult.outcome 0 is not an outcome", e.Message);
     }
 
-    [Fact]
-    public void A_message_that_breaks_its_record_is_refused_when_written()
+    public static TheoryData<string, object> Broken() => new()
     {
-        var e = Assert.Throws<SerializationException>(() => WireCodec.Encode(new AbortSkill(null!)));
-        Assert.Contains("cannot write AbortSkill", e.Message);
+        { "AbortSkill: null reason", new AbortSkill(null!) },
+        { "ExecuteSkill: ExecuteSkill.Skill is null", new ExecuteSkill(Guid.NewGuid(), 0, null!) },
+        { "WorldReady: WorldReady.Scene is null", new WorldReady(1, null!) },
+        { "SceneSnapshot: SceneSnapshot.Objects[] is null", new SceneSnapshot(1, [null!]) },
+    };
+
+    [Theory, MemberData(nameof(Broken), DisableDiscoveryEnumeration = true)]
+    public void A_message_that_breaks_its_record_is_refused_when_written(string expected, object message)
+    {
+        var e = Assert.Throws<SerializationException>(() => WireCodec.Encode(message));
+        var (type, detail) = (expected.Split(": ")[0], expected.Split(": ")[1]);
+        Assert.StartsWith($"CortexBot wire: cannot write {type}", e.Message);
+        if (!detail.StartsWith("null", StringComparison.Ordinal)) Assert.Contains(detail, e.Message);
     }
 
     [Fact]

@@ -30,7 +30,9 @@ public sealed record CrossingMessage(Type Type, NodeRole From, string Sender, st
 /// <item>Robot-only traffic: DetectionFrame (perception port), the cerebellum's internal ProgramEnded.</item>
 /// <item>AnomalyDetected (the cerebellum tells its parent, whose forward to the cortex is ignored), HoldPosition,
 /// Instruction and GetOrgans: dead messages that issue 12 item 6 removes. The anomaly itself crosses inside SkillResult.</item>
-/// <item>Status.Failure (a failed Settle's PipeTo): Akka.Remote's own serializer carries it.</item>
+/// <item>Status.Failure: none crosses today (the cerebellum's Settle hold never faults; a failed reset is answered by
+/// WorldResetFailed). Akka.Remote's own serializer would carry one, but with no fallback only exceptions whose custom
+/// fields Akka binds (string, int, long, byte[]): answer across nodes with messages, not exceptions.</item>
 /// </list>
 /// Not messages yet, so not carried: the EpisodeActor reads the robot's clock (ControlLoop.TotalTicks, Options.Period) and
 /// the motion trace (ControlLoop.Trace.Begin/Read) from the control loop directly; the split must turn those into messages

@@ -42,7 +42,7 @@ public static class WireCodec
     [
         // brain -> robot
         Map<ExecuteSkill, P.ExecuteSkill>("xs",
-            m => new P.ExecuteSkill { TaskId = Id(m.TaskId), StepIndex = m.StepIndex, Skill = ToProto(m.Skill), Tuning = m.Tuning is { } t ? new P.SkillTuning { FirmGrip = t.FirmGrip } : null },
+            m => new P.ExecuteSkill { TaskId = Id(m.TaskId), StepIndex = m.StepIndex, Skill = ToProto(Present(m.Skill, "ExecuteSkill.Skill")), Tuning = m.Tuning is { } t ? new P.SkillTuning { FirmGrip = t.FirmGrip } : null },
             p => new ExecuteSkill(Id(p.TaskId, "ExecuteSkill.task_id"), p.StepIndex, FromProto(Need(p.Skill, "ExecuteSkill.skill")),
                 p.Tuning is { } t ? new SkillTuning(t.FirmGrip) : null)),
         Map<AbortSkill, P.AbortSkill>("ab", m => new P.AbortSkill { Reason = m.Reason }, p => new AbortSkill(p.Reason)),
@@ -60,8 +60,8 @@ public static class WireCodec
         Map<WorldReady, P.WorldReady>("wr",
             m =>
             {
-                var p = new P.WorldReady { Seed = m.Seed, Scene = ToProto(m.Scene) };
-                foreach (var a in m.Perturbations.OrEmpty())
+                var p = new P.WorldReady { Seed = m.Seed, Scene = ToProto(Present(m.Scene, "WorldReady.Scene")) };
+                foreach (var a in m.Perturbations.OrEmpty().Select(a => Present(a, "WorldReady.Perturbations[]")))
                     p.Perturbations.Add(new P.AppliedPerturbation { Object = a.Object, Mass = a.Mass, Friction = a.Friction });
                 return p;
             },
@@ -104,7 +104,7 @@ public static class WireCodec
         {
             body = entry.ToProto(message);
         }
-        catch (Exception e) when (e is ArgumentException or NullReferenceException)
+        catch (ArgumentException e) // a null where the record promises a value (protobuf refuses null strings)
         {
             throw new SerializationException($"CortexBot wire: cannot write {entry.Type.Name}: {e.Message}", e);
         }
@@ -161,6 +161,8 @@ public static class WireCodec
 
     private static T Need<T>(T? part, string field) where T : class => part ?? throw new WireFormatException($"{field} is missing");
 
+    private static T Present<T>(T? part, string field) where T : class => part ?? throw new ArgumentException($"{field} is null");
+
     private static ByteString Id(Guid id) => ByteString.CopyFrom(id.ToByteArray());
 
     private static Guid Id(ByteString bytes, string field) =>
@@ -201,7 +203,7 @@ public static class WireCodec
     private static P.SceneSnapshot ToProto(SceneSnapshot s)
     {
         var p = new P.SceneSnapshot { StampNs = s.StampNs };
-        foreach (var o in s.Objects.OrEmpty())
+        foreach (var o in s.Objects.OrEmpty().Select(o => Present(o, "SceneSnapshot.Objects[]")))
         {
             var po = new P.SceneObject { Name = o.Name, Kind = o.Kind, Pose = ToProto(o.Pose), HalfSize = ToProto(o.HalfSize) };
             if (o.Color is not null) po.Color = o.Color;
@@ -218,7 +220,7 @@ public static class WireCodec
     {
         var p = new P.SkillResult
         {
-            TaskId = Id(r.TaskId), StepIndex = r.StepIndex, Skill = ToProto(r.Skill), DurationTicks = r.Duration.Ticks,
+            TaskId = Id(r.TaskId), StepIndex = r.StepIndex, Skill = ToProto(Present(r.Skill, "SkillResult.Skill")), DurationTicks = r.Duration.Ticks,
             Outcome = r.Outcome switch
             {
                 SkillOutcome.Succeeded => P.SkillOutcome.Succeeded,
@@ -261,7 +263,7 @@ public static class WireCodec
         };
         if (e.Success is { } success) p.Success = success;
         if (e.Failure is not null) p.Failure = e.Failure;
-        foreach (var s in e.Steps.OrEmpty())
+        foreach (var s in e.Steps.OrEmpty().Select(s => Present(s, "EpisodeProgress.Steps[]")))
         {
             var ps = new P.StepProgress { Index = s.Index, Skill = s.Skill, Status = s.Status };
             if (s.StartedS is { } started) ps.StartedS = started;
