@@ -24,6 +24,8 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
     public readonly Option<Ros2TrajectoryInterface> TrajectoryInterface = Choices.Enum("--trajectory-interface",
         "How trajectories reach joint_trajectory_controller: topic (~/joint_trajectory) or action (~/follow_joint_trajectory goals)", Ros2TrajectoryInterface.Topic);
     public readonly Option<string> ImageTopic = new("--image-topic") { Description = "Camera image topic (sensor_msgs/Image, rgb8)", DefaultValueFactory = _ => "/camera/image_raw" };
+    public readonly Option<string> DetectionsTopic = new("--detections-topic")
+        { Description = "Object detections topic (vision_msgs/Detection3DArray, a perception node's)", DefaultValueFactory = _ => "/detections" };
     public readonly Option<string> JointStatesTopic = new("--joint-states-topic") { Description = "Joint state topic (sensor_msgs/JointState, joint_state_broadcaster's)", DefaultValueFactory = _ => "/joint_states" };
     public readonly Option<string> GripperTopic = new("--gripper-topic") { Description = "Gripper command topic (std_msgs/Float64MultiArray, one position per gripper joint)", DefaultValueFactory = _ => "/gripper_controller/commands" };
     public readonly Option<string> GripperJoints = new("--gripper-joints") { Description = "Gripper joints whose positions add up to the opening, comma-separated", DefaultValueFactory = _ => "finger_left,finger_right" };
@@ -31,9 +33,9 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
     public readonly Option<string> StatusTopic = new("--status-topic") { Description = "CortexBot's own status topic (cortexbot_msgs/LinkStatus, 10 Hz)", DefaultValueFactory = _ => "/cortexbot/status" };
     public readonly Option<double> StaleMs = new("--stale-ms") { Description = "Joint states older than this make the arm hold (ms)", DefaultValueFactory = _ => 50 };
 
-    public IEnumerable<Option> All => [NodeName, Distro, Domain, Loopback, Controller, Interface, TrajectoryInterface, StaleMs, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints, EstopTopic, StatusTopic];
+    public IEnumerable<Option> All => [NodeName, Distro, Domain, Loopback, Controller, Interface, TrajectoryInterface, StaleMs, ImageTopic, DetectionsTopic, JointStatesTopic, GripperTopic, GripperJoints, EstopTopic, StatusTopic];
     /// <summary>The flags that mean something to the simulator node (it serves both command interfaces at once).</summary>
-    public IEnumerable<Option> Node => [NodeName, Distro, Domain, Loopback, Controller, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints];
+    public IEnumerable<Option> Node => [NodeName, Distro, Domain, Loopback, Controller, ImageTopic, DetectionsTopic, JointStatesTopic, GripperTopic, GripperJoints];
 
     public Ros2Options BuildNode(ParseResult parse)
     {
@@ -41,6 +43,7 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
         {
             NodeName = parse.GetValue(NodeName), LoopbackOnly = parse.GetValue(Loopback), Controller = parse.GetValue(Controller)!, ImageTopic = parse.GetValue(ImageTopic)!,
             JointStatesTopic = parse.GetValue(JointStatesTopic)!, GripperTopic = parse.GetValue(GripperTopic)!, GripperJoints = ParseJoints(parse.GetValue(GripperJoints)),
+            DetectionsTopic = parse.GetValue(DetectionsTopic)!,
         };
         if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
         return WithDistro(parse, o).Validate();
@@ -66,6 +69,7 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
             TrajectoryInterface = trajectory,
             StaleAfter = TimeSpan.FromMilliseconds(stale),
             ImageTopic = parse.GetValue(ImageTopic)!,
+            DetectionsTopic = parse.GetValue(DetectionsTopic)!,
             JointStatesTopic = parse.GetValue(JointStatesTopic)!,
             GripperTopic = parse.GetValue(GripperTopic)!,
             GripperJoints = ParseJoints(parse.GetValue(GripperJoints)),
