@@ -207,6 +207,9 @@ public sealed class DdsParticipant : IDisposable
         Check(RosType.String, sizeof(StringMsg));
         Check(RosType.TfMessage, sizeof(TfMessageMsg));
         Check((RosType)Native.SizeofTransformStamped, sizeof(TransformStampedMsg));
+        Check(RosType.Detection3DArray, sizeof(Detection3DArrayMsg));
+        Check((RosType)Native.SizeofDetection3D, sizeof(Detection3DMsg));
+        Check((RosType)Native.SizeofObjectHypothesisWithPose, sizeof(ObjectHypothesisWithPoseMsg));
 
         static void Check(RosType type, int managed)
         {

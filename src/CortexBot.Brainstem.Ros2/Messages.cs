@@ -471,3 +471,52 @@ public struct ParticipantEntitiesInfoMsg
     public GidMsg Gid;
     public DdsSequence Nodes;
 }
+
+// ---------------------------------------------------------------- vision_msgs (4.x: Humble and Jazzy)
+
+/// <summary>geometry_msgs/Pose: position (Point) then orientation (Quaternion x, y, z, w).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct PoseMsg
+{
+    public double Px, Py, Pz;
+    public double Qx, Qy, Qz, Qw;
+}
+
+/// <summary>vision_msgs/ObjectHypothesisWithPose: hypothesis {class_id, score}, then geometry_msgs/PoseWithCovariance.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct ObjectHypothesisWithPoseMsg
+{
+    public byte* ClassId;
+    public double Score;
+    public PoseMsg Pose;
+    /// <summary>Row-major 6x6 covariance of x, y, z and the rotations about X, Y, Z.</summary>
+    public fixed double Covariance[36];
+}
+
+/// <summary>vision_msgs/BoundingBox3D: center pose and full size (metres).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct BoundingBox3DMsg
+{
+    public PoseMsg Center;
+    public double Sx, Sy, Sz;
+}
+
+/// <summary>vision_msgs/Detection3D (4.x: <c>id</c> where older releases had source_cloud/is_tracking/tracking_id).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct Detection3DMsg
+{
+    public RosHeader Header;
+    /// <summary><see cref="ObjectHypothesisWithPoseMsg"/>s.</summary>
+    public DdsSequence Results;
+    public BoundingBox3DMsg Bbox;
+    public byte* Id;
+}
+
+/// <summary>vision_msgs/Detection3DArray.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct Detection3DArrayMsg
+{
+    public RosHeader Header;
+    /// <summary><see cref="Detection3DMsg"/>s.</summary>
+    public DdsSequence Detections;
+}

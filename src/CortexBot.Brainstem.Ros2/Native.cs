@@ -33,13 +33,15 @@ public enum RosType
     String = 21,
     /// <summary>tf2_msgs/TFMessage (<c>/tf</c>).</summary>
     TfMessage = 22,
+    /// <summary>vision_msgs/Detection3DArray (a perception node's <c>/detections</c>).</summary>
+    Detection3DArray = 23,
 }
 
 /// <summary>P/Invoke into libcortexbot_dds.so (idlc-generated ROS 2 types + a flat API over libddsc.so.0debian).</summary>
 internal static unsafe partial class Native
 {
     public const string Library = "cortexbot_dds";
-    public const int AbiVersion = 8;
+    public const int AbiVersion = 9;
     public const int SizeofTrajectoryPoint = 100;
     public const int SizeofSampleInfo = 101;
     public const int SizeofMultiDofPoint = 102;
@@ -57,6 +59,8 @@ internal static unsafe partial class Native
     public const int SizeofDiagnosticStatus = 114;
     public const int SizeofKeyValue = 115;
     public const int SizeofTransformStamped = 116;
+    public const int SizeofDetection3D = 117;
+    public const int SizeofObjectHypothesisWithPose = 118;
     public const long Infinity = long.MaxValue;
 
     [LibraryImport(Library, EntryPoint = "cbd_abi_version")] public static partial int AbiVersionOf();

@@ -71,6 +71,8 @@ public sealed record Ros2Options
     public string ResetTopic { get; init; } = "/cortexbot/sim/reset";
     /// <summary>Camera images (sensor_msgs/Image, rgb8, sensor-data QoS): the simulator node publishes them here.</summary>
     public string ImageTopic { get; init; } = "/camera/image_raw";
+    /// <summary>Object detections (vision_msgs/Detection3DArray) from a perception node, or from the simulator node with --as-robot.</summary>
+    public string DetectionsTopic { get; init; } = "/detections";
     /// <summary>Whether the link subscribes <see cref="ImageTopic"/> (only a planner that takes images needs the bandwidth).</summary>
     public bool ReceiveImages { get; init; }
     /// <summary>A newest image older than this is not handed to the planner.</summary>
@@ -125,7 +127,7 @@ public sealed record Ros2Options
         {
             ("--joint-states-topic", JointStatesTopic), ("the controller's command topic", CommandTopic), ("--gripper-topic", GripperTopic),
             ("--estop-topic", EmergencyStopTopic), ("--status-topic", StatusTopic), ("the diagnostics topic", DiagnosticsTopic), ("the scene topic", SceneTopic), ("the reset topic", ResetTopic),
-            ("--image-topic", ImageTopic), ("the controller state topic", ControllerStateTopic),
+            ("--image-topic", ImageTopic), ("the controller state topic", ControllerStateTopic), ("--detections-topic", DetectionsTopic),
         };
         var seen = new Dictionary<string, string>();
         foreach (var (flag, topic) in topics)

@@ -13,9 +13,10 @@ public static class RosTypeHash
 {
     // type_description_interfaces/msg/FieldType ids
     private const int Nested = 1, Uint8 = 3, Int32 = 6, Uint32 = 7, Double = 11, Boolean = 15, Byte = 16, String = 17;
+    private const int DoubleArray = 59; // a fixed-size array (its length is the capacity)
     private const int NestedSequence = 145, Uint8Sequence = 147, DoubleSequence = 155, StringSequence = 161;
 
-    private readonly record struct Field(string Name, int TypeId, string NestedType = "");
+    private readonly record struct Field(string Name, int TypeId, string NestedType = "", int Capacity = 0);
 
     // Jazzy's definitions (field order as in the .msg files)
     private static readonly Dictionary<string, Field[]> Types = new(StringComparer.Ordinal)
@@ -66,6 +67,27 @@ public static class RosTypeHash
         ],
         ["diagnostic_msgs/msg/DiagnosticArray"] =
             [new("header", Nested, "std_msgs/msg/Header"), new("status", NestedSequence, "diagnostic_msgs/msg/DiagnosticStatus")],
+        // vision_msgs 4.x (the same in Humble and Jazzy)
+        ["geometry_msgs/msg/Point"] = [new("x", Double), new("y", Double), new("z", Double)],
+        ["geometry_msgs/msg/Pose"] =
+            [new("position", Nested, "geometry_msgs/msg/Point"), new("orientation", Nested, "geometry_msgs/msg/Quaternion")],
+        ["geometry_msgs/msg/PoseWithCovariance"] =
+            [new("pose", Nested, "geometry_msgs/msg/Pose"), new("covariance", DoubleArray, Capacity: 36)],
+        ["vision_msgs/msg/ObjectHypothesis"] = [new("class_id", String), new("score", Double)],
+        ["vision_msgs/msg/ObjectHypothesisWithPose"] =
+        [
+            new("hypothesis", Nested, "vision_msgs/msg/ObjectHypothesis"),
+            new("pose", Nested, "geometry_msgs/msg/PoseWithCovariance"),
+        ],
+        ["vision_msgs/msg/BoundingBox3D"] =
+            [new("center", Nested, "geometry_msgs/msg/Pose"), new("size", Nested, "geometry_msgs/msg/Vector3")],
+        ["vision_msgs/msg/Detection3D"] =
+        [
+            new("header", Nested, "std_msgs/msg/Header"), new("results", NestedSequence, "vision_msgs/msg/ObjectHypothesisWithPose"),
+            new("bbox", Nested, "vision_msgs/msg/BoundingBox3D"), new("id", String),
+        ],
+        ["vision_msgs/msg/Detection3DArray"] =
+            [new("header", Nested, "std_msgs/msg/Header"), new("detections", NestedSequence, "vision_msgs/msg/Detection3D")],
     };
 
     /// <summary>The ROS 2 type name (<c>pkg/msg/Type</c>) of the shim's types that have a hash here; others announce none
@@ -80,6 +102,7 @@ public static class RosTypeHash
         RosType.DiagnosticArray => "diagnostic_msgs/msg/DiagnosticArray",
         RosType.String => "std_msgs/msg/String",
         RosType.TfMessage => "tf2_msgs/msg/TFMessage",
+        RosType.Detection3DArray => "vision_msgs/msg/Detection3DArray",
         _ => null,
     };
 
@@ -130,7 +153,7 @@ public static class RosTypeHash
         {
             if (i > 0) json.Append(", ");
             json.Append("{\"name\": \"").Append(fields[i].Name).Append("\", \"type\": {\"type_id\": ").Append(fields[i].TypeId)
-                .Append(", \"capacity\": 0, \"string_capacity\": 0, \"nested_type_name\": \"").Append(fields[i].NestedType).Append("\"}}");
+                .Append(", \"capacity\": ").Append(fields[i].Capacity).Append(", \"string_capacity\": 0, \"nested_type_name\": \"").Append(fields[i].NestedType).Append("\"}}");
         }
         json.Append("]}");
     }

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using CortexBot.Cerebellum.Control;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
 
@@ -8,7 +7,7 @@ namespace CortexBot.Brainstem;
 
 /// <summary>
 /// The brainstem's mailbox: world resets, scene and state queries, emergency stop. The arm itself is driven at tick
-/// rate by the control loop through the <see cref="SafetyGate"/>.
+/// rate by the control loop (the cerebellum's, reached through <see cref="IControlLoop"/>) through the <see cref="SafetyGate"/>.
 /// </summary>
 public sealed class BrainstemActor : ReceiveActor
 {
@@ -16,7 +15,7 @@ public sealed class BrainstemActor : ReceiveActor
 
     /// <param name="reset">Absent for a robot whose world cannot be reset (a physical arm).</param>
     /// <param name="perturbed">Present for a simulator whose object physics can differ from its scene file.</param>
-    public BrainstemActor(IScenePerception perception, IWorldReset? reset, IPerturbedWorld? perturbed, SafetyGate gate, ControlLoop loop)
+    public BrainstemActor(IScenePerception perception, IWorldReset? reset, IPerturbedWorld? perturbed, SafetyGate gate, IControlLoop loop)
     {
         Receive<GetScene>(_ => Sender.Tell(perception.Snapshot()));
         Receive<GetRobotState>(_ => Sender.Tell(loop.LatestState()));
@@ -50,6 +49,6 @@ public sealed class BrainstemActor : ReceiveActor
         });
     }
 
-    public static Props Props(IScenePerception perception, IWorldReset? reset, IPerturbedWorld? perturbed, SafetyGate gate, ControlLoop loop) =>
+    public static Props Props(IScenePerception perception, IWorldReset? reset, IPerturbedWorld? perturbed, SafetyGate gate, IControlLoop loop) =>
         Akka.Actor.Props.Create(() => new BrainstemActor(perception, reset, perturbed, gate, loop));
 }

@@ -38,6 +38,9 @@ public sealed record TrajectoryRejections(long UnknownOrMissingJoints, long NonF
 /// <item>publishes cortexbot_msgs/SceneStatus on <c>/cortexbot/sim/scene</c> at 50 Hz and right after a reset, and serves
 /// cortexbot_msgs/ResetRequest on <c>/cortexbot/sim/reset</c> (the status carries the id of the last reset served).</item>
 /// </list>
+/// As a robot (<c>--as-robot</c>, <see cref="AsRobot"/>) it offers only what a ros2_control arm with a camera and a
+/// perception node offers: no scene status, no resets, no object /tf; instead vision_msgs/Detection3DArray on
+/// <see cref="Ros2Options.DetectionsTopic"/> (see <see cref="SimDetectionPublisher"/>).
 /// The physics advances one control period per tick, paced to absolute deadlines on its own thread.
 /// </summary>
 public sealed unsafe partial class Ros2SimNode : IDisposable
@@ -49,8 +52,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     private readonly Ros2Options _o;
     private readonly double _rate;
     private readonly DdsParticipant _dds;
-    private readonly int _tfWriter, _descriptionWriter;
-    private readonly int _stateWriter, _sceneWriter, _controllerStateWriter, _imageWriter, _trajReader, _fwdReader, _gripReader, _resetReader;
+    private readonly int _stateWriter, _controllerStateWriter, _imageWriter, _trajReader, _fwdReader, _gripReader, _resetReader;
     private readonly NativeStrings _mem = new();
     private readonly JointStateMsg* _js;
     private readonly double* _jsPos, _jsVel;
@@ -80,15 +82,21 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     // taken by the log thread): the tick never formats or writes a log line itself
     private int _rejSeen, _rejToLog;
     private readonly Action<string>? _log;
+    // the simulator's scene status and /tf, or (--as-robot) a perception node's detections: exactly one is set
+    private readonly SimScenePublisher? _scene;
+    private readonly SimDetectionPublisher? _detections;
 
     /// <param name="camera">Renders the images published on <see cref="Ros2Options.ImageTopic"/>; null: no images.
     /// The node does not own it: dispose it after <see cref="Run"/> returns.</param>
     /// <param name="log">Receives one line the first time a trajectory is refused for each reason (as
     /// joint_trajectory_controller logs a refusal), from a thread of the node's own, never the tick; null: count only.</param>
     /// <param name="robotDescription">The robot's URDF text, published on <see cref="RobotDescriptionTopic"/>; null: none.</param>
+    /// <param name="asRobot">Non-null: behave as a plain ros2_control robot with a perception node publishing detections
+    /// so (no scene status, resets or object /tf).</param>
     public Ros2SimNode(MuJoCoWorld world, Ros2Options options, double rateHz, int seed, ISceneCamera? camera = null,
-        Action<string>? log = null, string? robotDescription = null)
+        Action<string>? log = null, string? robotDescription = null, SimDetectionOptions? asRobot = null)
     {
+        asRobot?.Validate();
         _log = log;
         if (!double.IsFinite(rateHz) || rateHz < 10 || rateHz > 5000) throw new ConfigurationException($"--rate must be between 10 and 5000 Hz, got {rateHz}");
         _world = world;
@@ -110,7 +118,6 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         try
         {
             _stateWriter = _dds.Writer(RosType.JointState, options.JointStatesTopic, RosQos.Default);
-            _sceneWriter = _dds.Writer(RosType.SceneStatus, options.SceneTopic, RosQos.Default);
             // joint_trajectory_controller publishes its state with SystemDefaultsQoS
             _controllerStateWriter = _dds.Writer(options.Distro == RosDistro.Jazzy ? RosType.ControllerStateJazzy : RosType.ControllerState,
                 options.ControllerStateTopic, RosQos.SystemDefault);
@@ -118,14 +125,13 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             _trajReader = _dds.Reader(RosType.JointTrajectory, $"/{options.Controller}/joint_trajectory", RosQos.SystemDefault);
             _fwdReader = _dds.Reader(RosType.Float64MultiArray, $"/{options.Controller}/commands", RosQos.SystemDefault);
             _gripReader = _dds.Reader(RosType.Float64MultiArray, options.GripperTopic, RosQos.SystemDefault);
-            _resetReader = _dds.Reader(RosType.ResetRequest, options.ResetTopic, RosQos.Default);
-            // tf2's TransformBroadcaster: reliable, volatile, keep last 100
-            _tfWriter = _dds.Writer(RosType.TfMessage, TfTopic, RosQos.Default with { Depth = 100 });
-            if (robotDescription is not null)
+            if (asRobot is null)
             {
-                _descriptionWriter = _dds.Writer(RosType.String, RobotDescriptionTopic, new RosQos(true, 1, TransientLocal: true));
-                PublishRobotDescription(robotDescription);
+                _resetReader = _dds.Reader(RosType.ResetRequest, options.ResetTopic, RosQos.Default);
+                _scene = new SimScenePublisher(world, _dds, options);
             }
+            else _detections = new SimDetectionPublisher(world, _dds, options.DetectionsTopic, asRobot);
+            if (robotDescription is not null) SimScenePublisher.PublishRobotDescription(_dds, robotDescription);
             CreateActionServer();
         }
         catch
@@ -181,15 +187,17 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     public const string RobotDescriptionTopic = "/robot_description";
     public const string TfTopic = "/tf";
 
-    private void PublishRobotDescription(string urdf)
-    {
-        using var mem = new NativeStrings();
-        StringMsg m = new() { Data = mem.Add(urdf) };
-        int rc = Native.Write(_descriptionWriter, &m);
-        if (rc < 0) throw new InvalidOperationException($"could not publish {RobotDescriptionTopic}: {Native.Describe(rc)}");
-    }
-
     public double RateHz => _rate;
+
+    /// <summary>Whether the node plays a plain robot (<c>--as-robot</c>): detections instead of scene status, resets and object /tf.</summary>
+    public bool AsRobot => _detections is not null;
+
+    /// <summary>Detection frames published (0 unless <see cref="AsRobot"/>).</summary>
+    public long DetectionFramesPublished => _detections?.FramesPublished ?? 0;
+
+    /// <summary>Why the latest detection frame could not be published (null: none failed).</summary>
+    public string? DetectionProblem => _detections?.Problem;
+
     public SimNodeCounters Counters => new(Interlocked.Read(ref _ticks), Interlocked.Read(ref _traj), Interlocked.Read(ref _fwd),
         Interlocked.Read(ref _grip), Interlocked.Read(ref _rejected), Interlocked.Read(ref _resets), Interlocked.Read(ref _late),
         Interlocked.Read(ref _ctrlStates), Interlocked.Read(ref _images), Interlocked.Read(ref _imageFailures));
@@ -222,6 +230,12 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             images = new Thread(() => PublishImages(stopImages.Token)) { IsBackground = true, Name = "cortexbot-sim-node-camera" };
             images.Start();
         }
+        Thread? detections = null;
+        if (_detections is not null)
+        {
+            detections = new Thread(() => _detections.Run(stopImages.Token)) { IsBackground = true, Name = "cortexbot-sim-node-detections" };
+            detections.Start();
+        }
         Thread? logs = null;
         if (_log is not null)
         {
@@ -236,6 +250,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         {
             stopImages.Cancel();
             images?.Join();
+            detections?.Join();
             logs?.Join();
         }
     }
@@ -259,7 +274,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             }
             if (sceneDue || _ticks % sceneEvery == 0)
             {
-                PublishScene();
+                _scene?.Publish(_resetId, _seed);
                 ExpireGoals();
             }
             PublishGoalStatusIfChanged();
@@ -286,6 +301,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     private bool DrainResets()
     {
         bool any = false;
+        if (_resetReader == 0) return false; // a robot (--as-robot) cannot be reset
         while (true)
         {
             int r = Native.Take(_resetReader, out void* p, out _);
@@ -616,52 +632,6 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         }
     }
 
-    /// <summary>Publishes the scene (allocates: 50 Hz, off any control path).</summary>
-    private void PublishScene()
-    {
-        var snap = _world.Snapshot();
-        int n = snap.Objects.Length;
-        using var mem = new NativeStrings();
-        var names = mem.AddArray([.. snap.Objects.Select(o => o.Name)]);
-        var kinds = mem.AddArray([.. snap.Objects.Select(o => o.Kind)]);
-        var colors = mem.AddArray([.. snap.Objects.Select(o => o.Color ?? "")]);
-        var poses = mem.Alloc<double>(7 * n);
-        var half = mem.Alloc<double>(3 * n);
-        for (int i = 0; i < n; i++)
-        {
-            var o = snap.Objects[i];
-            var p = poses + 7 * i;
-            p[0] = o.Pose.Position.X; p[1] = o.Pose.Position.Y; p[2] = o.Pose.Position.Z;
-            p[3] = o.Pose.Orientation.W; p[4] = o.Pose.Orientation.X; p[5] = o.Pose.Orientation.Y; p[6] = o.Pose.Orientation.Z;
-            half[3 * i] = o.HalfSize.X; half[3 * i + 1] = o.HalfSize.Y; half[3 * i + 2] = o.HalfSize.Z;
-        }
-        SceneStatusMsg m = default;
-        m.Header.FrameId = mem.Add("world");
-        m.ResetId = _resetId;
-        m.Seed = _seed;
-        m.SimTime = _world.SimTime;
-        m.ObjectNames = DdsSequence.Of(names, n);
-        m.ObjectKinds = DdsSequence.Of(kinds, n);
-        m.ObjectColors = DdsSequence.Of(colors, n);
-        m.Poses = DdsSequence.Of(poses, 7 * n);
-        m.HalfSizes = DdsSequence.Of(half, 3 * n);
-        Native.Write(_sceneWriter, &m);
-
-        var tfs = mem.Alloc<TransformStampedMsg>(n);
-        var stamp = RosTime.FromNanoseconds((DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100);
-        for (int i = 0; i < n; i++)
-        {
-            var p = poses + 7 * i;
-            tfs[i].Header.Stamp = stamp;
-            tfs[i].Header.FrameId = m.Header.FrameId;
-            tfs[i].ChildFrameId = names[i];
-            tfs[i].Tx = p[0]; tfs[i].Ty = p[1]; tfs[i].Tz = p[2];
-            tfs[i].Qw = p[3]; tfs[i].Qx = p[4]; tfs[i].Qy = p[5]; tfs[i].Qz = p[6];
-        }
-        TfMessageMsg tf = new() { Transforms = DdsSequence.Of(tfs, n) };
-        Native.Write(_tfWriter, &tf);
-    }
-
     /// <summary>Sleeps to an absolute monotonic deadline (nanosleep; no spinning).</summary>
     internal static void SleepUntil(long deadlineNs)
     {
@@ -681,6 +651,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     public void Dispose()
     {
         _dds.Dispose();
+        _detections?.Dispose();
         _mem.Dispose();
     }
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using CortexBot.Core.Geometry;
+using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
 
 namespace CortexBot.Brainstem.Ros2.Tests;
@@ -50,6 +52,71 @@ public sealed class CPeerTests
             Assert.True(long.Parse(f[1], CultureInfo.InvariantCulture) > 0);
             Assert.Equal("0", f[3]); // no trajectory the peer could not understand
             Assert.Equal(6_000_000L, long.Parse(f[^1], CultureInfo.InvariantCulture)); // 3 periods of 2 ms
+        }
+    }
+
+    /// <summary>Starts the C peer with its arguments; stdout and stderr are redirected.</summary>
+    internal static Process StartPeer(params string[] args)
+    {
+        var exe = Path.Combine(AppContext.BaseDirectory, "ros2_peer");
+        Assert.True(File.Exists(exe), "ros2_peer is built with this test project");
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        return Process.Start(psi)!;
+    }
+
+    [Fact]
+    public void A_plain_c_ros2_tool_decodes_the_detections_we_write()
+    {
+        int d = TestBus.NewDomain();
+        using var peer = StartPeer(d.ToString(CultureInfo.InvariantCulture), "10", "/detections", "detections");
+        using var dds = new DdsParticipant(d, DdsParticipant.LoopbackConfig());
+        using var writer = new Ros2DetectionWriter(dds, "/detections", "world", positionStd: 0.005);
+        var q = Quat.FromAxisAngle(Vec3.UnitZ, 0.7);
+        Detection[] frame =
+        [
+            new("red_cube", 0.875, new Pose(new Vec3(0.41, -0.12, 0.425), q), new Vec3(0.04, 0.05, 0.06)),
+            new("bin", 1.0, new Pose(new Vec3(0.55, 0.25, 0.40), Quat.Identity), new Vec3(0.2, 0.16, 0.08)),
+        ];
+        const long stamp = 1_765_000_000_123_456_789L;
+        TestBus.WaitUntil(() => DdsParticipant.Matched(writer.Writer, true) > 0, "the peer's reader to match");
+        for (int i = 0; i < 8 && !peer.HasExited; i++)
+        {
+            Assert.True(writer.Write(stamp, frame) >= 0);
+            Thread.Sleep(20);
+        }
+        string output = peer.StandardOutput.ReadToEnd();
+        peer.WaitForExit();
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 3, $"peer output: {output} {peer.StandardError.ReadToEnd()}");
+        var head = lines[0].Split(' ');
+        Assert.Equal("5", head[1]);
+        Assert.Equal("world", head[3]);
+        Assert.Equal(stamp.ToString(CultureInfo.InvariantCulture), head[5]);
+        Assert.Equal("2", head[7]);
+        for (int k = 0; k < 2; k++)
+        {
+            var x = lines[k + 1].Split(' ');
+            string S(string key, int offset = 0) => x[Array.IndexOf(x, key) + 1 + offset];
+            double At(string key, int offset = 0) => double.Parse(S(key, offset), CultureInfo.InvariantCulture);
+            var e = frame[k];
+            Assert.Equal("1", S("hyps"));
+            Assert.Equal(e.ClassId, S("class"));
+            Assert.Equal(e.ClassId, S("id"));
+            Assert.Equal(e.Score, At("score"));
+            double[] pose = [e.Pose.Position.X, e.Pose.Position.Y, e.Pose.Position.Z, e.Pose.Orientation.X, e.Pose.Orientation.Y, e.Pose.Orientation.Z, e.Pose.Orientation.W];
+            for (int i = 0; i < 7; i++)
+            {
+                Assert.Equal(pose[i], At("pose", i));
+                Assert.Equal(pose[i], At("bbox", i)); // the box is centred on the pose
+            }
+            for (int i = 0; i < 3; i++) Assert.Equal(0.005 * 0.005, At("cov", i), 15);
+            Assert.Equal(0, At("coff"));
+            Assert.Equal(e.Size.X, At("size"));
+            Assert.Equal(e.Size.Y, At("size", 1));
+            Assert.Equal(e.Size.Z, At("size", 2));
+            Assert.Equal("world", S("dframe"));
+            Assert.Equal(stamp.ToString(CultureInfo.InvariantCulture), S("dstamp"));
         }
     }
 }

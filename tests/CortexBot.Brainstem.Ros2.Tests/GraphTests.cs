@@ -110,6 +110,17 @@ public sealed class GraphTests
     [InlineData("diagnostic_msgs/msg/KeyValue", "d68081eaa540288c5440753baecef0c4e16e81a5f78ad68902ded5100413bb42")]
     [InlineData("diagnostic_msgs/msg/DiagnosticStatus", "b0e3e692ea2d54a8af2f4ef1930e81556a2db55216b771f8a7d2724ed47bf0e4")]
     [InlineData("diagnostic_msgs/msg/DiagnosticArray", "5a8a36efb05fb25070fa0fb3810290c0e6cd4862b54a8fb975a1ee8dc55a333e")]
+    // vision_msgs/msg/detail/detection3_d_array__description.c (vision_msgs 4.x; the referenced types' EXPECTED_HASHes there)
+    [InlineData("geometry_msgs/msg/Point", "6963084842a9b04494d6b2941d11444708d892da2f4b09843b9c43f42a7f6881")]
+    [InlineData("geometry_msgs/msg/Quaternion", "8a765f66778c8ff7c8ab94afcc590a2ed5325a1d9a076ffff38fbce36f458684")]
+    [InlineData("geometry_msgs/msg/Vector3", "cc12fe83e4c02719f1ce8070bfd14aecd40f75a96696a67a2a1f37f7dbb0765d")]
+    [InlineData("geometry_msgs/msg/Pose", "d501954e9476cea2996984e812054b68026ae0bfae789d9a10b23daf35cc90fa")]
+    [InlineData("geometry_msgs/msg/PoseWithCovariance", "9a7c0fd234b7f45c6098745ecccd773ca1085670e64107135397aee31c02e1bb")]
+    [InlineData("vision_msgs/msg/ObjectHypothesis", "51da43cec11c01957a64d1e05a24acd18aae7745ec30b74348ad5f6d634f7f90")]
+    [InlineData("vision_msgs/msg/ObjectHypothesisWithPose", "41c12344c0396c48b81df12467c192d99b2a0eb1463c5c37194e4223251c80bc")]
+    [InlineData("vision_msgs/msg/BoundingBox3D", "bbb73a65c163d7f9bb29009c7bde9f7faa576bd2d23299c4511d19230dab4698")]
+    [InlineData("vision_msgs/msg/Detection3D", "ddd703be132ab0b69d33121f1bb034132bfbb3b0ac5f9fb1516005ba1c8a265b")]
+    [InlineData("vision_msgs/msg/Detection3DArray", "793f5eab9595ac1c0da07873cc859db42eae51f0ee76056db8562515d830e018")]
     public void Type_hashes_match_those_ros2_generates(string type, string hex) => Assert.Equal("RIHS01_" + hex, RosTypeHash.Of(type));
 
     [Fact]

@@ -40,7 +40,9 @@ enum cbd_type {
   /* std_msgs/msg/String (robot_description) and tf2_msgs/msg/TFMessage (/tf) */
   CBD_STRING = 21,
   CBD_TF_MESSAGE = 22,
-  CBD_TYPE_COUNT = 23
+  /* vision_msgs/msg/Detection3DArray (a perception node's /detections) */
+  CBD_DETECTION3D_ARRAY = 23,
+  CBD_TYPE_COUNT = 24
 };
 
 /* A distribution's layout sits in a module named after it (idlc cannot hold two structs of one name); ROS 2 has one
@@ -90,17 +92,18 @@ static const dds_topic_descriptor_t *descriptor (int type)
     case CBD_DIAGNOSTIC_ARRAY: return &diagnostic_msgs_msg_dds__DiagnosticArray__desc;
     case CBD_STRING: return &std_msgs_msg_dds__String__desc;
     case CBD_TF_MESSAGE: return &tf2_msgs_msg_dds__TFMessage__desc;
+    case CBD_DETECTION3D_ARRAY: return &vision_msgs_msg_dds__Detection3DArray__desc;
     default: return NULL;
   }
 }
 
-API int cbd_abi_version (void) { return 8; }
+API int cbd_abi_version (void) { return 9; }
 
 /* sizeof of the generated struct for a type, or of helper structs: 100 = JointTrajectoryPoint_, 101 = dds_sample_info_t,
  * 102 = MultiDOFJointTrajectoryPoint_, 103 = GoalStatus_, 104 = GoalInfo_, 105 = JointTolerance_,
  * 106 = JointComponentTolerance_, 107 = FollowJointTrajectory_Goal_, 108 = MultiDOFJointTrajectory_,
  * 109 = FollowJointTrajectory_Feedback_, 110 = Gid_, 111 = NodeEntitiesInfo_, 112 = Humble's Gid_, 113 = Humble's NodeEntitiesInfo_,
- * 114 = DiagnosticStatus_, 115 = KeyValue_, 116 = TransformStamped_. */
+ * 114 = DiagnosticStatus_, 115 = KeyValue_, 116 = TransformStamped_, 117 = Detection3D_, 118 = ObjectHypothesisWithPose_. */
 API long cbd_sizeof (int type)
 {
   switch (type) {
@@ -130,6 +133,9 @@ API long cbd_sizeof (int type)
     case CBD_STRING: return (long) sizeof (std_msgs_msg_dds__String_);
     case CBD_TF_MESSAGE: return (long) sizeof (tf2_msgs_msg_dds__TFMessage_);
     case 116: return (long) sizeof (geometry_msgs_msg_dds__TransformStamped_);
+    case CBD_DETECTION3D_ARRAY: return (long) sizeof (vision_msgs_msg_dds__Detection3DArray_);
+    case 117: return (long) sizeof (vision_msgs_msg_dds__Detection3D_);
+    case 118: return (long) sizeof (vision_msgs_msg_dds__ObjectHypothesisWithPose_);
     case 112: return (long) sizeof (humble_rmw_dds_common_msg_dds__Gid_);
     case 113: return (long) sizeof (humble_rmw_dds_common_msg_dds__NodeEntitiesInfo_);
     case 110: return (long) sizeof (rmw_dds_common_msg_dds__Gid_);

@@ -49,7 +49,7 @@ public sealed record ControlStats(
 /// tolerance violated) fails it with the fault's kind, and the arm holds where it is; a program that fails or is aborted
 /// cancels its trajectory. Everything else (the forward interface, the embedded simulator) streams a command a tick.</para>
 /// </summary>
-public sealed class ControlLoop : IDisposable
+public sealed class ControlLoop : IControlLoop, IDisposable
 {
     private readonly IRobotLink _link;
     private readonly ITrajectoryLink? _trajectories;
@@ -169,6 +169,26 @@ public sealed class ControlLoop : IDisposable
         previous?.Done(new ProgramReport(previous.Program.Name, ProgramStatus.Failed, AnomalyKinds.Fault, "replaced before it started", 0, Core.MonotonicClock.NowNs));
         _wake.Release();
     }
+
+    /// <summary>
+    /// Runs one program and completes once the tick that ended it has also written its command (and, in a simulator,
+    /// stepped the physics): the program's callback runs inside that tick, so reading the world right away would race
+    /// with its last step. Cancelling aborts the program.
+    /// </summary>
+    public async Task<ProgramReport> RunAsync(IControlProgram program, CancellationToken ct = default)
+    {
+        var done = new TaskCompletionSource<(ProgramReport Report, long Tick)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Submit(program, r => done.TrySetResult((r, TotalTicks)));
+        (ProgramReport Report, long Tick) ended;
+        try { ended = await done.Task.WaitAsync(ct); }
+        catch (OperationCanceledException) { Abort("cancelled"); throw; }
+        var spin = new SpinWait();
+        while (_running && TotalTicks <= ended.Tick) spin.SpinOnce();
+        return ended.Report;
+    }
+
+    /// <summary>The arm as a skill compiles from it: the latest command (so motion continues where it is headed) and the gripper.</summary>
+    public ArmContext CurrentArm() => new(LatestCommand(), LatestGripperCommand, LatestState().GripperOpening);
 
     /// <summary>Stop the running program at the next tick and hold the last command.</summary>
     public void Abort(string reason)

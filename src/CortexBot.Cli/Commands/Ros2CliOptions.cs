@@ -24,6 +24,8 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
     public readonly Option<Ros2TrajectoryInterface> TrajectoryInterface = Choices.Enum("--trajectory-interface",
         "How trajectories reach joint_trajectory_controller: topic (~/joint_trajectory) or action (~/follow_joint_trajectory goals)", Ros2TrajectoryInterface.Topic);
     public readonly Option<string> ImageTopic = new("--image-topic") { Description = "Camera image topic (sensor_msgs/Image, rgb8)", DefaultValueFactory = _ => "/camera/image_raw" };
+    public readonly Option<string> DetectionsTopic = new("--detections-topic")
+        { Description = "Object detections topic (vision_msgs/Detection3DArray, a perception node's)", DefaultValueFactory = _ => "/detections" };
     public readonly Option<string> JointStatesTopic = new("--joint-states-topic") { Description = "Joint state topic (sensor_msgs/JointState, joint_state_broadcaster's)", DefaultValueFactory = _ => "/joint_states" };
     public readonly Option<string> GripperTopic = new("--gripper-topic") { Description = "Gripper command topic (std_msgs/Float64MultiArray, one position per gripper joint)", DefaultValueFactory = _ => "/gripper_controller/commands" };
     public readonly Option<string> GripperJoints = new("--gripper-joints") { Description = "Gripper joints whose positions add up to the opening, comma-separated", DefaultValueFactory = _ => "finger_left,finger_right" };
@@ -34,9 +36,9 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
     public readonly Option<double> GoalTolerance = new("--goal-tolerance") { Description = "With --trajectory-interface action: each goal's goal tolerance per arm joint (rad; 0 the controller's default, -1 none)", DefaultValueFactory = _ => 0.02 };
     public readonly Option<double> GoalTimeTolerance = new("--goal-time-tolerance") { Description = "With --trajectory-interface action: how long a goal may take past its end to settle within the goal tolerance (s; 0 waits without limit)", DefaultValueFactory = _ => 0.5 };
 
-    public IEnumerable<Option> All => [NodeName, Distro, Domain, Loopback, Controller, Interface, TrajectoryInterface, PathTolerance, GoalTolerance, GoalTimeTolerance, StaleMs, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints, EstopTopic, StatusTopic];
+    public IEnumerable<Option> All => [NodeName, Distro, Domain, Loopback, Controller, Interface, TrajectoryInterface, PathTolerance, GoalTolerance, GoalTimeTolerance, StaleMs, ImageTopic, DetectionsTopic, JointStatesTopic, GripperTopic, GripperJoints, EstopTopic, StatusTopic];
     /// <summary>The flags that mean something to the simulator node (it serves both command interfaces at once).</summary>
-    public IEnumerable<Option> Node => [NodeName, Distro, Domain, Loopback, Controller, ImageTopic, JointStatesTopic, GripperTopic, GripperJoints];
+    public IEnumerable<Option> Node => [NodeName, Distro, Domain, Loopback, Controller, ImageTopic, DetectionsTopic, JointStatesTopic, GripperTopic, GripperJoints];
 
     public Ros2Options BuildNode(ParseResult parse)
     {
@@ -44,6 +46,7 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
         {
             NodeName = parse.GetValue(NodeName), LoopbackOnly = parse.GetValue(Loopback), Controller = parse.GetValue(Controller)!, ImageTopic = parse.GetValue(ImageTopic)!,
             JointStatesTopic = parse.GetValue(JointStatesTopic)!, GripperTopic = parse.GetValue(GripperTopic)!, GripperJoints = ParseJoints(parse.GetValue(GripperJoints)),
+            DetectionsTopic = parse.GetValue(DetectionsTopic)!,
         };
         if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
         return WithDistro(parse, o).Validate();
@@ -71,6 +74,7 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
             TrajectoryInterface = trajectory,
             StaleAfter = TimeSpan.FromMilliseconds(stale),
             ImageTopic = parse.GetValue(ImageTopic)!,
+            DetectionsTopic = parse.GetValue(DetectionsTopic)!,
             JointStatesTopic = parse.GetValue(JointStatesTopic)!,
             GripperTopic = parse.GetValue(GripperTopic)!,
             GripperJoints = ParseJoints(parse.GetValue(GripperJoints)),

@@ -13,7 +13,8 @@ namespace CortexBot.Cli.Commands;
 internal static class SimNodeCommand
 {
     private const string Description =
-        "Run the MuJoCo arm as a ROS 2 robot: /joint_states, the controller's command and state topics, camera images, scene status and resets over DDS.";
+        "Run the MuJoCo arm as a ROS 2 robot: /joint_states, the controller's command and state topics, camera images, scene status and resets over DDS " +
+        "(with --as-robot: only what a ros2_control arm with a camera and a perception node offers, detections on /detections instead of scene status and resets).";
 
     /// <summary>`sim` with its `serve` subcommand.</summary>
     public static Command CreateSim()
@@ -46,9 +47,22 @@ internal static class SimNodeCommand
         var stateRate = new Option<double>("--state-rate") { Description = "Controller state rate in Hz (rounded to a divisor of --rate)", DefaultValueFactory = _ => 50 };
         var robotDescription = new Option<string?>("--robot-description")
             { Description = "A URDF file (expanded, not xacro) to publish on /robot_description (transient local), as robot_state_publisher would" };
+        var asRobot = new Option<bool>("--as-robot")
+        {
+            Description = "Offer only what a ros2_control robot with a camera and a perception node offers: no scene status, no resets, " +
+                "no object /tf; object detections (vision_msgs/Detection3DArray, every scene object, the bin too) on /detections",
+        };
+        var detectionNoise = new Option<double>("--detection-noise")
+            { Description = "With --as-robot: std (metres) of the Gaussian noise on each position axis of each detection, seeded by --seed", DefaultValueFactory = _ => 0 };
+        var detectionRate = new Option<double>("--detection-rate") { Description = "With --as-robot: detection frames per second", DefaultValueFactory = _ => 15 };
+        var detectionLatency = new Option<double>("--detection-latency")
+            { Description = "With --as-robot: publish each detection frame this many ms after capture (its header stamp stays the capture time)", DefaultValueFactory = _ => 0 };
         var ros = new Ros2CliOptions("cortexbot_sim");
         var cmd = new Command(name, description)
-            { seed, rate, duration, scene, verbose, noCamera, cameraRate, cameraWidth, cameraHeight, stateRate, robotDescription };
+        {
+            seed, rate, duration, scene, verbose, noCamera, cameraRate, cameraWidth, cameraHeight, stateRate, robotDescription,
+            asRobot, detectionNoise, detectionRate, detectionLatency,
+        };
         foreach (var o in ros.Node) cmd.Options.Add(o);
         cmd.SetAction((parse, ct) =>
         {
@@ -63,6 +77,17 @@ internal static class SimNodeCommand
                 if (!urdf.Contains("<robot", StringComparison.Ordinal))
                     throw new ConfigurationException($"--robot-description: {urdfPath} is not a URDF (no <robot> element); expand a xacro first");
             }
+            SimDetectionOptions? robot = null;
+            if (parse.GetValue(asRobot))
+                robot = new SimDetectionOptions
+                {
+                    NoiseStd = parse.GetValue(detectionNoise), RateHz = parse.GetValue(detectionRate),
+                    LatencyMs = parse.GetValue(detectionLatency), Seed = parse.GetValue(seed),
+                }.Validate();
+            else
+                foreach (var o in new Option[] { detectionNoise, detectionRate, detectionLatency })
+                    if (parse.GetResult(o) is { Implicit: false })
+                        throw new ConfigurationException($"{o.Name} needs --as-robot (only the robot mode publishes detections)");
             var path = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene);
             using var world = new MuJoCoWorld(path);
             MuJoCoCamera? camera = null;
@@ -82,7 +107,7 @@ internal static class SimNodeCommand
             }
             using var cameraLifetime = camera;
             using var node = new Ros2SimNode(world, options, parse.GetValue(rate), parse.GetValue(seed), camera,
-                log: line => Console.Error.WriteLine($"sim serve: {line}"), robotDescription: urdf);
+                log: line => Console.Error.WriteLine($"sim serve: {line}"), robotDescription: urdf, asRobot: robot);
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (parse.GetValue(duration) is double secs) cts.CancelAfter(TimeSpan.FromSeconds(secs));
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -96,15 +121,23 @@ internal static class SimNodeCommand
                 catch (Exception e) { failure = e; cts.Cancel(); }
             }) { Name = "cortexbot-sim-node", Priority = ThreadPriority.Highest };
             thread.Start();
+            string description = urdf is null ? "" : ", " + Ros2SimNode.RobotDescriptionTopic;
+            string offers = robot is null
+                ? $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}, {Ros2SimNode.TfTopic}{description}; camera: {cameraNote}; " +
+                  $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}), {options.ResetTopic}"
+                : $"as a robot: publishing {options.JointStatesTopic}, {options.ControllerStateTopic}{description}, {options.DetectionsTopic} " +
+                  $"({robot.RateHz:0.#} Hz, noise {robot.NoiseStd:0.####} m, latency {robot.LatencyMs:0.#} ms); camera: {cameraNote}; " +
+                  $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}); no scene status, no resets, no object /tf";
             Console.Error.WriteLine($"sim serve: node /{options.NodeName}, ROS domain {options.DomainId}{(options.LoopbackOnly ? " (loopback)" : "")}, {node.RateHz} Hz, " +
-                $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}, {Ros2SimNode.TfTopic}{(urdf is null ? "" : ", " + Ros2SimNode.RobotDescriptionTopic)}; camera: {cameraNote}; accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}), {options.ResetTopic}; serving the action {node.TrajectoryAction}");
+                $"{offers}; serving the action {node.TrajectoryAction}");
             while (!thread.Join(1000))
                 if (parse.GetValue(verbose))
                 {
                     var k = node.Counters;
                     var a = node.ActionCounters;
                     Console.Error.WriteLine($"sim serve: {k.Ticks} ticks, trajectories {k.TrajectoriesApplied}, rejected {k.CommandsRejected}, resets {k.Resets}, late {k.LateTicks}, " +
-                        $"images {k.ImagesPublished} (failed {k.ImageFailures}), goals {a.GoalsAccepted} accepted / {a.GoalsRejected} rejected");
+                        $"images {k.ImagesPublished} (failed {k.ImageFailures}), goals {a.GoalsAccepted} accepted / {a.GoalsRejected} rejected" +
+                        (node.AsRobot ? $", detection frames {node.DetectionFramesPublished}" : ""));
                 }
             Console.CancelKeyPress -= onCancel;
             AppDomain.CurrentDomain.ProcessExit -= onExit;
@@ -114,7 +147,8 @@ internal static class SimNodeCommand
                 $"gripper commands {c.GripperCommandsApplied}, rejected {c.CommandsRejected}, resets {c.Resets}, late ticks {c.LateTicks}, " +
                 $"controller states {c.ControllerStates}, images {c.ImagesPublished} (failed {c.ImageFailures}{(node.ImageProblem is { } p ? ": " + p : "")}); " +
                 $"goals {g.GoalsReceived} received, {g.GoalsAccepted} accepted, {g.GoalsRejected} rejected{(g.GoalsRejected > 0 ? $" (last: {node.LastTrajectoryRejection})" : "")}, " +
-                $"{g.GoalsSucceeded} succeeded, {g.GoalsCanceled} canceled, {g.GoalsAborted} aborted");
+                $"{g.GoalsSucceeded} succeeded, {g.GoalsCanceled} canceled, {g.GoalsAborted} aborted" +
+                (node.AsRobot ? $"; detection frames {node.DetectionFramesPublished}{(node.DetectionProblem is { } dp ? " (last failure: " + dp + ")" : "")}" : ""));
             if (failure is not null) throw failure;
             return Task.FromResult(0);
         });

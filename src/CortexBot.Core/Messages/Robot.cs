@@ -5,10 +5,9 @@ namespace CortexBot.Core.Messages;
 /// <summary>An immutable copy of the arm's state, for actors (the control tick uses <c>RobotStateBuffer</c>).</summary>
 public sealed record RobotStateSnapshot(long StampNs, ImmutableArray<double> Position, ImmutableArray<double> Velocity, double GripperOpening);
 
-/// <summary>Stop motion and hold the last safe position until <see cref="Resume"/>.</summary>
-public sealed record HoldPosition(string Reason);
-public sealed record Resume;
+/// <summary>Stop motion and hold the last safe position (the safety gate latches) until <see cref="Resume"/>.</summary>
 public sealed record EmergencyStop(string Reason);
+public sealed record Resume;
 
 /// <summary>Something the cerebellum noticed while executing a skill.</summary>
 public sealed record Anomaly(string Kind, string Detail, long StampNs)

@@ -38,6 +38,17 @@
  *   ros2_peer DOMAIN SECONDS CONTROLLER listen-jazzy
  * Reads rt/<controller>/controller_state in control_msgs 5.x's layout (Jazzy: no desired/actual, speed_scaling_factor)
  * until 20 states or SECONDS; prints "state count N joints a,b,.. lengths P maxerr E multidof_empty M speed S".
+ *
+ *   ros2_peer DOMAIN SECONDS TOPIC detections
+ * Plays a ROS 2 tool echoing vision_msgs/msg/Detection3DArray (vision_msgs 4.x) on rt/TOPIC (best effort, keep last 5)
+ * until 5 frames or SECONDS, and prints the last frame:
+ *   "frames N frame F stamp S count K" then per detection
+ *   "detection hyps H class C score S pose px py pz qx qy qz qw cov c0 c7 c14 coff O bbox cx cy cz cqx cqy cqz cqw size sx sy sz id I dframe F dstamp T"
+ * (cov: the covariance diagonal's position entries; coff: the sum of the absolute other entries).
+ *
+ *   ros2_peer DOMAIN SECONDS TOPIC publish-detections [now|zero|old|nan]
+ * Plays a perception node: publishes one fixed Detection3DArray on rt/TOPIC (reliable, keep last 10) every 20 ms for
+ * SECONDS, stamped now (default), zero, 2 s ago (old) or now with a NaN in a pose (nan). Prints "published N".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +73,133 @@ static const dds_topic_descriptor_t *ros_named (const dds_topic_descriptor_t *d)
   memcpy (c, d, sizeof *c);
   c->m_typename = strstr (d->m_typename, "::") + 2;
   return c;
+}
+
+static const char *str_or_dash (const char *s) { return s && s[0] ? s : "-"; }
+
+static int detections_mode (dds_entity_t pp, const char *topic_name, double seconds)
+{
+  char topic[256];
+  snprintf (topic, sizeof topic, "rt/%s", topic_name[0] == '/' ? topic_name + 1 : topic_name);
+  dds_qos_t *q = dds_create_qos ();
+  dds_qset_reliability (q, DDS_RELIABILITY_BEST_EFFORT, 0);
+  dds_qset_history (q, DDS_HISTORY_KEEP_LAST, 5);
+  dds_entity_t t = dds_create_topic (pp, &vision_msgs_msg_dds__Detection3DArray__desc, topic, NULL, NULL);
+  dds_entity_t rd = dds_create_reader (pp, t, q, NULL);
+  dds_delete_qos (q);
+  if (rd < 0) { fprintf (stderr, "reader failed: %s\n", dds_strretcode (rd)); return 1; }
+  long frames = 0;
+  vision_msgs_msg_dds__Detection3DArray_ *last = vision_msgs_msg_dds__Detection3DArray___alloc ();
+  memset (last, 0, sizeof *last);
+  struct timespec start, now;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  for (;;) {
+    void *one[1] = { NULL };
+    dds_sample_info_t info;
+    /* take into our own sample (not a loan), so the last frame stays readable after the loop */
+    vision_msgs_msg_dds__Detection3DArray_ *m = vision_msgs_msg_dds__Detection3DArray___alloc ();
+    memset (m, 0, sizeof *m);
+    one[0] = m;
+    if (dds_take (rd, one, &info, 1, 1) > 0 && info.valid_data) {
+      frames++;
+      vision_msgs_msg_dds__Detection3DArray__free (last, DDS_FREE_ALL);
+      last = m;
+    } else vision_msgs_msg_dds__Detection3DArray__free (m, DDS_FREE_ALL);
+    if (frames >= 5) break;
+    dds_sleepfor (DDS_MSECS (5));
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    if ((double) (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) * 1e-9 > seconds) break;
+  }
+  printf ("frames %ld frame %s stamp %lld count %u\n", frames, str_or_dash (last->header.frame_id),
+          (long long) last->header.stamp.sec * 1000000000 + last->header.stamp.nanosec, last->detections._length);
+  for (uint32_t i = 0; i < last->detections._length; i++) {
+    const vision_msgs_msg_dds__Detection3D_ *d = &last->detections._buffer[i];
+    printf ("detection hyps %u", d->results._length);
+    if (d->results._length > 0) {
+      const vision_msgs_msg_dds__ObjectHypothesisWithPose_ *h = &d->results._buffer[0];
+      const geometry_msgs_msg_dds__Pose_ *p = &h->pose.pose;
+      double off = 0;
+      for (int k = 0; k < 36; k++) if (k != 0 && k != 7 && k != 14) off += h->pose.covariance[k] < 0 ? -h->pose.covariance[k] : h->pose.covariance[k];
+      printf (" class %s score %.17g pose %.17g %.17g %.17g %.17g %.17g %.17g %.17g cov %.17g %.17g %.17g coff %.17g",
+              str_or_dash (h->hypothesis.class_id), h->hypothesis.score, p->position.x, p->position.y, p->position.z,
+              p->orientation.x, p->orientation.y, p->orientation.z, p->orientation.w,
+              h->pose.covariance[0], h->pose.covariance[7], h->pose.covariance[14], off);
+    }
+    const geometry_msgs_msg_dds__Pose_ *c = &d->bbox.center;
+    printf (" bbox %.17g %.17g %.17g %.17g %.17g %.17g %.17g size %.17g %.17g %.17g id %s dframe %s dstamp %lld\n",
+            c->position.x, c->position.y, c->position.z, c->orientation.x, c->orientation.y, c->orientation.z, c->orientation.w,
+            d->bbox.size.x, d->bbox.size.y, d->bbox.size.z, str_or_dash (d->id), str_or_dash (d->header.frame_id),
+            (long long) d->header.stamp.sec * 1000000000 + d->header.stamp.nanosec);
+  }
+  vision_msgs_msg_dds__Detection3DArray__free (last, DDS_FREE_ALL);
+  fflush (stdout);
+  return 0;
+}
+
+static void set_pose (geometry_msgs_msg_dds__Pose_ *p, double x, double y, double z, double qx, double qy, double qz, double qw)
+{
+  p->position.x = x; p->position.y = y; p->position.z = z;
+  p->orientation.x = qx; p->orientation.y = qy; p->orientation.z = qz; p->orientation.w = qw;
+}
+
+/* The frame the receiver test expects (see Ros2DetectionReceiverTests): a detection whose best hypothesis is not the
+ * first, one whose hypothesis leaves its pose unset (the box centre is the pose), and one with no hypothesis at all. */
+static int publish_detections_mode (dds_entity_t pp, const char *topic_name, double seconds, const char *variant)
+{
+  char topic[256];
+  snprintf (topic, sizeof topic, "rt/%s", topic_name[0] == '/' ? topic_name + 1 : topic_name);
+  dds_qos_t *q = dds_create_qos ();
+  dds_qset_reliability (q, DDS_RELIABILITY_RELIABLE, DDS_INFINITY);
+  dds_qset_history (q, DDS_HISTORY_KEEP_LAST, 10);
+  dds_entity_t t = dds_create_topic (pp, &vision_msgs_msg_dds__Detection3DArray__desc, topic, NULL, NULL);
+  dds_entity_t wr = dds_create_writer (pp, t, q, NULL);
+  dds_delete_qos (q);
+  if (wr < 0) { fprintf (stderr, "writer failed: %s\n", dds_strretcode (wr)); return 1; }
+
+  vision_msgs_msg_dds__ObjectHypothesisWithPose_ h0[2], h1[1];
+  memset (h0, 0, sizeof h0);
+  memset (h1, 0, sizeof h1);
+  h0[0].hypothesis.class_id = "bin"; h0[0].hypothesis.score = 0.25;
+  set_pose (&h0[0].pose.pose, 1, 2, 3, 0, 0, 0, 1);
+  h0[1].hypothesis.class_id = "red_cube"; h0[1].hypothesis.score = 0.875;
+  set_pose (&h0[1].pose.pose, 0.4, -0.1, 0.425, 0, 0, 0.38268343236508978, 0.92387953251128674);
+  h1[0].hypothesis.class_id = "green_cube"; h1[0].hypothesis.score = 0.5;   /* pose left all zero: unset */
+  vision_msgs_msg_dds__Detection3D_ d[3];
+  memset (d, 0, sizeof d);
+  for (int i = 0; i < 3; i++) { d[i].header.frame_id = "world"; d[i].id = ""; }
+  d[0].results._length = d[0].results._maximum = 2; d[0].results._buffer = h0;
+  set_pose (&d[0].bbox.center, 9, 9, 9, 0, 0, 0, 1);
+  d[0].bbox.size.x = 0.04; d[0].bbox.size.y = 0.05; d[0].bbox.size.z = 0.06;
+  d[0].id = "track-7";
+  d[1].results._length = d[1].results._maximum = 1; d[1].results._buffer = h1;
+  set_pose (&d[1].bbox.center, 0.5, 0.2, 0.43, 0, 0, 0, 1);
+  d[1].bbox.size.x = d[1].bbox.size.y = d[1].bbox.size.z = 0.04;
+  set_pose (&d[2].bbox.center, -1, -1, -1, 0, 0, 0, 1);   /* no hypothesis: nothing to name it by */
+  d[2].bbox.size.x = d[2].bbox.size.y = d[2].bbox.size.z = 0.1;
+  if (strcmp (variant, "nan") == 0) h0[1].pose.pose.position.y = 0.0 / 0.0;
+
+  vision_msgs_msg_dds__Detection3DArray_ a;
+  memset (&a, 0, sizeof a);
+  a.header.frame_id = "world";
+  a.detections._length = a.detections._maximum = 3; a.detections._buffer = d;
+  long published = 0;
+  struct timespec start, now, wall;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  for (;;) {
+    clock_gettime (CLOCK_REALTIME, &wall);
+    long long ns = (long long) wall.tv_sec * 1000000000 + wall.tv_nsec;
+    if (strcmp (variant, "zero") == 0) ns = 0;
+    else if (strcmp (variant, "old") == 0) ns -= 2000000000LL;
+    a.header.stamp.sec = (int32_t) (ns / 1000000000); a.header.stamp.nanosec = (uint32_t) (ns % 1000000000);
+    for (int i = 0; i < 3; i++) d[i].header.stamp = a.header.stamp;
+    if (dds_write (wr, &a) == 0) published++;
+    dds_sleepfor (DDS_MSECS (20));
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    if ((double) (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) * 1e-9 > seconds) break;
+  }
+  printf ("published %ld\n", published);
+  fflush (stdout);
+  return 0;
 }
 
 static int jazzy_state_mode (dds_entity_t pp, const char *controller, double seconds)
@@ -768,6 +906,13 @@ int main (int argc, char **argv)
   }
   if (argc > 4 && strcmp (argv[4], "action") == 0) {
     int rc = action_mode (pp, controller, seconds);
+    dds_delete (pp);
+    dds_delete (d);
+    return rc;
+  }
+  if (argc > 4 && (strcmp (argv[4], "detections") == 0 || strcmp (argv[4], "publish-detections") == 0)) {
+    int rc = strcmp (argv[4], "detections") == 0 ? detections_mode (pp, controller, seconds)
+                                                 : publish_detections_mode (pp, controller, seconds, argc > 5 ? argv[5] : "now");
     dds_delete (pp);
     dds_delete (d);
     return rc;
