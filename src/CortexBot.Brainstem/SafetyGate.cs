@@ -42,7 +42,8 @@ public sealed class SafetyGate : IRobotLink, ITrajectoryLink
     private long _clamped;
     private long _rejected;
     private readonly ITrajectoryLink? _trajectories;
-    private readonly double[] _probe;
+    private readonly double[] _probe, _measured;
+    private bool _measuredValid;
     private long _trajectoriesPassed, _trajectoriesRefused;
     private volatile string? _lastRefusal;
 
@@ -61,6 +62,7 @@ public sealed class SafetyGate : IRobotLink, ITrajectoryLink
         _envelope = envelope?.Validate();
         _trajectories = inner as ITrajectoryLink;
         _probe = new double[arm.Dof];
+        _measured = new double[arm.Dof];
     }
 
     /// <summary>The Cartesian limits enforced on every command; null when only joint limits are.</summary>
@@ -102,7 +104,14 @@ public sealed class SafetyGate : IRobotLink, ITrajectoryLink
     public void EmergencyStop() => _estop = true;
     public void Release() => _estop = false;
 
-    public bool Read(RobotStateBuffer state) => _inner.Read(state) && state.IsFinite();
+    public bool Read(RobotStateBuffer state)
+    {
+        bool ok = _inner.Read(state) && state.IsFinite();
+        // where the arm is: a trajectory controller starts a new trajectory from there
+        if (ok) Array.Copy(state.Position, _measured, _measured.Length);
+        _measuredValid = ok;
+        return ok;
+    }
 
     public void Write(JointCommandBuffer command)
     {
@@ -225,7 +234,16 @@ public sealed class SafetyGate : IRobotLink, ITrajectoryLink
         return true;
     }
 
-    public void Cancel() => _trajectories?.Cancel();
+    /// <summary>
+    /// Stops the trajectory in force. The controller then holds where the arm is, so that becomes the reference of the
+    /// per-tick limits (else the commands after it would ramp from where the motion was headed back to the arm).
+    /// </summary>
+    public void Cancel()
+    {
+        if (!TakesTrajectories) return;
+        _trajectories!.Cancel();
+        Reanchor();
+    }
 
     /// <summary>Null when every point of <paramref name="t"/> holds; else the first violation (allocates only then).</summary>
     private string? Check(ArmTrajectory t)
@@ -234,11 +252,11 @@ public sealed class SafetyGate : IRobotLink, ITrajectoryLink
         if (t.Joints != n) return $"{t.Label}: the trajectory has {t.Joints} joints, the arm {n}";
         if (t.Count < 1) return $"{t.Label}: the trajectory has no points";
         var env = _envelope;
-        // the step into the first point starts from the command in force
-        ReadOnlySpan<double> previous = _last.Position;
+        // the controller moves into the first point from where the arm is (the last command before the first read)
+        ReadOnlySpan<double> previous = _measuredValid ? _measured : _last.Position;
         double previousTime = 0, previousViolation = 0;
         Core.Geometry.Vec3 previousTool = default;
-        if (env is not null) previousViolation = Math.Max(0, HandViolation(_last.Position, out previousTool));
+        if (env is not null) previousViolation = Math.Max(0, HandViolation(previous, out previousTool));
         for (int k = 0; k < t.Count; k++)
         {
             double time = t.TimeFromStart[k];

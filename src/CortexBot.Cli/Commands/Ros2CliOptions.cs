@@ -32,7 +32,7 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
     public readonly Option<string> EstopTopic = new("--estop-topic") { Description = "Emergency stop topic (std_msgs/Bool: true stops, false releases)", DefaultValueFactory = _ => "/cortexbot/emergency_stop" };
     public readonly Option<string> StatusTopic = new("--status-topic") { Description = "CortexBot's own status topic (cortexbot_msgs/LinkStatus, 10 Hz)", DefaultValueFactory = _ => "/cortexbot/status" };
     public readonly Option<double> StaleMs = new("--stale-ms") { Description = "Joint states older than this make the arm hold (ms)", DefaultValueFactory = _ => 50 };
-    public readonly Option<double> PathTolerance = new("--path-tolerance") { Description = "With --trajectory-interface action: each goal's path tolerance per arm joint (rad; 0 the controller's default, -1 none)", DefaultValueFactory = _ => 0.1 };
+    public readonly Option<double> PathTolerance = new("--path-tolerance") { Description = "With --trajectory-interface action: each goal's path tolerance per arm joint (rad; 0 the controller's default, -1 none)", DefaultValueFactory = _ => 0.2 };
     public readonly Option<double> GoalTolerance = new("--goal-tolerance") { Description = "With --trajectory-interface action: each goal's goal tolerance per arm joint (rad; 0 the controller's default, -1 none)", DefaultValueFactory = _ => 0.02 };
     public readonly Option<double> GoalTimeTolerance = new("--goal-time-tolerance") { Description = "With --trajectory-interface action: how long a goal may take past its end to settle within the goal tolerance (s; 0 waits without limit)", DefaultValueFactory = _ => 0.5 };
 
