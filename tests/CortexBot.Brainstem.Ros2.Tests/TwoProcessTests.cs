@@ -160,14 +160,18 @@ public sealed class TwoProcessTests
     [Theory]
     [InlineData("--trajectory-interface bogus", "--trajectory-interface must be one of topic, action, got 'bogus'")]
     [InlineData("--trajectory-interface action --command-interface forward", "needs --command-interface trajectory")]
+    [InlineData("--trajectory-interface action --path-tolerance -0.5", "--path-tolerance must be a joint position error in radians")]
+    [InlineData("--trajectory-interface action --goal-tolerance 7", "--goal-tolerance must be a joint position error in radians")]
+    [InlineData("--trajectory-interface action --goal-time-tolerance -1", "--goal-time-tolerance must be between 0 and 60 s, got -1")]
     public void Bad_trajectory_interface_flags_are_clear_errors(string flags, string message)
     {
         using var run = Start($"run --robot ros2 {flags} --ros-loopback --task \"put the red cube in the bin\" --json", redirectStdout: true);
         var stderr = run.StandardError.ReadToEndAsync();
         var stdout = run.StandardOutput.ReadToEndAsync();
         Assert.True(run.WaitForExit(TimeSpan.FromMinutes(1)), "the run finishes");
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.Equal(2, run.ExitCode);
         Assert.Contains(message, stderr.Result + stdout.Result, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stderr.Result, StringComparison.Ordinal); // no stack trace
     }
 
     private static string Snapshot(System.Text.StringBuilder sb) { lock (sb) return sb.ToString(); }
