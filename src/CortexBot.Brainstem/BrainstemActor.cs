@@ -1,14 +1,14 @@
 using Akka.Actor;
 using Akka.Event;
-using CortexBot.Cerebellum.Control;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
 
 namespace CortexBot.Brainstem;
 
 /// <summary>
-/// The brainstem's mailbox: world resets (or observing the world as it is), scene and state queries, emergency stop. The arm itself is driven at tick
-/// rate by the control loop through the <see cref="SafetyGate"/>.
+/// The brainstem's mailbox: world resets (or observing the world as it is), scene and state queries, emergency stop. The
+/// arm itself is driven at tick rate by the control loop (the cerebellum's, reached through <see cref="IControlLoop"/>)
+/// through the <see cref="SafetyGate"/>.
 /// </summary>
 public sealed class BrainstemActor : ReceiveActor
 {
@@ -16,7 +16,7 @@ public sealed class BrainstemActor : ReceiveActor
 
     /// <param name="reset">Absent for a robot whose world cannot be reset (a physical arm).</param>
     /// <param name="perturbed">Present for a simulator whose object physics can differ from its scene file.</param>
-    public BrainstemActor(IScenePerception perception, IWorldReset? reset, IPerturbedWorld? perturbed, SafetyGate gate, ControlLoop loop)
+    public BrainstemActor(IScenePerception perception, IWorldReset? reset, IPerturbedWorld? perturbed, SafetyGate gate, IControlLoop loop)
     {
         Receive<GetScene>(_ => Sender.Tell(perception.Snapshot()));
         // An episode that starts from the world as it is: the scene, unless perception cannot be trusted now (no fresh detections).
@@ -54,6 +54,6 @@ public sealed class BrainstemActor : ReceiveActor
         });
     }
 
-    public static Props Props(IScenePerception perception, IWorldReset? reset, IPerturbedWorld? perturbed, SafetyGate gate, ControlLoop loop) =>
+    public static Props Props(IScenePerception perception, IWorldReset? reset, IPerturbedWorld? perturbed, SafetyGate gate, IControlLoop loop) =>
         Akka.Actor.Props.Create(() => new BrainstemActor(perception, reset, perturbed, gate, loop));
 }

@@ -58,9 +58,7 @@ public sealed class CerebellumActor : ReceiveActor
             Sender.Tell(new SkillResult(cmd.TaskId, cmd.StepIndex, cmd.Skill, SkillOutcome.Failed, $"busy running {_running.Command.Skill}", TimeSpan.Zero, null));
             return;
         }
-        var state = _loop.LatestState();
-        var arm = new ArmContext(_loop.LatestCommand(), _loop.LatestGripperCommand, state.GripperOpening);
-        var compiled = _compiler.Compile(cmd.Skill, _perception.Snapshot(), arm, cmd.Tuning);
+        var compiled = _compiler.Compile(cmd.Skill, _perception.Snapshot(), _loop.CurrentArm(), cmd.Tuning);
         if (compiled.Program is null)
         {
             var anomaly = new Anomaly(compiled.ErrorKind ?? AnomalyKinds.Fault, compiled.Error ?? "skill could not be compiled", MonotonicClock.NowNs);

@@ -29,6 +29,7 @@ public static class CortexBotHosting
           stdout-loglevel = WARNING
           # Akka's start-up/shutdown logger writes to stderr, never stdout (stdout is a command's result, e.g. --json)
           stdout-logger-class = "CortexBot.Host.StandardErrorLogger, CortexBot.Host"
+          # unhandled messages are logged as warnings by UnhandledMessageLog
           actor.debug.unhandled = off
         }
         cortexbot {
@@ -253,6 +254,7 @@ public static class CortexBotHosting
                 })
                 .WithActors((system, registry, _) =>
                 {
+                    UnhandledMessages.LogWarnings(system);
                     var loop = sp.GetRequiredService<ControlLoop>();
                     var perception = sp.GetRequiredService<IScenePerception>();
                     var organs = new OrganProps(

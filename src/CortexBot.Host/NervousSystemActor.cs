@@ -46,16 +46,12 @@ public sealed class NervousSystemActor : ReceiveActor
             _episode = null;
             StartNext(loop, timeouts, controllerVersion);
         });
-        Receive<AnomalyDetected>(a =>
-        {
-            _log.Warning("anomaly in task {0}: {1}", a.TaskId, a.Anomaly);
-            _organs.Cortex.Forward(a);
-        });
+        // The episode learns of a failed skill from its SkillResult (and replans through the cortex); this is the log line.
+        Receive<AnomalyDetected>(a => _log.Warning("anomaly in task {0}: {1}", a.TaskId, a.Anomaly));
         Receive<EmergencyStop>(e => _organs.Brainstem.Forward(e));
         Receive<Resume>(e => _organs.Brainstem.Forward(e));
         Receive<GetScene>(e => _organs.Brainstem.Forward(e));
         Receive<GetRobotState>(e => _organs.Brainstem.Forward(e));
-        Receive<GetOrgans>(_ => Sender.Tell(_organs));
     }
 
     public static Props Props(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
@@ -79,9 +75,6 @@ public sealed class NervousSystemActor : ReceiveActor
             return Directive.Restart;
         });
 }
-
-/// <summary>Ask the nervous system for its organs' references (tests, tools).</summary>
-public sealed record GetOrgans;
 
 /// <summary>Marker type for the actor registry.</summary>
 public sealed class NervousSystem;

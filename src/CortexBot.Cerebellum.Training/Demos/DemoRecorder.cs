@@ -129,13 +129,7 @@ public static class DemoRecorder
 
     private static async Task<string?> RunSkill(ControlLoop loop, SkillCompiler compiler, MuJoCoWorld world, SkillInvocation skill)
     {
-        var state = loop.LatestState();
-        var arm = new ArmContext(loop.LatestCommand(), loop.LatestGripperCommand, state.GripperOpening);
-        var compiled = compiler.Compile(skill, world.Snapshot(), arm);
-        if (compiled.Program is null) return $"{skill}: {compiled.Error}";
-        var done = new TaskCompletionSource<ProgramReport>(TaskCreationOptions.RunContinuationsAsynchronously);
-        loop.Submit(compiled.Program, r => done.TrySetResult(r));
-        var report = await done.Task.WaitAsync(TimeSpan.FromMinutes(2));
-        return report.Status == ProgramStatus.Succeeded ? null : $"{skill}: {report.AnomalyKind} {report.Detail}";
+        var run = await SkillRunner.RunAsync(loop, compiler, skill, world.Snapshot(), null, TimeSpan.FromMinutes(2));
+        return run.Succeeded ? null : $"{skill}: {run.AnomalyKind} {run.Detail}";
     }
 }

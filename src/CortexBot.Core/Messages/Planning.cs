@@ -21,9 +21,6 @@ public sealed record Plan(ImmutableArray<SkillInvocation> Steps)
 /// <summary>A compact memory of a past episode, given to the planner.</summary>
 public sealed record EpisodeSummary(long Id, string Instruction, bool Success, string Plan, string? FailureReason);
 
-/// <summary>A spoken or typed task for the robot.</summary>
-public sealed record Instruction(Guid TaskId, string Text, long StampNs);
-
 public sealed record PlanRequest(Guid TaskId, string Instruction, SceneSnapshot Scene, ImmutableArray<EpisodeSummary> Memories, Anomaly? Anomaly)
 {
     /// <summary>Semantic facts recalled for this task (see <see cref="SemanticFact"/>); empty when none.</summary>

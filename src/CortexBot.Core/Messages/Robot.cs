@@ -5,10 +5,9 @@ namespace CortexBot.Core.Messages;
 /// <summary>An immutable copy of the arm's state, for actors (the control tick uses <c>RobotStateBuffer</c>).</summary>
 public sealed record RobotStateSnapshot(long StampNs, ImmutableArray<double> Position, ImmutableArray<double> Velocity, double GripperOpening);
 
-/// <summary>Stop motion and hold the last safe position until <see cref="Resume"/>.</summary>
-public sealed record HoldPosition(string Reason);
-public sealed record Resume;
+/// <summary>Stop motion and hold the last safe position (the safety gate latches) until <see cref="Resume"/>.</summary>
 public sealed record EmergencyStop(string Reason);
+public sealed record Resume;
 
 /// <summary>Something the cerebellum noticed while executing a skill.</summary>
 public sealed record Anomaly(string Kind, string Detail, long StampNs)
@@ -38,6 +37,14 @@ public static class AnomalyKinds
     /// (jump bound plus the tool speed limit times the frames' interval); its pose is untrusted until confirmed.</summary>
     public const string ObjectJumped = "object_jumped";
     public const string Fault = "fault";
+    /// <summary>The trajectory controller aborted the motion: a joint left the goal's path tolerance (PATH_TOLERANCE_VIOLATED).</summary>
+    public const string PathTolerance = "path_tolerance_violated";
+    /// <summary>The trajectory controller aborted the motion: the arm did not settle within the goal tolerance in time (GOAL_TOLERANCE_VIOLATED).</summary>
+    public const string GoalTolerance = "goal_tolerance_violated";
+    /// <summary>The trajectory controller aborted or refused the motion for another reason.</summary>
+    public const string ControllerAborted = "controller_aborted";
+    /// <summary>The safety gate refused a whole trajectory before sending it: a point leaves the limits or the envelope.</summary>
+    public const string TrajectoryRefused = "trajectory_refused";
 }
 
 public sealed record AnomalyDetected(Guid TaskId, Anomaly Anomaly);

@@ -99,9 +99,7 @@ public static class ControlBenchmark
         while (DateTime.UtcNow < end)
         {
             var done = new ManualResetEventSlim();
-            var state = loop.LatestState();
-            var c = compiler.Compile(SkillInvocation.Of(SkillNames.MoveAbove, targets[k++ % targets.Length]), world.Snapshot(),
-                new ArmContext(loop.LatestCommand(), loop.LatestGripperCommand, state.GripperOpening));
+            var c = compiler.Compile(SkillInvocation.Of(SkillNames.MoveAbove, targets[k++ % targets.Length]), world.Snapshot(), loop.CurrentArm());
             if (c.Program is null) break;
             loop.Submit(c.Program, _ => done.Set());
             done.Wait(end - DateTime.UtcNow > TimeSpan.Zero ? end - DateTime.UtcNow : TimeSpan.Zero);

@@ -240,7 +240,8 @@ public static class EpisodeReplayer
                 double began = Now();
                 // The step runs with the tuning it was recorded with (e.g. firm_grip), as the cerebellum ran it.
                 var tuning = SkillTuning.TryParse(step.Parameters, out var t, out _) ? t : null;
-                var (outcome, detail, durationS) = await RunSkillAsync(loop, compiler, world, invocation, tuning, options.SkillTimeout, ct);
+                // As the cerebellum does: compiled off the control thread from the latest command and the perceived scene.
+                var (outcome, detail, _, durationS) = await SkillRunner.RunAsync(loop, compiler, invocation, world.Snapshot(), tuning, options.SkillTimeout, ct);
                 programTicks[i] = (long)Math.Round(durationS / period);
                 lastSucceeded = outcome == SkillOutcome.Succeeded;
                 steps.Add(new ReplayStep(step.Index, step.Skill, step.Parameters, step.StartedAtS, step.Outcome.ToString(), step.Detail,
@@ -266,51 +267,12 @@ public static class EpisodeReplayer
         }
     }
 
-    /// <summary>Compiles and runs one skill; returns its outcome and the program's robot-time length (0 when it never started).</summary>
-    private static async Task<(SkillOutcome Outcome, string? Detail, double DurationS)> RunSkillAsync(ControlLoop loop, SkillCompiler compiler, MuJoCoWorld world,
-        SkillInvocation skill, SkillTuning? tuning, TimeSpan timeout, CancellationToken ct)
-    {
-        // As the cerebellum does: compile off the control thread from the latest command and the perceived scene.
-        var state = loop.LatestState();
-        var arm = new ArmContext(loop.LatestCommand(), loop.LatestGripperCommand, state.GripperOpening);
-        var compiled = compiler.Compile(skill, world.Snapshot(), arm, tuning);
-        if (compiled.Program is null)
-            return (SkillOutcome.Failed, compiled.Error, 0);
-        ProgramReport report;
-        try
-        {
-            report = await RunProgramAsync(loop, compiled.Program, ct).WaitAsync(timeout, ct);
-        }
-        catch (TimeoutException)
-        {
-            loop.Abort("replay: skill timed out");
-            return (SkillOutcome.Aborted, "timeout", timeout.TotalSeconds);
-        }
-        return report.Status == ProgramStatus.Succeeded
-            ? (SkillOutcome.Succeeded, null, report.DurationS)
-            : (SkillOutcome.Failed, report.Detail, report.DurationS);
-    }
-
     /// <summary>Holds the last command for <paramref name="seconds"/> of robot time, as the loop's own settle does.</summary>
     private static Task<ProgramReport> HoldAsync(ControlLoop loop, double seconds, CancellationToken ct)
     {
         var cmd = loop.LatestCommand();
         var hold = new Segment { Kind = SegmentKind.Wait, Label = "hold", From = cmd, To = cmd, Duration = seconds, Gripper = loop.LatestGripperCommand };
-        return RunProgramAsync(loop, new SkillProgram("hold", [hold], 0), ct);
-    }
-
-    /// <summary>
-    /// Runs one program and returns once the tick that ended it has also written its command and stepped the physics:
-    /// the program's callback runs inside that tick, so reading the world right away would race with its last step and
-    /// make the next skill compile from either of two states.
-    /// </summary>
-    private static async Task<ProgramReport> RunProgramAsync(ControlLoop loop, IControlProgram program, CancellationToken ct)
-    {
-        var done = new TaskCompletionSource<(ProgramReport Report, long Tick)>(TaskCreationOptions.RunContinuationsAsynchronously);
-        loop.Submit(program, r => done.TrySetResult((r, loop.TotalTicks)));
-        var (report, tick) = await done.Task.WaitAsync(ct);
-        WaitPastTick(loop, tick);
-        return report;
+        return loop.RunAsync(new SkillProgram("hold", [hold], 0), ct);
     }
 
     private static void WaitPastTick(ControlLoop loop, long tick)

@@ -1,0 +1,79 @@
+using System.Collections.Immutable;
+using CortexBot.Core.Messages;
+
+namespace CortexBot.Cluster.Wire;
+
+/// <summary>The two node roles of issue 12: <c>robot</c> (brainstem, cerebellum, control loop) and <c>brain</c> (cortex, hippocampus, episodes).</summary>
+public enum NodeRole
+{
+    Brain,
+    Robot,
+}
+
+/// <summary>One message type that crosses between the brain node and the robot node: who sends it, who takes it, and why.</summary>
+public sealed record CrossingMessage(Type Type, NodeRole From, string Sender, string Receiver, string Purpose)
+{
+    public NodeRole To => From == NodeRole.Brain ? NodeRole.Robot : NodeRole.Brain;
+}
+
+/// <summary>
+/// Every message that crosses between the <c>brain</c> and the <c>robot</c> node once the organs are split (issue 12), read
+/// off the actors as they are today (EpisodeActor, NervousSystemActor, CerebellumActor, BrainstemActor, LiveFeedActor).
+/// Each is bound to <see cref="CortexBotWireSerializer"/>, which must map it (a test enumerates this list).
+/// </summary>
+/// <remarks>
+/// Deliberately not here:
+/// <list type="bullet">
+/// <item>Brain-only traffic: RunEpisode/EpisodeOutcome/EpisodeRejected (CLI and nervous system), PlanRequest/PlanReady/
+/// PlanRefused/CancelPlanning (cortex), RecallSimilar/Recalled/RecallFacts/FactsRecalled/StoreEpisode/EpisodeStored/
+/// EpisodeStoreFailed (hippocampus).</item>
+/// <item>Robot-only traffic: DetectionFrame (perception port), the cerebellum's internal ProgramEnded.</item>
+/// <item>AnomalyDetected (the cerebellum tells its parent, whose forward to the cortex is ignored), HoldPosition,
+/// Instruction and GetOrgans: dead messages that issue 12 item 6 removes. The anomaly itself crosses inside SkillResult.</item>
+/// <item>Status.Failure: none crosses today (the cerebellum's Settle hold never faults; a failed reset is answered by
+/// WorldResetFailed). Akka.Remote's own serializer would carry one, but with no fallback only exceptions whose custom
+/// fields Akka binds (string, int, long, byte[]): answer across nodes with messages, not exceptions.</item>
+/// </list>
+/// Not messages yet, so not carried: the EpisodeActor reads the robot's clock (ControlLoop.TotalTicks, Options.Period) and
+/// the motion trace (ControlLoop.Trace.Begin/Read) from the control loop directly; the split must turn those into messages
+/// and add them here.
+/// </remarks>
+public static class CrossingMessages
+{
+    public static ImmutableArray<CrossingMessage> All { get; } =
+    [
+        // brain -> robot
+        new(typeof(ExecuteSkill), NodeRole.Brain, "EpisodeActor (each plan step, EpisodeJournal.BeginStep)", "CerebellumActor",
+            "run one skill (SkillInvocation, optional SkillTuning); answered by SkillResult"),
+        new(typeof(AbortSkill), NodeRole.Brain, "EpisodeActor (a skill ran past its timeout)", "CerebellumActor",
+            "abort the running skill and hold; no answer"),
+        new(typeof(Settle), NodeRole.Brain, "EpisodeActor (after the last step)", "CerebellumActor",
+            "hold still while objects come to rest; answered by Settled"),
+        new(typeof(ResetWorld), NodeRole.Brain, "EpisodeActor (episode start)", "BrainstemActor",
+            "reset the simulated world from a seed; answered by WorldReady or WorldResetFailed"),
+        new(typeof(GetScene), NodeRole.Brain, "EpisodeActor (replanning, judging), NervousSystemActor (forwards a caller's)", "BrainstemActor",
+            "what the robot perceives now; answered by SceneSnapshot"),
+        new(typeof(GetRobotState), NodeRole.Brain, "NervousSystemActor (forwards a caller's)", "BrainstemActor",
+            "the arm's state now; answered by RobotStateSnapshot"),
+        new(typeof(EmergencyStop), NodeRole.Brain, "NervousSystemActor (forwards a caller's)", "BrainstemActor",
+            "latch the safety gate's emergency stop and abort the program; no answer"),
+        new(typeof(Resume), NodeRole.Brain, "NervousSystemActor (forwards a caller's)", "BrainstemActor",
+            "release the emergency stop; no answer"),
+        new(typeof(EpisodeProgress), NodeRole.Brain, "EpisodeActor (event stream, each change: StepProgress, AnomalyEvent)", "LiveFeedActor",
+            "the plan tree and outcome for the live feed and recordings, which sample the control loop on the robot node; no answer"),
+
+        // robot -> brain
+        new(typeof(SkillResult), NodeRole.Robot, "CerebellumActor", "EpisodeActor (ExecuteSkill's sender)",
+            "how a skill ended (SkillOutcome, Duration, optional Anomaly)"),
+        new(typeof(Settled), NodeRole.Robot, "CerebellumActor", "EpisodeActor (Settle's sender)",
+            "the hold after Settle is over"),
+        new(typeof(WorldReady), NodeRole.Robot, "BrainstemActor", "EpisodeActor (ResetWorld's sender)",
+            "the world is reset: SceneSnapshot (SceneObject, Pose, Vec3) and the AppliedPerturbations it runs with"),
+        new(typeof(WorldResetFailed), NodeRole.Robot, "BrainstemActor", "EpisodeActor (ResetWorld's sender)",
+            "the world could not be reset, and why"),
+        new(typeof(SceneSnapshot), NodeRole.Robot, "BrainstemActor", "GetScene's sender",
+            "the objects the robot perceives, stamped"),
+        new(typeof(RobotStateSnapshot), NodeRole.Robot, "BrainstemActor", "GetRobotState's sender",
+            "joint positions and velocities and the gripper opening, stamped"),
+    ];
+}

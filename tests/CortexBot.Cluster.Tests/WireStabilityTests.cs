@@ -1,0 +1,41 @@
+using CortexBot.Cluster.Wire;
+using CortexBot.Core.Messages;
+
+namespace CortexBot.Cluster.Tests;
+
+/// <summary>
+/// The wire is a contract between two builds: a change to a manifest or to how a message is laid out must come with a
+/// new <see cref="CortexBotWire.SchemaVersion"/>. These fail when either changes silently.
+/// </summary>
+public sealed class WireStabilityTests
+{
+    [Fact]
+    public void Manifests_of_schema_1_do_not_change()
+    {
+        var expected = new Dictionary<Type, string>
+        {
+            [typeof(ExecuteSkill)] = "xs", [typeof(AbortSkill)] = "ab", [typeof(Settle)] = "st", [typeof(ResetWorld)] = "rw",
+            [typeof(GetScene)] = "gs", [typeof(GetRobotState)] = "gr", [typeof(EmergencyStop)] = "es", [typeof(Resume)] = "re",
+            [typeof(EpisodeProgress)] = "ep", [typeof(SkillResult)] = "sr", [typeof(Settled)] = "sd", [typeof(WorldReady)] = "wr",
+            [typeof(WorldResetFailed)] = "wf", [typeof(SceneSnapshot)] = "ss", [typeof(RobotStateSnapshot)] = "rs",
+        };
+        Assert.Equal(1, CortexBotWire.SchemaVersion);
+        foreach (var m in CrossingMessages.All)
+        {
+            Assert.True(expected.ContainsKey(m.Type), $"{m.Type.Name} is new: raise CortexBotWire.SchemaVersion and pin its manifest here");
+            Assert.Equal(expected[m.Type], WireCodec.ManifestOf(WireSamples.All.First(s => s.GetType() == m.Type)));
+        }
+    }
+
+    [Fact]
+    public void Frames_of_schema_1_do_not_change()
+    {
+        var command = new ExecuteSkill(Guid.Parse("00112233-4455-6677-8899-aabbccddeeff"), 2, SkillInvocation.Of("pick", "red_cube"), new SkillTuning(true));
+        var state = new RobotStateSnapshot(1000, [0.5], [-1], 0.25);
+        // Written out by hand from cortexbot_wire.proto: header CB 01, then protobuf fields in number order.
+        Assert.Equal("CB01" + "0A10" + "33221100554477668899AABBCCDDEEFF" + "1002" + "1A10" + "0A04" + "7069636B" + "1208" + "7265645F63756265" + "22020801",
+            Convert.ToHexString(WireCodec.Encode(command)));
+        Assert.Equal("CB01" + "08E807" + "1208" + "000000000000E03F" + "1A08" + "000000000000F0BF" + "21" + "000000000000D03F",
+            Convert.ToHexString(WireCodec.Encode(state)));
+    }
+}
