@@ -95,6 +95,17 @@ public sealed class AsRobotTwoProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_learned_skill_completes_the_task_over_ros2_from_noisy_detections()
+    {
+        // the policy observes its object every tick through the perceived scene's object poses
+        var r = Episode(TestBus.NewDomain(), "--detection-noise 0.005", "--reset none --perception detections --learned");
+        AssertSucceededFromDetections(r, "none");
+        using var json = JsonDocument.Parse(r.Stdout);
+        Assert.Equal("learned_pick_place(red_cube, bin)", json.RootElement.GetProperty("episodes")[0].GetProperty("plan")[0].GetString());
+        Assert.Equal("as given", json.RootElement.GetProperty("world").GetProperty("reason").GetString());
+    }
+
+    [Fact]
     public void Without_detections_the_run_fails_clearly_and_the_arm_holds()
     {
         int d = TestBus.NewDomain();
