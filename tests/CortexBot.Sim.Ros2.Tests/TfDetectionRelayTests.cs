@@ -231,6 +231,47 @@ public sealed unsafe class TfDetectionRelayTests
     }
 
     [Fact]
+    public void Gazebo_shaped_poses_from_a_plain_c_ros2_publisher_are_relayed_by_the_cli_as_gazebo_launch_runs_it()
+    {
+        int d = TestBus.NewDomain();
+        var o = TestBus.Options(d);
+        using var dds = new DdsParticipant(d, DdsParticipant.LoopbackConfig());
+        using var receiver = new Ros2DetectionReceiver(dds, o);
+        // ros_gz_bridge's TFMessages of red_cube's pose publisher (sim-time stamps) and of the nameless dynamic_pose/info
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "ros2_peer")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { d.ToString(System.Globalization.CultureInfo.InvariantCulture), "8", "/gazebo/objects/red_cube/pose", "publish-gz-poses" }) psi.ArgumentList.Add(a);
+        using var peer = Process.Start(psi)!;
+        using var cli = TestBus.StartCli($"sim detections --from-tf /gazebo/objects/red_cube/pose,/gazebo/objects/green_cube/pose --stamp receipt " +
+                                         $"--ros-domain {d} --ros-loopback --duration 5");
+        var err = cli.StandardError.ReadToEndAsync();
+        TestBus.WaitUntil(() => receiver.FramesAccepted >= 10, "ten frames relayed from the C publisher", 20);
+        var f = receiver.Latest!;
+        Assert.True(cli.WaitForExit(TimeSpan.FromMinutes(1)), "cortexbot exits");
+        string output = peer.StandardOutput.ReadToEnd();
+        peer.WaitForExit();
+        Assert.True(cli.ExitCode == 0, err.Result);
+        Assert.StartsWith("published ", output, StringComparison.Ordinal);
+
+        var red = Assert.Single(f.Detections); // the scene's other objects were never seen
+        Assert.Equal("red_cube", red.ClassId);
+        Assert.Equal(new Vec3(0.4, -0.1, 0.02), red.Pose.Position);
+        Assert.Equal(Math.Sin(0.25), red.Pose.Orientation.Z, 9);
+        Assert.Equal(new Vec3(0.04, 0.04, 0.04), red.Size, new Vec3Tolerance(1e-12)); // from sim/scene.xml
+        // stamped at receipt, not 12.5 s after the epoch
+        Assert.InRange((f.ReceivedNs - f.StampNs) / 1e6, 0, 300);
+        Assert.Matches(@"\d+ unnamed", err.Result);
+        Assert.DoesNotMatch(@" 0 unnamed", err.Result);
+        Assert.Contains("transforms with an empty child_frame_id are ignored", err.Result, StringComparison.Ordinal);
+        Assert.Contains("objects seen 1/4", err.Result, StringComparison.Ordinal);
+    }
+
+    private sealed class Vec3Tolerance(double tolerance) : IEqualityComparer<Vec3>
+    {
+        public bool Equals(Vec3 a, Vec3 b) => (a - b).Norm <= tolerance;
+        public int GetHashCode(Vec3 v) => 0;
+    }
+
+    [Fact]
     public void The_cli_relays_sim_serves_tf_and_refuses_bad_flags_with_one_line()
     {
         using var sim = new SimNodeThread();
