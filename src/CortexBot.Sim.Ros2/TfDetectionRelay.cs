@@ -220,8 +220,8 @@ public sealed unsafe class TfDetectionRelay : IDisposable
             if (!position.IsFinite || !q.IsFinite || norm is < 1e-6 or > 1e6) { Interlocked.Increment(ref _bad); continue; }
             var stamp = t->Header.Stamp;
             long stampNs = _o.Stamp == TfStampSource.Receipt || stamp.TotalNanoseconds <= 0 ? receiptWallNs : stamp.TotalNanoseconds;
-            // a message older than the pose kept (out-of-order delivery) does not move the object back
-            if (_rank[obj] == rank && stampNs < _stampNs[obj]) continue;
+            // the latest message wins, whatever its stamp: DDS keeps each publisher's order, and refusing older stamps
+            // would freeze an object after a clock step back (a wall-clock correction, a simulation reset)
             _pose[obj] = new Pose(position, new Quat(q.W / norm, q.X / norm, q.Y / norm, q.Z / norm));
             _stampNs[obj] = stampNs;
             _rank[obj] = rank;
