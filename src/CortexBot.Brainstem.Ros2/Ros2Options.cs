@@ -14,10 +14,11 @@ public enum Ros2CommandInterface
 /// <summary>How trajectories reach a joint_trajectory_controller.</summary>
 public enum Ros2TrajectoryInterface
 {
-    /// <summary>Streamed on its <c>~/joint_trajectory</c> topic.</summary>
+    /// <summary>One message per motion on its <c>~/joint_trajectory</c> topic.</summary>
     Topic,
-    /// <summary>As goals of its <c>~/follow_joint_trajectory</c> action (control_msgs/action/FollowJointTrajectory); each
-    /// tick's goal preempts the one before, as the controller does with a new goal.</summary>
+    /// <summary>As goals of its <c>~/follow_joint_trajectory</c> action (control_msgs/action/FollowJointTrajectory): one
+    /// goal per motion, each preempting the one before, as the controller does with a new goal; results, feedback and
+    /// cancellation are followed.</summary>
     Action,
 }
 
@@ -86,8 +87,22 @@ public sealed record Ros2Options
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>How long a world reset waits for the simulator node's acknowledgement.</summary>
     public TimeSpan ResetTimeout { get; init; } = TimeSpan.FromSeconds(8);
-    /// <summary>time_from_start of the single trajectory point, in control periods.</summary>
+    /// <summary>time_from_start of a single-point trajectory (a changed hold target), in control periods.</summary>
     public int TrajectoryLeadPeriods { get; init; } = 3;
+    /// <summary>
+    /// The path tolerance (rad) every goal of the action sets for every arm joint: the controller aborts the goal
+    /// (PATH_TOLERANCE_VIOLATED) when a joint's position error exceeds it while the trajectory runs. Wider than the
+    /// cerebellum's own tracking screen for a ROS 2 arm (0.15 rad sustained 0.1 s) so CortexBot, which knows why,
+    /// normally stops an obstructed motion first; the controller's check still binds when CortexBot cannot (a lost
+    /// link). 0.1 rad tripped on a loaded machine, where the simulated arm lagged that much. 0: the controller's
+    /// default; -1: none.
+    /// </summary>
+    public double PathTolerance { get; init; } = 0.2;
+    /// <summary>The goal tolerance (rad) every goal sets for every arm joint: the arm must end within it of the last point. 0: the controller's default; -1: none.</summary>
+    public double GoalTolerance { get; init; } = 0.02;
+    /// <summary>How long after its last point's time a goal may take to settle within <see cref="GoalTolerance"/> before the
+    /// controller aborts it (GOAL_TOLERANCE_VIOLATED). Zero waits without limit.</summary>
+    public TimeSpan GoalTimeTolerance { get; init; } = TimeSpan.FromSeconds(0.5);
 
     /// <summary>joint_trajectory_controller's <c>~/controller_state</c>.</summary>
     public string ControllerStateTopic => $"/{Controller}/controller_state";
@@ -141,6 +156,12 @@ public sealed record Ros2Options
             throw new ConfigurationException($"the controller state rate must be in (0, 1000] Hz, got {ControllerStateRateHz}");
         if (ImageStaleAfter <= TimeSpan.Zero) throw new ConfigurationException("the image staleness bound must be positive");
         if (TrajectoryLeadPeriods < 1) throw new ConfigurationException("trajectory lead must be at least one control period");
+        if (!double.IsFinite(PathTolerance) || (PathTolerance < 0 && PathTolerance != -1) || PathTolerance > Math.PI)
+            throw new ConfigurationException($"--path-tolerance must be a joint position error in radians (0 < tol <= pi), 0 for the controller's default or -1 for none, got {PathTolerance}");
+        if (!double.IsFinite(GoalTolerance) || (GoalTolerance < 0 && GoalTolerance != -1) || GoalTolerance > Math.PI)
+            throw new ConfigurationException($"--goal-tolerance must be a joint position error in radians (0 < tol <= pi), 0 for the controller's default or -1 for none, got {GoalTolerance}");
+        if (GoalTimeTolerance < TimeSpan.Zero || GoalTimeTolerance > TimeSpan.FromMinutes(1))
+            throw new ConfigurationException($"--goal-time-tolerance must be between 0 and 60 s, got {GoalTimeTolerance.TotalSeconds}");
         return this;
     }
 

@@ -8,7 +8,9 @@ namespace CortexBot.Brainstem.Ros2;
 public sealed record Ros2LinkCounters(
     long JointStatesAccepted, long RejectedMissingJoints, long RejectedNonFinite, long RejectedMalformed,
     long StaleReads, long Reconnects, long CommandsSent, long WritesHeld, long EmergencyStops, long ScenesReceived,
-    long ImagesAccepted, long ImagesRejected, long GoalsSent = 0, long GoalsAccepted = 0, long GoalsRejected = 0);
+    long ImagesAccepted, long ImagesRejected, long GoalsSent = 0, long GoalsAccepted = 0, long GoalsRejected = 0,
+    long TrajectoriesSent = 0, long HoldPointsSent = 0, long TrajectoriesCancelled = 0, long GoalsSucceeded = 0, long GoalsAborted = 0,
+    long GoalsCanceled = 0, long FeedbackReceived = 0, long Faults = 0);
 
 /// <summary>
 /// The brainstem's ROS 2 link: an arm under ros2_control (a physical robot, Gazebo, or <c>cortexbot sim serve</c>) over
@@ -17,16 +19,24 @@ public sealed record Ros2LinkCounters(
 /// <item>Subscribes sensor_msgs/JointState on <see cref="Ros2Options.JointStatesTopic"/> (best effort, so it matches any
 /// publisher). Joints are mapped by name, never by position; a message lacking one of the arm's joints, with
 /// non-finite values or inconsistent lengths is rejected and counted.</item>
-/// <item>Publishes each tick's command as a single-point trajectory_msgs/JointTrajectory (time_from_start = a few control
-/// periods, header stamp 0 = start now) or a std_msgs/Float64MultiArray, plus the gripper's Float64MultiArray. With
-/// <see cref="Ros2TrajectoryInterface.Action"/> the trajectory goes out as a goal of the controller's FollowJointTrajectory
-/// action instead (each preempting the one before); acceptances are counted, and for a rejected goal the link asks for
-/// its result to report the controller's error code.</item>
+/// <item>Commands, by <see cref="Ros2Options.CommandInterface"/>. Forward: each tick's command as a
+/// std_msgs/Float64MultiArray. Trajectory (<see cref="ITrajectoryLink"/>): each motion the control loop begins (a skill's
+/// segment, a policy's chunk) as ONE multi-point trajectory_msgs/JointTrajectory with positions, velocities and
+/// accelerations (header stamp 0 = start on receipt) on the controller's topic, or with
+/// <see cref="Ros2TrajectoryInterface.Action"/> as ONE FollowJointTrajectory goal with the configured tolerances
+/// (see <see cref="Ros2TrajectoryActionClient"/>: results, feedback, cancellation). While a motion is in force the
+/// per-tick <see cref="Write"/> sends only the gripper; the motion is over when the loop's command reaches its last
+/// point, or on <see cref="Cancel"/>. A hold target that then changes by more than <see cref="HoldDeadband"/> (a program
+/// without trajectories, a hold after an anomaly on the topic interface) goes out as a single-point trajectory
+/// (time_from_start = a few control periods); an unchanged one sends nothing (at start the controller is taken to hold
+/// the measured position), so a controller holding still gets no traffic. The gripper's Float64MultiArray goes
+/// out when it changes.</item>
 /// <item>Watchdog: <see cref="Read"/> returns false when the newest accepted state is older than
 /// <see cref="Ros2Options.StaleAfter"/>; the control loop then holds, and <see cref="Write"/> sends nothing (the
 /// controller keeps its last target). Fresh states from a publisher that comes back make it resume ("reconnect").</item>
 /// <item>Emergency stop (std_msgs/Bool true on <see cref="Ros2Options.EmergencyStopTopic"/>): from the next tick on,
-/// Write re-sends the command in force when it arrived until a false releases it.</item>
+/// Write holds the command in force when it arrived until a false releases it, the motion in force is cancelled (its goal,
+/// or on the topic a single point at the held command) and new trajectories are refused.</item>
 /// <item>World resets and the scene come from the simulator node's topics (<see cref="IWorldReset"/>, <see cref="IScenePerception"/>); a physical
 /// arm has no such node, and a reset then fails with a clear error after <see cref="Ros2Options.ResetTimeout"/>.</item>
 /// <item>Camera (<see cref="ISceneCamera"/>, when <see cref="Ros2Options.ReceiveImages"/>): subscribes sensor_msgs/Image
@@ -38,7 +48,7 @@ public sealed record Ros2LinkCounters(
 /// their capabilities as the ports. Receiving runs on the link's own thread (a DDS waitset) into a seqlock-protected
 /// buffer; Read and Write run on the control thread and allocate nothing.
 /// </summary>
-public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldReset, ISceneCamera
+public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePerception, IWorldReset, ISceneCamera
 {
     private readonly Ros2Options _o;
     private readonly string[] _joints;
@@ -63,6 +73,15 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
     private readonly JointCommandBuffer _frozen;
     private bool _frozenValid;
     private long _held;
+    // trajectory interfaces (control thread): the arm target the controller was last given (a motion's last point or a
+    // hold point), whether a motion is in force, whether the next command is adopted as that target without sending it
+    // (the controller holds on its own after a cancel or a reset), and whether it must be sent (a hold on the topic after a
+    // cancel). A hold target within HoldDeadband of the target is not sent: the controller already holds there.
+    private readonly double[] _target;
+    private bool _motionInForce, _adoptNext, _sendNext = true;
+    /// <summary>A hold target closer than this (rad, every joint) to the controller's target is not sent again.</summary>
+    public const double HoldDeadband = 1e-4;
+    private long _holdPoints, _cancels;
 
     // emergency stop (receiver thread writes, control thread reads)
     private volatile bool _estop;
@@ -80,6 +99,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
         if (options.GripperJoints.FirstOrDefault(_joints.Contains) is { } both)
             throw new ConfigurationException($"gripper joint '{both}' is also an arm joint: a joint is either the arm's or the gripper's");
         _frozen = new JointCommandBuffer(dof);
+        _target = new double[dof];
         _emptyString = _mem.Add("");
 
         _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig, options.NodeName, distro: options.Distro);
@@ -93,7 +113,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
             _scene = scene = new Ros2SceneClient(_dds, _o, _states);
             _camera = new Ros2CameraReceiver(_dds, _o);
             bool useAction = options.CommandInterface == Ros2CommandInterface.Trajectory && options.TrajectoryInterface == Ros2TrajectoryInterface.Action;
-            if (useAction) _action = action = new Ros2TrajectoryActionClient(_dds, _o);
+            if (useAction) _action = action = new Ros2TrajectoryActionClient(_dds, _o, _joints);
             _commands = commands = new Ros2CommandPublisher(_dds, _o, _joints, _action);
             _statusWriter = _dds.Writer(RosType.LinkStatus, options.StatusTopic, RosQos.Default);
             _diagnostics = new Ros2Diagnostics(_dds, _o);
@@ -104,6 +124,8 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
             {
                 readers.Add(_action.SendGoalReplyReader);
                 readers.Add(_action.ResultReplyReader);
+                readers.Add(_action.CancelReplyReader);
+                readers.Add(_action.FeedbackReader);
             }
             _waitset = _dds.Waitset([.. readers]);
         }
@@ -143,7 +165,12 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
         _states.Accepted, _states.RejectedMissingJoints, _states.RejectedNonFinite, _states.RejectedMalformed,
         _states.StaleReads, _states.Reconnects, _commands.Sent, Interlocked.Read(ref _held),
         Interlocked.Read(ref _estops), _scene.ScenesReceived, _camera.ImagesAccepted, _camera.ImagesRejected,
-        _action?.GoalsSent ?? 0, _action?.GoalsAccepted ?? 0, _action?.GoalsRejected ?? 0);
+        _action?.GoalsSent ?? 0, _action?.GoalsAccepted ?? 0, _action?.GoalsRejected ?? 0,
+        _commands.Trajectories, Interlocked.Read(ref _holdPoints), Interlocked.Read(ref _cancels), _action?.GoalsSucceeded ?? 0,
+        _action?.GoalsAborted ?? 0, _action?.GoalsCanceled ?? 0, _action?.FeedbackReceived ?? 0, _action?.Faults ?? 0);
+
+    /// <summary>The largest joint position error (rad) of each of the latest action feedback messages (empty without the action).</summary>
+    public double[] FeedbackErrors() => _action?.FeedbackErrors() ?? [];
 
     /// <summary>Why the latest trajectory goal was rejected (the controller's error code and reason), for diagnostics.</summary>
     public string? LastGoalProblem => _action?.LastGoalProblem;
@@ -169,6 +196,10 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
             if (_states.Accepted > 0 && _states.Fresh())
             {
                 _action?.WaitForServer(deadline);
+                // the controller holds where the arm is: that is its target until told otherwise
+                var at = new RobotStateBuffer(_joints.Length);
+                if (_states.Read(at)) Array.Copy(at.Position, _target, _target.Length);
+                _sendNext = false;
                 return;
             }
             Thread.Sleep(5);
@@ -185,7 +216,13 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
     {
         if (_estop)
         {
-            if (!_frozenValid) { _frozen.CopyFrom(command); _frozenValid = true; }
+            if (!_frozenValid)
+            {
+                _frozen.CopyFrom(command);
+                _frozenValid = true;
+                // the controller would finish the motion in force on its own
+                if (TakesTrajectories) Cancel();
+            }
             command = _frozen;
         }
         else _frozenValid = false;
@@ -196,15 +233,101 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, IScenePerception, IWorldR
             _held++;
             return;
         }
-        _commands.Publish(command, _period);
+        if (!TakesTrajectories)
+        {
+            _commands.Publish(command, _period);
+            return;
+        }
+        if (_adoptNext)
+        {
+            // the controller holds where the arm is on its own (after a cancel or a reset): take that as its target
+            _adoptNext = false;
+            _motionInForce = false;
+            Array.Copy(command.Position, _target, _target.Length);
+        }
+        else if (_motionInForce)
+        {
+            // the controller executes the motion; it is over once the loop's command reaches its last point
+            if (SameAsTarget(command, 1e-9)) _motionInForce = false;
+        }
+        else if (_sendNext || !SameAsTarget(command, HoldDeadband))
+        {
+            if (_commands.PublishPoint(command, _period) >= 0)
+            {
+                Array.Copy(command.Position, _target, _target.Length);
+                _sendNext = false;
+                _holdPoints++;
+            }
+        }
+        _commands.PublishGripper(command);
     }
+
+    private bool SameAsTarget(JointCommandBuffer command, double tolerance)
+    {
+        for (int i = 0; i < _target.Length; i++)
+            if (!(Math.Abs(command.Position[i] - _target[i]) <= tolerance)) return false; // NaN is never the same
+        return true;
+    }
+
+    // ------------------------------------------------------------------ whole trajectories (ITrajectoryLink)
+
+    /// <summary>With the trajectory command interface (topic or action); the forward interface streams a command a tick.</summary>
+    public bool TakesTrajectories => _o.CommandInterface == Ros2CommandInterface.Trajectory;
+
+    /// <summary>Control thread: sends <paramref name="trajectory"/> as one message or one goal, replacing the motion in force.</summary>
+    public bool Execute(ArmTrajectory trajectory, out string? refusal)
+    {
+        if (!TakesTrajectories) throw new InvalidOperationException("the forward command interface takes no trajectories");
+        refusal = null;
+        if (_estop) refusal = $"{trajectory.Label}: emergency stop on {_o.EmergencyStopTopic} in force";
+        else if (trajectory.Joints != _joints.Length) refusal = $"{trajectory.Label}: the trajectory has {trajectory.Joints} joints, the arm {_joints.Length}";
+        else if (trajectory.Count is < 1 or > ArmTrajectory.MaxPoints) refusal = $"{trajectory.Label}: a trajectory needs 1 to {ArmTrajectory.MaxPoints} points, got {trajectory.Count}";
+        else if (_commands.SendTrajectory(trajectory) < 0) refusal = $"{trajectory.Label}: writing the trajectory to {(_action is null ? _o.CommandTopic : _o.TrajectoryAction)} failed";
+        if (refusal is not null) return false;
+        int last = (trajectory.Count - 1) * trajectory.Joints;
+        Array.Copy(trajectory.Position, last, _target, 0, _target.Length);
+        _motionInForce = true;
+        _adoptNext = _sendNext = false;
+        return true;
+    }
+
+    /// <summary>
+    /// Control thread: stops the motion in force. Action: cancels its goal (the controller holds where the arm is).
+    /// Topic: the next command written goes out as a single point (the controller replaces the trajectory with it).
+    /// </summary>
+    public void Cancel()
+    {
+        if (!TakesTrajectories) return;
+        _motionInForce = false;
+        if (_action is not null)
+        {
+            if (_action.CancelCurrent()) _cancels++;
+            _adoptNext = true;
+        }
+        else
+        {
+            _sendNext = true;
+            _cancels++;
+        }
+    }
+
+    public long Faults => _action?.Faults ?? 0;
+    public TrajectoryFault? LastFault => _action?.LastFault;
+
+    /// <summary>The largest joint position error (rad) in the latest feedback of the goal in force (action only).</summary>
+    public double LastFeedbackError => _action?.LastFeedbackError ?? 0;
 
     // ------------------------------------------------------------------ the simulator node's scene and reset
 
     public SceneSnapshot Snapshot() => _scene.Snapshot();
 
     /// <summary>Asks the simulator node to reset to <paramref name="seed"/> and waits for its acknowledgement and a joint state after it.</summary>
-    public void ResetScene(int seed) => _scene.ResetScene(seed);
+    public void ResetScene(int seed)
+    {
+        _scene.ResetScene(seed);
+        // the simulator node holds the arm where the reset put it: nothing to send until the loop commands a change
+        _adoptNext = true;
+    }
 
     // ------------------------------------------------------------------ camera (the robot's image topic)
 

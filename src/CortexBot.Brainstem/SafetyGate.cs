@@ -12,8 +12,17 @@ namespace CortexBot.Brainstem;
 /// outside the workspace box or below the table top plus margin is replaced by the last safe one (a command that moves
 /// back towards the envelope passes, so an arm found outside it can be brought back). Allocation-free; called on the
 /// control thread.
+/// <para>In front of a link that takes whole trajectories (<see cref="ITrajectoryLink"/>, a joint_trajectory_controller),
+/// the gate cannot shape per tick what the controller executes, so it checks each trajectory whole before passing it
+/// on (<see cref="Execute"/>): every point within the joint limits and, with an envelope, with the tool and fingertips
+/// inside it (or not further out than the arm already is); every point's joint velocities, and the step from the point
+/// before, within the joints' velocity limits; the tool's speed at every point (from the point's joint velocities) and
+/// between points within the envelope's speed limit. A trajectory that fails any check is refused whole (nothing is
+/// sent; the control loop reports <see cref="Core.Messages.AnomalyKinds.TrajectoryRefused"/>), and so is every
+/// trajectory during an emergency stop, which also cancels the trajectory in force. The per-tick checks above keep
+/// running on the commands the loop writes alongside (the gripper, holds).</para>
 /// </summary>
-public sealed class SafetyGate : IRobotLink
+public sealed class SafetyGate : IRobotLink, ITrajectoryLink
 {
     private readonly IRobotLink _inner;
     private readonly ArmModel _arm;
@@ -29,8 +38,14 @@ public sealed class SafetyGate : IRobotLink
     private double _period = 0.002;
     private bool _anchored;
     private volatile bool _estop;
+    private bool _estopCancelled;
     private long _clamped;
     private long _rejected;
+    private readonly ITrajectoryLink? _trajectories;
+    private readonly double[] _probe, _measured;
+    private bool _measuredValid;
+    private long _trajectoriesPassed, _trajectoriesRefused;
+    private volatile string? _lastRefusal;
 
     public SafetyGate(IRobotLink inner, ArmModel arm, SafetyEnvelope? envelope = null)
     {
@@ -45,6 +60,9 @@ public sealed class SafetyGate : IRobotLink
         _out = new JointCommandBuffer(arm.Dof);
         _scratch = new RobotStateBuffer(arm.Dof);
         _envelope = envelope?.Validate();
+        _trajectories = inner as ITrajectoryLink;
+        _probe = new double[arm.Dof];
+        _measured = new double[arm.Dof];
     }
 
     /// <summary>The Cartesian limits enforced on every command; null when only joint limits are.</summary>
@@ -86,11 +104,25 @@ public sealed class SafetyGate : IRobotLink
     public void EmergencyStop() => _estop = true;
     public void Release() => _estop = false;
 
-    public bool Read(RobotStateBuffer state) => _inner.Read(state) && state.IsFinite();
+    public bool Read(RobotStateBuffer state)
+    {
+        bool ok = _inner.Read(state) && state.IsFinite();
+        // where the arm is: a trajectory controller starts a new trajectory from there
+        if (ok) Array.Copy(state.Position, _measured, _measured.Length);
+        _measuredValid = ok;
+        return ok;
+    }
 
     public void Write(JointCommandBuffer command)
     {
         if (!_anchored) Reanchor();
+        if (_estop && !_estopCancelled && TakesTrajectories)
+        {
+            // the controller would finish the trajectory in force on its own
+            _estopCancelled = true;
+            _trajectories!.Cancel();
+        }
+        else if (!_estop) _estopCancelled = false;
         bool finite = double.IsFinite(command.GripperOpening);
         for (int i = 0; i < command.Joints && finite; i++) finite = double.IsFinite(command.Position[i]);
 
@@ -161,6 +193,114 @@ public sealed class SafetyGate : IRobotLink
         _arm.HandPoints(cmd.Position, cmd.GripperOpening, out tool, out var left, out var right);
         var env = _envelope!;
         return env.Violation(tool) + env.Violation(left) + env.Violation(right);
+    }
+
+    /// <summary>As above for joint positions <paramref name="q"/> with the gripper as last commanded (a trajectory leaves it alone).</summary>
+    private double HandViolation(ReadOnlySpan<double> q, out Core.Geometry.Vec3 tool)
+    {
+        _arm.HandPoints(q, _last.GripperOpening, out tool, out var left, out var right);
+        var env = _envelope!;
+        return env.Violation(tool) + env.Violation(left) + env.Violation(right);
+    }
+
+    // ------------------------------------------------------------------ whole trajectories (ITrajectoryLink)
+
+    public bool TakesTrajectories => _trajectories is { TakesTrajectories: true };
+    /// <summary>Trajectories checked and passed on to the link.</summary>
+    public long TrajectoriesPassed => Interlocked.Read(ref _trajectoriesPassed);
+    /// <summary>Trajectories refused whole (a limit or the envelope violated, or an emergency stop in force).</summary>
+    public long TrajectoriesRefused => Interlocked.Read(ref _trajectoriesRefused);
+    /// <summary>Why the latest trajectory was refused (null: none was).</summary>
+    public string? LastTrajectoryRefusal => _lastRefusal;
+    public long Faults => _trajectories?.Faults ?? 0;
+    public TrajectoryFault? LastFault => _trajectories?.LastFault;
+
+    /// <summary>Checks <paramref name="trajectory"/> whole against the limits and the envelope; passes it on only if it holds.</summary>
+    public bool Execute(ArmTrajectory trajectory, out string? refusal)
+    {
+        if (!TakesTrajectories) throw new InvalidOperationException("the robot link streams commands; it takes no trajectories");
+        if (!_anchored) Reanchor();
+        refusal = _estop ? $"{trajectory.Label}: emergency stop in force" : Check(trajectory);
+        if (refusal is null) return Pass(trajectory, out refusal);
+        Interlocked.Increment(ref _trajectoriesRefused);
+        _lastRefusal = refusal;
+        return false;
+    }
+
+    private bool Pass(ArmTrajectory trajectory, out string? refusal)
+    {
+        if (!_trajectories!.Execute(trajectory, out refusal)) return false;
+        Interlocked.Increment(ref _trajectoriesPassed);
+        return true;
+    }
+
+    /// <summary>
+    /// Stops the trajectory in force. The controller then holds where the arm is, so that becomes the reference of the
+    /// per-tick limits (else the commands after it would ramp from where the motion was headed back to the arm).
+    /// </summary>
+    public void Cancel()
+    {
+        if (!TakesTrajectories) return;
+        _trajectories!.Cancel();
+        Reanchor();
+    }
+
+    /// <summary>Null when every point of <paramref name="t"/> holds; else the first violation (allocates only then).</summary>
+    private string? Check(ArmTrajectory t)
+    {
+        int n = _arm.Dof;
+        if (t.Joints != n) return $"{t.Label}: the trajectory has {t.Joints} joints, the arm {n}";
+        if (t.Count < 1) return $"{t.Label}: the trajectory has no points";
+        var env = _envelope;
+        // the controller moves into the first point from where the arm is (the last command before the first read)
+        ReadOnlySpan<double> previous = _measuredValid ? _measured : _last.Position;
+        double previousTime = 0, previousViolation = 0;
+        Core.Geometry.Vec3 previousTool = default;
+        if (env is not null) previousViolation = Math.Max(0, HandViolation(previous, out previousTool));
+        for (int k = 0; k < t.Count; k++)
+        {
+            double time = t.TimeFromStart[k];
+            var q = new ReadOnlySpan<double>(t.Position, k * n, n);
+            var v = new ReadOnlySpan<double>(t.Velocity, k * n, n);
+            double dt = time - previousTime;
+            if (!double.IsFinite(time) || dt <= 0) return $"{t.Label}: point {k} is not after the point before it (t={time:0.###} s)";
+            for (int i = 0; i < n; i++)
+            {
+                var j = _arm.Joints[i];
+                if (!double.IsFinite(q[i]) || (t.HasDerivatives && !double.IsFinite(v[i])))
+                    return $"{t.Label}: joint {j.Name} is not a finite number at t={time:0.###} s";
+                if (q[i] < j.Lower - 1e-9 || q[i] > j.Upper + 1e-9)
+                    return $"{t.Label}: joint {j.Name} at {q[i]:0.####} rad leaves its range [{j.Lower:0.###}, {j.Upper:0.###}] at t={time:0.###} s";
+                double speed = Math.Max(t.HasDerivatives ? Math.Abs(v[i]) : 0, Math.Abs(q[i] - previous[i]) / dt);
+                if (speed > j.MaxVelocity * (1 + 1e-6))
+                    return $"{t.Label}: joint {j.Name} would move at {speed:0.###} rad/s, above its limit {j.MaxVelocity:0.###} rad/s, at t={time:0.###} s";
+            }
+            if (env is not null)
+            {
+                double violation = HandViolation(q, out var tool);
+                // as per tick: outside the envelope only a point that does not go further out passes
+                if (violation > 0 && violation > previousViolation + 1e-9)
+                    return $"{t.Label}: the hand would leave the safety envelope by {violation * 1e3:0.#} mm at t={time:0.###} s (tool at {tool.X:0.###}, {tool.Y:0.###}, {tool.Z:0.###} m)";
+                double toolSpeed = (tool - previousTool).Norm / dt;
+                if (t.HasDerivatives)
+                {
+                    // the point's own speed: the tool a millisecond either side along the joint velocities
+                    const double h = 1e-3;
+                    for (int i = 0; i < n; i++) _probe[i] = q[i] + v[i] * h;
+                    var ahead = _arm.ToolPose(_probe).Position;
+                    for (int i = 0; i < n; i++) _probe[i] = q[i] - v[i] * h;
+                    var behind = _arm.ToolPose(_probe).Position;
+                    toolSpeed = Math.Max(toolSpeed, (ahead - behind).Norm / (2 * h));
+                }
+                if (toolSpeed > env.MaxToolSpeed * (1 + 1e-3))
+                    return $"{t.Label}: the tool would move at {toolSpeed:0.###} m/s, above the envelope's {env.MaxToolSpeed:0.###} m/s, at t={time:0.###} s";
+                previousViolation = Math.Max(0, violation);
+                previousTool = tool;
+            }
+            previous = q;
+            previousTime = time;
+        }
+        return null;
     }
 
     private static double Clamp(double v, double lo, double hi, ref bool clamped)

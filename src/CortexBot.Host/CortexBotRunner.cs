@@ -100,7 +100,10 @@ public static class CortexBotRunner
                 Math.Round(reports.Count(r => r.Success) / (double)reports.Count, 4),
                 new ControlReport(stats.TargetHz, stats.AchievedHz, stats.JitterP50Us, stats.JitterP99Us, stats.JitterMaxUs, stats.LateTicks, stats.Ticks,
                     stats.Pacing, stats.RealtimePriority, gate.ClampedCommands)
-                { EnvelopeHolds = gate.EnvelopeHolds, SpeedScaledCommands = gate.SpeedScaled, MaxToolSpeed = gate.Envelope?.MaxToolSpeed, PeakToolSpeed = Math.Round(gate.PeakToolSpeed, 4) },
+                {
+                    EnvelopeHolds = gate.EnvelopeHolds, SpeedScaledCommands = gate.SpeedScaled, MaxToolSpeed = gate.Envelope?.MaxToolSpeed, PeakToolSpeed = Math.Round(gate.PeakToolSpeed, 4),
+                    Trajectories = loop.TrajectoriesSent, TrajectoriesRefused = gate.TrajectoriesRefused, TrackingErrorP99 = Math.Round(loop.TrackingErrorPercentile(99), 6),
+                },
                 new CortexReport(planner, planLatencies.Count, planLatencies.Count > 0 ? Math.Round(Percentiles.NearestRank(planLatencies, 0.5), 3) : 0),
                 new HippocampusReport(stored, store.Location)) { Policy = policy };
             return new RunResult(report, null);

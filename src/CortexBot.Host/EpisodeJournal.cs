@@ -171,7 +171,9 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
 
     private static bool WorthReplanning(Anomaly? a) =>
         a is not null && a.Kind is AnomalyKinds.GraspMissed or AnomalyKinds.ObjectDropped or AnomalyKinds.TrackingError
-            or AnomalyKinds.TargetMoved or AnomalyKinds.NoProgress;
+            or AnomalyKinds.TargetMoved or AnomalyKinds.NoProgress
+            // the trajectory controller gave up the motion (it holds the arm): replan from where the arm now is
+            or AnomalyKinds.PathTolerance or AnomalyKinds.GoalTolerance or AnomalyKinds.ControllerAborted;
 
     /// <summary>
     /// Success is read from the physics against the goal of the instruction (not of the plan). When the instruction

@@ -54,6 +54,12 @@ public sealed record ControlReport(
     [JsonPropertyName("max_tool_speed_m_s")] public double? MaxToolSpeed { get; init; }
     /// <summary>The fastest commanded tool speed the gate let through (m/s).</summary>
     [JsonPropertyName("peak_tool_speed_m_s")] public double PeakToolSpeed { get; init; }
+    /// <summary>Motions sent whole to a trajectory controller (one trajectory message or goal each; 0 when commands stream per tick).</summary>
+    public long Trajectories { get; init; }
+    /// <summary>Trajectories the safety gate refused whole (a limit or the envelope violated).</summary>
+    public long TrajectoriesRefused { get; init; }
+    /// <summary>99th percentile of the largest joint error (last command vs measurement) per tick of the skills' motions (rad).</summary>
+    [JsonPropertyName("tracking_error_p99_rad")] public double TrackingErrorP99 { get; init; }
 }
 
 /// <param name="Plans">Plans the cortex produced over the run: one per episode that got one, plus every replan after an anomaly.</param>

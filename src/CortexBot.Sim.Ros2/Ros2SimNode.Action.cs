@@ -91,7 +91,8 @@ public sealed unsafe partial class Ros2SimNode
         // each service pairs its request reader and reply writer, as rmw_cyclonedds does
         string send = RosActionTopics.PairingUserData(server: true), cancel = RosActionTopics.PairingUserData(server: true),
             result = RosActionTopics.PairingUserData(server: true);
-        // a client streaming a goal per tick (CortexBot's link) must not lose goals to a tick that runs tens of ms late:
+        // a client streaming a goal per tick (CortexBot's link sends one per motion, but holds and other clients may stream)
+        // must not lose goals to a tick that runs tens of ms late:
         // the request reader keeps more than rclcpp's 10 (reader depth is local; it does not affect matching)
         _sendGoalReader = _dds.DdsReader(RosType.SendGoalRequest, _actionTopics.SendGoalRequest, q with { Depth = 100 }, send);
         _sendGoalWriter = _dds.DdsWriter(RosType.SendGoalResponse, _actionTopics.SendGoalReply, q, send);

@@ -24,7 +24,8 @@ public sealed record TrajectoryRejections(long UnknownOrMissingJoints, long NonF
 /// joint_trajectory_controller does, a trajectory replaces the one in force and is sampled every tick at
 /// now - start (header.stamp zero: start on receipt): from the setpoint in force at receipt to the first point, then
 /// between points (cubic Hermite when every point carries velocities, linear otherwise), then holding the last point.
-/// A single point is a target at once (CortexBot's link streams one a tick). At most <see cref="MaxTrajectoryPoints"/> points; longer,
+/// A single point is a target at once (CortexBot's link sends one only for a changed hold target; a motion goes out whole,
+/// one trajectory per segment; an older CortexBot streamed one a tick). At most <see cref="MaxTrajectoryPoints"/> points; longer,
 /// non-finite, non-monotonic or partly named trajectories are refused, counted by reason, and the arm holds;</item>
 /// <item>accepts the gripper's Float64MultiArray (one finger position each; their sum is the opening);</item>
 /// <item>publishes control_msgs/JointTrajectoryControllerState on <c>/&lt;controller&gt;/controller_state</c> at
@@ -486,8 +487,9 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         if (count == 1)
         {
             // a single point is a target at once, unlike joint_trajectory_controller (which would ramp to it over
-            // time_from_start): CortexBot's link streams one point a tick, and ramping each over its 3-period lead
-            // lagged the arm enough to trip the cerebellum's tracking-error check in the two-process run
+            // time_from_start): CortexBot's link once streamed one point a tick, and ramping each over its 3-period
+            // lead lagged the arm enough to trip the cerebellum's tracking-error check in the two-process run (it now
+            // sends a whole trajectory per motion and single points only as hold targets)
             _following = false;
             for (int i = 0; i < dof; i++) { _cmd.Position[i] = t.Position[i]; _refVel[i] = 0; }
             return Rejection.None;

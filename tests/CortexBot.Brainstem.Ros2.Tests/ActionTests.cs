@@ -66,16 +66,27 @@ public sealed class ActionTests(ITestOutputHelper output)
         var cmd = new JointCommandBuffer(6);
         for (int i = 0; i < 6; i++) cmd.Position[i] = s.Position[i];
         cmd.GripperOpening = s.GripperOpening;
-        for (int i = 0; i < 200; i++) { link.Read(s); link.Write(cmd); } // warm up (JIT)
-        long sentBefore = link.Counters.GoalsSent;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++)
+        double start = s.Position[0];
+        // a changed target a tick (a program that streams), and a whole motion (a segment) now and then
+        var motion = ArmTrajectory.MinimumJerk(s.Position.ToArray(), s.Position.Select(q => q + 0.01).ToArray(), 0.5, 0.02, "test motion");
+        void Tick(int i)
         {
             link.Read(s);
+            cmd.Position[0] = start + (i % 2) * 1e-3;
             link.Write(cmd);
+            if (i % 100 == 0) Assert.True(link.Execute(motion, out _));
+            if (i % 100 == 50) link.Cancel();
         }
+        for (int i = 0; i < 200; i++) Tick(i); // warm up (JIT)
+        long sentBefore = link.Counters.GoalsSent;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 2000; i++) Tick(i);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-        Assert.Equal(2000, link.Counters.GoalsSent - sentBefore);
+        // per 100 ticks: the motion's goal, and a goal a tick for the changed target but while the motion is in force
+        // (50 ticks) and on the tick after its cancel (the controller holds where the arm is)
+        Assert.Equal(2000 / 100 * 50, link.Counters.GoalsSent - sentBefore);
+        Assert.Equal(22, link.Counters.TrajectoriesSent);
+        Assert.Equal(22, link.Counters.TrajectoriesCancelled);
     }
 
     [Fact]

@@ -53,6 +53,59 @@ public sealed class LearnedProgramTests
     }
 
     [Fact]
+    public void Each_adopted_chunk_goes_out_as_one_trajectory_that_the_ticks_then_follow()
+    {
+        var arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
+        using var world = new MuJoCoWorld(RepoPaths.DefaultScene);
+        var gate = new SafetyGate(world, arm);
+        double period = 1.0 / 500;
+        using var factory = new LearnedSkillFactory(PolicyPath, new ArmKinematics(arm), world, new ControlLoopOptions { Pacing = Pacing.Fast });
+        var compiler = new SkillCompiler(new ArmKinematics(arm), null, [factory]);
+        var state = new RobotStateBuffer(6);
+        var cmd = new JointCommandBuffer(6);
+        world.ResetScene(1001);
+        gate.Start(period);
+        world.Read(state);
+        var program = compiler.Compile(SkillInvocation.Of(SkillNames.LearnedPickPlace, "red_cube", "bin"), world.Snapshot(),
+            new ArmContext([.. state.Position], state.GripperOpening, state.GripperOpening)).Program!;
+        int chunksBefore = factory.Executor.Chunks;
+        program.Begin(0, state);
+        var sent = new List<(long Tick, double[] Times, double[] Positions)>();
+        var commands = new List<double[]>();
+        for (long tick = 0; tick < 800; tick++)
+        {
+            world.Read(state);
+            Assert.Equal(ProgramStatus.Running, program.Step(tick, period, state, cmd));
+            if (program.TakeTrajectory() is { } t)
+            {
+                Assert.Equal(6, t.Joints);
+                Assert.False(t.HasDerivatives);
+                sent.Add((tick, t.TimeFromStart[..t.Count], t.Position[..(t.Count * 6)]));
+            }
+            commands.Add([.. cmd.Position]);
+            gate.Write(cmd);
+        }
+        // one trajectory per chunk the policy computed (lockstep: each is adopted when it lands)
+        Assert.Equal(factory.Executor.Chunks - chunksBefore, sent.Count);
+        Assert.True(sent.Count >= 4, $"{sent.Count} chunks in 800 ticks");
+        for (int c = 0; c < sent.Count - 1; c++)
+        {
+            var (start, times, positions) = sent[c];
+            long next = sent[c + 1].Tick;
+            int checkedPoints = 0;
+            for (int k = 0; k < times.Length; k++)
+            {
+                Assert.True(times[k] > (k == 0 ? 0 : times[k - 1]));
+                long tick = start + (long)Math.Round(times[k] / period);
+                if (tick >= next) break; // replaced by the next chunk before that point
+                for (int j = 0; j < 6; j++) Assert.Equal(commands[(int)tick][j], positions[k * 6 + j], 12);
+                checkedPoints++;
+            }
+            Assert.True(checkedPoints > 0, $"chunk {c}: no point before the next chunk");
+        }
+    }
+
+    [Fact]
     public void In_real_time_the_program_starts_without_waiting_and_holds_until_the_first_chunk_lands()
     {
         var arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);

@@ -159,6 +159,21 @@ public class EpisodeJournalTests
 
     private static string FirmGripText() => new SkillTuning(FirmGrip: true).ToString();
 
+    [Theory]
+    [InlineData(AnomalyKinds.PathTolerance, true)]
+    [InlineData(AnomalyKinds.GoalTolerance, true)]
+    [InlineData(AnomalyKinds.ControllerAborted, true)]
+    [InlineData(AnomalyKinds.TrajectoryRefused, false)] // the same motion would be refused again
+    public void A_trajectory_controller_giving_up_a_motion_replans_and_a_refused_trajectory_does_not(string kind, bool replans)
+    {
+        var j = Begun();
+        j.Adopt(Ready(j, 1, Pick, Place));
+        j.BeginStep(0.5, out _);
+        var anomaly = new Anomaly(kind, "approach red_cube: aborted goal 3", 0);
+        Assert.Equal(replans ? StepVerdict.Replan : StepVerdict.Settle, j.StepFinished(Result(j, Pick, SkillOutcome.Failed, 1, anomaly, "x"), 1.5, 2));
+        Assert.Equal(replans ? 1 : 0, j.Replans);
+    }
+
     [Fact]
     public void An_anomaly_not_worth_replanning_settles_and_a_timed_out_step_is_recorded_as_aborted()
     {

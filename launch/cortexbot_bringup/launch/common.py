@@ -24,8 +24,8 @@ def cortexbot_command(cortexbot, task, controller, command_interface, rate_hz, s
     """The `cortexbot run --robot ros2` command line (CortexBot speaks ROS 2 over Cyclone DDS itself, without rclcpp).
 
     ROS_DOMAIN_ID is inherited from the launch environment, so CortexBot joins the same domain as the controllers.
-    trajectory_interface 'action' sends each tick as a goal of the controller's follow_joint_trajectory action instead of
-    publishing on its joint_trajectory topic. node_name is the name `ros2 node list` shows CortexBot under. ros_distro
+    Each motion segment goes to the controller as one multi-point trajectory: on its joint_trajectory topic, or with
+    trajectory_interface 'action' as one goal of its follow_joint_trajectory action (with tolerances, results followed). node_name is the name `ros2 node list` shows CortexBot under. ros_distro
     (humble or jazzy) selects the message layouts where distributions differ (the graph's Gid, type hashes). config is the
     package's config/cortexbot.yaml, passed as `--config`; the flags given here override its values.
     """

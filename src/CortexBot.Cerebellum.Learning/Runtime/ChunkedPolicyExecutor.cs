@@ -26,6 +26,10 @@ public sealed record ChunkExecutionOptions
 /// request tick (setpoints whose time has passed are skipped) and cross-faded in over
 /// <see cref="ChunkExecutionOptions.BlendSteps"/> setpoints, so the command has no jumps at chunk boundaries.
 /// <see cref="Step"/> allocates nothing and takes no lock.
+/// <para>For a trajectory controller, every adopted chunk is also laid out as one trajectory (<see cref="TakeTrajectory"/>):
+/// the arm positions the ticks will command from the adopting tick to the chunk's end (cross-fade included), at the
+/// chunk's setpoint times, positions only (the controller interpolates linearly, as the ticks do). It is written in place
+/// into one of two preallocated trajectories.</para>
 /// </summary>
 public sealed class ChunkedPolicyExecutor : IDisposable
 {
@@ -48,6 +52,9 @@ public sealed class ChunkedPolicyExecutor : IDisposable
     private readonly long[] _latencyTicks = new long[1 << 16];
     private int _latencyCount;
     private long _stalledTicks;
+    private readonly ArmTrajectory _trajA, _trajB;
+    private ArmTrajectory? _starting;
+    private bool _useA;
 
     public ChunkedPolicyExecutor(IActionExpert expert, ArmKinematics kinematics, double controlRateHz, ChunkExecutionOptions? options = null)
     {
@@ -63,6 +70,8 @@ public sealed class ChunkedPolicyExecutor : IDisposable
         _old = new float[_h * _a];
         _spare = new float[_h * _a];
         _reqObs = new float[expert.ObservationSize];
+        _trajA = new ArmTrajectory(_a - 1, _h + 1, "policy chunk") { HasDerivatives = false };
+        _trajB = new ArmTrajectory(_a - 1, _h + 1, "policy chunk") { HasDerivatives = false };
         _worker = new Thread(WorkerLoop) { IsBackground = true, Name = "cerebellum-policy" };
         _worker.Start();
     }
@@ -167,22 +176,68 @@ public sealed class ChunkedPolicyExecutor : IDisposable
             Interlocked.Increment(ref _stalledTicks);
         }
 
-        double wBlend = 1;
-        if (_blendStart != long.MinValue)
-        {
-            long blendTicks = (long)_options.BlendSteps * _ticksPerSetpoint;
-            wBlend = blendTicks > 0 ? Math.Clamp((double)(tick - _blendStart) / blendTicks, 0, 1) : 1;
-            if (wBlend >= 1) _blendStart = long.MinValue;
-        }
+        double wBlend = BlendWeight(tick);
+        if (wBlend >= 1) _blendStart = long.MinValue;
         for (int k = 0; k < _a; k++)
         {
-            double v = Sample(_cur, _curStart, tick, k);
-            if (wBlend < 1) v = wBlend * v + (1 - wBlend) * Sample(_old, _oldStart, tick, k);
-            // Keep the policy's output inside the arm's ranges (the safety gate then limits rates).
-            if (k < _a - 1) { var j = _kin.Arm.Joints[k]; command.Position[k] = Math.Clamp(v, j.Lower, j.Upper); }
-            else command.GripperOpening = Math.Clamp(v, 0, _kin.Arm.GripperMaxOpening);
+            double v = Command(tick, k, wBlend);
+            if (k < _a - 1) command.Position[k] = v;
+            else command.GripperOpening = v;
         }
         return true;
+    }
+
+    /// <summary>The chunk adopted at the latest <see cref="Step"/> (or <see cref="Begin"/>) as a trajectory, taken once.</summary>
+    public ArmTrajectory? TakeTrajectory()
+    {
+        var t = _starting;
+        _starting = null;
+        return t;
+    }
+
+    private double BlendWeight(long tick)
+    {
+        if (_blendStart == long.MinValue) return 1;
+        long blendTicks = (long)_options.BlendSteps * _ticksPerSetpoint;
+        return blendTicks > 0 ? Math.Clamp((double)(tick - _blendStart) / blendTicks, 0, 1) : 1;
+    }
+
+    /// <summary>Action <paramref name="k"/> commanded at <paramref name="tick"/>: the chunks cross-faded, kept inside the arm's ranges (the safety gate then limits rates).</summary>
+    private double Command(long tick, int k, double wBlend)
+    {
+        double v = Sample(_cur, _curStart, tick, k);
+        if (wBlend < 1) v = wBlend * v + (1 - wBlend) * Sample(_old, _oldStart, tick, k);
+        if (k < _a - 1) { var j = _kin.Arm.Joints[k]; return Math.Clamp(v, j.Lower, j.Upper); }
+        return Math.Clamp(v, 0, _kin.Arm.GripperMaxOpening);
+    }
+
+    /// <summary>
+    /// Lays out what the ticks from <paramref name="now"/> will command for the arm (the chunk's setpoint ticks after it,
+    /// to its last setpoint) as the next trajectory; in place, allocation-free.
+    /// </summary>
+    private void LayOutTrajectory(long now)
+    {
+        var t = _useA ? _trajA : _trajB;
+        _useA = !_useA;
+        int n = _a - 1, count = 0;
+        long end = _curStart + (long)(_h - 1) * _ticksPerSetpoint;
+        for (int i = 0; i < _h && count < t.Capacity; i++)
+        {
+            long tick = _curStart + (long)i * _ticksPerSetpoint;
+            if (tick <= now) continue;
+            Point(t, count++, tick, now, n);
+        }
+        // a chunk that landed after its own end still ends at its last setpoint
+        if (count == 0) Point(t, count++, Math.Max(end, now + 1), now, n);
+        t.Count = count;
+        _starting = t;
+    }
+
+    private void Point(ArmTrajectory t, int index, long tick, long now, int n)
+    {
+        t.TimeFromStart[index] = (tick - now) * _controlPeriod;
+        double w = BlendWeight(tick);
+        for (int k = 0; k < n; k++) t.Position[index * n + k] = Command(tick, k, w);
     }
 
     private double Sample(float[] chunk, long start, long tick, int k)
@@ -204,6 +259,7 @@ public sealed class ChunkedPolicyExecutor : IDisposable
         _blendStart = first ? long.MinValue : now;
         _ready = false;
         _busy = false;
+        LayOutTrajectory(now);
     }
 
     private void FillObservation(long tick, RobotStateBuffer state, Vec3 objectPosition, double objectYaw, Vec3 placePosition, double[] lastCommand)

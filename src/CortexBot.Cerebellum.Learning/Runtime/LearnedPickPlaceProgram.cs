@@ -41,6 +41,8 @@ public sealed class LearnedPickPlaceProgram : IControlProgram
     public double OpenThreshold { get; init; } = 0.03;
     /// <summary>The policy's commands jump at chunk seams and are rate-limited by the safety gate: no obstruction screen.</summary>
     public bool ScreenTracking => false;
+    /// <summary>Each chunk the executor adopts, laid out as one trajectory for a trajectory controller.</summary>
+    public ArmTrajectory? TakeTrajectory() => _executor.TakeTrajectory();
     public string? FailureKind { get; private set; }
     public string? FailureDetail { get; private set; }
     /// <summary>Control ticks this program has stepped (for tests and reports).</summary>

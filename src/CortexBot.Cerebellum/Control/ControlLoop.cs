@@ -40,16 +40,30 @@ public sealed record ControlStats(
 /// The cerebellum's control loop on a dedicated OS thread. Each tick: read state, compute the command inline from the
 /// active skill program (or hold), write it. The tick allocates nothing, takes no lock shared with slow code, and never
 /// waits on actors or the planner; skill programs arrive through a single-slot handoff.
+/// <para>Trajectory controllers: when the link takes whole trajectories (<see cref="ITrajectoryLink.TakesTrajectories"/>:
+/// joint_trajectory_controller over its topic or action), the loop hands it each motion once, on the tick it begins
+/// (<see cref="IControlProgram.TakeTrajectory"/>: a skill's segment, a policy's chunk, sampled before the tick), and keeps
+/// computing and writing the same motion tick by tick: the anomaly screen compares the measured state with it, and the
+/// link sends only what the trajectory does not carry. A trajectory the link (its safety gate) refuses fails the program
+/// with <see cref="AnomalyKinds.TrajectoryRefused"/>; a fault the controller reports (an aborted goal, a path or goal
+/// tolerance violated) fails it with the fault's kind, and the arm holds where it is; a program that fails or is aborted
+/// cancels its trajectory. Everything else (the forward interface, the embedded simulator) streams a command a tick.</para>
 /// </summary>
 public sealed class ControlLoop : IControlLoop, IDisposable
 {
     private readonly IRobotLink _link;
+    private readonly ITrajectoryLink? _trajectories;
+    private bool _sendTrajectories;
+    private long _faultsSeen;
+    private long _trajectoriesSent;
     private readonly ControlLoopOptions _options;
     private readonly ILogger _log;
     private readonly RobotStateBuffer _state;
     private readonly JointCommandBuffer _command;
     private readonly JointCommandBuffer _hold;
     private readonly JitterHistogram _jitter = new();
+    // per tick of a tracked program: the largest joint error, last command vs measurement (micro-radians)
+    private readonly JitterHistogram _tracking = new();
     private readonly AnomalyMonitor _monitor;
     private readonly ConcurrentQueue<(Action action, TaskCompletionSource done)> _actions = new();
     private readonly SemaphoreSlim _wake = new(0);
@@ -86,6 +100,7 @@ public sealed class ControlLoop : IControlLoop, IDisposable
     {
         if (!(options.RateHz is > 0 and <= 10_000)) throw new Core.ConfigurationException($"control rate must be between 0 and 10000 Hz, got {options.RateHz}");
         _link = link;
+        _trajectories = link as ITrajectoryLink;
         _options = options;
         _log = log;
         int n = link.JointNames.Count;
@@ -125,9 +140,20 @@ public sealed class ControlLoop : IControlLoop, IDisposable
     internal void PrepareInline() => Prepare();
     internal void TickOnce() => Tick();
 
+    /// <summary>
+    /// Percentile <paramref name="p"/> (percent) of the tracking error: the largest joint error between the last command and
+    /// the measurement, on every tick of a program the screen tracks, in radians, since the stats were last reset.
+    /// </summary>
+    public double TrackingErrorPercentile(double p) => _tracking.Percentile(p) / 1e6;
+
+    /// <summary>Motions handed to the link as whole trajectories (0 when it streams a command a tick).</summary>
+    public long TrajectoriesSent => Interlocked.Read(ref _trajectoriesSent);
+
     private void Prepare()
     {
         _link.Start(_period);
+        _sendTrajectories = _trajectories is { TakesTrajectories: true };
+        if (_sendTrajectories) _faultsSeen = _trajectories!.Faults;
         if (!_link.Read(_state) || !_state.IsFinite())
             throw new InvalidOperationException("the robot link gave no valid joint state at start; refusing to command the arm");
         for (int i = 0; i < _state.Joints; i++) _hold.Position[i] = _state.Position[i];
@@ -242,6 +268,7 @@ public sealed class ControlLoop : IControlLoop, IDisposable
     private void ResetStatsOnThread()
     {
         _jitter.Clear();
+        _tracking.Clear();
         _lateTicks = 0;
         _ticksInWindow = 0;
         _windowStartNs = Posix.NowNs();
@@ -342,6 +369,8 @@ public sealed class ControlLoop : IControlLoop, IDisposable
             _active = pending.Program;
             _activeDone = pending.Done;
             _activeStartTick = _tick;
+            // faults of earlier motions are not this program's
+            if (_sendTrajectories) _faultsSeen = _trajectories!.Faults;
             if (valid)
             {
                 _monitor.Begin(_tick, _state, _command, _active.ScreenTracking);
@@ -361,10 +390,34 @@ public sealed class ControlLoop : IControlLoop, IDisposable
             FinishActive(ProgramStatus.Failed, _monitor.Kind, _monitor.Evidence, holdMeasured);
             _command.CopyFrom(_hold);
         }
+        else if (_active is not null && _sendTrajectories && _trajectories!.Faults != _faultsSeen)
+        {
+            // The controller gave up the motion (aborted goal, tolerance violated): it holds the arm where it is; so do we.
+            _faultsSeen = _trajectories.Faults;
+            var fault = _trajectories.LastFault;
+            FinishActive(ProgramStatus.Failed, fault?.Kind ?? AnomalyKinds.ControllerAborted, fault?.Detail ?? "the trajectory controller gave up the motion", holdMeasured: true);
+            _command.CopyFrom(_hold);
+        }
         else if (_active is not null)
         {
+            if (_active.ScreenTracking)
+            {
+                double worst = 0;
+                for (int i = 0; i < _state.Joints; i++) worst = Math.Max(worst, Math.Abs(_command.Position[i] - _state.Position[i]));
+                _tracking.Record((long)(worst * 1e6));
+            }
             var status = _active.Step(_tick, _period, _state, _command);
-            if (status != ProgramStatus.Running)
+            if (_sendTrajectories && _active.TakeTrajectory() is { } trajectory && status == ProgramStatus.Running)
+            {
+                if (_trajectories!.Execute(trajectory, out var refusal)) _trajectoriesSent++;
+                else
+                {
+                    status = ProgramStatus.Failed;
+                    FinishActive(status, AnomalyKinds.TrajectoryRefused, refusal ?? "the robot link refused the trajectory");
+                    _command.CopyFrom(_hold);
+                }
+            }
+            if (status != ProgramStatus.Running && _active is not null)
             {
                 if (status == ProgramStatus.Succeeded) _hold.CopyFrom(_command);
                 FinishActive(status, _active.FailureKind, _active.FailureDetail);
@@ -393,6 +446,8 @@ public sealed class ControlLoop : IControlLoop, IDisposable
         // position when the arm is obstructed).
         if (status != ProgramStatus.Succeeded) _hold.CopyFrom(_command);
         if (holdMeasured) Array.Copy(_state.Position, _hold.Position, _hold.Position.Length);
+        // a trajectory controller would go on executing the motion on its own: stop it
+        if (status != ProgramStatus.Succeeded && _sendTrajectories) _trajectories!.Cancel();
         _active = null;
         _activeDone = null;
         double duration = (_tick - _activeStartTick) * _period;

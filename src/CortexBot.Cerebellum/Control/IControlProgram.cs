@@ -26,6 +26,14 @@ public interface IControlProgram
 
     /// <summary>Compute this tick's command into <paramref name="command"/>.</summary>
     ProgramStatus Step(long tick, double period, RobotStateBuffer state, JointCommandBuffer command);
+
+    /// <summary>
+    /// The motion that begins at this tick as a whole trajectory (a skill's segment, a policy's chunk), or null; taken
+    /// once, right after <see cref="Step"/>, by a loop whose link takes trajectories (<see cref="ITrajectoryLink"/>). The
+    /// program keeps computing the same motion tick by tick in <see cref="Step"/>: that is what the loop screens the
+    /// measured state against. Prepared before it is needed (at compile time, or in place): taking it allocates nothing.
+    /// </summary>
+    ArmTrajectory? TakeTrajectory() => null;
 }
 
 /// <summary>

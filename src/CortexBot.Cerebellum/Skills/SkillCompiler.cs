@@ -1,6 +1,7 @@
 using CortexBot.Cerebellum.Kinematics;
 using CortexBot.Core.Geometry;
 using CortexBot.Core.Messages;
+using CortexBot.Core.Ports;
 
 namespace CortexBot.Cerebellum.Skills;
 
@@ -24,6 +25,12 @@ public sealed record SkillParameters
     /// (it stays below <see cref="HoldThreshold"/>, so an empty grasp is still recognised).
     /// </summary>
     public double GraspOpening { get; init; } = 0.015;
+    /// <summary>
+    /// Sampling interval (s) of a move's trajectory for a trajectory controller: positions, velocities and accelerations
+    /// of the minimum-jerk motion this often, plus the end point. The controller interpolates between them (a cubic or
+    /// quintic spline), so 20 ms keeps it within micro-radians of the motion the control loop screens against.
+    /// </summary>
+    public double TrajectoryInterval { get; init; } = 0.02;
     /// <summary>Opening driven towards for a firm grasp (<see cref="SkillTuning.FirmGrip"/>): the full squeeze.</summary>
     public double FirmGraspOpening { get; init; } = 0.0;
 
@@ -210,6 +217,7 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
             {
                 Kind = SegmentKind.Move, Label = label, From = _q, To = q, Duration = duration,
                 Gripper = GripperCommand, GripperFrom = GripperCommand, MustHold = mustHold, WatchTarget = watch,
+                Trajectory = ArmTrajectory.MinimumJerk(_q, q, duration, P.TrajectoryInterval, label),
             });
             _q = q;
         }

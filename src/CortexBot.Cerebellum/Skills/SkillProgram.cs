@@ -31,6 +31,11 @@ public sealed class Segment
     public bool ExpectHoldAtEnd { get; init; }
     /// <summary>During this segment the program's target object must stay where the skill was planned for it.</summary>
     public bool WatchTarget { get; init; }
+    /// <summary>
+    /// A <see cref="SegmentKind.Move"/> sampled for a trajectory controller (see <see cref="ArmTrajectory.MinimumJerk"/>),
+    /// built with the segment so the control thread only hands it over; null for segments that keep the arm still.
+    /// </summary>
+    public ArmTrajectory? Trajectory { get; init; }
 }
 
 /// <summary>
@@ -51,6 +56,8 @@ public sealed class SkillProgram : Control.IControlProgram
     private long _segmentStartTick;
     private double _heldOpening;
     private bool _holding;
+    private int _announced = -1;
+    private ArmTrajectory? _starting;
 
     public SkillProgram(string name, Segment[] segments, double holdThreshold)
     {
@@ -82,11 +89,21 @@ public sealed class SkillProgram : Control.IControlProgram
     ProgramStatus Control.IControlProgram.Step(long tick, double period, RobotStateBuffer state, JointCommandBuffer command) =>
         Step(tick, period, state, command);
 
+    /// <summary>The segment that began at the latest <see cref="Step"/>, when it moves the arm (taken once).</summary>
+    public ArmTrajectory? TakeTrajectory()
+    {
+        var t = _starting;
+        _starting = null;
+        return t;
+    }
+
     internal void Begin(long tick)
     {
         _index = 0;
         _segmentStartTick = tick;
         _holding = false;
+        _announced = -1;
+        _starting = null;
         FailureKind = FailureDetail = null;
     }
 
@@ -95,6 +112,12 @@ public sealed class SkillProgram : Control.IControlProgram
     internal ProgramStatus Step(long tick, double period, RobotStateBuffer state, JointCommandBuffer command)
     {
         var seg = Segments[_index];
+        if (_announced != _index)
+        {
+            // the segment's first tick: its whole motion is ready for a trajectory controller
+            _announced = _index;
+            _starting = seg.Trajectory;
+        }
         double t = (tick - _segmentStartTick) * period;
         double tau = seg.Duration > 0 ? Math.Clamp(t / seg.Duration, 0, 1) : 1;
 

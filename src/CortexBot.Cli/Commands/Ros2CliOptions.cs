@@ -32,8 +32,11 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
     public readonly Option<string> EstopTopic = new("--estop-topic") { Description = "Emergency stop topic (std_msgs/Bool: true stops, false releases)", DefaultValueFactory = _ => "/cortexbot/emergency_stop" };
     public readonly Option<string> StatusTopic = new("--status-topic") { Description = "CortexBot's own status topic (cortexbot_msgs/LinkStatus, 10 Hz)", DefaultValueFactory = _ => "/cortexbot/status" };
     public readonly Option<double> StaleMs = new("--stale-ms") { Description = "Joint states older than this make the arm hold (ms)", DefaultValueFactory = _ => 50 };
+    public readonly Option<double> PathTolerance = new("--path-tolerance") { Description = "With --trajectory-interface action: each goal's path tolerance per arm joint (rad; 0 the controller's default, -1 none)", DefaultValueFactory = _ => 0.2 };
+    public readonly Option<double> GoalTolerance = new("--goal-tolerance") { Description = "With --trajectory-interface action: each goal's goal tolerance per arm joint (rad; 0 the controller's default, -1 none)", DefaultValueFactory = _ => 0.02 };
+    public readonly Option<double> GoalTimeTolerance = new("--goal-time-tolerance") { Description = "With --trajectory-interface action: how long a goal may take past its end to settle within the goal tolerance (s; 0 waits without limit)", DefaultValueFactory = _ => 0.5 };
 
-    public IEnumerable<Option> All => [NodeName, Distro, Domain, Loopback, Controller, Interface, TrajectoryInterface, StaleMs, ImageTopic, DetectionsTopic, JointStatesTopic, GripperTopic, GripperJoints, EstopTopic, StatusTopic];
+    public IEnumerable<Option> All => [NodeName, Distro, Domain, Loopback, Controller, Interface, TrajectoryInterface, PathTolerance, GoalTolerance, GoalTimeTolerance, StaleMs, ImageTopic, DetectionsTopic, JointStatesTopic, GripperTopic, GripperJoints, EstopTopic, StatusTopic];
     /// <summary>The flags that mean something to the simulator node (it serves both command interfaces at once).</summary>
     public IEnumerable<Option> Node => [NodeName, Distro, Domain, Loopback, Controller, ImageTopic, DetectionsTopic, JointStatesTopic, GripperTopic, GripperJoints];
 
@@ -71,6 +74,8 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
             throw new ConfigurationException("--trajectory-interface action needs --command-interface trajectory (forward_command_controller has no action)");
         double stale = parse.GetValue(StaleMs);
         if (!double.IsFinite(stale) || stale <= 0 || stale > 10_000) throw new ConfigurationException($"--stale-ms must be in (0, 10000], got {stale}");
+        double goalTime = parse.GetValue(GoalTimeTolerance);
+        if (!double.IsFinite(goalTime) || goalTime < 0 || goalTime > 60) throw new ConfigurationException($"--goal-time-tolerance must be between 0 and 60 s, got {goalTime}");
         var o = new Ros2Options
         {
             NodeName = parse.GetValue(NodeName),
@@ -86,6 +91,9 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
             GripperJoints = ParseJoints(parse.GetValue(GripperJoints)),
             EmergencyStopTopic = parse.GetValue(EstopTopic)!,
             StatusTopic = parse.GetValue(StatusTopic)!,
+            PathTolerance = parse.GetValue(PathTolerance),
+            GoalTolerance = parse.GetValue(GoalTolerance),
+            GoalTimeTolerance = TimeSpan.FromSeconds(goalTime),
         };
         if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
         return WithDistro(parse, o).Validate();

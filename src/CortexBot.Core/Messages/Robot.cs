@@ -29,6 +29,14 @@ public static class AnomalyKinds
     /// <summary>A joint is about to reach its position limit.</summary>
     public const string JointLimit = "joint_limit";
     public const string Fault = "fault";
+    /// <summary>The trajectory controller aborted the motion: a joint left the goal's path tolerance (PATH_TOLERANCE_VIOLATED).</summary>
+    public const string PathTolerance = "path_tolerance_violated";
+    /// <summary>The trajectory controller aborted the motion: the arm did not settle within the goal tolerance in time (GOAL_TOLERANCE_VIOLATED).</summary>
+    public const string GoalTolerance = "goal_tolerance_violated";
+    /// <summary>The trajectory controller aborted or refused the motion for another reason.</summary>
+    public const string ControllerAborted = "controller_aborted";
+    /// <summary>The safety gate refused a whole trajectory before sending it: a point leaves the limits or the envelope.</summary>
+    public const string TrajectoryRefused = "trajectory_refused";
 }
 
 public sealed record AnomalyDetected(Guid TaskId, Anomaly Anomaly);
