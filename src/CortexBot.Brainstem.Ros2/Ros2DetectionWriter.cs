@@ -34,8 +34,14 @@ internal sealed unsafe class Ros2DetectionWriter : IDisposable
 
     /// <summary>Writes one frame stamped <paramref name="stampWallNs"/> (ROS time: wall-clock ns since the epoch).
     /// Returns the DDS return code (negative on failure).</summary>
-    public int Write(long stampWallNs, ReadOnlySpan<Detection> detections)
+    public int Write(long stampWallNs, ReadOnlySpan<Detection> detections) => Write(stampWallNs, detections, default);
+
+    /// <summary>Writes one frame stamped <paramref name="stampWallNs"/> whose detection i carries its own header stamp
+    /// <paramref name="detectionStampsWallNs"/>[i] (empty: the frame's), as a node fusing poses of different ages would.</summary>
+    public int Write(long stampWallNs, ReadOnlySpan<Detection> detections, ReadOnlySpan<long> detectionStampsWallNs)
     {
+        if (!detectionStampsWallNs.IsEmpty && detectionStampsWallNs.Length != detections.Length)
+            throw new ArgumentException($"{detectionStampsWallNs.Length} stamps for {detections.Length} detections", nameof(detectionStampsWallNs));
         if (detections.Length > _capacity) Grow(Math.Max(detections.Length, 2 * _capacity));
         var stamp = RosTime.FromNanoseconds(stampWallNs);
         for (int i = 0; i < detections.Length; i++)
@@ -48,7 +54,7 @@ internal sealed unsafe class Ros2DetectionWriter : IDisposable
             new Span<double>(h->Covariance, 36).Clear();
             h->Covariance[0] = h->Covariance[7] = h->Covariance[14] = _positionVariance;
             var m = _detections + i;
-            m->Header.Stamp = stamp;
+            m->Header.Stamp = detectionStampsWallNs.IsEmpty ? stamp : RosTime.FromNanoseconds(detectionStampsWallNs[i]);
             m->Header.FrameId = _frameId;
             m->Results = DdsSequence.Of(h, 1);
             m->Bbox.Center = h->Pose;

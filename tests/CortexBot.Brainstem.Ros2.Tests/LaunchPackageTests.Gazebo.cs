@@ -120,6 +120,63 @@ public sealed partial class LaunchPackageTests
         Assert.Equal(expected.Order(), byGz.Keys.Order());
     }
 
+    [Fact]
+    public void Gazebo_launch_relays_the_object_poses_as_detections_and_can_pass_the_brain_its_detection_flags()
+    {
+        var launch = Evaluate("gazebo.launch.py");
+        var env = new Dictionary<string, string>();
+        // the relay: `cortexbot sim detections`, started with the bridge (unconditionally, not after the controllers)
+        var relays = Enumerable.Range(0, launch.Processes.Length).Where(i => IsCortexbot(launch, i, "sim")).ToList();
+        int r = Assert.Single(relays);
+        Assert.Null(launch.Conditions[r]);
+        Assert.Contains("ExecuteProcess", EvaluateAll("gazebo.launch.py").GetProperty("actions").EnumerateArray().Select(a => a.GetString()));
+        string[] argv = [.. launch.Processes[r].Skip(1).Select(t => Resolve(t, launch, env))];
+        Assert.Equal(["sim", "detections"], argv[..2]);
+        var (_, flags) = CliCommand(argv[..2]);
+        foreach (var flag in argv.Where(a => a.StartsWith("--", StringComparison.Ordinal)))
+            Assert.True(flags.Contains(flag), $"gazebo.launch.py passes `{flag}` to `cortexbot sim detections`, which has no such option");
+        var parse = CortexBot.Cli.Commands.ConfigSources.Parse(CortexBot.Cli.Program.CreateRoot(), argv, new Dictionary<string, string>());
+        Assert.True(parse.Errors.Count == 0, $"`cortexbot {string.Join(' ', argv)}`: {string.Join("; ", parse.Errors.Select(e => e.Message))}");
+        string Flag(string name) => argv[Array.IndexOf(argv, name) + 1];
+
+        // it reads every free object's bridged pose topic (child_frame_id = the model's name), not the nameless dynamic_pose/info
+        var world = SdfWorld();
+        var free = world.Elements("model").Where(m => m.Elements("plugin").Any(p => (string?)p.Attribute("filename") == "gz-sim-pose-publisher-system"))
+            .Select(m => (string)m.Attribute("name")!).ToList();
+        var bridged = Yaml("config/gz_bridge.yaml").EnumerateArray().ToDictionary(e => e.GetProperty("gz_topic_name").GetString()!, e => e.GetProperty("ros_topic_name").GetString()!);
+        Assert.Equal(free.Select(m => bridged[$"/model/{m}/pose"]), Flag("--from-tf").Split(','));
+        Assert.DoesNotContain(bridged[$"/world/{(string)world.Attribute("name")!}/dynamic_pose/info"], Flag("--from-tf").Split(','));
+        // where the brain reads detections, stamped at receipt (Gazebo's stamps are simulated time), in the world frame
+        Assert.Equal(new Ros2Options().DetectionsTopic, Flag("--to"));
+        Assert.Equal("receipt", Flag("--stamp"));
+        Assert.Equal("world", Flag("--frame"));
+        Assert.Equal("15", Flag("--rate"));
+        Assert.Equal("jazzy", Flag("--ros-distro"));
+        var rate = Array.FindIndex(launch.Processes[r], t => t.ValueKind == JsonValueKind.String && t.GetString() == "--rate");
+        Assert.Equal("30", Resolve(launch.Processes[r][rate + 1], launch with { Arguments = new(launch.Arguments) { ["detections_rate_hz"] = JsonDocument.Parse("\"30\"").RootElement } }, env));
+
+        // the brain: by default started without the detection flags; brain_detections_flags:=true starts the same
+        // command with them instead (two actions under opposite conditions on one switch, off by default)
+        var brains = Enumerable.Range(0, launch.Processes.Length).Where(i => IsCortexbot(launch, i, "run")).ToList();
+        Assert.Equal(2, brains.Count);
+        var plain = Assert.Single(brains, i => launch.Conditions[i]?.GetProperty("kind").GetString() == "UnlessCondition");
+        var with = Assert.Single(brains, i => launch.Conditions[i]?.GetProperty("kind").GetString() == "IfCondition");
+        foreach (var i in brains) Assert.Equal("brain_detections_flags", launch.Conditions[i]!.Value.GetProperty("value").GetProperty("config").GetString());
+        Assert.Equal("false", launch.Arguments["brain_detections_flags"].GetString());
+        string[] plainArgv = [.. launch.Processes[plain].Skip(1).Select(t => Resolve(t, launch, env))];
+        string[] withArgv = [.. launch.Processes[with].Skip(1).Select(t => Resolve(t, launch, env))];
+        Assert.Equal([.. plainArgv, "--reset", "home", "--perception", "detections"], withArgv);
+        // the flags reach only a cortexbot whose run has them: until then the switch must stay off by default
+        var (_, runFlags) = CliCommand(["run"]);
+        if (runFlags.Contains("--perception") && runFlags.Contains("--reset"))
+        {
+            int config = Array.IndexOf(withArgv, "--config");
+            withArgv[config + 1] = Path.Combine(Package, "config", "cortexbot.yaml");
+            var brainParse = CortexBot.Cli.Commands.ConfigSources.Parse(CortexBot.Cli.Program.CreateRoot(), withArgv, new Dictionary<string, string>());
+            Assert.True(brainParse.Errors.Count == 0, string.Join("; ", brainParse.Errors.Select(e => e.Message)));
+        }
+    }
+
     [Theory]
     [InlineData("gazebo.launch.py", null, "gz_ros2_control/GazeboSimSystem")]
     [InlineData("robot.launch.py", "true", "mock_components/GenericSystem")]

@@ -74,7 +74,8 @@ public sealed partial class LaunchPackageTests
     }
 
     /// <summary>What a launch file builds, evaluated by tests/.../launch/evaluate_launch.py with recorders for ROS 2's launch API.</summary>
-    private sealed record EvaluatedLaunch(Dictionary<string, JsonElement> Arguments, JsonElement[][] Processes, string[] Configurations);
+    /// <summary>Conditions[i] is process i's IfCondition/UnlessCondition (null: none).</summary>
+    private sealed record EvaluatedLaunch(Dictionary<string, JsonElement> Arguments, JsonElement[][] Processes, string[] Configurations, JsonElement?[] Conditions);
 
     private static EvaluatedLaunch Evaluate(string file)
     {
@@ -83,8 +84,14 @@ public sealed partial class LaunchPackageTests
         return new EvaluatedLaunch(
             root.GetProperty("arguments").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
             [.. root.GetProperty("processes").EnumerateArray().Select(p => p.EnumerateArray().Select(t => t.Clone()).ToArray())],
-            Strings(root.GetProperty("configurations")));
+            Strings(root.GetProperty("configurations")),
+            [.. root.GetProperty("process_conditions").EnumerateArray().Select(c => c.ValueKind == JsonValueKind.Null ? (JsonElement?)null : c.Clone())]);
     }
+
+    /// <summary>Whether process <paramref name="i"/> is `cortexbot SUBCOMMAND ...` (the cortexbot launch argument as its executable).</summary>
+    private static bool IsCortexbot(EvaluatedLaunch launch, int i, string subcommand) =>
+        launch.Processes[i] is var p && p.Length > 1 && p[0].ValueKind == JsonValueKind.Object && p[0].TryGetProperty("config", out var c)
+        && c.GetString() == "cortexbot" && p[1].ValueKind == JsonValueKind.String && p[1].GetString() == subcommand;
 
     /// <summary>A command-line token with every launch argument at its declared default (the environment for EnvironmentVariable).</summary>
     private static string Resolve(JsonElement token, EvaluatedLaunch launch, IReadOnlyDictionary<string, string> environment)
@@ -132,8 +139,12 @@ public sealed partial class LaunchPackageTests
         var launch = Evaluate(file);
         // every LaunchConfiguration the file reads is declared (a typo would be an error only at `ros2 launch` time)
         foreach (var c in launch.Configurations) Assert.True(launch.Arguments.ContainsKey(c), $"{file} reads LaunchConfiguration('{c}') but declares no such argument");
-        var cortexbot = launch.Processes.Where(p => p.Length > 0 && p[0].ValueKind == JsonValueKind.Object && p[0].TryGetProperty("config", out var c) && c.GetString() == "cortexbot").ToList();
-        Assert.True(cortexbot.Count == 1, $"{file} starts cortexbot once (found {cortexbot.Count} processes)");
+        // the brain as started by default: `cortexbot run` without a condition, or the one its switch leaves on (see
+        // Gazebo_launch_relays_the_object_poses_as_detections_and_can_pass_the_brain_its_detection_flags)
+        var cortexbot = Enumerable.Range(0, launch.Processes.Length)
+            .Where(i => IsCortexbot(launch, i, "run") && (launch.Conditions[i] is not { } c || c.GetProperty("kind").GetString() == "UnlessCondition"))
+            .Select(i => launch.Processes[i]).ToList();
+        Assert.True(cortexbot.Count == 1, $"{file} starts cortexbot run once by default (found {cortexbot.Count} processes)");
         var env = new Dictionary<string, string>();
         string[] argv = [.. cortexbot[0].Skip(1).Select(t => Resolve(t, launch, env))];
         var path = argv.TakeWhile(a => !a.StartsWith('-')).ToArray();

@@ -6,9 +6,17 @@ DDS (RMW_IMPLEMENTATION), as CortexBot's services and actions need.
 
     ros2 launch cortexbot_bringup gazebo.launch.py task:="put the red cube in the bin"
 
-Not here yet: the objects reach ROS only as ground-truth poses (/gazebo/objects/<name>/pose); CortexBot's scene comes
-from `cortexbot sim serve`'s scene topic or a perception topic, so a node turning those poses into detections is still
-needed for a task to complete in Gazebo. A Gazebo reset (/world/cortexbot_tabletop/control) restores the SDF's poses.
+The objects reach ROS as ground-truth poses (/gazebo/objects/<name>/pose, one pose publisher per cube); `cortexbot sim
+detections` relays them as vision_msgs/Detection3DArray on /detections, the perception topic CortexBot reads beside a
+real arm, so CortexBot perceives Gazebo's cubes as it would a camera's. The relay stamps each pose with the wall time it
+arrived (--stamp receipt): Gazebo's stamps are simulated time and CortexBot's staleness check reads the wall clock, not
+/clock (use_sim_time is not for CortexBot: its control loop and stale checks run on the host's clocks). The bin is a
+static model with no pose publisher: CortexBot takes it, with the table, from its fixtures (--perception-config).
+
+CortexBot's `run` picks `--reset home --perception detections` itself when no simulator node is on the graph; with
+brain_detections_flags:=true the launch passes them explicitly (only for a cortexbot whose `run` has these flags).
+A Gazebo reset (/world/cortexbot_tabletop/control, ros_gz_interfaces/srv/ControlWorld: world_control.reset.all) restores
+the SDF's poses; CortexBot does not call it yet.
 """
 import os
 import sys
@@ -16,6 +24,7 @@ import sys
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription, RegisterEventHandler, SetEnvironmentVariable
+from launch.conditions import IfCondition, UnlessCondition
 from launch.event_handlers import OnProcessExit
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import Command, EnvironmentVariable, FindExecutable, LaunchConfiguration
@@ -24,7 +33,10 @@ from launch_ros.parameter_descriptions import ParameterValue
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (CONTROLLERS, CORTEXBOT_CONFIG, GZ_BRIDGE, PACKAGE, RMW_IMPLEMENTATION, URDF, WORLD, WORLD_NAME,  # noqa: E402
-                    cortexbot_command)
+                    cortexbot_command, detections_relay_command)
+
+# what `run` needs to be told to work from the relayed detections on an arm it cannot reset (see brain_detections_flags)
+DETECTIONS_FLAGS = ['--reset', 'home', '--perception', 'detections']
 
 
 def generate_launch_description():
@@ -44,6 +56,11 @@ def generate_launch_description():
                               description='humble or jazzy (default: $ROS_DISTRO)'),
         DeclareLaunchArgument('world', default_value=os.path.join(share, WORLD), description='SDF world (default: sim/scene.xml\'s)'),
         DeclareLaunchArgument('world_name', default_value=WORLD_NAME, description='the <world name> of that file (its control service)'),
+        DeclareLaunchArgument('detections_rate_hz', default_value='15',
+                              description='rate of the detections relayed from Gazebo\'s object poses (a perception node\'s 10-30 Hz)'),
+        DeclareLaunchArgument('brain_detections_flags', default_value='false',
+                              description='true: pass `' + ' '.join(DETECTIONS_FLAGS) + '` to cortexbot run (needs a cortexbot whose run '
+                                          'has them; without, run chooses the same when no simulator node is on the graph)'),
     ]
     description = ParameterValue(
         Command([FindExecutable(name='xacro'), ' ', os.path.join(share, URDF),
@@ -66,21 +83,29 @@ def generate_launch_description():
     spawn_arm = Node(package='controller_manager', executable='spawner',
                      arguments=[LaunchConfiguration('controller'), 'gripper_controller',
                                 '--param-file', os.path.join(share, CONTROLLERS)])
-    cortexbot = ExecuteProcess(
-        cmd=cortexbot_command(LaunchConfiguration('cortexbot'), LaunchConfiguration('task'), LaunchConfiguration('controller'),
+    # Gazebo's object poses as the perception topic, from the start (the brain waits for fresh detections)
+    detections = ExecuteProcess(
+        cmd=detections_relay_command(LaunchConfiguration('cortexbot'), LaunchConfiguration('detections_rate_hz'),
+                                     ros_distro=LaunchConfiguration('ros_distro')),
+        output='screen')
+    brain = cortexbot_command(LaunchConfiguration('cortexbot'), LaunchConfiguration('task'), LaunchConfiguration('controller'),
                               LaunchConfiguration('command_interface'), LaunchConfiguration('rate_hz'),
                               LaunchConfiguration('stale_ms'), LaunchConfiguration('episodes'),
                               LaunchConfiguration('trajectory_interface'), node_name=LaunchConfiguration('node_name'),
                               ros_distro=LaunchConfiguration('ros_distro'),
-                              config=os.path.join(share, CORTEXBOT_CONFIG)),
-        output='screen')
+                              config=os.path.join(share, CORTEXBOT_CONFIG))
+    # one of the two starts: launch cannot drop tokens from a command line, so the flags come with a second action
+    cortexbot = ExecuteProcess(cmd=brain, output='screen', condition=UnlessCondition(LaunchConfiguration('brain_detections_flags')))
+    cortexbot_detections = ExecuteProcess(cmd=brain + DETECTIONS_FLAGS, output='screen',
+                                          condition=IfCondition(LaunchConfiguration('brain_detections_flags')))
     return LaunchDescription([SetEnvironmentVariable('RMW_IMPLEMENTATION', RMW_IMPLEMENTATION)] + args + [
         gazebo,
         state_publisher,
         bridge,
         world_control,
+        detections,
         spawn_robot,
         RegisterEventHandler(OnProcessExit(target_action=spawn_robot, on_exit=[spawn_jsb])),
         RegisterEventHandler(OnProcessExit(target_action=spawn_jsb, on_exit=[spawn_arm])),
-        RegisterEventHandler(OnProcessExit(target_action=spawn_arm, on_exit=[cortexbot])),
+        RegisterEventHandler(OnProcessExit(target_action=spawn_arm, on_exit=[cortexbot, cortexbot_detections])),
     ])

@@ -40,6 +40,17 @@ internal sealed class Ros2CliOptions(string defaultNodeName)
     /// <summary>The flags that mean something to the simulator node (it serves both command interfaces at once).</summary>
     public IEnumerable<Option> Node => [NodeName, Distro, Domain, Loopback, Controller, ImageTopic, DetectionsTopic, JointStatesTopic, GripperTopic, GripperJoints];
 
+    /// <summary>The flags of a node that only needs a participant (domain, loopback, node name, distribution), e.g. `sim detections`.</summary>
+    public IEnumerable<Option> Participant => [NodeName, Distro, Domain, Loopback];
+
+    /// <summary>Options from <see cref="Participant"/>'s flags; every other field keeps its default.</summary>
+    public Ros2Options BuildParticipant(ParseResult parse)
+    {
+        var o = new Ros2Options { NodeName = parse.GetValue(NodeName), LoopbackOnly = parse.GetValue(Loopback) };
+        if (parse.GetValue(Domain) is int d) o = o with { DomainId = d };
+        return WithDistro(parse, o).Validate();
+    }
+
     public Ros2Options BuildNode(ParseResult parse)
     {
         var o = new Ros2Options

@@ -22,6 +22,7 @@ internal static class SimNodeCommand
         var sim = new Command("sim", "The MuJoCo arm as a ROS 2 simulator node");
         sim.Subcommands.Add(Create("serve", Description));
         sim.Subcommands.Add(SimExportSdfCommand.Create());
+        sim.Subcommands.Add(SimDetectionsCommand.Create());
         return sim;
     }
 

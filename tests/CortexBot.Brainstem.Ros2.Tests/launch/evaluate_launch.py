@@ -5,12 +5,13 @@
 The modules the launch files import (launch, launch_ros, ament_index_python) are replaced by recorders: every action or
 substitution the file builds is an object remembering its class name and arguments. generate_launch_description() is
 called and what it built is printed as JSON:
-    {"arguments": {name: default}, "processes": [[token, ...]], "configurations": [name, ...],
+    {"arguments": {name: default}, "processes": [[token, ...]], "process_conditions": [condition, ...], "configurations": [name, ...],
      "actions": [kind, ...], "environment": [[name, value], ...], "nodes": [{package, executable, arguments, parameters}],
      "includes": [path, ...], "packages": [name, ...]}
 where a token is a string, {"config": NAME} for LaunchConfiguration(NAME), {"env": NAME, "default": D} for
 EnvironmentVariable, or a list of tokens that ROS 2 would concatenate into one argument. "processes" are the cmd lists
-of ExecuteProcess actions; "configurations" every LaunchConfiguration the file reads; "actions" the kinds of the
+of ExecuteProcess actions, "process_conditions" their conditions in the same order (null, or {"kind": "IfCondition" or
+"UnlessCondition", "value": token}); "configurations" every LaunchConfiguration the file reads; "actions" the kinds of the
 LaunchDescription's entries in order; "environment" its SetEnvironmentVariable actions; "nodes" its launch_ros Nodes;
 "includes" the launch files it includes; "packages" every ROS package it names (get_package_share_directory,
 FindPackageShare, Node(package=...), FindExecutable(name=...) as the package of that executable).
@@ -97,7 +98,7 @@ def main(path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.generate_launch_description()
-    arguments, processes, configurations = {}, [], []
+    arguments, processes, process_conditions, configurations = {}, [], [], []
     actions, environment, nodes, includes, names = [], [], [], [], list(SHARE_LOOKUPS)
     for r in CREATED:
         if r.kind == 'LaunchDescription' and not actions:
@@ -126,9 +127,13 @@ def main(path):
             arguments[name] = None if default is None else token(default)
         elif r.kind == 'ExecuteProcess':
             processes.append([token(t) for t in r.kwargs['cmd']])
+            condition = r.kwargs.get('condition')
+            process_conditions.append(None if condition is None else {
+                'kind': condition.kind, 'value': token(condition.args[0] if condition.args else condition.kwargs['predicate_expression'])})
         elif r.kind == 'LaunchConfiguration':
             configurations.append(r.args[0])
-    print(json.dumps({'arguments': arguments, 'processes': processes, 'configurations': sorted(set(configurations)),
+    print(json.dumps({'arguments': arguments, 'processes': processes, 'process_conditions': process_conditions,
+                      'configurations': sorted(set(configurations)),
                       'actions': actions, 'environment': environment, 'nodes': nodes, 'includes': includes,
                       'packages': sorted(set(names))}))
 

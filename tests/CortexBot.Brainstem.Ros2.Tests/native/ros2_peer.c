@@ -49,6 +49,13 @@
  *   ros2_peer DOMAIN SECONDS TOPIC publish-detections [now|zero|old|nan]
  * Plays a perception node: publishes one fixed Detection3DArray on rt/TOPIC (reliable, keep last 10) every 20 ms for
  * SECONDS, stamped now (default), zero, 2 s ago (old) or now with a NaN in a pose (nan). Prints "published N".
+ *
+ *   ros2_peer DOMAIN SECONDS TOPIC publish-gz-poses
+ * Plays ros_gz_bridge on Gazebo's pose topics: every 20 ms for SECONDS publishes on rt/TOPIC (reliable, keep last 10) a
+ * tf2_msgs/msg/TFMessage as it bridges a pose publisher's Pose_V (frame_id the world's name "cortexbot_tabletop",
+ * child_frame_id "red_cube" at 0.4 -0.1 0.02 turned 0.5 rad about Z, stamped with simulated time: 12.5 s plus the time
+ * elapsed), then one as it bridges the scene broadcaster's dynamic_pose/info (two transforms with empty frame ids and
+ * zero stamps: the names are lost). Prints "published N".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +203,52 @@ static int publish_detections_mode (dds_entity_t pp, const char *topic_name, dou
     dds_sleepfor (DDS_MSECS (20));
     clock_gettime (CLOCK_MONOTONIC, &now);
     if ((double) (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) * 1e-9 > seconds) break;
+  }
+  printf ("published %ld\n", published);
+  fflush (stdout);
+  return 0;
+}
+
+static int publish_gz_poses_mode (dds_entity_t pp, const char *topic_name, double seconds)
+{
+  char topic[256];
+  snprintf (topic, sizeof topic, "rt/%s", topic_name[0] == '/' ? topic_name + 1 : topic_name);
+  dds_qos_t *q = dds_create_qos ();
+  dds_qset_reliability (q, DDS_RELIABILITY_RELIABLE, DDS_INFINITY);
+  dds_qset_history (q, DDS_HISTORY_KEEP_LAST, 10);
+  dds_entity_t t = dds_create_topic (pp, &tf2_msgs_msg_dds__TFMessage__desc, topic, NULL, NULL);
+  dds_entity_t wr = dds_create_writer (pp, t, q, NULL);
+  dds_delete_qos (q);
+  if (wr < 0) { fprintf (stderr, "writer failed: %s\n", dds_strretcode (wr)); return 1; }
+
+  geometry_msgs_msg_dds__TransformStamped_ model, nameless[2];
+  memset (&model, 0, sizeof model);
+  memset (nameless, 0, sizeof nameless);
+  model.header.frame_id = "cortexbot_tabletop";
+  model.child_frame_id = "red_cube";
+  model.transform.translation.x = 0.4; model.transform.translation.y = -0.1; model.transform.translation.z = 0.02;
+  model.transform.rotation.z = 0.24740395925452294; model.transform.rotation.w = 0.96891242171064473; /* 0.5 rad about Z */
+  for (int i = 0; i < 2; i++) {
+    nameless[i].header.frame_id = ""; nameless[i].child_frame_id = "";
+    nameless[i].transform.translation.x = 9; nameless[i].transform.rotation.w = 1;
+  }
+  tf2_msgs_msg_dds__TFMessage_ poses, dynamic;
+  memset (&poses, 0, sizeof poses);
+  memset (&dynamic, 0, sizeof dynamic);
+  poses.transforms._length = poses.transforms._maximum = 1; poses.transforms._buffer = &model;
+  dynamic.transforms._length = dynamic.transforms._maximum = 2; dynamic.transforms._buffer = nameless;
+  long published = 0;
+  struct timespec start, now;
+  clock_gettime (CLOCK_MONOTONIC, &start);
+  for (;;) {
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    double elapsed = (double) (now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) * 1e-9;
+    if (elapsed > seconds) break;
+    long long sim = 12500000000LL + (long long) (elapsed * 1e9);
+    model.header.stamp.sec = (int32_t) (sim / 1000000000); model.header.stamp.nanosec = (uint32_t) (sim % 1000000000);
+    if (dds_write (wr, &poses) == 0) published++;
+    if (dds_write (wr, &dynamic) == 0) published++;
+    dds_sleepfor (DDS_MSECS (20));
   }
   printf ("published %ld\n", published);
   fflush (stdout);
@@ -913,6 +966,12 @@ int main (int argc, char **argv)
   if (argc > 4 && (strcmp (argv[4], "detections") == 0 || strcmp (argv[4], "publish-detections") == 0)) {
     int rc = strcmp (argv[4], "detections") == 0 ? detections_mode (pp, controller, seconds)
                                                  : publish_detections_mode (pp, controller, seconds, argc > 5 ? argv[5] : "now");
+    dds_delete (pp);
+    dds_delete (d);
+    return rc;
+  }
+  if (argc > 4 && strcmp (argv[4], "publish-gz-poses") == 0) {
+    int rc = publish_gz_poses_mode (pp, controller, seconds);
     dds_delete (pp);
     dds_delete (d);
     return rc;
