@@ -9,9 +9,9 @@ using CortexBot.Core.Ports;
 namespace CortexBot.Cerebellum;
 
 /// <summary>
-/// The cerebellum's mailbox: skill commands in, results and anomalies out. It compiles skills off the control thread and
-/// hands them to the <see cref="ControlLoop"/>, which owns the arm at tick rate. A restart of this actor leaves the loop
-/// holding the last safe position.
+/// The cerebellum's mailbox: skill commands in, results and anomalies out, and the robot clock and episode traces on
+/// request. It compiles skills off the control thread and hands them to the <see cref="ControlLoop"/>, which owns the arm
+/// at tick rate. A restart of this actor leaves the loop holding the last safe position.
 /// </summary>
 public sealed class CerebellumActor : ReceiveActor
 {
@@ -38,6 +38,20 @@ public sealed class CerebellumActor : ReceiveActor
         {
             var replyTo = Sender;
             _loop.HoldForAsync(s.Seconds).PipeTo(replyTo, success: () => new Settled());
+        });
+        // The robot clock and the episode trace belong to the loop; an episode (on the brain node after the split) asks here.
+        Receive<GetRobotClock>(_ => Sender.Tell(new RobotClock(_loop.TotalTicks, _loop.Options.Period)));
+        Receive<BeginEpisodeTrace>(b =>
+        {
+            long start = _loop.TotalTicks;
+            _loop.Trace?.Begin(start);
+            Sender.Tell(new EpisodeTraceStarted(b.TaskId, start, _loop.Options.Period));
+        });
+        Receive<EndEpisodeTrace>(e =>
+        {
+            // Copied off the control thread's preallocated buffer; the tick is never touched.
+            long end = _loop.TotalTicks;
+            Sender.Tell(new EpisodeTraceEnded(e.TaskId, (end - e.StartTick) * _loop.Options.Period, _loop.Trace?.Read(e.StartTick, end)));
         });
     }
 

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using CortexBot.Cerebellum.Control;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Skills;
 
@@ -22,7 +21,7 @@ public sealed class NervousSystemActor : ReceiveActor
     private int _episodeCounter;
     private readonly PolicyIdentity? _policy;
 
-    public NervousSystemActor(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
+    public NervousSystemActor(OrganProps props, EpisodeTimeouts timeouts, string controllerVersion,
         PolicyIdentity? policy = null)
     {
         _policy = policy;
@@ -35,13 +34,13 @@ public sealed class NervousSystemActor : ReceiveActor
         Receive<RunEpisode>(r =>
         {
             _queue.Enqueue((r, Sender));
-            StartNext(loop, timeouts, controllerVersion);
+            StartNext(timeouts, controllerVersion);
         });
         Receive<Terminated>(t =>
         {
             if (!t.ActorRef.Equals(_episode)) return;
             _episode = null;
-            StartNext(loop, timeouts, controllerVersion);
+            StartNext(timeouts, controllerVersion);
         });
         // The episode learns of a failed skill from its SkillResult (and replans through the cortex); this is the log line.
         Receive<AnomalyDetected>(a => _log.Warning("anomaly in task {0}: {1}", a.TaskId, a.Anomaly));
@@ -51,15 +50,15 @@ public sealed class NervousSystemActor : ReceiveActor
         Receive<GetRobotState>(e => _organs.Brainstem.Forward(e));
     }
 
-    public static Props Props(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
+    public static Props Props(OrganProps props, EpisodeTimeouts timeouts, string controllerVersion,
         PolicyIdentity? policy = null) =>
-        Akka.Actor.Props.Create(() => new NervousSystemActor(props, loop, timeouts, controllerVersion, policy));
+        Akka.Actor.Props.Create(() => new NervousSystemActor(props, timeouts, controllerVersion, policy));
 
-    private void StartNext(ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion)
+    private void StartNext(EpisodeTimeouts timeouts, string controllerVersion)
     {
         if (_episode is not null || _queue.Count == 0) return;
         var (request, replyTo) = _queue.Dequeue();
-        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, loop, timeouts, controllerVersion, _policy), $"episode-{++_episodeCounter}");
+        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, timeouts, controllerVersion, _policy), $"episode-{++_episodeCounter}");
         Context.Watch(_episode);
     }
 
