@@ -51,6 +51,8 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private bool _robotSilent;
     /// <summary>Robot seconds since the episode's start at the latest clock reading.</summary>
     private double _robotSeconds;
+    /// <summary>The robot tick the step in force was requested at.</summary>
+    private long _stepStartTick;
 
     /// <summary>The one phase timer fired: each phase knows what its own timeout means.</summary>
     private sealed class PhaseTimeout
@@ -85,12 +87,11 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Context.System.EventStream.Publish(_journal.Progress(status, _robotSeconds, _startTick, executing, anomaly));
 
     /// <summary>
-    /// Reads the robot clock, then continues with the robot seconds since the episode's start. The cerebellum answers in
-    /// mailbox order, so a reading asked for before a command is taken before that command runs. Each caller's
-    /// <paramref name="then"/> moves on to the next phase; <paramref name="beforeGivingUp"/> records what it can when no
-    /// answer comes.
+    /// Reads the robot clock, then continues with it. The cerebellum answers in mailbox order, so a reading asked for
+    /// before a command is taken before that command runs. Each caller's <paramref name="then"/> moves on to the next
+    /// phase; <paramref name="beforeGivingUp"/> records what it can when no answer comes.
     /// </summary>
-    private void AtRobotTime(string when, Action<double> then, Action? beforeGivingUp = null)
+    private void AtRobotTime(string when, Action<RobotClock> then, Action? beforeGivingUp = null)
     {
         _organs.Cerebellum.Tell(GetRobotClock.Instance);
         Arm(_timeouts.Robot);
@@ -99,7 +100,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             Receive<RobotClock>(c =>
             {
                 _robotSeconds = c.SecondsSince(_startTick);
-                then(_robotSeconds);
+                then(c);
             });
             Receive<PhaseTimeout>(_ =>
             {
@@ -163,10 +164,10 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void Planning()
     {
         PlanFrom(_journal.StartScene!);
-        Receive<PlanReady>(p => p.TaskId == TaskId, p => AtRobotTime("when the plan came", t =>
+        Receive<PlanReady>(p => p.TaskId == TaskId, p => AtRobotTime("when the plan came", c =>
         {
             Adopt(p, replanned: false);
-            SendStep(t);
+            SendStep(c);
         }));
         Receive<PlanRefused>(p => p.TaskId == TaskId, p => { _journal.PlanRefused(p); Reject(p.Reason); });
         Receive<PhaseTimeout>(_ =>
@@ -199,10 +200,10 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         _organs.Brainstem.Tell(new GetScene());
         Arm(_timeouts.Reset);
         Receive<SceneSnapshot>(scene => PlanFrom(scene));
-        Receive<PlanReady>(p => p.TaskId == TaskId, p => AtRobotTime("when the new plan came", t =>
+        Receive<PlanReady>(p => p.TaskId == TaskId, p => AtRobotTime("when the new plan came", c =>
         {
             Adopt(p, replanned: true);
-            SendStep(t);
+            SendStep(c);
         }));
         Receive<PlanRefused>(p => p.TaskId == TaskId, p =>
         {
@@ -219,28 +220,31 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     private void Executing()
     {
-        Receive<SkillResult>(_journal.IsCurrent, r => AtRobotTime("at the end of a step", t => StepEnded(r, t),
+        Receive<SkillResult>(_journal.IsCurrent, r => AtRobotTime("at the end of a step", c => StepEnded(r, c),
             beforeGivingUp: () => _journal.StepFinished(r, _robotSeconds, _timeouts.MaxReplans)));
         Receive<PhaseTimeout>(_ =>
         {
             _organs.Cerebellum.Tell(new AbortSkill("skill timed out"));
-            AtRobotTime("after a skill timed out", t =>
+            AtRobotTime("after a skill timed out", c =>
             {
-                _journal.StepTimedOut(t, _timeouts.Skill);
+                _journal.StepTimedOut(c.SecondsSince(_startTick), _timeouts.Skill);
                 Become(Settling);
             }, beforeGivingUp: () => _journal.StepTimedOut(_robotSeconds, _timeouts.Skill));
         });
     }
 
-    /// <summary>The step in force ended at robot time <paramref name="robotSeconds"/>; the next one (if any) starts then.</summary>
-    private void StepEnded(SkillResult r, double robotSeconds)
+    /// <summary>The step in force ended; <paramref name="clock"/> was read after its result came, and the next step (if any) starts then.</summary>
+    private void StepEnded(SkillResult r, RobotClock clock)
     {
-        var verdict = _journal.StepFinished(r, robotSeconds, _timeouts.MaxReplans);
+        // A step that ran a program ended when the robot says it did, however long the result took to get here; a step
+        // that ran none (refused) ends now.
+        long end = clock.LastSkillEndTick > _stepStartTick ? Math.Min(clock.LastSkillEndTick, clock.Tick) : clock.Tick;
+        var verdict = _journal.StepFinished(r, (end - _startTick) * clock.PeriodS, _timeouts.MaxReplans);
         Publish("running", executing: false, r.Anomaly is null ? null : _journal.LatestAnomaly);
         switch (verdict)
         {
             case StepVerdict.Retry or StepVerdict.NextStep:
-                SendStep(robotSeconds);
+                SendStep(clock);
                 break;
             case StepVerdict.Replan:
                 _log.Warning("replanning ({0}/{1}) after {2}", _journal.Replans, _timeouts.MaxReplans, r.Anomaly);
@@ -252,10 +256,11 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>Sends the step in force, started at robot time <paramref name="robotSeconds"/>, and waits for its result.</summary>
-    private void SendStep(double robotSeconds)
+    /// <summary>Sends the step in force, requested at the robot time of <paramref name="clock"/>, and waits for its result.</summary>
+    private void SendStep(RobotClock clock)
     {
-        var command = _journal.BeginStep(robotSeconds, out var advice);
+        _stepStartTick = clock.Tick;
+        var command = _journal.BeginStep(clock.SecondsSince(_startTick), out var advice);
         if (advice is not null) _log.Info("{0}", advice);
         _organs.Cerebellum.Tell(command);
         Publish("running", executing: true);

@@ -48,6 +48,7 @@ public sealed class CerebellumClockTests : IAsyncLifetime
         var clock = await cerebellum.Ask<RobotClock>(GetRobotClock.Instance, Wait);
         Assert.Equal(13, clock.Tick);
         Assert.Equal(0.002, clock.PeriodS, 12);
+        Assert.Equal(-1, clock.LastSkillEndTick); // no skill has run
 
         var task = Guid.NewGuid();
         var started = await cerebellum.Ask<EpisodeTraceStarted>(new BeginEpisodeTrace(task), Wait);
@@ -66,6 +67,33 @@ public sealed class CerebellumClockTests : IAsyncLifetime
         var other = await cerebellum.Ask<EpisodeTraceEnded>(new EndEpisodeTrace(task, 3), Wait);
         Assert.Null(other.Trace);
         Assert.Equal(0.22, other.RobotSeconds, 9);
+    }
+
+    [Fact]
+    public async Task Stamps_the_tick_a_skill_program_ended_at_however_late_the_clock_is_asked()
+    {
+        var (loop, cerebellum) = Make(traceHz: 25);
+        for (int i = 0; i < 5; i++) loop.TickOnce();
+        var result = cerebellum.Ask<SkillResult>(new ExecuteSkill(Guid.NewGuid(), 0, SkillInvocation.Of(SkillNames.CloseGripper)), Wait);
+        var submitted = Task.Run(async () => { while (!loop.HasActiveProgram) await Task.Delay(1); });
+        await submitted.WaitAsync(Wait);
+        long adopted = loop.TotalTicks; // the next tick adopts the program
+        var running = await cerebellum.Ask<RobotClock>(GetRobotClock.Instance, Wait);
+        Assert.Equal(-1, running.LastSkillEndTick);
+        while (!result.IsCompleted)
+        {
+            loop.TickOnce();
+            if (loop.TotalTicks - adopted > 5000) Assert.Fail("the skill did not end in 10 s of robot time");
+        }
+        var r = await result;
+        Assert.True(r.Succeeded, r.Detail);
+        for (int i = 0; i < 40; i++) loop.TickOnce(); // the clock is asked later than the program ended
+
+        var clock = await cerebellum.Ask<RobotClock>(GetRobotClock.Instance, Wait);
+        long programTicks = (long)Math.Round(r.Duration.TotalSeconds / clock.PeriodS);
+        Assert.True(programTicks > 10, $"{programTicks} ticks");
+        Assert.Equal(adopted + programTicks + 1, clock.LastSkillEndTick);
+        Assert.True(clock.Tick >= clock.LastSkillEndTick + 40);
     }
 
     [Fact]

@@ -60,6 +60,7 @@ public static class WireSamples
         Scene(),
         new SceneSnapshot(1, []),
         new RobotStateSnapshot(1_000_000_007, [0.1, -1.2, 1.5, -0.3, 1.57, double.Epsilon], [0.01, 0, -0.02, 0.5, -1e-9, 3], 0.04),
+        new RobotClock(129_643, 0.002, 129_601),
         new RobotClock(129_643, 0.002),
         new EpisodeTraceStarted(Task, 123_456, 0.001),
         new EpisodeTraceEnded(Task, 12.374, Trace()),

@@ -41,7 +41,7 @@ public sealed class WireStabilityTests
             Convert.ToHexString(WireCodec.Encode(command)));
         Assert.Equal("CB01" + "08E807" + "1208" + "000000000000E03F" + "1A08" + "000000000000F0BF" + "21" + "000000000000D03F",
             Convert.ToHexString(WireCodec.Encode(state)));
-        // The robot clock: tick 1000 (varint E8 07), period 0.002 s.
-        Assert.Equal("CB01" + "08E807" + "11" + "FCA9F1D24D62603F", Convert.ToHexString(WireCodec.Encode(new RobotClock(1000, 0.002))));
+        // The robot clock: tick 1000 (varint E8 07), period 0.002 s, the last skill ended at tick 990 (DE 07).
+        Assert.Equal("CB01" + "08E807" + "11" + "FCA9F1D24D62603F" + "18DE07", Convert.ToHexString(WireCodec.Encode(new RobotClock(1000, 0.002, 990))));
     }
 }

@@ -84,12 +84,13 @@ public sealed class EpisodeRobotSilenceTests : IAsyncLifetime
     [Fact]
     public async Task Robot_time_comes_from_the_cerebellums_clock_and_a_trace_that_never_comes_fails_the_episode_but_keeps_its_steps()
     {
-        // A robot clock at 500 Hz that moves one second (500 ticks) between readings; the trace is started but never returned.
+        // A robot clock at 500 Hz that moves one second (500 ticks) between readings, whose skill program ended 0.1 s
+        // before the reading after its result; the trace is started but never returned.
         long tick = 1000;
         var cerebellum = OrganOf(m => m switch
         {
             BeginEpisodeTrace b => new EpisodeTraceStarted(b.TaskId, tick, 0.002),
-            GetRobotClock => new RobotClock(tick += 500, 0.002),
+            GetRobotClock => new RobotClock(tick += 500, 0.002, tick == 2000 ? 1950 : -1),
             ExecuteSkill x => new SkillResult(x.TaskId, x.StepIndex, x.Skill, SkillOutcome.Succeeded, null, TimeSpan.FromSeconds(1), null),
             Settle => new Settled(),
             _ => null, // EndEpisodeTrace: silence
@@ -97,11 +98,11 @@ public sealed class EpisodeRobotSilenceTests : IAsyncLifetime
 
         var (outcome, stored) = await RunAsync(cerebellum);
 
-        // The step started at the clock read when the plan came (1 s) and ended at the next reading (2 s).
+        // The step started at the clock read when the plan came (1 s) and ended when the robot's program did (1.9 s).
         var step = Assert.Single(stored.Steps);
         Assert.Equal(SkillOutcome.Succeeded, step.Outcome);
         Assert.Equal(1.0, step.StartedAtS);
-        Assert.Equal(1.0, step.DurationS);
+        Assert.Equal(0.9, step.DurationS);
         Assert.Equal(2.0, stored.DurationS); // the last robot time known
         Assert.False(stored.Success);
         Assert.Equal("the cerebellum did not return the episode's trace within 0.3 s", stored.FailureReason);

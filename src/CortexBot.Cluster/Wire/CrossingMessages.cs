@@ -84,7 +84,7 @@ public static class CrossingMessages
         new(typeof(RobotStateSnapshot), NodeRole.Robot, "BrainstemActor", "GetRobotState's sender",
             "joint positions and velocities and the gripper opening, stamped"),
         new(typeof(RobotClock), NodeRole.Robot, "CerebellumActor", "EpisodeActor (GetRobotClock's sender)",
-            "the control tick now and the tick period"),
+            "the control tick now, the tick period, and the tick the last skill program ended at (a step's end as the robot saw it)"),
         new(typeof(EpisodeTraceStarted), NodeRole.Robot, "CerebellumActor", "EpisodeActor (BeginEpisodeTrace's sender)",
             "the tick the episode's robot time counts from, and the tick period"),
         new(typeof(EpisodeTraceEnded), NodeRole.Robot, "CerebellumActor", "EpisodeActor (EndEpisodeTrace's sender)",

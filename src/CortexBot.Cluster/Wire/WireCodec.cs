@@ -85,8 +85,9 @@ public static class WireCodec
                 return p;
             },
             p => new RobotStateSnapshot(p.StampNs, [.. p.Position], [.. p.Velocity], p.GripperOpening)),
-        Map<RobotClock, P.RobotClock>("rc", m => new P.RobotClock { Tick = m.Tick, PeriodS = m.PeriodS },
-            p => new RobotClock(p.Tick, Period(p.PeriodS, "RobotClock.period_s"))),
+        Map<RobotClock, P.RobotClock>("rc", m => new P.RobotClock { Tick = m.Tick, PeriodS = m.PeriodS, LastSkillEndTick = m.LastSkillEndTick },
+            p => new RobotClock(p.Tick, Period(p.PeriodS, "RobotClock.period_s"),
+                p.LastSkillEndTick >= -1 ? p.LastSkillEndTick : throw new WireFormatException($"RobotClock.last_skill_end_tick is {p.LastSkillEndTick}, a tick or -1"))),
         Map<EpisodeTraceStarted, P.EpisodeTraceStarted>("ts",
             m => new P.EpisodeTraceStarted { TaskId = Id(m.TaskId), StartTick = m.StartTick, PeriodS = m.PeriodS },
             p => new EpisodeTraceStarted(Id(p.TaskId, "EpisodeTraceStarted.task_id"), p.StartTick, Period(p.PeriodS, "EpisodeTraceStarted.period_s"))),

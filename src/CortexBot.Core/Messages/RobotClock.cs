@@ -11,7 +11,11 @@ public sealed record GetRobotClock
 }
 
 /// <summary>The robot clock when the cerebellum answered: control ticks since the loop started, and the tick period.</summary>
-public sealed record RobotClock(long Tick, double PeriodS)
+/// <param name="LastSkillEndTick">
+/// The tick after the one that ended the last skill program the cerebellum ran (the robot's own stamp of a step's end,
+/// free of the time the result took to reach the asker); -1 while a skill runs or before the first one ended.
+/// </param>
+public sealed record RobotClock(long Tick, double PeriodS, long LastSkillEndTick = -1)
 {
     /// <summary>Robot seconds from <paramref name="startTick"/> to this reading.</summary>
     public double SecondsSince(long startTick) => (Tick - startTick) * PeriodS;
