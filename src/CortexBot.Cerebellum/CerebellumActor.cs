@@ -9,9 +9,9 @@ using CortexBot.Core.Ports;
 namespace CortexBot.Cerebellum;
 
 /// <summary>
-/// The cerebellum's mailbox: skill commands in, results and anomalies out. It compiles skills off the control thread and
-/// hands them to the <see cref="ControlLoop"/>, which owns the arm at tick rate. A restart of this actor leaves the loop
-/// holding the last safe position.
+/// The cerebellum's mailbox: skill commands in, results and anomalies out, and the robot clock and episode traces on
+/// request. It compiles skills off the control thread and hands them to the <see cref="ControlLoop"/>, which owns the arm
+/// at tick rate. A restart of this actor leaves the loop holding the last safe position.
 /// </summary>
 public sealed class CerebellumActor : ReceiveActor
 {
@@ -23,7 +23,10 @@ public sealed class CerebellumActor : ReceiveActor
     private (ExecuteSkill Command, IActorRef ReplyTo)? _receiving;
 
     private sealed record Running(ExecuteSkill Command, IActorRef ReplyTo);
-    private sealed record ProgramEnded(ExecuteSkill Command, ProgramReport Report);
+    /// <param name="EndTick">The tick after the one that ended the program, read on the control thread.</param>
+    private sealed record ProgramEnded(ExecuteSkill Command, ProgramReport Report, long EndTick);
+
+    private long _lastSkillEndTick = -1;
 
     public CerebellumActor(ControlLoop loop, SkillCompiler compiler, IScenePerception perception)
     {
@@ -38,6 +41,20 @@ public sealed class CerebellumActor : ReceiveActor
         {
             var replyTo = Sender;
             _loop.HoldForAsync(s.Seconds).PipeTo(replyTo, success: () => new Settled());
+        });
+        // The robot clock and the episode trace belong to the loop; an episode (on the brain node after the split) asks here.
+        Receive<GetRobotClock>(_ => Sender.Tell(new RobotClock(_loop.TotalTicks, _loop.Options.Period, _running is null ? _lastSkillEndTick : -1)));
+        Receive<BeginEpisodeTrace>(b =>
+        {
+            long start = _loop.TotalTicks;
+            _loop.Trace?.Begin(start);
+            Sender.Tell(new EpisodeTraceStarted(b.TaskId, start, _loop.Options.Period));
+        });
+        Receive<EndEpisodeTrace>(e =>
+        {
+            // Copied off the control thread's preallocated buffer; the tick is never touched.
+            long end = _loop.TotalTicks;
+            Sender.Tell(new EpisodeTraceEnded(e.TaskId, (end - e.StartTick) * _loop.Options.Period, _loop.Trace?.Read(e.StartTick, end)));
         });
     }
 
@@ -68,8 +85,9 @@ public sealed class CerebellumActor : ReceiveActor
         }
         _running = new Running(cmd, Sender);
         var self = Self;
-        // Called once on the control thread when the program ends; Tell is the only thing it does there.
-        _loop.Submit(compiled.Program, report => self.Tell(new ProgramEnded(cmd, report)));
+        var loop = _loop;
+        // Called once on the control thread, inside the tick that ends the program; Tell is the only thing it does there.
+        _loop.Submit(compiled.Program, report => self.Tell(new ProgramEnded(cmd, report, loop.TotalTicks + 1)));
     }
 
     private void Ended(ProgramEnded ended)
@@ -77,6 +95,7 @@ public sealed class CerebellumActor : ReceiveActor
         if (_running is null || !ReferenceEquals(_running.Command, ended.Command)) return;
         var (cmd, replyTo) = (_running.Command, _running.ReplyTo);
         _running = null;
+        _lastSkillEndTick = ended.EndTick;
         var r = ended.Report;
         Anomaly? anomaly = null;
         if (r.Status != ProgramStatus.Succeeded)

@@ -267,7 +267,7 @@ public static class CortexBotHosting
                             sp.GetRequiredService<SafetyGate>(), loop));
                     // The policy's identity only when the compiler really serves it (see the SkillCompiler registration).
                     var learned = sp.GetRequiredService<SkillCompiler>().Factories.OfType<LearnedSkillFactory>().FirstOrDefault();
-                    var ns = system.ActorOf(NervousSystemActor.Props(organs, loop, options.Timeouts, CortexBotOptions.ControllerVersion,
+                    var ns = system.ActorOf(NervousSystemActor.Props(organs, options.Timeouts, CortexBotOptions.ControllerVersion,
                         learned?.Identity, sp.GetRequiredService<WorldSetup>().Reset), "nervous-system");
                     registry.Register<NervousSystem>(ns);
                     if (options.Live.Enabled) system.ActorOf(LiveFeedActor.Props(sp.GetRequiredService<LiveEpisodeFeed>()), "live-feed");

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using CortexBot.Cerebellum.Control;
 using CortexBot.Core.Messages;
 
 namespace CortexBot.Host;
@@ -19,6 +18,13 @@ public sealed record EpisodeTimeouts(TimeSpan Reset, TimeSpan Recall, TimeSpan P
     /// </summary>
     public bool UseMemory { get; init; } = true;
 
+    /// <summary>
+    /// How long the robot side (the cerebellum) may take to tell the robot clock or start and return the episode's trace;
+    /// past it the episode is stored as failed, saying which answer did not come. Generous: a cold skill compile or a
+    /// loaded machine delays the cerebellum's mailbox by hundreds of milliseconds.
+    /// </summary>
+    public TimeSpan Robot { get; init; } = TimeSpan.FromSeconds(5);
+
     public static EpisodeTimeouts Default { get; } = new(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(90), TimeSpan.FromSeconds(10));
 }
 
@@ -27,16 +33,27 @@ public sealed record EpisodeTimeouts(TimeSpan Reset, TimeSpan Recall, TimeSpan P
 /// success from the physics state, remember. One short-lived actor per episode; every wait has a timeout, so a silent or
 /// restarted organ ends the episode cleanly instead of hanging it. What happened is kept in an <see cref="EpisodeJournal"/>.
 /// </summary>
+/// <remarks>
+/// Robot time (step starts and durations, the episode's duration) and the motion trace are the control loop's, which
+/// lives with the cerebellum (on the robot node once the organs are split): the episode asks for them by message
+/// (<see cref="BeginEpisodeTrace"/>, <see cref="GetRobotClock"/> at each step boundary, <see cref="EndEpisodeTrace"/>).
+/// A robot side that does not answer within <see cref="EpisodeTimeouts.Robot"/> ends the episode, stored as failed.
+/// </remarks>
 public sealed class EpisodeActor : ReceiveActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly EpisodeJournal _journal;
     private readonly IActorRef _replyTo;
     private readonly Organs _organs;
-    private readonly ControlLoop _loop;
     private readonly EpisodeTimeouts _timeouts;
     private readonly WorldStart _start;
     private long _startTick;
+    private bool _traceStarted;
+    private bool _robotSilent;
+    /// <summary>Robot seconds since the episode's start at the latest clock reading.</summary>
+    private double _robotSeconds;
+    /// <summary>The robot tick the step in force was requested at.</summary>
+    private long _stepStartTick;
 
     /// <summary>The step index of the move home before an episode (<see cref="WorldStart.Home"/>): never a plan step's.</summary>
     public const int HomingStep = -1;
@@ -60,13 +77,12 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     /// <param name="policy">The learned policy the cerebellum serves, if any: remembered when a learned skill ran.</param>
     /// <param name="start">How the episode starts: the world reset, the arm moved home first, or the scene as it is.</param>
-    public EpisodeActor(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
+    public EpisodeActor(RunEpisode request, IActorRef replyTo, Organs organs, EpisodeTimeouts timeouts, string controllerVersion,
         PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim)
     {
         _journal = new EpisodeJournal(request, controllerVersion, policy);
         _replyTo = replyTo;
         _organs = organs;
-        _loop = loop;
         _timeouts = timeouts;
         _start = start;
         switch (start)
@@ -77,19 +93,52 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         }
     }
 
-    public static Props Props(RunEpisode request, IActorRef replyTo, Organs organs, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
+    public static Props Props(RunEpisode request, IActorRef replyTo, Organs organs, EpisodeTimeouts timeouts, string controllerVersion,
         PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim) =>
-        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, loop, timeouts, controllerVersion, policy, start));
+        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, timeouts, controllerVersion, policy, start));
 
     private RunEpisode Request => _journal.Request;
     private Guid TaskId => _journal.TaskId;
-    private double RobotSeconds => (_loop.TotalTicks - _startTick) * _loop.Options.Period;
 
     private void Arm(TimeSpan after) => Timers.StartSingleTimer("phase", PhaseTimeout.Instance, after);
 
     /// <summary>Tells live views and recorders how the episode stands (the event stream; nobody answers).</summary>
     private void Publish(string status, bool executing, AnomalyEvent? anomaly = null) =>
-        Context.System.EventStream.Publish(_journal.Progress(status, RobotSeconds, _startTick, executing, anomaly));
+        Context.System.EventStream.Publish(_journal.Progress(status, _robotSeconds, _startTick, executing, anomaly));
+
+    /// <summary>
+    /// Reads the robot clock, then continues with it. The cerebellum answers in mailbox order, so a reading asked for
+    /// before a command is taken before that command runs. Each caller's <paramref name="then"/> moves on to the next
+    /// phase; <paramref name="beforeGivingUp"/> records what it can when no answer comes.
+    /// </summary>
+    private void AtRobotTime(string when, Action<RobotClock> then, Action? beforeGivingUp = null)
+    {
+        _organs.Cerebellum.Tell(GetRobotClock.Instance);
+        Arm(_timeouts.Robot);
+        Become(() =>
+        {
+            Receive<RobotClock>(c =>
+            {
+                _robotSeconds = c.SecondsSince(_startTick);
+                then(c);
+            });
+            Receive<PhaseTimeout>(_ =>
+            {
+                beforeGivingUp?.Invoke();
+                RobotSilent($"the cerebellum did not tell the robot time {when} within {_timeouts.Robot.TotalSeconds:0.###} s");
+            });
+        });
+    }
+
+    /// <summary>The robot side stopped answering: nothing more is asked of it, and the episode is stored as failed with why.</summary>
+    private void RobotSilent(string reason)
+    {
+        _robotSilent = true;
+        _log.Warning("{0}; storing the episode as failed", reason);
+        if (_journal.Failure is null) _journal.Fail(reason);
+        else _journal.AddToFailure($"; {reason}");
+        Remember(false);
+    }
 
     private void Resetting()
     {
@@ -104,11 +153,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     {
         Timers.Cancel("observe");
         _journal.Started(w, TaskGoal.FromInstruction(Request.Instruction, w.Scene));
-        _startTick = _loop.TotalTicks;
-        // Robot time 0 of the trace is robot time 0 of the steps.
-        _loop.Trace?.Begin(_startTick);
-        Publish("planned", executing: false);
-        Become(_timeouts.UseMemory ? Recalling : Planning);
+        Become(StartingTrace);
     }
 
     /// <summary>
@@ -151,6 +196,22 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Receive<PhaseTimeout>(_ => Reject($"cannot start from the scene as it is: {why ?? "the brainstem did not answer"} (waited {_timeouts.Reset.TotalSeconds:0.#} s)"));
     }
 
+    private void StartingTrace()
+    {
+        // Robot time 0 of the trace is robot time 0 of the steps: the tick the cerebellum began the trace at.
+        _organs.Cerebellum.Tell(new BeginEpisodeTrace(TaskId));
+        Arm(_timeouts.Robot);
+        Receive<EpisodeTraceStarted>(t => t.TaskId == TaskId, t =>
+        {
+            _startTick = t.StartTick;
+            _traceStarted = true;
+            _robotSeconds = 0;
+            Publish("planned", executing: false);
+            Become(_timeouts.UseMemory ? Recalling : Planning);
+        });
+        Receive<PhaseTimeout>(_ => RobotSilent($"the cerebellum did not start the episode's trace within {_timeouts.Robot.TotalSeconds:0.###} s"));
+    }
+
     private void Recalling()
     {
         _organs.Hippocampus.Tell(new RecallSimilar(Request.Instruction, 3));
@@ -166,11 +227,11 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void Planning()
     {
         PlanFrom(_journal.StartScene!);
-        Receive<PlanReady>(p => p.TaskId == TaskId, p =>
+        Receive<PlanReady>(p => p.TaskId == TaskId, p => AtRobotTime("when the plan came", c =>
         {
             Adopt(p, replanned: false);
-            Become(Executing);
-        });
+            SendStep(c);
+        }));
         Receive<PlanRefused>(p => p.TaskId == TaskId, p => { _journal.PlanRefused(p); Reject(p.Reason); });
         Receive<PhaseTimeout>(_ =>
         {
@@ -202,11 +263,11 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         _organs.Brainstem.Tell(new GetScene());
         Arm(_timeouts.Reset);
         Receive<SceneSnapshot>(scene => PlanFrom(scene));
-        Receive<PlanReady>(p => p.TaskId == TaskId, p =>
+        Receive<PlanReady>(p => p.TaskId == TaskId, p => AtRobotTime("when the new plan came", c =>
         {
             Adopt(p, replanned: true);
-            Become(Executing);
-        });
+            SendStep(c);
+        }));
         Receive<PlanRefused>(p => p.TaskId == TaskId, p =>
         {
             _journal.AddToFailure($"; replanning refused: {p.Reason}");
@@ -222,40 +283,52 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     private void Executing()
     {
-        SendStep();
-        Receive<SkillResult>(_journal.IsCurrent, r =>
-        {
-            var verdict = _journal.StepFinished(r, RobotSeconds, _timeouts.MaxReplans);
-            Publish("running", executing: false, r.Anomaly is null ? null : _journal.LatestAnomaly);
-            switch (verdict)
-            {
-                case StepVerdict.Retry or StepVerdict.NextStep:
-                    SendStep();
-                    break;
-                case StepVerdict.Replan:
-                    _log.Warning("replanning ({0}/{1}) after {2}", _journal.Replans, _timeouts.MaxReplans, r.Anomaly);
-                    Become(Replanning);
-                    break;
-                default:
-                    Become(Settling);
-                    break;
-            }
-        });
+        Receive<SkillResult>(_journal.IsCurrent, r => AtRobotTime("at the end of a step", c => StepEnded(r, c),
+            beforeGivingUp: () => _journal.StepFinished(r, _robotSeconds, _timeouts.MaxReplans)));
         Receive<PhaseTimeout>(_ =>
         {
             _organs.Cerebellum.Tell(new AbortSkill("skill timed out"));
-            _journal.StepTimedOut(RobotSeconds, _timeouts.Skill);
-            Become(Settling);
+            AtRobotTime("after a skill timed out", c =>
+            {
+                _journal.StepTimedOut(c.SecondsSince(_startTick), _timeouts.Skill);
+                Become(Settling);
+            }, beforeGivingUp: () => _journal.StepTimedOut(_robotSeconds, _timeouts.Skill));
         });
     }
 
-    private void SendStep()
+    /// <summary>The step in force ended; <paramref name="clock"/> was read after its result came, and the next step (if any) starts then.</summary>
+    private void StepEnded(SkillResult r, RobotClock clock)
     {
-        var command = _journal.BeginStep(RobotSeconds, out var advice);
+        // A step that ran a program ended when the robot says it did, however long the result took to get here; a step
+        // that ran none (refused) ends now.
+        long end = clock.LastSkillEndTick > _stepStartTick ? Math.Min(clock.LastSkillEndTick, clock.Tick) : clock.Tick;
+        var verdict = _journal.StepFinished(r, (end - _startTick) * clock.PeriodS, _timeouts.MaxReplans);
+        Publish("running", executing: false, r.Anomaly is null ? null : _journal.LatestAnomaly);
+        switch (verdict)
+        {
+            case StepVerdict.Retry or StepVerdict.NextStep:
+                SendStep(clock);
+                break;
+            case StepVerdict.Replan:
+                _log.Warning("replanning ({0}/{1}) after {2}", _journal.Replans, _timeouts.MaxReplans, r.Anomaly);
+                Become(Replanning);
+                break;
+            default:
+                Become(Settling);
+                break;
+        }
+    }
+
+    /// <summary>Sends the step in force, requested at the robot time of <paramref name="clock"/>, and waits for its result.</summary>
+    private void SendStep(RobotClock clock)
+    {
+        _stepStartTick = clock.Tick;
+        var command = _journal.BeginStep(clock.SecondsSince(_startTick), out var advice);
         if (advice is not null) _log.Info("{0}", advice);
         _organs.Cerebellum.Tell(command);
         Publish("running", executing: true);
         Arm(_timeouts.Skill);
+        Become(Executing);
     }
 
     private void Settling()
@@ -277,8 +350,29 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void Remember(bool success)
     {
         Timers.CancelAll();
-        // The trace is copied off the control thread's preallocated buffer; the tick is never touched.
-        var record = _journal.ToRecord(success, RobotSeconds, _loop.Trace?.Read(_startTick, _loop.TotalTicks));
+        if (_robotSilent || !_traceStarted)
+        {
+            Store(success, _robotSeconds, null);
+            return;
+        }
+        // The robot's time at the end and the trace come together from the cerebellum.
+        _organs.Cerebellum.Tell(new EndEpisodeTrace(TaskId, _startTick));
+        Arm(_timeouts.Robot);
+        Become(() =>
+        {
+            Receive<EpisodeTraceEnded>(e => e.TaskId == TaskId, e =>
+            {
+                _robotSeconds = e.RobotSeconds;
+                Store(success, e.RobotSeconds, e.Trace);
+            });
+            Receive<PhaseTimeout>(_ => RobotSilent($"the cerebellum did not return the episode's trace within {_timeouts.Robot.TotalSeconds:0.###} s"));
+        });
+    }
+
+    private void Store(bool success, double robotSeconds, EpisodeTrace? trace)
+    {
+        Timers.CancelAll();
+        var record = _journal.ToRecord(success, robotSeconds, trace);
         _organs.Hippocampus.Tell(new StoreEpisode(record));
         Arm(_timeouts.Store);
         Become(() =>
@@ -297,7 +391,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     {
         Timers.CancelAll();
         // Live views and recordings see the episode end too (refused before anything moved).
-        Context.System.EventStream.Publish(_journal.Progress("failed", RobotSeconds, _startTick, executing: false)
+        Context.System.EventStream.Publish(_journal.Progress("failed", _robotSeconds, _startTick, executing: false)
             with { Success = false, Failure = reason });
         Finish(new EpisodeRejected(Request.Instruction, Request.Seed, reason));
     }
@@ -312,7 +406,8 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     protected override void Unhandled(object message)
     {
         // Late answers from an earlier phase (e.g. a plan after its timeout) are expected; ignore them quietly.
-        if (message is PhaseTimeout or ObserveAgain or WorldResetFailed or SkillResult or PlanReady or PlanRefused or Recalled or FactsRecalled or Settled or SceneSnapshot) return;
+        if (message is PhaseTimeout or ObserveAgain or WorldResetFailed or SkillResult or PlanReady or PlanRefused or Recalled or FactsRecalled or Settled or SceneSnapshot
+            or RobotClock or EpisodeTraceStarted or EpisodeTraceEnded) return;
         base.Unhandled(message);
     }
 }

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using CortexBot.Cerebellum.Control;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Skills;
 
@@ -24,7 +23,7 @@ public sealed class NervousSystemActor : ReceiveActor
     private readonly WorldStart _start;
 
     /// <param name="start">How each episode starts (a reset, the arm moved home, or the scene as it is).</param>
-    public NervousSystemActor(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
+    public NervousSystemActor(OrganProps props, EpisodeTimeouts timeouts, string controllerVersion,
         PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim)
     {
         _policy = policy;
@@ -38,13 +37,13 @@ public sealed class NervousSystemActor : ReceiveActor
         Receive<RunEpisode>(r =>
         {
             _queue.Enqueue((r, Sender));
-            StartNext(loop, timeouts, controllerVersion);
+            StartNext(timeouts, controllerVersion);
         });
         Receive<Terminated>(t =>
         {
             if (!t.ActorRef.Equals(_episode)) return;
             _episode = null;
-            StartNext(loop, timeouts, controllerVersion);
+            StartNext(timeouts, controllerVersion);
         });
         // The episode learns of a failed skill from its SkillResult (and replans through the cortex); this is the log line.
         Receive<AnomalyDetected>(a => _log.Warning("anomaly in task {0}: {1}", a.TaskId, a.Anomaly));
@@ -54,15 +53,15 @@ public sealed class NervousSystemActor : ReceiveActor
         Receive<GetRobotState>(e => _organs.Brainstem.Forward(e));
     }
 
-    public static Props Props(OrganProps props, ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion,
+    public static Props Props(OrganProps props, EpisodeTimeouts timeouts, string controllerVersion,
         PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim) =>
-        Akka.Actor.Props.Create(() => new NervousSystemActor(props, loop, timeouts, controllerVersion, policy, start));
+        Akka.Actor.Props.Create(() => new NervousSystemActor(props, timeouts, controllerVersion, policy, start));
 
-    private void StartNext(ControlLoop loop, EpisodeTimeouts timeouts, string controllerVersion)
+    private void StartNext(EpisodeTimeouts timeouts, string controllerVersion)
     {
         if (_episode is not null || _queue.Count == 0) return;
         var (request, replyTo) = _queue.Dequeue();
-        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, loop, timeouts, controllerVersion, _policy, _start), $"episode-{++_episodeCounter}");
+        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs, timeouts, controllerVersion, _policy, _start), $"episode-{++_episodeCounter}");
         Context.Watch(_episode);
     }
 

@@ -73,6 +73,26 @@ public sealed class WireRefusalTests : IDisposable
         Assert.Contains("SkillResult.outcome 0 is not an outcome", e.Message);
     }
 
+    [Fact]
+    public void A_trace_that_is_not_a_trace_is_refused_by_name()
+    {
+        var proto = new Proto.EpisodeTraceEnded
+        {
+            TaskId = Google.Protobuf.ByteString.CopyFrom(new byte[16]), RobotSeconds = 1, Trace = Google.Protobuf.ByteString.CopyFromUtf8("CBTX not a trace"),
+        };
+        byte[] frame = [WireCodec.Magic, CortexBotWire.SchemaVersion, .. Google.Protobuf.MessageExtensions.ToByteArray(proto)];
+        var e = Assert.Throws<SerializationException>(() => Deserialize(frame, "td"));
+        Assert.Equal("CortexBot wire: garbled EpisodeTraceEnded frame: EpisodeTraceEnded.trace: not an episode trace (no CBTR header)", e.Message);
+    }
+
+    [Fact]
+    public void A_robot_clock_without_a_tick_period_is_refused()
+    {
+        byte[] frame = [WireCodec.Magic, CortexBotWire.SchemaVersion, .. Google.Protobuf.MessageExtensions.ToByteArray(new Proto.RobotClock { Tick = 5 })];
+        var e = Assert.Throws<SerializationException>(() => Deserialize(frame, "rc"));
+        Assert.Contains("RobotClock.period_s is 0, a tick period must be positive", e.Message);
+    }
+
     public static TheoryData<string, object> Broken() => new()
     {
         { "AbortSkill: null reason", new AbortSkill(null!) },

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Serialization;
 using CortexBot.Cluster.Wire;
+using CortexBot.Core.Messages;
 
 namespace CortexBot.Cluster.Tests;
 
@@ -53,6 +54,17 @@ public sealed class WireRoundTripTests : IDisposable
         var bytes = serializer.ToBinary(message);
         var back = _system.Serialization.Deserialize(bytes, serializer.Identifier, manifest);
         Assert.True(Structural.Difference(message, back) is null, $"{name}: {Structural.Difference(message, back)}");
+    }
+
+    [Fact]
+    public void An_episode_trace_crosses_byte_for_byte()
+    {
+        // Structural equality sees the trace's shape, not its samples: compare its stored blob (NaN poses included).
+        var sent = new EpisodeTraceEnded(Guid.NewGuid(), 12.374, WireSamples.Trace());
+        var back = (EpisodeTraceEnded)WireCodec.Decode("td", WireCodec.Encode(sent));
+        Assert.Equal(sent.Trace!.Encode(), back.Trace!.Encode());
+        Assert.False(back.Trace.TryGetObjectPose(1, 0, out _));
+        Assert.Equal(-1.1f, back.Trace.Joint(1, 1));
     }
 
     [Fact]

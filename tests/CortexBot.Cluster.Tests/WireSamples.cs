@@ -20,6 +20,11 @@ public static class WireSamples
         new SceneObject("bin", SceneKinds.Bin, null, new Pose(new Vec3(0.3, 0.25, 0.06), Quat.Identity), new Vec3(0.08, 0.08, 0.05)),
     ]);
 
+    /// <summary>A format-2 trace (joints and an object, a NaN where its pose was unknown): every part of the blob crosses.</summary>
+    public static EpisodeTrace Trace() => new(["shoulder_pan", "elbow"], 500, 0.04,
+        [0.1f, -1.2f, 0.04f, 0.125f, -1.1f, 0.02f], ["red_cube"],
+        [0.42f, -0.13f, 0.025f, 1f, 0f, 0f, 0f, float.NaN, float.NaN, float.NaN, float.NaN, float.NaN, float.NaN, float.NaN]);
+
     public static IReadOnlyList<object> All { get; } =
     [
         new ExecuteSkill(Task, 3, SkillInvocation.Of(SkillNames.Place, "red_cube", "bin"), new SkillTuning(FirmGrip: true)),
@@ -31,6 +36,9 @@ public static class WireSamples
         new GetRobotState(),
         new EmergencyStop("operator pressed stop"),
         new Resume(),
+        new GetRobotClock(),
+        new BeginEpisodeTrace(Task),
+        new EndEpisodeTrace(Task, 123_456),
         new EpisodeProgress(Task, "put the red cube in the bin", 7, "failed", 12.375, 123_456, "rule",
             [
                 new StepProgress(0, "pick(red_cube)", "succeeded", 0.125, 2.5, "grasped"),
@@ -52,6 +60,11 @@ public static class WireSamples
         Scene(),
         new SceneSnapshot(1, []),
         new RobotStateSnapshot(1_000_000_007, [0.1, -1.2, 1.5, -0.3, 1.57, double.Epsilon], [0.01, 0, -0.02, 0.5, -1e-9, 3], 0.04),
+        new RobotClock(129_643, 0.002, 129_601),
+        new RobotClock(129_643, 0.002),
+        new EpisodeTraceStarted(Task, 123_456, 0.001),
+        new EpisodeTraceEnded(Task, 12.374, Trace()),
+        new EpisodeTraceEnded(Task, 0.5, null),
     ];
 
     /// <summary>(name, message) rows for theories.</summary>

@@ -18,6 +18,10 @@ public sealed class WireStabilityTests
             [typeof(GetScene)] = "gs", [typeof(GetRobotState)] = "gr", [typeof(EmergencyStop)] = "es", [typeof(Resume)] = "re",
             [typeof(EpisodeProgress)] = "ep", [typeof(SkillResult)] = "sr", [typeof(Settled)] = "sd", [typeof(WorldReady)] = "wr",
             [typeof(WorldResetFailed)] = "wf", [typeof(SceneSnapshot)] = "ss", [typeof(RobotStateSnapshot)] = "rs",
+            // Joined schema 1 before any release (the robot clock and episode trace, issue 12): new manifests, and the
+            // frames of the messages above unchanged (Frames_of_schema_1_do_not_change).
+            [typeof(GetRobotClock)] = "gc", [typeof(BeginEpisodeTrace)] = "tb", [typeof(EndEpisodeTrace)] = "te",
+            [typeof(RobotClock)] = "rc", [typeof(EpisodeTraceStarted)] = "ts", [typeof(EpisodeTraceEnded)] = "td",
         };
         Assert.Equal(1, CortexBotWire.SchemaVersion);
         foreach (var m in CrossingMessages.All)
@@ -37,5 +41,7 @@ public sealed class WireStabilityTests
             Convert.ToHexString(WireCodec.Encode(command)));
         Assert.Equal("CB01" + "08E807" + "1208" + "000000000000E03F" + "1A08" + "000000000000F0BF" + "21" + "000000000000D03F",
             Convert.ToHexString(WireCodec.Encode(state)));
+        // The robot clock: tick 1000 (varint E8 07), period 0.002 s, the last skill ended at tick 990 (DE 07).
+        Assert.Equal("CB01" + "08E807" + "11" + "FCA9F1D24D62603F" + "18DE07", Convert.ToHexString(WireCodec.Encode(new RobotClock(1000, 0.002, 990))));
     }
 }

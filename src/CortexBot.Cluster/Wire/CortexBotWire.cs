@@ -8,7 +8,8 @@ public static class CortexBotWire
 {
     /// <summary>
     /// The version of <c>cortexbot_wire.proto</c> this build speaks, carried in every frame. Raise it with any change to
-    /// the schema or the manifests: nodes of different versions then refuse each other's messages by name.
+    /// an existing message or manifest: nodes of different versions then refuse each other's messages by name (new
+    /// messages under new manifests: see the rules in the .proto).
     /// </summary>
     public const byte SchemaVersion = 1;
 

@@ -20,6 +20,8 @@ namespace CortexBot.Cluster.Wire;
 /// <item><term>GetScene [gs]</term><description>EpisodeActor (replanning, judging) and NervousSystemActor (forwarding), BrainstemActor; answered by SceneSnapshot.</description></item>
 /// <item><term>GetRobotState [gr]</term><description>NervousSystemActor (forwarding), BrainstemActor; answered by RobotStateSnapshot.</description></item>
 /// <item><term>EmergencyStop [es], Resume [re]</term><description>NervousSystemActor (forwarding), BrainstemActor: latch and release the safety gate's stop.</description></item>
+/// <item><term>GetRobotClock [gc]</term><description>EpisodeActor (plan came, step ended or timed out), CerebellumActor: robot time; answered by RobotClock.</description></item>
+/// <item><term>BeginEpisodeTrace [tb], EndEpisodeTrace [te]</term><description>EpisodeActor, CerebellumActor: start the episode's trace; its robot time and trace at the end.</description></item>
 /// <item><term>EpisodeProgress [ep]</term><description>EpisodeActor (event stream), LiveFeedActor on the robot node: plan tree (StepProgress), AnomalyEvent, outcome.</description></item>
 /// <listheader><term>robot to brain</term><description>sender, receiver: purpose</description></listheader>
 /// <item><term>SkillResult [sr]</term><description>CerebellumActor, ExecuteSkill's sender: SkillOutcome, Duration, optional Anomaly.</description></item>
@@ -27,6 +29,8 @@ namespace CortexBot.Cluster.Wire;
 /// <item><term>WorldReady [wr], WorldResetFailed [wf]</term><description>BrainstemActor, ResetWorld's sender: SceneSnapshot and AppliedPerturbations, or why not.</description></item>
 /// <item><term>SceneSnapshot [ss]</term><description>BrainstemActor, GetScene's sender: SceneObjects (Pose, Vec3 half size, colour), stamped.</description></item>
 /// <item><term>RobotStateSnapshot [rs]</term><description>BrainstemActor, GetRobotState's sender: joint positions and velocities, gripper opening.</description></item>
+/// <item><term>RobotClock [rc]</term><description>CerebellumActor, GetRobotClock's sender: control tick and period.</description></item>
+/// <item><term>EpisodeTraceStarted [ts], EpisodeTraceEnded [td]</term><description>CerebellumActor, the EpisodeActor: start tick and period; robot seconds and the EpisodeTrace blob.</description></item>
 /// </list>
 /// A payload it cannot read (unknown manifest, another schema version, garbage) throws
 /// <see cref="System.Runtime.Serialization.SerializationException"/>: Akka.Remote logs it and drops that one message; the

@@ -34,9 +34,11 @@ public sealed record CrossingMessage(Type Type, NodeRole From, string Sender, st
 /// WorldResetFailed). Akka.Remote's own serializer would carry one, but with no fallback only exceptions whose custom
 /// fields Akka binds (string, int, long, byte[]): answer across nodes with messages, not exceptions.</item>
 /// </list>
-/// Not messages yet, so not carried: the EpisodeActor reads the robot's clock (ControlLoop.TotalTicks, Options.Period) and
-/// the motion trace (ControlLoop.Trace.Begin/Read) from the control loop directly; the split must turn those into messages
-/// and add them here.
+/// The robot clock and the episode's motion trace belong to the control loop: the EpisodeActor asks the cerebellum for them
+/// (GetRobotClock, BeginEpisodeTrace, EndEpisodeTrace) instead of reading the loop. EpisodeTraceEnded carries the trace as
+/// its stored blob: about 28 bytes per sample for a 6-joint arm at 25 Hz plus 28 per traced object, so a long episode
+/// with objects can pass Akka.Remote's default maximum-frame-size (128,000 bytes); the node configuration must allow the
+/// largest trace (EpisodeTrace.MaxSamples) or the trace must move off the cluster's path.
 /// </remarks>
 public static class CrossingMessages
 {
@@ -59,6 +61,12 @@ public static class CrossingMessages
             "latch the safety gate's emergency stop and abort the program; no answer"),
         new(typeof(Resume), NodeRole.Brain, "NervousSystemActor (forwards a caller's)", "BrainstemActor",
             "release the emergency stop; no answer"),
+        new(typeof(GetRobotClock), NodeRole.Brain, "EpisodeActor (a plan came, a step ended or timed out)", "CerebellumActor",
+            "the control loop's tick and period, robot time for step starts and durations; answered by RobotClock"),
+        new(typeof(BeginEpisodeTrace), NodeRole.Brain, "EpisodeActor (the world is reset)", "CerebellumActor",
+            "start the episode's motion trace at the current tick (robot time 0); answered by EpisodeTraceStarted"),
+        new(typeof(EndEpisodeTrace), NodeRole.Brain, "EpisodeActor (the outcome is judged)", "CerebellumActor",
+            "the episode's robot time and trace since its start tick; answered by EpisodeTraceEnded"),
         new(typeof(EpisodeProgress), NodeRole.Brain, "EpisodeActor (event stream, each change: StepProgress, AnomalyEvent)", "LiveFeedActor",
             "the plan tree and outcome for the live feed and recordings, which sample the control loop on the robot node; no answer"),
 
@@ -75,5 +83,11 @@ public static class CrossingMessages
             "the objects the robot perceives, stamped"),
         new(typeof(RobotStateSnapshot), NodeRole.Robot, "BrainstemActor", "GetRobotState's sender",
             "joint positions and velocities and the gripper opening, stamped"),
+        new(typeof(RobotClock), NodeRole.Robot, "CerebellumActor", "EpisodeActor (GetRobotClock's sender)",
+            "the control tick now, the tick period, and the tick the last skill program ended at (a step's end as the robot saw it)"),
+        new(typeof(EpisodeTraceStarted), NodeRole.Robot, "CerebellumActor", "EpisodeActor (BeginEpisodeTrace's sender)",
+            "the tick the episode's robot time counts from, and the tick period"),
+        new(typeof(EpisodeTraceEnded), NodeRole.Robot, "CerebellumActor", "EpisodeActor (EndEpisodeTrace's sender)",
+            "the episode's robot seconds and its motion trace (EpisodeTrace, null when none is recorded)"),
     ];
 }

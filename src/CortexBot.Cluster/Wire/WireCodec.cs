@@ -53,6 +53,11 @@ public static class WireCodec
         Map<EmergencyStop, P.EmergencyStop>("es", m => new P.EmergencyStop { Reason = m.Reason }, p => new EmergencyStop(p.Reason)),
         Map<Resume, P.Resume>("re", _ => new P.Resume(), _ => new Resume()),
         Map<EpisodeProgress, P.EpisodeProgress>("ep", ToProto, FromProto),
+        Map<GetRobotClock, P.GetRobotClock>("gc", _ => new P.GetRobotClock(), _ => GetRobotClock.Instance),
+        Map<BeginEpisodeTrace, P.BeginEpisodeTrace>("tb", m => new P.BeginEpisodeTrace { TaskId = Id(m.TaskId) },
+            p => new BeginEpisodeTrace(Id(p.TaskId, "BeginEpisodeTrace.task_id"))),
+        Map<EndEpisodeTrace, P.EndEpisodeTrace>("te", m => new P.EndEpisodeTrace { TaskId = Id(m.TaskId), StartTick = m.StartTick },
+            p => new EndEpisodeTrace(Id(p.TaskId, "EndEpisodeTrace.task_id"), p.StartTick)),
 
         // robot -> brain
         Map<SkillResult, P.SkillResult>("sr", ToProto, FromProto),
@@ -80,6 +85,21 @@ public static class WireCodec
                 return p;
             },
             p => new RobotStateSnapshot(p.StampNs, [.. p.Position], [.. p.Velocity], p.GripperOpening)),
+        Map<RobotClock, P.RobotClock>("rc", m => new P.RobotClock { Tick = m.Tick, PeriodS = m.PeriodS, LastSkillEndTick = m.LastSkillEndTick },
+            p => new RobotClock(p.Tick, Period(p.PeriodS, "RobotClock.period_s"),
+                p.LastSkillEndTick >= -1 ? p.LastSkillEndTick : throw new WireFormatException($"RobotClock.last_skill_end_tick is {p.LastSkillEndTick}, a tick or -1"))),
+        Map<EpisodeTraceStarted, P.EpisodeTraceStarted>("ts",
+            m => new P.EpisodeTraceStarted { TaskId = Id(m.TaskId), StartTick = m.StartTick, PeriodS = m.PeriodS },
+            p => new EpisodeTraceStarted(Id(p.TaskId, "EpisodeTraceStarted.task_id"), p.StartTick, Period(p.PeriodS, "EpisodeTraceStarted.period_s"))),
+        Map<EpisodeTraceEnded, P.EpisodeTraceEnded>("td",
+            m =>
+            {
+                var p = new P.EpisodeTraceEnded { TaskId = Id(m.TaskId), RobotSeconds = m.RobotSeconds };
+                // The trace's own versioned blob (the one the hippocampus stores), carried as bytes.
+                if (m.Trace is { } trace) p.Trace = ByteString.CopyFrom(trace.Encode());
+                return p;
+            },
+            p => new EpisodeTraceEnded(Id(p.TaskId, "EpisodeTraceEnded.task_id"), p.RobotSeconds, p.HasTrace ? Trace(p.Trace, "EpisodeTraceEnded.trace") : null)),
     ];
 
     private static readonly FrozenDictionary<Type, Entry> ByType = Entries.ToFrozenDictionary(e => e.Type);
@@ -167,6 +187,21 @@ public static class WireCodec
 
     private static Guid Id(ByteString bytes, string field) =>
         bytes.Length == 16 ? new Guid(bytes.Span) : throw new WireFormatException($"{field} has {bytes.Length} bytes, a task id 16");
+
+    private static double Period(double seconds, string field) =>
+        double.IsFinite(seconds) && seconds > 0 ? seconds : throw new WireFormatException($"{field} is {seconds}, a tick period must be positive");
+
+    private static EpisodeTrace Trace(ByteString blob, string field)
+    {
+        try
+        {
+            return EpisodeTrace.Decode(blob.Span);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new WireFormatException($"{field}: {e.Message}");
+        }
+    }
 
     private static System.Collections.Immutable.ImmutableArray<T> OrEmpty<T>(this System.Collections.Immutable.ImmutableArray<T> a) => a.IsDefault ? [] : a;
 
