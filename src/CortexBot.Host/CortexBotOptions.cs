@@ -31,7 +31,7 @@ public enum PerceptionSource
     Sim,
     /// <summary>A perception node's vision_msgs/Detection3DArray, mapped by the perception file (a real robot's way).</summary>
     Detections,
-    /// <summary>tf2_msgs/TFMessage object poses (child_frame_id = class id), as Gazebo's pose bridge gives them, mapped by the perception file.</summary>
+    /// <summary>tf2_msgs/TFMessage object poses (child_frame_id = class id) stamped with wall-clock time (a tf-publishing perception node), mapped by the perception file. Gazebo's pose topics carry sim time: relay them with `sim detections`.</summary>
     Tf,
 }
 

@@ -52,7 +52,7 @@ internal static class RunCommand
             "Default: sim with --robot sim or when the simulator node is discovered on the DDS graph, else home");
         var perception = Choices.OptionalEnum<PerceptionSource>("--perception",
             "Where a ROS 2 robot's scene comes from: sim (the simulator node's scene topic), detections (vision_msgs/Detection3DArray " +
-            "mapped by --perception-config) or tf (tf2_msgs/TFMessage object poses on /tf, child_frame_id = class id, as Gazebo's pose bridge gives them). " +
+            "mapped by --perception-config) or tf (tf2_msgs/TFMessage object poses on /tf, child_frame_id = class id, stamped with wall-clock time; in Gazebo use the `sim detections` relay instead). " +
             "Default: sim when the simulator node is discovered, else detections");
         var perceptionConfig = new Option<string?>("--perception-config")
         {
