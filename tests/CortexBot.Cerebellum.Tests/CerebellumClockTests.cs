@@ -80,12 +80,14 @@ public sealed class CerebellumClockTests : IAsyncLifetime
         long adopted = loop.TotalTicks; // the next tick adopts the program
         var running = await cerebellum.Ask<RobotClock>(GetRobotClock.Instance, Wait);
         Assert.Equal(-1, running.LastSkillEndTick);
-        while (!result.IsCompleted)
+        // Tick until the program has ended, then stop: the result travels through the actor at its own pace (ticking on
+        // while waiting for it would race ahead of a busy thread pool).
+        while (loop.HasActiveProgram)
         {
             loop.TickOnce();
             if (loop.TotalTicks - adopted > 5000) Assert.Fail("the skill did not end in 10 s of robot time");
         }
-        var r = await result;
+        var r = await result.WaitAsync(Wait);
         Assert.True(r.Succeeded, r.Detail);
         for (int i = 0; i < 40; i++) loop.TickOnce(); // the clock is asked later than the program ended
 
