@@ -228,7 +228,9 @@ public static class CortexBotHosting
             var poses = sp.GetService<IObjectPoses>();
             if (options.EffectivePolicyPath is not null && (options.PolicyPath is not null || poses is not null))
                 factories.Add(sp.GetRequiredService<LearnedSkillFactory>());
-            return new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>()), null, factories, poses);
+            // Skills are timed for the envelope's tool speed limit, so the gate never slows them behind their own trajectories.
+            var parameters = new SkillParameters { MaxToolSpeed = sp.GetRequiredService<SafetyGate>().Envelope?.MaxToolSpeed ?? double.PositiveInfinity };
+            return new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>()), parameters, factories, poses);
         });
         // Model planners (e.g. "llama") live in their own assemblies: the caller registers the IPlanner before this call.
         services.TryAddSingleton<IPlanner>(_ => options.Planner == RulePlanner.PlannerName

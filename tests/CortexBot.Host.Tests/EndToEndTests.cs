@@ -45,6 +45,18 @@ public class EndToEndTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task At_the_collaborative_tool_speed_the_skills_are_timed_for_it_and_still_succeed()
+    {
+        // ISO 10218-1's 250 mm/s: the skills are timed for 90% of it, so the gate never has to slow them behind their trajectories
+        var result = await CortexBotRunner.RunAsync(TestOptions.Fast() with { MaxToolSpeed = 0.25 }, "put the red cube in the bin", episodes: 3, firstSeed: 1);
+        var report = result.Report!;
+        Assert.Equal(1.0, report.SuccessRate);
+        Assert.Equal(0.25, report.Control.MaxToolSpeed);
+        Assert.InRange(report.Control.PeakToolSpeed, 0.1, 0.25);
+        Assert.Equal(0, report.Control.SpeedScaledCommands);
+    }
+
+    [Fact]
     public async Task Success_is_judged_from_physics_not_from_the_plan()
     {
         // Every step of "pick up the green cube" can succeed, yet a place-less plan must not count as "in the bin";

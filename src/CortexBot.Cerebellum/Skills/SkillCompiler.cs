@@ -33,6 +33,14 @@ public sealed record SkillParameters
     public double TrajectoryInterval { get; init; } = 0.02;
     /// <summary>Opening driven towards for a firm grasp (<see cref="SkillTuning.FirmGrip"/>): the full squeeze.</summary>
     public double FirmGraspOpening { get; init; } = 0.0;
+    /// <summary>
+    /// The tool speed (m/s) planned motions stay under: the safety envelope's limit (e.g. ISO 10218-1's collaborative
+    /// 0.25 m/s) times <see cref="ToolSpeedMargin"/>, so the gate never has to slow a skill down and leave the arm behind
+    /// its timed trajectory. Infinite: only the joints' velocity limits time a motion.
+    /// </summary>
+    public double MaxToolSpeed { get; init; } = double.PositiveInfinity;
+    /// <summary>Fraction of <see cref="MaxToolSpeed"/> a motion is timed for (the gate measures per-tick steps; keep a margin).</summary>
+    public double ToolSpeedMargin { get; init; } = 0.9;
 
     /// <summary>These parameters adjusted by <paramref name="tuning"/>.</summary>
     public SkillParameters With(SkillTuning? tuning) =>
@@ -202,6 +210,50 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
             MoveJoints(q, label, mustHold, slow, watch);
         }
 
+        /// <summary>
+        /// The peak tool speed of the minimum-jerk joint motion from <paramref name="from"/> to <paramref name="to"/> if it
+        /// lasted one second (speed scales with 1/duration). The tool's path in Cartesian space is not straight, so it is
+        /// sampled: speed(tau) = |dTool/ds| * ds/dtau with s = 10tau^3 - 15tau^4 + 6tau^5.
+        /// </summary>
+        private double PeakToolSpeedPerUnitTime(double[] from, double[] to)
+        {
+            const int samples = 64;
+            var q = new double[from.Length];
+            Vec3 ToolAt(double s)
+            {
+                for (int i = 0; i < q.Length; i++) q[i] = from[i] + (to[i] - from[i]) * s;
+                return Kin.Forward(q).Position;
+            }
+            double peak = 0;
+            var previous = ToolAt(0);
+            for (int k = 1; k <= samples; k++)
+            {
+                double s0 = (k - 1) / (double)samples, s1 = k / (double)samples;
+                var next = ToolAt(s1);
+                double dToolDs = (next - previous).Norm / (s1 - s0);
+                previous = next;
+                // ds/dtau at the interval's ends, where tau is the time fraction whose s is s0 or s1
+                double rate = Math.Max(MinimumJerkRateAt(s0), MinimumJerkRateAt(s1));
+                peak = Math.Max(peak, dToolDs * rate);
+            }
+            return peak;
+        }
+
+        /// <summary>ds/dtau of the minimum-jerk profile at the point where it has covered the fraction <paramref name="s"/>.</summary>
+        private static double MinimumJerkRateAt(double s)
+        {
+            // invert s(tau) by bisection (monotonic on [0, 1])
+            double lo = 0, hi = 1;
+            for (int i = 0; i < 40; i++)
+            {
+                double mid = 0.5 * (lo + hi);
+                double sm = mid * mid * mid * (10 - 15 * mid + 6 * mid * mid);
+                if (sm < s) lo = mid; else hi = mid;
+            }
+            double t = 0.5 * (lo + hi);
+            return 30 * t * t * (1 - t) * (1 - t);
+        }
+
         public void MoveJoints(double[] q, string label, bool mustHold, bool slow = false, bool watch = false)
         {
             double duration = slow ? P.SlowMoveDuration : P.MinMoveDuration;
@@ -213,6 +265,8 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
                 // Minimum-jerk peak velocity is 1.875 * distance / duration.
                 duration = Math.Max(duration, 1.875 * Math.Abs(q[i] - _q[i]) / (P.SpeedFraction * j.MaxVelocity));
             }
+            if (double.IsFinite(P.MaxToolSpeed))
+                duration = Math.Max(duration, PeakToolSpeedPerUnitTime(_q, q) / (P.ToolSpeedMargin * P.MaxToolSpeed));
             Segments.Add(new Segment
             {
                 Kind = SegmentKind.Move, Label = label, From = _q, To = q, Duration = duration,
