@@ -33,7 +33,7 @@ internal sealed record EpisodePathRow(
     double? MessagesMax,
     double? TrackingErrorP99RadP50,
     double? TrackingErrorP99RadP99,
-    double? RobotTimeSP50,
+    double? RobotTimeP50S,
     IReadOnlyList<string> Failures)
 {
     public double? SuccessRateRatio { get; init; }
@@ -97,7 +97,7 @@ internal sealed record Ros2EpisodeReport(
             SuccessRateRatio = Ratio(row.SuccessRate, baseline.SuccessRate),
             TrackingErrorP50Ratio = Ratio(row.TrackingErrorP99RadP50, baseline.TrackingErrorP99RadP50),
             TrackingErrorP99Ratio = Ratio(row.TrackingErrorP99RadP99, baseline.TrackingErrorP99RadP99),
-            RobotTimeP50Ratio = Ratio(row.RobotTimeSP50, baseline.RobotTimeSP50),
+            RobotTimeP50Ratio = Ratio(row.RobotTimeP50S, baseline.RobotTimeP50S),
         };
     }
 
@@ -114,7 +114,7 @@ internal sealed record Ros2EpisodeReport(
         foreach (var r in (IEnumerable<EpisodePathRow>)[Baseline, .. Interfaces])
             sb.AppendLine($"{r.Interface,-9} {$"{r.Successes}/{r.Episodes}",8} {F(r.SuccessRateRatio, "0.00"),6} {F(r.MessagesP50, "0"),9} {F(r.MessagesMax, "0"),9} " +
                 $"{F(r.TrackingErrorP99RadP50, "0.0000"),21} {F(r.TrackingErrorP99RadP99, "0.0000"),8} {F(r.TrackingErrorP50Ratio, "0.00"),10} {F(r.TrackingErrorP99Ratio, "0.00"),10} " +
-                $"{F(r.RobotTimeSP50, "0.00"),12} {F(r.RobotTimeP50Ratio, "0.00"),6}");
+                $"{F(r.RobotTimeP50S, "0.00"),12} {F(r.RobotTimeP50Ratio, "0.00"),6}");
         foreach (var r in Interfaces) sb.AppendLine($"  {r.Interface}: {r.Path}");
         var failures = ((IEnumerable<EpisodePathRow>)[Baseline, .. Interfaces]).SelectMany(r => r.Failures.Select(f => $"  {r.Interface} {f}")).ToList();
         sb.AppendLine(failures.Count == 0 ? "failures: none" : "failures:");
