@@ -69,7 +69,13 @@ internal static class Ros2EpisodeBenchCommand
 
             // Ctrl-C and SIGTERM end the benchmark, never leaving its children behind: cancelled, they are killed on the way out
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            Action<PosixSignalContext> stop = c => { c.Cancel = true; cts.Cancel(); };
+            // (a handler runs on a thread of its own and may run late, after the benchmark has ended and disposed cts)
+            Action<PosixSignalContext> stop = c =>
+            {
+                c.Cancel = true;
+                try { cts.Cancel(); }
+                catch (ObjectDisposedException) { }
+            };
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, stop);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, stop);
             bool asJson = parse.GetValue(json);
