@@ -21,6 +21,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Memory());
         bench.Subcommands.Add(Embed());
         bench.Subcommands.Add(Ros2BenchCommand.Create());
+        bench.Subcommands.Add(Ros2EpisodeBenchCommand.Create());
         return bench;
     }
 
