@@ -97,7 +97,11 @@ internal static class SimNodeCommand
             string? gazebo = parse.GetValue(gazeboControl);
             if (gazebo is not null && robot is null)
                 throw new ConfigurationException("--gazebo-control needs --as-robot (it plays Gazebo's world behind a plain ros2_control robot, which has no simulator reset)");
-            if (gazebo is not null) (options with { GazeboWorld = gazebo }).Validate();
+            if (gazebo is not null)
+            {
+                try { (options with { GazeboWorld = gazebo }).Validate(); }
+                catch (ConfigurationException) { throw new ConfigurationException($"--gazebo-control must be a world name of letters, digits and underscores (it names the service /world/NAME/control), got '{gazebo}'"); }
+            }
             var path = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene);
             using var world = new MuJoCoWorld(path);
             MuJoCoCamera? camera = null;
@@ -137,8 +141,8 @@ internal static class SimNodeCommand
                   $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}), {options.ResetTopic}"
                 : $"as a robot: publishing {options.JointStatesTopic}, {options.ControllerStateTopic}{description}, {options.DetectionsTopic} " +
                   $"({robot.RateHz:0.#} Hz, noise {robot.NoiseStd:0.####} m, latency {robot.LatencyMs:0.#} ms); camera: {cameraNote}; " +
-                  $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}); no scene status, no object /tf, " +
-                  (node.GazeboControlService is { } gz ? $"world resets only through Gazebo's control service {gz}" : "no resets");
+                  $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}); " +
+                  (node.GazeboControlService is { } gz ? $"no scene status, no object /tf; world resets only through Gazebo's control service {gz}" : "no scene status, no resets, no object /tf");
             Console.Error.WriteLine($"sim serve: node /{options.NodeName}, ROS domain {options.DomainId}{(options.LoopbackOnly ? " (loopback)" : "")}, {node.RateHz} Hz, " +
                 $"{offers}; serving the action {node.TrajectoryAction}");
             while (!thread.Join(1000))
