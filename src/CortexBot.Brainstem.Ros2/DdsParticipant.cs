@@ -210,6 +210,9 @@ public sealed class DdsParticipant : IDisposable
         Check(RosType.Detection3DArray, sizeof(Detection3DArrayMsg));
         Check((RosType)Native.SizeofDetection3D, sizeof(Detection3DMsg));
         Check((RosType)Native.SizeofObjectHypothesisWithPose, sizeof(ObjectHypothesisWithPoseMsg));
+        Check(RosType.ControlWorldRequest, sizeof(ControlWorldRequestMsg));
+        Check(RosType.ControlWorldResponse, sizeof(ControlWorldResponseMsg));
+        Check((RosType)Native.SizeofWorldControl, sizeof(WorldControlMsg));
 
         static void Check(RosType type, int managed)
         {

@@ -520,3 +520,36 @@ public struct Detection3DArrayMsg
     /// <summary><see cref="Detection3DMsg"/>s.</summary>
     public DdsSequence Detections;
 }
+
+/// <summary>ros_gz_interfaces/msg/WorldControl (Gazebo's world control: pause, step, reset, ...).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct WorldControlMsg
+{
+    public byte Pause;
+    public byte Step;
+    public uint MultiStep;
+    // ros_gz_interfaces/msg/WorldReset
+    public byte ResetAll;
+    public byte ResetTimeOnly;
+    public byte ResetModelOnly;
+    public uint Seed;
+    public RosTime RunToSimTime;
+}
+
+/// <summary>ros_gz_interfaces/srv/ControlWorld request, behind rmw_cyclonedds' request header.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct ControlWorldRequestMsg
+{
+    public ulong ClientGuid;
+    public long Sequence;
+    public WorldControlMsg WorldControl;
+}
+
+/// <summary>ros_gz_interfaces/srv/ControlWorld response, behind rmw_cyclonedds' request header.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct ControlWorldResponseMsg
+{
+    public ulong ClientGuid;
+    public long Sequence;
+    public byte Success;
+}

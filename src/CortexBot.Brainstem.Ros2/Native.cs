@@ -35,13 +35,16 @@ public enum RosType
     TfMessage = 22,
     /// <summary>vision_msgs/Detection3DArray (a perception node's <c>/detections</c>).</summary>
     Detection3DArray = 23,
+    /// <summary>ros_gz_interfaces/srv/ControlWorld request and response (Gazebo's world control, bridged), behind rmw_cyclonedds' request header.</summary>
+    ControlWorldRequest = 24,
+    ControlWorldResponse = 25,
 }
 
 /// <summary>P/Invoke into libcortexbot_dds.so (idlc-generated ROS 2 types + a flat API over libddsc.so.0debian).</summary>
 internal static unsafe partial class Native
 {
     public const string Library = "cortexbot_dds";
-    public const int AbiVersion = 9;
+    public const int AbiVersion = 10;
     public const int SizeofTrajectoryPoint = 100;
     public const int SizeofSampleInfo = 101;
     public const int SizeofMultiDofPoint = 102;
@@ -61,6 +64,7 @@ internal static unsafe partial class Native
     public const int SizeofTransformStamped = 116;
     public const int SizeofDetection3D = 117;
     public const int SizeofObjectHypothesisWithPose = 118;
+    public const int SizeofWorldControl = 119;
     public const long Infinity = long.MaxValue;
 
     [LibraryImport(Library, EntryPoint = "cbd_abi_version")] public static partial int AbiVersionOf();

@@ -69,6 +69,12 @@ public sealed record Ros2Options
     public string SceneTopic { get; init; } = "/cortexbot/sim/scene";
     /// <summary>World reset requests to the simulator node (cortexbot_msgs/ResetRequest).</summary>
     public string ResetTopic { get; init; } = "/cortexbot/sim/reset";
+    /// <summary>
+    /// The Gazebo world whose control service (<see cref="GazeboControlService"/>, ros_gz_interfaces/srv/ControlWorld,
+    /// bridged by ros_gz_bridge) resets it: the world's name in its SDF file.
+    /// </summary>
+    public string GazeboWorld { get; init; } = DefaultGazeboWorld;
+    public const string DefaultGazeboWorld = "cortexbot_tabletop";
     /// <summary>Camera images (sensor_msgs/Image, rgb8, sensor-data QoS): the simulator node publishes them here.</summary>
     public string ImageTopic { get; init; } = "/camera/image_raw";
     /// <summary>Object detections (vision_msgs/Detection3DArray) from a perception node, or from the simulator node with --as-robot.</summary>
@@ -106,6 +112,9 @@ public sealed record Ros2Options
     /// controller aborts it (GOAL_TOLERANCE_VIOLATED). Zero waits without limit.</summary>
     public TimeSpan GoalTimeTolerance { get; init; } = TimeSpan.FromSeconds(0.5);
 
+    /// <summary>Gazebo's world control service as ros_gz_bridge names it: <c>/world/&lt;world&gt;/control</c>.</summary>
+    public string GazeboControlService => $"/world/{GazeboWorld}/control";
+
     /// <summary>joint_trajectory_controller's <c>~/controller_state</c>.</summary>
     public string ControllerStateTopic => $"/{Controller}/controller_state";
 
@@ -127,6 +136,9 @@ public sealed record Ros2Options
         if (NodeName is not null) RosNames.ValidateNodeName(NodeName);
         if (string.IsNullOrWhiteSpace(Controller) || Controller.Contains('/') || Controller.Contains(' '))
             throw new ConfigurationException($"--controller must be a plain controller name, got '{Controller}'");
+        if (string.IsNullOrEmpty(GazeboWorld) || !(char.IsAsciiLetter(GazeboWorld[0]) || GazeboWorld[0] == '_')
+            || !GazeboWorld.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+            throw new ConfigurationException($"--gazebo-world must be a world name of letters, digits and underscores (it names the service /world/NAME/control), got '{GazeboWorld}'");
         var topics = new (string Flag, string Topic)[]
         {
             ("--joint-states-topic", JointStatesTopic), ("the controller's command topic", CommandTopic), ("--gripper-topic", GripperTopic),

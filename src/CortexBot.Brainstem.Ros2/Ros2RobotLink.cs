@@ -40,7 +40,8 @@ public sealed record Ros2LinkCounters(
 /// <item>World resets and the scene can come from the simulator node's topics (<see cref="IWorldReset"/>, <see cref="IScenePerception"/>); a physical
 /// arm has no such node (<see cref="DiscoverSimulatorNode"/> tells), and a reset then fails with a clear error after
 /// <see cref="Ros2Options.ResetTimeout"/>. Its scene then comes from a perception node's detections (<see cref="Detections"/>,
-/// turned into a scene by the host's perceived scene).</item>
+/// turned into a scene by the host's perceived scene). Gazebo's world is reset through its bridged control service
+/// instead (<see cref="ResetGazeboWorld"/>; <see cref="DiscoverWorld"/> finds either).</item>
 /// <item>Camera (<see cref="ISceneCamera"/>, when <see cref="Ros2Options.ReceiveImages"/>): subscribes sensor_msgs/Image
 /// (rgb8) on <see cref="Ros2Options.ImageTopic"/>; a capture returns the newest valid frame, or fails clearly when none
 /// arrived or it is older than <see cref="Ros2Options.ImageStaleAfter"/>. Garbled images are counted and ignored.</item>
@@ -59,6 +60,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
     private readonly Ros2CommandPublisher _commands;
     private readonly Ros2TrajectoryActionClient? _action;
     private readonly Ros2SceneClient _scene;
+    private readonly Ros2GazeboWorldClient _gazebo;
     private readonly Ros2CameraReceiver _camera;
     private readonly Ros2Diagnostics _diagnostics;
     private readonly DdsVendorWatch _vendors;
@@ -107,12 +109,14 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
         _dds = new DdsParticipant(options.DomainId, options.EffectiveCycloneConfig, options.NodeName, distro: options.Distro);
         Ros2TrajectoryActionClient? action = null;
         Ros2SceneClient? scene = null;
+        Ros2GazeboWorldClient? gazebo = null;
         Ros2CommandPublisher? commands = null;
         try
         {
             _states = new Ros2JointStateReceiver(_dds, _o, _joints);
             _estopReader = _dds.Reader(RosType.Bool, options.EmergencyStopTopic, RosQos.Default);
             _scene = scene = new Ros2SceneClient(_dds, _o, _states);
+            _gazebo = gazebo = new Ros2GazeboWorldClient(_dds, _o, _states);
             _camera = new Ros2CameraReceiver(_dds, _o);
             bool useAction = options.CommandInterface == Ros2CommandInterface.Trajectory && options.TrajectoryInterface == Ros2TrajectoryInterface.Action;
             if (useAction) _action = action = new Ros2TrajectoryActionClient(_dds, _o, _joints);
@@ -137,6 +141,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
             commands?.Dispose();
             action?.Dispose();
             scene?.Dispose();
+            gazebo?.Dispose();
             _mem.Dispose();
             throw;
         }
@@ -334,6 +339,37 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
         _adoptNext = true;
     }
 
+    /// <summary>
+    /// Control thread: resets the Gazebo world through its bridged control service (<see cref="Ros2Options.GazeboControlService"/>,
+    /// reset.all) and waits for its success and a joint state after it (see <see cref="Ros2GazeboWorldClient.ResetWorld"/>).
+    /// Gazebo puts the world back to its initial state (no seed). The controller may still hold its pre-reset target, so the
+    /// next command (the loop's hold at the reset pose) goes out as a hold point. Returns the monotonic time the reset was
+    /// confirmed: perception stamped before it shows the old world.
+    /// </summary>
+    public long ResetGazeboWorld()
+    {
+        long at = _gazebo.ResetWorld();
+        _motionInForce = false;
+        _adoptNext = false;
+        _sendNext = true;
+        return at;
+    }
+
+    /// <summary>World resets Gazebo's control service confirmed.</summary>
+    public long GazeboResets => _gazebo.Resets;
+
+    /// <summary>
+    /// What can reset the world, found on the graph: `cortexbot sim serve` (its reset reader or scene writer), Gazebo's world
+    /// control service (<see cref="Ros2Options.GazeboControlService"/>, a server matched by our client), both or neither.
+    /// Waits until the simulator node is found, or the robot's joint states are matched plus <paramref name="grace"/> (a
+    /// participant's endpoints are discovered together), at most <paramref name="timeout"/>.
+    /// </summary>
+    public (bool SimulatorNode, bool GazeboControl) DiscoverWorld(TimeSpan timeout, TimeSpan grace)
+    {
+        bool sim = _scene.DiscoverSimulatorNode(timeout, grace);
+        return (sim, _gazebo.ServerMatched);
+    }
+
     private Ros2DetectionReceiver? _detections;
     private readonly Lock _detectionsLock = new();
 
@@ -478,6 +514,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
         _commands.Dispose();
         _action?.Dispose();
         _scene.Dispose();
+        _gazebo.Dispose();
         _mem.Dispose();
     }
 }

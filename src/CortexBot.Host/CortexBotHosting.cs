@@ -160,6 +160,11 @@ public static class CortexBotHosting
                 // the simulator node's scene topic gives no per-tick poses: then there is none (a factory's null is "absent")
                 services.TryAddSingleton<IObjectPoses>(sp => sp.GetRequiredService<WorldSetup>().Perception != PerceptionSource.Sim
                     ? sp.GetRequiredService<Brainstem.Perception.PerceivedScene>() : null!);
+                // Gazebo's world is reset by its bridged control service, and what was perceived before is void; else the
+                // link's own reset (the simulator node's), which AddRobot would register
+                services.TryAddSingleton<IWorldReset>(sp => sp.GetRequiredService<WorldSetup>().Reset == WorldStart.Gazebo
+                    ? new GazeboWorldReset(sp.GetRequiredService<Brainstem.Ros2.Ros2RobotLink>(), sp.GetRequiredService<Brainstem.Perception.PerceivedScene>())
+                    : sp.GetRequiredService<Brainstem.Ros2.Ros2RobotLink>());
                 services.AddRobot(sp =>
                 {
                     var log = sp.GetRequiredService<ILogger<Brainstem.Ros2.Ros2RobotLink>>();

@@ -22,6 +22,9 @@ public enum WorldStart
     Home,
     /// <summary>From the scene as it is: nothing moves before the plan.</summary>
     None,
+    /// <summary>Gazebo resets its world (ros_gz_interfaces/srv/ControlWorld on /world/NAME/control, bridged; reset.all), then
+    /// the episode waits for perception of the reset world.</summary>
+    Gazebo,
 }
 
 /// <summary>Where a ROS 2 robot's scene comes from.</summary>
@@ -168,6 +171,8 @@ public sealed record CortexBotOptions
                 throw new ConfigurationException($"--perception {p.ToString().ToLowerInvariant()} needs --robot ros2: the embedded simulator's scene is its own");
             if (PerceptionConfigPath is not null) throw new ConfigurationException("--perception-config needs --robot ros2 (with detections or tf)");
         }
+        if (Reset == WorldStart.Gazebo && Perception == PerceptionSource.Sim)
+            throw new ConfigurationException("--reset gazebo perceives the Gazebo world: --perception sim reads `cortexbot sim serve`'s scene topic, which Gazebo has not; use --perception detections or tf");
         if (PerceptionConfigPath is not null && Perception == PerceptionSource.Sim)
             throw new ConfigurationException("--perception-config is only used with --perception detections or tf, not with the simulator node's scene (--perception sim)");
         if (PerceptionConfigPath is not null && !File.Exists(PerceptionConfigPath)) throw new ConfigurationException($"perception file not found: {PerceptionConfigPath}");

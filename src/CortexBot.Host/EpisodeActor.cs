@@ -89,6 +89,8 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         {
             case WorldStart.Home: Homing(); break;
             case WorldStart.None: Observing(); break;
+            // Gazebo's reset answers before the perception of the reset world arrives: wait for it as from the scene as it is
+            case WorldStart.Gazebo: Resetting(then: Observing); break;
             default: Resetting(); break;
         }
     }
@@ -140,11 +142,13 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Remember(false);
     }
 
-    private void Resetting()
+    /// <param name="then">After the reset: observe the world (its perception starts afresh) instead of starting at once.</param>
+    private void Resetting(Action? then = null)
     {
         _organs.Brainstem.Tell(new ResetWorld(Request.Seed));
         Arm(_timeouts.Reset);
-        Receive<WorldReady>(Started);
+        if (then is null) Receive<WorldReady>(Started);
+        else Receive<WorldReady>(_ => Become(then));
         Receive<WorldResetFailed>(f => Reject($"could not reset the world: {f.Reason}"));
         Receive<PhaseTimeout>(_ => Reject("the brainstem did not reset the world in time"));
     }
@@ -193,7 +197,8 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             Timers.StartSingleTimer("observe", ObserveAgain.Instance, ObserveRetry);
         });
         Receive<ObserveAgain>(_ => _organs.Brainstem.Tell(new ObserveWorld(Request.Seed)));
-        Receive<PhaseTimeout>(_ => Reject($"cannot start from the scene as it is: {why ?? "the brainstem did not answer"} (waited {_timeouts.Reset.TotalSeconds:0.#} s)"));
+        string what = _start == WorldStart.Gazebo ? "cannot start after Gazebo's world reset" : "cannot start from the scene as it is";
+        Receive<PhaseTimeout>(_ => Reject($"{what}: {why ?? "the brainstem did not answer"} (waited {_timeouts.Reset.TotalSeconds:0.#} s)"));
     }
 
     private void StartingTrace()

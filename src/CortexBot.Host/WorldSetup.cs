@@ -17,27 +17,35 @@ public sealed record WorldSetup(WorldStart Reset, PerceptionSource Perception, s
     public static WorldSetup Embedded { get; } = new(WorldStart.Sim, PerceptionSource.Sim, "the embedded simulator");
 
     public override string ToString() =>
-        $"episodes start with reset {Name(Reset)}, the scene comes from {Perception switch { PerceptionSource.Sim => "the simulator's scene", PerceptionSource.Tf => "object transforms (tf)", _ => "detections" }} ({Reason})";
+        $"episodes start with reset {Name(Reset)}{(Reset == WorldStart.Gazebo ? " (then wait for perception of the reset world)" : "")}, the scene comes from {Perception switch { PerceptionSource.Sim => "the simulator's scene", PerceptionSource.Tf => "object transforms (tf)", _ => "detections" }} ({Reason})";
 
     internal static string Name<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
 
     /// <summary>
     /// A ROS 2 robot's setup: what the options say, the rest by discovery. When a default must be chosen the link looks for
-    /// the simulator node (its reset reader or scene writer) until the robot's joint states are matched plus
-    /// <see cref="DiscoveryGrace"/> (at most the link's start timeout): found, reset sim and its scene; else reset home
-    /// and detections.
+    /// what can reset the world (the simulator node's reset reader or scene writer, Gazebo's bridged world control service)
+    /// until the robot's joint states are matched plus <see cref="DiscoveryGrace"/> (at most the link's start timeout): the
+    /// simulator node found, reset sim and its scene; else Gazebo's service found, reset gazebo and detections; else reset
+    /// home and detections. Gazebo's world has no scene topic: with reset gazebo the scene defaults to detections.
     /// </summary>
     public static WorldSetup ForRos2(CortexBotOptions options, Ros2RobotLink link)
     {
-        bool? discovered = null;
-        bool Discovered() => discovered ??= link.DiscoverSimulatorNode(options.Ros2.StartTimeout, DiscoveryGrace);
-        var reset = options.Reset ?? (Discovered() ? WorldStart.Sim : WorldStart.Home);
-        var perception = options.Perception ?? (Discovered() ? PerceptionSource.Sim : PerceptionSource.Detections);
-        string why = (options.Reset, options.Perception) switch
+        (bool SimulatorNode, bool GazeboControl)? found = null;
+        (bool SimulatorNode, bool GazeboControl) Found() => found ??= link.DiscoverWorld(options.Ros2.StartTimeout, DiscoveryGrace);
+        var reset = options.Reset ?? (Found() switch
         {
-            (not null, not null) => "as given",
-            _ when discovered == true => $"simulator node discovered on ROS domain {options.Ros2.DomainId}",
-            _ => $"no simulator node on ROS domain {options.Ros2.DomainId}: nothing reads {options.Ros2.ResetTopic} or writes {options.Ros2.SceneTopic}",
+            { SimulatorNode: true } => WorldStart.Sim,
+            { GazeboControl: true } => WorldStart.Gazebo,
+            _ => WorldStart.Home,
+        });
+        var perception = options.Perception ?? (reset != WorldStart.Gazebo && Found().SimulatorNode ? PerceptionSource.Sim : PerceptionSource.Detections);
+        string why = (options.Reset, options.Perception, found) switch
+        {
+            (not null, not null, _) or (_, _, null) => "as given",
+            (_, _, { SimulatorNode: true }) => $"simulator node discovered on ROS domain {options.Ros2.DomainId}",
+            (_, _, { GazeboControl: true }) => $"Gazebo's world control service {options.Ros2.GazeboControlService} discovered on ROS domain {options.Ros2.DomainId} (no simulator node)",
+            _ => $"no simulator node on ROS domain {options.Ros2.DomainId}: nothing reads {options.Ros2.ResetTopic} or writes {options.Ros2.SceneTopic}, " +
+                 $"and no Gazebo world control service {options.Ros2.GazeboControlService}",
         };
         return new WorldSetup(reset, perception, why);
     }
@@ -57,4 +65,14 @@ public sealed record WorldSetup(WorldStart Reset, PerceptionSource Perception, s
         return new PerceivedScene(config, source, options.SafetyEnvelope().MaxToolSpeed,
             report: a => log.LogWarning("perception: {Kind}: {Detail}", a.Kind, a.Detail));
     }
+}
+
+/// <summary>
+/// A Gazebo world's reset (<see cref="WorldStart.Gazebo"/>): Gazebo's bridged world control service puts the world back
+/// to its initial state (it takes no seed), then the perceived scene forgets what it saw before, so the episode plans only
+/// on perception of the reset world.
+/// </summary>
+public sealed class GazeboWorldReset(Ros2RobotLink link, PerceivedScene scene) : Core.Ports.IWorldReset
+{
+    public void ResetScene(int seed) => scene.Forget(link.ResetGazeboWorld());
 }

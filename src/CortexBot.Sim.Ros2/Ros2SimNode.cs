@@ -94,8 +94,10 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
     /// <param name="robotDescription">The robot's URDF text, published on <see cref="RobotDescriptionTopic"/>; null: none.</param>
     /// <param name="asRobot">Non-null: behave as a plain ros2_control robot with a perception node publishing detections
     /// so (no scene status, resets or object /tf).</param>
+    /// <param name="gazeboControl">Non-null: also serve Gazebo's world control service for the world of that name
+    /// (<c>/world/NAME/control</c>, see <see cref="GazeboControlService"/>).</param>
     public Ros2SimNode(MuJoCoWorld world, Ros2Options options, double rateHz, int seed, ISceneCamera? camera = null,
-        Action<string>? log = null, string? robotDescription = null, SimDetectionOptions? asRobot = null)
+        Action<string>? log = null, string? robotDescription = null, SimDetectionOptions? asRobot = null, string? gazeboControl = null)
     {
         asRobot?.Validate();
         _log = log;
@@ -133,6 +135,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
             }
             else _detections = new SimDetectionPublisher(world, _dds, options.DetectionsTopic, asRobot);
             if (robotDescription is not null) SimScenePublisher.PublishRobotDescription(_dds, robotDescription);
+            if (gazeboControl is not null) CreateGazeboControl(gazeboControl);
             CreateActionServer();
         }
         catch
@@ -179,6 +182,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         _csJazzy->Output = _cs->Output;
         // joint_trajectory_controller's factor when nothing scales it
         _csJazzy->SpeedScalingFactor = 1.0;
+        _gzReply = _mem.Alloc<ControlWorldResponseMsg>(1);
         _rgb8 = _mem.Add("rgb8");
         _cameraFrame = _mem.Add("camera");
         InitActionMessages();
@@ -261,6 +265,7 @@ public sealed unsafe partial class Ros2SimNode : IDisposable
         while (!ct.IsCancellationRequested)
         {
             bool sceneDue = DrainResets();
+            DrainGazeboControl();
             DrainCommands();
             DrainActionRequests();
             if (_following) SampleTrajectory(MonotonicClock.NowNs);

@@ -106,6 +106,31 @@ public sealed class AsRobotTwoProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Reset_gazebo_resets_the_world_through_its_control_service_before_each_of_two_episodes()
+    {
+        // the node plays Gazebo behind the robot: /world/cortexbot_tabletop/control resets the world to its initial state
+        var r = Episode(TestBus.NewDomain(), "--gazebo-control cortexbot_tabletop --verbose",
+            "--reset gazebo --perception detections --episodes 2");
+        AssertSucceededFromDetections(r, "gazebo");
+        using var json = JsonDocument.Parse(r.Stdout);
+        var episodes = json.RootElement.GetProperty("episodes");
+        Assert.Equal(2, episodes.GetArrayLength());
+        string diag = $"stdout: {r.Stdout}\nstderr: {r.Stderr}\nsim serve: {r.Node}";
+        // the second episode started from the reset world: the red cube back on the table, picked and placed again
+        foreach (var e in episodes.EnumerateArray())
+        {
+            Assert.True(e.GetProperty("success").GetBoolean(), diag);
+            Assert.Equal("pick(red_cube)", e.GetProperty("plan")[0].GetString());
+        }
+        // the node served exactly one reset per episode through the service, and the run said it was Gazebo's
+        var resets = System.Text.RegularExpressions.Regex.Matches(r.Node, @"resets (\d+)").Select(m => int.Parse(m.Groups[1].Value)).ToList();
+        Assert.True(resets.Count > 0, diag);
+        Assert.Equal(2, resets[^1]);
+        Assert.Contains("world resets only through Gazebo's control service /world/cortexbot_tabletop/control", r.Node);
+        Assert.Equal("as given", json.RootElement.GetProperty("world").GetProperty("reason").GetString());
+    }
+
+    [Fact]
     public void Without_detections_the_run_fails_clearly_and_the_arm_holds()
     {
         int d = TestBus.NewDomain();

@@ -66,6 +66,31 @@ public sealed class CPeerTests
     }
 
     [Fact]
+    public void A_plain_c_gazebo_control_service_decodes_our_world_reset_and_its_success_completes_it()
+    {
+        int d = TestBus.NewDomain();
+        // the peer plays Gazebo's bridged /world/cortexbot_tabletop/control and the arm's joint states
+        using var peer = StartPeer(d.ToString(CultureInfo.InvariantCulture), "10", "cortexbot_tabletop", "gz-control");
+        string output;
+        using (var link = new Ros2RobotLink(Ros2Defaults.Arm, TestBus.Options(d) with { StaleAfter = TimeSpan.FromMilliseconds(500) }))
+        {
+            link.Start(0.002);
+            long before = CortexBot.Core.MonotonicClock.NowNs;
+            long confirmed = link.ResetGazeboWorld();
+            Assert.True(confirmed > before);
+            Assert.Equal(1, link.GazeboResets);
+            output = peer.StandardOutput.ReadToEnd();
+            peer.WaitForExit();
+        }
+        var line = Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var f = line.Split(' ');
+        Assert.True(f[0] == "request", $"peer output: {output} {peer.StandardError.ReadToEnd()}");
+        Assert.NotEqual("0", f[2]);   // the client's guid, as rmw_cyclonedds' header carries it
+        // the first request (seq 1) asks for reset.all and nothing else: no pause, no step, no seed, no run-to time
+        Assert.Equal("request guid G seq 1 pause 0 step 0 multi_step 0 reset 1 0 0 seed 0 run_to 0 0", string.Join(' ', f.Select((x, i) => i == 2 ? "G" : x)));
+    }
+
+    [Fact]
     public void A_plain_c_ros2_tool_decodes_the_detections_we_write()
     {
         int d = TestBus.NewDomain();

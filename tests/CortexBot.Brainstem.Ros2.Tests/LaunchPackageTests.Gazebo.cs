@@ -121,7 +121,7 @@ public sealed partial class LaunchPackageTests
     }
 
     [Fact]
-    public void Gazebo_launch_relays_the_object_poses_as_detections_and_can_pass_the_brain_its_detection_flags()
+    public void Gazebo_launch_relays_the_object_poses_as_detections_and_the_brain_resets_gazebos_world_and_reads_them()
     {
         var launch = Evaluate("gazebo.launch.py");
         var env = new Dictionary<string, string>();
@@ -155,26 +155,26 @@ public sealed partial class LaunchPackageTests
         var rate = Array.FindIndex(launch.Processes[r], t => t.ValueKind == JsonValueKind.String && t.GetString() == "--rate");
         Assert.Equal("30", Resolve(launch.Processes[r][rate + 1], launch with { Arguments = new(launch.Arguments) { ["detections_rate_hz"] = JsonDocument.Parse("\"30\"").RootElement } }, env));
 
-        // the brain: by default started without the detection flags; brain_detections_flags:=true starts the same
-        // command with them instead (two actions under opposite conditions on one switch, off by default)
-        var brains = Enumerable.Range(0, launch.Processes.Length).Where(i => IsCortexbot(launch, i, "run")).ToList();
-        Assert.Equal(2, brains.Count);
-        var plain = Assert.Single(brains, i => launch.Conditions[i]?.GetProperty("kind").GetString() == "UnlessCondition");
-        var with = Assert.Single(brains, i => launch.Conditions[i]?.GetProperty("kind").GetString() == "IfCondition");
-        foreach (var i in brains) Assert.Equal("brain_detections_flags", launch.Conditions[i]!.Value.GetProperty("value").GetProperty("config").GetString());
-        Assert.Equal("false", launch.Arguments["brain_detections_flags"].GetString());
-        string[] plainArgv = [.. launch.Processes[plain].Skip(1).Select(t => Resolve(t, launch, env))];
-        string[] withArgv = [.. launch.Processes[with].Skip(1).Select(t => Resolve(t, launch, env))];
-        Assert.Equal([.. plainArgv, "--reset", "home", "--perception", "detections"], withArgv);
-        // the flags reach only a cortexbot whose run has them: until then the switch must stay off by default
-        var (_, runFlags) = CliCommand(["run"]);
-        if (runFlags.Contains("--perception") && runFlags.Contains("--reset"))
-        {
-            int config = Array.IndexOf(withArgv, "--config");
-            withArgv[config + 1] = Path.Combine(Package, "config", "cortexbot.yaml");
-            var brainParse = CortexBot.Cli.Commands.ConfigSources.Parse(CortexBot.Cli.Program.CreateRoot(), withArgv, new Dictionary<string, string>());
-            Assert.True(brainParse.Errors.Count == 0, string.Join("; ", brainParse.Errors.Select(e => e.Message)));
-        }
+        // the brain: one `cortexbot run`, unconditional, resetting Gazebo's world through the bridged control service of the
+        // world the launch starts, and perceiving the relayed detections
+        int brain = Assert.Single(Enumerable.Range(0, launch.Processes.Length), i => IsCortexbot(launch, i, "run"));
+        Assert.Null(launch.Conditions[brain]);
+        Assert.DoesNotContain("brain_detections_flags", launch.Arguments.Keys);
+        string[] brainArgv = [.. launch.Processes[brain].Skip(1).Select(t => Resolve(t, launch, env))];
+        string Brain(string name) => brainArgv[Array.IndexOf(brainArgv, name) + 1];
+        Assert.Equal("gazebo", Brain("--reset"));
+        Assert.Equal("detections", Brain("--perception"));
+        var worldName = (string)world.Attribute("name")!;
+        Assert.Equal(worldName, Brain("--gazebo-world"));
+        // the service it calls is the one the world-control bridge bridges (see the test of the bridges), for a renamed world too
+        Assert.Equal($"/world/{worldName}/control", new Ros2Options { GazeboWorld = Brain("--gazebo-world") }.GazeboControlService);
+        var other = launch with { Arguments = new(launch.Arguments) { ["world_name"] = JsonDocument.Parse("\"other_world\"").RootElement } };
+        Assert.Equal("other_world", Resolve(launch.Processes[brain][1 + Array.IndexOf(brainArgv, "--gazebo-world") + 1], other, env));
+        // the whole command line parses as `cortexbot run`, the package's config read as cortexbot reads it
+        int config = Array.IndexOf(brainArgv, "--config");
+        brainArgv[config + 1] = Path.Combine(Package, "config", "cortexbot.yaml");
+        var brainParse = CortexBot.Cli.Commands.ConfigSources.Parse(CortexBot.Cli.Program.CreateRoot(), brainArgv, new Dictionary<string, string>());
+        Assert.True(brainParse.Errors.Count == 0, string.Join("; ", brainParse.Errors.Select(e => e.Message)));
     }
 
     [Theory]

@@ -139,8 +139,7 @@ public sealed partial class LaunchPackageTests
         var launch = Evaluate(file);
         // every LaunchConfiguration the file reads is declared (a typo would be an error only at `ros2 launch` time)
         foreach (var c in launch.Configurations) Assert.True(launch.Arguments.ContainsKey(c), $"{file} reads LaunchConfiguration('{c}') but declares no such argument");
-        // the brain as started by default: `cortexbot run` without a condition, or the one its switch leaves on (see
-        // Gazebo_launch_relays_the_object_poses_as_detections_and_can_pass_the_brain_its_detection_flags)
+        // the brain as started by default: `cortexbot run` without a condition, or the one a switch leaves on
         var cortexbot = Enumerable.Range(0, launch.Processes.Length)
             .Where(i => IsCortexbot(launch, i, "run") && (launch.Conditions[i] is not { } c || c.GetProperty("kind").GetString() == "UnlessCondition"))
             .Select(i => launch.Processes[i]).ToList();

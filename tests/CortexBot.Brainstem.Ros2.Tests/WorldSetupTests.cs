@@ -64,6 +64,7 @@ public sealed class WorldSetupTests
         Assert.Equal(WorldStart.Home, setup.Reset);
         Assert.Equal(PerceptionSource.Detections, setup.Perception);
         Assert.Contains($"no simulator node on ROS domain {d}: nothing reads /cortexbot/sim/reset or writes /cortexbot/sim/scene", setup.Reason);
+        Assert.Contains("and no Gazebo world control service /world/cortexbot_tabletop/control", setup.Reason);
         // the robot's endpoints were discovered, so the search ended after the grace, not the start timeout
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), $"discovery took {sw.Elapsed}");
         var scene = Assert.IsType<PerceivedScene>(sp.GetRequiredService<IScenePerception>());
@@ -71,6 +72,58 @@ public sealed class WorldSetupTests
         Assert.Equal(["red_cube", "green_cube", "blue_cube"], scene.ObjectNames);
         Assert.Equal(["bin"], scene.Snapshot().Objects.Select(o => o.Name));   // nothing detected yet: the fixtures
         Assert.Contains("perception stale: no detection frame accepted", scene.Problem());
+    }
+
+    [Fact]
+    public void With_gazebos_world_control_service_on_the_graph_episodes_reset_gazebo_and_forget_the_old_world()
+    {
+        int d = TestBus.NewDomain();
+        var o = TestBus.Options(d);
+        using var world = MuJoCoWorld.OpenDefault();
+        // a plain robot with detections, and Gazebo's /world/cortexbot_tabletop/control beside it
+        using var node = new Ros2SimNode(world, o, 250, seed: 1, asRobot: new SimDetectionOptions { RateHz = 20 }, gazeboControl: "cortexbot_tabletop");
+        using var cts = new CancellationTokenSource();
+        var t = new Thread(() => node.Run(cts.Token)) { IsBackground = true };
+        t.Start();
+        try
+        {
+            using var sp = Compose(Ros2(d));
+            var setup = sp.GetRequiredService<WorldSetup>();
+            Assert.Equal(new WorldSetup(WorldStart.Gazebo, PerceptionSource.Detections,
+                $"Gazebo's world control service /world/cortexbot_tabletop/control discovered on ROS domain {d} (no simulator node)"), setup);
+            var scene = Assert.IsType<PerceivedScene>(sp.GetRequiredService<IScenePerception>());
+            var reset = Assert.IsType<GazeboWorldReset>(sp.GetRequiredService<IWorldReset>());
+            TestBus.WaitUntil(() => scene.Problem() is null, "detections");
+            var link = sp.GetRequiredService<Ros2RobotLink>();
+            TestBus.WaitUntil(() => link.Counters.JointStatesAccepted > 0, "joint states");
+            reset.ResetScene(7);
+            Assert.Equal(1, node.GazeboControlCounters.Resets);
+            Assert.Equal(1, link.GazeboResets);
+            // what was perceived before the reset is void until a frame of the reset world arrives
+            Assert.Contains("stamped after the world reset", scene.Problem() ?? "(the scene was trusted right after the reset)");
+            TestBus.WaitUntil(() => scene.Problem() is null, "detections of the reset world");
+            var truth = world.Snapshot();
+            Assert.True(scene.TryGetPose(scene.IndexOf("red_cube"), out var red));
+            Assert.True((red.Position - truth.Find("red_cube")!.Pose.Position).Norm < 1e-3);
+        }
+        finally
+        {
+            cts.Cancel();
+            t.Join();
+        }
+    }
+
+    [Fact]
+    public void A_gazebo_reset_without_the_service_fails_naming_it()
+    {
+        int d = TestBus.NewDomain();
+        using var robot = new FakeRobot(d);
+        var o = TestBus.Options(d) with { ResetTimeout = TimeSpan.FromSeconds(1) };
+        using var sp = Compose(new CortexBotOptions { Robot = RobotKind.Ros2, Ros2 = o, Reset = WorldStart.Gazebo });
+        Assert.Equal(new WorldSetup(WorldStart.Gazebo, PerceptionSource.Detections, "as given"), sp.GetRequiredService<WorldSetup>());
+        var e = Assert.Throws<InvalidOperationException>(() => sp.GetRequiredService<IWorldReset>().ResetScene(1));
+        Assert.Equal($"no Gazebo world control service /world/cortexbot_tabletop/control (ros_gz_interfaces/srv/ControlWorld) on ROS domain {d} within 1 s: " +
+            "is ros_gz_bridge bridging it, with RMW_IMPLEMENTATION=rmw_cyclonedds_cpp, and is the world named as --gazebo-world says?", e.Message);
     }
 
     [Fact]

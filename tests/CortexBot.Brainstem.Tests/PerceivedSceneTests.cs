@@ -172,6 +172,35 @@ public class PerceivedSceneTests
     }
 
     [Fact]
+    public void After_a_world_reset_only_frames_stamped_after_it_count_and_the_objects_start_afresh_without_a_jump()
+    {
+        var scene = Scene();
+        int red = scene.IndexOf("red_cube");
+        scene.Accept(Frame(0, Det("red_cube", 0.40, 0.10)));
+        Assert.True(scene.TryGetPose(red, out _));
+        _now += 50 * Ms;
+        long reset = _now;
+        scene.Forget(reset);
+        // the old world is gone: nothing movable can be read, and the scene says it waits for the reset world
+        Assert.False(scene.TryGetPose(red, out _));
+        Assert.Equal(["bin"], scene.Snapshot().Objects.Select(o => o.Name));
+        _now += 10 * Ms;
+        // a frame captured before the reset (in flight while it happened) shows the old world: refused, counted
+        scene.Accept(Frame(30, Det("red_cube", 0.40, 0.10)));
+        Assert.False(scene.TryGetPose(red, out _));
+        Assert.Equal("perception stale: no detection frame from detections on /detections stamped after the world reset 10 ms ago (1 frame(s) from before it refused)",
+            scene.Problem());
+        Assert.Equal(1, scene.Counters.FramesBeforeReset);
+        // the first frame after it: the cube where the reset put it, 300 mm away, a new track and no jump
+        scene.Accept(Frame(5, Det("red_cube", 0.40, -0.20)));
+        Assert.Null(scene.Problem());
+        Assert.True(scene.TryGetPose(red, out var after));
+        Assert.Equal(-0.20, after.Position.Y, 9);
+        Assert.Equal(0, scene.Counters.Jumps);
+        Assert.Empty(_reported);
+    }
+
+    [Fact]
     public void A_one_frame_misdetection_is_undone_by_the_next_sighting_where_the_object_was()
     {
         var scene = Scene();

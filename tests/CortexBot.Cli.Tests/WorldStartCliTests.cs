@@ -8,7 +8,14 @@ public class WorldStartCliTests(ITestOutputHelper output)
     [Theory]
     [InlineData("--reset none", "error: --reset none needs --robot ros2: the embedded simulator always resets its world")]
     [InlineData("--reset home", "error: --reset home needs --robot ros2: the embedded simulator always resets its world")]
-    [InlineData("--reset later", "error: --reset must be one of sim, home, none, got 'later'")]
+    [InlineData("--reset later", "error: --reset must be one of sim, home, none, gazebo, got 'later'")]
+    [InlineData("--reset gazebo", "error: --reset gazebo needs --robot ros2: the embedded simulator always resets its world")]
+    [InlineData("--gazebo-world cortexbot_tabletop", "error: --gazebo-world needs --robot ros2 (and a Gazebo world behind ros_gz_bridge)")]
+    [InlineData("--robot ros2 --reset gazebo --perception sim",
+        "error: --reset gazebo perceives the Gazebo world: --perception sim reads `cortexbot sim serve`'s scene topic, which Gazebo has not; use --perception detections or tf")]
+    [InlineData("--robot ros2 --reset home --gazebo-world cortexbot_tabletop", "error: --gazebo-world is only used with --reset gazebo, not --reset home")]
+    [InlineData("--robot ros2 --reset gazebo --gazebo-world world/one",
+        "error: --gazebo-world must be a world name of letters, digits and underscores (it names the service /world/NAME/control), got 'world/one'")]
     [InlineData("--perception detections", "error: --perception detections needs --robot ros2: the embedded simulator's scene is its own")]
     [InlineData("--perception camera", "error: --perception must be one of sim, detections, tf, got 'camera'")]
     [InlineData("--perception tf", "error: --perception tf needs --robot ros2: the embedded simulator's scene is its own")]

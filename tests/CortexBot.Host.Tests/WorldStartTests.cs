@@ -124,4 +124,75 @@ public class WorldStartTests(ITestOutputHelper output)
         for (int j = 0; j < 6; j++) Assert.True(Math.Abs(arm.LastRead.Position[j] - before.Position[j]) < 2e-3, $"joint {j} moved");
         Assert.True(arm.LastRead.StampNs > before.StampNs);
     }
+
+    /// <summary>
+    /// Gazebo behind a ROS 2 link, simulated: a reset puts the world back to the same start (seed 3, whatever the episode's
+    /// seed) and perception then needs a while (here 300 ms) before it sees the reset world, as detections of it arrive.
+    /// </summary>
+    private sealed class GazeboLikeWorld(MuJoCoWorld inner) : IRobotLink, IScenePerception, IObjectPoses, IWorldReset
+    {
+        public int Resets, AskedWhileBlind;
+        private long _blindUntil;
+        public MuJoCoWorld World => inner;
+        public IReadOnlyList<string> JointNames => inner.JointNames;
+        public void Start(double controlPeriodSeconds) => inner.Start(controlPeriodSeconds);
+        public bool Read(RobotStateBuffer state) => inner.Read(state);
+        public void Write(JointCommandBuffer command) => inner.Write(command);
+        public void ResetScene(int seed)
+        {
+            inner.ResetScene(3);
+            Interlocked.Increment(ref Resets);
+            Volatile.Write(ref _blindUntil, MonotonicClock.NowNs + 300_000_000);
+        }
+        public string? Problem()
+        {
+            if (MonotonicClock.NowNs >= Volatile.Read(ref _blindUntil)) return null;
+            Interlocked.Increment(ref AskedWhileBlind);
+            return "perception stale: no detection frame stamped after the world reset";
+        }
+        public SceneSnapshot Snapshot() => inner.Snapshot();
+        public IReadOnlyList<string> ObjectNames => ((IObjectPoses)inner).ObjectNames;
+        public int IndexOf(string name) => inner.IndexOf(name);
+        public bool TryGetPose(int index, out Pose pose) => inner.TryGetPose(index, out pose);
+        public void Dispose() => inner.Dispose();
+    }
+
+    [Fact]
+    public async Task With_reset_gazebo_each_episode_resets_the_world_then_waits_for_perception_of_it()
+    {
+        using var world = new GazeboLikeWorld(MuJoCoWorld.OpenDefault());
+        var result = await CortexBotRunner.RunAsync(TestOptions.Fast(), "put the red cube in the bin", 2, 1, configure: s =>
+        {
+            s.AddRobot(_ => world);
+            s.AddSingleton(new WorldSetup(WorldStart.Gazebo, PerceptionSource.Detections, "test"));
+        });
+        Assert.Null(result.Rejection);
+        foreach (var e in result.Report!.Episodes)
+        {
+            output.WriteLine($"{e.Seed}: {e.Success} {e.Failure} [{string.Join(", ", e.Plan)}]");
+            Assert.True(e.Success, e.Failure);
+            Assert.Equal(["pick(red_cube)", "place(red_cube, bin)"], e.Plan);   // the cube was back on the table
+        }
+        Assert.Equal("gazebo", result.Report.World!.Reset);
+        Assert.Equal(2, world.Resets);
+        // each episode asked for the scene while perception of the reset world had not come yet, and waited
+        Assert.True(world.AskedWhileBlind >= 2, $"asked {world.AskedWhileBlind} times while blind");
+    }
+
+    [Fact]
+    public async Task With_reset_gazebo_and_no_perception_of_the_reset_world_the_episode_is_refused_saying_so()
+    {
+        using var world = new GazeboLikeWorld(MuJoCoWorld.OpenDefault());
+        var blind = new BlindPerception(world);
+        var options = TestOptions.Fast() with { Timeouts = EpisodeTimeouts.Default with { Reset = TimeSpan.FromSeconds(1) } };
+        var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", 1, 1, configure: s =>
+        {
+            s.AddSingleton<IScenePerception>(blind);
+            s.AddRobot(_ => world);
+            s.AddSingleton(new WorldSetup(WorldStart.Gazebo, PerceptionSource.Detections, "test"));
+        });
+        Assert.Equal("cannot start after Gazebo's world reset: perception stale: no detection frame accepted from detections on /detections (waited 1 s)",
+            result.Rejection);
+        Assert.Equal(1, world.Resets);
+    }
 }

@@ -159,6 +159,11 @@ public sealed unsafe class AsRobotTests
         Assert.Contains("/detections (10 Hz, noise 0.005 m, latency 50 ms)", ok.Err, StringComparison.Ordinal);
         Assert.Contains("no scene status, no resets, no object /tf", ok.Err, StringComparison.Ordinal);
         Assert.Matches(@"detection frames [1-9]\d*", ok.Err);
+        // playing Gazebo behind the robot: its world control service instead of the simulator's reset
+        var gz = Run($"sim serve --as-robot --gazebo-control cortexbot_tabletop --ros-domain {d} --ros-loopback --no-camera --duration 1");
+        Assert.True(gz.Code == 0, gz.Err);
+        Assert.Contains("no scene status, no object /tf; world resets only through Gazebo's control service /world/cortexbot_tabletop/control", gz.Err, StringComparison.Ordinal);
+        Assert.Contains("/world/cortexbot_tabletop/control: 0 resets, 0 other requests refused", gz.Err, StringComparison.Ordinal);
 
         foreach (var (args, message) in new[]
         {
@@ -166,6 +171,9 @@ public sealed unsafe class AsRobotTests
             ("--as-robot --detection-rate 0", "--detection-rate must be in (0, 100] Hz, got 0"),
             ("--as-robot --detection-latency NaN", "--detection-latency must be between 0 and 5000 ms, got NaN"),
             ("--detection-rate 10", "--detection-rate needs --as-robot (only the robot mode publishes detections)"),
+            ("--gazebo-control cortexbot_tabletop", "--gazebo-control needs --as-robot (it plays Gazebo's world behind a plain ros2_control robot, which has no simulator reset)"),
+            ("--as-robot --gazebo-control world/one",
+                "--gazebo-control must be a world name of letters, digits and underscores (it names the service /world/NAME/control), got 'world/one'"),
         })
         {
             var bad = Run($"sim serve --ros-domain {d} --ros-loopback --no-camera --duration 0.2 {args}");

@@ -13,10 +13,13 @@ arrived (--stamp receipt): Gazebo's stamps are simulated time and CortexBot's st
 /clock (use_sim_time is not for CortexBot: its control loop and stale checks run on the host's clocks). The bin is a
 static model with no pose publisher: CortexBot takes it, with the table, from its fixtures (--perception-config).
 
-CortexBot's `run` picks `--reset home --perception detections` itself when no simulator node is on the graph; with
-brain_detections_flags:=true the launch passes them explicitly (only for a cortexbot whose `run` has these flags).
-A Gazebo reset (/world/cortexbot_tabletop/control, ros_gz_interfaces/srv/ControlWorld: world_control.reset.all) restores
-the SDF's poses; CortexBot does not call it yet.
+CortexBot runs with `--reset gazebo --gazebo-world <world_name> --perception detections`: before each episode it calls
+Gazebo's world control service (/world/<world_name>/control, ros_gz_interfaces/srv/ControlWorld, bridged by the
+gz_world_control bridge) with world_control.reset.all, which restores the SDF's poses (every episode starts from the
+same world: Gazebo's reset takes no seed), re-anchors its hold target at the reset arm, forgets the detections of the
+old world and waits for fresh ones before planning. The flags are given, not left to `run`'s defaults (which pick the
+same when the service is on the graph and no simulator node is): a bridge still starting when CortexBot looks would
+otherwise make episodes start with a move home instead of a reset.
 """
 import os
 import sys
@@ -24,7 +27,6 @@ import sys
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription, RegisterEventHandler, SetEnvironmentVariable
-from launch.conditions import IfCondition, UnlessCondition
 from launch.event_handlers import OnProcessExit
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import Command, EnvironmentVariable, FindExecutable, LaunchConfiguration
@@ -35,8 +37,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import (CONTROLLERS, CORTEXBOT_CONFIG, GZ_BRIDGE, PACKAGE, RMW_IMPLEMENTATION, URDF, WORLD, WORLD_NAME,  # noqa: E402
                     cortexbot_command, detections_relay_command)
 
-# what `run` needs to be told to work from the relayed detections on an arm it cannot reset (see brain_detections_flags)
-DETECTIONS_FLAGS = ['--reset', 'home', '--perception', 'detections']
+# how `run` works in Gazebo: each episode resets the world through its control service, the scene comes from the relay
+GAZEBO_FLAGS = ['--reset', 'gazebo', '--gazebo-world', LaunchConfiguration('world_name'), '--perception', 'detections']
 
 
 def generate_launch_description():
@@ -58,9 +60,6 @@ def generate_launch_description():
         DeclareLaunchArgument('world_name', default_value=WORLD_NAME, description='the <world name> of that file (its control service)'),
         DeclareLaunchArgument('detections_rate_hz', default_value='15',
                               description='rate of the detections relayed from Gazebo\'s object poses (a perception node\'s 10-30 Hz)'),
-        DeclareLaunchArgument('brain_detections_flags', default_value='false',
-                              description='true: pass `' + ' '.join(DETECTIONS_FLAGS) + '` to cortexbot run (needs a cortexbot whose run '
-                                          'has them; without, run chooses the same when no simulator node is on the graph)'),
     ]
     description = ParameterValue(
         Command([FindExecutable(name='xacro'), ' ', os.path.join(share, URDF),
@@ -94,10 +93,7 @@ def generate_launch_description():
                               LaunchConfiguration('trajectory_interface'), node_name=LaunchConfiguration('node_name'),
                               ros_distro=LaunchConfiguration('ros_distro'),
                               config=os.path.join(share, CORTEXBOT_CONFIG))
-    # one of the two starts: launch cannot drop tokens from a command line, so the flags come with a second action
-    cortexbot = ExecuteProcess(cmd=brain, output='screen', condition=UnlessCondition(LaunchConfiguration('brain_detections_flags')))
-    cortexbot_detections = ExecuteProcess(cmd=brain + DETECTIONS_FLAGS, output='screen',
-                                          condition=IfCondition(LaunchConfiguration('brain_detections_flags')))
+    cortexbot = ExecuteProcess(cmd=brain + GAZEBO_FLAGS, output='screen')
     return LaunchDescription([SetEnvironmentVariable('RMW_IMPLEMENTATION', RMW_IMPLEMENTATION)] + args + [
         gazebo,
         state_publisher,
@@ -107,5 +103,5 @@ def generate_launch_description():
         spawn_robot,
         RegisterEventHandler(OnProcessExit(target_action=spawn_robot, on_exit=[spawn_jsb])),
         RegisterEventHandler(OnProcessExit(target_action=spawn_jsb, on_exit=[spawn_arm])),
-        RegisterEventHandler(OnProcessExit(target_action=spawn_arm, on_exit=[cortexbot, cortexbot_detections])),
+        RegisterEventHandler(OnProcessExit(target_action=spawn_arm, on_exit=[cortexbot])),
     ])

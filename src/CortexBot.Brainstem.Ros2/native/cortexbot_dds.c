@@ -42,7 +42,10 @@ enum cbd_type {
   CBD_TF_MESSAGE = 22,
   /* vision_msgs/msg/Detection3DArray (a perception node's /detections) */
   CBD_DETECTION3D_ARRAY = 23,
-  CBD_TYPE_COUNT = 24
+  /* ros_gz_interfaces/srv/ControlWorld (Gazebo's /world/<name>/control through ros_gz_bridge; with the request header) */
+  CBD_CONTROL_WORLD_REQUEST = 24,
+  CBD_CONTROL_WORLD_RESPONSE = 25,
+  CBD_TYPE_COUNT = 26
 };
 
 /* A distribution's layout sits in a module named after it (idlc cannot hold two structs of one name); ROS 2 has one
@@ -93,17 +96,20 @@ static const dds_topic_descriptor_t *descriptor (int type)
     case CBD_STRING: return &std_msgs_msg_dds__String__desc;
     case CBD_TF_MESSAGE: return &tf2_msgs_msg_dds__TFMessage__desc;
     case CBD_DETECTION3D_ARRAY: return &vision_msgs_msg_dds__Detection3DArray__desc;
+    case CBD_CONTROL_WORLD_REQUEST: return &ros_gz_interfaces_srv_dds__ControlWorld_Request__desc;
+    case CBD_CONTROL_WORLD_RESPONSE: return &ros_gz_interfaces_srv_dds__ControlWorld_Response__desc;
     default: return NULL;
   }
 }
 
-API int cbd_abi_version (void) { return 9; }
+API int cbd_abi_version (void) { return 10; }
 
 /* sizeof of the generated struct for a type, or of helper structs: 100 = JointTrajectoryPoint_, 101 = dds_sample_info_t,
  * 102 = MultiDOFJointTrajectoryPoint_, 103 = GoalStatus_, 104 = GoalInfo_, 105 = JointTolerance_,
  * 106 = JointComponentTolerance_, 107 = FollowJointTrajectory_Goal_, 108 = MultiDOFJointTrajectory_,
  * 109 = FollowJointTrajectory_Feedback_, 110 = Gid_, 111 = NodeEntitiesInfo_, 112 = Humble's Gid_, 113 = Humble's NodeEntitiesInfo_,
- * 114 = DiagnosticStatus_, 115 = KeyValue_, 116 = TransformStamped_, 117 = Detection3D_, 118 = ObjectHypothesisWithPose_. */
+ * 114 = DiagnosticStatus_, 115 = KeyValue_, 116 = TransformStamped_, 117 = Detection3D_, 118 = ObjectHypothesisWithPose_,
+ * 119 = ros_gz_interfaces' WorldControl_. */
 API long cbd_sizeof (int type)
 {
   switch (type) {
@@ -136,6 +142,9 @@ API long cbd_sizeof (int type)
     case CBD_DETECTION3D_ARRAY: return (long) sizeof (vision_msgs_msg_dds__Detection3DArray_);
     case 117: return (long) sizeof (vision_msgs_msg_dds__Detection3D_);
     case 118: return (long) sizeof (vision_msgs_msg_dds__ObjectHypothesisWithPose_);
+    case CBD_CONTROL_WORLD_REQUEST: return (long) sizeof (ros_gz_interfaces_srv_dds__ControlWorld_Request_);
+    case CBD_CONTROL_WORLD_RESPONSE: return (long) sizeof (ros_gz_interfaces_srv_dds__ControlWorld_Response_);
+    case 119: return (long) sizeof (ros_gz_interfaces_msg_dds__WorldControl_);
     case 112: return (long) sizeof (humble_rmw_dds_common_msg_dds__Gid_);
     case 113: return (long) sizeof (humble_rmw_dds_common_msg_dds__NodeEntitiesInfo_);
     case 110: return (long) sizeof (rmw_dds_common_msg_dds__Gid_);

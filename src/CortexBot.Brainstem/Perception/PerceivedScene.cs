@@ -10,7 +10,7 @@ namespace CortexBot.Brainstem.Perception;
 /// <summary>Counters of a <see cref="PerceivedScene"/> (read any time).</summary>
 public sealed record PerceptionCounters(
     long FramesAccepted, long FramesRefusedStale, long FramesOutOfOrder, long Detections, long UnknownDetections,
-    long FixtureDetections, long RejectedDetections, long Jumps, long Vanished);
+    long FixtureDetections, long RejectedDetections, long Jumps, long Vanished, long FramesBeforeReset = 0);
 
 /// <summary>
 /// The scene as a perception node sees it: fed <see cref="DetectionFrame"/>s (vision_msgs/Detection3DArray) and the
@@ -37,6 +37,8 @@ public sealed record PerceptionCounters(
 /// (the object is being moved) until they settle again. Without this, 5 mm of detection noise moves a target by more
 /// than a skill's 20 mm watch tolerance every few seconds.</item>
 /// <item>Fixtures are always in the scene, at their configured pose.</item>
+/// <item>A world reset (<see cref="Forget"/>, e.g. Gazebo's) voids everything perceived: frames stamped before it are
+/// refused (counted), and until one stamped after it is accepted no movable object can be read.</item>
 /// </list>
 /// <para>Threads: <see cref="Accept"/> from one feeder at a time (a receiver thread; serialised by a lock); everything
 /// else from any thread. The state is an immutable object swapped whole per frame, so <see cref="TryGetPose"/> and
@@ -64,6 +66,7 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
     private readonly List<Anomaly> _anomalies = [];
     private long _accepted, _stale, _outOfOrder, _detections, _unknownCount, _fixtureSeen, _rejected, _jumps, _vanished;
     private bool _staleReported;
+    private long _resetNs, _beforeReset;
 
     /// <summary>One consistent view, replaced whole by each accepted frame (never mutated after publication).</summary>
     private sealed class State(int n)
@@ -146,7 +149,7 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
     {
         get
         {
-            lock (_write) return new(_accepted, _stale, _outOfOrder, _detections, _unknownCount, _fixtureSeen, _rejected, _jumps, _vanished);
+            lock (_write) return new(_accepted, _stale, _outOfOrder, _detections, _unknownCount, _fixtureSeen, _rejected, _jumps, _vanished, _beforeReset);
         }
     }
 
@@ -211,6 +214,10 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
         long now = _now();
         if (s.FrameStampNs != 0 && now - s.FrameStampNs <= _staleNs) return null;
         var c = Counters;
+        long reset = Volatile.Read(ref _resetNs);
+        if (s.FrameStampNs == 0 && reset != 0)
+            return $"perception stale: no detection frame from {Source} stamped after the world reset {Ms(now - reset)} ago" +
+                (c.FramesBeforeReset > 0 ? $" ({c.FramesBeforeReset} frame(s) from before it refused)" : "");
         string refused = c.FramesRefusedStale > 0 ? $"; {c.FramesRefusedStale} frame(s) refused as stamped more than {Ms(_staleNs)} ago" : "";
         return s.FrameStampNs == 0
             ? $"perception stale: no detection frame accepted from {Source}{refused}"
@@ -230,6 +237,21 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
 
     // ------------------------------------------------------------------ feeding
 
+    /// <summary>
+    /// The world was reset at <paramref name="resetNs"/> (monotonic): everything perceived so far shows the old world and
+    /// is forgotten (tracks, smoothing, jumps), frames stamped before it are refused from now on, and <see cref="Problem"/>
+    /// says so until a frame stamped after it is accepted. Any thread.
+    /// </summary>
+    public void Forget(long resetNs)
+    {
+        lock (_write)
+        {
+            if (resetNs > _resetNs) Volatile.Write(ref _resetNs, resetNs);
+            _state = new State(_names.Length);
+            _staleReported = false;
+        }
+    }
+
     /// <summary>Applies one detection frame (the receiver's thread). Never throws for bad content: it is counted.</summary>
     public void Accept(DetectionFrame frame)
     {
@@ -245,6 +267,11 @@ public sealed class PerceivedScene : IScenePerception, IObjectPoses
         {
             long now = _now();
             var old = _state;
+            if (frame.StampNs < _resetNs)
+            {
+                _beforeReset++;   // it shows the world before the reset
+                return null;
+            }
             if (now - frame.StampNs > _staleNs)
             {
                 _stale++;

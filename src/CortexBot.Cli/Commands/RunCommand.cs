@@ -48,8 +48,13 @@ internal static class RunCommand
         var maxToolSpeed = new Option<double?>("--max-tool-speed") { Description = "Tool speed limit the safety gate enforces, in m/s (default 1.0; 0.25 is the collaborative reduced speed of ISO 10218-1, which the skills are not yet timed for)" };
         var workspace = new Option<string?>("--workspace") { Description = "Workspace box for the tool and fingertips, xmin,ymin,zmin,xmax,ymax,zmax in metres (world frame; default: the table top, up to 1.2 m above it)" };
         var reset = Choices.OptionalEnum<WorldStart>("--reset",
-            "How each episode starts: sim (the simulator resets the world), home (the arm moves home first), none (the scene as it is). " +
-            "Default: sim with --robot sim or when the simulator node is discovered on the DDS graph, else home");
+            "How each episode starts: sim (the simulator resets the world), home (the arm moves home first), none (the scene as it is), " +
+            "gazebo (Gazebo resets its world through the bridged /world/NAME/control service, then the episode waits for perception of it). " +
+            "Default: sim with --robot sim or when the simulator node is discovered on the DDS graph, else gazebo when that service is discovered, else home");
+        var gazeboWorld = new Option<string?>("--gazebo-world")
+        {
+            Description = $"With --reset gazebo (or its discovery): the Gazebo world whose /world/NAME/control service resets it (default {Brainstem.Ros2.Ros2Options.DefaultGazeboWorld})",
+        };
         var perception = Choices.OptionalEnum<PerceptionSource>("--perception",
             "Where a ROS 2 robot's scene comes from: sim (the simulator node's scene topic), detections (vision_msgs/Detection3DArray " +
             "mapped by --perception-config) or tf (tf2_msgs/TFMessage object poses on /tf, child_frame_id = class id, stamped with wall-clock time; in Gazebo use the `sim detections` relay instead). " +
@@ -61,7 +66,7 @@ internal static class RunCommand
         var ros = new Ros2CliOptions("cortexbot");
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator or, with --robot ros2, an arm under ros2_control.")
             { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, onnxDevice, perturb, noRecall, maxReplans,
-              record, video, telemetry, otlp, prometheus, maxToolSpeed, workspace, reset, perception, perceptionConfig };
+              record, video, telemetry, otlp, prometheus, maxToolSpeed, workspace, reset, gazeboWorld, perception, perceptionConfig };
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
@@ -114,6 +119,13 @@ internal static class RunCommand
             }
             if (options.Timeouts.MaxReplans is < 0 or > 10) throw new ConfigurationException($"--max-replans must be between 0 and 10, got {options.Timeouts.MaxReplans}");
             if (options.Robot == RobotKind.Ros2) options = options with { Ros2 = ros.Build(parse) };
+            if (parse.GetValue(gazeboWorld) is { } gw)
+            {
+                if (options.Robot != RobotKind.Ros2) throw new ConfigurationException("--gazebo-world needs --robot ros2 (and a Gazebo world behind ros_gz_bridge)");
+                if (options.Reset is { } r && r != WorldStart.Gazebo)
+                    throw new ConfigurationException($"--gazebo-world is only used with --reset gazebo, not --reset {r.ToString().ToLowerInvariant()}");
+                options = options with { Ros2 = options.Ros2 with { GazeboWorld = gw } };
+            }
             options = planners.Apply(parse, options).Validate();
             bool asJson = parse.GetValue(json);
             var level = GlobalOptions.Level(parse, verbose);

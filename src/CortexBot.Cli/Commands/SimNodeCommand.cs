@@ -58,11 +58,16 @@ internal static class SimNodeCommand
         var detectionRate = new Option<double>("--detection-rate") { Description = "With --as-robot: detection frames per second", DefaultValueFactory = _ => 15 };
         var detectionLatency = new Option<double>("--detection-latency")
             { Description = "With --as-robot: publish each detection frame this many ms after capture (its header stamp stays the capture time)", DefaultValueFactory = _ => 0 };
+        var gazeboControl = new Option<string?>("--gazebo-control")
+        {
+            Description = "With --as-robot: also serve Gazebo's world control service /world/NAME/control (ros_gz_interfaces/srv/ControlWorld, " +
+                "as ros_gz_bridge bridges it): a reset puts the world back to its initial state (the objects scattered from --seed) and answers success",
+        };
         var ros = new Ros2CliOptions("cortexbot_sim");
         var cmd = new Command(name, description)
         {
             seed, rate, duration, scene, verbose, noCamera, cameraRate, cameraWidth, cameraHeight, stateRate, robotDescription,
-            asRobot, detectionNoise, detectionRate, detectionLatency,
+            asRobot, detectionNoise, detectionRate, detectionLatency, gazeboControl,
         };
         foreach (var o in ros.Node) cmd.Options.Add(o);
         cmd.SetAction((parse, ct) =>
@@ -89,6 +94,14 @@ internal static class SimNodeCommand
                 foreach (var o in new Option[] { detectionNoise, detectionRate, detectionLatency })
                     if (parse.GetResult(o) is { Implicit: false })
                         throw new ConfigurationException($"{o.Name} needs --as-robot (only the robot mode publishes detections)");
+            string? gazebo = parse.GetValue(gazeboControl);
+            if (gazebo is not null && robot is null)
+                throw new ConfigurationException("--gazebo-control needs --as-robot (it plays Gazebo's world behind a plain ros2_control robot, which has no simulator reset)");
+            if (gazebo is not null)
+            {
+                try { (options with { GazeboWorld = gazebo }).Validate(); }
+                catch (ConfigurationException) { throw new ConfigurationException($"--gazebo-control must be a world name of letters, digits and underscores (it names the service /world/NAME/control), got '{gazebo}'"); }
+            }
             var path = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene);
             using var world = new MuJoCoWorld(path);
             MuJoCoCamera? camera = null;
@@ -108,7 +121,7 @@ internal static class SimNodeCommand
             }
             using var cameraLifetime = camera;
             using var node = new Ros2SimNode(world, options, parse.GetValue(rate), parse.GetValue(seed), camera,
-                log: line => Console.Error.WriteLine($"sim serve: {line}"), robotDescription: urdf, asRobot: robot);
+                log: line => Console.Error.WriteLine($"sim serve: {line}"), robotDescription: urdf, asRobot: robot, gazeboControl: gazebo);
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (parse.GetValue(duration) is double secs) cts.CancelAfter(TimeSpan.FromSeconds(secs));
             ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
@@ -128,7 +141,8 @@ internal static class SimNodeCommand
                   $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}), {options.ResetTopic}"
                 : $"as a robot: publishing {options.JointStatesTopic}, {options.ControllerStateTopic}{description}, {options.DetectionsTopic} " +
                   $"({robot.RateHz:0.#} Hz, noise {robot.NoiseStd:0.####} m, latency {robot.LatencyMs:0.#} ms); camera: {cameraNote}; " +
-                  $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}); no scene status, no resets, no object /tf";
+                  $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}); " +
+                  (node.GazeboControlService is { } gz ? $"no scene status, no object /tf; world resets only through Gazebo's control service {gz}" : "no scene status, no resets, no object /tf");
             Console.Error.WriteLine($"sim serve: node /{options.NodeName}, ROS domain {options.DomainId}{(options.LoopbackOnly ? " (loopback)" : "")}, {node.RateHz} Hz, " +
                 $"{offers}; serving the action {node.TrajectoryAction}");
             while (!thread.Join(1000))
@@ -149,6 +163,7 @@ internal static class SimNodeCommand
                 $"controller states {c.ControllerStates}, images {c.ImagesPublished} (failed {c.ImageFailures}{(node.ImageProblem is { } p ? ": " + p : "")}); " +
                 $"goals {g.GoalsReceived} received, {g.GoalsAccepted} accepted, {g.GoalsRejected} rejected{(g.GoalsRejected > 0 ? $" (last: {node.LastTrajectoryRejection})" : "")}, " +
                 $"{g.GoalsSucceeded} succeeded, {g.GoalsCanceled} canceled, {g.GoalsAborted} aborted" +
+                (node.GazeboControlService is { } gzs ? $"; {gzs}: {node.GazeboControlCounters.Resets} resets, {node.GazeboControlCounters.Refused} other requests refused" : "") +
                 (node.AsRobot ? $"; detection frames {node.DetectionFramesPublished}{(node.DetectionProblem is { } dp ? " (last failure: " + dp + ")" : "")}" : ""));
             if (failure is not null) throw failure;
             return Task.FromResult(0);

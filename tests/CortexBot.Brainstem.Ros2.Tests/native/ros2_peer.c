@@ -56,6 +56,13 @@
  * child_frame_id "red_cube" at 0.4 -0.1 0.02 turned 0.5 rad about Z, stamped with simulated time: 12.5 s plus the time
  * elapsed), then one as it bridges the scene broadcaster's dynamic_pose/info (two transforms with empty frame ids and
  * zero stamps: the names are lost). Prints "published N".
+ *
+ *   ros2_peer DOMAIN SECONDS WORLD gz-control
+ * Plays Gazebo behind ros_gz_bridge with its arm: publishes rt/joint_states (the 6 arm joints and both fingers) every
+ * 2 ms and serves /world/WORLD/control (ros_gz_interfaces/srv/ControlWorld: rq/world/WORLD/controlRequest and
+ * rr/world/WORLD/controlReply, rmw_cyclonedds' request header first, serviceid pairing), answering success = reset.all.
+ * Prints each request decoded, "request guid G seq S pause P step T multi_step M reset A O D seed E run_to SEC NSEC"
+ * (reset: all, time_only, model_only), and stops 0.5 s after the first or after SECONDS.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -935,6 +942,55 @@ static int graph_mode (dds_entity_t pp, double seconds, char **names, int nnames
   return 0;
 }
 
+static int gz_control_mode (dds_entity_t pp, const char *world, double seconds)
+{
+  char rq[256], rr[256];
+  snprintf (rq, sizeof rq, "rq/world/%s/controlRequest", world);
+  snprintf (rr, sizeof rr, "rr/world/%s/controlReply", world);
+  const char *pairing = "serviceid=1.2.3.4.5.6.7.8.9.a.b.c.d.e.f.10;";
+  dds_entity_t req_r = endpoint (pp, 0, &ros_gz_interfaces_srv_dds__ControlWorld_Request__desc, rq, pairing, 10, 0);
+  dds_entity_t rep_w = endpoint (pp, 1, &ros_gz_interfaces_srv_dds__ControlWorld_Response__desc, rr, pairing, 10, 0);
+  dds_entity_t js_w = endpoint (pp, 1, &sensor_msgs_msg_dds__JointState__desc, "rt/joint_states", NULL, 10, 0);
+  if (req_r < 0 || rep_w < 0 || js_w < 0) { fprintf (stderr, "endpoints failed\n"); return 1; }
+  char *names[8] = { (char *) ARM[0], (char *) ARM[1], (char *) ARM[2], (char *) ARM[3], (char *) ARM[4], (char *) ARM[5],
+                     "finger_left", "finger_right" };
+  double pos[8] = { 0, -0.4, 0.8, 0, 1.0, 0, 0.02, 0.02 }, vel[8] = { 0 };
+  double start = mono_s (), stop = start + seconds;
+  int served = 0;
+  while (mono_s () < stop) {
+    void *buf[1] = { NULL };
+    dds_sample_info_t info;
+    while (dds_take (req_r, buf, &info, 1, 1) > 0) {
+      if (info.valid_data) {
+        const ros_gz_interfaces_srv_dds__ControlWorld_Request_ *m = buf[0];
+        const ros_gz_interfaces_msg_dds__WorldControl_ *c = &m->world_control;
+        printf ("request guid %llu seq %lld pause %d step %d multi_step %u reset %d %d %d seed %u run_to %d %u\n",
+                (unsigned long long) m->rmw_client_guid, (long long) m->rmw_sequence, c->pause, c->step, c->multi_step,
+                c->reset.all, c->reset.time_only, c->reset.model_only, c->seed, c->run_to_sim_time.sec, c->run_to_sim_time.nanosec);
+        ros_gz_interfaces_srv_dds__ControlWorld_Response_ reply = { m->rmw_client_guid, m->rmw_sequence, c->reset.all };
+        dds_write (rep_w, &reply);
+        if (!served) { served = 1; if (stop > mono_s () + 0.5) stop = mono_s () + 0.5; }
+      }
+      dds_return_loan (req_r, buf, 1);
+      buf[0] = NULL;
+    }
+    struct timespec now;
+    clock_gettime (CLOCK_REALTIME, &now);
+    sensor_msgs_msg_dds__JointState_ js;
+    memset (&js, 0, sizeof js);
+    js.header.stamp.sec = (int32_t) now.tv_sec;
+    js.header.stamp.nanosec = (uint32_t) now.tv_nsec;
+    js.header.frame_id = "";
+    js.name._length = js.name._maximum = 8; js.name._buffer = names;
+    js.position._length = js.position._maximum = 8; js.position._buffer = pos;
+    js.velocity._length = js.velocity._maximum = 8; js.velocity._buffer = vel;
+    dds_write (js_w, &js);
+    dds_sleepfor (DDS_MSECS (2));
+  }
+  fflush (stdout);
+  return 0;
+}
+
 int main (int argc, char **argv)
 {
   if (argc < 3) { fprintf (stderr, "usage: ros2_peer DOMAIN SECONDS [CONTROLLER]\n"); return 2; }
@@ -972,6 +1028,12 @@ int main (int argc, char **argv)
   }
   if (argc > 4 && strcmp (argv[4], "publish-gz-poses") == 0) {
     int rc = publish_gz_poses_mode (pp, controller, seconds);
+    dds_delete (pp);
+    dds_delete (d);
+    return rc;
+  }
+  if (argc > 4 && strcmp (argv[4], "gz-control") == 0) {
+    int rc = gz_control_mode (pp, controller, seconds);
     dds_delete (pp);
     dds_delete (d);
     return rc;
