@@ -27,6 +27,13 @@ public struct RosTime
 
     public static RosTime FromNanoseconds(long ns) => new() { Sec = (int)(ns / 1_000_000_000), Nanosec = (uint)(ns % 1_000_000_000) };
     public readonly long TotalNanoseconds => Sec * 1_000_000_000L + Nanosec;
+
+    /// <summary>
+    /// A ROS (wall-clock) stamp in MonotonicClock ns, given both clocks read at receipt: now_mono - (now_wall - stamp),
+    /// never later than receipt (a sender's clock ahead of ours); 0 means "now".
+    /// </summary>
+    public static long ToMonotonic(long stampWallNs, long nowWallNs, long nowMonoNs) =>
+        stampWallNs == 0 ? nowMonoNs : Math.Min(nowMonoNs, nowMonoNs - (nowWallNs - stampWallNs));
 }
 
 /// <summary>std_msgs/Header.</summary>

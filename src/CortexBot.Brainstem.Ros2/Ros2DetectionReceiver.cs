@@ -120,7 +120,7 @@ public sealed unsafe class Ros2DetectionReceiver : IDisposable
             problem = $"header stamp {stamp.Sec} s {stamp.Nanosec} ns is not a valid ROS time";
             return null;
         }
-        long stampNs = stamp.TotalNanoseconds == 0 ? nowMonoNs : Math.Min(nowMonoNs, nowMonoNs - (nowWallNs - stamp.TotalNanoseconds));
+        long stampNs = RosTime.ToMonotonic(stamp.TotalNanoseconds, nowWallNs, nowMonoNs);
         uint n = m->Detections.Length;
         if (n > MaxDetections || (n > 0 && m->Detections.Buffer == null))
         {

@@ -102,7 +102,7 @@ public sealed unsafe class Ros2TfReceiver : IDisposable
             // tf frame names may carry a leading '/' (tf1 style): the class id is the bare name
             detections.Add(new Detection(child.TrimStart('/'), 1.0, new Pose(position, new Quat(q.W / norm, q.X / norm, q.Y / norm, q.Z / norm)), default));
         }
-        long stampNs = newest == 0 ? nowMonoNs : Math.Min(nowMonoNs, nowMonoNs - (nowWallNs - newest));
+        long stampNs = RosTime.ToMonotonic(newest, nowWallNs, nowMonoNs);
         problem = null;
         return new DetectionFrame(stampNs, nowMonoNs, detections.DrainToImmutable());
     }
