@@ -58,33 +58,25 @@ internal static class SimDetectionsCommand
 
             using var dds = new DdsParticipant(ros2.DomainId, ros2.EffectiveCycloneConfig, ros2.NodeName, distro: ros2.Distro);
             using var relay = new TfDetectionRelay(dds, objects, options, line => Console.Error.WriteLine($"sim detections: {line}"));
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            TimeSpan? limit = null;
             if (parse.GetValue(duration) is double secs)
             {
                 if (!double.IsFinite(secs) || secs <= 0) throw new ConfigurationException($"--duration must be a positive number of seconds, got {secs}");
-                cts.CancelAfter(TimeSpan.FromSeconds(secs));
+                limit = TimeSpan.FromSeconds(secs);
             }
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
-            EventHandler onExit = (_, _) => cts.Cancel();
-            Console.CancelKeyPress += onCancel;
-            AppDomain.CurrentDomain.ProcessExit += onExit;
-            Exception? failure = null;
-            var thread = new Thread(() =>
-            {
-                try { relay.Run(cts.Token); }
-                catch (Exception e) { failure = e; cts.Cancel(); }
-            }) { Name = "cortexbot-tf-detections" };
-            thread.Start();
-            Console.Error.WriteLine($"sim detections: node /{ros2.NodeName}, ROS domain {ros2.DomainId}{(ros2.LoopbackOnly ? " (loopback)" : "")}, " +
+            void Banner() => Console.Error.WriteLine($"sim detections: node /{ros2.NodeName}, ROS domain {ros2.DomainId}{(ros2.LoopbackOnly ? " (loopback)" : "")}, " +
                 $"reading {string.Join(", ", options.FromTopics)} (tf2_msgs/TFMessage), publishing {options.ToTopic} at {options.RateHz:0.#} Hz " +
                 $"in frame {options.FrameId}, stamps: {Choices.Name(options.Stamp)}; objects: " +
                 string.Join(", ", objects.Select(o => o.Size == Core.Geometry.Vec3.Zero ? o.Name : $"{o.Name} ({o.Size.X:0.###}x{o.Size.Y:0.###}x{o.Size.Z:0.###} m)")));
-            while (!thread.Join(1000))
-                if (parse.GetValue(verbose)) Console.Error.WriteLine($"sim detections: {Counters(relay)}");
-            Console.CancelKeyPress -= onCancel;
-            AppDomain.CurrentDomain.ProcessExit -= onExit;
-            Console.Error.WriteLine($"sim detections: stopped; {Counters(relay)}{(relay.Problem is { } p ? "; last failure: " + p : "")}");
-            if (failure is not null) throw failure;
+            try
+            {
+                ForegroundNode.Run(relay.Run, "cortexbot-tf-detections", ThreadPriority.Normal, limit,
+                    parse.GetValue(verbose) ? () => Console.Error.WriteLine($"sim detections: {Counters(relay)}") : null, ct, started: Banner);
+            }
+            finally
+            {
+                Console.Error.WriteLine($"sim detections: stopped; {Counters(relay)}{(relay.Problem is { } p ? "; last failure: " + p : "")}");
+            }
             return Task.FromResult(0);
         });
         return cmd;

@@ -122,50 +122,45 @@ internal static class SimNodeCommand
             using var cameraLifetime = camera;
             using var node = new Ros2SimNode(world, options, parse.GetValue(rate), parse.GetValue(seed), camera,
                 log: line => Console.Error.WriteLine($"sim serve: {line}"), robotDescription: urdf, asRobot: robot, gazeboControl: gazebo);
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            if (parse.GetValue(duration) is double secs) cts.CancelAfter(TimeSpan.FromSeconds(secs));
-            ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cts.Cancel(); };
-            EventHandler onExit = (_, _) => cts.Cancel();
-            Console.CancelKeyPress += onCancel;
-            AppDomain.CurrentDomain.ProcessExit += onExit;
-            Exception? failure = null;
-            var thread = new Thread(() =>
+            void Banner()
             {
-                try { node.Run(cts.Token); }
-                catch (Exception e) { failure = e; cts.Cancel(); }
-            }) { Name = "cortexbot-sim-node", Priority = ThreadPriority.Highest };
-            thread.Start();
-            string description = urdf is null ? "" : ", " + Ros2SimNode.RobotDescriptionTopic;
-            string offers = robot is null
-                ? $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}, {Ros2SimNode.TfTopic}{description}; camera: {cameraNote}; " +
-                  $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}), {options.ResetTopic}"
-                : $"as a robot: publishing {options.JointStatesTopic}, {options.ControllerStateTopic}{description}, {options.DetectionsTopic} " +
-                  $"({robot.RateHz:0.#} Hz, noise {robot.NoiseStd:0.####} m, latency {robot.LatencyMs:0.#} ms); camera: {cameraNote}; " +
-                  $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}); " +
-                  (node.GazeboControlService is { } gz ? $"no scene status, no object /tf; world resets only through Gazebo's control service {gz}" : "no scene status, no resets, no object /tf");
-            Console.Error.WriteLine($"sim serve: node /{options.NodeName}, ROS domain {options.DomainId}{(options.LoopbackOnly ? " (loopback)" : "")}, {node.RateHz} Hz, " +
-                $"{offers}; serving the action {node.TrajectoryAction}");
-            while (!thread.Join(1000))
-                if (parse.GetValue(verbose))
-                {
-                    var k = node.Counters;
-                    var a = node.ActionCounters;
-                    Console.Error.WriteLine($"sim serve: {k.Ticks} ticks, trajectories {k.TrajectoriesApplied}, rejected {k.CommandsRejected}, resets {k.Resets}, late {k.LateTicks}, " +
-                        $"images {k.ImagesPublished} (failed {k.ImageFailures}), goals {a.GoalsAccepted} accepted / {a.GoalsRejected} rejected" +
-                        (node.AsRobot ? $", detection frames {node.DetectionFramesPublished}" : ""));
-                }
-            Console.CancelKeyPress -= onCancel;
-            AppDomain.CurrentDomain.ProcessExit -= onExit;
-            var c = node.Counters;
-            var g = node.ActionCounters;
-            Console.Error.WriteLine($"sim serve: stopped after {c.Ticks} ticks; trajectories {c.TrajectoriesApplied}, forward commands {c.ForwardCommandsApplied}, " +
-                $"gripper commands {c.GripperCommandsApplied}, rejected {c.CommandsRejected}, resets {c.Resets}, late ticks {c.LateTicks}, " +
-                $"controller states {c.ControllerStates}, images {c.ImagesPublished} (failed {c.ImageFailures}{(node.ImageProblem is { } p ? ": " + p : "")}); " +
-                $"goals {g.GoalsReceived} received, {g.GoalsAccepted} accepted, {g.GoalsRejected} rejected{(g.GoalsRejected > 0 ? $" (last: {node.LastTrajectoryRejection})" : "")}, " +
-                $"{g.GoalsSucceeded} succeeded, {g.GoalsCanceled} canceled, {g.GoalsAborted} aborted" +
-                (node.GazeboControlService is { } gzs ? $"; {gzs}: {node.GazeboControlCounters.Resets} resets, {node.GazeboControlCounters.Refused} other requests refused" : "") +
-                (node.AsRobot ? $"; detection frames {node.DetectionFramesPublished}{(node.DetectionProblem is { } dp ? " (last failure: " + dp + ")" : "")}" : ""));
-            if (failure is not null) throw failure;
+                string description = urdf is null ? "" : ", " + Ros2SimNode.RobotDescriptionTopic;
+                string offers = robot is null
+                    ? $"publishing {options.JointStatesTopic}, {options.ControllerStateTopic}, {options.SceneTopic}, {Ros2SimNode.TfTopic}{description}; camera: {cameraNote}; " +
+                      $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}), {options.ResetTopic}"
+                    : $"as a robot: publishing {options.JointStatesTopic}, {options.ControllerStateTopic}{description}, {options.DetectionsTopic} " +
+                      $"({robot.RateHz:0.#} Hz, noise {robot.NoiseStd:0.####} m, latency {robot.LatencyMs:0.#} ms); camera: {cameraNote}; " +
+                      $"accepting {options.CommandTopic}, /{options.Controller}/commands, {options.GripperTopic} (joints {string.Join(",", options.GripperJoints)}); " +
+                      (node.GazeboControlService is { } gz ? $"no scene status, no object /tf; world resets only through Gazebo's control service {gz}" : "no scene status, no resets, no object /tf");
+                Console.Error.WriteLine($"sim serve: node /{options.NodeName}, ROS domain {options.DomainId}{(options.LoopbackOnly ? " (loopback)" : "")}, {node.RateHz} Hz, " +
+                    $"{offers}; serving the action {node.TrajectoryAction}");
+            }
+            void Progress()
+            {
+                var k = node.Counters;
+                var a = node.ActionCounters;
+                Console.Error.WriteLine($"sim serve: {k.Ticks} ticks, trajectories {k.TrajectoriesApplied}, rejected {k.CommandsRejected}, resets {k.Resets}, late {k.LateTicks}, " +
+                    $"images {k.ImagesPublished} (failed {k.ImageFailures}), goals {a.GoalsAccepted} accepted / {a.GoalsRejected} rejected" +
+                    (node.AsRobot ? $", detection frames {node.DetectionFramesPublished}" : ""));
+            }
+            try
+            {
+                ForegroundNode.Run(node.Run, "cortexbot-sim-node", ThreadPriority.Highest,
+                    parse.GetValue(duration) is double secs ? TimeSpan.FromSeconds(secs) : null,
+                    parse.GetValue(verbose) ? Progress : null, ct, started: Banner);
+            }
+            finally
+            {
+                var c = node.Counters;
+                var g = node.ActionCounters;
+                Console.Error.WriteLine($"sim serve: stopped after {c.Ticks} ticks; trajectories {c.TrajectoriesApplied}, forward commands {c.ForwardCommandsApplied}, " +
+                    $"gripper commands {c.GripperCommandsApplied}, rejected {c.CommandsRejected}, resets {c.Resets}, late ticks {c.LateTicks}, " +
+                    $"controller states {c.ControllerStates}, images {c.ImagesPublished} (failed {c.ImageFailures}{(node.ImageProblem is { } p ? ": " + p : "")}); " +
+                    $"goals {g.GoalsReceived} received, {g.GoalsAccepted} accepted, {g.GoalsRejected} rejected{(g.GoalsRejected > 0 ? $" (last: {node.LastTrajectoryRejection})" : "")}, " +
+                    $"{g.GoalsSucceeded} succeeded, {g.GoalsCanceled} canceled, {g.GoalsAborted} aborted" +
+                    (node.GazeboControlService is { } gzs ? $"; {gzs}: {node.GazeboControlCounters.Resets} resets, {node.GazeboControlCounters.Refused} other requests refused" : "") +
+                    (node.AsRobot ? $"; detection frames {node.DetectionFramesPublished}{(node.DetectionProblem is { } dp ? " (last failure: " + dp + ")" : "")}" : ""));
+            }
             return Task.FromResult(0);
         });
         return cmd;
