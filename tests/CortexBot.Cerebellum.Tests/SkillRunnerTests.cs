@@ -61,7 +61,11 @@ public class SkillRunnerTests
         var run = await SkillRunner.RunAsync(loop, compiler, SkillInvocation.Of(SkillNames.MoveAbove, "red_cube"), Scene, null, TimeSpan.FromMilliseconds(1));
         Assert.Equal(SkillOutcome.Aborted, run.Outcome);
         Assert.Equal(AnomalyKinds.NoProgress, run.AnomalyKind);
-        await Task.Delay(50);
+        // the abort reaches a program whether it was already running or still waiting to be adopted: nothing runs afterwards
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (loop.HasActiveProgram && DateTime.UtcNow < deadline) await Task.Delay(5);
+        Assert.False(loop.HasActiveProgram);
+        await Task.Delay(100);
         Assert.False(loop.HasActiveProgram);
     }
 }

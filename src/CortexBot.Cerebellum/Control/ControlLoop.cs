@@ -193,6 +193,10 @@ public sealed class ControlLoop : IControlLoop, IDisposable
     /// <summary>Stop the running program at the next tick and hold the last command.</summary>
     public void Abort(string reason)
     {
+        // A program submitted but not adopted yet is aborted here, or the next tick would consume the abort with nothing
+        // running and then start it. (Taken off the slot atomically: if the tick adopted it first, the flag stops it.)
+        if (Interlocked.Exchange(ref _pending, null) is { } notStarted)
+            notStarted.Done(new ProgramReport(notStarted.Program.Name, ProgramStatus.Failed, AnomalyKinds.Fault, reason, 0, Core.MonotonicClock.NowNs));
         Volatile.Write(ref _abort, reason);
         _wake.Release();
     }
