@@ -156,7 +156,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void Started(WorldReady w)
     {
         Timers.Cancel("observe");
-        _journal.Started(w, TaskGoal.FromInstruction(Request.Instruction, w.Scene));
+        _journal.Started(w, InstructionGoal.FromInstruction(Request.Instruction, w.Scene));
         Become(StartingTrace);
     }
 

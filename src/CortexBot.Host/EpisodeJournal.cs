@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using CortexBot.Cerebellum.Skills;
+using CortexBot.Core.Goals;
 using CortexBot.Core.Messages;
 
 namespace CortexBot.Host;

@@ -1,5 +1,6 @@
 using CortexBot.Core;
 using CortexBot.Core.Geometry;
+using CortexBot.Core.Goals;
 using CortexBot.Core.Messages;
 
 namespace CortexBot.Host.Tests;
@@ -25,7 +26,7 @@ public class EpisodeJournalTests
     private static EpisodeJournal Begun(TaskGoal? goal = null, string instruction = "put the red cube in the bin")
     {
         var journal = new EpisodeJournal(new RunEpisode(instruction, 7), "test-1");
-        journal.Started(new WorldReady(7, Start), goal ?? new TaskGoal.Inside("red_cube", "bin"));
+        journal.Started(new WorldReady(7, Start), goal ?? new TaskGoal([new Relation.In("red_cube", "bin")]));
         return journal;
     }
 
@@ -200,7 +201,7 @@ public class EpisodeJournalTests
     {
         var j = new EpisodeJournal(new RunEpisode("put the red cube in the bin", 3), "v");
         var perturbation = new AppliedPerturbation("red_cube", 0.5, 0.1);
-        j.Started(new WorldReady(3, Start) { Perturbations = [perturbation] }, new TaskGoal.Inside("red_cube", "bin"));
+        j.Started(new WorldReady(3, Start) { Perturbations = [perturbation] }, new TaskGoal([new Relation.In("red_cube", "bin")]));
         j.Fail("the cortex gave no plan within 60 s");
         j.NotJudged("no scene to judge the outcome");
         Assert.Equal("the cortex gave no plan within 60 s", j.Failure);

@@ -6,6 +6,7 @@ using CortexBot.Cerebellum.Kinematics;
 using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Skills;
 using CortexBot.Core;
+using CortexBot.Core.Goals;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Robot;
 using CortexBot.Core.Skills;
@@ -252,7 +253,7 @@ public static class EpisodeReplayer
             if (remaining > period / 2)
                 await HoldAsync(loop, remaining, ct);
             var endScene = world.Snapshot();
-            var goal = TaskGoal.FromInstruction(episode.Instruction, startScene);
+            var goal = InstructionGoal.FromInstruction(episode.Instruction, startScene);
             // Judged as the episode was: a failed last step fails it, else the instruction's goal is read from the physics.
             string? failure = !lastSucceeded ? $"{steps[^1].Skill} failed: {steps[^1].ReplayedDetail}" : goal?.Check(startScene, endScene);
 
