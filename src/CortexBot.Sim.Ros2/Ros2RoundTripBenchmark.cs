@@ -122,7 +122,8 @@ public static unsafe class Ros2RoundTripBenchmark
     /// <summary>
     /// FollowJointTrajectory send_goal round trips through the link's action client against a simulator node (another
     /// process, on <paramref name="domain"/>): one goal a period holding the arm where it is, for <paramref name="seconds"/>
-    /// after a 1 s warm-up. The node answers on its tick, so half its period is part of the figure. Loss counts goals never answered.
+    /// after a 1 s warm-up, each a one-point trajectory holding the arm where it is, sent through
+    /// <see cref="Ros2RobotLink.Execute"/> as a skill's motion is. The node answers on its tick, so half its period is part of the figure. Loss counts goals never answered.
     /// </summary>
     public static RoundTripStats GoalsThroughLink(int domain, double rateHz, double seconds, double nodeRateHz)
     {
@@ -135,9 +136,10 @@ public static unsafe class Ros2RoundTripBenchmark
         link.Start(1 / rateHz);
         var state = new RobotStateBuffer(link.JointNames.Count);
         if (!link.Read(state)) throw new InvalidOperationException("no fresh joint state from the simulator node");
-        var cmd = new JointCommandBuffer(state.Joints);
-        for (int i = 0; i < state.Joints; i++) cmd.Position[i] = state.Position[i];
-        cmd.GripperOpening = state.GripperOpening;
+        // one goal a period: a one-point trajectory to where the arm is (each replaces the goal in force, as a new motion does)
+        var hold = new ArmTrajectory(state.Joints, 1, "bench hold") { Count = 1, HasDerivatives = false };
+        hold.TimeFromStart[0] = 0.1;
+        for (int i = 0; i < state.Joints; i++) hold.Position[i] = state.Position[i];
         long periodNs = (long)(1e9 / rateHz);
         int warm = (int)rateHz, total = warm + (int)(rateHz * seconds);
         long next = MonotonicClock.NowNs, sentAtWarm = 0, answeredAtWarm = 0, rttAtWarm = 0;
@@ -151,7 +153,7 @@ public static unsafe class Ros2RoundTripBenchmark
                 rttAtWarm = link.GoalRoundTripCount;
             }
             link.Read(state);
-            link.Write(cmd);
+            if (!link.Execute(hold, out var refusal)) throw new InvalidOperationException($"the link refused the goal: {refusal}");
             next += periodNs;
             SleepUntil(next);
         }

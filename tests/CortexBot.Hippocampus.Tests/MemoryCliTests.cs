@@ -502,28 +502,28 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
         Assert.True(code == 0, stderr);
         using var doc = JsonDocument.Parse(stdout);
         var root = doc.RootElement;
-        Assert.Equal(64, root.GetProperty("Dimension").GetInt32());
-        Assert.Equal("hash-ngram-v1/64", root.GetProperty("Model").GetString());
-        var rows = root.GetProperty("Rows").EnumerateArray().ToList();
-        Assert.Equal([600, 900], rows.Select(r => r.GetProperty("Episodes").GetInt32()));
+        Assert.Equal(64, root.GetProperty("dimension").GetInt32());
+        Assert.Equal("hash-ngram-v1/64", root.GetProperty("model").GetString());
+        var rows = root.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal([600, 900], rows.Select(r => r.GetProperty("episodes").GetInt32()));
         foreach (var r in rows)
         {
-            Assert.True(r.GetProperty("InsertsPerSecond").GetDouble() > 0);
-            Assert.True(r.GetProperty("AnnBuildSeconds").GetDouble() > 0);
-            Assert.True(r.GetProperty("ExactP99Us").GetDouble() >= r.GetProperty("ExactP50Us").GetDouble());
+            Assert.True(r.GetProperty("inserts_per_second").GetDouble() > 0);
+            Assert.True(r.GetProperty("ann_build_seconds").GetDouble() > 0);
+            Assert.True(r.GetProperty("exact_p99_us").GetDouble() >= r.GetProperty("exact_p50_us").GetDouble());
             // The oldest tenth pruned; the next open loaded the pruned graph (the run fails otherwise) and it still recalls.
-            Assert.Equal(r.GetProperty("Episodes").GetInt32() / 10, r.GetProperty("PrunedEpisodes").GetInt32());
-            Assert.True(r.GetProperty("PruneSeconds").GetDouble() > 0);
-            Assert.True(r.GetProperty("AfterPruneLoadSeconds").GetDouble() > 0);
-            Assert.InRange(r.GetProperty("AfterPruneRecallAt10").GetDouble(), 0.9, 1.0);
-            var ann = r.GetProperty("Ann").EnumerateArray().ToList();
-            Assert.Equal([32, 64], ann.Select(a => a.GetProperty("ExpansionSearch").GetInt32()));
+            Assert.Equal(r.GetProperty("episodes").GetInt32() / 10, r.GetProperty("pruned_episodes").GetInt32());
+            Assert.True(r.GetProperty("prune_seconds").GetDouble() > 0);
+            Assert.True(r.GetProperty("after_prune_load_seconds").GetDouble() > 0);
+            Assert.InRange(r.GetProperty("after_prune_recall_at10").GetDouble(), 0.9, 1.0);
+            var ann = r.GetProperty("ann").EnumerateArray().ToList();
+            Assert.Equal([32, 64], ann.Select(a => a.GetProperty("expansion_search").GetInt32()));
             foreach (var a in ann)
             {
-                Assert.True(a.GetProperty("P99Us").GetDouble() >= a.GetProperty("P50Us").GetDouble());
-                Assert.True(a.GetProperty("CpuP50Us").GetDouble() > 0);
-                Assert.InRange(a.GetProperty("RecallAt10").GetDouble(), 0.9, 1.0);
-                Assert.InRange(a.GetProperty("FilteredRecallAt10").GetDouble(), 0.9, 1.0);
+                Assert.True(a.GetProperty("p99_us").GetDouble() >= a.GetProperty("p50_us").GetDouble());
+                Assert.True(a.GetProperty("cpu_p50_us").GetDouble() > 0);
+                Assert.InRange(a.GetProperty("recall_at10").GetDouble(), 0.9, 1.0);
+                Assert.InRange(a.GetProperty("filtered_recall_at10").GetDouble(), 0.9, 1.0);
             }
         }
         Assert.Empty(Directory.GetFiles(_dir.Path)); // the temporary stores are removed

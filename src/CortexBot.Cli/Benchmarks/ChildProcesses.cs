@@ -39,6 +39,15 @@ internal sealed partial class ChildProcesses : IDisposable
         }
     }
 
+    /// <summary>Reads and drops a child's stdout and stderr, so a full pipe never blocks it.</summary>
+    public static void DiscardOutput(Process p)
+    {
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+    }
+
     /// <summary>Asks <paramref name="p"/> to stop as Ctrl-C does (SIGINT), kills it after <paramref name="grace"/>; true when it stopped by itself.</summary>
     public async Task<bool> StopAsync(Process p, TimeSpan grace)
     {

@@ -103,7 +103,7 @@ internal static class BenchCommand
                     new HnswOptions(parse.GetValue(m), parse.GetValue(efAdd), expansions[0]), expansions, dir,
                     bar ? null : note,
                     (size, added, total) => report(list.TakeWhile(s => s != size).Sum() + added, $"{size} episodes, {added}/{total} added")))).GetAwaiter().GetResult();
-            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report));
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else Console.Write(report.ToTable());
             return 0;
         });

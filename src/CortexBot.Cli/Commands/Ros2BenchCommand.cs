@@ -1,9 +1,11 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using CortexBot.Brainstem.Ros2;
+using CortexBot.Cli.Benchmarks;
 using CortexBot.Core;
+using CortexBot.Core.Json;
 using CortexBot.Sim.Ros2;
 
 namespace CortexBot.Cli.Commands;
@@ -39,17 +41,14 @@ internal static class Ros2BenchCommand
                 list.Add(double.TryParse(r, NumberStyles.Float, CultureInfo.InvariantCulture, out var hz) && hz >= 1 && hz <= 5000
                     ? hz : throw new ConfigurationException($"--rates: '{r}' is not a rate in [1, 5000] Hz"));
 
-            // the echo process: this same CLI with --echo
-            var self = Environment.GetCommandLineArgs()[0];
-            var psi = self.EndsWith(".dll", StringComparison.Ordinal)
-                ? new ProcessStartInfo("dotnet", $"\"{self}\" bench ros2 --echo --ros-domain {d}")
-                : new ProcessStartInfo(Environment.ProcessPath!, $"bench ros2 --echo --ros-domain {d}");
-            psi.UseShellExecute = false;
-            using var echoProc = Process.Start(psi)!;
-            var results = new List<object>();
-            var goals = new List<RoundTripStats>();
             double nodeHz = parse.GetValue(nodeRate);
             if (!(nodeHz >= 10 && nodeHz <= 5000)) throw new ConfigurationException($"--node-rate must be in [10, 5000] Hz, got {nodeHz}");
+            var results = new List<object>();
+            var goals = new List<RoundTripStats>();
+            // the echo process (this same CLI with --echo) and the `sim serve` node: children that never outlive the benchmark
+            using var children = new ChildProcesses();
+            var echoProc = children.Start(["bench", "ros2", "--echo", "--ros-domain", d.ToString(CultureInfo.InvariantCulture)]);
+            ChildProcesses.DiscardOutput(echoProc);
             try
             {
                 foreach (var hz in list)
@@ -68,33 +67,26 @@ internal static class Ros2BenchCommand
             }
             finally
             {
-                if (!echoProc.HasExited) echoProc.Kill();
-                echoProc.WaitForExit();
+                children.Kill(echoProc);
             }
             if (parse.GetValue(action))
             {
                 int nd = d + 2;
-                string args = $"sim serve --ros-domain {nd} --ros-loopback --no-camera --rate {nodeHz.ToString(CultureInfo.InvariantCulture)} --duration {(int)(list.Count * (secs + 8) + 30)}";
-                var npsi = self.EndsWith(".dll", StringComparison.Ordinal)
-                    ? new ProcessStartInfo("dotnet", $"\"{self}\" {args}")
-                    : new ProcessStartInfo(Environment.ProcessPath!, args);
-                npsi.UseShellExecute = false;
-                npsi.RedirectStandardError = true;
-                using var node = Process.Start(npsi)!;
-                node.ErrorDataReceived += (_, _) => { };
-                node.BeginErrorReadLine();
+                var node = children.Start(["sim", "serve", "--ros-domain", nd.ToString(CultureInfo.InvariantCulture), "--ros-loopback", "--no-camera",
+                    "--rate", nodeHz.ToString(CultureInfo.InvariantCulture), "--duration", ((int)(list.Count * (secs + 8) + 30)).ToString(CultureInfo.InvariantCulture)]);
+                ChildProcesses.DiscardOutput(node);
                 try
                 {
                     foreach (var hz in list) goals.Add(Ros2RoundTripBenchmark.GoalsThroughLink(nd, hz, secs, nodeHz));
                 }
                 finally
                 {
-                    if (!node.HasExited) node.Kill();
-                    node.WaitForExit();
+                    children.Kill(node);
                 }
             }
             Console.WriteLine(JsonSerializer.Serialize(new { benchmark = "ros2 JointState round trip, loopback", seconds = secs, results, action_goals = goals },
-                new JsonSerializerOptions { WriteIndented = true }));
+                // a rate with no echo observed has no percentiles: NaN is written as the string "NaN", not a crash
+                new JsonSerializerOptions(CortexBotJson.Indented) { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             return Task.FromResult(0);
         });
         return cmd;
