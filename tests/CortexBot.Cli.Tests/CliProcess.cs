@@ -32,5 +32,16 @@ internal static class CliProcess
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    public static string TempDb() => Path.Combine(Path.GetTempPath(), $"cortexbot-cli-test-{Guid.NewGuid():N}.db");
+    /// <summary>A fresh memory path in this test process's own temp folder, removed when the process exits (they used to pile up in /tmp).</summary>
+    public static string TempDb() => Path.Combine(TempFolder.Value, $"{Guid.NewGuid():N}.db");
+
+    private static readonly Lazy<string> TempFolder = new(() =>
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"cortexbot-cli-tests-{Environment.ProcessId}")).FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        };
+        return dir;
+    });
 }

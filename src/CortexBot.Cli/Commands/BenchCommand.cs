@@ -22,6 +22,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Embed());
         bench.Subcommands.Add(Ros2BenchCommand.Create());
         bench.Subcommands.Add(Ros2EpisodeBenchCommand.Create());
+        bench.Subcommands.Add(TasksBenchCommand.Create());
         return bench;
     }
 
