@@ -81,8 +81,27 @@ public sealed class RemoteTlsTests : IDisposable
     public async Task Two_tls_nodes_exchange_crossing_messages_both_ways()
     {
         var tls = Cert("cluster");
-        var (robot, _) = Node(NodeTransport.Create(NodeEndpoint.Loopback(), tls));
-        var brainNode = Node(NodeTransport.Create(NodeEndpoint.Loopback(), tls, peer: NodeEndpoint.Parse("127.0.0.1:1")));
+        await ExchangeBothWays(tls, tls);
+    }
+
+    [Fact]
+    public async Task Nodes_with_their_own_certificates_from_one_private_ca_talk_and_another_cas_node_does_not()
+    {
+        _files.SelfSigned("ca", "/CN=cortexbot-ca");
+        _files.IssuedBy("robot", "ca", "/CN=robot");
+        _files.IssuedBy("brain", "ca", "/CN=brain");
+        _files.SelfSigned("otherca", "/CN=cortexbot-ca");
+        _files.IssuedBy("intruder", "otherca", "/CN=brain");
+        var robotTls = NodeTls.Load(_files.Pkcs12("robot", "r", "ca"), "r");
+        await ExchangeBothWays(robotTls, NodeTls.Load(_files.Pkcs12("brain", "b", "ca"), "b"));
+        var (robot, _) = Node(NodeTransport.Create(NodeEndpoint.Loopback(), robotTls));
+        await NothingGetsThrough(robot, Node(NodeTransport.Create(NodeEndpoint.Loopback(), NodeTls.Load(_files.Pkcs12("intruder", "i", "otherca"), "i"))));
+    }
+
+    private async Task ExchangeBothWays(NodeTls robotTls, NodeTls brainTls)
+    {
+        var (robot, _) = Node(NodeTransport.Create(NodeEndpoint.Loopback(), robotTls));
+        var brainNode = Node(NodeTransport.Create(NodeEndpoint.Loopback(), brainTls, peer: NodeEndpoint.Parse("127.0.0.1:1")));
         var brain = brainNode.System;
         Assert.StartsWith("akka.ssl.tcp://cortexbot@127.0.0.1:", AddressOf(robot), StringComparison.Ordinal);
         var robotGot = Channel.CreateUnbounded<object>();
