@@ -157,4 +157,23 @@ public sealed class NodeTransportTests : IClassFixture<NodeTransportTests.Certs>
             await host.StopAsync();
         }
     }
+
+    [Fact]
+    public void The_hocon_reads_as_written()
+    {
+        Assert.Equal("""
+            akka.remote.dot-netty.tcp {
+              hostname = "127.0.0.1"
+              port = 4053
+              public-hostname = "127.0.0.1"
+              dns-use-ipv6 = off
+              enable-ssl = off
+            }
+            """, NodeTransport.Create(E("127.0.0.1:4053")).Hocon);
+        Assert.Contains("""
+              dns-use-ipv6 = off
+              enable-ssl = on
+              ssl {
+            """, NodeTransport.Create(E("127.0.0.1:4053"), _tls).Hocon, StringComparison.Ordinal);
+    }
 }

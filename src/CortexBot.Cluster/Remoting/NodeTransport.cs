@@ -117,8 +117,8 @@ public sealed class NodeTransport
 
     private string BuildHocon()
     {
-        string ssl = Tls is null ? "enable-ssl = off" : """
-            enable-ssl = on
+        string ssl = Tls is null ? "  enable-ssl = off" : """
+              enable-ssl = on
               ssl {
                 # Chain validation stays on (NodeTls checks peers against the user's certificate file); both ends show a certificate.
                 suppress-validation = off
@@ -133,7 +133,7 @@ public sealed class NodeTransport
               port = {{Listen.Port}}
               public-hostname = "{{AdvertisedHost}}"
               dns-use-ipv6 = {{(Listen.Kind == HostKind.IPv6 ? "on" : "off")}}
-              {{ssl}}
+            {{ssl}}
             }
             """;
     }
