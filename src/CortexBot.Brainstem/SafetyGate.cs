@@ -22,8 +22,11 @@ namespace CortexBot.Brainstem;
 /// trajectory during an emergency stop, which also cancels the trajectory in force. The per-tick checks above keep
 /// running on the commands the loop writes alongside (the gripper, holds).</para>
 /// </summary>
-public sealed class SafetyGate : IRobotLink, ITrajectoryLink
+public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
 {
+    /// <summary>A gate with joint limits only (no envelope), for integrations that take a <see cref="MotionGuardFactory"/>.</summary>
+    public static readonly MotionGuardFactory Factory = (link, arm) => new SafetyGate(link, arm);
+
     private readonly IRobotLink _inner;
     private readonly ArmModel _arm;
     private readonly JointCommandBuffer _last;

@@ -1,3 +1,4 @@
+using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Kinematics;
 using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Learning.Runtime;
@@ -153,9 +154,9 @@ public sealed class ObservationAndSelectionTests(PipelineFixture f) : IClassFixt
     [Fact]
     public void Closed_loop_scorer_runs_the_checkpoint_on_disjoint_seeds()
     {
-        var overlap = Assert.Throws<ConfigurationException>(() => new ClosedLoopScorer(12, 5, [11, 13]));
+        var overlap = Assert.Throws<ConfigurationException>(() => new ClosedLoopScorer(12, 5, [11, 13], SafetyGate.Factory));
         Assert.Contains("overlap", overlap.Message);
-        using var scorer = new ClosedLoopScorer(3000, 1, [11, 13]);
+        using var scorer = new ClosedLoopScorer(3000, 1, [11, 13], SafetyGate.Factory);
         double score = scorer.Score(f.Trainer);
         Assert.InRange(score, 0, 1);
     }

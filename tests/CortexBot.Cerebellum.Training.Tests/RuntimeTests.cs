@@ -1,3 +1,4 @@
+using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Kinematics;
 using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Learning.Runtime;
@@ -91,14 +92,20 @@ public sealed class RuntimeTests(PipelineFixture f) : IClassFixture<PipelineFixt
     public async Task Eval_compares_policy_and_expert_on_the_same_seeds_and_is_deterministic()
     {
         var options = new EvalOptions { Episodes = 1, Seed = 11, MaxSeconds = 2, NoiseSeed = 4 };
-        var a = await PolicyEvaluator.EvaluateAsync(f.PolicyPath, options);
+        var guards = new List<IMotionGuard>();
+        MotionGuardFactory guard = (link, arm) => { var g = SafetyGate.Factory(link, arm); guards.Add(g); return g; };
+        var a = await PolicyEvaluator.EvaluateAsync(f.PolicyPath, options, guard);
+        // The policy and the expert each command their world through a gate from the factory passed in.
+        Assert.Equal(2, guards.Count);
+        Assert.All(guards, g => Assert.IsType<SafetyGate>(g));
         Assert.Equal(1, a.Episodes);
         Assert.Equal(11, a.Runs[0].Seed);
         Assert.Equal(DemoRecorder.TargetFor(11), a.Runs[0].Target);
         Assert.Equal(f.Recorded.Successful == 3 ? 1.0 : a.ExpertSuccessRate, a.ExpertSuccessRate);
         Assert.True(a.Chunks >= 2000 / (8 * 10) / 2, $"chunks {a.Chunks}");
         Assert.True(a.ChunkLatencyUsP50 > 0 && a.ChunkLatencyUsP99 >= a.ChunkLatencyUsP50);
-        var b = await PolicyEvaluator.EvaluateAsync(f.PolicyPath, options with { RunExpert = false });
+        var b = await PolicyEvaluator.EvaluateAsync(f.PolicyPath, options with { RunExpert = false }, guard);
+        Assert.Equal(3, guards.Count);
         Assert.Null(b.ExpertSuccessRate);
         Assert.Equal(a.Runs[0].PolicySuccess, b.Runs[0].PolicySuccess);
         Assert.Equal(a.Runs[0].MaxCommandStepRad, b.Runs[0].MaxCommandStepRad);

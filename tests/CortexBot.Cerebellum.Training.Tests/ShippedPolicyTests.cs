@@ -1,3 +1,4 @@
+using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Training;
@@ -37,7 +38,7 @@ public sealed class ShippedPolicyTests
         int successes = 0;
         foreach (int seed in new[] { 1000, 1003, 1007 })
         {
-            var r = await PolicyEvaluator.EvaluateAsync(PolicyPath, new EvalOptions { Episodes = 1, Seed = seed, RunExpert = false, MaxSeconds = 15 });
+            var r = await PolicyEvaluator.EvaluateAsync(PolicyPath, new EvalOptions { Episodes = 1, Seed = seed, RunExpert = false, MaxSeconds = 15 }, SafetyGate.Factory);
             if (r.Runs[0].PolicySuccess) successes++;
         }
         Assert.True(successes >= 2, $"the shipped policy succeeded on {successes} of 3 unseen seeds");

@@ -1,5 +1,6 @@
 using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Learning.Runtime;
+using CortexBot.Core.Ports;
 
 namespace CortexBot.Cerebellum.Training;
 
@@ -12,13 +13,15 @@ public sealed class ClosedLoopScorer : IDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "cortexbot-select-" + Guid.NewGuid().ToString("N"));
     private readonly Action<string>? _log;
+    private readonly MotionGuardFactory _guard;
 
     public int Seed { get; }
     public int Episodes { get; }
     public string Description => $"closed-loop success on seeds {Seed}-{Seed + Episodes - 1} (fast mode, deterministic noise, whole chunks)";
 
     /// <param name="trainingSeeds">The seed range [first, last] of the demonstrations; the validation seeds must not overlap it.</param>
-    public ClosedLoopScorer(int seed, int episodes, int[] trainingSeeds, Action<string>? log = null)
+    /// <param name="guard">The safety gate the checkpoints command the arm through (see <see cref="PolicyEvaluator.EvaluateAsync"/>).</param>
+    public ClosedLoopScorer(int seed, int episodes, int[] trainingSeeds, MotionGuardFactory guard, Action<string>? log = null)
     {
         if (episodes < 1) throw new Core.ConfigurationException($"checkpoint selection needs at least 1 validation episode, got {episodes}");
         if (trainingSeeds.Length == 2 && seed <= trainingSeeds[1] && seed + episodes - 1 >= trainingSeeds[0])
@@ -27,6 +30,7 @@ public sealed class ClosedLoopScorer : IDisposable
         Seed = seed;
         Episodes = episodes;
         _log = log;
+        _guard = guard;
     }
 
     public double Score(FlowMatchingTrainer trainer)
@@ -34,7 +38,7 @@ public sealed class ClosedLoopScorer : IDisposable
         Directory.CreateDirectory(_dir);
         var path = Path.Combine(_dir, "checkpoint.onnx");
         OnnxPolicyExporter.Export(trainer, path);
-        var r = PolicyEvaluator.EvaluateAsync(path, new EvalOptions { Episodes = Episodes, Seed = Seed, RunExpert = false }).GetAwaiter().GetResult();
+        var r = PolicyEvaluator.EvaluateAsync(path, new EvalOptions { Episodes = Episodes, Seed = Seed, RunExpert = false }, _guard).GetAwaiter().GetResult();
         _log?.Invoke($"checkpoint: closed-loop success {r.PolicySuccessRate:P0} on seeds {Seed}-{Seed + Episodes - 1}");
         return r.PolicySuccessRate;
     }

@@ -1,4 +1,3 @@
-using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Control;
 using CortexBot.Cerebellum.Kinematics;
 using CortexBot.Cerebellum.Learning;
@@ -58,11 +57,12 @@ public sealed record EvalResult(
 /// <summary>
 /// Runs the learned policy on randomized scenes in fast (lockstep) mode and, on the same seeds, the analytic expert;
 /// success is judged from physics (the cube inside the bin, gripper released). The policy drives the simulator through a
-/// <see cref="ChunkedPolicyExecutor"/> and the brainstem's safety gate at the control rate (not yet through the cerebellum's ControlLoop).
+/// <see cref="ChunkedPolicyExecutor"/> and a safety gate at the control rate (not yet through the cerebellum's ControlLoop).
 /// </summary>
 public static class PolicyEvaluator
 {
-    public static async Task<EvalResult> EvaluateAsync(string policyPath, EvalOptions options, Action<string>? progress = null, CancellationToken ct = default)
+    /// <param name="guard">The safety gate both the policy and the expert command the arm through, as in <c>run</c> (the brainstem's, passed in by the CLI).</param>
+    public static async Task<EvalResult> EvaluateAsync(string policyPath, EvalOptions options, MotionGuardFactory guard, Action<string>? progress = null, CancellationToken ct = default)
     {
         if (options.Episodes < 1) throw new Core.ConfigurationException($"--episodes must be at least 1, got {options.Episodes}");
         var scene = Path.GetFullPath(options.ScenePath);
@@ -72,9 +72,9 @@ public static class PolicyEvaluator
         using var executor = new ChunkedPolicyExecutor(expert, kin, options.ControlRateHz,
             new ChunkExecutionOptions { ExecuteSteps = options.ExecuteSteps > 0 ? options.ExecuteSteps : expert.Horizon, BlendSteps = options.BlendSteps, Lockstep = true });
         using var world = new MuJoCoWorld(scene);
-        // Both the policy and the expert command the arm through the brainstem's safety gate, as in `run`.
-        var gate = new SafetyGate(world, arm);
-        SafetyGate? expertGate = null;
+        // Both the policy and the expert command the arm through the safety gate, as in `run`.
+        var gate = guard(world, arm);
+        IMotionGuard? expertGate = null;
 
         MuJoCoWorld? expertWorld = null;
         ControlLoop? loop = null;
@@ -83,7 +83,7 @@ public static class PolicyEvaluator
         {
             expertWorld = new MuJoCoWorld(scene);
             compiler = new SkillCompiler(kin);
-            expertGate = new SafetyGate(expertWorld, arm);
+            expertGate = guard(expertWorld, arm);
             loop = new ControlLoop(expertGate, new ControlLoopOptions { RateHz = options.ControlRateHz, Pacing = Pacing.Fast, UseRealtimePriority = false }, NullLogger<ControlLoop>.Instance);
             loop.Start();
         }
@@ -129,7 +129,7 @@ public static class PolicyEvaluator
     }
 
     /// <summary>One policy episode in lockstep; returns success, robot time until done, and the largest per-tick joint command step.</summary>
-    private static (bool Success, double DurationS, double MaxStep) RunPolicyEpisode(MuJoCoWorld world, SafetyGate gate, ChunkedPolicyExecutor executor, int seed, string target, EvalOptions options)
+    private static (bool Success, double DurationS, double MaxStep) RunPolicyEpisode(MuJoCoWorld world, IMotionGuard gate, ChunkedPolicyExecutor executor, int seed, string target, EvalOptions options)
     {
         double period = 1.0 / options.ControlRateHz;
         world.ResetScene(seed);

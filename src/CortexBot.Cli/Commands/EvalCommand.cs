@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Training;
 using CortexBot.Core;
@@ -39,7 +40,7 @@ internal static class EvalCommand
             var note = asJson ? null : GlobalOptions.Progress(parse);
             int done = 0;
             var result = await CliOutput.WithProgressAsync(bar, "evaluating", options.Episodes, report =>
-                PolicyEvaluator.EvaluateAsync(parse.GetValue(policy)!, options, line =>
+                PolicyEvaluator.EvaluateAsync(parse.GetValue(policy)!, options, SafetyGate.Factory, line =>
                 {
                     report(++done, line);
                     if (!bar) note?.Invoke(line);

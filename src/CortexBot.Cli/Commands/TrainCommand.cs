@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using CortexBot.Brainstem;
 using CortexBot.Cerebellum.Learning;
 using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Training;
@@ -61,7 +62,7 @@ internal static class TrainCommand
             if (parse.GetValue(ignore) is { Length: > 0 } ignored)
                 options = options with { IgnoredObservations = [.. ignored.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))] };
             using var scorer = options.SelectEvery > 0
-                ? new ClosedLoopScorer(parse.GetValue(selectSeed), parse.GetValue(selectEpisodes), [episodes.Min(e => e.Info.Seed), episodes.Max(e => e.Info.Seed)], bar ? _ => { } : note ?? (_ => { }))
+                ? new ClosedLoopScorer(parse.GetValue(selectSeed), parse.GetValue(selectEpisodes), [episodes.Min(e => e.Info.Seed), episodes.Max(e => e.Info.Seed)], SafetyGate.Factory, bar ? _ => { } : note ?? (_ => { }))
                 : null;
             using var trainer = new FlowMatchingTrainer(options) { SelectionMethod = scorer?.Description };
             var summary = await CliOutput.WithProgressAsync(bar, "training", options.Steps, report => Task.FromResult(
