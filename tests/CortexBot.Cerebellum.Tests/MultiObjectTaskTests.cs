@@ -148,4 +148,35 @@ public sealed class MultiObjectTaskTests(ITestOutputHelper output)
         });
         Assert.True(rate >= 0.90, $"sort succeeded on {rate:P0} of the seeds; the goal is 90%");
     }
+
+    [Fact]
+    public void Cubes_of_two_sizes_are_put_away_into_two_bins()
+    {
+        // mixed.xml: the two 5 cm cubes into the grey bin, the four 4 cm cubes into the yellow bin
+        double rate = Rate("multi-place, two sizes", Scene("mixed.xml"), w =>
+        {
+            var moves = w.Snapshot().Objects.Where(o => !o.IsContainer)
+                .Select(o => (o.Name, o.HalfSize.X > 0.021 ? MuJoCoWorld.BinName : "yellow_bin")).ToList();
+            return (PickPlace(moves), new TaskGoal([.. moves.Select(m => (Relation)new Relation.In(m.Name, m.Item2))]));
+        });
+        Assert.True(rate >= 0.90, $"two-size put-away succeeded on {rate:P0} of the seeds");
+    }
+
+    [Fact]
+    public void A_tower_on_big_cubes_holds_on()
+    {
+        string[] tower = ["big_red_cube", "big_blue_cube", "green_cube"];
+        double rate = Rate("stack-3, two sizes", Scene("mixed.xml"), _ => (Tower(tower), TowerGoal(tower)));
+        Assert.True(rate >= 0.85, $"stack-3 on big cubes succeeded on {rate:P0} of the seeds");
+    }
+
+    [Fact]
+    public void A_cube_picked_off_a_tower_goes_into_the_bin_and_leaves_the_base()
+    {
+        string[] tower = ["blue_cube", "red_cube"];
+        double rate = Rate("unstack", Scene("scene.xml"), _ =>
+            ([.. Tower(tower), .. PickPlace([("red_cube", MuJoCoWorld.BinName)])],
+             new TaskGoal([new Relation.In("red_cube", MuJoCoWorld.BinName)])));
+        Assert.True(rate >= 0.95, $"unstack succeeded on {rate:P0} of the seeds");
+    }
 }

@@ -44,7 +44,7 @@ public class PlaceAndStackCompileTests
         // the palm stays above the rim (8 cm): the tool point no lower than rim - 45 mm + 5 mm; the cube's bottom 2 cm above the floor at most
         Assert.InRange(release.Z, 0.04 - 1e-3, 0.02 + 0.02 + 1e-3);
         var open = p.Segments.Single(s => s.Label == "release red_cube");
-        Assert.Equal(0.06, open.Gripper, 9);
+        Assert.Equal(0.04 + 2 * new SkillParameters().ReleaseGap, open.Gripper, 9);
     }
 
     [Fact]
@@ -54,15 +54,15 @@ public class PlaceAndStackCompileTests
         var p = Compile(SkillInvocation.Of(SkillNames.Place, "red_cube", "bin"), Scene(first));
         var spot = ToolAt(p, "lower red_cube into bin").Position;
         double dx = Math.Abs(spot.X - 0.25), dy = Math.Abs(spot.Y + 0.40);
-        // beside the first cube (faces apart by the margin), not on it, and inside the walls
-        Assert.True(Math.Max(dx, dy) >= 0.04 + 0.006 - 1e-9, $"spot {spot} overlaps green_cube");
+        // beside the first cube (faces apart by the margin; the tool point is solved to about a millimetre), not on it, and inside the walls
+        Assert.True(Math.Max(dx, dy) >= 0.04 + 0.006 - 1e-3, $"spot {spot} overlaps green_cube");
         Assert.True(Math.Max(dx, dy) < 0.06, $"spot {spot} is not the nearest free one");
         Assert.True(dx + 0.02 <= 0.08 && dy + 0.02 <= 0.08);
 
         // a third goes on the other side of the first, in the same row
         var second = CubeAt("blue_cube", spot.X, spot.Y);
         var third = ToolAt(Compile(SkillInvocation.Of(SkillNames.Place, "red_cube", "bin"), Scene(first, second)), "lower red_cube into bin").Position;
-        Assert.True((third - first.Pose.Position with { Z = third.Z }).Norm >= 0.046 - 1e-9 && (third - second.Pose.Position with { Z = third.Z }).Norm >= 0.046 - 1e-9,
+        Assert.True((third - first.Pose.Position with { Z = third.Z }).Norm >= 0.046 - 1e-3 && (third - second.Pose.Position with { Z = third.Z }).Norm >= 0.046 - 1e-3,
             $"third spot {third} collides");
         Assert.True(Math.Abs(third.X - 0.25) + 0.02 <= 0.08 && Math.Abs(third.Y + 0.40) + 0.02 <= 0.08);
     }
@@ -100,9 +100,10 @@ public class PlaceAndStackCompileTests
         var fingers = release.Orientation.Rotate(Vec3.UnitY);
         double toolYaw = Math.Atan2(fingers.Y, fingers.X) - Math.PI / 2;
         Assert.True(Math.Abs(Math.IEEERemainder(toolYaw - 0.5, Math.PI / 2)) < 1e-3, $"tool yaw {toolYaw}");
-        Assert.Equal(0.06, p.Segments.Single(s => s.Label.StartsWith("release", StringComparison.Ordinal)).Gripper, 9);
-        // the base is watched while the cube comes down onto it
-        Assert.True(p.Segments.Single(s => s.Label.StartsWith("lower", StringComparison.Ordinal)).MustHold);
+        Assert.Equal(0.04 + 2 * new SkillParameters().ReleaseGap, p.Segments.Single(s => s.Label.StartsWith("release", StringComparison.Ordinal)).Gripper, 9);
+        // the cube stays held all the way down, and the base is watched (when poses are observed) meanwhile
+        var lower = p.Segments.Single(s => s.Label.StartsWith("lower", StringComparison.Ordinal));
+        Assert.True(lower.MustHold && lower.WatchTarget);
     }
 
     [Theory]

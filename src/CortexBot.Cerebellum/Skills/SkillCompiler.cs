@@ -23,7 +23,7 @@ public sealed record SkillParameters
     /// </summary>
     public double ReleaseDrop { get; init; } = 0.012;
     /// <summary>Gap (m) each side between a released object and the pads: the release opens only this much wider than it.</summary>
-    public double ReleaseGap { get; init; } = 0.01;
+    public double ReleaseGap { get; init; } = 0.006;
     /// <summary>Thickness (m) of a finger pad: what the opening fingers sweep beyond the released object's faces.</summary>
     public double PadThickness { get; init; } = 0.012;
     /// <summary>Height (m) of the hand's palm above the tool point: inside a container the palm stays above the rim.</summary>
@@ -144,8 +144,11 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
         if (obj.IsContainer) throw new SkillCompileException(AnomalyKinds.Fault, $"{obj.Name} is a container and cannot be picked");
         var p = obj.Pose.Position;
         if (b.GripperCommand < _kin.Arm.GripperMaxOpening * 0.9) b.Gripper(_kin.Arm.GripperMaxOpening, "open gripper");
-        // Fingers close along the tool's y axis; align them with a face of the cube, turning the wrist least.
-        double yaw = BestGraspYaw(b, obj);
+        // Fingers close along the tool's y axis; align them with a face of the cube, turning the wrist least within the
+        // joints' ranges (after a few aligned placements the wrist may sit near a limit: the next quarter turn then serves).
+        double nearest = BestGraspYaw(b, obj);
+        double yaw = b.FirstReachable(QuarterTurns(nearest, b.ToolYaw()),
+            p with { Z = p.Z + Parameters.ApproachHeight }, p with { Z = p.Z - Parameters.GraspDepth }, p with { Z = p.Z + Parameters.LiftHeight }) ?? nearest;
         int index = _poses?.IndexOf(obj.Name) ?? -1;
         if (index >= 0) b.Target = new TargetWatch(_poses!, index, obj.Name, p);
         b.MoveTo(p with { Z = p.Z + Parameters.ApproachHeight }, yaw, $"approach {obj.Name}", false, watch: true);
@@ -196,10 +199,11 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
         var held = b.Held(obj, Parameters.InHandTolerance);
         var p = baseObject.Pose.Position;
         double top = p.Z + baseObject.HalfSize.Z;
-        double yaw = NearestGraspYaw(baseObject.Pose.Orientation.Yaw - held.RelativeYaw, b.ToolYaw());
+        double nearest = NearestGraspYaw(baseObject.Pose.Orientation.Yaw - held.RelativeYaw, b.ToolYaw());
         double releaseZ = top + obj.HalfSize.Z + Parameters.ReleaseDrop - held.Offset.Z;
         double carryZ = releaseZ + Parameters.StackApproach;
         var tool = new Vec3(p.X - held.Offset.X, p.Y - held.Offset.Y, 0);
+        double yaw = b.FirstReachable(QuarterTurns(nearest, b.ToolYaw()), tool with { Z = carryZ }, tool with { Z = releaseZ }) ?? nearest;
         int index = _poses?.IndexOf(baseObject.Name) ?? -1;
         if (index >= 0) b.Target = new TargetWatch(_poses!, index, baseObject.Name, p);
         b.MoveTo(tool with { Z = carryZ }, yaw, $"carry {obj.Name} above {baseObject.Name}", true);
@@ -207,6 +211,10 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
         b.Gripper(ReleaseOpening(obj), $"release {obj.Name} on {baseObject.Name}");
         b.MoveTo(tool with { Z = carryZ }, yaw, $"retreat from {baseObject.Name}", false);
     }
+
+    /// <summary>The four yaws a quarter turn apart from <paramref name="aligned"/>, the ones turning the wrist least from <paramref name="toolYaw"/> first.</summary>
+    private static IEnumerable<double> QuarterTurns(double aligned, double toolYaw) =>
+        new[] { 0, -1, 1, 2, -2 }.Select(k => aligned + k * Math.PI / 2).OrderBy(y => Math.Abs(y - toolYaw)).Take(4);
 
     /// <summary>Open just wider than the object (<see cref="SkillParameters.ReleaseGap"/> each side), so the pads stay clear of its neighbours.</summary>
     private double ReleaseOpening(SceneObject obj) =>
@@ -263,13 +271,21 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
             .Select(k => NearestGraspYaw(container.Pose.Orientation.Yaw - held.RelativeYaw, toolYaw) + k * Math.PI / 2)
             .OrderBy(y => Math.Abs(y - toolYaw)).ToList();
         double hx = container.HalfSize.X, hy = container.HalfSize.Y;
-        var candidates = new List<(double X, double Y)>();
+        // First the cells of the tightest packing (pitch: the object and one margin), centred: two 5 cm cubes fit side by
+        // side where one at the very centre would leave no room. Then a fine grid, for when occupants sit off their cells.
+        static List<(double X, double Y)> ByDistance(IEnumerable<(double X, double Y)> spots)
+        {
+            var list = spots.ToList();
+            return [.. list.Select((c, i) => (c, i)).OrderBy(t => t.c.X * t.c.X + t.c.Y * t.c.Y).ThenBy(t => t.i).Select(t => t.c)];
+        }
+        double cell = 2 * s + P.SpotMargin;
+        int cx = Math.Max(1, (int)Math.Floor((2 * hx - P.SpotMargin) / cell)), cy = Math.Max(1, (int)Math.Floor((2 * hy - P.SpotMargin) / cell));
+        var lattice = ByDistance(from i in Enumerable.Range(0, cx) from j in Enumerable.Range(0, cy)
+                                 select ((i - (cx - 1) / 2.0) * cell, (j - (cy - 1) / 2.0) * cell));
         int nx = (int)Math.Floor(hx / P.SpotPitch), ny = (int)Math.Floor(hy / P.SpotPitch);
-        for (int i = -nx; i <= nx; i++)
-            for (int j = -ny; j <= ny; j++)
-                candidates.Add((i * P.SpotPitch, j * P.SpotPitch));
-        candidates.Sort((u, v) => (u.X * u.X + u.Y * u.Y).CompareTo(v.X * v.X + v.Y * v.Y));
-        foreach (var (x, y) in candidates)
+        var fine = ByDistance(from i in Enumerable.Range(-nx, 2 * nx + 1) from j in Enumerable.Range(-ny, 2 * ny + 1)
+                              select (i * P.SpotPitch, j * P.SpotPitch));
+        foreach (var (x, y) in lattice.Concat(fine))
         {
             foreach (var yaw in aligned)
             {
@@ -285,8 +301,8 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
                 }
                 if (!free) continue;
                 var centre = container.Pose.Transform(new Vec3(x, y, 0));
-                if (!b.CanReach(new Vec3(centre.X - held.Offset.X, centre.Y - held.Offset.Y, container.Pose.Position.Z + container.HalfSize.Z + P.CarryAboveRim), yaw))
-                    continue;
+                var above = new Vec3(centre.X - held.Offset.X, centre.Y - held.Offset.Y, container.Pose.Position.Z + container.HalfSize.Z + P.CarryAboveRim);
+                if (b.FirstReachable([yaw], above, above with { Z = container.Pose.Position.Z }) is null) continue;
                 return new Spot(centre, yaw);
             }
         }
@@ -347,11 +363,27 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
             return new HeldObject(offset, Math.IEEERemainder(obj.Pose.Orientation.Yaw - ToolYaw(), Math.PI / 2));
         }
 
-        /// <summary>Whether the tool can be at <paramref name="position"/> pointing down with <paramref name="yaw"/>, within the joints' ranges.</summary>
-        public bool CanReach(Vec3 position, double yaw)
+        /// <summary>
+        /// The first of <paramref name="yaws"/> with which the tool, pointing down, can go through every one of
+        /// <paramref name="positions"/> in turn from where the arm is, within the joints' ranges; null when none can.
+        /// </summary>
+        public double? FirstReachable(IEnumerable<double> yaws, params Vec3[] positions)
         {
-            var q = Kin.Inverse(new Pose(position, ArmKinematics.TopDown(yaw)), _q);
-            if (q is null) return false;
+            foreach (var yaw in yaws)
+            {
+                double[]? q = _q;
+                foreach (var position in positions)
+                {
+                    q = Kin.Inverse(new Pose(position, ArmKinematics.TopDown(yaw)), q);
+                    if (q is null || !WithinRanges(q)) { q = null; break; }
+                }
+                if (q is not null) return yaw;
+            }
+            return null;
+        }
+
+        private bool WithinRanges(double[] q)
+        {
             for (int i = 0; i < q.Length; i++)
                 if (q[i] < Kin.Arm.Joints[i].Lower || q[i] > Kin.Arm.Joints[i].Upper) return false;
             return true;
