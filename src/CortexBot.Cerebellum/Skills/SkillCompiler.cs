@@ -247,8 +247,8 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
     }
 
     /// <summary>
-    /// The free spot nearest the container's centre: candidates on a grid (<see cref="SkillParameters.SpotPitch"/>) over the
-    /// inner footprint, the object aligned with the walls; a spot is free when the object's footprint plus
+    /// The free spot nearest the container's centre: candidates are the cells of the tightest packing, then a fine grid
+    /// (<see cref="SkillParameters.SpotPitch"/>) over the inner footprint, the object aligned with the walls; a spot is free when the object's footprint plus
     /// <see cref="SkillParameters.SpotMargin"/> stays inside the walls and off every occupant, and so do the pads as the
     /// release opens them (along the finger axis: the object, the release gap and a pad's thickness). Of the quarter
     /// turns that align the object, those turning the wrist least are tried first. Deterministic: ties go by grid order.
