@@ -140,8 +140,10 @@ public sealed unsafe partial class MuJoCoWorld
         if (Array.IndexOf(_cubeNames, name) < 0)
             throw new ArgumentException($"No movable object '{name}' in {ScenePath} (objects: {string.Join(", ", _cubeNames)}).", nameof(name));
         int body = Native.BodyId(_h, name);
+        // its geom named <name>_geom, else its first geom
         int geom = Native.GeomId(_h, name + "_geom");
-        if (geom < 0) throw new InvalidOperationException($"{ScenePath} has no geom {name}_geom for object {name}.");
+        if (geom < 0 && Native.BodyGeomNum(_h, body) > 0) geom = Native.BodyGeomAdr(_h, body);
+        if (geom < 0) throw new InvalidOperationException($"{ScenePath} has no geom for object {name}.");
         return (body, geom);
     }
 }

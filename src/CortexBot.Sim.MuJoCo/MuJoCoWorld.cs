@@ -8,8 +8,14 @@ using CortexBot.Core.Ports;
 namespace CortexBot.Sim.MuJoCo;
 
 /// <summary>
-/// The embedded MuJoCo simulator behind the robot-link port: a 6-joint arm with a two-finger gripper, three cubes
-/// and a bin on a table (sim/scene.xml).
+/// The embedded MuJoCo simulator behind the robot-link port: a 6-joint arm with a two-finger gripper and, on a table,
+/// the scene's movable objects and containers (sim/scene.xml: three cubes and a bin; sim/sort.xml, sim/mixed.xml).
+/// <para>
+/// Objects are read from the compiled model, not from a fixed list: a movable object is a body of the world with one
+/// free joint and a box geom (kind <c>cube</c>, half size that box's); a container is a static body named <c>bin</c> or
+/// <c>*_bin</c> made of a floor and walls (kind <c>bin</c>, pose and half size its inner volume). An object's colour is
+/// named from its geom's colour as drawn (<see cref="ColorName"/>); grey and white ones have none.
+/// </para>
 /// <para>
 /// Threading: <see cref="Start"/>, <see cref="Read"/>, <see cref="Write"/>, <see cref="ResetScene"/> and the
 /// diagnostic helpers belong to the control thread. <see cref="Snapshot"/> may be called from any thread: it reads
@@ -27,21 +33,30 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
     public static readonly ImmutableArray<string> ArmJoints =
         ["shoulder_pan", "shoulder_lift", "elbow", "wrist_roll1", "wrist_pitch", "wrist_roll2"];
     public static readonly ImmutableArray<string> FingerJoints = ["finger_left", "finger_right"];
+    /// <summary>The cubes of the default scene (sim/scene.xml), in scene order.</summary>
     public static readonly ImmutableArray<(string Name, string Color)> Cubes =
         [("red_cube", "red"), ("green_cube", "green"), ("blue_cube", "blue")];
     public const string BinName = "bin";
     public const string TcpSite = "tcp";
     public const string HomeKeyframe = "home";
     public const string VelocityLimitsNumeric = "cortexbot_velocity_limits";
+    /// <summary>Half size of the default scene's cubes.</summary>
     public const double CubeHalfSize = 0.02;
-    /// <summary>Inner half extents of the bin: 0.08 x 0.08 footprint, 0.08 tall (floor to rim).</summary>
+    /// <summary>Inner half extents of the default scene's bin: 0.08 x 0.08 footprint, 0.08 tall (floor to rim).</summary>
     public static readonly Vec3 BinInnerHalfSize = new(0.08, 0.08, 0.04);
     /// <summary>Bin wall thickness in the scene, used to keep scattered cubes clear of the walls.</summary>
     public const double BinWallThickness = 0.01;
 
-    // Scatter region for ResetScene (world frame, metres).
+    // Default scatter region for ResetScene (world frame, metres); a scene may give its own (ScatterRegionNumeric).
     public const double ScatterMinX = 0.32, ScatterMaxX = 0.52, ScatterMinY = -0.22, ScatterMaxY = 0.28;
     public const double ScatterMinSeparation = 0.09;
+    /// <summary>MJCF custom numeric with the scatter region: min x, max x, min y, max y (m).</summary>
+    public const string ScatterRegionNumeric = "cortexbot_scatter_region";
+    /// <summary>
+    /// How far the open fingers' outer faces reach from the tool axis (40 mm opening half + 12 mm pad) plus 8 mm: two
+    /// objects' centres are at least this plus the larger one's half diagonal apart, so either can be picked.
+    /// </summary>
+    public const double OpenFingerClearance = 0.06;
 
     private const int Dof = 6;
     private const int ErrorBufferLength = 1024;
@@ -57,9 +72,12 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
     private readonly int _homeKey;
     private readonly double[] _home = new double[Dof];
 
-    private readonly string[] _cubeNames, _cubeColors;
+    private readonly string[] _cubeNames;
+    private readonly string?[] _cubeColors;
     private readonly int[] _cubeQ;
-    private readonly SceneObject? _bin;
+    private readonly Vec3[] _cubeHalf;
+    private readonly SceneObject[] _containers;
+    private readonly Vec3[] _containerOuterHalf;  // footprint of the walls (x, y half extents in the container's frame)
 
     // published object poses (x y z qw qx qy qz per cube), guarded by _poseLock
     private readonly Lock _poseLock = new();
@@ -152,40 +170,54 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
             for (int i = 0; i < Dof; i++) _home[i] = keyQpos[_armQ[i]];
             HomePosition = [.. _home];
 
-            // objects: cubes are bodies with a free joint; the bin is a static body whose origin is the centre of its inner floor
+            // objects: free bodies with a box geom, in model order; containers: static bodies named bin or *_bin
             var names = new List<string>();
-            var colors = new List<string>();
+            var colors = new List<string?>();
             var qadr = new List<int>();
-            foreach (var (name, color) in Cubes)
+            var halves = new List<Vec3>();
+            var containerBodies = new List<int>();
+            for (int b = 1; b < Native.Nbody(_h); b++)
             {
-                int b = Native.BodyId(_h, name);
-                if (b < 0) continue;
+                if (Native.BodyParentId(_h, b) != 0) continue;
+                var name = BodyName(b);
+                int jn = Native.BodyJointNum(_h, b);
                 int j = Native.BodyJointAdr(_h, b);
-                if (Native.BodyJointNum(_h, b) != 1 || Native.JointType(_h, j) != Native.JointFree)
+                if (jn == 1 && Native.JointType(_h, j) == Native.JointFree)
+                {
+                    var (box, rgba, _) = FirstBox(b) ?? throw new ConfigurationException($"MuJoCo scene {ScenePath}: movable body '{name}' has no box geom.");
+                    names.Add(name);
+                    colors.Add(ColorName(rgba.R, rgba.G, rgba.B));
+                    halves.Add(box);
+                    qadr.Add(Native.JointQposAdr(_h, j));
+                }
+                else if (jn > 0 && Native.JointType(_h, j) == Native.JointFree)
+                {
                     throw new ConfigurationException($"MuJoCo scene {ScenePath}: body '{name}' must have exactly one free joint.");
-                names.Add(name);
-                colors.Add(color);
-                qadr.Add(Native.JointQposAdr(_h, j));
+                }
+                else if (jn == 0 && IsContainerName(name))
+                {
+                    containerBodies.Add(b);
+                }
             }
             _cubeNames = [.. names];
             _cubeColors = [.. colors];
             _cubeQ = [.. qadr];
+            _cubeHalf = [.. halves];
             _cubePose = new double[7 * _cubeQ.Length];
             _publishedQpos = new double[Native.Nq(_h)];
             ObjectNames = [.. names];
+            ScatterRegion = ReadScatterRegion();
 
             _modelTimestep = Native.GetTimestep(_h);
             _period = _modelTimestep;
 
             ResetToHome();
             Check(Native.Forward(_h), "mj_forward");
-            int bin = Native.BodyId(_h, BinName);
-            if (bin >= 0)
-            {
-                var binPose = ReadBodyPose(bin);
-                _bin = new SceneObject(BinName, SceneKinds.Bin, null,
-                    new Pose(binPose.Transform(new Vec3(0, 0, BinInnerHalfSize.Z)), binPose.Orientation), BinInnerHalfSize);
-            }
+            _containers = new SceneObject[containerBodies.Count];
+            _containerOuterHalf = new Vec3[containerBodies.Count];
+            for (int k = 0; k < containerBodies.Count; k++)
+                (_containers[k], _containerOuterHalf[k]) = ReadContainer(containerBodies[k]);
+            Containers = [.. _containers];
             PublishPoses();
         }
         catch (InvalidOperationException e)
@@ -226,8 +258,14 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
     /// <summary>Range of the gripper opening (sum of both fingers), metres; the home opening is <see cref="JointRange.Upper"/>.</summary>
     public JointRange GripperRange { get; }
 
-    /// <summary>Names of the movable objects present in the scene (subset of the three cubes).</summary>
+    /// <summary>Names of the movable objects of the scene, in model order.</summary>
     public ImmutableArray<string> ObjectNames { get; }
+
+    /// <summary>The scene's containers (fixed: their pose and inner volume as loaded).</summary>
+    public ImmutableArray<SceneObject> Containers { get; }
+
+    /// <summary>Where <see cref="ResetScene"/> scatters the objects: the scene's <c>cortexbot_scatter_region</c> or the default.</summary>
+    public ScatterRegion ScatterRegion { get; }
 
     IReadOnlyList<string> IObjectPoses.ObjectNames => ObjectNames;
 
@@ -332,12 +370,14 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
 
     // ------------------------------------------------------------------ scene
 
-    /// <summary>Cubes are 0..n-1 (in scene order); the bin, when the scene has one, is n.</summary>
+    /// <summary>Movable objects are 0..n-1 (in scene order); the containers follow, n..n+m-1.</summary>
     public int IndexOf(string name)
     {
         int i = Array.IndexOf(_cubeNames, name);
         if (i >= 0) return i;
-        return _bin is not null && name == BinName ? _cubeNames.Length : -1;
+        for (int k = 0; k < _containers.Length; k++)
+            if (_containers[k].Name == name) return _cubeNames.Length + k;
+        return -1;
     }
 
     /// <summary>Number of generalized positions (MuJoCo's nq) in <see cref="CopyPublishedPositions"/>.</summary>
@@ -362,7 +402,7 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
     public bool TryGetPose(int index, out Pose pose)
     {
         int n = _cubeQ.Length;
-        if (index == n && _bin is not null) { pose = _bin.Pose; return true; }
+        if (index >= n && index - n < _containers.Length) { pose = _containers[index - n].Pose; return true; }
         if ((uint)index >= (uint)n) { pose = default; return false; }
         int o = 7 * index;
         lock (_poseLock)
@@ -378,7 +418,7 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
     {
         ThrowIfDisposed();
         int n = _cubeQ.Length;
-        Span<double> poses = stackalloc double[7 * 3];
+        Span<double> poses = n <= 16 ? stackalloc double[7 * 16] : new double[7 * n];
         long stamp, version;
         lock (_poseLock)
         {
@@ -387,15 +427,14 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
             stamp = _poseStampNs;
             version = _poseVersion;
         }
-        var objects = ImmutableArray.CreateBuilder<SceneObject>(n + (_bin is null ? 0 : 1));
-        var half = new Vec3(CubeHalfSize, CubeHalfSize, CubeHalfSize);
+        var objects = ImmutableArray.CreateBuilder<SceneObject>(n + _containers.Length);
         for (int c = 0; c < n; c++)
         {
             var p = poses.Slice(7 * c, 7);
             var pose = new Pose(new Vec3(p[0], p[1], p[2]), new Quat(p[3], p[4], p[5], p[6]).Normalized());
-            objects.Add(new SceneObject(_cubeNames[c], SceneKinds.Cube, _cubeColors[c], pose, half));
+            objects.Add(new SceneObject(_cubeNames[c], SceneKinds.Cube, _cubeColors[c], pose, _cubeHalf[c]));
         }
-        if (_bin is not null) objects.Add(_bin);
+        objects.AddRange(_containers);
         var snapshot = new SceneSnapshot(stamp, objects.MoveToImmutable());
         lock (_poseLock)
         {
@@ -412,14 +451,14 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
     {
         ThrowIfDisposed();
         ResetToHome();
-        var placed = ScatterCubes(seed, _cubeQ.Length, _bin?.Pose.Position);
+        var placed = ScatterObjects(seed, _cubeHalf, [.. _containers.Select((c, k) => (c.Pose, _containerOuterHalf[k]))], ScatterRegion);
         for (int c = 0; c < _cubeQ.Length; c++)
         {
             var (x, y, yaw) = placed[c];
             double* q = _qpos + _cubeQ[c];
             q[0] = x;
             q[1] = y;
-            q[2] = CubeHalfSize;
+            q[2] = _cubeHalf[c].Z;
             q[3] = Math.Cos(yaw / 2);
             q[4] = 0;
             q[5] = 0;
@@ -430,40 +469,91 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
     }
 
     /// <summary>
-    /// Cube placements for <paramref name="seed"/>: x in [0.32, 0.52], y in [-0.22, 0.28], yaw in [-pi, pi), at least
-    /// 0.09 m apart and clear of the bin's outer walls (1 cm margin). Deterministic: System.Random(seed).
+    /// Placements of <paramref name="count"/> cubes of the default scene for <paramref name="seed"/>, with the default
+    /// scene's bin at <paramref name="binCentre"/>: see <see cref="ScatterObjects"/>.
     /// </summary>
     public static (double X, double Y, double Yaw)[] ScatterCubes(int seed, int count, Vec3? binCentre)
     {
+        var half = Enumerable.Repeat(new Vec3(CubeHalfSize, CubeHalfSize, CubeHalfSize), count).ToArray();
+        (Pose, Vec3)[] bins = binCentre is { } b
+            ? [(new Pose(b, Quat.Identity), new Vec3(BinInnerHalfSize.X + BinWallThickness, BinInnerHalfSize.Y + BinWallThickness, 0))]
+            : [];
+        return ScatterObjects(seed, half, bins, ScatterRegion.Default);
+    }
+
+    /// <summary>
+    /// Object placements for <paramref name="seed"/>, in order: x and y in <paramref name="region"/>, yaw in [-pi, pi);
+    /// two objects' centres at least <see cref="ScatterMinSeparation"/> apart, and at least <see cref="OpenFingerClearance"/>
+    /// plus the larger one's half diagonal, so the open fingers fit beside either; each clear of every container's outer
+    /// walls by its half diagonal + 1 cm. Deterministic: one System.Random(seed) drawing x, y, yaw per attempt (with three
+    /// 4 cm cubes and one bin it gives the placements it always gave). When an object finds no room the whole draw starts
+    /// over from where the generator is.
+    /// </summary>
+    /// <param name="containers">Each container's pose (its centre) and the half extents of its outer walls in its frame.</param>
+    public static (double X, double Y, double Yaw)[] ScatterObjects(int seed, IReadOnlyList<Vec3> halfSizes,
+        IReadOnlyList<(Pose Pose, Vec3 OuterHalf)> containers, ScatterRegion region)
+    {
         var rng = new Random(seed);
+        int count = halfSizes.Count;
         var result = new (double X, double Y, double Yaw)[count];
-        double binOuter = BinInnerHalfSize.X + BinWallThickness;
-        double clearance = CubeHalfSize * Math.Sqrt(2) + 0.01;
-        for (int c = 0; c < count; c++)
+        var radius = halfSizes.Select(h => Math.Sqrt(h.X * h.X + h.Y * h.Y)).ToArray();
+        for (int restart = 0; restart < 100; restart++)
         {
-            for (int attempt = 0; ; attempt++)
+            int c = 0;
+            for (; c < count; c++)
             {
-                if (attempt == 100_000) throw new InvalidOperationException($"Could not scatter {count} cubes {ScatterMinSeparation} m apart.");
-                double x = ScatterMinX + (ScatterMaxX - ScatterMinX) * rng.NextDouble();
-                double y = ScatterMinY + (ScatterMaxY - ScatterMinY) * rng.NextDouble();
-                double yaw = (2 * rng.NextDouble() - 1) * Math.PI;
-                bool ok = true;
-                for (int k = 0; k < c && ok; k++)
-                    ok = Math.Sqrt((x - result[k].X) * (x - result[k].X) + (y - result[k].Y) * (y - result[k].Y)) >= ScatterMinSeparation;
-                if (ok && binCentre is { } b)
+                bool placed = false;
+                for (int attempt = 0; attempt < 20_000 && !placed; attempt++)
                 {
-                    double dx = Math.Max(Math.Abs(x - b.X) - binOuter, 0);
-                    double dy = Math.Max(Math.Abs(y - b.Y) - binOuter, 0);
-                    ok = Math.Sqrt(dx * dx + dy * dy) > clearance;
+                    double x = region.MinX + (region.MaxX - region.MinX) * rng.NextDouble();
+                    double y = region.MinY + (region.MaxY - region.MinY) * rng.NextDouble();
+                    double yaw = (2 * rng.NextDouble() - 1) * Math.PI;
+                    bool ok = true;
+                    for (int k = 0; k < c && ok; k++)
+                    {
+                        double separation = Math.Max(ScatterMinSeparation, OpenFingerClearance + Math.Max(radius[c], radius[k]));
+                        ok = Math.Sqrt((x - result[k].X) * (x - result[k].X) + (y - result[k].Y) * (y - result[k].Y)) >= separation;
+                    }
+                    for (int k = 0; k < containers.Count && ok; k++)
+                    {
+                        var (pose, outer) = containers[k];
+                        var local = pose.Orientation.Conjugate().Rotate(new Vec3(x, y, pose.Position.Z) - pose.Position);
+                        double dx = Math.Max(Math.Abs(local.X) - outer.X, 0);
+                        double dy = Math.Max(Math.Abs(local.Y) - outer.Y, 0);
+                        ok = Math.Sqrt(dx * dx + dy * dy) > radius[c] + 0.01;
+                    }
+                    if (ok)
+                    {
+                        result[c] = (x, y, yaw);
+                        placed = true;
+                    }
                 }
-                if (ok)
-                {
-                    result[c] = (x, y, yaw);
-                    break;
-                }
+                if (!placed) break;
             }
+            if (c == count) return result;
         }
-        return result;
+        throw new InvalidOperationException($"Could not scatter {count} objects apart and clear of the containers in {region}.");
+    }
+
+    /// <summary>The colour word for a drawn colour: its hue's name, or null for greys, whites and blacks (low saturation or value).</summary>
+    public static string? ColorName(double r, double g, double b)
+    {
+        double max = Math.Max(r, Math.Max(g, b)), min = Math.Min(r, Math.Min(g, b));
+        if (max < 0.15 || max - min < 0.25 * max) return null;
+        double d = max - min;
+        double hue = max == r ? 60 * (((g - b) / d) % 6) : max == g ? 60 * ((b - r) / d + 2) : 60 * ((r - g) / d + 4);
+        if (hue < 0) hue += 360;
+        return hue switch
+        {
+            < 15 or >= 340 => "red",
+            < 40 => "orange",
+            < 70 => "yellow",
+            < 165 => "green",
+            < 195 => "cyan",
+            < 255 => "blue",
+            < 290 => "purple",
+            _ => "pink",
+        };
     }
 
     // ------------------------------------------------------------------ helpers for tests and tools (control thread; may allocate)
@@ -596,6 +686,85 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
         return (Math.Max(lo, joint.Lower), Math.Min(hi, joint.Upper));
     }
 
+    private static bool IsContainerName(string name) =>
+        name == BinName || name.EndsWith("_" + BinName, StringComparison.Ordinal);
+
+    private string BodyName(int body)
+    {
+        var p = Native.BodyName(_h, body);
+        return p == null ? "" : Marshal.PtrToStringUTF8((nint)p) ?? "";
+    }
+
+    private (Vec3 Half, (float R, float G, float B) Rgba, Vec3 Pos)? FirstBox(int body)
+    {
+        foreach (var g in BoxGeoms(body))
+            return g;
+        return null;
+    }
+
+    private List<(Vec3 Half, (float R, float G, float B) Rgba, Vec3 Pos)> BoxGeoms(int body)
+    {
+        var list = new List<(Vec3, (float, float, float), Vec3)>();
+        int adr = Native.BodyGeomAdr(_h, body), num = Native.BodyGeomNum(_h, body);
+        double* size = stackalloc double[3];
+        double* pos = stackalloc double[3];
+        double* quat = stackalloc double[4];
+        float* rgba = stackalloc float[4];
+        for (int g = adr; g < adr + num; g++)
+        {
+            if (Native.GeomType(_h, g) != Native.GeomBox) continue;
+            Check(Native.GeomFrame(_h, g, size, pos, quat), "geom frame");
+            Check(Native.GeomRgba(_h, g, rgba), "geom rgba");
+            if (Math.Abs(Math.Abs(quat[0]) - 1) > 1e-9)
+                throw new ConfigurationException($"MuJoCo scene {ScenePath}: body '{BodyName(body)}' has a rotated box geom; objects and containers need axis-aligned boxes in their body frame.");
+            list.Add((new Vec3(size[0], size[1], size[2]), (rgba[0], rgba[1], rgba[2]), new Vec3(pos[0], pos[1], pos[2])));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// A container's inner volume from its boxes: the floor is the box with the largest footprint, the walls the others;
+    /// inside is what lies between the walls' inner faces (x and y) and from the floor's top to the lowest wall top.
+    /// </summary>
+    private (SceneObject Inner, Vec3 OuterHalf) ReadContainer(int body)
+    {
+        var name = BodyName(body);
+        var boxes = BoxGeoms(body);
+        if (boxes.Count < 5)
+            throw new ConfigurationException($"MuJoCo scene {ScenePath}: container '{name}' needs a floor and four walls (box geoms), has {boxes.Count} boxes.");
+        var floor = boxes.MaxBy(b => b.Half.X * b.Half.Y);
+        double innerX = double.MaxValue, innerY = double.MaxValue, rim = double.MaxValue, outerX = 0, outerY = 0;
+        foreach (var w in boxes)
+        {
+            outerX = Math.Max(outerX, Math.Abs(w.Pos.X) + w.Half.X);
+            outerY = Math.Max(outerY, Math.Abs(w.Pos.Y) + w.Half.Y);
+            if (w == floor) continue;
+            rim = Math.Min(rim, w.Pos.Z + w.Half.Z);
+            // a wall is thin across the side it closes
+            if (w.Half.X < w.Half.Y) innerX = Math.Min(innerX, Math.Abs(w.Pos.X) - w.Half.X);
+            else innerY = Math.Min(innerY, Math.Abs(w.Pos.Y) - w.Half.Y);
+        }
+        double bottom = floor.Pos.Z + floor.Half.Z;
+        if (innerX == double.MaxValue || innerY == double.MaxValue || !(innerX > 0) || !(innerY > 0) || !(rim > bottom))
+            throw new ConfigurationException($"MuJoCo scene {ScenePath}: container '{name}' has no closed inner volume (walls on both sides in x and y above its floor).");
+        var half = new Vec3(innerX, innerY, (rim - bottom) / 2);
+        var bodyPose = ReadBodyPose(body);
+        var colour = ColorName(floor.Rgba.R, floor.Rgba.G, floor.Rgba.B);
+        var centre = bodyPose.Transform(new Vec3(0, 0, bottom + half.Z));
+        return (new SceneObject(name, SceneKinds.Bin, colour, new Pose(centre, bodyPose.Orientation), half), new Vec3(outerX, outerY, 0));
+    }
+
+    private ScatterRegion ReadScatterRegion()
+    {
+        var v = new double[4];
+        int n;
+        fixed (double* p = v) n = Native.Numeric(_h, ScatterRegionNumeric, p, 4);
+        if (n <= 0) return ScatterRegion.Default;
+        if (n != 4 || !(v[0] < v[1]) || !(v[2] < v[3]))
+            throw new ConfigurationException($"MuJoCo scene {ScenePath}: <numeric name=\"{ScatterRegionNumeric}\"> needs min x < max x, min y < max y (4 values).");
+        return new ScatterRegion(v[0], v[1], v[2], v[3]);
+    }
+
     private int FreeDofAddress(string body)
     {
         int b = Native.BodyId(_h, body);
@@ -685,4 +854,10 @@ public sealed unsafe partial class MuJoCoWorld : IRobotLink, IScenePerception, I
 
     private void ThrowNativeFailure(string what) =>
         throw new InvalidOperationException($"MuJoCo error in {what}: {Native.LastError()} (scene {ScenePath}); call ResetScene to recover.");
+}
+
+/// <summary>Where a scene's movable objects are scattered on reset (world frame, metres).</summary>
+public sealed record ScatterRegion(double MinX, double MaxX, double MinY, double MaxY)
+{
+    public static readonly ScatterRegion Default = new(MuJoCoWorld.ScatterMinX, MuJoCoWorld.ScatterMaxX, MuJoCoWorld.ScatterMinY, MuJoCoWorld.ScatterMaxY);
 }

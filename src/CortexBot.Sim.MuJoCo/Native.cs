@@ -12,6 +12,8 @@ internal static unsafe partial class Native
 
     // MuJoCo joint types (mjtJoint)
     public const int JointFree = 0, JointBall = 1, JointSlide = 2, JointHinge = 3;
+    // MuJoCo geom types (mjtGeom)
+    public const int GeomPlane = 0, GeomBox = 6;
 
     [LibraryImport(Library, EntryPoint = "cbm_version")] public static partial int Version();
     [LibraryImport(Library, EntryPoint = "cbm_last_error_text")] public static partial byte* LastErrorText();
@@ -83,6 +85,14 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "cbm_set_geom_friction")] public static partial int SetGeomFriction(nint h, int geom, double* friction3, int priority);
     [LibraryImport(Library, EntryPoint = "cbm_body_mass")] public static partial double BodyMass(nint h, int body);
     [LibraryImport(Library, EntryPoint = "cbm_set_body_mass")] public static partial int SetBodyMass(nint h, int body, double mass);
+
+    [LibraryImport(Library, EntryPoint = "cbm_body_name")] public static partial byte* BodyName(nint h, int body);
+    [LibraryImport(Library, EntryPoint = "cbm_body_parentid")] public static partial int BodyParentId(nint h, int body);
+    [LibraryImport(Library, EntryPoint = "cbm_body_geomadr")] public static partial int BodyGeomAdr(nint h, int body);
+    [LibraryImport(Library, EntryPoint = "cbm_body_geomnum")] public static partial int BodyGeomNum(nint h, int body);
+    [LibraryImport(Library, EntryPoint = "cbm_geom_type")] public static partial int GeomType(nint h, int geom);
+    [LibraryImport(Library, EntryPoint = "cbm_geom_frame")] public static partial int GeomFrame(nint h, int geom, double* size3, double* pos3, double* quat4);
+    [LibraryImport(Library, EntryPoint = "cbm_geom_rgba")] public static partial int GeomRgba(nint h, int geom, float* rgba4);
 
     [LibraryImport(Library, EntryPoint = "cbm_renderer_create", StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint RendererCreate(string path, string eglLibrary, string camera, int width, int height, byte* error, int errorLength);

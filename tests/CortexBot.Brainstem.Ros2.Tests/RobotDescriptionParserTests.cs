@@ -93,6 +93,27 @@ public sealed class RobotDescriptionParserTests : IDisposable
         Assert.Equal(2, Records(output, "light").Count);
     }
 
+    [Theory]
+    [InlineData("sort.xml")]
+    [InlineData("mixed.xml")]
+    public void The_other_scenes_export_to_worlds_libsdformat_loads_with_their_objects_and_bins(string file)
+    {
+        var scene = Path.Combine(RepoPaths.Sim, file);
+        var path = Path.Combine(_tempDir, Path.ChangeExtension(file, ".sdf"));
+        File.WriteAllText(path, SdfWorldExporter.Export(scene));
+        var (code, output, err) = Run(SdfCheck.Value, path);
+        Assert.True(Records(output, "error").Count == 0 && code == 0, $"libsdformat reports errors in the world of {file}:\n{output}{err}");
+        var models = Records(output, "model").ToDictionary(m => m[1]);
+        using var world = new MuJoCoWorld(scene);
+        foreach (var o in world.Snapshot().Objects)
+        {
+            Assert.True(models.ContainsKey(o.Name), $"{file}: libsdformat sees no model {o.Name}");
+            Assert.Equal(o.IsContainer ? "static" : "dynamic", models[o.Name][2]);
+            if (!o.IsContainer)
+                Assert.Equal([2 * o.HalfSize.X, 2 * o.HalfSize.Y, 2 * o.HalfSize.Z], Ds(Records(output, "collision").Single(c => c[1] == o.Name)[4]));
+        }
+    }
+
     [Fact]
     public void Sdf_checker_reports_the_errors_of_a_broken_world()
     {

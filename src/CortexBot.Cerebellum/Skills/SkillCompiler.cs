@@ -13,6 +13,25 @@ public sealed record SkillParameters
     public double LiftHeight { get; init; } = 0.15;
     public double ReleaseAboveRim { get; init; } = 0.06;
     public double CarryAboveRim { get; init; } = 0.14;
+    /// <summary>Gap (m) kept between a placed object and the container's walls or the objects already in it: three 4 cm cubes fit in a row in a 16 cm bin with 16 mm to spare for where they land.</summary>
+    public double SpotMargin { get; init; } = 0.006;
+    /// <summary>Step (m) of the grid of candidate spots in a container.</summary>
+    public double SpotPitch { get; init; } = 0.005;
+    /// <summary>
+    /// How far (m) a placed or stacked object falls when released: its bottom this far above the floor or the base's top,
+    /// so it lands where it was put instead of being dropped from above the rim.
+    /// </summary>
+    public double ReleaseDrop { get; init; } = 0.012;
+    /// <summary>Gap (m) each side between a released object and the pads: the release opens only this much wider than it.</summary>
+    public double ReleaseGap { get; init; } = 0.006;
+    /// <summary>Thickness (m) of a finger pad: what the opening fingers sweep beyond the released object's faces.</summary>
+    public double PadThickness { get; init; } = 0.012;
+    /// <summary>Height (m) of the hand's palm above the tool point: inside a container the palm stays above the rim.</summary>
+    public double PalmAboveTool { get; init; } = 0.045;
+    /// <summary>How high (m) above the base's top the held object's bottom is carried before it descends onto it.</summary>
+    public double StackApproach { get; init; } = 0.08;
+    /// <summary>Largest distance (m) between the tool point and the held object's perceived centre that counts as "in the hand".</summary>
+    public double InHandTolerance { get; init; } = 0.035;
     /// <summary>Fraction of each joint's velocity limit used by planned motions.</summary>
     public double SpeedFraction { get; init; } = 0.5;
     public double MinMoveDuration { get; init; } = 0.4;
@@ -102,7 +121,10 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
                     Pick(b, Require(scene, skill.Args[0]));
                     break;
                 case SkillNames.Place when skill.Args.Length == 2:
-                    Place(b, arm, Require(scene, skill.Args[0]), Require(scene, skill.Args[1]));
+                    Place(b, arm, scene, Require(scene, skill.Args[0]), Require(scene, skill.Args[1]));
+                    break;
+                case SkillNames.Stack when skill.Args.Length == 2:
+                    Stack(b, arm, Require(scene, skill.Args[0]), Require(scene, skill.Args[1]));
                     break;
                 default:
                     foreach (var f in _factories)
@@ -122,8 +144,11 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
         if (obj.IsContainer) throw new SkillCompileException(AnomalyKinds.Fault, $"{obj.Name} is a container and cannot be picked");
         var p = obj.Pose.Position;
         if (b.GripperCommand < _kin.Arm.GripperMaxOpening * 0.9) b.Gripper(_kin.Arm.GripperMaxOpening, "open gripper");
-        // Fingers close along the tool's y axis; align them with a face of the cube, turning the wrist least.
-        double yaw = BestGraspYaw(b, obj);
+        // Fingers close along the tool's y axis; align them with a face of the cube, turning the wrist least within the
+        // joints' ranges (after a few aligned placements the wrist may sit near a limit: the next quarter turn then serves).
+        double nearest = BestGraspYaw(b, obj);
+        double yaw = b.FirstReachable(QuarterTurns(nearest, b.ToolYaw()),
+            p with { Z = p.Z + Parameters.ApproachHeight }, p with { Z = p.Z - Parameters.GraspDepth }, p with { Z = p.Z + Parameters.LiftHeight }) ?? nearest;
         int index = _poses?.IndexOf(obj.Name) ?? -1;
         if (index >= 0) b.Target = new TargetWatch(_poses!, index, obj.Name, p);
         b.MoveTo(p with { Z = p.Z + Parameters.ApproachHeight }, yaw, $"approach {obj.Name}", false, watch: true);
@@ -132,18 +157,156 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
         b.MoveTo(p with { Z = p.Z + Parameters.LiftHeight }, yaw, $"lift {obj.Name}", true, slow: true);
     }
 
-    private void Place(Builder b, ArmContext arm, SceneObject obj, SceneObject target)
+    /// <summary>
+    /// Carry the held object above a free spot of the container, lower it until its bottom is just above the floor,
+    /// release it and retreat. The spot comes from the perceived occupancy (<see cref="FindSpot"/>); aligned with the
+    /// container's walls so neighbours sit side by side.
+    /// </summary>
+    private void Place(Builder b, ArmContext arm, SceneSnapshot scene, SceneObject obj, SceneObject target)
     {
         if (!target.IsContainer) throw new SkillCompileException(AnomalyKinds.Fault, $"{target.Name} is not a container");
         if (arm.GripperMeasured < Parameters.HoldThreshold)
             throw new SkillCompileException(AnomalyKinds.GraspMissed, $"cannot place {obj.Name}: the gripper holds nothing");
+        var held = b.Held(obj, Parameters.InHandTolerance);
+        var spot = FindSpot(b, scene, obj, target, held)
+            ?? throw new SkillCompileException(AnomalyKinds.Fault, $"{target.Name} is full: no free spot for {obj.Name} (occupied by {string.Join(", ", Occupants(scene, obj, target).Select(o => o.Name).DefaultIfEmpty("nothing"))})");
         double rim = target.Pose.Position.Z + target.HalfSize.Z;
-        var c = target.Pose.Position;
-        double yaw = b.ToolYaw();
-        b.MoveTo(new Vec3(c.X, c.Y, rim + Parameters.CarryAboveRim), yaw, $"carry {obj.Name} above {target.Name}", true);
-        b.MoveTo(new Vec3(c.X, c.Y, rim + Parameters.ReleaseAboveRim), yaw, $"lower {obj.Name} into {target.Name}", true, slow: true);
-        b.Gripper(_kin.Arm.GripperMaxOpening, $"release {obj.Name}");
-        b.MoveTo(new Vec3(c.X, c.Y, rim + Parameters.CarryAboveRim), yaw, $"retreat from {target.Name}", false);
+        double floor = target.Pose.Position.Z - target.HalfSize.Z;
+        // tool height at release: the object's bottom ReleaseDrop above the floor, the palm above the rim
+        double releaseZ = Math.Max(floor + obj.HalfSize.Z + Parameters.ReleaseDrop - held.Offset.Z, rim - Parameters.PalmAboveTool + 0.005);
+        double carryZ = rim + Parameters.CarryAboveRim;
+        var tool = new Vec3(spot.Centre.X - held.Offset.X, spot.Centre.Y - held.Offset.Y, 0);
+        b.MoveTo(tool with { Z = carryZ }, spot.ToolYaw, $"carry {obj.Name} above {target.Name}", true);
+        b.MoveTo(tool with { Z = releaseZ }, spot.ToolYaw, $"lower {obj.Name} into {target.Name}", true, slow: true);
+        b.Gripper(ReleaseOpening(obj), $"release {obj.Name}");
+        b.MoveTo(tool with { Z = carryZ }, spot.ToolYaw, $"retreat from {target.Name}", false);
+    }
+
+    /// <summary>
+    /// Put the held object on <paramref name="baseObject"/>: carry it above the base, aligned with it (cubes: a quarter turn
+    /// is the same), lower it until its bottom is <see cref="SkillParameters.ReleaseDrop"/> above the base's top, release, retreat.
+    /// The base is watched while the object comes down onto it.
+    /// </summary>
+    private void Stack(Builder b, ArmContext arm, SceneObject obj, SceneObject baseObject)
+    {
+        if (string.Equals(obj.Name, baseObject.Name, StringComparison.OrdinalIgnoreCase))
+            throw new SkillCompileException(AnomalyKinds.Fault, $"cannot stack {obj.Name} on itself");
+        if (obj.IsContainer) throw new SkillCompileException(AnomalyKinds.Fault, $"{obj.Name} is a container and cannot be stacked");
+        if (baseObject.IsContainer)
+            throw new SkillCompileException(AnomalyKinds.Fault, $"cannot stack {obj.Name} on {baseObject.Name}: it is a container (place into it instead)");
+        if (arm.GripperMeasured < Parameters.HoldThreshold)
+            throw new SkillCompileException(AnomalyKinds.GraspMissed, $"cannot stack {obj.Name}: the gripper holds nothing");
+        var held = b.Held(obj, Parameters.InHandTolerance);
+        var p = baseObject.Pose.Position;
+        double top = p.Z + baseObject.HalfSize.Z;
+        double nearest = NearestGraspYaw(baseObject.Pose.Orientation.Yaw - held.RelativeYaw, b.ToolYaw());
+        double releaseZ = top + obj.HalfSize.Z + Parameters.ReleaseDrop - held.Offset.Z;
+        double carryZ = releaseZ + Parameters.StackApproach;
+        var tool = new Vec3(p.X - held.Offset.X, p.Y - held.Offset.Y, 0);
+        double yaw = b.FirstReachable(QuarterTurns(nearest, b.ToolYaw()), tool with { Z = carryZ }, tool with { Z = releaseZ }) ?? nearest;
+        int index = _poses?.IndexOf(baseObject.Name) ?? -1;
+        if (index >= 0) b.Target = new TargetWatch(_poses!, index, baseObject.Name, p);
+        b.MoveTo(tool with { Z = carryZ }, yaw, $"carry {obj.Name} above {baseObject.Name}", true);
+        b.MoveTo(tool with { Z = releaseZ }, yaw, $"lower {obj.Name} onto {baseObject.Name}", true, slow: true, watch: true);
+        b.Gripper(ReleaseOpening(obj), $"release {obj.Name} on {baseObject.Name}");
+        b.MoveTo(tool with { Z = carryZ }, yaw, $"retreat from {baseObject.Name}", false);
+    }
+
+    /// <summary>The four yaws a quarter turn apart from <paramref name="aligned"/>, the ones turning the wrist least from <paramref name="toolYaw"/> first.</summary>
+    private static IEnumerable<double> QuarterTurns(double aligned, double toolYaw) =>
+        new[] { 0, -1, 1, 2, -2 }.Select(k => aligned + k * Math.PI / 2).OrderBy(y => Math.Abs(y - toolYaw)).Take(4);
+
+    /// <summary>Open just wider than the object (<see cref="SkillParameters.ReleaseGap"/> each side), so the pads stay clear of its neighbours.</summary>
+    private double ReleaseOpening(SceneObject obj) =>
+        Math.Min(_kin.Arm.GripperMaxOpening, 2 * Math.Max(obj.HalfSize.X, obj.HalfSize.Y) + 2 * Parameters.ReleaseGap);
+
+    /// <summary>Where a placed object goes: its centre (world), and the tool yaw that aligns it with the container.</summary>
+    private readonly record struct Spot(Vec3 Centre, double ToolYaw);
+
+    /// <summary>The objects a container holds as perceived: footprints overlapping its inner footprint, below its rim (the held object aside).</summary>
+    private static IEnumerable<SceneObject> Occupants(SceneSnapshot scene, SceneObject held, SceneObject container)
+    {
+        var c = container.Pose;
+        foreach (var o in scene.Objects)
+        {
+            if (o.IsContainer || string.Equals(o.Name, held.Name, StringComparison.OrdinalIgnoreCase) || !o.Pose.Position.IsFinite) continue;
+            var local = c.Orientation.Conjugate().Rotate(o.Pose.Position - c.Position);
+            var (ex, ey) = Extent(o, container);
+            if (Math.Abs(local.X) - ex < container.HalfSize.X && Math.Abs(local.Y) - ey < container.HalfSize.Y
+                && local.Z - o.HalfSize.Z < container.HalfSize.Z && local.Z > -container.HalfSize.Z - o.HalfSize.Z)
+                yield return o;
+        }
+    }
+
+    /// <summary>Half extents of an object's footprint along the container's axes (its box turned by their yaw difference).</summary>
+    private static (double X, double Y) Extent(SceneObject o, SceneObject container)
+    {
+        double a = o.Pose.Orientation.Yaw - container.Pose.Orientation.Yaw;
+        double cos = Math.Abs(Math.Cos(a)), sin = Math.Abs(Math.Sin(a));
+        return (cos * o.HalfSize.X + sin * o.HalfSize.Y, sin * o.HalfSize.X + cos * o.HalfSize.Y);
+    }
+
+    /// <summary>
+    /// The free spot nearest the container's centre: candidates are the cells of the tightest packing, then a fine grid
+    /// (<see cref="SkillParameters.SpotPitch"/>) over the inner footprint, the object aligned with the walls; a spot is free when the object's footprint plus
+    /// <see cref="SkillParameters.SpotMargin"/> stays inside the walls and off every occupant, and so do the pads as the
+    /// release opens them (along the finger axis: the object, the release gap and a pad's thickness). Of the quarter
+    /// turns that align the object, those turning the wrist least are tried first. Deterministic: ties go by grid order.
+    /// Null when nothing is free.
+    /// </summary>
+    private Spot? FindSpot(Builder b, SceneSnapshot scene, SceneObject obj, SceneObject container, Builder.HeldObject held)
+    {
+        var P = Parameters;
+        var occupants = Occupants(scene, obj, container).Select(o =>
+        {
+            var local = container.Pose.Orientation.Conjugate().Rotate(o.Pose.Position - container.Pose.Position);
+            var (ex, ey) = Extent(o, container);
+            return (X: local.X, Y: local.Y, Ex: ex, Ey: ey);
+        }).ToList();
+        double s = Math.Max(obj.HalfSize.X, obj.HalfSize.Y);
+        double fingerReach = s + P.ReleaseGap + P.PadThickness;  // from the object's centre along the finger axis
+        double toolYaw = b.ToolYaw();
+        // tool yaws that align the held object with the container, least wrist turn first
+        var aligned = Enumerable.Range(-2, 4)
+            .Select(k => NearestGraspYaw(container.Pose.Orientation.Yaw - held.RelativeYaw, toolYaw) + k * Math.PI / 2)
+            .OrderBy(y => Math.Abs(y - toolYaw)).ToList();
+        double hx = container.HalfSize.X, hy = container.HalfSize.Y;
+        // First the cells of the tightest packing (pitch: the object and one margin), centred: two 5 cm cubes fit side by
+        // side where one at the very centre would leave no room. Then a fine grid, for when occupants sit off their cells.
+        static List<(double X, double Y)> ByDistance(IEnumerable<(double X, double Y)> spots)
+        {
+            var list = spots.ToList();
+            return [.. list.Select((c, i) => (c, i)).OrderBy(t => t.c.X * t.c.X + t.c.Y * t.c.Y).ThenBy(t => t.i).Select(t => t.c)];
+        }
+        double cell = 2 * s + P.SpotMargin;
+        int cx = Math.Max(1, (int)Math.Floor((2 * hx - P.SpotMargin) / cell)), cy = Math.Max(1, (int)Math.Floor((2 * hy - P.SpotMargin) / cell));
+        var lattice = ByDistance(from i in Enumerable.Range(0, cx) from j in Enumerable.Range(0, cy)
+                                 select ((i - (cx - 1) / 2.0) * cell, (j - (cy - 1) / 2.0) * cell));
+        int nx = (int)Math.Floor(hx / P.SpotPitch), ny = (int)Math.Floor(hy / P.SpotPitch);
+        var fine = ByDistance(from i in Enumerable.Range(-nx, 2 * nx + 1) from j in Enumerable.Range(-ny, 2 * ny + 1)
+                              select (i * P.SpotPitch, j * P.SpotPitch));
+        foreach (var (x, y) in lattice.Concat(fine))
+        {
+            foreach (var yaw in aligned)
+            {
+                // the finger axis (the tool's y) in the container's frame: along its x or its y
+                double fingerAngle = yaw + Math.PI / 2 - container.Pose.Orientation.Yaw;
+                bool fingersAlongX = Math.Abs(Math.Cos(fingerAngle)) > Math.Abs(Math.Sin(fingerAngle));
+                double zx = fingersAlongX ? fingerReach : s, zy = fingersAlongX ? s : fingerReach;  // object + pads
+                if (Math.Abs(x) + zx + P.SpotMargin > hx || Math.Abs(y) + zy + P.SpotMargin > hy) continue;
+                bool free = true;
+                foreach (var o in occupants)
+                {
+                    if (Math.Abs(x - o.X) < zx + o.Ex + P.SpotMargin && Math.Abs(y - o.Y) < zy + o.Ey + P.SpotMargin) { free = false; break; }
+                }
+                if (!free) continue;
+                var centre = container.Pose.Transform(new Vec3(x, y, 0));
+                var above = new Vec3(centre.X - held.Offset.X, centre.Y - held.Offset.Y, container.Pose.Position.Z + container.HalfSize.Z + P.CarryAboveRim);
+                if (b.FirstReachable([yaw], above, above with { Z = container.Pose.Position.Z }) is null) continue;
+                return new Spot(centre, yaw);
+            }
+        }
+        return null;
     }
 
     private static double BestGraspYaw(Builder b, SceneObject obj) => NearestGraspYaw(obj.Pose.Orientation.Yaw, b.ToolYaw());
@@ -183,6 +346,48 @@ public sealed class SkillCompiler(ArmKinematics kinematics, SkillParameters? par
         private ArmKinematics Kin => owner._kin;
         private SkillParameters P { get; } = parameters;
         public double GraspOpening => P.GraspOpening;
+
+        /// <summary>The held object's centre relative to the tool point (world axes), and its yaw relative to the tool's.</summary>
+        public readonly record struct HeldObject(Vec3 Offset, double RelativeYaw);
+
+        /// <summary>
+        /// Where <paramref name="obj"/> sits in the hand, from its perceived pose and the tool's pose at the last command:
+        /// a grasp that slipped a little is put down where it belongs. An object perceived away from the hand (perception
+        /// stale) counts as centred and aligned with the fingers, as the grasp left it.
+        /// </summary>
+        public HeldObject Held(SceneObject obj, double tolerance)
+        {
+            var tool = Kin.Forward(_q);
+            var offset = obj.Pose.Position - tool.Position;
+            if (!offset.IsFinite || offset.Norm > tolerance) return new HeldObject(Vec3.Zero, 0);
+            return new HeldObject(offset, Math.IEEERemainder(obj.Pose.Orientation.Yaw - ToolYaw(), Math.PI / 2));
+        }
+
+        /// <summary>
+        /// The first of <paramref name="yaws"/> with which the tool, pointing down, can go through every one of
+        /// <paramref name="positions"/> in turn from where the arm is, within the joints' ranges; null when none can.
+        /// </summary>
+        public double? FirstReachable(IEnumerable<double> yaws, params Vec3[] positions)
+        {
+            foreach (var yaw in yaws)
+            {
+                double[]? q = _q;
+                foreach (var position in positions)
+                {
+                    q = Kin.Inverse(new Pose(position, ArmKinematics.TopDown(yaw)), q);
+                    if (q is null || !WithinRanges(q)) { q = null; break; }
+                }
+                if (q is not null) return yaw;
+            }
+            return null;
+        }
+
+        private bool WithinRanges(double[] q)
+        {
+            for (int i = 0; i < q.Length; i++)
+                if (q[i] < Kin.Arm.Joints[i].Lower || q[i] > Kin.Arm.Joints[i].Upper) return false;
+            return true;
+        }
 
         public double ToolYaw()
         {

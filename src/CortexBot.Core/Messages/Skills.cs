@@ -18,6 +18,8 @@ public static class SkillNames
     public const string Pick = "pick";
     /// <summary>(object, container): carry the held object above the container and release it.</summary>
     public const string Place = "place";
+    /// <summary>(object, base): put the held object on top of base, aligned.</summary>
+    public const string Stack = "stack";
     /// <summary>(object, container): the learned pick-and-place (the shipped flow-matching policy), served by the cerebellum, planned by the cortex.</summary>
     public const string LearnedPickPlace = "learned_pick_place";
 }

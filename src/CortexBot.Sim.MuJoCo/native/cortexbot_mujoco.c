@@ -327,6 +327,31 @@ CBM_API int cbm_set_body_mass(cbm_handle* h, int body, double mass) {
     return 0;
 }
 
+/* What a scene is made of, for discovering its objects and containers from the compiled model (defaults and classes
+   resolved by MuJoCo): body names and tree, each body's geoms with their type, size, position in the body frame and
+   colour (the material's when the geom has one, as the renderer draws it). */
+CBM_API const char* cbm_body_name(cbm_handle* h, int b) {
+    if (b < 0 || b >= h->m->nbody) return NULL;
+    return mj_id2name(h->m, mjOBJ_BODY, b);
+}
+CBM_API int cbm_body_parentid(cbm_handle* h, int b) { return (b >= 0 && b < h->m->nbody) ? h->m->body_parentid[b] : -1; }
+CBM_API int cbm_body_geomadr(cbm_handle* h, int b) { return (b >= 0 && b < h->m->nbody) ? h->m->body_geomadr[b] : -1; }
+CBM_API int cbm_body_geomnum(cbm_handle* h, int b) { return (b >= 0 && b < h->m->nbody) ? h->m->body_geomnum[b] : 0; }
+CBM_API int cbm_geom_type(cbm_handle* h, int g) { return (g >= 0 && g < h->m->ngeom) ? h->m->geom_type[g] : -1; }
+CBM_API int cbm_geom_frame(cbm_handle* h, int g, double* size3, double* pos3, double* quat4) {
+    if (g < 0 || g >= h->m->ngeom) return -1;
+    for (int k = 0; k < 3; k++) { size3[k] = h->m->geom_size[3 * g + k]; pos3[k] = h->m->geom_pos[3 * g + k]; }
+    for (int k = 0; k < 4; k++) quat4[k] = h->m->geom_quat[4 * g + k];
+    return 0;
+}
+CBM_API int cbm_geom_rgba(cbm_handle* h, int g, float* rgba4) {
+    if (g < 0 || g >= h->m->ngeom) return -1;
+    int mat = h->m->geom_matid[g];
+    const float* src = mat >= 0 ? h->m->mat_rgba + 4 * mat : h->m->geom_rgba + 4 * g;
+    for (int k = 0; k < 4; k++) rgba4[k] = src[k];
+    return 0;
+}
+
 // ------------------------------------------------------------------ headless camera rendering (EGL, surfaceless)
 //
 // A renderer owns its own handle (model + data loaded from the same MJCF) so it never touches the control thread's
