@@ -78,7 +78,7 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
             request.Scene,
             _catalogue,
             request.Memories.IsDefault ? [] : request.Memories,
-            request.Anomaly) { Facts = request.Facts.IsDefault ? [] : request.Facts };
+            request.Anomaly) { Facts = request.Facts.IsDefault ? [] : request.Facts, Goal = request.Goal };
         var planner = _planner;
         var camera = _camera;
         var log = _log;

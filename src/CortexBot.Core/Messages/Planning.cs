@@ -25,6 +25,9 @@ public sealed record PlanRequest(Guid TaskId, string Instruction, SceneSnapshot 
 {
     /// <summary>Semantic facts recalled for this task (see <see cref="SemanticFact"/>); empty when none.</summary>
     public ImmutableArray<SemanticFact> Facts { get; init; } = [];
+
+    /// <summary>The relations the episode judges success by (read from the instruction), null when none; the cortex passes it to the planner.</summary>
+    public Goals.TaskGoal? Goal { get; init; }
 }
 public sealed record PlanReady(Guid TaskId, Plan Plan, string Planner, TimeSpan Latency);
 public sealed record PlanRefused(Guid TaskId, string Reason, string Planner, TimeSpan Latency);
