@@ -168,6 +168,20 @@ public class GrammarAndPromptTests
     }
 
     [Fact]
+    public void ThePromptCarriesTheGoalRelationsAndEachSkillsConditions()
+    {
+        var t = PromptTemplates.Load();
+        var user = t.RenderUser(TestModels.Context("stack the red cube on the blue cube and put the green cube in the bin"), null);
+        Assert.Contains("Goal (every relation must hold at the end): on(red_cube, blue_cube), in(green_cube, bin)", user);
+        // the episode's goal, when given, is what the model is told
+        var given = TestModels.Context("do as before") with { Goal = new TaskGoal([new Relation.In("blue_cube", "bin")]) };
+        Assert.Contains("Goal (every relation must hold at the end): in(blue_cube, bin)", t.RenderUser(given, null));
+        Assert.Contains("Goal (every relation must hold at the end): unknown", t.RenderUser(TestModels.Context("do a dance"), null));
+        var system = t.RenderSystem(TestModels.Catalogue);
+        Assert.Contains("- stack(object, base): Put the held object on top of base, aligned. Requires: holding(object), graspable(base), clear(base). Then: hand_empty, on(object, base).", system);
+    }
+
+    [Fact]
     public void FactsAboutObjectsInTheSceneAreRenderedMostAttemptedFirstAndCapped()
     {
         var t = DateTimeOffset.UnixEpoch;
