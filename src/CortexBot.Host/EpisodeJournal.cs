@@ -39,6 +39,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     private double _planLatencyMs;
     private bool _retried, _learnedSkillRan, _stepFailed;
     private TaskGoal? _goal;
+    private ImmutableArray<string>? _unmet;
     private SceneSnapshot? _endScene;
 
     public RunEpisode Request { get; } = request;
@@ -60,6 +61,8 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     public int AnomalyCount => _anomalies.Count;
     /// <summary>The step in force (valid while executing).</summary>
     public SkillInvocation CurrentSkill => Plan!.Steps[Step];
+    /// <summary>The relations the instruction asks for (null when none): what <see cref="Judge"/> checks.</summary>
+    public TaskGoal? Goal => _goal;
 
     /// <summary>The world is reset: the scene the episode starts from and the goal read from the instruction.</summary>
     public void Started(WorldReady ready, TaskGoal? goal)
@@ -74,7 +77,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
 
     /// <summary>What the cortex is asked: the instruction, from <paramref name="scene"/>, with memories and the anomaly that made it replan.</summary>
     public PlanRequest PlanRequestFrom(SceneSnapshot scene) =>
-        new(TaskId, Request.Instruction, scene, Memories, LastAnomaly) { Facts = Facts };
+        new(TaskId, Request.Instruction, scene, Memories, LastAnomaly) { Facts = Facts, Goal = _goal };
 
     /// <summary>A plan (first or replanned) replaces the one in force; a replan clears the failure that led to it.</summary>
     public void Adopt(PlanReady ready, bool replanned = false)
@@ -190,7 +193,9 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
         _endScene = endScene;
         if (Plan is null) return false;
         if (_goal is null) return Failure is null;
-        var reason = _goal.Check(StartScene!, endScene);
+        var unmet = _goal.Unmet(StartScene!, endScene);
+        _unmet = [.. unmet.Select(u => u.Relation.ToString())];
+        var reason = unmet.IsEmpty ? null : string.Join("; ", unmet.Select(u => u.Reason));
         if (reason is not null) Failure ??= reason;
         return reason is null && Failure is null;
     }
@@ -209,6 +214,9 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
             Policy = _learnedSkillRan ? policy : null,
             Perturbations = Perturbations,
             Trace = trace,
+            Goal = _goal?.Describe() ?? [],
+            // not judged (no scene at the end): nothing is known to hold
+            Unmet = _unmet ?? _goal?.Describe() ?? [],
         };
 
     /// <summary>

@@ -76,6 +76,31 @@ public class EpisodeJournalTests
     }
 
     [Fact]
+    public void The_record_keeps_the_goal_and_names_the_relations_unmet_at_the_end()
+    {
+        var goal = new TaskGoal([new Relation.In("red_cube", "bin"), new Relation.On("blue_cube", "red_cube")]);
+        var j = Begun(goal);
+        j.Adopt(Ready(j, 1, Pick, Place));
+        // the cortex is told the goal the episode judges by
+        Assert.Equal(goal, j.PlanRequestFrom(Start).Goal);
+        Assert.False(j.Judge(Scene(Cube("red", 0.5, -0.3, 0.04), Cube("blue", 0.3, 0.2), Bin)));
+        var record = j.ToRecord(false, 3, null);
+        Assert.Equal(["in(red_cube, bin)", "on(blue_cube, red_cube)"], record.Goal.AsEnumerable());
+        Assert.Equal(["on(blue_cube, red_cube)"], record.Unmet.AsEnumerable());
+        Assert.Equal("blue_cube is not on red_cube", record.FailureReason);
+
+        var met = Begun();
+        met.Adopt(Ready(met, 1, Pick, Place));
+        Assert.True(met.Judge(RedInBin));
+        Assert.Empty(met.ToRecord(true, 3, null).Unmet);
+
+        // no scene to judge by: none of the goal is known to hold
+        var unjudged = Begun();
+        unjudged.NotJudged("no scene");
+        Assert.Equal(["in(red_cube, bin)"], unjudged.ToRecord(false, 1, null).Unmet.AsEnumerable());
+    }
+
+    [Fact]
     public void Without_a_physical_goal_success_is_every_step_having_succeeded_and_without_a_plan_there_is_none()
     {
         var noPlan = new EpisodeJournal(new RunEpisode("open the gripper", 1), "v");
