@@ -243,9 +243,8 @@ public sealed class LlamaPlanner : IPlanner, IDisposable
                 var plan = PlanJson.TryParse(answer.Text, out var parseError);
                 string? reason = parseError
                     ?? (answer.Truncated ? $"the answer was cut off after {_options.MaxTokens} tokens" : null)
+                    // the catalogue's preconditions, simulated step by step (held object, what rests on what)
                     ?? PlanValidator.Validate(plan!, context.Catalogue, context.Scene)
-                    ?? PlanGrammar.CheckHeldObjects(plan!, context.Catalogue, context.Scene)
-                    ?? (_options.TrackHeldObject ? PlanGrammar.CheckHeldSequence(plan!, context.Catalogue) : null)
                     ?? _options.AdditionalCheck?.Invoke(plan!, context);
                 if (reason is null)
                 {

@@ -24,7 +24,7 @@ public sealed partial class PromptTemplates
     public PromptTemplates(string system, string user, string retry)
     {
         Check("plan.system.txt", system, required: ["skills"], allowed: ["skills"]);
-        Check("plan.user.txt", user, required: ["instruction"], allowed: ["instruction", "scene", "memories", "facts", "anomaly", "feedback"]);
+        Check("plan.user.txt", user, required: ["instruction"], allowed: ["instruction", "scene", "goal", "memories", "facts", "anomaly", "feedback"]);
         Check("retry.txt", retry, required: [], allowed: ["previous", "reason"]);
         System = system;
         User = user;
@@ -71,6 +71,7 @@ public sealed partial class PromptTemplates
         {
             ["instruction"] = OneLine(context.Instruction, 400),
             ["scene"] = Scene(context.Scene),
+            ["goal"] = Goal(context),
             ["memories"] = Memories(context.Memories.IsDefaultOrEmpty ? null : context.Memories),
             ["facts"] = Facts(context.Facts.IsDefaultOrEmpty ? null : context.Facts, context.Scene),
             ["anomaly"] = context.Anomaly is { } a ? OneLine($"{a.Kind}: {a.Detail}", 300) : "none",
@@ -80,9 +81,12 @@ public sealed partial class PromptTemplates
     public string RenderRetry(string previous, string reason) =>
         Fill(Retry, new Dictionary<string, string> { ["previous"] = OneLine(previous, 400), ["reason"] = OneLine(reason, 300) });
 
+    /// <summary>One line per skill: its arguments, description, and what it requires and brings about (from the catalogue).</summary>
     public static string Skills(SkillCatalogue catalogue) =>
         string.Join("\n", catalogue.Skills.Select(s =>
-            $"- {s.Name}({string.Join(", ", s.Args.Select(a => a.Kind == ArgKind.Container ? $"{a.Name}: container" : a.Name))}): {s.Description}"));
+            $"- {s.Name}({string.Join(", ", s.Args.Select(a => a.Kind == ArgKind.Container ? $"{a.Name}: container" : a.Name))}): {s.Description}" +
+            (s.Preconditions.IsEmpty ? "" : $" Requires: {string.Join(", ", s.Preconditions)}.") +
+            (s.Postconditions.IsEmpty ? "" : $" Then: {string.Join(", ", s.Postconditions)}.")));
 
     public static string Scene(SceneSnapshot scene)
     {
@@ -90,6 +94,16 @@ public sealed partial class PromptTemplates
         return string.Join("; ", scene.Objects.Select(o =>
             string.Create(CultureInfo.InvariantCulture,
                 $"{o.Name} ({(o.IsContainer ? "container" : o.Kind)}) at {o.Pose.Position.X:F2},{o.Pose.Position.Y:F2},{o.Pose.Position.Z:F2}")));
+    }
+
+    /// <summary>
+    /// The relations the plan must leave holding: the context's goal, else what the instruction reader makes of the
+    /// instruction; "unknown" when it cannot tell (the model then reads the instruction alone).
+    /// </summary>
+    public static string Goal(PlanningContext context)
+    {
+        var goal = context.Goal ?? Core.Instructions.InstructionReader.Read(context.Instruction, context.Scene).Goal;
+        return goal is null || goal.Relations.IsDefaultOrEmpty ? "unknown" : string.Join(", ", goal.Describe());
     }
 
     /// <summary>At most <see cref="MaxMemories"/> past episodes, one short clause each.</summary>

@@ -68,6 +68,11 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
     {
         if (_pending.TryGetValue(request.TaskId, out var previous))
             Finish(previous, Refused(previous, "superseded by a newer plan request for the same task"), cancel: true);
+        if (request.Subgoal is { } subgoal)
+        {
+            RepairSubgoal(request, subgoal);
+            return;
+        }
 
         var attempt = new Attempt(request, Sender);
         _pending[request.TaskId] = attempt;
@@ -78,7 +83,7 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
             request.Scene,
             _catalogue,
             request.Memories.IsDefault ? [] : request.Memories,
-            request.Anomaly) { Facts = request.Facts.IsDefault ? [] : request.Facts };
+            request.Anomaly) { Facts = request.Facts.IsDefault ? [] : request.Facts, Goal = request.Goal };
         var planner = _planner;
         var camera = _camera;
         var log = _log;
@@ -96,6 +101,29 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
                 success: result => new PlanningFinished(attempt, result, null),
                 failure: error => new PlanningFinished(attempt, null, error));
     }
+
+    /// <summary>
+    /// A local repair: the skills that bring about one relation from the scene as it is now, read from the catalogue's
+    /// effects (no model call), checked like any plan; the episode falls back to a whole new plan when this is refused.
+    /// </summary>
+    private void RepairSubgoal(PlanRequest request, Core.Goals.Relation subgoal)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var plan = PlanTree.Repair(subgoal, request.Scene, _catalogue, out var reason);
+        var invalid = plan is null ? reason : PlanValidator.Validate(plan, _catalogue, request.Scene);
+        var latency = Stopwatch.GetElapsedTime(started);
+        if (invalid is not null)
+        {
+            _log.Info("task {0}: no local repair of {1}: {2}", request.TaskId, subgoal, invalid);
+            Sender.Tell(new PlanRefused(request.TaskId, $"no local repair of {subgoal}: {invalid}", RepairPlannerName, latency));
+            return;
+        }
+        _log.Info("task {0}: local repair of {1}: [{2}]", request.TaskId, subgoal, string.Join(", ", plan!.Describe()));
+        Sender.Tell(new PlanReady(request.TaskId, plan, RepairPlannerName, latency) { Subgoals = PlanTree.Group(plan, _catalogue) });
+    }
+
+    /// <summary>The name local repairs carry (they are not the configured planner's).</summary>
+    public const string RepairPlannerName = "repair";
 
     private void OnPlanningFinished(PlanningFinished finished)
     {
@@ -126,7 +154,7 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
         }
         else
         {
-            reply = new PlanReady(attempt.Request.TaskId, plan, _planner.Name, attempt.Elapsed);
+            reply = new PlanReady(attempt.Request.TaskId, plan, _planner.Name, attempt.Elapsed) { Subgoals = PlanTree.Group(plan, _catalogue) };
             Core.Telemetry.CortexBotMetrics.PlanLatency.Record(attempt.Elapsed.TotalMilliseconds);
             _log.Info("task {0}: plan [{1}] from {2} in {3:F0} ms", attempt.Request.TaskId, string.Join(", ", plan.Describe()), _planner.Name, attempt.Elapsed.TotalMilliseconds);
         }

@@ -6,7 +6,9 @@ namespace CortexBot.Cortex;
 /// <summary>
 /// Checks any planner's plan (rule-based or a model's) against the skill catalogue and the scene before anything moves:
 /// every step names a catalogued skill, has the right number of arguments, every argument names an object present in
-/// the scene, and container arguments name containers.
+/// the scene, and container arguments name containers; then the plan is simulated with the catalogue's preconditions and
+/// effects (<see cref="SymbolicState"/>), so a step that breaks a precondition (placing what is not held, picking with
+/// full hands, stacking on an object that something already rests on) is refused with the step and the reason.
 /// </summary>
 public static class PlanValidator
 {
@@ -27,7 +29,7 @@ public static class PlanValidator
             var reason = ValidateStep(plan.Steps[i], catalogue, scene);
             if (reason is not null) return $"step {i + 1}: {reason}";
         }
-        return null;
+        return SymbolicState.Simulate(plan, catalogue, scene, out _);
     }
 
     private static string? ValidateStep(SkillInvocation? step, SkillCatalogue catalogue, SceneSnapshot scene)

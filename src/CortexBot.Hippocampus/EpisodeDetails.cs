@@ -50,6 +50,20 @@ public static class EpisodeDetails
         : !(double.IsFinite(p.Friction) && p.Friction > 0) ? FormattableString.Invariant($"of {p.Object} has friction {p.Friction}, not a positive number")
         : null;
 
+    private sealed record GoalColumn(string[] Relations, string[] Unmet);
+
+    /// <summary>The goal and its unmet relations as one JSON object (<c>{"relations": [...], "unmet": [...]}</c>), NULL without a goal.</summary>
+    public static string? GoalJson(ImmutableArray<string> goal, ImmutableArray<string> unmet) =>
+        goal.IsDefaultOrEmpty ? null : JsonSerializer.Serialize(new GoalColumn([.. goal], unmet.IsDefault ? [] : [.. unmet]), Json);
+
+    public static (ImmutableArray<string> Goal, ImmutableArray<string> Unmet) ParseGoal(string? json)
+    {
+        if (json is null) return ([], []);
+        var column = JsonSerializer.Deserialize<GoalColumn>(json, Json) ?? throw new JsonException("the stored goal is null");
+        if (column.Relations.Any(r => r is null) || column.Unmet.Any(r => r is null)) throw new JsonException("the stored goal holds null");
+        return ([.. column.Relations], [.. column.Unmet]);
+    }
+
     public static PolicyIdentity? Policy(string? file, string? id) => file is null && id is null ? null : new PolicyIdentity(file ?? "", id ?? "");
 
     /// <summary>The trace blob of a column; a blob this code cannot read is reported with the episode it belongs to.</summary>

@@ -56,6 +56,8 @@ public static class EpisodeJsonl
             Policy = e.Policy,
             Trace = e.Trace is null ? null : Convert.ToBase64String(e.Trace.Encode()),
             Perturbations = e.Perturbations.IsDefault ? [] : [.. e.Perturbations],
+            Goal = e.Goal.IsDefault ? [] : [.. e.Goal],
+            Unmet = e.Unmet.IsDefault ? [] : [.. e.Unmet],
         };
         return JsonSerializer.Serialize(dto, Options);
     }
@@ -137,10 +139,15 @@ public static class EpisodeJsonl
             Policy = dto.Policy,
             Trace = trace,
             Perturbations = perturbations,
+            Goal = NoNullStrings(dto.Goal, "goal"),
+            Unmet = NoNullStrings(dto.Unmet, "unmet"),
         };
     }
 
     private static double? Num(double d) => double.IsFinite(d) ? d : null;
+
+    private static ImmutableArray<string> NoNullStrings(string[]? items, string field) =>
+        items is null ? [] : items.Any(i => i is null) ? throw new InvalidDataException($"{field} holds null") : [.. items];
 
     private static ImmutableArray<T> NoNulls<T>(T[]? items, string field) where T : class =>
         items is null ? [] : items.Any(i => i is null) ? throw new InvalidDataException($"{field} holds null") : [.. items];
@@ -168,6 +175,9 @@ public static class EpisodeJsonl
         /// <summary>The <see cref="EpisodeTrace"/> blob, base64.</summary>
         public string? Trace { get; set; }
         public AppliedPerturbation[]? Perturbations { get; set; }
+        /// <summary>The task's relations and those unmet at the end; absent in lines written before they were stored.</summary>
+        public string[]? Goal { get; set; }
+        public string[]? Unmet { get; set; }
     }
 
     private sealed class StepLine

@@ -88,7 +88,8 @@ public static class CortexBotRunner
                         planLatencies.AddRange(o.PlanLatenciesMs);
                         if (o.StoredId > 0) stored++;
                         reports.Add(new EpisodeReport(seed, e.Success, e.DurationS, e.Plan, o.AnomalyCount,
-                            e.FailureReason ?? (o.StoreError is null ? null : $"memory: {o.StoreError}"), o.StoredId, Math.Round(wall.Elapsed.TotalSeconds, 3)));
+                            e.FailureReason ?? (o.StoreError is null ? null : $"memory: {o.StoreError}"), o.StoredId, Math.Round(wall.Elapsed.TotalSeconds, 3))
+                            { Goal = e.Goal.IsDefault ? [] : e.Goal, Unmet = e.Unmet.IsDefault ? [] : e.Unmet });
                         break;
                     default:
                         throw new InvalidOperationException($"unexpected answer {answer.GetType().Name}");

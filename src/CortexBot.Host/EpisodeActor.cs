@@ -268,7 +268,8 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         _organs.Brainstem.Tell(new GetScene());
         Arm(_timeouts.Reset);
         Receive<SceneSnapshot>(scene => PlanFrom(scene));
-        Receive<PlanReady>(p => p.TaskId == TaskId, p => AtRobotTime("when the new plan came", c =>
+        // a local repair that came too late is not the whole plan asked for here
+        Receive<PlanReady>(p => p.TaskId == TaskId && p.Planner != Cortex.CortexActor.RepairPlannerName, p => AtRobotTime("when the new plan came", c =>
         {
             Adopt(p, replanned: true);
             SendStep(c);
@@ -283,6 +284,38 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             _organs.Cortex.Tell(new CancelPlanning(TaskId));
             _journal.AddToFailure("; no new plan in time");
             Become(Settling);
+        });
+    }
+
+    /// <summary>
+    /// A local repair first: the cortex plans only the failed subgoal's relation from the scene as it now is; the rest of
+    /// the plan stays. When that is refused or late, a whole new plan (<see cref="Replanning"/>).
+    /// </summary>
+    private void Repairing()
+    {
+        _organs.Brainstem.Tell(new GetScene());
+        Arm(_timeouts.Reset);
+        Receive<SceneSnapshot>(scene =>
+        {
+            _organs.Cortex.Tell(_journal.RepairRequestFrom(scene));
+            Arm(_timeouts.Plan);
+        });
+        Receive<PlanReady>(p => p.TaskId == TaskId, p => AtRobotTime("when the repair came", c =>
+        {
+            _journal.AdoptRepair(p);
+            _log.Info("repaired locally: {0}; then the rest of the plan", string.Join(", ", p.Plan.Describe()));
+            Publish("planned", executing: false);
+            SendStep(c);
+        }));
+        Receive<PlanRefused>(p => p.TaskId == TaskId, p =>
+        {
+            _journal.RepairRefused(p.Reason);
+            Become(Replanning);
+        });
+        Receive<PhaseTimeout>(_ =>
+        {
+            _journal.RepairRefused("no repair in time");
+            Become(Replanning);
         });
     }
 
@@ -317,6 +350,10 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             case StepVerdict.Replan:
                 _log.Warning("replanning ({0}/{1}) after {2}", _journal.Replans, _timeouts.MaxReplans, r.Anomaly);
                 Become(Replanning);
+                break;
+            case StepVerdict.RepairSubgoal:
+                _log.Warning("repairing subgoal {0} ({1}/{2}) after {3}", _journal.FailedSubgoal, _journal.Replans, _timeouts.MaxReplans, r.Anomaly);
+                Become(Repairing);
                 break;
             default:
                 Become(Settling);

@@ -14,6 +14,11 @@ public enum StepVerdict
     Retry,
     /// <summary>An anomaly worth replanning, within the episode's bound: ask the cortex again from the current scene.</summary>
     Replan,
+    /// <summary>
+    /// As <see cref="Replan"/>, but first only the failed subgoal: ask the cortex for the skills that bring about its
+    /// relation from the current scene (<see cref="EpisodeJournal.RepairRequestFrom"/>), keeping the rest of the plan.
+    /// </summary>
+    RepairSubgoal,
     /// <summary>The plan is done or failed for good: let the arm settle, then judge.</summary>
     Settle,
 }
@@ -39,7 +44,11 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     private double _planLatencyMs;
     private bool _retried, _learnedSkillRan, _stepFailed;
     private TaskGoal? _goal;
+    private ImmutableArray<string>? _unmet;
     private SceneSnapshot? _endScene;
+    private ImmutableArray<Core.Skills.Subgoal> _subgoals = [];
+    private readonly HashSet<Relation> _repaired = [];
+    private Core.Skills.Subgoal? _failedSubgoal;
 
     public RunEpisode Request { get; } = request;
     public Guid TaskId { get; } = Guid.NewGuid();
@@ -60,6 +69,8 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     public int AnomalyCount => _anomalies.Count;
     /// <summary>The step in force (valid while executing).</summary>
     public SkillInvocation CurrentSkill => Plan!.Steps[Step];
+    /// <summary>The relations the instruction asks for (null when none): what <see cref="Judge"/> checks.</summary>
+    public TaskGoal? Goal => _goal;
 
     /// <summary>The world is reset: the scene the episode starts from and the goal read from the instruction.</summary>
     public void Started(WorldReady ready, TaskGoal? goal)
@@ -74,11 +85,12 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
 
     /// <summary>What the cortex is asked: the instruction, from <paramref name="scene"/>, with memories and the anomaly that made it replan.</summary>
     public PlanRequest PlanRequestFrom(SceneSnapshot scene) =>
-        new(TaskId, Request.Instruction, scene, Memories, LastAnomaly) { Facts = Facts };
+        new(TaskId, Request.Instruction, scene, Memories, LastAnomaly) { Facts = Facts, Goal = _goal };
 
     /// <summary>A plan (first or replanned) replaces the one in force; a replan clears the failure that led to it.</summary>
     public void Adopt(PlanReady ready, bool replanned = false)
     {
+        _subgoals = ready.Subgoals.IsDefault ? [] : ready.Subgoals;
         Plan = ready.Plan;
         Step = 0;
         _stepFailed = false;
@@ -90,6 +102,45 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     }
 
     public void PlanRefused(PlanRefused refused) => Planner = refused.Planner;
+
+    /// <summary>Local repairs adopted (each replaced the rest of one failed subgoal).</summary>
+    public int Repairs { get; private set; }
+
+    /// <summary>The subgoal whose step failed, while its repair is asked for.</summary>
+    public Core.Skills.Subgoal? FailedSubgoal => _failedSubgoal;
+
+    /// <summary>What the cortex is asked for a local repair: only the failed subgoal's relation, from <paramref name="scene"/>.</summary>
+    public PlanRequest RepairRequestFrom(SceneSnapshot scene) =>
+        PlanRequestFrom(scene) with { Subgoal = _failedSubgoal!.Relation };
+
+    /// <summary>
+    /// The repair replaces what was left of the failed subgoal; the later subgoals follow unchanged. The repair's steps
+    /// join the record's plan (the rest was there already), and its latency counts as a plan's.
+    /// </summary>
+    public void AdoptRepair(PlanReady repair)
+    {
+        var failed = _failedSubgoal ?? throw new InvalidOperationException("no subgoal failed");
+        var rest = Plan!.Steps[(failed.Last + 1)..];
+        int n = repair.Plan.Steps.Length;
+        Plan = new Plan([.. repair.Plan.Steps, .. rest]);
+        _subgoals = [new Core.Skills.Subgoal(failed.Relation, 0, n - 1),
+            .. _subgoals.Where(g => g.First > failed.Last).Select(g => g with { First = g.First - failed.Last - 1 + n, Last = g.Last - failed.Last - 1 + n })];
+        Step = 0;
+        _stepFailed = false;
+        _failedSubgoal = null;
+        Repairs++;
+        _planLatencyMs += repair.Latency.TotalMilliseconds;
+        _planLatencies.Add(Math.Round(repair.Latency.TotalMilliseconds, 3));
+        _plans.AddRange(repair.Plan.Describe());
+        Failure = null;
+    }
+
+    /// <summary>The repair was refused: the episode asks for a whole new plan instead (counted as the same replan).</summary>
+    public void RepairRefused(string reason)
+    {
+        _failedSubgoal = null;
+        Failure += $"; local repair refused: {reason}";
+    }
 
     /// <summary>Sets the failure (a later reason replaces an earlier one).</summary>
     public void Fail(string reason) => Failure = reason;
@@ -155,6 +206,12 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
             {
                 Replans++;
                 LastAnomaly = r.Anomaly;
+                // first only the failed subtree, once per relation; then the whole plan
+                if (_subgoals.FirstOrDefault(g => g.Contains(Step)) is { Relation: { } relation } failed && _repaired.Add(relation))
+                {
+                    _failedSubgoal = failed;
+                    return StepVerdict.RepairSubgoal;
+                }
                 return StepVerdict.Replan;
             }
             return StepVerdict.Settle;
@@ -190,7 +247,9 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
         _endScene = endScene;
         if (Plan is null) return false;
         if (_goal is null) return Failure is null;
-        var reason = _goal.Check(StartScene!, endScene);
+        var unmet = _goal.Unmet(StartScene!, endScene);
+        _unmet = [.. unmet.Select(u => u.Relation.ToString())];
+        var reason = unmet.IsEmpty ? null : string.Join("; ", unmet.Select(u => u.Reason));
         if (reason is not null) Failure ??= reason;
         return reason is null && Failure is null;
     }
@@ -209,6 +268,9 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
             Policy = _learnedSkillRan ? policy : null,
             Perturbations = Perturbations,
             Trace = trace,
+            Goal = _goal?.Describe() ?? [],
+            // not judged (no scene at the end): nothing is known to hold
+            Unmet = _unmet ?? _goal?.Describe() ?? [],
         };
 
     /// <summary>

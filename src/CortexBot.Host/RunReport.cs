@@ -45,7 +45,14 @@ public sealed record EpisodeReport(
     int Anomalies,
     string? Failure,
     long EpisodeId,
-    double WallS);
+    double WallS)
+{
+    /// <summary>The relations the task asked for, e.g. <c>in(red_cube, bin)</c>; empty when it asked for none (e.g. "go home").</summary>
+    public IReadOnlyList<string> Goal { get; init; } = [];
+
+    /// <summary>The relations of <see cref="Goal"/> that did not hold at the end; empty on success.</summary>
+    public IReadOnlyList<string> Unmet { get; init; } = [];
+}
 
 public sealed record ControlReport(
     double TargetHz,

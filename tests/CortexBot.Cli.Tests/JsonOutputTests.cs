@@ -25,6 +25,10 @@ public sealed class JsonOutputTests(ITestOutputHelper output)
             Assert.True(r.Code == 0, r.Stderr);
             var report = ParseWhole(r.Stdout);
             Assert.Equal(Task, report.GetProperty("task").GetString());
+            // the run contract: each episode's goal and what of it did not hold at the end
+            var episode = report.GetProperty("episodes")[0];
+            Assert.Equal(["in(red_cube, bin)"], episode.GetProperty("goal").EnumerateArray().Select(g => g.GetString()));
+            Assert.Equal(0, episode.GetProperty("unmet").GetArrayLength());
             // the logs went somewhere: stderr
             Assert.Contains("info", r.Stderr, StringComparison.OrdinalIgnoreCase);
         }
@@ -43,6 +47,7 @@ public sealed class JsonOutputTests(ITestOutputHelper output)
         var episode = report.GetProperty("episodes")[0];
         Assert.False(episode.GetProperty("success").GetBoolean());
         Assert.True(episode.GetProperty("anomalies").GetInt32() > 0);
+        Assert.Equal(["in(red_cube, bin)"], episode.GetProperty("unmet").EnumerateArray().Select(g => g.GetString()));
         Assert.Equal(0.0, report.GetProperty("success_rate").GetDouble());
         Assert.Contains("anomal", r.Stderr, StringComparison.OrdinalIgnoreCase);
     }

@@ -38,7 +38,6 @@ public class EndToEndWithLlamaTests(ITestOutputHelper output)
             var scene = world.Snapshot();
             var plan = new Core.Messages.Plan([.. e.Plan.Select(Parse)]);
             Assert.Null(PlanValidator.Validate(plan, TestModels.Catalogue, scene));
-            Assert.Null(PlanGrammar.CheckHeldSequence(plan, TestModels.Catalogue));
         }
     }
 
@@ -53,8 +52,9 @@ public class EndToEndWithLlamaTests(ITestOutputHelper output)
             Planner = LlamaPlanner.PlannerName,
             ModelPath = TestModels.Model(2),
         }.Validate();
-        // Sampling seed 5: the random model's first plan moves the arm (several seeds only open or close the gripper).
-        using var model = new LlamaPlanner(TestModels.Options(2, 5));
+        // Sampling seed 1: the random model's first plan moves the arm (several seeds only open or close the gripper; which
+        // do depends on the prompt and grammar, so a change to either may need another seed here).
+        using var model = new LlamaPlanner(TestModels.Options(2, 1));
         model.Load();
         var planner = new RecordingPlanner(model);
         var result = await CortexBotRunner.RunAsync(options, "put the red cube in the bin", episodes: 1, firstSeed: 1,

@@ -1,4 +1,5 @@
 using CortexBot.Core;
+using CortexBot.Core.Goals;
 using CortexBot.Core.Messages;
 
 namespace CortexBot.Cortex.Llama.Tests;
@@ -38,15 +39,44 @@ public class GrammarAndPromptTests
     }
 
     [Fact]
-    public void HeldSequenceCheckMirrorsTheGrammar()
+    public void TheValidatorsSimulationRefusesWhatTheTrackingGrammarCannotProduce()
     {
         var cat = TestModels.Catalogue;
+        var scene = TestModels.ThreeCubesAndBin();
         Plan P(params SkillInvocation[] steps) => new([.. steps]);
-        Assert.Null(PlanGrammar.CheckHeldSequence(P(SkillInvocation.Of("pick", "red_cube"), SkillInvocation.Of("place", "red_cube", "bin")), cat));
-        Assert.Contains("holds nothing", PlanGrammar.CheckHeldSequence(P(SkillInvocation.Of("place", "red_cube", "bin")), cat));
-        Assert.Contains("holds red_cube", PlanGrammar.CheckHeldSequence(P(SkillInvocation.Of("pick", "red_cube"), SkillInvocation.Of("place", "blue_cube", "bin")), cat));
-        Assert.Contains("while still holding red_cube", PlanGrammar.CheckHeldSequence(P(SkillInvocation.Of("pick", "red_cube"), SkillInvocation.Of("pick", "blue_cube")), cat));
-        Assert.Contains("holds nothing", PlanGrammar.CheckHeldSequence(P(SkillInvocation.Of("pick", "red_cube"), SkillInvocation.Of("open_gripper"), SkillInvocation.Of("place", "red_cube", "bin")), cat));
+        string? Check(Plan p) => PlanValidator.Validate(p, cat, scene);
+        Assert.Null(Check(P(SkillInvocation.Of("pick", "red_cube"), SkillInvocation.Of("place", "red_cube", "bin"))));
+        Assert.Contains("holds nothing", Check(P(SkillInvocation.Of("place", "red_cube", "bin"))));
+        Assert.Contains("holds red_cube", Check(P(SkillInvocation.Of("pick", "red_cube"), SkillInvocation.Of("place", "blue_cube", "bin"))));
+        Assert.Contains("already holds red_cube", Check(P(SkillInvocation.Of("pick", "red_cube"), SkillInvocation.Of("pick", "blue_cube"))));
+        Assert.Contains("holds nothing", Check(P(SkillInvocation.Of("pick", "red_cube"), SkillInvocation.Of("open_gripper"), SkillInvocation.Of("place", "red_cube", "bin"))));
+        Assert.Contains("holds nothing", Check(P(SkillInvocation.Of("stack", "red_cube", "blue_cube"))));
+    }
+
+    [Fact]
+    public void TheGrammarAdmitsEveryCataloguedSkillWithItsHandConditions()
+    {
+        var cat = TestModels.Catalogue;
+        var g = PlanGrammar.Build(cat, TestModels.ThreeCubesAndBin(), 4, out _)!;
+        for (int i = 0; i < cat.Skills.Count; i++)
+        {
+            var skill = cat.Skills[i];
+            Assert.Contains($"\"\\\"{skill.Name}\\\"\"", g);
+            // reachable: some step state offers it (generic or per held object)
+            Assert.Matches($@"\ns0(e|h\d) ::= [^\n]*skill{i}(o\d)?\b", g);
+        }
+        int stack = cat.Skills.ToList().FindIndex(s => s.Name == "stack");
+        int learned = cat.Skills.ToList().FindIndex(s => s.Name == "learned_pick_place");
+        Assert.Equal(PlanGrammar.SkillEffect.PlaceHeld, PlanGrammar.EffectOf(cat.Skills[stack]));
+        Assert.Equal(PlanGrammar.SkillEffect.NeedsEmpty, PlanGrammar.EffectOf(cat.Skills[learned]));
+        // stack only of the held object, and its base is graspable (never the bin)
+        Assert.Matches($@"\ns0h0 ::= [^\n]*skill{stack}o0 \(ws "","" ws s1e\)\?", g);
+        Assert.DoesNotMatch($@"\ns0e ::= [^\n]*skill{stack}", g);
+        Assert.Contains($"skill{stack}o0 ::= \"{{\" ws \"\\\"skill\\\"\" ws \":\" ws \"\\\"stack\\\"\" ws \",\" ws \"\\\"args\\\"\" ws \":\" ws \"[\" ws \"\\\"red_cube\\\"\" ws \",\" ws graspablenot0 ws \"]\" ws \"}}\"", g);
+        // ... and its base is any other graspable object: never the held one itself
+        Assert.Contains("\ngraspablenot0 ::= \"\\\"green_cube\\\"\" | \"\\\"blue_cube\\\"\"\n", g);
+        // the learned skill needs empty hands
+        Assert.DoesNotMatch($@"\ns0h0 ::= [^\n]*skill{learned}\b", g);
     }
 
     [Theory]
@@ -91,7 +121,7 @@ public class GrammarAndPromptTests
         Assert.DoesNotContain("\\\"place\\\"", g);
         Assert.Contains("\\\"move_above\\\"", g);
         var plan = new Plan([SkillInvocation.Of("pick", "bin")]);
-        Assert.Contains("'bin' is a container and cannot be held", PlanGrammar.CheckHeldObjects(plan, TestModels.Catalogue, scene));
+        Assert.Contains("bin is a container and cannot be held", PlanValidator.Validate(plan, TestModels.Catalogue, scene));
     }
 
     [Fact]
@@ -135,6 +165,20 @@ public class GrammarAndPromptTests
         Assert.Contains("was rejected: step 1: bad", user);
         Assert.Contains("Past episodes: none", user);
         Assert.Contains("Anomaly: none", user);
+    }
+
+    [Fact]
+    public void ThePromptCarriesTheGoalRelationsAndEachSkillsConditions()
+    {
+        var t = PromptTemplates.Load();
+        var user = t.RenderUser(TestModels.Context("stack the red cube on the blue cube and put the green cube in the bin"), null);
+        Assert.Contains("Goal (every relation must hold at the end): on(red_cube, blue_cube), in(green_cube, bin)", user);
+        // the episode's goal, when given, is what the model is told
+        var given = TestModels.Context("do as before") with { Goal = new TaskGoal([new Relation.In("blue_cube", "bin")]) };
+        Assert.Contains("Goal (every relation must hold at the end): in(blue_cube, bin)", t.RenderUser(given, null));
+        Assert.Contains("Goal (every relation must hold at the end): unknown", t.RenderUser(TestModels.Context("do a dance"), null));
+        var system = t.RenderSystem(TestModels.Catalogue);
+        Assert.Contains("- stack(object, base): Put the held object on top of base, aligned. Requires: holding(object), graspable(base), clear(base). Then: hand_empty, on(object, base).", system);
     }
 
     [Fact]

@@ -138,16 +138,16 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         using (var store = new PostgresEpisodeStore(db))
             store.Append(rich);
         // Version 3 is version 4 without the perturbations column.
-        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; UPDATE cortexbot.schema_version SET version = 3");
+        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; UPDATE cortexbot.schema_version SET version = 3");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new PostgresEpisodeStore(db, readOnly: true));
         Assert.Contains("schema version 3", ro.Message);
 
         using (var store = new PostgresEpisodeStore(db))
         {
-            Assert.Equal(4, store.InstalledSchemaVersion());
+            Assert.Equal(PostgresEpisodeStore.SchemaVersion, store.InstalledSchemaVersion());
             var old = store.Get(1)!;
-            Samples.AssertSame(rich with { Perturbations = [] }, old);
+            Samples.AssertSame(rich with { Perturbations = [], Goal = [], Unmet = [] }, old);
             long id = store.Append(Samples.Rich(seed: 12));
             Assert.Equal(rich.Perturbations.AsEnumerable(), store.Get(id)!.Perturbations.AsEnumerable());
         }
@@ -155,6 +155,24 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         using var reader = new PostgresEpisodeStore(db, readOnly: true);
         var ex = Assert.Throws<EpisodeStoreException>(() => reader.Get(2));
         Assert.Contains("red_cube has friction -1", ex.Message);
+    }
+
+    [Fact]
+    public void A_version_4_memory_migrates_to_5_keeping_its_episodes_and_then_stores_goals()
+    {
+        var db = server.CreateDatabase();
+        var rich = Samples.Rich();
+        using (var store = new PostgresEpisodeStore(db))
+            store.Append(rich);
+        // Version 4 is version 5 without the goal column.
+        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; UPDATE cortexbot.schema_version SET version = 4");
+
+        using var migrated = new PostgresEpisodeStore(db);
+        Assert.Equal(5, migrated.InstalledSchemaVersion());
+        Samples.AssertSame(rich with { Goal = [], Unmet = [] }, migrated.Get(1)!);
+        long id = migrated.Append(Samples.Rich(seed: 12));
+        Assert.Equal(rich.Goal.AsEnumerable(), migrated.Get(id)!.Goal.AsEnumerable());
+        Assert.Equal(rich.Unmet.AsEnumerable(), migrated.Get(id)!.Unmet.AsEnumerable());
     }
 
     /// <summary>The tables of schema version 1 exactly as shipped.</summary>

@@ -161,6 +161,27 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Show_prints_the_goal_and_the_relations_unmet_at_the_end()
+    {
+        var path = _dir.File("goals.db");
+        using (var store = new SqliteEpisodeStore(path))
+        {
+            store.Append(Ep("red_cube", false, 0, "blue_cube is not on red_cube") with
+                { Goal = ["in(red_cube, bin)", "on(blue_cube, red_cube)"], Unmet = ["on(blue_cube, red_cube)"] });
+            store.Append(Ep("red_cube", true, 10) with { Goal = ["in(red_cube, bin)"], Unmet = [] });
+        }
+        var e = Json(Cli("memory", "show", "1", "--memory", path, "--json").Stdout);
+        Assert.Equal(["in(red_cube, bin)", "on(blue_cube, red_cube)"], e.GetProperty("goal").EnumerateArray().Select(g => g.GetString()));
+        Assert.Equal(["on(blue_cube, red_cube)"], e.GetProperty("unmet").EnumerateArray().Select(g => g.GetString()));
+
+        var (code, table, _) = Cli("memory", "show", "1", "--memory", path);
+        Assert.Equal(0, code);
+        Assert.Matches(@"goal\s*│\s*in\(red_cube, bin\), on\(blue_cube, red_cube\)", table);
+        Assert.Matches(@"unmet\s*│\s*on\(blue_cube, red_cube\)", table);
+        Assert.Matches(@"unmet\s*│\s*\(none: every relation held\)", Cli("memory", "show", "2", "--memory", path).Stdout);
+    }
+
+    [Fact]
     public void Search_ranks_by_similarity_and_honours_filters()
     {
         var db = Seeded();

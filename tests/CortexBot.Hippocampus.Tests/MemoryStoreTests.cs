@@ -464,6 +464,34 @@ public sealed class MemoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_version_5_store_migrates_to_6_keeping_its_episodes_and_then_stores_goals()
+    {
+        var path = _dir.File("v5.db");
+        var rich = Samples.Rich();
+        using (var store = new SqliteEpisodeStore(path))
+            store.Append(rich);
+        // Version 5 is version 6 without the goal column.
+        using (var raw = Samples.Raw(path))
+            Exec(raw, "ALTER TABLE episodes DROP COLUMN goal_json; PRAGMA user_version = 5;");
+
+        var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
+        Assert.Contains("schema version 5", ro.Message);
+
+        using (var store = new SqliteEpisodeStore(path))
+        {
+            Assert.Equal("6", store.Pragma("user_version"));
+            var old = store.Get(1)!;
+            Samples.AssertSame(rich with { Goal = [], Unmet = [] }, old);
+            long id = store.Append(Samples.Rich(seed: 12));
+            Assert.Equal(["in(red_cube, bin)", "on(green_cube, blue_cube)"], store.Get(id)!.Goal.AsEnumerable());
+            Assert.Equal(["in(red_cube, bin)"], store.Get(id)!.Unmet.AsEnumerable());
+            // no goal, no column value: "go home" stores NULL and reads back empty
+            long none = store.Append(Samples.Episode("go home", 13));
+            Assert.Empty(store.Get(none)!.Goal);
+        }
+    }
+
+    [Fact]
     public void A_version_4_store_migrates_to_5_keeping_its_episodes_and_then_stores_perturbations()
     {
         var path = _dir.File("v4.db");
@@ -472,16 +500,16 @@ public sealed class MemoryStoreTests : IDisposable
             store.Append(rich);
         // Version 4 is version 5 without the perturbations column.
         using (var raw = Samples.Raw(path))
-            Exec(raw, "ALTER TABLE episodes DROP COLUMN perturbations_json; PRAGMA user_version = 4;");
+            Exec(raw, "UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN perturbations_json; PRAGMA user_version = 4;");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
         Assert.Contains("schema version 4", ro.Message);
 
         using (var store = new SqliteEpisodeStore(path))
         {
-            Assert.Equal("5", store.Pragma("user_version"));
+            Assert.Equal(SqliteEpisodeStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), store.Pragma("user_version"));
             var old = store.Get(1)!;
-            Samples.AssertSame(rich with { Perturbations = [] }, old);
+            Samples.AssertSame(rich with { Perturbations = [], Goal = [], Unmet = [] }, old);
             Samples.AssertSameTrace(rich.Trace, old.Trace);
             long id = store.Append(Samples.Rich(seed: 12));
             Assert.Equal(rich.Perturbations.AsEnumerable(), store.Get(id)!.Perturbations.AsEnumerable());

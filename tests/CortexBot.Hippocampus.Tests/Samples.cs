@@ -52,9 +52,11 @@ internal static class Samples
         Assert.Equal(expected.AnomalyEvents.AsEnumerable(), actual.AnomalyEvents.AsEnumerable());
         Assert.Equal(expected.Policy, actual.Policy);
         Assert.Equal(expected.Perturbations.AsEnumerable(), actual.Perturbations.AsEnumerable());
+        Assert.Equal(expected.Goal.AsEnumerable(), actual.Goal.AsEnumerable());
+        Assert.Equal(expected.Unmet.AsEnumerable(), actual.Unmet.AsEnumerable());
     }
 
-    /// <summary>An episode with every field since schema 3: scenes, anomaly events, policy, a trace and perturbations.</summary>
+    /// <summary>An episode with every field since schema 3: scenes, anomaly events, policy, a trace, perturbations, the goal and what was unmet.</summary>
     public static EpisodeRecord Rich(string instruction = "put the red cube in the bin", int seed = 11)
     {
         var trace = new EpisodeTrace(["j1", "j2", "j3"], 500, 0.04,
@@ -68,6 +70,8 @@ internal static class Samples
             AnomalyEvents = [new AnomalyEvent("grasp_missed", 1.96, "gripper closed on nothing (opening 0.001 m)", 0)],
             Policy = new PolicyIdentity("pick_place.onnx", "sha256:0123456789abcdef"),
             Perturbations = [new AppliedPerturbation("red_cube", 0.2, 0.3), new AppliedPerturbation("blue_cube", 0.05, 1.125)],
+            Goal = ["in(red_cube, bin)", "on(green_cube, blue_cube)"],
+            Unmet = ["in(red_cube, bin)"],
             Trace = trace,
         };
     }

@@ -76,6 +76,82 @@ public class EpisodeJournalTests
     }
 
     [Fact]
+    public void The_record_keeps_the_goal_and_names_the_relations_unmet_at_the_end()
+    {
+        var goal = new TaskGoal([new Relation.In("red_cube", "bin"), new Relation.On("blue_cube", "red_cube")]);
+        var j = Begun(goal);
+        j.Adopt(Ready(j, 1, Pick, Place));
+        // the cortex is told the goal the episode judges by
+        Assert.Equal(goal, j.PlanRequestFrom(Start).Goal);
+        Assert.False(j.Judge(Scene(Cube("red", 0.5, -0.3, 0.04), Cube("blue", 0.3, 0.2), Bin)));
+        var record = j.ToRecord(false, 3, null);
+        Assert.Equal(["in(red_cube, bin)", "on(blue_cube, red_cube)"], record.Goal.AsEnumerable());
+        Assert.Equal(["on(blue_cube, red_cube)"], record.Unmet.AsEnumerable());
+        Assert.Equal("blue_cube is not on red_cube", record.FailureReason);
+
+        var met = Begun();
+        met.Adopt(Ready(met, 1, Pick, Place));
+        Assert.True(met.Judge(RedInBin));
+        Assert.Empty(met.ToRecord(true, 3, null).Unmet);
+
+        // no scene to judge by: none of the goal is known to hold
+        var unjudged = Begun();
+        unjudged.NotJudged("no scene");
+        Assert.Equal(["in(red_cube, bin)"], unjudged.ToRecord(false, 1, null).Unmet.AsEnumerable());
+    }
+
+    [Fact]
+    public void A_drop_in_the_middle_of_a_three_object_task_repairs_only_the_failed_subgoal()
+    {
+        SkillInvocation P(string o) => SkillInvocation.Of("pick", o);
+        SkillInvocation Pl(string o) => SkillInvocation.Of("place", o, "bin");
+        var goal = new TaskGoal([new Relation.In("red_cube", "bin"), new Relation.In("green_cube", "bin"), new Relation.In("blue_cube", "bin")]);
+        var j = Begun(goal, "put all the cubes in the bin");
+        Core.Skills.Subgoal G(string o, int first) => new(new Relation.In(o, "bin"), first, first + 1);
+        j.Adopt(Ready(j, 2, P("red_cube"), Pl("red_cube"), P("green_cube"), Pl("green_cube"), P("blue_cube"), Pl("blue_cube"))
+            with { Subgoals = [G("red_cube", 0), G("green_cube", 2), G("blue_cube", 4)] });
+        double t = 0;
+        foreach (var step in new[] { P("red_cube"), Pl("red_cube"), P("green_cube") })
+        {
+            j.BeginStep(t, out _);
+            Assert.Equal(StepVerdict.NextStep, j.StepFinished(Result(j, step, SkillOutcome.Succeeded, 1), t += 1, 2));
+        }
+        // green slips out while being carried to the bin
+        j.BeginStep(t, out _);
+        var drop = new Anomaly(AnomalyKinds.ObjectDropped, "green_cube slipped", 0);
+        Assert.Equal(StepVerdict.RepairSubgoal, j.StepFinished(Result(j, Pl("green_cube"), SkillOutcome.Failed, 1, drop, "dropped"), t += 1, 2));
+        Assert.Equal(new Relation.In("green_cube", "bin"), j.RepairRequestFrom(Start).Subgoal);
+        Assert.Equal(goal, j.RepairRequestFrom(Start).Goal);
+
+        j.AdoptRepair(new PlanReady(j.TaskId, new Plan([P("green_cube"), Pl("green_cube")]), "repair", TimeSpan.FromMilliseconds(0.5)));
+        Assert.Null(j.Failure);
+        Assert.Equal(1, j.Repairs);
+        Assert.Equal("rule", j.Planner); // the task's planner, not the repair
+        // only the failed subtree was replanned: the repair, then blue's subgoal as planned
+        Assert.Equal(["pick(green_cube)", "place(green_cube, bin)", "pick(blue_cube)", "place(blue_cube, bin)"], j.Plan!.Describe().ToArray());
+        Assert.Equal(0, j.Step);
+        var remaining = new[] { P("green_cube"), Pl("green_cube"), P("blue_cube"), Pl("blue_cube") };
+        for (int i = 0; i < remaining.Length; i++)
+        {
+            j.BeginStep(t, out _);
+            Assert.Equal(i < 3 ? StepVerdict.NextStep : StepVerdict.Settle, j.StepFinished(Result(j, remaining[i], SkillOutcome.Succeeded, 1), t += 1, 2));
+        }
+        Assert.True(j.Judge(Scene(Cube("red", 0.45, -0.3, 0.04), Cube("green", 0.5, -0.3, 0.04), Cube("blue", 0.55, -0.3, 0.04), Bin)));
+        var record = j.ToRecord(true, t, null);
+        Assert.Equal(8, record.Plan.Length); // the six planned steps and the two of the repair
+        Assert.Equal(8, record.Steps.Length); // three done, the dropped place, the repair and blue's two
+
+        // a second failure of the same subgoal is not repaired locally again: the whole plan is asked for
+        var k = Begun(goal, "put all the cubes in the bin");
+        k.Adopt(Ready(k, 2, P("green_cube"), Pl("green_cube")) with { Subgoals = [G("green_cube", 0)] });
+        k.BeginStep(0, out _);
+        Assert.Equal(StepVerdict.RepairSubgoal, k.StepFinished(Result(k, P("green_cube"), SkillOutcome.Failed, 1, drop), 1, 3));
+        k.AdoptRepair(new PlanReady(k.TaskId, new Plan([P("green_cube"), Pl("green_cube")]), "repair", TimeSpan.Zero));
+        k.BeginStep(1, out _);
+        Assert.Equal(StepVerdict.Replan, k.StepFinished(Result(k, P("green_cube"), SkillOutcome.Failed, 1, drop), 2, 3));
+    }
+
+    [Fact]
     public void Without_a_physical_goal_success_is_every_step_having_succeeded_and_without_a_plan_there_is_none()
     {
         var noPlan = new EpisodeJournal(new RunEpisode("open the gripper", 1), "v");

@@ -30,7 +30,11 @@ internal sealed record PlanReport(
     double LatencyMs,
     string? Image,
     IReadOnlyList<string> Memories,
-    ModelPlanReport? Model);
+    ModelPlanReport? Model)
+{
+    /// <summary>The relations the task asks for, as a run judges them (e.g. <c>in(red_cube, bin)</c>); null when the instruction names none.</summary>
+    public IReadOnlyList<string>? Goal { get; init; }
+}
 
 internal sealed record PlanStepReport(string Skill, IReadOnlyList<string> Args);
 
@@ -86,7 +90,9 @@ internal static class PlanCommand
             using var model = PlannerCliOptions.CreateModelPlanner(options, loggers);
             var planner = PlannerCliOptions.Port(model);
             var memories = RecallMemories(parse.GetValue(memory), instruction, parse.GetValue(recall));
-            var context = new PlanningContext(instruction, snapshot, catalogue, memories, null, frame);
+            // the goal the run would judge by, which the model planner is told
+            var context = new PlanningContext(instruction, snapshot, catalogue, memories, null, frame)
+                { Goal = Core.Instructions.InstructionReader.Read(instruction, snapshot).Goal };
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(options.PlanTimeout);
@@ -114,9 +120,16 @@ internal static class PlanCommand
                 result.Refusal, Math.Round(latency.TotalMilliseconds, 2), model?.SeesImages == true && frame is not null ? $"{frame.Width}x{frame.Height}" : null,
                 [.. memories.Select(Describe)], modelReport);
 
+            report = report with { Goal = context.Goal?.Describe() };
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
-            else Print(report);
-            return result.Plan is null ? 1 : 0;
+            else if (result.Plan is not null) Print(report);
+            if (result.Plan is null)
+            {
+                // a refused task is bad input, as in `run`: one line, exit 2
+                Console.Error.WriteLine($"error: {result.Refusal}");
+                return RunContract.BadInput;
+            }
+            return RunContract.AllSucceeded;
         });
         return cmd;
     }
@@ -171,6 +184,7 @@ internal static class PlanCommand
             Console.WriteLine($"plan from '{r.Planner}' in {r.LatencyMs:F1} ms:");
             for (int i = 0; i < r.Plan.Count; i++) Console.WriteLine($"  {i + 1}. {r.Plan[i]}");
         }
+        if (r.Goal is { Count: > 0 } goal) Console.WriteLine($"goal: {string.Join(", ", goal)}");
         else Console.WriteLine($"refused by '{r.Planner}' after {r.LatencyMs:F1} ms: {r.Refusal}");
         if (r.Image is not null) Console.WriteLine($"camera image {r.Image} passed to the model");
         if (r.Memories.Count > 0)

@@ -1,20 +1,29 @@
 using System.Collections.Frozen;
+using System.Collections.Immutable;
 using System.Text;
+using CortexBot.Core.Goals;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
 
 namespace CortexBot.Core.Instructions;
 
 /// <summary>
-/// Reads simple pick-and-place instructions ("put the red cube in the bin", "pick up the green block and drop it into
-/// the basket", "go home", "open the gripper") into skill steps grounded in the scene; anything it cannot understand
-/// or ground is refused with a one-line reason. The one reader behind both the rule planner (which checks the steps
-/// against the skill catalogue) and the host's success check (which takes the instruction's goal from the last step).
-/// Pure and cheap: no model, no catalogue.
+/// Reads instructions ("put the red cube in the bin", "pick up the green block and drop it into the basket", "put all
+/// the red cubes in the bin", "stack the red cube on the blue cube", "build a tower of the red, green and blue cubes",
+/// "sort the cubes by colour into the matching bins", "clear the table into the bin", "go home", "open the gripper")
+/// into skill steps grounded in the scene, and the goal they ask for (the relations that must hold at the end:
+/// <c>in(red_cube, bin)</c>, <c>on(red_cube, blue_cube)</c>, <c>lifted(red_cube)</c>); anything it cannot understand or
+/// ground, and anything impossible or contradictory, is refused with a one-line reason. The one reader behind both the
+/// rule planner (which checks the steps against the skill catalogue) and the host's success check (which judges the
+/// goal). Pure and cheap: no model, no catalogue.
+/// <para>A tower is read bottom first: "a tower of A, B and C" stands A on the table, B on A and C on B.</para>
 /// </summary>
 public static class InstructionReader
 {
-    /// <summary>The steps <paramref name="instruction"/> asks for in <paramref name="scene"/>, or a refusal.</summary>
+    /// <summary>
+    /// The steps <paramref name="instruction"/> asks for in <paramref name="scene"/>, with its goal in
+    /// <see cref="PlanResult.Goal"/> (null when it asks for no physical outcome, e.g. "go home"), or a refusal.
+    /// </summary>
     /// <param name="learnedTransfer">"Put X in Y" becomes the learned pick-and-place skill instead of pick + place.</param>
     /// <param name="avoidLearned">With <paramref name="learnedTransfer"/>: objects the learned skill should not be used for.</param>
     public static PlanResult Read(string? instruction, SceneSnapshot scene, bool learnedTransfer = false, Func<string, bool>? avoidLearned = null)
@@ -22,7 +31,9 @@ public static class InstructionReader
         ArgumentNullException.ThrowIfNull(scene);
         try
         {
-            return PlanResult.Of(new Parser(instruction ?? "", scene) { LearnedTransfer = learnedTransfer, AvoidLearned = avoidLearned }.Run());
+            var parser = new Parser(instruction ?? "", scene) { LearnedTransfer = learnedTransfer, AvoidLearned = avoidLearned };
+            var plan = parser.Run();
+            return PlanResult.Of(plan) with { Goal = parser.Goal };
         }
         catch (RefusalException refusal)
         {
@@ -49,6 +60,41 @@ public static class InstructionReader
     private static readonly FrozenSet<string> GoVerbs = Set("go", "come", "head", "hover", "approach", "reach", "travel");
 
     private static readonly FrozenSet<string> GripperVerbs = Set("open", "close", "shut");
+
+    /// <summary>"stack A on B"; "stack A, B and C" is a tower.</summary>
+    private static readonly FrozenSet<string> StackVerbs = Set("stack", "pile");
+
+    /// <summary>"build a tower of A, B and C".</summary>
+    private static readonly FrozenSet<string> BuildVerbs = Set("build", "make", "create", "form", "assemble", "erect");
+
+    private static readonly FrozenSet<string> TowerNouns = Set("tower", "stack", "pile");
+
+    /// <summary>"sort the cubes by colour into the matching bins".</summary>
+    private static readonly FrozenSet<string> SortVerbs = Set("sort", "organise", "organize");
+
+    /// <summary>"clear the table into the bin".</summary>
+    private static readonly FrozenSet<string> ClearVerbs = Set("clear", "tidy", "clean");
+
+    private static readonly FrozenSet<string> TableNouns = Set("table", "tabletop", "desk", "workspace", "surface", "everything");
+
+    /// <summary>Words of a sort instruction after its objects ("by colour into the matching bins").</summary>
+    private static readonly FrozenSet<string> SortWords = Set(
+        "by", "colour", "color", "colours", "colors", "into", "in", "to", "according", "per", "matching", "match", "their", "same",
+        "respective", "corresponding", "coloured", "colored", "with", "its", "each");
+
+    /// <summary>Prepositions that put something inside a container (never on top of an object).</summary>
+    private static readonly FrozenSet<string> IntoPrepositions = Set("in", "into", "inside", "within");
+
+    /// <summary>Prepositions that may stand an object on another.</summary>
+    private static readonly FrozenSet<string> OnPrepositions = Set("on", "onto");
+
+    private static readonly FrozenDictionary<string, int> Numbers = new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        ["two"] = 2, ["three"] = 3, ["four"] = 4, ["five"] = 5, ["six"] = 6, ["2"] = 2, ["3"] = 3, ["4"] = 4, ["5"] = 5, ["6"] = 6,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>More than one, as many as match.</summary>
+    private static readonly FrozenSet<string> Several = Set("several", "some", "multiple");
 
     /// <summary>Verbs that, without a destination, just let go of the held object.</summary>
     private static readonly FrozenSet<string> LetGoVerbs = Set("drop", "release");
@@ -100,7 +146,8 @@ public static class InstructionReader
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     private const string Abilities =
-        "I can put an object into a container, pick an object up, move above something, go home, and open or close the gripper";
+        "I can put objects into a container, stack one object on another, build a tower, sort cubes into bins of their colour, " +
+        "clear the table into a container, pick an object up, move above something, go home, and open or close the gripper";
 
     // ---------------------------------------------------------------- parsing
 
@@ -111,20 +158,30 @@ public static class InstructionReader
         public string? Noun { get; set; }
         public bool Plural { get; set; }
         public bool All { get; set; }
+        /// <summary>"two cubes": exactly this many.</summary>
+        public int? Count { get; set; }
+        /// <summary>"several cubes": at least two.</summary>
+        public bool Several { get; set; }
         public string? Pronoun { get; set; }
         public SceneObject? Named { get; set; }
         public List<string> Unknown { get; } = [];
-        public bool IsEmpty => Colours.Count == 0 && Noun is null && !All && Pronoun is null && Named is null && Unknown.Count == 0;
+        public bool IsEmpty => Colours.Count == 0 && Noun is null && !All && Count is null && !Several && Pronoun is null && Named is null && Unknown.Count == 0;
+        public bool Many => All || Plural || Several || Count is > 1;
     }
 
     private sealed class Parser(string text, SceneSnapshot scene)
     {
+        private readonly SceneSnapshot _scene = scene;
         private readonly List<SceneObject> _objects = scene.Objects.IsDefault ? [] : [.. scene.Objects];
         private readonly List<SkillInvocation> _steps = [];
         public bool LearnedTransfer { get; init; }
         public Func<string, bool>? AvoidLearned { get; init; }
         private SceneObject? _held;
         private List<SceneObject> _lastMentioned = [];
+        private readonly List<Relation> _goal = [];
+
+        /// <summary>The relations the instruction asks for, the last word about each object counting; null when none.</summary>
+        public TaskGoal? Goal => _goal.Count == 0 ? null : new TaskGoal([.. _goal]);
 
         private IEnumerable<SceneObject> Graspables => _objects.Where(o => !o.IsContainer);
         private IEnumerable<SceneObject> Containers => _objects.Where(o => o.IsContainer);
@@ -179,7 +236,8 @@ public static class InstructionReader
         }
 
         private static bool IsVerb(string w) =>
-            TransferVerbs.Contains(w) || PickVerbs.Contains(w) || GoVerbs.Contains(w) || GripperVerbs.Contains(w);
+            TransferVerbs.Contains(w) || PickVerbs.Contains(w) || GoVerbs.Contains(w) || GripperVerbs.Contains(w) ||
+            StackVerbs.Contains(w) || BuildVerbs.Contains(w) || SortVerbs.Contains(w) || ClearVerbs.Contains(w);
 
         /// <summary>Splits at "and" / "then" / "," when a new verb follows ("pick up X and drop it in Y"); keeps lists ("red and blue cubes").</summary>
         private static List<List<string>> SplitClauses(List<string> tokens)
@@ -229,6 +287,10 @@ public static class InstructionReader
             var rest = tokens.Skip(1).Where(t => !Particles.Contains(t)).ToList();
 
             if (GripperVerbs.Contains(verb)) { Gripper(verb, rest); return; }
+            if (StackVerbs.Contains(verb)) { StackClause(verb, rest); return; }
+            if (BuildVerbs.Contains(verb)) { Build(verb, rest); return; }
+            if (SortVerbs.Contains(verb)) { Sort(verb, rest); return; }
+            if (ClearVerbs.Contains(verb)) { Clear(verb, rest); return; }
             if (TransferVerbs.Contains(verb) || PickVerbs.Contains(verb) || GoVerbs.Contains(verb)) { Action(verb, rest); return; }
 
             if (IsVocabulary(verb))
@@ -252,6 +314,7 @@ public static class InstructionReader
             {
                 _steps.Add(SkillInvocation.Of(SkillNames.OpenGripper));
                 _held = null;
+                _goal.RemoveAll(r => r is Relation.Lifted); // let go: nothing stays lifted
             }
             else _steps.Add(SkillInvocation.Of(SkillNames.CloseGripper));
         }
@@ -286,6 +349,7 @@ public static class InstructionReader
                     ? $"what should I {verb}? present: {Names(Graspables)}"
                     : $"what should I {verb} there? present: {Names(Graspables)}");
 
+            if (targetPhrase is not null) CheckDestination(verb, rest[prep], targetPhrase, objectPhrase);
             var objects = ResolveObjects(objectPhrase);
 
             if (targetPhrase is null)
@@ -306,9 +370,212 @@ public static class InstructionReader
                 throw new RefusalException($"where should I {verb} {Names(objects)}? e.g. '{verb} the {Describe(objects[0])} into the {container}'");
             }
 
+            // "on the blue cube": stand it on that object; "on the bin" still means into the bin.
+            if (OnPrepositions.Contains(rest[prep]) && ResolveBase(targetPhrase) is { } baseObject)
+            {
+                if (objects.Count > 1)
+                    throw new RefusalException($"I can only stand one object on {baseObject.Name}; to stack several say e.g. 'build a tower of the {Describe(baseObject)}, {string.Join(", ", objects.Select(Describe))}'");
+                Stack(objects[0], baseObject);
+                return;
+            }
             var destination = ResolveContainer(targetPhrase);
-            foreach (var o in objects) Transfer(o, destination);
+            foreach (var o in TopsFirst(objects)) Transfer(o, destination);
         }
+
+        /// <summary>
+        /// Refuses, before the objects are resolved, a destination that cannot be: two places at once ("in the bin and on
+        /// the blue cube"), the object itself, or something that is not a container after "in".
+        /// </summary>
+        private void CheckDestination(string verb, string preposition, List<string> target, List<string> objectPhrase)
+        {
+            var objectsText = objectPhrase.Count == 0 ? "it" : string.Join(' ', objectPhrase.Where(t => !Pronouns.Contains(t) || objectPhrase.Count == 1));
+            // "in the bin and on the blue cube": one object, two final places.
+            int second = -1;
+            for (int i = 1; i < target.Count; i++)
+                if (target[i - 1] is "and" or "," && TargetPrepositions.Contains(target[i])) { second = i; break; }
+            if (second > 0)
+            {
+                var first = string.Join(' ', target[..(second - 1)]);
+                var other = string.Join(' ', target[(second + 1)..]);
+                throw new RefusalException($"that contradicts itself: the {objectsText} cannot end both {preposition} the {first} and {target[second]} the {other}; ask for one place");
+            }
+            if (target.Count == 1 && target[0] is "itself" or "themselves")
+                throw new RefusalException($"I can't {verb} the {objectsText} {preposition} itself");
+            if (!IntoPrepositions.Contains(preposition)) return;
+            var groups = ParseGroups(target);
+            if (groups.Count != 1 || groups[0] is not { Named: null, Noun: { } noun } g || IsContainerNoun(g, noun) || FindByName(noun) is not null) return;
+            if (!CubeNouns.Contains(noun) && !AnyObjectNouns.Contains(noun) && !_objects.Any(o => !o.IsContainer && KindMatches(o, noun))) return;
+            var containers = Containers.ToList();
+            var into = containers.Count == 0 ? "there are no containers in the scene" : $"I can only put things into: {Names(containers)}";
+            var matches = Graspables.Where(o => KindMatches(o, noun) && (g.Colours.Count == 0 || g.Colours.Any(c => ColourMatches(o, c)))).ToList();
+            throw new RefusalException(matches.Count == 1 ? $"{matches[0].Name} is not a container; {into}" : $"a {noun} is not a container; {into}");
+        }
+
+        /// <summary>The object a phrase after "on" names when it is one graspable object (to stand another on); null for a container or no match.</summary>
+        private SceneObject? ResolveBase(List<string> phrase)
+        {
+            var groups = ParseGroups(phrase);
+            if (groups.Count != 1) return null;
+            var g = groups[0];
+            if (g.Named is { } named) return named.IsContainer ? null : named;
+            if (g.Noun is { } noun && (IsContainerNoun(g, noun) || FindByName(noun) is { IsContainer: true })) return null;
+            if (g.Colours.Count == 0 && g.Noun is { } exact && FindByName(exact) is { } byName) return byName.IsContainer ? null : byName;
+            var candidates = Graspables.Where(o => KindMatches(o, g.Noun) && (g.Colours.Count == 0 || g.Colours.Any(c => ColourMatches(o, c)))).ToList();
+            if (candidates.Count == 0) return null;
+            if (g.Noun is null && g.Colours.Count == 0) return null;
+            if (candidates.Count > 1) throw new RefusalException($"on which {NounText(g.Noun, false)}? present: {Names(candidates)}");
+            return candidates[0];
+        }
+
+        // ---- stacking, towers, sorting, clearing
+
+        /// <summary>"stack A on B"; "stack A, B and C" (no base) is a tower, A at the bottom.</summary>
+        private void StackClause(string verb, List<string> rest)
+        {
+            int prep = rest.FindIndex(TargetPrepositions.Contains);
+            var objectPhrase = prep < 0 ? rest : rest[..prep];
+            var targetPhrase = prep < 0 ? null : rest[(prep + 1)..];
+            if (objectPhrase.Count == 0) throw new RefusalException($"what should I {verb}? present: {Names(Graspables)}");
+            if (targetPhrase is null)
+            {
+                var tower = ResolveObjects(objectPhrase, verb, distinct: false);
+                if (tower.Count < 2)
+                    throw new RefusalException($"{verb} {tower[0].Name} on what? e.g. '{verb} the {Describe(tower[0])} on the {Graspables.Where(o => !SameObject(o, tower[0])).Select(Describe).FirstOrDefault() ?? "other cube"}'");
+                Tower(tower);
+                return;
+            }
+            CheckDestination(verb, rest[prep], targetPhrase, objectPhrase);
+            var objects = ResolveObjects(objectPhrase, verb);
+            if (ResolveBase(targetPhrase) is not { } baseObject)
+            {
+                var groups = ParseGroups(targetPhrase);
+                var container = groups.Count == 1 ? (groups[0].Named ?? (groups[0].Noun is { } n ? FindByName(n) ?? Containers.FirstOrDefault(c => IsContainerNoun(groups[0], n)) : null)) : null;
+                if (container is { IsContainer: true })
+                    throw new RefusalException($"I can't {verb} anything on {container.Name}: it is a container; say e.g. 'put the {Describe(objects[0])} in the {container.Name}'");
+                var single = new Group { Noun = groups.Count == 1 ? groups[0].Noun : null };
+                if (groups.Count == 1) single.Colours.AddRange(groups[0].Colours);
+                throw new RefusalException(groups.Count != 1
+                    ? $"I can only {verb} onto one object; present: {Names(Graspables)}"
+                    : $"there is no {(single.Colours.Count == 0 ? NounText(single.Noun, false) : $"{string.Join(' ', single.Colours)} {NounText(single.Noun, false)}")} to {verb} on; present: {Names(Graspables)}");
+            }
+            if (objects.Count > 1)
+                throw new RefusalException($"I can only {verb} one object on {baseObject.Name}; to stack several say e.g. 'build a tower of the {Describe(baseObject)}, {string.Join(", ", objects.Select(Describe))}'");
+            Stack(objects[0], baseObject);
+        }
+
+        /// <summary>"build a tower of A, B and C": A at the bottom, B on A, C on B.</summary>
+        private void Build(string verb, List<string> rest)
+        {
+            if (rest.Count == 0 || !TowerNouns.Contains(Singular(rest[0])))
+                throw new RefusalException($"I can only {verb} a tower, e.g. '{verb} a tower of the red, green and blue cubes'; {Abilities}");
+            var phrase = rest.Skip(1).SkipWhile(t => t is "with" or "from" or "using" or "out").ToList();
+            if (phrase.Count == 0) throw new RefusalException($"a tower of what? present: {Names(Graspables)}");
+            var tower = ResolveObjects(phrase, "stack", distinct: false);
+            if (tower.Count < 2) throw new RefusalException($"a tower needs at least two objects; present: {Names(Graspables)}");
+            Tower(tower);
+        }
+
+        private void Tower(List<SceneObject> tower)
+        {
+            var twice = tower.GroupBy(o => o.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+            if (twice is not null) throw new RefusalException($"a tower uses each object once, but {twice.Key} is named twice");
+            for (int i = 1; i < tower.Count; i++) Stack(tower[i], tower[i - 1]);
+        }
+
+        /// <summary>Picks <paramref name="o"/> (unless held) and stands it on <paramref name="baseObject"/>.</summary>
+        private void Stack(SceneObject o, SceneObject baseObject)
+        {
+            if (SameObject(o, baseObject)) throw new RefusalException($"I can't stack {o.Name} on itself");
+            if (baseObject.IsContainer) throw new RefusalException($"I can't stack anything on {baseObject.Name}: it is a container");
+            if (_goal.OfType<Relation.On>().FirstOrDefault(r => SameName(r.Object, baseObject.Name) && SameName(r.Base, o.Name)) is { } cycle)
+                throw new RefusalException($"that contradicts itself: {baseObject.Name} is to stand on {o.Name}, so {o.Name} cannot stand on {baseObject.Name}");
+            if (_goal.OfType<Relation.On>().FirstOrDefault(r => SameName(r.Base, baseObject.Name) && !SameName(r.Object, o.Name)) is { } taken)
+                throw new RefusalException($"only one object fits on {baseObject.Name}, and {taken.Object} is to stand there");
+            if (_held is null || !SameObject(_held, o)) Pick(o);
+            _steps.Add(SkillInvocation.Of(SkillNames.Stack, o.Name, baseObject.Name));
+            _held = null;
+            Ends(o, new Relation.On(o.Name, baseObject.Name));
+        }
+
+        /// <summary>"sort the cubes by colour into the matching bins": each into the one container of its colour.</summary>
+        private void Sort(string verb, List<string> rest)
+        {
+            int end = rest.FindIndex(t => SortWords.Contains(t) && t is not ("coloured" or "colored"));
+            var objectPhrase = end < 0 ? rest : rest[..end];
+            var objects = objectPhrase.Count == 0 ? Graspables.ToList() : ResolveObjects(objectPhrase, verb);
+            var containers = Containers.ToList();
+            if (containers.Count == 0) throw new RefusalException($"there are no containers to {verb} into");
+            if (objects.Count == 0) throw new RefusalException($"there is nothing to {verb}; present: {Names(_objects)}");
+            string Bins() => string.Join(", ", containers.Select(c => c.Color is null ? $"{c.Name} (no colour)" : $"{c.Name} ({c.Color})"));
+            var moves = new List<(SceneObject Object, SceneObject Container)>();
+            foreach (var o in objects)
+            {
+                if (o.Color is null) throw new RefusalException($"I can't {verb} {o.Name} by colour: it has no colour; containers: {Bins()}");
+                var matching = containers.Where(c => c.Color is not null && ColourMatches(c, o.Color)).ToList();
+                if (matching.Count == 0) throw new RefusalException($"no container matches {o.Name}'s colour ({o.Color}); containers: {Bins()}");
+                if (matching.Count > 1) throw new RefusalException($"several containers are {o.Color} ({Names(matching)}); I don't know which one {o.Name} goes into");
+                moves.Add((o, matching[0]));
+            }
+            foreach (var o in TopsFirst(moves.Select(m => m.Object).ToList()))
+            {
+                var c = moves.First(m => SameObject(m.Object, o)).Container;
+                if (_scene.IsInside(o.Name, c.Name) && !SameObject(_held ?? c, o)) { Ends(o, new Relation.In(o.Name, c.Name)); continue; } // already sorted
+                Transfer(o, c);
+            }
+        }
+
+        /// <summary>"clear the table into the bin": every object not already in a container goes into it.</summary>
+        private void Clear(string verb, List<string> rest)
+        {
+            int prep = rest.FindIndex(TargetPrepositions.Contains);
+            var what = prep < 0 ? rest : rest[..prep];
+            if (what.Count == 0 || !what.All(t => TableNouns.Contains(t) || t is "up" or "off"))
+                throw new RefusalException($"I can only {verb} the table, e.g. '{verb} the table into the {Containers.FirstOrDefault()?.Name ?? "bin"}'");
+            var containers = Containers.ToList();
+            SceneObject destination;
+            if (prep >= 0) destination = ResolveContainer(rest[(prep + 1)..]);
+            else if (containers.Count == 1) destination = containers[0];
+            else throw new RefusalException(containers.Count == 0 ? "there are no containers to clear the table into" : $"into which container? containers: {Names(containers)}");
+            var loose = Graspables.Where(o => !containers.Any(c => _scene.IsInside(o.Name, c.Name))).ToList();
+            if (loose.Count == 0) throw new RefusalException($"the table is already clear; every object is in a container");
+            foreach (var o in TopsFirst(loose)) Transfer(o, destination);
+        }
+
+        /// <summary>Orders objects so that one resting on another is moved before it (its base is not clear until then).</summary>
+        private static List<SceneObject> TopsFirst(List<SceneObject> objects)
+        {
+            var left = new List<SceneObject>(objects);
+            var ordered = new List<SceneObject>(objects.Count);
+            while (left.Count > 0)
+            {
+                var next = left.FirstOrDefault(b => !left.Any(t => !ReferenceEquals(t, b) && Relation.IsOn(t, b))) ?? left[0];
+                ordered.Add(next);
+                left.Remove(next);
+            }
+            return ordered;
+        }
+
+        /// <summary>
+        /// Records that <paramref name="o"/> must end as <paramref name="relation"/> says: it replaces "lifted" (pick, then put),
+        /// and two different places for one object are a contradiction.
+        /// </summary>
+        private void Ends(SceneObject o, Relation relation)
+        {
+            var earlier = _goal.FirstOrDefault(r => r is not Relation.Lifted && SameName(r.Objects[0], o.Name));
+            if (earlier is not null && earlier != relation)
+                throw new RefusalException($"that contradicts itself: {o.Name} cannot end both {Where(earlier)} and {Where(relation)}");
+            _goal.RemoveAll(r => SameName(r.Objects[0], o.Name));
+            _goal.Add(relation);
+        }
+
+        private static string Where(Relation r) => r switch
+        {
+            Relation.In i => $"in {i.Container}",
+            Relation.On on => $"on {on.Base}",
+            _ => r.ToString(),
+        };
+
+        private static bool SameName(string a, string b) => string.Equals(a, b, StringComparison.OrdinalIgnoreCase);
 
         private void LetGo(string verb)
         {
@@ -317,6 +584,7 @@ public static class InstructionReader
                 throw new RefusalException($"I'm not holding anything to {verb}");
             _steps.Add(SkillInvocation.Of(SkillNames.OpenGripper));
             _held = null;
+            _goal.RemoveAll(r => r is Relation.Lifted);
         }
 
         private void Pick(SceneObject o)
@@ -328,19 +596,25 @@ public static class InstructionReader
             }
             _steps.Add(SkillInvocation.Of(SkillNames.Pick, o.Name));
             _held = o;
+            // the last word about each object counts: picking it up again asks for it lifted
+            _goal.RemoveAll(r => SameName(r.Objects[0], o.Name));
+            _goal.Add(new Relation.Lifted(o.Name));
         }
 
         private void Transfer(SceneObject o, SceneObject container)
         {
             if (SameObject(o, container)) throw new RefusalException($"I can't put {o.Name} into itself");
+            var goal = new Relation.In(o.Name, container.Name);
             if (LearnedTransfer && _held is null && AvoidLearned?.Invoke(o.Name) != true)
             {
                 _steps.Add(SkillInvocation.Of(SkillNames.LearnedPickPlace, o.Name, container.Name));
+                Ends(o, goal);
                 return;
             }
             if (_held is null || !SameObject(_held, o)) Pick(o);
             _steps.Add(SkillInvocation.Of(SkillNames.Place, o.Name, container.Name));
             _held = null;
+            Ends(o, goal);
         }
 
         // ---- noun phrases
@@ -373,6 +647,8 @@ public static class InstructionReader
                 }
                 else if (t.Contains('_') && FindByName(t) is { } named) g.Named = named;
                 else if (Pronouns.Contains(t)) g.Pronoun = t;
+                else if (Numbers.TryGetValue(t, out var n)) g.Count = n;
+                else if (Several.Contains(t)) g.Several = true;
                 else if (Quantifiers.Contains(t))
                 {
                     g.All = true;
@@ -420,8 +696,8 @@ public static class InstructionReader
             return plural ? (n.EndsWith('x') ? n + "es" : n + "s") : n;
         }
 
-        /// <summary>The objects to pick and move.</summary>
-        private List<SceneObject> ResolveObjects(List<string> phrase)
+        /// <summary>The objects to pick and move (<paramref name="verb"/> words the refusals; <paramref name="distinct"/>: an object named twice counts once).</summary>
+        private List<SceneObject> ResolveObjects(List<string> phrase, string verb = "pick up", bool distinct = true)
         {
             var groups = ParseGroups(phrase);
             if (groups.Count == 0) throw new RefusalException($"which object? present: {Names(Graspables)}");
@@ -431,7 +707,7 @@ public static class InstructionReader
             {
                 if (g.Named is { } named)
                 {
-                    if (named.IsContainer) throw new RefusalException($"I can't pick up {named.Name}: it is a container");
+                    if (named.IsContainer) throw new RefusalException($"I can't {verb} {named.Name}: it is a container");
                     result.Add(named);
                     continue;
                 }
@@ -443,16 +719,25 @@ public static class InstructionReader
                     continue;
                 }
                 if (g.Noun is { } noun && ContainerNouns.Contains(noun) && !CubeNouns.Contains(noun))
-                    throw new RefusalException($"I can't pick up a {noun}: it is a container");
+                    throw new RefusalException($"I can't {verb} a {noun}: it is a container");
                 if (g.Noun is not null && !KindMatches(Graspables, g.Noun) && FindContainerKind(g.Noun) is not null)
-                    throw new RefusalException($"I can't pick up a {g.Noun}: it is a container");
+                    throw new RefusalException($"I can't {verb} a {g.Noun}: it is a container");
 
-                result.AddRange(Match(g, Graspables.ToList(), many: g.All || g.Plural, present: $"present: {Names(Graspables)}"));
+                var matched = Match(g, Graspables.ToList(), many: g.Many, present: $"present: {Names(Graspables)}");
+                var what = g.Colours.Count == 0 ? NounText(g.Noun, true) : $"{string.Join(" and ", g.Colours)} {NounText(g.Noun, true)}";
+                if (g.Count is { } count)
+                {
+                    if (matched.Count < count) throw new RefusalException($"there are only {matched.Count} {what}, not {count}; present: {Names(Graspables)}");
+                    matched = matched.Take(count).ToList();
+                }
+                else if (g.Several && matched.Count < 2)
+                    throw new RefusalException($"there is only one {(g.Colours.Count == 0 ? NounText(g.Noun, false) : $"{string.Join(' ', g.Colours)} {NounText(g.Noun, false)}")}: {Names(matched)}");
+                result.AddRange(matched);
             }
 
-            var distinct = result.DistinctBy(o => o.Name, StringComparer.OrdinalIgnoreCase).ToList();
-            _lastMentioned = distinct;
-            return distinct;
+            var objects = distinct ? result.DistinctBy(o => o.Name, StringComparer.OrdinalIgnoreCase).ToList() : result;
+            _lastMentioned = objects.DistinctBy(o => o.Name, StringComparer.OrdinalIgnoreCase).ToList();
+            return objects;
         }
 
         private static bool KindMatches(IEnumerable<SceneObject> pool, string noun) => pool.Any(o => KindMatches(o, noun));

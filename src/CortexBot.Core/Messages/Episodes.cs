@@ -59,6 +59,15 @@ public sealed record EpisodeRecord(
     /// SQLite schema 5 / PostgreSQL schema 4. Replay re-applies them.
     /// </summary>
     public ImmutableArray<AppliedPerturbation> Perturbations { get; init; } = [];
+
+    /// <summary>
+    /// The relations the instruction asked for, as text (e.g. <c>in(red_cube, bin)</c>, see Core.Goals.Relation); empty when
+    /// it asked for none (e.g. "go home") or the episode was stored before SQLite schema 6 / PostgreSQL schema 5.
+    /// </summary>
+    public ImmutableArray<string> Goal { get; init; } = [];
+
+    /// <summary>The relations of <see cref="Goal"/> that did not hold when the outcome was judged (all of them when it was not judged).</summary>
+    public ImmutableArray<string> Unmet { get; init; } = [];
 }
 
 /// <summary>One object's physics as a perturbation left them in the simulator: mass in kg, sliding friction coefficient.</summary>

@@ -25,8 +25,21 @@ public sealed record PlanRequest(Guid TaskId, string Instruction, SceneSnapshot 
 {
     /// <summary>Semantic facts recalled for this task (see <see cref="SemanticFact"/>); empty when none.</summary>
     public ImmutableArray<SemanticFact> Facts { get; init; } = [];
+
+    /// <summary>The relations the episode judges success by (read from the instruction), null when none; the cortex passes it to the planner.</summary>
+    public Goals.TaskGoal? Goal { get; init; }
+
+    /// <summary>
+    /// A local repair: plan only this relation of the goal (a subgoal whose skills failed) from <see cref="PlanRequest.Scene"/>,
+    /// from the catalogue's effects, without the planner; refused when it cannot be done that way.
+    /// </summary>
+    public Goals.Relation? Subgoal { get; init; }
 }
-public sealed record PlanReady(Guid TaskId, Plan Plan, string Planner, TimeSpan Latency);
+public sealed record PlanReady(Guid TaskId, Plan Plan, string Planner, TimeSpan Latency)
+{
+    /// <summary>The plan's steps grouped by the relation each group brings about (see Skills.PlanTree); empty when not grouped.</summary>
+    public ImmutableArray<Skills.Subgoal> Subgoals { get; init; } = [];
+}
 public sealed record PlanRefused(Guid TaskId, string Reason, string Planner, TimeSpan Latency);
 
 public sealed record CancelPlanning(Guid TaskId);

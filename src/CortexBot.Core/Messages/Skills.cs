@@ -22,6 +22,8 @@ public static class SkillNames
     public const string Stack = "stack";
     /// <summary>(object, container): the learned pick-and-place (the shipped flow-matching policy), served by the cerebellum, planned by the cortex.</summary>
     public const string LearnedPickPlace = "learned_pick_place";
+    /// <summary>(object, base): put the held object on top of base, aligned.</summary>
+    public const string Stack = "stack";
 }
 
 /// <summary>Ask the cerebellum to run one skill, with <paramref name="Tuning"/> adjusting an analytic skill's defaults

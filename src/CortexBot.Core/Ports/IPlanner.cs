@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using CortexBot.Core.Goals;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Skills;
 
@@ -10,11 +11,18 @@ public sealed record PlanningContext(string Instruction, SceneSnapshot Scene, Sk
 {
     /// <summary>The hippocampus's semantic facts (how skills fared per object and tuning); empty when memory is off.</summary>
     public ImmutableArray<SemanticFact> Facts { get; init; } = [];
+
+    /// <summary>The relations the task must leave holding, when the instruction reader could tell; planners tell models.</summary>
+    public TaskGoal? Goal { get; init; }
 }
 
 /// <summary>Either a plan or a clear reason why none can be made.</summary>
 public sealed record PlanResult(Plan? Plan, string? Refusal)
 {
+    /// <summary>With a plan from the instruction reader: the relations the instruction asks for (null when it asks for none,
+    /// e.g. "go home").</summary>
+    public TaskGoal? Goal { get; init; }
+
     public static PlanResult Of(Plan plan) => new(plan, null);
     public static PlanResult Refuse(string reason) => new(null, reason);
 }

@@ -68,6 +68,9 @@ internal static class MemoryRender
         grid.AddRow(T("outcome"), Outcome(e.Success));
         if (e.FailureReason is not null)
             Row("failure", e.FailureReason);
+        Row("goal", e.Goal.IsDefaultOrEmpty ? "(none recorded)" : string.Join(", ", e.Goal));
+        if (!e.Goal.IsDefaultOrEmpty)
+            Row("unmet", e.Unmet.IsDefaultOrEmpty ? "(none: every relation held)" : string.Join(", ", e.Unmet));
         Row("started", e.StartedAt.ToString("O", CultureInfo.InvariantCulture));
         Row("duration", Num(e.DurationS, "F3") + " s robot time");
         Row("seed", e.Seed.ToString(CultureInfo.InvariantCulture));
