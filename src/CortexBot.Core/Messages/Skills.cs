@@ -16,14 +16,12 @@ public static class SkillNames
     public const string MoveAbove = "move_above";
     /// <summary>(object): approach from above, grasp, lift.</summary>
     public const string Pick = "pick";
-    /// <summary>(object, container): carry the held object above the container and release it.</summary>
+    /// <summary>(object, container): carry the held object into the container and set it down at a free spot there.</summary>
     public const string Place = "place";
     /// <summary>(object, base): put the held object on top of base, aligned.</summary>
     public const string Stack = "stack";
     /// <summary>(object, container): the learned pick-and-place (the shipped flow-matching policy), served by the cerebellum, planned by the cortex.</summary>
     public const string LearnedPickPlace = "learned_pick_place";
-    /// <summary>(object, base): put the held object on top of base, aligned.</summary>
-    public const string Stack = "stack";
 }
 
 /// <summary>Ask the cerebellum to run one skill, with <paramref name="Tuning"/> adjusting an analytic skill's defaults
