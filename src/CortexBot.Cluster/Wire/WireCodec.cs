@@ -42,7 +42,9 @@ public static class WireCodec
     [
         // brain -> robot
         Map<ExecuteSkill, P.ExecuteSkill>("xs",
-            m => new P.ExecuteSkill { TaskId = Id(m.TaskId), StepIndex = m.StepIndex, Skill = ToProto(Present(m.Skill, "ExecuteSkill.Skill")), Tuning = m.Tuning is { } t ? new P.SkillTuning { FirmGrip = t.FirmGrip } : null },
+            // Schema 1 has no field for a safety speed cap: refuse to send one rather than drop it on the way to the arm.
+            m => m.MaxToolSpeed is not null ? throw new ArgumentException("ExecuteSkill.MaxToolSpeed (a safety speed cap) cannot cross wire schema 1")
+                : new P.ExecuteSkill { TaskId = Id(m.TaskId), StepIndex = m.StepIndex, Skill = ToProto(Present(m.Skill, "ExecuteSkill.Skill")), Tuning = m.Tuning is { } t ? new P.SkillTuning { FirmGrip = t.FirmGrip } : null },
             p => new ExecuteSkill(Id(p.TaskId, "ExecuteSkill.task_id"), p.StepIndex, FromProto(Need(p.Skill, "ExecuteSkill.skill")),
                 p.Tuning is { } t ? new SkillTuning(t.FirmGrip) : null)),
         Map<AbortSkill, P.AbortSkill>("ab", m => new P.AbortSkill { Reason = m.Reason }, p => new AbortSkill(p.Reason)),

@@ -26,7 +26,16 @@ public sealed record PlanRequest(Guid TaskId, string Instruction, SceneSnapshot 
     /// <summary>Semantic facts recalled for this task (see <see cref="SemanticFact"/>); empty when none.</summary>
     public ImmutableArray<SemanticFact> Facts { get; init; } = [];
 }
-public sealed record PlanReady(Guid TaskId, Plan Plan, string Planner, TimeSpan Latency);
-public sealed record PlanRefused(Guid TaskId, string Reason, string Planner, TimeSpan Latency);
+public sealed record PlanReady(Guid TaskId, Plan Plan, string Planner, TimeSpan Latency)
+{
+    /// <summary>The safety screen's verdict on the plan (allow or modify; null where no screen ran).</summary>
+    public Safety.SafetyVerdict? Safety { get; init; }
+}
+
+public sealed record PlanRefused(Guid TaskId, string Reason, string Planner, TimeSpan Latency)
+{
+    /// <summary>Set when the safety screen refused the plan (the reason then names the rule).</summary>
+    public Safety.SafetyVerdict? Safety { get; init; }
+}
 
 public sealed record CancelPlanning(Guid TaskId);
