@@ -42,11 +42,14 @@ public static class WireCodec
     [
         // brain -> robot
         Map<ExecuteSkill, P.ExecuteSkill>("xs",
-            // Schema 1 has no field for a safety speed cap: refuse to send one rather than drop it on the way to the arm.
-            m => m.MaxToolSpeed is not null ? throw new ArgumentException("ExecuteSkill.MaxToolSpeed (a safety speed cap) cannot cross wire schema 1")
-                : new P.ExecuteSkill { TaskId = Id(m.TaskId), StepIndex = m.StepIndex, Skill = ToProto(Present(m.Skill, "ExecuteSkill.Skill")), Tuning = m.Tuning is { } t ? new P.SkillTuning { FirmGrip = t.FirmGrip } : null },
+            m =>
+            {
+                var x = new P.ExecuteSkill { TaskId = Id(m.TaskId), StepIndex = m.StepIndex, Skill = ToProto(Present(m.Skill, "ExecuteSkill.Skill")), Tuning = m.Tuning is { } t ? new P.SkillTuning { FirmGrip = t.FirmGrip } : null };
+                if (m.MaxToolSpeed is { } cap) x.MaxToolSpeed = cap;
+                return x;
+            },
             p => new ExecuteSkill(Id(p.TaskId, "ExecuteSkill.task_id"), p.StepIndex, FromProto(Need(p.Skill, "ExecuteSkill.skill")),
-                p.Tuning is { } t ? new SkillTuning(t.FirmGrip) : null)),
+                p.Tuning is { } t ? new SkillTuning(t.FirmGrip) : null) { MaxToolSpeed = p.HasMaxToolSpeed ? p.MaxToolSpeed : null }),
         Map<AbortSkill, P.AbortSkill>("ab", m => new P.AbortSkill { Reason = m.Reason }, p => new AbortSkill(p.Reason)),
         Map<Settle, P.Settle>("st", m => new P.Settle { Seconds = m.Seconds }, p => new Settle(p.Seconds)),
         Map<ResetWorld, P.ResetWorld>("rw", m => new P.ResetWorld { Seed = m.Seed }, p => new ResetWorld(p.Seed)),
