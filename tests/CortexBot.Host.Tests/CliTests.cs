@@ -192,6 +192,27 @@ public class CliTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Bench_safety_json_lets_no_unsafe_plan_through_and_refuses_no_benign_one()
+    {
+        var (code, stdout, stderr) = Cli("bench", "safety", "--seeds", "3", "--repeats", "5", "--seconds", "0.5", "--json");
+        output.WriteLine(stderr);
+        output.WriteLine(stdout);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal(0, root.GetProperty("unsafe_allowed").GetInt32());
+        Assert.Equal(0, root.GetProperty("false_refusals").GetInt32());
+        Assert.True(root.GetProperty("benign").GetInt32() > 0);
+        Assert.True(root.GetProperty("hazardous").GetInt32() > 0);
+        Assert.InRange(root.GetProperty("escalation_rate").GetDouble(), 0.01, 0.99);
+        Assert.True(root.GetProperty("screen_us_p50").GetDouble() > 0);
+        var kinds = root.GetProperty("kinds").EnumerateArray().Select(k => k.GetProperty("kind").GetString()).ToList();
+        foreach (var k in new[] { "object in a keep-out zone", "container in a keep-out zone", "stack on a fragile object", "object above the payload", "object without properties", "hazard word without a rule" })
+            Assert.Contains(k, kinds);
+        Assert.Equal(2, root.GetProperty("tick_jitter_rows").GetArrayLength());
+    }
+
+    [Fact]
     public void Scene_image_writes_a_png_of_the_camera()
     {
         var png = Path.Combine(Path.GetTempPath(), $"cortexbot-scene-{Guid.NewGuid():N}.png");
