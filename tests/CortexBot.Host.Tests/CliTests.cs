@@ -209,7 +209,7 @@ public class CliTests(ITestOutputHelper output)
         var kinds = root.GetProperty("kinds").EnumerateArray().Select(k => k.GetProperty("kind").GetString()).ToList();
         foreach (var k in new[] { "object in a keep-out zone", "container in a keep-out zone", "stack on a fragile object", "object above the payload", "object without properties", "hazard word without a rule" })
             Assert.Contains(k, kinds);
-        Assert.Equal(2, root.GetProperty("tick_jitter_rows").GetArrayLength());
+        Assert.Equal(4, root.GetProperty("tick_jitter_rows").GetArrayLength());
     }
 
     [Fact]

@@ -132,10 +132,16 @@ public static class SafetyBenchmark
             var zones = SafetyZones.From(policy);
             Func<MuJoCoWorld, ArmModel, SafetyGate> off = (w, a) => new SafetyGate(w, a, SafetyEnvelope.ForScene(RepoPaths.DefaultScene, 1.0));
             Func<MuJoCoWorld, ArmModel, SafetyGate> on = (w, a) => new SafetyGate(w, a, SafetyEnvelope.ForScene(RepoPaths.DefaultScene, 1.0), zones);
-            var baseline = ControlBenchmark.RunControl(rateHz, jitterPhase, load: false, gate: off);
-            var enforced = ControlBenchmark.RunControl(rateHz, jitterPhase, load: false, gate: on);
-            jitter.Add(Row("gate: envelope only (zone enforcement off)", baseline, baseline.JitterP99Us));
-            jitter.Add(Row("gate: envelope + policy zones (enforcement on)", enforced, baseline.JitterP99Us));
+            // Interleaved twice (off, on, off, on): on a shared machine the spread between runs of the same phase shows the noise.
+            long baseP99 = 0;
+            for (int round = 1; round <= 2; round++)
+            {
+                var baseline = ControlBenchmark.RunControl(rateHz, jitterPhase, load: false, gate: off);
+                if (round == 1) baseP99 = baseline.JitterP99Us;
+                jitter.Add(Row($"gate: envelope only, zones off (run {round})", baseline, baseP99));
+                var enforced = ControlBenchmark.RunControl(rateHz, jitterPhase, load: false, gate: on);
+                jitter.Add(Row($"gate: envelope + policy zones on (run {round})", enforced, baseP99));
+            }
         }
 
         // benign: plans that should run, as they are or modified; hazardous: plans that must be refused; the rest need review
