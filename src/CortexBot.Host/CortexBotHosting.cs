@@ -127,6 +127,12 @@ public static class CortexBotHosting
         services.TryAddSingleton(options);
         services.TryAddSingleton(_ => ArmModel.FromMjcf(options.ScenePath));
         services.TryAddSingleton(_ => SkillCatalogue.Load(options.SkillCataloguePath));
+        services.TryAddSingleton(sp =>
+        {
+            var policy = options.SafetyPolicy();
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<Core.Safety.SafetyPolicy>().LogInformation("{Policy}", policy);
+            return policy;
+        });
         // The robot adapter, unless the caller registered one: its ports are registered one by one (AddRobot), so each
         // consumer asks for exactly the capability it needs and an absent one (no reset on a physical arm) is absent.
         // A ROS 2 link subscribes the robot's image topic only for a planner that takes images (frames cost bandwidth).
@@ -193,7 +199,9 @@ public static class CortexBotHosting
         {
             var envelope = options.SafetyEnvelope();
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<SafetyGate>().LogInformation("{Envelope}", envelope);
-            return new SafetyGate(sp.GetRequiredService<IRobotLink>(), sp.GetRequiredService<ArmModel>(), envelope);
+            var zones = Core.Safety.SafetyZones.From(sp.GetRequiredService<Core.Safety.SafetyPolicy>());
+            if (zones is not null) sp.GetRequiredService<ILoggerFactory>().CreateLogger<SafetyGate>().LogInformation("{Zones}", zones);
+            return new SafetyGate(sp.GetRequiredService<IRobotLink>(), sp.GetRequiredService<ArmModel>(), envelope, zones);
         });
         services.TryAddSingleton(sp =>
         {
@@ -237,6 +245,14 @@ public static class CortexBotHosting
             var parameters = new SkillParameters { MaxToolSpeed = sp.GetRequiredService<SafetyGate>().Envelope?.MaxToolSpeed ?? double.PositiveInfinity };
             return new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>()), parameters, factories, poses);
         });
+        // A safety speed cap (a modify verdict's) gets a compiler timed for it, with the same skills, and the gate's enforcement.
+        services.TryAddSingleton(sp =>
+        {
+            var compiler = sp.GetRequiredService<SkillCompiler>();
+            var arm = sp.GetRequiredService<ArmModel>();
+            var poses = sp.GetService<IObjectPoses>();
+            return SpeedCapping.For(sp.GetRequiredService<SafetyGate>(), p => new SkillCompiler(new ArmKinematics(arm), p, compiler.Factories, poses), compiler.Parameters);
+        });
         // Model planners (e.g. "llama") live in their own assemblies: the caller registers the IPlanner before this call.
         services.TryAddSingleton<IPlanner>(_ => options.Planner == RulePlanner.PlannerName
             ? new RulePlanner(options.PreferLearnedSkills)
@@ -266,9 +282,9 @@ public static class CortexBotHosting
                     var perception = sp.GetRequiredService<IScenePerception>();
                     var organs = new OrganProps(
                         CortexActor.Props(sp.GetRequiredService<IPlanner>(), sp.GetRequiredService<SkillCatalogue>(), options.PlanTimeout,
-                                sp.GetService<ISceneCamera>())
+                                sp.GetService<ISceneCamera>(), new Core.Safety.PlanScreener(sp.GetRequiredService<Core.Safety.SafetyPolicy>(), options.AllowUnreviewed))
                             .WithDispatcher("cortexbot.cortex-dispatcher"),
-                        CerebellumActor.Props(loop, sp.GetRequiredService<SkillCompiler>(), perception),
+                        CerebellumActor.Props(loop, sp.GetRequiredService<SkillCompiler>(), perception, sp.GetRequiredService<SpeedCapping>()),
                         HippocampusActor.Props(sp.GetRequiredService<IEpisodeStore>()).WithDispatcher("cortexbot.memory-dispatcher"),
                         BrainstemActor.Props(perception, sp.GetService<IWorldReset>(), sp.GetService<IPerturbedWorld>(),
                             sp.GetRequiredService<SafetyGate>(), loop));

@@ -34,6 +34,18 @@ public static class CortexBotRunner
         return builder.Build();
     }
 
+    /// <summary>The run's safety summary: the most severe verdict, and the counts of plans screened, escalated, refused and modified.</summary>
+    private static RunSafetyReport RunSafety(List<Core.Safety.SafetyVerdict> verdicts, Core.Safety.SafetyPolicy policy)
+    {
+        var all = SafetyReport.From(verdicts);
+        return new RunSafetyReport(all?.Verdict ?? "allow", all?.Reasons ?? [], all?.Escalated ?? false, all?.ReviewMs ?? 0, verdicts.Count,
+            verdicts.Count(v => v.Escalated), policy.Source)
+        {
+            Flags = all?.Flags ?? [], Modification = all?.Modification, ScreenUs = all?.ScreenUs ?? 0,
+            RefusedPlans = verdicts.Count(v => v.Refused), ModifiedPlans = verdicts.Count(v => v.Decision == Core.Safety.SafetyDecision.Modify),
+        };
+    }
+
     public static async Task<RunResult> RunAsync(CortexBotOptions options, string task, int episodes, int firstSeed,
         Action<IServiceCollection>? configure = null, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default,
         Action<EpisodeOutcome>? onEpisode = null)
@@ -68,6 +80,7 @@ public static class CortexBotRunner
 
             var reports = new List<EpisodeReport>();
             var planLatencies = new List<double>();
+            var verdicts = new List<Core.Safety.SafetyVerdict>();
             string planner = "?";
             int stored = 0;
             var askTimeout = options.Timeouts.Reset + options.Timeouts.Recall + options.Timeouts.Plan + options.Timeouts.Store + TimeSpan.FromMinutes(5);
@@ -86,10 +99,11 @@ public static class CortexBotRunner
                         planner = e.Planner;
                         // Every plan counts, replans after anomalies included; the latency percentile is per plan.
                         planLatencies.AddRange(o.PlanLatenciesMs);
+                        verdicts.AddRange(o.SafetyVerdicts);
                         if (o.StoredId > 0) stored++;
                         reports.Add(new EpisodeReport(seed, e.Success, e.DurationS, e.Plan, o.AnomalyCount,
                             e.FailureReason ?? (o.StoreError is null ? null : $"memory: {o.StoreError}"), o.StoredId, Math.Round(wall.Elapsed.TotalSeconds, 3))
-                            { Goal = e.Goal.IsDefault ? [] : e.Goal, Unmet = e.Unmet.IsDefault ? [] : e.Unmet });
+                            { Goal = e.Goal.IsDefault ? [] : e.Goal, Unmet = e.Unmet.IsDefault ? [] : e.Unmet, Safety = SafetyReport.From(o.SafetyVerdicts) });
                         break;
                     default:
                         throw new InvalidOperationException($"unexpected answer {answer.GetType().Name}");
@@ -104,13 +118,14 @@ public static class CortexBotRunner
                 new ControlReport(stats.TargetHz, stats.AchievedHz, stats.JitterP50Us, stats.JitterP99Us, stats.JitterMaxUs, stats.LateTicks, stats.Ticks,
                     stats.Pacing, stats.RealtimePriority, gate.ClampedCommands)
                 {
-                    EnvelopeHolds = gate.EnvelopeHolds, SpeedScaledCommands = gate.SpeedScaled, MaxToolSpeed = gate.Envelope?.MaxToolSpeed, PeakToolSpeed = Math.Round(gate.PeakToolSpeed, 4),
+                    EnvelopeHolds = gate.EnvelopeHolds, SpeedScaledCommands = gate.SpeedScaled, ZoneHolds = gate.ZoneHolds, MaxToolSpeed = gate.Envelope?.MaxToolSpeed, PeakToolSpeed = Math.Round(gate.PeakToolSpeed, 4),
                     Trajectories = loop.TrajectoriesSent, TrajectoriesRefused = gate.TrajectoriesRefused, TrackingErrorP99 = Math.Round(loop.TrackingErrorPercentile(99), 6),
                 },
                 new CortexReport(planner, planLatencies.Count, planLatencies.Count > 0 ? Math.Round(Percentiles.NearestRank(planLatencies, 0.5), 3) : 0),
                 new HippocampusReport(stored, store.Location))
             {
                 Policy = policy,
+                Safety = RunSafety(verdicts, sp.GetRequiredService<Core.Safety.SafetyPolicy>()),
                 World = new WorldReport(WorldSetup.Name(world.Reset), WorldSetup.Name(world.Perception), world.Reason,
                     world.Perception != PerceptionSource.Sim ? options.EffectivePerceptionConfigPath : null)
                 {

@@ -276,6 +276,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         }));
         Receive<PlanRefused>(p => p.TaskId == TaskId, p =>
         {
+            if (p.Safety is not null) _journal.PlanRefused(p);   // the safety screen's verdict is reported with the episode
             _journal.AddToFailure($"; replanning refused: {p.Reason}");
             Become(Settling);
         });

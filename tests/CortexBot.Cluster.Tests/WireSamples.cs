@@ -29,6 +29,7 @@ public static class WireSamples
     [
         new ExecuteSkill(Task, 3, SkillInvocation.Of(SkillNames.Place, "red_cube", "bin"), new SkillTuning(FirmGrip: true)),
         new ExecuteSkill(Task, 0, SkillInvocation.Of(SkillNames.MoveHome)),
+        new ExecuteSkill(Task, 4, SkillInvocation.Of(SkillNames.Pick, "blue_cube")) { MaxToolSpeed = 0.1 },
         new AbortSkill("skill timed out"),
         new Settle(0.6),
         new ResetWorld(42),

@@ -70,6 +70,8 @@ internal static class RunCommand
         foreach (var o in ros.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
+        var safety = new SafetyCliOptions();
+        foreach (var o in safety.All) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(realtime) && parse.GetValue(fast)) throw new ConfigurationException("--realtime and --fast exclude each other");
@@ -126,7 +128,7 @@ internal static class RunCommand
                     throw new ConfigurationException($"--gazebo-world is only used with --reset gazebo, not --reset {r.ToString().ToLowerInvariant()}");
                 options = options with { Ros2 = options.Ros2 with { GazeboWorld = gw } };
             }
-            options = planners.Apply(parse, options).Validate();
+            options = safety.Apply(parse, planners.Apply(parse, options)).Validate();
             bool asJson = parse.GetValue(json);
             var level = GlobalOptions.Level(parse, verbose);
             // A model planner is loaded once, here, before anything moves; a bad model file is a clear error.
@@ -174,6 +176,9 @@ internal static class RunCommand
         Console.WriteLine($"safety gate: {c.ClampedCommands} clamped, {c.SpeedScaledCommands} speed-scaled, {c.EnvelopeHolds} envelope holds" +
             (c.MaxToolSpeed is { } v ? $"; peak tool speed {c.PeakToolSpeed:0.###} m/s (limit {v:0.###})" : ""));
         Console.WriteLine($"cortex: planner '{r.Cortex.Planner}', {r.Cortex.Plans} plan(s), latency p50 {r.Cortex.PlanLatencyMsP50:F2} ms");
+        if (r.Safety is { } s)
+            Console.WriteLine($"safety: {s.Verdict} over {s.ScreenedPlans} screened plan(s) ({s.ModifiedPlans} modified, {s.RefusedPlans} refused, {s.EscalatedPlans} escalated), " +
+                $"{c.ZoneHolds} keep-out zone holds" + (s.Reasons.Count == 0 ? "" : $": {string.Join("; ", s.Reasons)}"));
         Console.WriteLine($"hippocampus: {r.Hippocampus.EpisodesStored} episode(s) stored in {r.Hippocampus.Path}");
         if (r.World is { } w)
         {

@@ -46,7 +46,7 @@ public static class CrossingMessages
     [
         // brain -> robot
         new(typeof(ExecuteSkill), NodeRole.Brain, "EpisodeActor (each plan step, EpisodeJournal.BeginStep)", "CerebellumActor",
-            "run one skill (SkillInvocation, optional SkillTuning); answered by SkillResult"),
+            "run one skill (SkillInvocation, optional SkillTuning, optional safety speed cap); answered by SkillResult"),
         new(typeof(AbortSkill), NodeRole.Brain, "EpisodeActor (a skill ran past its timeout)", "CerebellumActor",
             "abort the running skill and hold; no answer"),
         new(typeof(Settle), NodeRole.Brain, "EpisodeActor (after the last step)", "CerebellumActor",

@@ -104,6 +104,9 @@ public sealed record EpisodeOutcome(EpisodeRecord Episode, int AnomalyCount, lon
     /// anomaly (<see cref="EpisodeRecord.PlanLatencyMs"/> is their sum).
     /// </summary>
     public ImmutableArray<double> PlanLatenciesMs { get; init; } = [];
+
+    /// <summary>The safety screen's verdict on each plan of the episode, in order; empty where no screen ran.</summary>
+    public ImmutableArray<Safety.SafetyVerdict> SafetyVerdicts { get; init; } = [];
 }
 
 /// <summary>The task cannot be attempted (refused instruction, bad scene); nothing moved.</summary>
