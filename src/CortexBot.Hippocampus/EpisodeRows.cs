@@ -20,7 +20,7 @@ public static class EpisodeRows
     public const string Columns =
         "id, task_id, instruction, seed, started_at, duration_s, success, failure_reason, planner, plan_json, " +
         "anomalies_json, plan_latency_ms, controller_version, scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, " +
-        "perturbations_json";
+        "perturbations_json, interrupted";
 
     /// <summary>A step's columns in the order <see cref="ReadStep"/> takes them.</summary>
     public const string StepColumns = "idx, skill, outcome, detail, started_at_s, duration_s, parameters";
@@ -93,6 +93,7 @@ public static class EpisodeRows
         AnomalyEvents = EpisodeDetails.ParseAnomalies(Text(r, 15)),
         Policy = EpisodeDetails.Policy(Text(r, 16), Text(r, 17)),
         Perturbations = EpisodeDetails.ParsePerturbations(Text(r, 18)),
+        Interrupted = Flag(r, 19),
     };
 
     /// <summary>Every remaining row of <paramref name="r"/> as an episode (see <see cref="ReadEpisode"/>).</summary>

@@ -8,7 +8,7 @@ namespace CortexBot.Hippocampus;
 public sealed partial class SqliteEpisodeStore
 {
     /// <summary>The schema version this code writes, kept in <c>PRAGMA user_version</c>.</summary>
-    public const int SchemaVersion = 5;
+    public const int SchemaVersion = 6;
 
     /// <summary><c>PRAGMA application_id</c> of a CortexBot memory store: ASCII "CBMS".</summary>
     public const int ApplicationId = 0x43424D53;
@@ -119,6 +119,11 @@ public sealed partial class SqliteEpisodeStore
         // not recorded), so a reader knows the cube was slippery and replay can make it so again.
         new("""
         ALTER TABLE episodes ADD COLUMN perturbations_json TEXT;
+        """),
+        // 5 -> 6: an episode whose brain vanished mid-way (the robot node held the arm and told the next brain) is
+        // stored as interrupted, neither a success nor a failure of its plan; episodes stored before were not.
+        new("""
+        ALTER TABLE episodes ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0 CHECK (interrupted IN (0, 1));
         """),
     ];
 

@@ -464,22 +464,42 @@ public sealed class MemoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_version_5_store_migrates_to_6_its_episodes_not_interrupted_and_then_stores_an_interrupted_one()
+    {
+        var path = _dir.File("v5.db");
+        var rich = Samples.Rich();
+        using (var store = new SqliteEpisodeStore(path))
+            store.Append(rich);
+        using (var raw = Samples.Raw(path))
+            Exec(raw, "ALTER TABLE episodes DROP COLUMN interrupted; PRAGMA user_version = 5;");
+
+        using var migrated = new SqliteEpisodeStore(path);
+        Assert.Equal("6", migrated.Pragma("user_version"));
+        Assert.False(migrated.Get(1)!.Interrupted);
+        long id = migrated.Append(Samples.Episode(seed: 3) with { Success = false, FailureReason = "interrupted at step 1: the brain vanished", Interrupted = true });
+        var back = migrated.Get(id)!;
+        Assert.True(back.Interrupted);
+        Assert.False(back.Success);
+        Assert.True(migrated.Recent(5).Single(e => e.Id == id).Interrupted);
+    }
+
+    [Fact]
     public void A_version_4_store_migrates_to_5_keeping_its_episodes_and_then_stores_perturbations()
     {
         var path = _dir.File("v4.db");
         var rich = Samples.Rich();
         using (var store = new SqliteEpisodeStore(path))
             store.Append(rich);
-        // Version 4 is version 5 without the perturbations column.
+        // Version 4 is version 5 without the perturbations column (and version 6's interrupted column).
         using (var raw = Samples.Raw(path))
-            Exec(raw, "ALTER TABLE episodes DROP COLUMN perturbations_json; PRAGMA user_version = 4;");
+            Exec(raw, "ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN perturbations_json; PRAGMA user_version = 4;");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
         Assert.Contains("schema version 4", ro.Message);
 
         using (var store = new SqliteEpisodeStore(path))
         {
-            Assert.Equal("5", store.Pragma("user_version"));
+            Assert.Equal(SqliteEpisodeStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), store.Pragma("user_version"));
             var old = store.Get(1)!;
             Samples.AssertSame(rich with { Perturbations = [] }, old);
             Samples.AssertSameTrace(rich.Trace, old.Trace);

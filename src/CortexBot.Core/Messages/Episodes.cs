@@ -59,6 +59,13 @@ public sealed record EpisodeRecord(
     /// SQLite schema 5 / PostgreSQL schema 4. Replay re-applies them.
     /// </summary>
     public ImmutableArray<AppliedPerturbation> Perturbations { get; init; } = [];
+
+    /// <summary>
+    /// The episode did not end: its brain vanished mid-way and the robot node stopped the segment in force and held the
+    /// arm (<see cref="Success"/> is false, <see cref="FailureReason"/> says what happened and at which step). Stored by
+    /// the next brain the robot node told about it.
+    /// </summary>
+    public bool Interrupted { get; init; }
 }
 
 /// <summary>One object's physics as a perturbation left them in the simulator: mass in kg, sliding friction coefficient.</summary>
