@@ -190,6 +190,7 @@ public static class CortexBotHosting
     /// <summary>The local address the route to <paramref name="robot"/> leaves from (loopback for a robot on loopback); no packet is sent.</summary>
     private static string LocalAddressTowards(NodeEndpoint robot)
     {
+        if (robot.IsLoopback) return robot.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" : robot.Host;
         try
         {
             using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);

@@ -35,6 +35,12 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
 
     private static readonly TimeSpan AttachRetry = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long the robot node may stay unreachable with its connection up (a stall, or this brain just resumed from a
+    /// stop) before it counts as lost. A robot node that died closes its connection and counts as lost at once.
+    /// </summary>
+    public static readonly TimeSpan RobotStallGrace = TimeSpan.FromSeconds(1);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _cortex;
     private readonly IActorRef _hippocampus;
@@ -60,6 +66,11 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
     private sealed class AttachGivenUp
     {
         public static readonly AttachGivenUp Instance = new();
+    }
+
+    private sealed class RobotStillUnreachable
+    {
+        public static readonly RobotStillUnreachable Instance = new();
     }
 
     /// <param name="robotNode">The robot node actor's path (local or remote).</param>
@@ -122,8 +133,11 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
         _log.Info("attached to the robot node at {0} (pid {1}); episodes start with reset {2}", a.RobotNode, a.Pid, a.Reset);
         if (a.Interrupted is { } i) StoreInterrupted(i, a.RobotNode);
         if (RobotNodeActor.IsClustered(Context.System))
+        {
             Akka.Cluster.Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
                 typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.MemberRemoved));
+            Context.System.EventStream.Subscribe(Self, typeof(Akka.Remote.DisassociatedEvent));
+        }
         Become(Running);
     }
 
@@ -159,11 +173,35 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
         });
         Receive<EpisodeStored>(s => _log.Info("interrupted episode {0} stored as #{1}", s.TaskId, s.Id));
         Receive<EpisodeStoreFailed>(f => _log.Warning("the interrupted episode {0} could not be stored: {1}", f.TaskId, f.Reason));
-        Receive<ClusterEvent.UnreachableMember>(u => RobotGone(u.Member, "became unreachable"));
-        Receive<ClusterEvent.MemberRemoved>(m => RobotGone(m.Member, "left the cluster"));
+        Receive<ClusterEvent.UnreachableMember>(u =>
+        {
+            if (!IsRobot(u.Member.Address)) return;
+            _log.Warning("the robot node at {0} is unreachable; it counts as lost unless it is back within {1} s", _attached!.RobotNode, RobotStallGrace.TotalSeconds);
+            Timers.StartSingleTimer("robot-unreachable", RobotStillUnreachable.Instance, RobotStallGrace);
+        });
+        Receive<ClusterEvent.ReachableMember>(r =>
+        {
+            if (!IsRobot(r.Member.Address)) return;
+            Timers.Cancel("robot-unreachable");
+            _log.Info("the robot node at {0} is reachable again", _attached!.RobotNode);
+        });
+        Receive<RobotStillUnreachable>(_ => RobotGone($"became unreachable (no heartbeat for over {RobotStallGrace.TotalSeconds:0.#} s)"));
+        Receive<Akka.Remote.DisassociatedEvent>(d =>
+        {
+            if (IsRobot(d.RemoteAddress)) RobotGone("closed its connection (the process ended)");
+        });
+        Receive<ClusterEvent.MemberRemoved>(m =>
+        {
+            if (IsRobot(m.Member.Address)) RobotGone("left the cluster");
+        });
         Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
-        Receive<DetachBrain>(d => _organs!.Robot!.Tell(d));
+        Receive<DetachBrain>(d =>
+        {
+            // this brain is done: the robot node leaving or going out of reach from now on is no loss of ours
+            _organs!.Robot!.Tell(d);
+            Become(() => Unavailable(new RobotNodeLost("this brain detached from the robot node"), "this brain detached from the robot node"));
+        });
         Receive<GetRobotStatus>(g => _organs!.Robot!.Forward(g));
         // The episode learns of a failed skill from its SkillResult (and replans through the cortex); this is the log line.
         Receive<AnomalyDetected>(a => _log.Warning("anomaly in task {0}: {1}", a.TaskId, a.Anomaly));
@@ -173,9 +211,12 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
         Receive<GetRobotState>(e => _organs!.Brainstem.Forward(e));
     }
 
-    private void RobotGone(Member member, string what)
+    private bool IsRobot(Address address) => _attached is not null && address.ToString().Equals(_attached.RobotNode, StringComparison.Ordinal);
+
+    private void RobotGone(string what)
     {
-        if (_attached is null || !member.HasRole("robot") || !member.Address.ToString().Equals(_attached.RobotNode, StringComparison.Ordinal)) return;
+        Timers.Cancel("robot-unreachable");
+        if (_attached is null) return;
         var lost = new RobotNodeLost($"the robot node at {_attached.RobotNode} {what}");
         _log.Error("{0}: the episode in progress ends as failed and no more episodes run", lost.Reason);
         _episode?.Tell(new RobotLost(lost.Reason));
@@ -200,11 +241,14 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
         Receive<DetachBrain>(_ => { });
         Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        Receive<Akka.Remote.DisassociatedEvent>(_ => { });
+        Receive<RobotStillUnreachable>(_ => { });
     }
 
     protected override void PostStop()
     {
         if (RobotNodeActor.IsClustered(Context.System)) Akka.Cluster.Cluster.Get(Context.System).Unsubscribe(Self);
+        Context.System.EventStream.Unsubscribe(Self);
     }
 
     private void StartNext()

@@ -59,15 +59,9 @@ public sealed class RobotNodeActor : ReceiveActor
         {
             if (t.ActorRef.Equals(_brain)) Lost($"the brain at {BrainAddress} is gone");
         });
-        Receive<ClusterEvent.UnreachableMember>(u =>
-        {
-            if (_brain is null || !u.Member.Address.Equals(_brain.Path.Address)) return;
-            _brainReachable = false;
-            // Stop the segment in force now: the control loop aborts the program and holds the arm.
-            _cerebellum.Tell(new AbortSkill($"the brain at {BrainAddress} became unreachable"));
-            _log.Warning("the brain at {0} became unreachable: the segment in force is stopped and the arm held{1}", BrainAddress,
-                _underway is { } e ? $" (episode {e.TaskId}, step {e.Step})" : "");
-        });
+        Receive<ClusterEvent.UnreachableMember>(u => Unreachable(u.Member.Address, "became unreachable"));
+        // a killed brain closes its connection at once, before its heartbeats are missed
+        Receive<Akka.Remote.DisassociatedEvent>(d => Unreachable(d.RemoteAddress, "closed its connection"));
         Receive<ClusterEvent.ReachableMember>(r =>
         {
             if (_brain is null || !r.Member.Address.Equals(_brain.Path.Address)) return;
@@ -88,9 +82,24 @@ public sealed class RobotNodeActor : ReceiveActor
     {
         _cluster?.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
             typeof(ClusterEvent.IReachabilityEvent), typeof(ClusterEvent.MemberRemoved));
+        if (_cluster is not null) Context.System.EventStream.Subscribe(Self, typeof(Akka.Remote.DisassociatedEvent));
     }
 
-    protected override void PostStop() => _cluster?.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        _cluster?.Unsubscribe(Self);
+        Context.System.EventStream.Unsubscribe(Self);
+    }
+
+    private void Unreachable(Address address, string what)
+    {
+        if (_brain is null || !_brainReachable || !address.Equals(_brain.Path.Address)) return;
+        _brainReachable = false;
+        // Stop the segment in force now: the control loop aborts the program and holds the arm.
+        _cerebellum.Tell(new AbortSkill($"the brain at {BrainAddress} {what}"));
+        _log.Warning("the brain at {0} {1}: the segment in force is stopped and the arm held{2}", BrainAddress, what,
+            _underway is { } e ? $" (episode {e.TaskId}, step {e.Step})" : "");
+    }
 
     private string SelfAddress => ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString();
 
