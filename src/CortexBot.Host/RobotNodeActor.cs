@@ -51,7 +51,8 @@ public sealed class RobotNodeActor : ReceiveActor
             _brain = null;
             _underway = null;
         });
-        Receive<EpisodeUnderway>(u => { if (Sender.Equals(_brain)) _underway = u; });
+        // sent by the attached brain's episode actors (children of its nervous system), so checked by node
+        Receive<EpisodeUnderway>(u => { if (_brain is not null && Sender.Path.Address.Equals(_brain.Path.Address)) _underway = u; });
         Receive<EpisodeClosed>(c => { if (_underway?.TaskId == c.TaskId) _underway = null; });
         Receive<GetRobotStatus>(g => Sender.Tell(new RobotStatus(SelfAddress, Environment.ProcessId,
             GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), _brain is null ? null : BrainAddress, _parts.Status(g.ResetControlStats))));

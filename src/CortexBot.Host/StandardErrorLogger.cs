@@ -8,5 +8,11 @@ namespace CortexBot.Host;
 /// </summary>
 public sealed class StandardErrorLogger : MinimalLogger
 {
-    protected override void Log(object message) => Console.Error.WriteLine(message?.ToString());
+    protected override void Log(object message)
+    {
+        // as akka.stdout-loglevel says: after the configured loggers stop (a node shutting down its remoting), Akka
+        // still hands this logger its info lines
+        if (message is LogEvent e && e.LogLevel() < LogLevel.WarningLevel) return;
+        Console.Error.WriteLine(message?.ToString());
+    }
 }

@@ -73,12 +73,14 @@ public static class ClusterNodeConfig
 
     /// <summary>
     /// The largest frame the wire may need: an <see cref="EpisodeTraceEnded"/> carrying the largest trace
-    /// <see cref="EpisodeTrace"/> accepts (joints, objects and samples at their maxima, names at 255 bytes), plus 64 KiB for
-    /// the envelope (recipient and sender paths, manifest).
+    /// <see cref="EpisodeTrace"/> accepts (joints, objects and samples at their maxima, names at 255 bytes: about 17 MB),
+    /// plus 64 KiB for the envelope (recipient and sender paths, manifest). The trace crosses whole rather than chunked: it
+    /// crosses once, at an episode's end, while nothing else of that episode is in flight.
     /// </summary>
     public static int MaximumFrameSize { get; } = checked(
         28 + (EpisodeTrace.MaxJoints + EpisodeTrace.MaxObjects) * 256
         + EpisodeTrace.MaxSamples * (EpisodeTrace.MaxJoints + 1 + EpisodeTrace.MaxObjects * EpisodeTrace.PoseWidth) * sizeof(float)
+        + 64 // the frame header and the message's other fields (task id, robot seconds, the trace's length prefix)
         + 64 * 1024);
 
     /// <summary>The whole configuration of a node with <paramref name="role"/> bound to <paramref name="bind"/>.</summary>
