@@ -222,14 +222,7 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
         _episode?.Tell(new RobotLost(lost.Reason));
         foreach (var (_, replyTo) in _queue) replyTo.Tell(lost);
         _queue.Clear();
-        Become(() =>
-        {
-            Unavailable(lost, lost.Reason);
-            // the episode that was running still ends (stored as failed) and answers its own caller
-            Receive<Terminated>(_ => _episode = null);
-            Receive<EpisodeStored>(_ => { });
-            Receive<EpisodeStoreFailed>(_ => { });
-        });
+        Become(() => Unavailable(lost, lost.Reason));
     }
 
     /// <summary>No robot to drive: every request is answered with why.</summary>
@@ -239,6 +232,10 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
         Receive<RunEpisode>(_ => Sender.Tell(answer));
         Receive<GetRobotStatus>(_ => Sender.Tell(new Status.Failure(new InvalidOperationException(reason))));
         Receive<DetachBrain>(_ => { });
+        // an episode that was running (or just ended) still stops; it answered its own caller
+        Receive<Terminated>(t => { if (t.ActorRef.Equals(_episode)) _episode = null; });
+        Receive<EpisodeStored>(_ => { });
+        Receive<EpisodeStoreFailed>(_ => { });
         Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
         Receive<ClusterEvent.CurrentClusterState>(_ => { });
         Receive<Akka.Remote.DisassociatedEvent>(_ => { });
