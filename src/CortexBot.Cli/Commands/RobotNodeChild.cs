@@ -68,7 +68,7 @@ internal sealed class RobotNodeChild : IAsyncDisposable
                 if (e.Data is not { } line) return;
                 // the child's own one-line error before it was ready becomes this run's error; everything else is its log
                 if (!ready.Task.IsCompleted && line.StartsWith("error: ", StringComparison.Ordinal)) error = line["error: ".Length..];
-                else Console.Error.WriteLine(line);
+                else if (!IsTransportLine(line)) Console.Error.WriteLine(line);
             };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
@@ -94,6 +94,18 @@ internal sealed class RobotNodeChild : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Akka.Remote's own lines about the connection to this run's brain (associations failing or gated as the brain ends);
+    /// the run says what matters itself (a robot node lost), so they are left out of its stderr. `robot serve` run on
+    /// its own logs them.
+    /// </summary>
+    private static bool IsTransportLine(string line) =>
+        line.Contains("/system/endpointManager/", StringComparison.Ordinal) || line.Contains("[remoting (akka://", StringComparison.Ordinal)
+        || line.Contains("][TcpClientHandler (akka://", StringComparison.Ordinal) || line.Contains("][TcpServerHandler (akka://", StringComparison.Ordinal)
+        // a delayed heartbeat on a loaded machine: the robot node reports what it does about an unreachable brain itself
+        || line.Contains("Scheduled sending of heartbeat was delayed", StringComparison.Ordinal)
+        || line.Contains("heartbeat interval is growing too large", StringComparison.Ordinal);
 
     private static string LevelName(LogLevel level) => level switch
     {
