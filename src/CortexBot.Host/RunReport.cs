@@ -17,6 +17,9 @@ public sealed record RunReport(
     /// <summary>How the episodes started and where the scene came from (chosen by options or by discovery).</summary>
     public WorldReport? World { get; init; }
 
+    /// <summary>Where the robot part ran and its garbage collections over the run (flat: the robot node allocated nothing worth collecting).</summary>
+    public RobotNodeReport? RobotNode { get; init; }
+
     /// <summary>The safety screen over the run: the most severe verdict of any plan, and how many plans it screened.</summary>
     public RunSafetyReport? Safety { get; init; }
 }
@@ -57,6 +60,21 @@ public sealed record RunSafetyReport(string Verdict, IReadOnlyList<string> Reaso
     public int RefusedPlans { get; init; }
     public int ModifiedPlans { get; init; }
 }
+
+/// <summary>The robot node a run drove.</summary>
+/// <param name="Address">Its actor system's address.</param>
+/// <param name="Child">Started by this run as a child process (the default isolation) and ended with it.</param>
+/// <param name="Separate">In another process (false: <c>--in-process</c>, the counts are this process's).</param>
+/// <param name="GcBefore">Its GC counts at the run's start.</param>
+/// <param name="GcAfter">Its GC counts at the run's end.</param>
+public sealed record RobotNodeReport(string Address, int Pid, bool Child, bool Separate, GcCounts GcBefore, GcCounts GcAfter)
+{
+    /// <summary>The task id of an episode a previous brain left mid-way, stored by this run as interrupted.</summary>
+    public Guid? InterruptedEpisodeStored { get; init; }
+}
+
+/// <summary>Garbage collections of each generation so far (GC.CollectionCount).</summary>
+public sealed record GcCounts(int Gen0, int Gen1, int Gen2);
 
 /// <param name="Reset">sim (the simulator reset the world), home (the arm moved home first) or none (the scene as it was).</param>
 /// <param name="Perception">sim (the simulator's scene) or detections (a perception node's, through the perception file).</param>

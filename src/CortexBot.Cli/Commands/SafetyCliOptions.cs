@@ -5,18 +5,22 @@ using CortexBot.Host;
 namespace CortexBot.Cli.Commands;
 
 /// <summary>The safety screen's options, shared by `run` and `plan`.</summary>
-internal sealed class SafetyCliOptions
+/// <param name="policy">The --safety-policy option when another group owns it (run's robot options, which a robot node is given too).</param>
+internal sealed class SafetyCliOptions(Option<string?>? policy = null)
 {
-    public readonly Option<string?> Policy = new("--safety-policy")
+    public static Option<string?> PolicyOption() => new("--safety-policy")
     {
         Description = "Safety policy every plan is screened against and whose zones the safety gate enforces (commented JSON; default agents/safety.json)",
     };
+
+    public readonly Option<string?> Policy = policy ?? PolicyOption();
+    private readonly bool _ownsPolicy = policy is null;
     public readonly Option<bool> AllowUnreviewed = new("--allow-unreviewed")
     {
         Description = "Run plans the safety screen flagged for review (an object without properties, a hazard word no rule covers, an unknown relation) instead of refusing them",
     };
 
-    public IEnumerable<Option> All => [Policy, AllowUnreviewed];
+    public IEnumerable<Option> All => _ownsPolicy ? [Policy, AllowUnreviewed] : [AllowUnreviewed];
 
     public CortexBotOptions Apply(ParseResult parse, CortexBotOptions options) => options with
     {

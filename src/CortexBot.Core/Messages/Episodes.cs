@@ -68,6 +68,13 @@ public sealed record EpisodeRecord(
 
     /// <summary>The relations of <see cref="Goal"/> that did not hold when the outcome was judged (all of them when it was not judged).</summary>
     public ImmutableArray<string> Unmet { get; init; } = [];
+
+    /// <summary>
+    /// The episode did not end: its brain vanished mid-way and the robot node stopped the segment in force and held the
+    /// arm (<see cref="Success"/> is false, <see cref="FailureReason"/> says what happened and at which step). Stored by
+    /// the next brain the robot node told about it.
+    /// </summary>
+    public bool Interrupted { get; init; }
 }
 
 /// <summary>One object's physics as a perturbation left them in the simulator: mass in kg, sliding friction coefficient.</summary>
