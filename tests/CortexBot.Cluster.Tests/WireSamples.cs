@@ -82,7 +82,7 @@ public static class WireSamples
         new RobotAttached("c", "b", "r", 1, "home", "detections", "flags"),
         new AttachRefused("akka.tcp://cortexbot@127.0.0.1:40123", "the robot node drives another brain"),
         new RobotStatus("akka.tcp://cortexbot@127.0.0.1:7460", 1001, 12, 3, 1, "akka.tcp://cortexbot@127.0.0.1:40123",
-            new ControlCounters(500, 499.8, 12, 85, 1200, 3, 10_000, "realtime", true, 2, 1, 4, 1.0, 0.71, 9, 1, 0.0123)),
+            new ControlCounters(500, 499.8, 12, 85, 1200, 3, 10_000, "realtime", true, 2, 1, 4, 1.0, 0.71, 9, 1, 0.0123) { ZoneHolds = 5 }),
         new RobotStatus("r", 2, 0, 0, 0, null, new ControlCounters(1000, 0, 0, 0, 0, 0, 0, "fast", false, 0, 0, 0, null, 0, 0, 0, 0)),
     ];
 
