@@ -8,7 +8,7 @@ namespace CortexBot.Hippocampus;
 public sealed partial class SqliteEpisodeStore
 {
     /// <summary>The schema version this code writes, kept in <c>PRAGMA user_version</c>.</summary>
-    public const int SchemaVersion = 6;
+    public const int SchemaVersion = 7;
 
     /// <summary><c>PRAGMA application_id</c> of a CortexBot memory store: ASCII "CBMS".</summary>
     public const int ApplicationId = 0x43424D53;
@@ -124,6 +124,11 @@ public sealed partial class SqliteEpisodeStore
         // the instruction asked for none; episodes stored before keep NULL.
         new("""
         ALTER TABLE episodes ADD COLUMN goal_json TEXT;
+        """),
+        // 6 -> 7: the execution tree (task, subgoals, skills with status and robot times) as JSON, NULL when no plan was
+        // made; episodes stored before keep NULL.
+        new("""
+        ALTER TABLE episodes ADD COLUMN tree_json TEXT;
         """),
     ];
 
