@@ -89,7 +89,7 @@ public static class CortexBotRunner
                         if (o.StoredId > 0) stored++;
                         reports.Add(new EpisodeReport(seed, e.Success, e.DurationS, e.Plan, o.AnomalyCount,
                             e.FailureReason ?? (o.StoreError is null ? null : $"memory: {o.StoreError}"), o.StoredId, Math.Round(wall.Elapsed.TotalSeconds, 3))
-                            { Goal = e.Goal.IsDefault ? [] : e.Goal, Unmet = e.Unmet.IsDefault ? [] : e.Unmet });
+                            { Goal = e.Goal.IsDefault ? [] : e.Goal, Unmet = e.Unmet.IsDefault ? [] : e.Unmet, Tree = e.Tree });
                         break;
                     default:
                         throw new InvalidOperationException($"unexpected answer {answer.GetType().Name}");

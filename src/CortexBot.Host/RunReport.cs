@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CortexBot.Core.Messages;
 
 namespace CortexBot.Host;
 
@@ -52,6 +53,10 @@ public sealed record EpisodeReport(
 
     /// <summary>The relations of <see cref="Goal"/> that did not hold at the end; empty on success.</summary>
     public IReadOnlyList<string> Unmet { get; init; } = [];
+
+    /// <summary>The execution tree (task, subgoals, skills with status and robot times); absent when no plan was made.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ExecutionTree? Tree { get; init; }
 }
 
 public sealed record ControlReport(
