@@ -64,6 +64,23 @@ public static class EpisodeDetails
         return ([.. column.Relations], [.. column.Unmet]);
     }
 
+    /// <summary>The execution tree as snake_case JSON, NULL without one.</summary>
+    public static string? TreeJson(ExecutionTree? tree) => tree is null ? null : JsonSerializer.Serialize(tree, Json);
+
+    public static ExecutionTree? ParseTree(string? json)
+    {
+        if (json is null) return null;
+        var tree = JsonSerializer.Deserialize<ExecutionTree>(json, Json) ?? throw new JsonException("the stored tree is null");
+        return TreeProblem(tree) is { } problem ? throw new JsonException($"the stored tree {problem}") : tree;
+    }
+
+    /// <summary>What is wrong with a tree read from outside (a file, a column), or null when it is sound.</summary>
+    public static string? TreeProblem(ExecutionTree tree) =>
+        tree.Task is null || tree.Status is null ? "has no task or status"
+        : tree.Subgoals.IsDefault || tree.Subgoals.Any(g => g is null || g.Status is null || g.Skills.IsDefault) ? "has a subgoal without its status or skills"
+        : tree.Subgoals.Any(g => g.Skills.Any(k => k is null || k.Skill is null || k.Status is null)) ? "has a skill without its name or status"
+        : null;
+
     public static PolicyIdentity? Policy(string? file, string? id) => file is null && id is null ? null : new PolicyIdentity(file ?? "", id ?? "");
 
     /// <summary>The trace blob of a column; a blob this code cannot read is reported with the episode it belongs to.</summary>

@@ -58,6 +58,7 @@ public static class EpisodeJsonl
             Perturbations = e.Perturbations.IsDefault ? [] : [.. e.Perturbations],
             Goal = e.Goal.IsDefault ? [] : [.. e.Goal],
             Unmet = e.Unmet.IsDefault ? [] : [.. e.Unmet],
+            Tree = e.Tree,
         };
         return JsonSerializer.Serialize(dto, Options);
     }
@@ -116,6 +117,8 @@ public static class EpisodeJsonl
         foreach (var p in perturbations)
             if (EpisodeDetails.PerturbationProblem(p) is { } problem)
                 throw new InvalidDataException($"a perturbation {problem}");
+        if (dto.Tree is { } tree && EpisodeDetails.TreeProblem(tree) is { } treeProblem)
+            throw new InvalidDataException($"tree {treeProblem}");
         EpisodeTrace? trace = null;
         if (dto.Trace is not null)
         {
@@ -141,6 +144,7 @@ public static class EpisodeJsonl
             Perturbations = perturbations,
             Goal = NoNullStrings(dto.Goal, "goal"),
             Unmet = NoNullStrings(dto.Unmet, "unmet"),
+            Tree = dto.Tree,
         };
     }
 
@@ -178,6 +182,8 @@ public static class EpisodeJsonl
         /// <summary>The task's relations and those unmet at the end; absent in lines written before they were stored.</summary>
         public string[]? Goal { get; set; }
         public string[]? Unmet { get; set; }
+        /// <summary>The execution tree; absent or null in lines written before it was stored, or when no plan was made.</summary>
+        public ExecutionTree? Tree { get; set; }
     }
 
     private sealed class StepLine

@@ -20,7 +20,7 @@ public static class EpisodeRows
     public const string Columns =
         "id, task_id, instruction, seed, started_at, duration_s, success, failure_reason, planner, plan_json, " +
         "anomalies_json, plan_latency_ms, controller_version, scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, " +
-        "perturbations_json, goal_json, interrupted";
+        "perturbations_json, goal_json, interrupted, tree_json";
 
     /// <summary>A step's columns in the order <see cref="ReadStep"/> takes them.</summary>
     public const string StepColumns = "idx, skill, outcome, detail, started_at_s, duration_s, parameters";
@@ -96,6 +96,7 @@ public static class EpisodeRows
         Goal = EpisodeDetails.ParseGoal(Text(r, 19)).Goal,
         Unmet = EpisodeDetails.ParseGoal(Text(r, 19)).Unmet,
         Interrupted = Flag(r, 20),
+        Tree = EpisodeDetails.ParseTree(Text(r, 21)),
     };
 
     /// <summary>Every remaining row of <paramref name="r"/> as an episode (see <see cref="ReadEpisode"/>).</summary>

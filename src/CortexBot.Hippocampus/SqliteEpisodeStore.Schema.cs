@@ -8,7 +8,7 @@ namespace CortexBot.Hippocampus;
 public sealed partial class SqliteEpisodeStore
 {
     /// <summary>The schema version this code writes, kept in <c>PRAGMA user_version</c>.</summary>
-    public const int SchemaVersion = 7;
+    public const int SchemaVersion = 8;
 
     /// <summary><c>PRAGMA application_id</c> of a CortexBot memory store: ASCII "CBMS".</summary>
     public const int ApplicationId = 0x43424D53;
@@ -129,6 +129,11 @@ public sealed partial class SqliteEpisodeStore
         // stored as interrupted, neither a success nor a failure of its plan; episodes stored before were not.
         new("""
         ALTER TABLE episodes ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0 CHECK (interrupted IN (0, 1));
+        """),
+        // 7 -> 8: the execution tree (task, subgoals, skills with status and robot times) as JSON, NULL when no plan was
+        // made; episodes stored before keep NULL.
+        new("""
+        ALTER TABLE episodes ADD COLUMN tree_json TEXT;
         """),
     ];
 

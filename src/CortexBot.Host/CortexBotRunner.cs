@@ -147,7 +147,7 @@ public static class CortexBotRunner
                         if (o.StoredId > 0) stored++;
                         reports.Add(new EpisodeReport(seed, e.Success, e.DurationS, e.Plan, o.AnomalyCount,
                             e.FailureReason ?? (o.StoreError is null ? null : $"memory: {o.StoreError}"), o.StoredId, Math.Round(wall.Elapsed.TotalSeconds, 3))
-                            { Goal = e.Goal.IsDefault ? [] : e.Goal, Unmet = e.Unmet.IsDefault ? [] : e.Unmet, Safety = SafetyReport.From(o.SafetyVerdicts) });
+                            { Goal = e.Goal.IsDefault ? [] : e.Goal, Unmet = e.Unmet.IsDefault ? [] : e.Unmet, Safety = SafetyReport.From(o.SafetyVerdicts), Tree = e.Tree });
                         if (await ns.Ask<object>(GetAttachment.Instance, statusTimeout, cancellationToken) is RobotNodeLost lost)
                             return new RunResult(null, null)
                             {

@@ -347,21 +347,66 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Publish("running", executing: false, r.Anomaly is null ? null : _journal.LatestAnomaly);
         switch (verdict)
         {
+            case StepVerdict.CheckSubgoal:
+                Become(CheckingSubgoal);
+                break;
+            default:
+                Continue(verdict, clock, r.Anomaly?.ToString());
+                break;
+        }
+    }
+
+    /// <summary>Goes on as <paramref name="verdict"/> says after a step or a subgoal check (<paramref name="why"/> for the log).</summary>
+    private void Continue(StepVerdict verdict, RobotClock clock, string? why)
+    {
+        switch (verdict)
+        {
             case StepVerdict.Retry or StepVerdict.NextStep:
                 SendStep(clock);
                 break;
             case StepVerdict.Replan:
-                _log.Warning("replanning ({0}/{1}) after {2}", _journal.Replans, _timeouts.MaxReplans, r.Anomaly);
+                _log.Warning("replanning ({0}/{1}) after {2}", _journal.Replans, _timeouts.MaxReplans, why);
                 Become(Replanning);
                 break;
             case StepVerdict.RepairSubgoal:
-                _log.Warning("repairing subgoal {0} ({1}/{2}) after {3}", _journal.FailedSubgoal, _journal.Replans, _timeouts.MaxReplans, r.Anomaly);
+                _log.Warning("repairing subgoal {0} ({1}/{2}) after {3}", _journal.FailedSubgoal, _journal.Replans, _timeouts.MaxReplans, why);
                 Become(Repairing);
                 break;
             default:
                 Become(Settling);
                 break;
         }
+    }
+
+    /// <summary>How long (robot seconds) an object just set down is left to come to rest before its subgoal is checked.</summary>
+    public const double SubgoalSettleSeconds = 0.3;
+
+    /// <summary>
+    /// The skills of a subgoal succeeded; whether its relation holds is read from the scene, after the object just set
+    /// down has come to rest, and so is every earlier subgoal's (one scene). A relation that does not hold is repaired
+    /// like a failed step.
+    /// </summary>
+    private void CheckingSubgoal()
+    {
+        _organs.Cerebellum.Tell(new Settle(SubgoalSettleSeconds));
+        Arm(_timeouts.Skill);
+        Receive<Settled>(_ =>
+        {
+            _organs.Brainstem.Tell(new GetScene());
+            Arm(_timeouts.Reset);
+        });
+        Receive<SceneSnapshot>(scene => AtRobotTime("when a subgoal was checked", c =>
+        {
+            var verdict = _journal.SubgoalChecked(scene, c.SecondsSince(_startTick), _timeouts.MaxReplans);
+            if (verdict is (StepVerdict.RepairSubgoal or StepVerdict.Replan or StepVerdict.Settle) && _journal.Failure is { } failure)
+                _log.Warning("subgoal check: {0}", failure);
+            Continue(verdict, c, _journal.Failure);
+        }));
+        Receive<PhaseTimeout>(_ =>
+        {
+            _journal.SubgoalNotChecked("no settle or scene came in time");
+            Become(Settling);
+        });
     }
 
     /// <summary>Sends the step in force, requested at the robot time of <paramref name="clock"/>, and waits for its result.</summary>

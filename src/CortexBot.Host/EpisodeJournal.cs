@@ -19,6 +19,11 @@ public enum StepVerdict
     /// relation from the current scene (<see cref="EpisodeJournal.RepairRequestFrom"/>), keeping the rest of the plan.
     /// </summary>
     RepairSubgoal,
+    /// <summary>
+    /// The step ended a subgoal with a relation: let the object settle, look at the scene and check that relation and
+    /// every earlier one (<see cref="EpisodeJournal.SubgoalChecked"/>), not only that the skills said they succeeded.
+    /// </summary>
+    CheckSubgoal,
     /// <summary>The plan is done or failed for good: let the arm settle, then judge.</summary>
     Settle,
 }
@@ -51,6 +56,11 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     private ImmutableArray<Core.Skills.Subgoal> _subgoals = [];
     private readonly HashSet<Relation> _repaired = [];
     private Core.Skills.Subgoal? _failedSubgoal;
+    /// <summary>The subgoal whose skills just finished, while its check is under way.</summary>
+    private Core.Skills.Subgoal? _checking;
+    /// <summary>The relations whose subgoals' skills have run, in that order: each check looks at all of them again.</summary>
+    private readonly List<Relation> _done = [];
+    private readonly ExecutionTreeBuilder _tree = new(request.Instruction);
 
     public RunEpisode Request { get; } = request;
     public Guid TaskId { get; } = Guid.NewGuid();
@@ -93,6 +103,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     public void Adopt(PlanReady ready, bool replanned = false)
     {
         _subgoals = ready.Subgoals.IsDefault ? [] : ready.Subgoals;
+        _tree.Adopt(ready.Plan, _subgoals);
         Plan = ready.Plan;
         Step = 0;
         _stepFailed = false;
@@ -131,6 +142,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     public void AdoptRepair(PlanReady repair)
     {
         var failed = _failedSubgoal ?? throw new InvalidOperationException("no subgoal failed");
+        _tree.Repair(repair.Plan, failed);
         var rest = Plan!.Steps[(failed.Last + 1)..];
         int n = repair.Plan.Steps.Length;
         Plan = new Plan([.. repair.Plan.Steps, .. rest]);
@@ -165,6 +177,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
         _stepStartedS = Math.Round(robotSeconds, 3);
         _stepFailed = false;
         var skill = CurrentSkill;
+        _tree.Began(Step, StepCounter, _stepStartedS);
         (_stepTuning, advice) = TuningFor(skill);
         // a modify verdict's speed cap for this step of the plan in force
         return new ExecuteSkill(TaskId, StepCounter, skill, _stepTuning.IsDefault ? null : _stepTuning) { MaxToolSpeed = _safety?.SpeedCapFor(Step) };
@@ -203,6 +216,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
             _anomalies.Add(r.Anomaly.ToString());
             _anomalyEvents.Add(new AnomalyEvent(r.Anomaly.Kind, Math.Round(_stepStartedS + r.Duration.TotalSeconds, 3), r.Anomaly.Detail, StepCounter));
         }
+        _tree.Ended(Step, r.Succeeded, Math.Round(robotSeconds, 3));
         StepCounter++;
         _stepFailed = !r.Succeeded;
         if (r.Outcome == SkillOutcome.Aborted && !_retried)
@@ -229,7 +243,63 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
             return StepVerdict.Settle;
         }
         Step++;
+        // the last step of a subgoal with a relation: check it from the scene before going on
+        if (_subgoals.FirstOrDefault(g => g.Last == Step - 1) is { Relation: not null } ended)
+        {
+            _checking = ended;
+            return StepVerdict.CheckSubgoal;
+        }
         return Step >= Plan!.Steps.Length ? StepVerdict.Settle : StepVerdict.NextStep;
+    }
+
+    /// <summary>The subgoal being checked (valid after <see cref="StepVerdict.CheckSubgoal"/>).</summary>
+    public Core.Skills.Subgoal? CheckingSubgoal => _checking;
+
+    /// <summary>
+    /// The subgoal whose skills just succeeded is checked from <paramref name="scene"/>, and so is every subgoal done
+    /// before it (a later placement may have knocked an earlier object out). A relation that does not hold is a failure
+    /// of its subgoal: repaired locally (once per relation), then a whole new plan, within <paramref name="maxReplans"/>;
+    /// past the bound the episode settles failed, the failure naming the relation and why.
+    /// </summary>
+    public StepVerdict SubgoalChecked(SceneSnapshot scene, double robotSeconds, int maxReplans)
+    {
+        ArgumentNullException.ThrowIfNull(scene);
+        var ended = _checking ?? throw new InvalidOperationException("no subgoal is being checked");
+        _checking = null;
+        var relation = ended.Relation!;
+        _done.Remove(relation);
+        _done.Add(relation);
+        // the subgoal just ended first, then the earlier ones in the order they were done
+        (Relation Relation, string Reason)? broken = null;
+        foreach (var r in _done.AsEnumerable().Reverse().Take(1).Concat(_done.Take(_done.Count - 1)))
+        {
+            var reason = r.Check(StartScene ?? scene, scene);
+            _tree.Checked(r, reason, Math.Round(robotSeconds, 3), ended: r.Equals(relation));
+            if (reason is not null && broken is null) broken = (r, reason);
+        }
+        if (broken is not { } b) return Step >= Plan!.Steps.Length ? StepVerdict.Settle : StepVerdict.NextStep;
+
+        Failure = b.Relation.Equals(relation)
+            ? $"{relation} does not hold after its skills succeeded: {b.Reason}"
+            : $"{b.Relation} no longer holds after {relation}: {b.Reason}";
+        _stepFailed = false;
+        if (Replans >= maxReplans) return StepVerdict.Settle;
+        Replans++;
+        if (_repaired.Add(b.Relation))
+        {
+            // the repair's steps come before the rest of the plan (which goes on after the subgoal just ended)
+            _failedSubgoal = new Core.Skills.Subgoal(b.Relation, ended.First, ended.Last);
+            return StepVerdict.RepairSubgoal;
+        }
+        return StepVerdict.Replan;
+    }
+
+    /// <summary>No scene came to check the subgoal by: the episode fails (nothing is known to hold).</summary>
+    public void SubgoalNotChecked(string reason)
+    {
+        var ended = _checking;
+        _checking = null;
+        Failure = ended is null ? reason : $"{ended.Relation} not checked: {reason}";
     }
 
     /// <summary>The step in force did not answer within <paramref name="limit"/>: recorded as aborted.</summary>
@@ -237,6 +307,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     {
         Failure = $"{CurrentSkill} did not finish within {limit.TotalSeconds:0} s";
         _steps.Add(new StepRecord(StepCounter, CurrentSkill.ToString(), SkillOutcome.Aborted, "timeout", _stepStartedS, Math.Round(robotSeconds - _stepStartedS, 3)));
+        _tree.Ended(Step, false, Math.Round(robotSeconds, 3));
     }
 
     /// <summary>
@@ -283,6 +354,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
             Goal = _goal?.Describe() ?? [],
             // not judged (no scene at the end): nothing is known to hold
             Unmet = _unmet ?? _goal?.Describe() ?? [],
+            Tree = Plan is null ? null : _tree.Build(success ? NodeStatus.Succeeded : NodeStatus.Failed, robotSeconds, ended: true),
         };
 
     /// <summary>

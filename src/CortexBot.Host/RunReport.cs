@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CortexBot.Core.Messages;
 
 namespace CortexBot.Host;
 
@@ -113,6 +114,10 @@ public sealed record EpisodeReport(
 
     /// <summary>The safety screen's verdicts on the episode's plans, summarised; null where no screen ran.</summary>
     public SafetyReport? Safety { get; init; }
+
+    /// <summary>The execution tree (task, subgoals, skills with status and robot times); absent when no plan was made.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ExecutionTree? Tree { get; init; }
 }
 
 public sealed record ControlReport(

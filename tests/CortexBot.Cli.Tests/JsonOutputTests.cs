@@ -29,6 +29,14 @@ public sealed class JsonOutputTests(ITestOutputHelper output)
             var episode = report.GetProperty("episodes")[0];
             Assert.Equal(["in(red_cube, bin)"], episode.GetProperty("goal").EnumerateArray().Select(g => g.GetString()));
             Assert.Equal(0, episode.GetProperty("unmet").GetArrayLength());
+            // and its execution tree: the task, its subgoal checked from the scene, the subgoal's skills
+            var tree = episode.GetProperty("tree");
+            Assert.Equal("succeeded", tree.GetProperty("status").GetString());
+            var subgoal = Assert.Single(tree.GetProperty("subgoals").EnumerateArray());
+            Assert.Equal("in(red_cube, bin)", subgoal.GetProperty("relation").GetString());
+            Assert.Equal("holds", subgoal.GetProperty("check").GetString());
+            Assert.Equal(["pick(red_cube) succeeded", "place(red_cube, bin) succeeded"],
+                subgoal.GetProperty("skills").EnumerateArray().Select(k => $"{k.GetProperty("skill").GetString()} {k.GetProperty("status").GetString()}"));
             // the logs went somewhere: stderr
             Assert.Contains("info", r.Stderr, StringComparison.OrdinalIgnoreCase);
         }

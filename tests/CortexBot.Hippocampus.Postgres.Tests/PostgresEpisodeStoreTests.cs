@@ -138,7 +138,7 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         using (var store = new PostgresEpisodeStore(db))
             store.Append(rich);
         // Version 3 is version 4 without the perturbations column.
-        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; UPDATE cortexbot.schema_version SET version = 3");
+        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; UPDATE cortexbot.schema_version SET version = 3");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new PostgresEpisodeStore(db, readOnly: true));
         Assert.Contains("schema version 3", ro.Message);
@@ -147,7 +147,7 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         {
             Assert.Equal(PostgresEpisodeStore.SchemaVersion, store.InstalledSchemaVersion());
             var old = store.Get(1)!;
-            Samples.AssertSame(rich with { Perturbations = [], Goal = [], Unmet = [] }, old);
+            Samples.AssertSame(rich with { Perturbations = [], Goal = [], Unmet = [], Tree = null }, old);
             long id = store.Append(Samples.Rich(seed: 12));
             Assert.Equal(rich.Perturbations.AsEnumerable(), store.Get(id)!.Perturbations.AsEnumerable());
         }
@@ -164,12 +164,12 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         var rich = Samples.Rich();
         using (var store = new PostgresEpisodeStore(db))
             store.Append(rich);
-        // Version 4 is version 5 without the goal column (and version 6's interrupted column).
-        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; UPDATE cortexbot.schema_version SET version = 4");
+        // Version 4 is version 5 without the goal column (and the later interrupted and tree columns).
+        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; UPDATE cortexbot.schema_version SET version = 4");
 
         using var migrated = new PostgresEpisodeStore(db);
         Assert.Equal(PostgresEpisodeStore.SchemaVersion, migrated.InstalledSchemaVersion());
-        Samples.AssertSame(rich with { Goal = [], Unmet = [] }, migrated.Get(1)!);
+        Samples.AssertSame(rich with { Goal = [], Unmet = [], Tree = null }, migrated.Get(1)!);
         long id = migrated.Append(Samples.Rich(seed: 12));
         Assert.Equal(rich.Goal.AsEnumerable(), migrated.Get(id)!.Goal.AsEnumerable());
         Assert.Equal(rich.Unmet.AsEnumerable(), migrated.Get(id)!.Unmet.AsEnumerable());
@@ -181,14 +181,33 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         var db = server.CreateDatabase();
         using (var store = new PostgresEpisodeStore(db))
             store.Append(Samples.Rich());
-        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; UPDATE cortexbot.schema_version SET version = 5");
+        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; UPDATE cortexbot.schema_version SET version = 5");
 
         using var migrated = new PostgresEpisodeStore(db);
-        Assert.Equal(6, migrated.InstalledSchemaVersion());
+        Assert.Equal(PostgresEpisodeStore.SchemaVersion, migrated.InstalledSchemaVersion());
         Assert.False(migrated.Get(1)!.Interrupted);
         long id = migrated.Append(Samples.Episode(seed: 3) with { Success = false, FailureReason = "interrupted at step 1: the brain vanished", Interrupted = true });
         Assert.True(migrated.Get(id)!.Interrupted);
         Assert.True(migrated.Recent(5).Single(e => e.Id == id).Interrupted);
+    }
+
+    [Fact]
+    public void A_version_6_memory_migrates_to_7_keeping_its_episodes_and_then_stores_execution_trees()
+    {
+        var db = server.CreateDatabase();
+        var rich = Samples.Rich();
+        using (var store = new PostgresEpisodeStore(db))
+            store.Append(rich);
+        // Version 6 is version 7 without the tree column.
+        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; UPDATE cortexbot.schema_version SET version = 6");
+
+        using var migrated = new PostgresEpisodeStore(db);
+        Assert.Equal(7, migrated.InstalledSchemaVersion());
+        Samples.AssertSame(rich with { Tree = null }, migrated.Get(1)!);
+        long id = migrated.Append(Samples.Rich(seed: 12));
+        Assert.Equal(rich.Tree, migrated.Get(id)!.Tree);
+        Assert.Equal(["pick(green_cube)", "stack(green_cube, blue_cube)"], migrated.Get(id)!.Tree!.Subgoals[1].Skills.Select(k => k.Skill));
+        Assert.Null(migrated.Get(migrated.Append(Samples.Episode("go home", 13)))!.Tree);
     }
 
     /// <summary>The tables of schema version 1 exactly as shipped.</summary>

@@ -182,6 +182,32 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Show_prints_the_execution_tree_as_a_tree_and_in_json()
+    {
+        var path = _dir.File("tree.db");
+        var rich = Samples.Rich();
+        using (var store = new SqliteEpisodeStore(path))
+            store.Append(rich);
+        var (code, table, _) = Cli("memory", "show", "1", "--memory", path);
+        Assert.Equal(0, code);
+        Assert.Contains("execution tree: put the red cube in the bin [failed] 0.000-7.250 s", table);
+        Assert.Contains("in(red_cube, bin) [repaired, 1 repair] 0.000-5.500 s, check: holds", table);
+        Assert.Contains("place(red_cube, bin) [failed] 1.960-3.100 s (step 1)", table);
+        Assert.Contains("on(green_cube, blue_cube) [failed] 5.500-7.000 s, check: knocked out again: green_cube is not on blue_cube", table);
+        Assert.Contains("stack(green_cube, blue_cube) [skipped]", table);
+        Assert.Contains("(no relation) [skipped]", table);
+        // skills hang under their subgoal: the tree's guide lines come before them
+        Assert.Matches(@"[│ ]\s+[├└]── pick\(green_cube\) \[succeeded\]", table);
+
+        var e = Json(Cli("memory", "show", "1", "--memory", path, "--json").Stdout);
+        var tree = e.GetProperty("tree");
+        Assert.Equal("failed", tree.GetProperty("status").GetString());
+        Assert.Equal(["repaired", "failed", "skipped"], tree.GetProperty("subgoals").EnumerateArray().Select(g => g.GetProperty("status").GetString()));
+        Assert.Equal(4, tree.GetProperty("subgoals")[0].GetProperty("skills").GetArrayLength());
+        Assert.Equal(1, tree.GetProperty("subgoals")[0].GetProperty("skills")[1].GetProperty("step").GetInt32());
+    }
+
+    [Fact]
     public void Search_ranks_by_similarity_and_honours_filters()
     {
         var db = Seeded();

@@ -288,6 +288,27 @@ public sealed class MemoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void The_execution_tree_round_trips_through_jsonl_and_a_malformed_one_is_reported_by_line()
+    {
+        var rich = Samples.Rich();
+        var good = EpisodeJsonl.ToLine(rich);
+        Assert.Contains("\"tree\":{\"task\":\"put the red cube in the bin\",\"status\":\"failed\"", good);
+        Assert.Equal(rich.Tree, EpisodeJsonl.FromLine(good).Tree);
+        Assert.Null(EpisodeJsonl.FromLine(EpisodeJsonl.ToLine(rich with { Tree = null })).Tree);
+
+        const string skipped = "{\"skill\":\"move_home\",\"status\":\"skipped\",\"start_s\":null,\"end_s\":null,\"step\":null}";
+        Assert.Contains(skipped, good);
+        var text = string.Join("\n",
+            good,
+            good.Replace(skipped, "null"),
+            good.Replace(skipped, "{\"skill\":\"move_home\",\"start_s\":null,\"end_s\":null,\"step\":null}"),
+            good.Replace("\"status\":\"repaired\"", "\"status\":null"));
+        var (episodes, errors) = EpisodeJsonl.Parse(new StringReader(text));
+        Assert.Single(episodes);
+        Assert.Equal(["line 2:", "line 3:", "line 4:"], errors.Select(e => e[..7]));
+    }
+
+    [Fact]
     public void Malformed_perturbations_are_reported_by_line_naming_the_problem()
     {
         var good = EpisodeJsonl.ToLine(Samples.Rich());
@@ -464,6 +485,38 @@ public sealed class MemoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_version_7_store_migrates_to_8_keeping_its_episodes_and_then_stores_execution_trees()
+    {
+        var path = _dir.File("v7.db");
+        var rich = Samples.Rich();
+        using (var store = new SqliteEpisodeStore(path))
+            store.Append(rich);
+        // Version 7 is version 8 without the tree column.
+        using (var raw = Samples.Raw(path))
+            Exec(raw, "ALTER TABLE episodes DROP COLUMN tree_json; PRAGMA user_version = 7;");
+
+        var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
+        Assert.Contains("schema version 7", ro.Message);
+
+        using (var store = new SqliteEpisodeStore(path))
+        {
+            Assert.Equal("8", store.Pragma("user_version"));
+            Samples.AssertSame(rich with { Tree = null }, store.Get(1)!);
+            long id = store.Append(Samples.Rich(seed: 12));
+            Assert.Equal(rich.Tree, store.Get(id)!.Tree);
+            Assert.Equal(NodeStatus.Repaired, store.Get(id)!.Tree!.Subgoals[0].Status);
+            // no plan, no tree: NULL reads back null
+            long none = store.Append(Samples.Episode("go home", 13));
+            Assert.Null(store.Get(none)!.Tree);
+        }
+        // a tree column this code cannot read is reported, naming the episode
+        using (var raw = Samples.Raw(path))
+            Exec(raw, "UPDATE episodes SET tree_json = '{\"task\":\"t\",\"status\":\"failed\",\"start_s\":0,\"end_s\":1,\"subgoals\":[null]}' WHERE id = 2;");
+        using var reader = new SqliteEpisodeStore(path, readOnly: true);
+        Assert.Throws<EpisodeStoreException>(() => reader.Get(2));
+    }
+
+    [Fact]
     public void A_version_5_store_migrates_keeping_its_episodes_and_then_stores_goals()
     {
         var path = _dir.File("v5.db");
@@ -472,7 +525,7 @@ public sealed class MemoryStoreTests : IDisposable
             store.Append(rich);
         // Version 5 is version 6 without the goal column (and version 7's interrupted column).
         using (var raw = Samples.Raw(path))
-            Exec(raw, "UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN interrupted; PRAGMA user_version = 5;");
+            Exec(raw, "UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN tree_json; PRAGMA user_version = 5;");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
         Assert.Contains("schema version 5", ro.Message);
@@ -481,7 +534,7 @@ public sealed class MemoryStoreTests : IDisposable
         {
             Assert.Equal(SqliteEpisodeStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), store.Pragma("user_version"));
             var old = store.Get(1)!;
-            Samples.AssertSame(rich with { Goal = [], Unmet = [] }, old);
+            Samples.AssertSame(rich with { Goal = [], Unmet = [], Tree = null }, old);
             long id = store.Append(Samples.Rich(seed: 12));
             Assert.Equal(["in(red_cube, bin)", "on(green_cube, blue_cube)"], store.Get(id)!.Goal.AsEnumerable());
             Assert.Equal(["in(red_cube, bin)"], store.Get(id)!.Unmet.AsEnumerable());
@@ -492,16 +545,16 @@ public sealed class MemoryStoreTests : IDisposable
     }
 
     [Fact]
-    public void A_version_6_store_migrates_to_7_its_episodes_not_interrupted_and_then_stores_an_interrupted_one()
+    public void A_version_6_store_migrates_its_episodes_not_interrupted_and_then_stores_an_interrupted_one()
     {
         var path = _dir.File("v6.db");
         using (var store = new SqliteEpisodeStore(path))
             store.Append(Samples.Rich());
         using (var raw = Samples.Raw(path))
-            Exec(raw, "ALTER TABLE episodes DROP COLUMN interrupted; PRAGMA user_version = 6;");
+            Exec(raw, "ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN tree_json; PRAGMA user_version = 6;");
 
         using var migrated = new SqliteEpisodeStore(path);
-        Assert.Equal("7", migrated.Pragma("user_version"));
+        Assert.Equal(SqliteEpisodeStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), migrated.Pragma("user_version"));
         Assert.False(migrated.Get(1)!.Interrupted);
         Assert.NotEmpty(migrated.Get(1)!.Goal);
         long id = migrated.Append(Samples.Episode(seed: 3) with { Success = false, FailureReason = "interrupted at step 1: the brain vanished", Interrupted = true });
@@ -520,7 +573,7 @@ public sealed class MemoryStoreTests : IDisposable
             store.Append(rich);
         // Version 4 is version 5 without the perturbations column (and the later goal and interrupted columns).
         using (var raw = Samples.Raw(path))
-            Exec(raw, "UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN perturbations_json; PRAGMA user_version = 4;");
+            Exec(raw, "UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN tree_json; ALTER TABLE episodes DROP COLUMN perturbations_json; PRAGMA user_version = 4;");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
         Assert.Contains("schema version 4", ro.Message);
@@ -529,7 +582,7 @@ public sealed class MemoryStoreTests : IDisposable
         {
             Assert.Equal(SqliteEpisodeStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), store.Pragma("user_version"));
             var old = store.Get(1)!;
-            Samples.AssertSame(rich with { Perturbations = [], Goal = [], Unmet = [] }, old);
+            Samples.AssertSame(rich with { Perturbations = [], Goal = [], Unmet = [], Tree = null }, old);
             Samples.AssertSameTrace(rich.Trace, old.Trace);
             long id = store.Append(Samples.Rich(seed: 12));
             Assert.Equal(rich.Perturbations.AsEnumerable(), store.Get(id)!.Perturbations.AsEnumerable());

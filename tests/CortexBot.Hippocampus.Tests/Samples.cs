@@ -54,6 +54,7 @@ internal static class Samples
         Assert.Equal(expected.Perturbations.AsEnumerable(), actual.Perturbations.AsEnumerable());
         Assert.Equal(expected.Goal.AsEnumerable(), actual.Goal.AsEnumerable());
         Assert.Equal(expected.Unmet.AsEnumerable(), actual.Unmet.AsEnumerable());
+        Assert.Equal(expected.Tree, actual.Tree); // ExecutionTree compares its nodes by value
     }
 
     /// <summary>An episode with every field since schema 3: scenes, anomaly events, policy, a trace, perturbations, the goal and what was unmet.</summary>
@@ -72,6 +73,19 @@ internal static class Samples
             Perturbations = [new AppliedPerturbation("red_cube", 0.2, 0.3), new AppliedPerturbation("blue_cube", 0.05, 1.125)],
             Goal = ["in(red_cube, bin)", "on(green_cube, blue_cube)"],
             Unmet = ["in(red_cube, bin)"],
+            Tree = new ExecutionTree(instruction, NodeStatus.Failed, 0, 7.25,
+            [
+                new SubgoalNode("in(red_cube, bin)", NodeStatus.Repaired, 0, 5.5, "holds", 1,
+                [
+                    new SkillNode("pick(red_cube)", NodeStatus.Succeeded, 0, 1.96, 0),
+                    new SkillNode("place(red_cube, bin)", NodeStatus.Failed, 1.96, 3.1, 1),
+                    new SkillNode("pick(red_cube)", NodeStatus.Succeeded, 3.2, 4.4, 2),
+                    new SkillNode("place(red_cube, bin)", NodeStatus.Succeeded, 4.4, 5.2, 3),
+                ]),
+                new SubgoalNode("on(green_cube, blue_cube)", NodeStatus.Failed, 5.5, 7.0, "knocked out again: green_cube is not on blue_cube", 0,
+                    [new SkillNode("pick(green_cube)", NodeStatus.Succeeded, 5.5, 6.5, 4), new SkillNode("stack(green_cube, blue_cube)", NodeStatus.Skipped, null, null)]),
+                new SubgoalNode(null, NodeStatus.Skipped, null, null, null, 0, [new SkillNode("move_home", NodeStatus.Skipped, null, null)]),
+            ]),
             Trace = trace,
         };
     }

@@ -151,6 +151,59 @@ public class EndToEndTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task An_earlier_cube_knocked_out_of_the_bin_by_the_last_placement_is_reopened_and_put_back()
+    {
+        var options = TestOptions.Fast();
+        KnockOutWorld? world = null;
+        var result = await CortexBotRunner.RunAsync(options, "put all the cubes in the bin", 1, 4, s =>
+            s.AddRobot(_ => world = new KnockOutWorld(new MuJoCoWorld(options.ScenePath), "blue_cube", "red_cube")));
+        var e = result.Report!.Episodes[0];
+        output.WriteLine($"success={e.Success} plan=[{string.Join(", ", e.Plan)}] failure={e.Failure} unmet=[{string.Join(", ", e.Unmet)}]");
+        Assert.Equal(1, world!.Knocks);
+        // every placement succeeded; the check after blue's found red out again, and only red's subgoal was planned again
+        Assert.Equal(["pick(red_cube)", "place(red_cube, bin)", "pick(green_cube)", "place(green_cube, bin)", "pick(blue_cube)", "place(blue_cube, bin)",
+            "pick(red_cube)", "place(red_cube, bin)"], e.Plan);
+        Assert.Equal(0, e.Anomalies);
+        Assert.Equal(2, result.Report.Cortex.Plans); // the plan and the local repair
+        Assert.True(e.Success, e.Failure);
+        Assert.Empty(e.Unmet);
+
+        // the tree: red's subgoal reopened and repaired (its first two skills and the repair's two), the others held
+        var tree = e.Tree!;
+        Assert.Equal(NodeStatus.Succeeded, tree.Status);
+        Assert.Equal(["in(red_cube, bin)", "in(green_cube, bin)", "in(blue_cube, bin)"], tree.Subgoals.Select(g => g.Relation));
+        Assert.Equal([NodeStatus.Repaired, NodeStatus.Succeeded, NodeStatus.Succeeded], tree.Subgoals.Select(g => g.Status));
+        var red = tree.Subgoals[0];
+        Assert.Equal(1, red.Repairs);
+        Assert.Equal("holds", red.Check);
+        Assert.Equal(["pick(red_cube)", "place(red_cube, bin)", "pick(red_cube)", "place(red_cube, bin)"], red.Skills.Select(k => k.Skill));
+        Assert.All(red.Skills, k => Assert.Equal(NodeStatus.Succeeded, k.Status));
+        Assert.True(red.EndS > tree.Subgoals[2].EndS, "red's subgoal ends after blue's, when its repair held");
+
+        using var store = new SqliteEpisodeStore(options.MemoryPath, readOnly: true);
+        Assert.Equal(tree, store.Recent(1)[0].Tree);
+    }
+
+    [Fact]
+    public async Task An_earlier_cube_knocked_out_of_the_bin_fails_the_episode_naming_it_when_no_replan_is_allowed()
+    {
+        var options = TestOptions.Fast() with { Timeouts = EpisodeTimeouts.Default with { MaxReplans = 0 } };
+        var result = await CortexBotRunner.RunAsync(options, "put all the cubes in the bin", 1, 4, s =>
+            s.AddRobot(_ => new KnockOutWorld(new MuJoCoWorld(options.ScenePath), "blue_cube", "red_cube")));
+        var e = result.Report!.Episodes[0];
+        output.WriteLine($"success={e.Success} failure={e.Failure} unmet=[{string.Join(", ", e.Unmet)}]");
+        // the last placement succeeded, yet the episode failed, naming the cube knocked out
+        Assert.Equal(6, e.Plan.Count);
+        Assert.False(e.Success);
+        Assert.Equal("in(red_cube, bin) no longer holds after in(blue_cube, bin): red_cube is not inside bin", e.Failure);
+        Assert.Equal(["in(red_cube, bin)"], e.Unmet);
+        var red = e.Tree!.Subgoals[0];
+        Assert.Equal(NodeStatus.Failed, red.Status);
+        Assert.Equal("knocked out again: red_cube is not inside bin", red.Check);
+        Assert.Equal(NodeStatus.Succeeded, e.Tree.Subgoals[2].Status);
+    }
+
+    [Fact]
     public async Task Replanning_is_bounded()
     {
         // Every pick is compiled against a wrong position: the episode gives up after the allowed replans.

@@ -111,10 +111,18 @@ public class EpisodeJournalTests
         j.Adopt(Ready(j, 2, P("red_cube"), Pl("red_cube"), P("green_cube"), Pl("green_cube"), P("blue_cube"), Pl("blue_cube"))
             with { Subgoals = [G("red_cube", 0), G("green_cube", 2), G("blue_cube", 4)] });
         double t = 0;
+        var redIn = Scene(Cube("red", 0.45, -0.3, 0.04), Cube("green", 0.3, 0.1), Cube("blue", 0.3, 0.2), Bin);
         foreach (var step in new[] { P("red_cube"), Pl("red_cube"), P("green_cube") })
         {
             j.BeginStep(t, out _);
-            Assert.Equal(StepVerdict.NextStep, j.StepFinished(Result(j, step, SkillOutcome.Succeeded, 1), t += 1, 2));
+            var verdict = j.StepFinished(Result(j, step, SkillOutcome.Succeeded, 1), t += 1, 2);
+            if (step == Pl("red_cube"))
+            {
+                // the end of red's subgoal: checked from the scene before going on
+                Assert.Equal(StepVerdict.CheckSubgoal, verdict);
+                Assert.Equal(StepVerdict.NextStep, j.SubgoalChecked(redIn, t, 2));
+            }
+            else Assert.Equal(StepVerdict.NextStep, verdict);
         }
         // green slips out while being carried to the bin
         j.BeginStep(t, out _);
@@ -131,15 +139,30 @@ public class EpisodeJournalTests
         Assert.Equal(["pick(green_cube)", "place(green_cube, bin)", "pick(blue_cube)", "place(blue_cube, bin)"], j.Plan!.Describe().ToArray());
         Assert.Equal(0, j.Step);
         var remaining = new[] { P("green_cube"), Pl("green_cube"), P("blue_cube"), Pl("blue_cube") };
+        var allIn = Scene(Cube("red", 0.45, -0.3, 0.04), Cube("green", 0.5, -0.3, 0.04), Cube("blue", 0.55, -0.3, 0.04), Bin);
         for (int i = 0; i < remaining.Length; i++)
         {
             j.BeginStep(t, out _);
-            Assert.Equal(i < 3 ? StepVerdict.NextStep : StepVerdict.Settle, j.StepFinished(Result(j, remaining[i], SkillOutcome.Succeeded, 1), t += 1, 2));
+            Assert.Equal(i % 2 == 0 ? StepVerdict.NextStep : StepVerdict.CheckSubgoal, j.StepFinished(Result(j, remaining[i], SkillOutcome.Succeeded, 1), t += 1, 2));
+            if (i % 2 == 1) Assert.Equal(i < 3 ? StepVerdict.NextStep : StepVerdict.Settle, j.SubgoalChecked(allIn, t, 2));
         }
-        Assert.True(j.Judge(Scene(Cube("red", 0.45, -0.3, 0.04), Cube("green", 0.5, -0.3, 0.04), Cube("blue", 0.55, -0.3, 0.04), Bin)));
+        Assert.True(j.Judge(allIn));
         var record = j.ToRecord(true, t, null);
         Assert.Equal(8, record.Plan.Length); // the six planned steps and the two of the repair
         Assert.Equal(8, record.Steps.Length); // three done, the dropped place, the repair and blue's two
+        // the tree: green's subgoal failed (the drop), then held after its repair; the dropped place is a failed skill of it
+        var tree = record.Tree!;
+        Assert.Equal(NodeStatus.Succeeded, tree.Status);
+        Assert.Equal([NodeStatus.Succeeded, NodeStatus.Repaired, NodeStatus.Succeeded], tree.Subgoals.Select(g => g.Status));
+        var green = tree.Subgoals[1];
+        Assert.Equal("in(green_cube, bin)", green.Relation);
+        Assert.Equal(1, green.Repairs);
+        Assert.Equal("holds", green.Check);
+        Assert.Equal(["pick(green_cube) succeeded", "place(green_cube, bin) failed", "pick(green_cube) succeeded", "place(green_cube, bin) succeeded"],
+            green.Skills.Select(k => $"{k.Skill} {k.Status}"));
+        Assert.Equal([2, 3, 4, 5], green.Skills.Select(k => k.Step ?? -1));
+        Assert.Equal(2.0, green.StartS);
+        Assert.Equal(6.0, green.EndS);
 
         // a second failure of the same subgoal is not repaired locally again: the whole plan is asked for
         var k = Begun(goal, "put all the cubes in the bin");
@@ -149,6 +172,72 @@ public class EpisodeJournalTests
         k.AdoptRepair(new PlanReady(k.TaskId, new Plan([P("green_cube"), Pl("green_cube")]), "repair", TimeSpan.Zero));
         k.BeginStep(1, out _);
         Assert.Equal(StepVerdict.Replan, k.StepFinished(Result(k, P("green_cube"), SkillOutcome.Failed, 1, drop), 2, 3));
+    }
+
+    [Fact]
+    public void An_earlier_subgoal_knocked_out_by_a_later_placement_is_reopened_repaired_and_past_the_bound_names_its_object()
+    {
+        SkillInvocation P(string o) => SkillInvocation.Of("pick", o);
+        SkillInvocation Pl(string o) => SkillInvocation.Of("place", o, "bin");
+        Core.Skills.Subgoal G(string o, int first) => new(new Relation.In(o, "bin"), first, first + 1);
+        var goal = new TaskGoal([new Relation.In("red_cube", "bin"), new Relation.In("blue_cube", "bin")]);
+        var redIn = Scene(Cube("red", 0.45, -0.3, 0.04), Cube("blue", 0.3, 0.2), Bin);
+        var redOut = Scene(Cube("red", 0.4, 0.1), Cube("blue", 0.55, -0.3, 0.04), Bin);
+        var bothIn = Scene(Cube("red", 0.45, -0.3, 0.04), Cube("blue", 0.55, -0.3, 0.04), Bin);
+
+        EpisodeJournal Run(int maxReplans, out double t)
+        {
+            var j = Begun(goal, "put the red and the blue cube in the bin");
+            j.Adopt(Ready(j, 1, P("red_cube"), Pl("red_cube"), P("blue_cube"), Pl("blue_cube")) with { Subgoals = [G("red_cube", 0), G("blue_cube", 2)] });
+            t = 0;
+            foreach (var step in new[] { P("red_cube"), Pl("red_cube"), P("blue_cube"), Pl("blue_cube") })
+            {
+                j.BeginStep(t, out _);
+                if (j.StepFinished(Result(j, step, SkillOutcome.Succeeded, 1), t += 1, maxReplans) == StepVerdict.CheckSubgoal && step == Pl("red_cube"))
+                    Assert.Equal(StepVerdict.NextStep, j.SubgoalChecked(redIn, t, maxReplans));
+            }
+            return j;
+        }
+
+        // blue's placement succeeded and blue is in, but red is out again: red's subgoal is reopened and repaired locally
+        var j = Run(2, out var t);
+        Assert.Equal(StepVerdict.RepairSubgoal, j.SubgoalChecked(redOut, t += 0.3, 2));
+        Assert.Equal("in(red_cube, bin) no longer holds after in(blue_cube, bin): red_cube is not inside bin", j.Failure);
+        Assert.Equal(new Relation.In("red_cube", "bin"), j.RepairRequestFrom(redOut).Subgoal);
+        j.AdoptRepair(new PlanReady(j.TaskId, new Plan([P("red_cube"), Pl("red_cube")]), "repair", TimeSpan.Zero));
+        Assert.Equal(["pick(red_cube)", "place(red_cube, bin)"], j.Plan!.Describe().ToArray());
+        j.BeginStep(t, out _);
+        Assert.Equal(StepVerdict.NextStep, j.StepFinished(Result(j, P("red_cube"), SkillOutcome.Succeeded, 1), t += 1, 2));
+        j.BeginStep(t, out _);
+        Assert.Equal(StepVerdict.CheckSubgoal, j.StepFinished(Result(j, Pl("red_cube"), SkillOutcome.Succeeded, 1), t += 1, 2));
+        // red holds again, and blue (checked again on the same scene) still does
+        Assert.Equal(StepVerdict.Settle, j.SubgoalChecked(bothIn, t, 2));
+        Assert.Null(j.Failure);
+        Assert.True(j.Judge(bothIn));
+        var tree = j.ToRecord(true, t + 0.6, null).Tree!;
+        Assert.Equal([NodeStatus.Repaired, NodeStatus.Succeeded], tree.Subgoals.Select(g => g.Status));
+        Assert.Equal(4, tree.Subgoals[0].Skills.Length);
+        Assert.Equal(t, tree.Subgoals[0].EndS);
+
+        // with no replans allowed the episode settles failed, naming red
+        var k = Run(0, out t);
+        Assert.Equal(StepVerdict.Settle, k.SubgoalChecked(redOut, t, 0));
+        Assert.False(k.Judge(redOut));
+        var record = k.ToRecord(false, t + 0.6, null);
+        Assert.Equal("in(red_cube, bin) no longer holds after in(blue_cube, bin): red_cube is not inside bin", record.FailureReason);
+        Assert.Equal(["in(red_cube, bin)"], record.Unmet.AsEnumerable());
+        Assert.Equal([NodeStatus.Failed, NodeStatus.Succeeded], record.Tree!.Subgoals.Select(g => g.Status));
+        Assert.Equal("knocked out again: red_cube is not inside bin", record.Tree.Subgoals[0].Check);
+
+        // a subgoal whose skills succeeded but whose relation does not hold is a failure of that subgoal
+        var m = Begun();
+        m.Adopt(Ready(m, 1, Pick, Place) with { Subgoals = [new(new Relation.In("red_cube", "bin"), 0, 1)] });
+        m.BeginStep(0, out _);
+        m.StepFinished(Result(m, Pick, SkillOutcome.Succeeded, 1), 1, 2);
+        m.BeginStep(1, out _);
+        Assert.Equal(StepVerdict.CheckSubgoal, m.StepFinished(Result(m, Place, SkillOutcome.Succeeded, 1), 2, 2));
+        Assert.Equal(StepVerdict.RepairSubgoal, m.SubgoalChecked(Start, 2.3, 2));
+        Assert.Equal("in(red_cube, bin) does not hold after its skills succeeded: red_cube is not inside bin", m.Failure);
     }
 
     [Fact]

@@ -126,3 +126,48 @@ public sealed class KnockingWorld(CortexBot.Sim.MuJoCo.MuJoCoWorld inner, string
         }
     }
 }
+
+/// <summary>
+/// The simulator with one fault: when <paramref name="lastObject"/>, once lifted above <paramref name="liftedAbove"/>, has
+/// been set down again (below <paramref name="setDownBelow"/>), <paramref name="earlierObject"/> is moved back to where it
+/// lay at the start of the episode, as if the last placement had pushed it out of the bin. Once per episode; injected on
+/// the control thread, in Write.
+/// </summary>
+public sealed class KnockOutWorld(CortexBot.Sim.MuJoCo.MuJoCoWorld inner, string lastObject, string earlierObject,
+    double liftedAbove = 0.08, double setDownBelow = 0.05) : IRobotLink, IScenePerception, IWorldReset, IObjectPoses
+{
+    private CortexBot.Core.Geometry.Vec3 _earlierStart;
+    private int _last = -1;
+    private bool _lifted;
+    public int Knocks { get; private set; }
+    public IReadOnlyList<string> JointNames => inner.JointNames;
+    public void Start(double controlPeriodSeconds) => inner.Start(controlPeriodSeconds);
+    public bool Read(RobotStateBuffer state) => inner.Read(state);
+    public SceneSnapshot Snapshot() => inner.Snapshot();
+    public int IndexOf(string name) => inner.IndexOf(name);
+    public IReadOnlyList<string> ObjectNames => inner.ObjectNames;
+    public bool TryGetPose(int index, out CortexBot.Core.Geometry.Pose pose) => inner.TryGetPose(index, out pose);
+    public void Dispose() => inner.Dispose();
+
+    public void ResetScene(int seed)
+    {
+        inner.ResetScene(seed);
+        _last = inner.IndexOf(lastObject);
+        inner.TryGetPose(inner.IndexOf(earlierObject), out var p);
+        _earlierStart = p.Position;
+        _lifted = false;
+        Knocks = 0;
+    }
+
+    public void Write(JointCommandBuffer command)
+    {
+        inner.Write(command);
+        if (Knocks > 0 || _last < 0 || !inner.TryGetPose(_last, out var p)) return;
+        if (p.Position.Z > liftedAbove) _lifted = true;
+        else if (_lifted && p.Position.Z < setDownBelow)
+        {
+            inner.KnockObject(earlierObject, _earlierStart);
+            Knocks++;
+        }
+    }
+}

@@ -75,7 +75,53 @@ public sealed record EpisodeRecord(
     /// the next brain the robot node told about it.
     /// </summary>
     public bool Interrupted { get; init; }
+
+    /// <summary>
+    /// How the episode ran as a tree (task, subgoals, skills) with each node's status and robot times; null when no plan
+    /// was made or the episode was stored before SQLite schema 8 / PostgreSQL schema 7.
+    /// </summary>
+    public ExecutionTree? Tree { get; init; }
 }
+
+/// <summary>The statuses of <see cref="ExecutionTree"/> nodes.</summary>
+public static class NodeStatus
+{
+    public const string Pending = "pending";
+    public const string Running = "running";
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    /// <summary>A subgoal that failed (a skill or its check) and then held after a local repair or a new plan.</summary>
+    public const string Repaired = "repaired";
+    /// <summary>Planned but never run: the episode ended first, or a repair or a new plan replaced it.</summary>
+    public const string Skipped = "skipped";
+}
+
+/// <summary>
+/// The execution tree of one episode: the task (the root: status and robot times), its subgoals in the order they were
+/// first planned, each with the skills run or planned for it. Times are robot seconds since the episode's start.
+/// </summary>
+public sealed record ExecutionTree(string Task, string Status, double StartS, double? EndS, ImmutableArray<SubgoalNode> Subgoals)
+{
+    // by value, nodes included (what a store round trip must keep)
+    public bool Equals(ExecutionTree? other) => other is not null && Task == other.Task && Status == other.Status && StartS.Equals(other.StartS)
+        && EndS.Equals(other.EndS) && Subgoals.AsSpan().SequenceEqual(other.Subgoals.AsSpan());
+    public override int GetHashCode() => HashCode.Combine(Task, Status, Subgoals.Length);
+}
+
+/// <summary>
+/// One subgoal: the relation its skills bring about (null for steps that bring about none, e.g. a trailing move_home).
+/// <see cref="Check"/> is the last check from the scene: "holds" or why not; null when never checked.
+/// <see cref="Repairs"/> counts the local repairs and new plans that gave it skills again.
+/// </summary>
+public sealed record SubgoalNode(string? Relation, string Status, double? StartS, double? EndS, string? Check, int Repairs, ImmutableArray<SkillNode> Skills)
+{
+    public bool Equals(SubgoalNode? other) => other is not null && Relation == other.Relation && Status == other.Status && StartS.Equals(other.StartS)
+        && EndS.Equals(other.EndS) && Check == other.Check && Repairs == other.Repairs && Skills.AsSpan().SequenceEqual(other.Skills.AsSpan());
+    public override int GetHashCode() => HashCode.Combine(Relation, Status, Skills.Length);
+}
+
+/// <summary>One skill of a subgoal; <see cref="Step"/> is the index of its step record (null when it never ran).</summary>
+public sealed record SkillNode(string Skill, string Status, double? StartS, double? EndS, int? Step = null);
 
 /// <summary>One object's physics as a perturbation left them in the simulator: mass in kg, sliding friction coefficient.</summary>
 public sealed record AppliedPerturbation(string Object, double Mass, double Friction)

@@ -114,6 +114,26 @@ internal static class MemoryRender
                 T(Num(s.StartedAtS, "F3")), T(Num(s.DurationS, "F3")), T(s.Parameters ?? "(defaults)"), T(s.Detail ?? ""));
         }
         AnsiConsole.Write(steps);
+
+        if (e.Tree is { } tree)
+            AnsiConsole.Write(TreeView(tree));
+    }
+
+    /// <summary>The execution tree: task, subgoals, skills, each with its status and robot times (plain text).</summary>
+    public static Tree TreeView(ExecutionTree tree)
+    {
+        static string Span(double? start, double? end) =>
+            start is null ? "" : $" {Num(start.Value, "F3")}-{(end is { } e ? Num(e, "F3") : "...")} s";
+        var root = new Tree(T($"execution tree: {tree.Task} [{tree.Status}]{Span(tree.StartS, tree.EndS)}")).Guide(TreeGuide.Line);
+        foreach (var g in tree.Subgoals)
+        {
+            var repairs = g.Repairs switch { 0 => "", 1 => ", 1 repair", var n => $", {n} repairs" };
+            var check = g.Check is null ? "" : $", check: {g.Check}";
+            var node = root.AddNode(T($"{g.Relation ?? "(no relation)"} [{g.Status}{repairs}]{Span(g.StartS, g.EndS)}{check}"));
+            foreach (var k in g.Skills)
+                node.AddNode(T($"{k.Skill} [{k.Status}]{Span(k.StartS, k.EndS)}{(k.Step is { } i ? $" (step {i})" : "")}"));
+        }
+        return root;
     }
 
     public static void StatsTable(MemoryStats s)
