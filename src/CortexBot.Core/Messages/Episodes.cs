@@ -104,6 +104,12 @@ public sealed record EpisodeOutcome(EpisodeRecord Episode, int AnomalyCount, lon
     /// anomaly (<see cref="EpisodeRecord.PlanLatencyMs"/> is their sum).
     /// </summary>
     public ImmutableArray<double> PlanLatenciesMs { get; init; } = [];
+
+    /// <summary>Plans of this episode that came from memory (the cortex's fast path: no planner call).</summary>
+    public int FastPlans { get; init; }
+
+    /// <summary>Plans of this episode the planner made (the slow path: the first plan when memory had none that fit, and every replan).</summary>
+    public int SlowPlans { get; init; }
 }
 
 /// <summary>The task cannot be attempted (refused instruction, bad scene); nothing moved.</summary>
