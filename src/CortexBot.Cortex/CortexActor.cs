@@ -152,6 +152,8 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
                 continue;
             }
             var latency = Stopwatch.GetElapsedTime(started);
+            // A plan's latency, but no planner call (PlannerCalls counts the slow path only).
+            Core.Telemetry.CortexBotMetrics.PlanLatency.Record(latency.TotalMilliseconds);
             _log.Info("task {0}: plan [{1}] from memory (episode {2}) in {3:F1} ms", request.TaskId, string.Join(", ", plan.Describe()),
                 remembered.EpisodeId, latency.TotalMilliseconds);
             return new PlanReady(request.TaskId, plan, MemoryPlannerName, latency)
