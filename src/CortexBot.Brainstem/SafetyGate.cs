@@ -1,5 +1,6 @@
 using CortexBot.Core.Ports;
 using CortexBot.Core.Robot;
+using CortexBot.Core.Safety;
 
 namespace CortexBot.Brainstem;
 
@@ -21,8 +22,13 @@ namespace CortexBot.Brainstem;
 /// sent; the control loop reports <see cref="Core.Messages.AnomalyKinds.TrajectoryRefused"/>), and so is every
 /// trajectory during an emergency stop, which also cancels the trajectory in force. The per-tick checks above keep
 /// running on the commands the loop writes alongside (the gripper, holds).</para>
+/// <para>With the safety policy's <see cref="SafetyZones"/> it also keeps the tool and fingertips out of every keep-out
+/// zone as it keeps them in the envelope (a command that would enter one, or go deeper into one the arm is found in, is
+/// replaced by the last safe one: the arm holds at the zone's edge, whatever the plan said), and inside a speed zone the
+/// tool speed limit is the zone's. A per-skill cap (<see cref="IToolSpeedCap"/>, a <c>modify</c> verdict's) lowers the
+/// limit the same way. Trajectories are checked against the same zones and limits.</para>
 /// </summary>
-public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
+public sealed class SafetyGate : IMotionGuard, ITrajectoryLink, IToolSpeedCap
 {
     /// <summary>A gate with joint limits only (no envelope), for integrations that take a <see cref="MotionGuardFactory"/>.</summary>
     public static readonly MotionGuardFactory Factory = (link, arm) => new SafetyGate(link, arm);
@@ -33,8 +39,13 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
     private readonly JointCommandBuffer _out;
     private readonly RobotStateBuffer _scratch;
     private readonly SafetyEnvelope? _envelope;
+    private readonly SafetyZones? _zones;
     private Core.Geometry.Vec3 _lastTool;
     private double _lastViolation;
+    private double _lastZoneDepth;
+    private long _zoneHolds;
+    private double _speedCap = double.PositiveInfinity;
+    private bool _toolStale;
     private long _envelopeHolds;
     private long _speedScaled;
     private double _peakToolSpeed;
@@ -50,7 +61,8 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
     private long _trajectoriesPassed, _trajectoriesRefused;
     private volatile string? _lastRefusal;
 
-    public SafetyGate(IRobotLink inner, ArmModel arm, SafetyEnvelope? envelope = null)
+    /// <param name="zones">The safety policy's keep-out and speed zones (null: none).</param>
+    public SafetyGate(IRobotLink inner, ArmModel arm, SafetyEnvelope? envelope = null, SafetyZones? zones = null)
     {
         if (inner.JointNames.Count != arm.Dof)
             throw new Core.ConfigurationException($"robot link has {inner.JointNames.Count} joints, arm model has {arm.Dof}");
@@ -63,6 +75,7 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
         _out = new JointCommandBuffer(arm.Dof);
         _scratch = new RobotStateBuffer(arm.Dof);
         _envelope = envelope?.Validate();
+        _zones = zones;
         _trajectories = inner as ITrajectoryLink;
         _probe = new double[arm.Dof];
         _measured = new double[arm.Dof];
@@ -74,6 +87,21 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
     public long EnvelopeHolds => Interlocked.Read(ref _envelopeHolds);
     /// <summary>Commands whose step was scaled down to keep the tool under the envelope's speed limit.</summary>
     public long SpeedScaled => Interlocked.Read(ref _speedScaled);
+    /// <summary>The keep-out and speed zones enforced on every command; null when none are.</summary>
+    public SafetyZones? Zones => _zones;
+    /// <summary>Commands replaced by the last safe one because the tool or a fingertip would enter a keep-out zone.</summary>
+    public long ZoneHolds => Interlocked.Read(ref _zoneHolds);
+    /// <summary>The cap in force from <see cref="CapToolSpeed"/> (m/s); infinite when none.</summary>
+    public double ToolSpeedCap => Volatile.Read(ref _speedCap);
+
+    public void CapToolSpeed(double metresPerSecond)
+    {
+        if (!(metresPerSecond > 0)) throw new ArgumentOutOfRangeException(nameof(metresPerSecond), metresPerSecond, "a tool speed cap must be above 0 (infinity lifts it)");
+        Volatile.Write(ref _speedCap, metresPerSecond);
+    }
+
+    private bool Cartesian => _envelope is not null || _zones is not null || double.IsFinite(Volatile.Read(ref _speedCap));
+
     /// <summary>The fastest tool speed (m/s) of any command the gate let through (with an envelope; 0 without).</summary>
     public double PeakToolSpeed => Volatile.Read(ref _peakToolSpeed);
 
@@ -100,7 +128,7 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
                 _last.Position[i] = Math.Clamp(_scratch.Position[i], _arm.Joints[i].Lower, _arm.Joints[i].Upper);
             _last.GripperOpening = Math.Clamp(_scratch.GripperOpening, 0, _arm.GripperMaxOpening);
             _anchored = true;
-            if (_envelope is not null) _lastViolation = HandViolation(_last, out _lastTool);
+            _lastViolation = HandViolation(_last, out _lastTool, out _lastZoneDepth);
         }
     }
 
@@ -149,17 +177,23 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
             double gs = _arm.GripperMaxSpeed * _period;
             _out.GripperOpening = Clamp(g, _last.GripperOpening - gs, _last.GripperOpening + gs, ref clamped);
             if (clamped) { Interlocked.Increment(ref _clamped); Core.Telemetry.CortexBotMetrics.ClampedCommands.Add(1); }
-            if (_envelope is not null) ApplyEnvelope(_envelope);
+            if (Cartesian) ApplyEnvelope();
+            else _toolStale = true;
         }
         _last.CopyFrom(_out);
         _inner.Write(_out);
     }
 
-    /// <summary>Scales <c>_out</c>'s step to the tool speed limit, then holds the last command if it leaves the envelope.</summary>
-    private void ApplyEnvelope(SafetyEnvelope env)
+    /// <summary>
+    /// Scales <c>_out</c>'s step to the tool speed limit in force (the envelope's, a speed zone's at either end of the step,
+    /// the skill's cap), then holds the last command if it leaves the envelope or enters a keep-out zone.
+    /// </summary>
+    private void ApplyEnvelope()
     {
-        double violation = HandViolation(_out, out var tool);
-        double maxStep = env.MaxToolSpeed * _period;
+        // a cap set after ticks without Cartesian checks: measure from where the hand is now, not where it was then
+        if (_toolStale) { _lastViolation = HandViolation(_last, out _lastTool, out _lastZoneDepth); _toolStale = false; }
+        double violation = HandViolation(_out, out var tool, out var zoneDepth);
+        double maxStep = Math.Min(SpeedLimitAt(_lastTool), SpeedLimitAt(tool)) * _period;
         double dist = (tool - _lastTool).Norm;
         if (dist > maxStep)
         {
@@ -169,7 +203,7 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
             {
                 scale *= 0.999 * maxStep / dist;
                 for (int i = 0; i < _arm.Dof; i++) _out.Position[i] = _last.Position[i] + (_out.Position[i] - _last.Position[i]) * scale;
-                violation = HandViolation(_out, out tool);
+                violation = HandViolation(_out, out tool, out zoneDepth);
                 dist = (tool - _lastTool).Norm;
             }
             Interlocked.Increment(ref _speedScaled);
@@ -178,9 +212,25 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
         }
         // Outside the envelope: only a command that does not go further out passes (an arm found outside can come back).
         if (violation > 0 && violation > _lastViolation + 1e-9) { Hold(); return; }
+        // Into a keep-out zone, or deeper into one: hold at its edge (the same rule as the envelope's, counted apart).
+        if (zoneDepth > 0 && zoneDepth > _lastZoneDepth + 1e-9)
+        {
+            _out.CopyFrom(_last);
+            Interlocked.Increment(ref _zoneHolds);
+            Core.Telemetry.CortexBotMetrics.EnvelopeHolds.Add(1);
+            return;
+        }
         if (dist / _period > _peakToolSpeed) Volatile.Write(ref _peakToolSpeed, dist / _period);
         _lastTool = tool;
         _lastViolation = violation;
+        _lastZoneDepth = zoneDepth;
+    }
+
+    /// <summary>The tool speed limit (m/s) at <paramref name="p"/>: the envelope's, a speed zone's there, the skill's cap; the lowest.</summary>
+    private double SpeedLimitAt(Core.Geometry.Vec3 p)
+    {
+        double limit = Math.Min(_envelope?.MaxToolSpeed ?? double.PositiveInfinity, Volatile.Read(ref _speedCap));
+        return _zones is null ? limit : Math.Min(limit, _zones.SpeedLimitAt(p));
     }
 
     private void Hold()
@@ -190,20 +240,23 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
         Core.Telemetry.CortexBotMetrics.EnvelopeHolds.Add(1);
     }
 
-    /// <summary>How far the tool point and fingertips of <paramref name="cmd"/> lie outside the envelope (0 inside).</summary>
-    private double HandViolation(JointCommandBuffer cmd, out Core.Geometry.Vec3 tool)
-    {
-        _arm.HandPoints(cmd.Position, cmd.GripperOpening, out tool, out var left, out var right);
-        var env = _envelope!;
-        return env.Violation(tool) + env.Violation(left) + env.Violation(right);
-    }
+    /// <summary>
+    /// How far the tool point and fingertips of <paramref name="cmd"/> lie outside the envelope (0 inside, or without one),
+    /// and in <paramref name="zoneDepth"/> how deep they lie inside keep-out zones, summed (0 outside all).
+    /// </summary>
+    private double HandViolation(JointCommandBuffer cmd, out Core.Geometry.Vec3 tool, out double zoneDepth) =>
+        HandViolation(cmd.Position, cmd.GripperOpening, out tool, out zoneDepth);
 
     /// <summary>As above for joint positions <paramref name="q"/> with the gripper as last commanded (a trajectory leaves it alone).</summary>
-    private double HandViolation(ReadOnlySpan<double> q, out Core.Geometry.Vec3 tool)
+    private double HandViolation(ReadOnlySpan<double> q, out Core.Geometry.Vec3 tool, out double zoneDepth) =>
+        HandViolation(q, _last.GripperOpening, out tool, out zoneDepth);
+
+    private double HandViolation(ReadOnlySpan<double> q, double gripper, out Core.Geometry.Vec3 tool, out double zoneDepth)
     {
-        _arm.HandPoints(q, _last.GripperOpening, out tool, out var left, out var right);
-        var env = _envelope!;
-        return env.Violation(tool) + env.Violation(left) + env.Violation(right);
+        _arm.HandPoints(q, gripper, out tool, out var left, out var right);
+        // summed over the three points, as the envelope's violation is: an arm found in a zone can back out of it
+        zoneDepth = _zones is null ? 0 : _zones.KeepOutDepth(tool) + _zones.KeepOutDepth(left) + _zones.KeepOutDepth(right);
+        return _envelope is not { } env ? 0 : env.Violation(tool) + env.Violation(left) + env.Violation(right);
     }
 
     // ------------------------------------------------------------------ whole trajectories (ITrajectoryLink)
@@ -254,12 +307,12 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
         int n = _arm.Dof;
         if (t.Joints != n) return $"{t.Label}: the trajectory has {t.Joints} joints, the arm {n}";
         if (t.Count < 1) return $"{t.Label}: the trajectory has no points";
-        var env = _envelope;
+        bool cartesian = Cartesian;
         // the controller moves into the first point from where the arm is (the last command before the first read)
         ReadOnlySpan<double> previous = _measuredValid ? _measured : _last.Position;
-        double previousTime = 0, previousViolation = 0;
+        double previousTime = 0, previousViolation = 0, previousDepth = 0;
         Core.Geometry.Vec3 previousTool = default;
-        if (env is not null) previousViolation = Math.Max(0, HandViolation(previous, out previousTool));
+        if (cartesian) previousViolation = Math.Max(0, HandViolation(previous, out previousTool, out previousDepth));
         for (int k = 0; k < t.Count; k++)
         {
             double time = t.TimeFromStart[k];
@@ -278,12 +331,14 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
                 if (speed > j.MaxVelocity * (1 + 1e-6))
                     return $"{t.Label}: joint {j.Name} would move at {speed:0.###} rad/s, above its limit {j.MaxVelocity:0.###} rad/s, at t={time:0.###} s";
             }
-            if (env is not null)
+            if (cartesian)
             {
-                double violation = HandViolation(q, out var tool);
+                double violation = HandViolation(q, out var tool, out var depth);
                 // as per tick: outside the envelope only a point that does not go further out passes
                 if (violation > 0 && violation > previousViolation + 1e-9)
                     return $"{t.Label}: the hand would leave the safety envelope by {violation * 1e3:0.#} mm at t={time:0.###} s (tool at {tool.X:0.###}, {tool.Y:0.###}, {tool.Z:0.###} m)";
+                if (depth > 0 && depth > previousDepth + 1e-9)
+                    return $"{t.Label}: the hand would enter a keep-out zone by {depth * 1e3:0.#} mm at t={time:0.###} s (tool at {tool.X:0.###}, {tool.Y:0.###}, {tool.Z:0.###} m)";
                 double toolSpeed = (tool - previousTool).Norm / dt;
                 if (t.HasDerivatives)
                 {
@@ -295,9 +350,13 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink
                     var behind = _arm.ToolPose(_probe).Position;
                     toolSpeed = Math.Max(toolSpeed, (ahead - behind).Norm / (2 * h));
                 }
-                if (toolSpeed > env.MaxToolSpeed * (1 + 1e-3))
-                    return $"{t.Label}: the tool would move at {toolSpeed:0.###} m/s, above the envelope's {env.MaxToolSpeed:0.###} m/s, at t={time:0.###} s";
+                double limit = Math.Min(SpeedLimitAt(previousTool), SpeedLimitAt(tool));
+                if (toolSpeed > limit * (1 + 1e-3))
+                    return _envelope is { } env && limit >= env.MaxToolSpeed
+                        ? $"{t.Label}: the tool would move at {toolSpeed:0.###} m/s, above the envelope's {env.MaxToolSpeed:0.###} m/s, at t={time:0.###} s"
+                        : $"{t.Label}: the tool would move at {toolSpeed:0.###} m/s, above the limit in force (speed zone or skill cap) {limit:0.###} m/s, at t={time:0.###} s";
                 previousViolation = Math.Max(0, violation);
+                previousDepth = depth;
                 previousTool = tool;
             }
             previous = q;

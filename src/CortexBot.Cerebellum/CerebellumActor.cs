@@ -18,6 +18,7 @@ public sealed class CerebellumActor : ReceiveActor
     private readonly ControlLoop _loop;
     private readonly SkillCompiler _compiler;
     private readonly IScenePerception _perception;
+    private readonly SpeedCapping? _capping;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private Running? _running;
     private (ExecuteSkill Command, IActorRef ReplyTo)? _receiving;
@@ -28,11 +29,13 @@ public sealed class CerebellumActor : ReceiveActor
 
     private long _lastSkillEndTick = -1;
 
-    public CerebellumActor(ControlLoop loop, SkillCompiler compiler, IScenePerception perception)
+    /// <param name="capping">How a skill's safety speed cap is honoured; without it a capped skill is refused, never run uncapped.</param>
+    public CerebellumActor(ControlLoop loop, SkillCompiler compiler, IScenePerception perception, SpeedCapping? capping = null)
     {
         _loop = loop;
         _compiler = compiler;
         _perception = perception;
+        _capping = capping;
 
         Receive<ExecuteSkill>(Execute);
         Receive<ProgramEnded>(Ended);
@@ -58,8 +61,8 @@ public sealed class CerebellumActor : ReceiveActor
         });
     }
 
-    public static Props Props(ControlLoop loop, SkillCompiler compiler, IScenePerception perception) =>
-        Akka.Actor.Props.Create(() => new CerebellumActor(loop, compiler, perception));
+    public static Props Props(ControlLoop loop, SkillCompiler compiler, IScenePerception perception, SpeedCapping? capping = null) =>
+        Akka.Actor.Props.Create(() => new CerebellumActor(loop, compiler, perception, capping));
 
     private void Execute(ExecuteSkill cmd)
     {
@@ -75,7 +78,15 @@ public sealed class CerebellumActor : ReceiveActor
             Sender.Tell(new SkillResult(cmd.TaskId, cmd.StepIndex, cmd.Skill, SkillOutcome.Failed, $"busy running {_running.Command.Skill}", TimeSpan.Zero, null));
             return;
         }
-        var compiled = _compiler.Compile(cmd.Skill, _perception.Snapshot(), _loop.CurrentArm(), cmd.Tuning);
+        if (cmd.MaxToolSpeed is { } capAsked && (_capping is null || !(capAsked > 0)))
+        {
+            var why = _capping is null ? $"a safety speed cap of {capAsked} m/s was asked for and this cerebellum cannot enforce one" : $"bad safety speed cap {capAsked} m/s";
+            _log.Warning("skill {0} refused: {1}", cmd.Skill, why);
+            Sender.Tell(new SkillResult(cmd.TaskId, cmd.StepIndex, cmd.Skill, SkillOutcome.Failed, why, TimeSpan.Zero, new Anomaly(AnomalyKinds.Fault, why, MonotonicClock.NowNs)));
+            return;
+        }
+        var compiler = cmd.MaxToolSpeed is { } cap ? _capping!.CompilerFor(cap) : _compiler;
+        var compiled = compiler.Compile(cmd.Skill, _perception.Snapshot(), _loop.CurrentArm(), cmd.Tuning);
         if (compiled.Program is null)
         {
             var anomaly = new Anomaly(compiled.ErrorKind ?? AnomalyKinds.Fault, compiled.Error ?? "skill could not be compiled", MonotonicClock.NowNs);
@@ -84,6 +95,8 @@ public sealed class CerebellumActor : ReceiveActor
             return;
         }
         _running = new Running(cmd, Sender);
+        // the gate holds the skill to its cap on every command (and lifts a cap left from before)
+        _capping?.Gate.CapToolSpeed(cmd.MaxToolSpeed ?? double.PositiveInfinity);
         var self = Self;
         var loop = _loop;
         // Called once on the control thread, inside the tick that ends the program; Tell is the only thing it does there.
@@ -96,6 +109,7 @@ public sealed class CerebellumActor : ReceiveActor
         var (cmd, replyTo) = (_running.Command, _running.ReplyTo);
         _running = null;
         _lastSkillEndTick = ended.EndTick;
+        _capping?.Gate.CapToolSpeed(double.PositiveInfinity);
         var r = ended.Report;
         Anomaly? anomaly = null;
         if (r.Status != ProgramStatus.Succeeded)

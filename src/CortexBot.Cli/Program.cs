@@ -55,6 +55,7 @@ public static class Program
         foreach (var o in GlobalOptions.Create()) root.Options.Add(o);
         // One file per command under Commands/.
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(RobotCommand.Create());
         root.Subcommands.Add(SceneCommand.Create());
         root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(ModelCommand.Create());

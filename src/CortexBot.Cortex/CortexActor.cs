@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
+using CortexBot.Core.Safety;
 using CortexBot.Core.Skills;
 
 namespace CortexBot.Cortex;
@@ -13,6 +14,9 @@ namespace CortexBot.Cortex;
 /// Planning runs off the actor's thread (piped back to itself) so the mailbox stays responsive while a planner thinks;
 /// each task gets its own cancellation, a timeout and a <see cref="PlanValidator"/> check before a plan is released.
 /// Planner failures become refusals; a bug inside the actor itself crashes it and its supervisor restarts it.
+/// With a <see cref="PlanScreener"/> every plan it releases - the first and every replan - has passed the safety screen
+/// against the scene it was planned from: a refused plan becomes a <see cref="PlanRefused"/> whose reason names the rule,
+/// an allowed or modified one carries the verdict on its <see cref="PlanReady"/>.
 /// </summary>
 public sealed class CortexActor : ReceiveActor, IWithTimers
 {
@@ -20,6 +24,7 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
     private readonly ISceneCamera? _camera;
     private readonly SkillCatalogue _catalogue;
     private readonly TimeSpan _planTimeout;
+    private readonly PlanScreener? _screener;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<Guid, Attempt> _pending = [];
 
@@ -27,7 +32,8 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
 
     /// <param name="camera">When given, every plan request gets a frame of the scene taken just before planning (for
     /// multimodal planners); a failed capture is logged and the plan made from the scene description alone.</param>
-    public CortexActor(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout, ISceneCamera? camera = null)
+    /// <param name="screener">The safety screen every plan passes before it is released (null: none).</param>
+    public CortexActor(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout, ISceneCamera? camera = null, PlanScreener? screener = null)
     {
         ArgumentNullException.ThrowIfNull(planner);
         ArgumentNullException.ThrowIfNull(catalogue);
@@ -36,6 +42,7 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
         _camera = camera;
         _catalogue = catalogue;
         _planTimeout = planTimeout;
+        _screener = screener;
 
         Receive<PlanRequest>(OnPlanRequest);
         Receive<CancelPlanning>(OnCancel);
@@ -43,12 +50,12 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
         Receive<PlanningTimedOut>(OnTimedOut);
     }
 
-    public static Props Props(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout, ISceneCamera? camera = null)
+    public static Props Props(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout, ISceneCamera? camera = null, PlanScreener? screener = null)
     {
         ArgumentNullException.ThrowIfNull(planner);
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(planTimeout, TimeSpan.Zero);
-        return Akka.Actor.Props.Create(() => new CortexActor(planner, catalogue, planTimeout, camera));
+        return Akka.Actor.Props.Create(() => new CortexActor(planner, catalogue, planTimeout, camera, screener));
     }
 
     /// <summary>One planning attempt; messages about it carry the instance, so results of superseded attempts are recognised and dropped.</summary>
@@ -151,13 +158,20 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
                 _log.Info("task {0}: remembered plan of episode {1} does not fit: {2}", request.TaskId, remembered.EpisodeId, why);
                 continue;
             }
+            // Screened like any plan: a refused one goes to the slow path, whose plan is screened (and refused) in turn.
+            var verdict = _screener?.Screen(plan, request.Scene, request.Instruction ?? "");
+            if (verdict is { Refused: true })
+            {
+                _log.Info("task {0}: the safety screen refused the remembered plan of episode {1}: {2}", request.TaskId, remembered.EpisodeId, verdict);
+                continue;
+            }
             var latency = Stopwatch.GetElapsedTime(started);
             // A plan's latency, but no planner call (PlannerCalls counts the slow path only).
             Core.Telemetry.CortexBotMetrics.PlanLatency.Record(latency.TotalMilliseconds);
             _log.Info("task {0}: plan [{1}] from memory (episode {2}) in {3:F1} ms", request.TaskId, string.Join(", ", plan.Describe()),
                 remembered.EpisodeId, latency.TotalMilliseconds);
             return new PlanReady(request.TaskId, plan, MemoryPlannerName, latency)
-                { Subgoals = PlanTree.Group(plan, _catalogue), FromEpisode = remembered.EpisodeId };
+                { Subgoals = PlanTree.Group(plan, _catalogue), FromEpisode = remembered.EpisodeId, Safety = verdict };
         }
         return null;
     }
@@ -204,6 +218,7 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
         }
 
         object reply;
+        SafetyVerdict? verdict = null;
         if (finished.Error is { } error)
         {
             var cause = Unwrap(error);
@@ -219,9 +234,15 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
             _log.Warning("planner {0} made an invalid plan for task {1}: {2}", _planner.Name, attempt.Request.TaskId, invalid);
             reply = Refused(attempt, $"invalid plan from planner '{_planner.Name}': {invalid}");
         }
+        else if ((verdict = _screener?.Screen(plan, attempt.Request.Scene, attempt.Request.Instruction ?? "")) is { Refused: true })
+        {
+            _log.Info("safety screen refused the plan [{0}] for task {1}: {2}", string.Join(", ", plan.Describe()), attempt.Request.TaskId, verdict);
+            reply = Refused(attempt, $"safety: {verdict}") with { Safety = verdict };
+        }
         else
         {
-            reply = new PlanReady(attempt.Request.TaskId, plan, _planner.Name, attempt.Elapsed) { Subgoals = PlanTree.Group(plan, _catalogue) };
+            if (verdict is { Decision: SafetyDecision.Modify }) _log.Info("safety screen modified the plan for task {0}: {1}", attempt.Request.TaskId, verdict);
+            reply = new PlanReady(attempt.Request.TaskId, plan, _planner.Name, attempt.Elapsed) { Subgoals = PlanTree.Group(plan, _catalogue), Safety = verdict };
             Core.Telemetry.CortexBotMetrics.PlanLatency.Record(attempt.Elapsed.TotalMilliseconds);
             _log.Info("task {0}: plan [{1}] from {2} in {3:F0} ms", attempt.Request.TaskId, string.Join(", ", plan.Describe()), _planner.Name, attempt.Elapsed.TotalMilliseconds);
         }

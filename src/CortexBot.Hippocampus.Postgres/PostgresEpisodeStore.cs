@@ -25,7 +25,7 @@ namespace CortexBot.Hippocampus.Postgres;
 public sealed partial class PostgresEpisodeStore : IEpisodeMemory
 {
     /// <summary>The schema version this code writes.</summary>
-    public const int SchemaVersion = 5;
+    public const int SchemaVersion = 6;
 
     /// <summary>The version that added the semantic tier; migrating past it rebuilds the facts from the episodes.</summary>
     private const int FactsVersion = 3;
@@ -112,6 +112,10 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
         // 4 -> 5: the task's goal and its unmet relations (same content as SQLite schema version 6). Rows stored before keep NULL.
         """
         ALTER TABLE cortexbot.episodes ADD COLUMN goal_json TEXT;
+        """,
+        // 5 -> 6: interrupted episodes (same content as SQLite schema version 7). Rows stored before were not.
+        """
+        ALTER TABLE cortexbot.episodes ADD COLUMN interrupted BOOLEAN NOT NULL DEFAULT FALSE;
         """,
     ];
 
@@ -207,8 +211,8 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
         using (var insert = new NpgsqlCommand(
             "INSERT INTO cortexbot.episodes (task_id, instruction, seed, started_at, started_unix_ms, duration_s, success, failure_reason, " +
             "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, objects, " +
-            "scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, perturbations_json, goal_json) VALUES " +
-            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id", connection, tx))
+            "scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, perturbations_json, goal_json, interrupted) VALUES " +
+            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id", connection, tx))
         {
             insert.Parameters.Add(new NpgsqlParameter { Value = episode.TaskId });
             insert.Parameters.Add(new NpgsqlParameter { Value = (object?)episode.Instruction ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -231,6 +235,7 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
             insert.Parameters.Add(Text(episode.Policy?.Id));
             insert.Parameters.Add(Text(EpisodeDetails.PerturbationsJson(episode.Perturbations)));
             insert.Parameters.Add(Text(EpisodeDetails.GoalJson(episode.Goal, episode.Unmet)));
+            insert.Parameters.Add(new NpgsqlParameter { Value = episode.Interrupted });
             id = (long)insert.ExecuteScalar()!;
         }
 

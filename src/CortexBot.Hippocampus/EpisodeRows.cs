@@ -20,7 +20,7 @@ public static class EpisodeRows
     public const string Columns =
         "id, task_id, instruction, seed, started_at, duration_s, success, failure_reason, planner, plan_json, " +
         "anomalies_json, plan_latency_ms, controller_version, scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, " +
-        "perturbations_json, goal_json";
+        "perturbations_json, goal_json, interrupted";
 
     /// <summary>A step's columns in the order <see cref="ReadStep"/> takes them.</summary>
     public const string StepColumns = "idx, skill, outcome, detail, started_at_s, duration_s, parameters";
@@ -95,6 +95,7 @@ public static class EpisodeRows
         Perturbations = EpisodeDetails.ParsePerturbations(Text(r, 18)),
         Goal = EpisodeDetails.ParseGoal(Text(r, 19)).Goal,
         Unmet = EpisodeDetails.ParseGoal(Text(r, 19)).Unmet,
+        Interrupted = Flag(r, 20),
     };
 
     /// <summary>Every remaining row of <paramref name="r"/> as an episode (see <see cref="ReadEpisode"/>).</summary>

@@ -56,10 +56,10 @@ public sealed partial class SqliteEpisodeStore
             insert.CommandText =
                 "INSERT INTO episodes (task_id, instruction, seed, started_at, duration_s, success, failure_reason, " +
                 "planner, plan_json, anomalies_json, plan_latency_ms, controller_version, started_unix_ms, objects, stored_at, " +
-                "scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, perturbations_json, goal_json) VALUES " +
+                "scene_start_json, scene_end_json, anomaly_events_json, policy_name, policy_id, perturbations_json, goal_json, interrupted) VALUES " +
                 "($task_id, $instruction, $seed, $started_at, $duration_s, $success, $failure_reason, " +
                 "$planner, $plan_json, $anomalies_json, $plan_latency_ms, $controller_version, $started_unix_ms, $objects, $stored_at, " +
-                "$scene_start, $scene_end, $anomaly_events, $policy_name, $policy_id, $perturbations, $goal) RETURNING id";
+                "$scene_start, $scene_end, $anomaly_events, $policy_name, $policy_id, $perturbations, $goal, $interrupted) RETURNING id";
             insert.Parameters.AddWithValue("$task_id", episode.TaskId.ToString("D"));
             insert.Parameters.AddWithValue("$instruction", Db(episode.Instruction));
             insert.Parameters.AddWithValue("$seed", episode.Seed);
@@ -82,6 +82,7 @@ public sealed partial class SqliteEpisodeStore
             insert.Parameters.AddWithValue("$policy_id", Db(episode.Policy?.Id));
             insert.Parameters.AddWithValue("$perturbations", Db(EpisodeDetails.PerturbationsJson(episode.Perturbations)));
             insert.Parameters.AddWithValue("$goal", Db(EpisodeDetails.GoalJson(episode.Goal, episode.Unmet)));
+            insert.Parameters.AddWithValue("$interrupted", episode.Interrupted ? 1 : 0);
             id = (long)insert.ExecuteScalar()!;
         }
 

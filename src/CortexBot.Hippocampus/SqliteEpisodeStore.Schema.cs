@@ -8,7 +8,7 @@ namespace CortexBot.Hippocampus;
 public sealed partial class SqliteEpisodeStore
 {
     /// <summary>The schema version this code writes, kept in <c>PRAGMA user_version</c>.</summary>
-    public const int SchemaVersion = 6;
+    public const int SchemaVersion = 7;
 
     /// <summary><c>PRAGMA application_id</c> of a CortexBot memory store: ASCII "CBMS".</summary>
     public const int ApplicationId = 0x43424D53;
@@ -124,6 +124,11 @@ public sealed partial class SqliteEpisodeStore
         // the instruction asked for none; episodes stored before keep NULL.
         new("""
         ALTER TABLE episodes ADD COLUMN goal_json TEXT;
+        """),
+        // 6 -> 7: an episode whose brain vanished mid-way (the robot node held the arm and told the next brain) is
+        // stored as interrupted, neither a success nor a failure of its plan; episodes stored before were not.
+        new("""
+        ALTER TABLE episodes ADD COLUMN interrupted INTEGER NOT NULL DEFAULT 0 CHECK (interrupted IN (0, 1));
         """),
     ];
 

@@ -6,6 +6,9 @@ using CortexBot.Cerebellum.Control;
 using CortexBot.Cerebellum.Kinematics;
 using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Skills;
+using CortexBot.Cluster.Nodes;
+using CortexBot.Cluster.Wire;
+using CortexBot.Core.Messages;
 using CortexBot.Cortex;
 using CortexBot.Core.Ports;
 using CortexBot.Core.Robot;
@@ -119,14 +122,180 @@ public static class CortexBotHosting
     }
 
     /// <summary>
-    /// Registers the whole controller: adapters (robot, memory store, rule planner) unless already registered
-    /// (tests put doubles in first), the safety gate and control loop, and the actor system with the four organs.
+    /// Registers the whole controller in one process (<c>--in-process</c>, and the tests): the robot part and the brain
+    /// part (adapters unless already registered: tests put doubles in first) in one actor system, the brain attached to
+    /// the robot node actor beside it, exactly as it attaches to a robot node in another process.
     /// </summary>
     public static IServiceCollection AddCortexBot(this IServiceCollection services, CortexBotOptions options)
     {
+        services.AddRobotPart(options);
+        services.AddBrainPart(options);
+        Telemetry.MetricsExport.AddMetricsExport(services, options.Metrics);
+        services.AddAkka(ClusterNodeConfig.SystemName, (builder, sp) =>
+        {
+            Configure(builder);
+            builder.WithActors((system, registry, _) =>
+            {
+                UnhandledMessages.LogWarnings(system);
+                StartRobot(system, registry, sp, options);
+                StartBrain(system, registry, sp, options, $"/user/{ClusterNodeConfig.RobotNodeActorName}");
+            });
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// A robot node (<c>cortexbot robot serve</c>): the robot part alone, a cluster node with the <c>robot</c> role bound
+    /// to <paramref name="listen"/>, joined to itself (the oldest member, the one the downing keeps). Brains attach to it.
+    /// </summary>
+    public static IServiceCollection AddRobotNode(this IServiceCollection services, CortexBotOptions options, NodeEndpoint listen)
+    {
+        services.AddRobotPart(options);
+        services.AddAkka(ClusterNodeConfig.SystemName, (builder, sp) =>
+        {
+            Configure(builder);
+            builder.AddCortexBotNode(NodeRole.Robot, listen);
+            builder.WithActors((system, registry, _) =>
+            {
+                UnhandledMessages.LogWarnings(system);
+                StartRobot(system, registry, sp, options);
+                var cluster = Akka.Cluster.Cluster.Get(system);
+                cluster.Join(cluster.SelfAddress);
+            });
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// A brain (<c>cortexbot run --robot-node</c>): the brain part alone, a cluster node with the <c>brain</c> role on the
+    /// local address that reaches <paramref name="robot"/> (a port the system picks), joined to the robot node's cluster.
+    /// </summary>
+    public static IServiceCollection AddBrainNode(this IServiceCollection services, CortexBotOptions options, NodeEndpoint robot)
+    {
+        services.AddBrainPart(options);
+        services.AddAkka(ClusterNodeConfig.SystemName, (builder, sp) =>
+        {
+            Configure(builder);
+            builder.AddCortexBotNode(NodeRole.Brain, new NodeEndpoint(LocalAddressTowards(robot), 0));
+            builder.WithActors((system, registry, _) =>
+            {
+                UnhandledMessages.LogWarnings(system);
+                Akka.Cluster.Cluster.Get(system).Join(robot.Address);
+                StartBrain(system, registry, sp, options, $"{robot.Address}/user/{ClusterNodeConfig.RobotNodeActorName}");
+            });
+        });
+        return services;
+    }
+
+    /// <summary>The local address the route to <paramref name="robot"/> leaves from (loopback for a robot on loopback); no packet is sent.</summary>
+    private static string LocalAddressTowards(NodeEndpoint robot)
+    {
+        if (robot.IsLoopback) return robot.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" : robot.Host;
+        try
+        {
+            using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+            probe.Connect(robot.Host, robot.Port == 0 ? 9 : robot.Port);
+            return ((System.Net.IPEndPoint)probe.LocalEndPoint!).Address.ToString();
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new Core.ConfigurationException($"--robot-node {robot}: no route to {robot.Host} ({e.Message})");
+        }
+    }
+
+    private static void Configure(AkkaConfigurationBuilder builder) => builder
+        .AddHocon(Hocon, HoconAddMode.Prepend)
+        .ConfigureLoggers(l =>
+        {
+            l.ClearLoggers();
+            l.AddLoggerFactory();
+        });
+
+    /// <summary>The robot node's supervisor with the cerebellum and the brainstem, and the live feed (which samples the control loop).</summary>
+    private static void StartRobot(ActorSystem system, IActorRegistry registry, IServiceProvider sp, CortexBotOptions options)
+    {
+        var loop = sp.GetRequiredService<ControlLoop>();
+        var gate = sp.GetRequiredService<SafetyGate>();
+        var perception = sp.GetRequiredService<IScenePerception>();
+        var world = sp.GetRequiredService<WorldSetup>();
+        // The policy's identity only when the compiler really serves it (see the SkillCompiler registration).
+        var learned = sp.GetRequiredService<SkillCompiler>().Factories.OfType<LearnedSkillFactory>().FirstOrDefault();
+        var parts = new RobotNodeParts(
+            CerebellumActor.Props(loop, sp.GetRequiredService<SkillCompiler>(), perception, sp.GetRequiredService<SpeedCapping>()),
+            BrainstemActor.Props(perception, sp.GetService<IWorldReset>(), sp.GetService<IPerturbedWorld>(), gate, loop),
+            WorldSetup.Name(world.Reset), WorldSetup.Name(world.Perception), world.Reason,
+            learned is null ? null : new RobotPolicy(learned.PolicyPath, learned.Device.ToLowerInvariant(), options.OnnxDevice.ToString().ToLowerInvariant(),
+                learned.DeviceFallback, learned.Identity),
+            reset => ControlCounters(loop, gate, reset));
+        registry.Register<RobotNode>(system.ActorOf(RobotNodeActor.Props(parts), ClusterNodeConfig.RobotNodeActorName));
+        if (options.Live.Enabled) system.ActorOf(LiveFeedActor.Props(sp.GetRequiredService<LiveEpisodeFeed>()), "live-feed");
+    }
+
+    /// <summary>The control loop's statistics (started afresh first when <paramref name="reset"/>) and the safety gate's counters.</summary>
+    private static ControlCounters ControlCounters(ControlLoop loop, SafetyGate gate, bool reset)
+    {
+        if (reset) loop.ResetStats();
+        var s = loop.Stats();
+        return new ControlCounters(s.TargetHz, s.AchievedHz, s.JitterP50Us, s.JitterP99Us, s.JitterMaxUs, s.LateTicks, s.Ticks, s.Pacing, s.RealtimePriority,
+            gate.ClampedCommands, gate.EnvelopeHolds, gate.SpeedScaled, gate.Envelope?.MaxToolSpeed, Math.Round(gate.PeakToolSpeed, 4),
+            loop.TrajectoriesSent, gate.TrajectoriesRefused, Math.Round(loop.TrackingErrorPercentile(99), 6)) { ZoneHolds = gate.ZoneHolds };
+    }
+
+    /// <summary>The brain's nervous system with the cortex and the hippocampus; it attaches to the robot node at <paramref name="robotNode"/>.</summary>
+    private static void StartBrain(ActorSystem system, IActorRegistry registry, IServiceProvider sp, CortexBotOptions options, string robotNode)
+    {
+        var brain = new BrainProps(
+            CortexActor.Props(sp.GetRequiredService<IPlanner>(), sp.GetRequiredService<SkillCatalogue>(), options.PlanTimeout, sp.GetService<ISceneCamera>(),
+                new Core.Safety.PlanScreener(sp.GetRequiredService<Core.Safety.SafetyPolicy>(), options.AllowUnreviewed))
+                .WithDispatcher("cortexbot.cortex-dispatcher"),
+            HippocampusActor.Props(sp.GetRequiredService<IEpisodeStore>()).WithDispatcher("cortexbot.memory-dispatcher"));
+        var ns = system.ActorOf(NervousSystemActor.Props(brain, robotNode, options.Timeouts, CortexBotOptions.ControllerVersion), "nervous-system");
+        registry.Register<NervousSystem>(ns);
+    }
+
+    /// <summary>The safety policy (agents/safety.json or --safety-policy): both parts read it, the brain to screen plans, the robot for its zones.</summary>
+    private static IServiceCollection AddSafetyPolicy(this IServiceCollection services, CortexBotOptions options)
+    {
+        services.TryAddSingleton(sp =>
+        {
+            var policy = options.SafetyPolicy();
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<Core.Safety.SafetyPolicy>().LogInformation("{Policy}", policy);
+            return policy;
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// The brain's adapters, unless already registered: the planner (a model planner is registered by the caller), the
+    /// embedder and the memory store, the skill catalogue the cortex plans with and the safety policy it screens plans by.
+    /// </summary>
+    public static IServiceCollection AddBrainPart(this IServiceCollection services, CortexBotOptions options)
+    {
+        services.TryAddSingleton(options);
+        services.TryAddSingleton(_ => SkillCatalogue.Load(options.SkillCataloguePath));
+        services.AddSafetyPolicy(options);
+        // Model planners (e.g. "llama") live in their own assemblies: the caller registers the IPlanner before this call.
+        services.TryAddSingleton<IPlanner>(_ => options.Planner == RulePlanner.PlannerName
+            ? new RulePlanner(options.PreferLearnedSkills)
+            : throw new Core.ConfigurationException($"planner '{options.Planner}' was selected but not registered by the host"));
+        // Likewise a model embedder (LLamaSharp) is registered by the caller; without one, recall uses the hashing embedder.
+        services.TryAddSingleton<IEpisodeEmbedder>(_ => options.EmbeddingModelPath is null
+            ? HashingEpisodeEmbedder.Default
+            : throw new Core.ConfigurationException($"embedding model {options.EmbeddingModelPath} was configured but no embedder was registered by the host"));
+        services.TryAddSingleton<IEpisodeStore>(sp => // SQLite file or postgres:// URL
+            Hippocampus.Postgres.MemoryStores.OpenMemory(options.MemoryPath, embedder: sp.GetRequiredService<IEpisodeEmbedder>()));
+        return services;
+    }
+
+    /// <summary>
+    /// The robot's adapters (robot link or simulator, unless already registered), the safety gate, the control loop and
+    /// its hosted service, the skill compiler with the learned expert, and the live feed.
+    /// </summary>
+    public static IServiceCollection AddRobotPart(this IServiceCollection services, CortexBotOptions options)
+    {
         services.TryAddSingleton(options);
         services.TryAddSingleton(_ => ArmModel.FromMjcf(options.ScenePath));
-        services.TryAddSingleton(_ => SkillCatalogue.Load(options.SkillCataloguePath));
+        services.AddSafetyPolicy(options);
         // The robot adapter, unless the caller registered one: its ports are registered one by one (AddRobot), so each
         // consumer asks for exactly the capability it needs and an absent one (no reset on a physical arm) is absent.
         // A ROS 2 link subscribes the robot's image topic only for a planner that takes images (frames cost bandwidth).
@@ -193,7 +362,9 @@ public static class CortexBotHosting
         {
             var envelope = options.SafetyEnvelope();
             sp.GetRequiredService<ILoggerFactory>().CreateLogger<SafetyGate>().LogInformation("{Envelope}", envelope);
-            return new SafetyGate(sp.GetRequiredService<IRobotLink>(), sp.GetRequiredService<ArmModel>(), envelope);
+            var zones = Core.Safety.SafetyZones.From(sp.GetRequiredService<Core.Safety.SafetyPolicy>());
+            if (zones is not null) sp.GetRequiredService<ILoggerFactory>().CreateLogger<SafetyGate>().LogInformation("{Zones}", zones);
+            return new SafetyGate(sp.GetRequiredService<IRobotLink>(), sp.GetRequiredService<ArmModel>(), envelope, zones);
         });
         services.TryAddSingleton(sp =>
         {
@@ -237,49 +408,15 @@ public static class CortexBotHosting
             var parameters = new SkillParameters { MaxToolSpeed = sp.GetRequiredService<SafetyGate>().Envelope?.MaxToolSpeed ?? double.PositiveInfinity };
             return new SkillCompiler(new ArmKinematics(sp.GetRequiredService<ArmModel>()), parameters, factories, poses);
         });
-        // Model planners (e.g. "llama") live in their own assemblies: the caller registers the IPlanner before this call.
-        services.TryAddSingleton<IPlanner>(_ => options.Planner == RulePlanner.PlannerName
-            ? new RulePlanner(options.PreferLearnedSkills)
-            : throw new Core.ConfigurationException($"planner '{options.Planner}' was selected but not registered by the host"));
-        // Likewise a model embedder (LLamaSharp) is registered by the caller; without one, recall uses the hashing embedder.
-        services.TryAddSingleton<IEpisodeEmbedder>(_ => options.EmbeddingModelPath is null
-            ? HashingEpisodeEmbedder.Default
-            : throw new Core.ConfigurationException($"embedding model {options.EmbeddingModelPath} was configured but no embedder was registered by the host"));
-        services.TryAddSingleton<IEpisodeStore>(sp => // SQLite file or postgres:// URL
-            Hippocampus.Postgres.MemoryStores.OpenMemory(options.MemoryPath, embedder: sp.GetRequiredService<IEpisodeEmbedder>()));
-        services.AddHostedService<ControlLoopService>();
-        Telemetry.MetricsExport.AddMetricsExport(services, options.Metrics);
-
-        services.AddAkka("cortexbot", (builder, sp) =>
+        // A safety speed cap (a modify verdict's) gets a compiler timed for it, with the same skills, and the gate's enforcement.
+        services.TryAddSingleton(sp =>
         {
-            builder
-                .AddHocon(Hocon, HoconAddMode.Prepend)
-                .ConfigureLoggers(l =>
-                {
-                    l.ClearLoggers();
-                    l.AddLoggerFactory();
-                })
-                .WithActors((system, registry, _) =>
-                {
-                    UnhandledMessages.LogWarnings(system);
-                    var loop = sp.GetRequiredService<ControlLoop>();
-                    var perception = sp.GetRequiredService<IScenePerception>();
-                    var organs = new OrganProps(
-                        CortexActor.Props(sp.GetRequiredService<IPlanner>(), sp.GetRequiredService<SkillCatalogue>(), options.PlanTimeout,
-                                sp.GetService<ISceneCamera>())
-                            .WithDispatcher("cortexbot.cortex-dispatcher"),
-                        CerebellumActor.Props(loop, sp.GetRequiredService<SkillCompiler>(), perception),
-                        HippocampusActor.Props(sp.GetRequiredService<IEpisodeStore>()).WithDispatcher("cortexbot.memory-dispatcher"),
-                        BrainstemActor.Props(perception, sp.GetService<IWorldReset>(), sp.GetService<IPerturbedWorld>(),
-                            sp.GetRequiredService<SafetyGate>(), loop));
-                    // The policy's identity only when the compiler really serves it (see the SkillCompiler registration).
-                    var learned = sp.GetRequiredService<SkillCompiler>().Factories.OfType<LearnedSkillFactory>().FirstOrDefault();
-                    var ns = system.ActorOf(NervousSystemActor.Props(organs, options.Timeouts, CortexBotOptions.ControllerVersion,
-                        learned?.Identity, sp.GetRequiredService<WorldSetup>().Reset), "nervous-system");
-                    registry.Register<NervousSystem>(ns);
-                    if (options.Live.Enabled) system.ActorOf(LiveFeedActor.Props(sp.GetRequiredService<LiveEpisodeFeed>()), "live-feed");
-                });
+            var compiler = sp.GetRequiredService<SkillCompiler>();
+            var arm = sp.GetRequiredService<ArmModel>();
+            var poses = sp.GetService<IObjectPoses>();
+            return SpeedCapping.For(sp.GetRequiredService<SafetyGate>(), p => new SkillCompiler(new ArmKinematics(arm), p, compiler.Factories, poses), compiler.Parameters);
         });
+        services.AddHostedService<ControlLoopService>();
         return services;
     }
 }

@@ -124,6 +124,18 @@ public sealed record CortexBotOptions
         return env.Validate();
     }
 
+    /// <summary>The safety policy file (<c>--safety-policy</c>); null = <c>agents/safety.json</c>, or allow-all where it does not exist.</summary>
+    public string? SafetyPolicyPath { get; init; }
+
+    /// <summary>Run plans the safety screen flagged for review (with no reviewer they are refused "needs review").</summary>
+    public bool AllowUnreviewed { get; init; }
+
+    /// <summary>The safety policy in force, read and checked (a bad file is a <see cref="ConfigurationException"/> naming key and reason).</summary>
+    public Core.Safety.SafetyPolicy SafetyPolicy() =>
+        SafetyPolicyPath is { } path ? Core.Safety.SafetyPolicy.Load(path)
+        : File.Exists(Core.Safety.SafetyPolicy.DefaultPath) ? Core.Safety.SafetyPolicy.Load(Core.Safety.SafetyPolicy.DefaultPath)
+        : Core.Safety.SafetyPolicy.Permissive;
+
     /// <summary>OpenTelemetry export of the CortexBot meter (OTLP, Prometheus scrape); off by default.</summary>
     public Telemetry.MetricsExportOptions Metrics { get; init; } = new();
 
@@ -143,6 +155,7 @@ public sealed record CortexBotOptions
         if (!File.Exists(ScenePath)) throw new ConfigurationException($"scene file not found: {ScenePath}");
         if (!File.Exists(SkillCataloguePath)) throw new ConfigurationException($"skill catalogue not found: {SkillCataloguePath}");
         SafetyEnvelope();
+        SafetyPolicy();
         if (Planner is not ("rule" or "llama")) throw new ConfigurationException($"unknown planner '{Planner}' (available: rule, llama)");
         if (Planner == "llama" && string.IsNullOrWhiteSpace(ModelPath)) throw new ConfigurationException("--planner llama needs --model FILE.gguf");
         if (Planner == "llama" && !File.Exists(ModelPath)) throw new ConfigurationException($"model file not found: {ModelPath}");

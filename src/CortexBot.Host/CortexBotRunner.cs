@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Hosting;
-using CortexBot.Brainstem;
-using CortexBot.Cerebellum.Control;
+using CortexBot.Cluster.Nodes;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
@@ -12,16 +11,32 @@ using CortexBot.Core.Stats;
 
 namespace CortexBot.Host;
 
-/// <summary>The outcome of a run: a report, or the reason the task was refused before anything moved.</summary>
-public sealed record RunResult(RunReport? Report, string? Rejection);
+/// <summary>
+/// The outcome of a run: a report, the reason the task was refused before anything moved (exit 2), or why the run could
+/// not go on (<see cref="Fatal"/>: the robot node was lost; exit 1).
+/// </summary>
+public sealed record RunResult(RunReport? Report, string? Rejection)
+{
+    public string? Fatal { get; init; }
+}
+
+/// <summary>Where the robot part runs for a run: in this process, in a robot node at an address, or in a child robot node this run started.</summary>
+public sealed record RobotPlacement(NodeEndpoint? RobotNode, bool Child = false)
+{
+    public static RobotPlacement InProcess { get; } = new(RobotNode: null);
+}
 
 /// <summary>
 /// Starts the controller in a generic host, runs episodes of one task through the nervous system, and reports.
 /// The CLI and the end-to-end tests share it, so the tests exercise exactly what users run.
 /// </summary>
+/// <remarks>
+/// In-process or split, the run goes the same way: the nervous system attaches to the robot node (an actor beside it, or
+/// on another node), the run asks the robot node for its status (control statistics, GC counts) at the start and the end.
+/// </remarks>
 public static class CortexBotRunner
 {
-    public static IHost Build(CortexBotOptions options, Action<IServiceCollection>? configure = null, LogLevel logLevel = LogLevel.Warning)
+    private static HostApplicationBuilder HostBuilder(LogLevel logLevel)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.ClearProviders();
@@ -29,47 +44,84 @@ public static class CortexBotRunner
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(logLevel);
+        return builder;
+    }
+
+    /// <summary>A robot node's host (`cortexbot robot serve`): the robot part, bound to <paramref name="listen"/>.</summary>
+    public static IHost BuildRobotNode(CortexBotOptions options, NodeEndpoint listen, LogLevel logLevel = LogLevel.Warning, Action<IServiceCollection>? configure = null)
+    {
+        var builder = HostBuilder(logLevel);
         configure?.Invoke(builder.Services);
-        builder.Services.AddCortexBot(options);
+        builder.Services.AddRobotNode(options, listen);
         return builder.Build();
+    }
+
+    public static IHost Build(CortexBotOptions options, Action<IServiceCollection>? configure = null, LogLevel logLevel = LogLevel.Warning,
+        RobotPlacement? placement = null)
+    {
+        var builder = HostBuilder(logLevel);
+        configure?.Invoke(builder.Services);
+        if (placement?.RobotNode is { } robot) builder.Services.AddBrainNode(options, robot);
+        else builder.Services.AddCortexBot(options);
+        return builder.Build();
+    }
+
+    /// <summary>The run's safety summary: the most severe verdict, and the counts of plans screened, escalated, refused and modified.</summary>
+    private static RunSafetyReport RunSafety(List<Core.Safety.SafetyVerdict> verdicts, Core.Safety.SafetyPolicy policy)
+    {
+        var all = SafetyReport.From(verdicts);
+        return new RunSafetyReport(all?.Verdict ?? "allow", all?.Reasons ?? [], all?.Escalated ?? false, all?.ReviewMs ?? 0, verdicts.Count,
+            verdicts.Count(v => v.Escalated), policy.Source)
+        {
+            Flags = all?.Flags ?? [], Modification = all?.Modification, ScreenUs = all?.ScreenUs ?? 0,
+            RefusedPlans = verdicts.Count(v => v.Refused), ModifiedPlans = verdicts.Count(v => v.Decision == Core.Safety.SafetyDecision.Modify),
+        };
     }
 
     public static async Task<RunResult> RunAsync(CortexBotOptions options, string task, int episodes, int firstSeed,
         Action<IServiceCollection>? configure = null, LogLevel logLevel = LogLevel.Warning, CancellationToken cancellationToken = default,
-        Action<EpisodeOutcome>? onEpisode = null)
+        Action<EpisodeOutcome>? onEpisode = null, RobotPlacement? placement = null)
     {
         if (string.IsNullOrWhiteSpace(task)) throw new ConfigurationException("--task is empty");
         if (episodes < 1 || episodes > 100_000) throw new ConfigurationException($"--episodes must be between 1 and 100000, got {episodes}");
         options.Validate();
+        placement ??= RobotPlacement.InProcess;
 
-        using var host = Build(options, configure, logLevel);
-        // Load the compiler's plug-ins (a learned policy) now, so a bad policy is a configuration error before anything starts.
-        var compiler = host.Services.GetRequiredService<Cerebellum.Skills.SkillCompiler>();
-        var learned = compiler.Factories.OfType<Cerebellum.Learning.Runtime.LearnedSkillFactory>().FirstOrDefault();
-        PolicyReport? policy = learned is null ? null : new PolicyReport(learned.PolicyPath, learned.Device.ToLowerInvariant(),
-            options.OnnxDevice.ToString().ToLowerInvariant(), learned.DeviceFallback);
-        if (policy?.Fallback is { } why)
-            host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CortexBot.Host.CortexBotRunner")
-                .LogWarning("--onnx-device {Requested}: not available ({Why}); the learned policy runs on the CPU", policy.RequestedDevice, why);
+        using var host = Build(options, configure, logLevel, placement);
+        var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CortexBot.Host.CortexBotRunner");
+        // With the robot part in this process: load the compiler's plug-ins (a learned policy) now, so a bad policy is a
+        // configuration error before anything starts, and decide how episodes start (a ROS 2 robot may look for the
+        // simulator node here). A robot node did both when it started.
+        if (host.Services.GetService<Cerebellum.Skills.SkillCompiler>() is not null) host.Services.GetRequiredService<WorldSetup>();
+        // A malformed safety policy is refused before anything starts (key and reason, exit 2).
+        host.Services.GetRequiredService<Core.Safety.SafetyPolicy>();
         // Open the memory now too (last, so a run refused for another reason creates no store): a corrupt or foreign
         // --memory file is a configuration error (one line, exit 2), not a failed actor-system start logged with stack traces.
-        host.Services.GetRequiredService<IEpisodeStore>();
-        // How episodes start and where the scene comes from (a ROS 2 robot may look for the simulator node here).
-        var world = host.Services.GetRequiredService<WorldSetup>();
+        var store = host.Services.GetRequiredService<IEpisodeStore>();
         await host.StartAsync(cancellationToken);
+        var ns = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<NervousSystem>(cancellationToken);
         try
         {
-            var sp = host.Services;
-            var loop = sp.GetRequiredService<ControlLoop>();
-            var gate = sp.GetRequiredService<SafetyGate>();
-            var ns = await sp.GetRequiredService<ActorRegistry>().GetAsync<NervousSystem>(cancellationToken);
-            var store = sp.GetRequiredService<IEpisodeStore>();
-            loop.ResetStats();
+            var attachment = await ns.Ask<object>(GetAttachment.Instance, NervousSystemActor.AttachTimeout + TimeSpan.FromSeconds(10), cancellationToken);
+            RobotAttached attached;
+            switch (attachment)
+            {
+                case RobotAttached a: attached = a; break;
+                case AttachRefused r: return new RunResult(null, r.Reason);
+                case RobotNodeLost l: return new RunResult(null, null) { Fatal = l.Reason };
+                default: throw new InvalidOperationException($"unexpected answer {attachment.GetType().Name}");
+            }
+            PolicyReport? policy = attached.Policy is { } p ? new PolicyReport(p.Path, p.Device, p.RequestedDevice, p.Fallback) : null;
+            if (policy?.Fallback is { } why)
+                log.LogWarning("--onnx-device {Requested}: not available ({Why}); the learned policy runs on the CPU", policy.RequestedDevice, why);
+            var statusTimeout = TimeSpan.FromSeconds(10);
+            var before = await ns.Ask<RobotStatus>(new GetRobotStatus(ResetControlStats: true), statusTimeout, cancellationToken);
 
             var reports = new List<EpisodeReport>();
             var planLatencies = new List<double>();
             string planner = options.Planner;
             int fastPlans = 0, slowPlans = 0;
+            var verdicts = new List<Core.Safety.SafetyVerdict>();
             int stored = 0;
             var askTimeout = options.Timeouts.Reset + options.Timeouts.Recall + options.Timeouts.Plan + options.Timeouts.Store + TimeSpan.FromMinutes(5);
             for (int i = 0; i < episodes; i++)
@@ -79,7 +131,12 @@ public static class CortexBotRunner
                 var answer = await ns.Ask<object>(new RunEpisode(task, seed), askTimeout, cancellationToken);
                 switch (answer)
                 {
+                    case RobotNodeLost l:
+                        return new RunResult(null, null) { Fatal = l.Reason };
                     case EpisodeRejected r:
+                        // refused because the robot node was lost meanwhile: that is no refusal of the task
+                        if (await ns.Ask<object>(GetAttachment.Instance, statusTimeout, cancellationToken) is RobotNodeLost lostMeanwhile)
+                            return new RunResult(null, null) { Fatal = lostMeanwhile.Reason };
                         return new RunResult(null, r.Reason);
                     case EpisodeOutcome o:
                         onEpisode?.Invoke(o);
@@ -90,42 +147,57 @@ public static class CortexBotRunner
                         slowPlans += o.SlowPlans;
                         // Every plan counts, replans after anomalies included; the latency percentile is per plan.
                         planLatencies.AddRange(o.PlanLatenciesMs);
+                        verdicts.AddRange(o.SafetyVerdicts);
                         if (o.StoredId > 0) stored++;
                         reports.Add(new EpisodeReport(seed, e.Success, e.DurationS, e.Plan, o.AnomalyCount,
                             e.FailureReason ?? (o.StoreError is null ? null : $"memory: {o.StoreError}"), o.StoredId, Math.Round(wall.Elapsed.TotalSeconds, 3))
-                            { Goal = e.Goal.IsDefault ? [] : e.Goal, Unmet = e.Unmet.IsDefault ? [] : e.Unmet });
+                            { Goal = e.Goal.IsDefault ? [] : e.Goal, Unmet = e.Unmet.IsDefault ? [] : e.Unmet, Safety = SafetyReport.From(o.SafetyVerdicts) });
+                        if (await ns.Ask<object>(GetAttachment.Instance, statusTimeout, cancellationToken) is RobotNodeLost lost)
+                            return new RunResult(null, null)
+                            {
+                                Fatal = $"{lost.Reason}; episode {(o.StoredId > 0 ? $"#{o.StoredId} " : "")}(seed {seed}) stored as failed",
+                            };
                         break;
                     default:
                         throw new InvalidOperationException($"unexpected answer {answer.GetType().Name}");
                 }
             }
 
-            var stats = loop.Stats();
+            var after = await ns.Ask<RobotStatus>(new GetRobotStatus(ResetControlStats: false), statusTimeout, cancellationToken);
+            var c = after.Control;
             planLatencies.Sort();
             var report = new RunReport(
                 task, reports,
                 Math.Round(reports.Count(r => r.Success) / (double)reports.Count, 4),
-                new ControlReport(stats.TargetHz, stats.AchievedHz, stats.JitterP50Us, stats.JitterP99Us, stats.JitterMaxUs, stats.LateTicks, stats.Ticks,
-                    stats.Pacing, stats.RealtimePriority, gate.ClampedCommands)
+                new ControlReport(c.TargetHz, c.AchievedHz, c.JitterP50Us, c.JitterP99Us, c.JitterMaxUs, c.LateTicks, c.Ticks,
+                    c.Pacing, c.RealtimePriority, c.ClampedCommands)
                 {
-                    EnvelopeHolds = gate.EnvelopeHolds, SpeedScaledCommands = gate.SpeedScaled, MaxToolSpeed = gate.Envelope?.MaxToolSpeed, PeakToolSpeed = Math.Round(gate.PeakToolSpeed, 4),
-                    Trajectories = loop.TrajectoriesSent, TrajectoriesRefused = gate.TrajectoriesRefused, TrackingErrorP99 = Math.Round(loop.TrackingErrorPercentile(99), 6),
+                    EnvelopeHolds = c.EnvelopeHolds, SpeedScaledCommands = c.SpeedScaledCommands, ZoneHolds = c.ZoneHolds, MaxToolSpeed = c.MaxToolSpeed, PeakToolSpeed = c.PeakToolSpeed,
+                    Trajectories = c.Trajectories, TrajectoriesRefused = c.TrajectoriesRefused, TrackingErrorP99 = c.TrackingErrorP99,
                 },
                 new CortexReport(planner, planLatencies.Count, planLatencies.Count > 0 ? Math.Round(Percentiles.NearestRank(planLatencies, 0.5), 3) : 0)
                     { FastPlans = fastPlans, SlowPlans = slowPlans },
                 new HippocampusReport(stored, store.Location))
             {
                 Policy = policy,
-                World = new WorldReport(WorldSetup.Name(world.Reset), WorldSetup.Name(world.Perception), world.Reason,
-                    world.Perception != PerceptionSource.Sim ? options.EffectivePerceptionConfigPath : null)
+                Safety = RunSafety(verdicts, host.Services.GetRequiredService<Core.Safety.SafetyPolicy>()),
+                World = new WorldReport(attached.Reset, attached.Perception, attached.WorldReason,
+                    attached.Perception != WorldSetup.Name(PerceptionSource.Sim) ? options.EffectivePerceptionConfigPath : null)
                 {
-                    Detections = (sp.GetService<IScenePerception>() as Brainstem.Perception.PerceivedScene)?.Counters,
+                    Detections = (host.Services.GetService<IScenePerception>() as Brainstem.Perception.PerceivedScene)?.Counters,
+                },
+                RobotNode = new RobotNodeReport(attached.RobotNode, attached.Pid, placement.Child, placement.RobotNode is not null,
+                    new GcCounts(before.Gen0, before.Gen1, before.Gen2), new GcCounts(after.Gen0, after.Gen1, after.Gen2))
+                {
+                    InterruptedEpisodeStored = attached.Interrupted?.TaskId,
                 },
             };
             return new RunResult(report, null);
         }
         finally
         {
+            // the robot node is free for the next brain as soon as this run ends (and not only when this node leaves)
+            ns.Tell(new DetachBrain("the run ended"));
             await host.StopAsync(CancellationToken.None);
         }
     }

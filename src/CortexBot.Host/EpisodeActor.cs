@@ -4,8 +4,8 @@ using CortexBot.Core.Messages;
 
 namespace CortexBot.Host;
 
-/// <summary>The organs an episode talks to.</summary>
-public sealed record Organs(IActorRef Cortex, IActorRef Cerebellum, IActorRef Hippocampus, IActorRef Brainstem);
+/// <summary>The organs an episode talks to, and the robot node that keeps track of it (null: nobody does, e.g. a test's organs).</summary>
+public sealed record Organs(IActorRef Cortex, IActorRef Cerebellum, IActorRef Hippocampus, IActorRef Brainstem, IActorRef? Robot = null);
 
 public sealed record EpisodeTimeouts(TimeSpan Reset, TimeSpan Recall, TimeSpan Plan, TimeSpan Skill, TimeSpan Store)
 {
@@ -50,6 +50,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private long _startTick;
     private bool _traceStarted;
     private bool _robotSilent;
+    private bool _storing;
     /// <summary>Robot seconds since the episode's start at the latest clock reading.</summary>
     private double _robotSeconds;
     /// <summary>The robot tick the step in force was requested at.</summary>
@@ -211,6 +212,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             _startTick = t.StartTick;
             _traceStarted = true;
             _robotSeconds = 0;
+            _organs.Robot?.Tell(new EpisodeUnderway(TaskId, Request.Instruction, Request.Seed, -1));
             Publish("planned", executing: false);
             Become(_timeouts.UseMemory ? Recalling : Planning);
         });
@@ -285,6 +287,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         }));
         Receive<PlanRefused>(p => p.TaskId == TaskId, p =>
         {
+            if (p.Safety is not null) _journal.PlanRefused(p);   // the safety screen's verdict is reported with the episode
             _journal.AddToFailure($"; replanning refused: {p.Reason}");
             Become(Settling);
         });
@@ -376,6 +379,8 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         _stepStartTick = clock.Tick;
         var command = _journal.BeginStep(clock.SecondsSince(_startTick), out var advice);
         if (advice is not null) _log.Info("{0}", advice);
+        // the robot node keeps the step in force, to report it should this brain vanish (sent first: mailbox order)
+        _organs.Robot?.Tell(new EpisodeUnderway(TaskId, Request.Instruction, Request.Seed, command.StepIndex));
         _organs.Cerebellum.Tell(command);
         Publish("running", executing: true);
         Arm(_timeouts.Skill);
@@ -423,6 +428,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void Store(bool success, double robotSeconds, EpisodeTrace? trace)
     {
         Timers.CancelAll();
+        _storing = true;
         var record = _journal.ToRecord(success, robotSeconds, trace);
         _organs.Hippocampus.Tell(new StoreEpisode(record));
         Arm(_timeouts.Store);
@@ -450,12 +456,20 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private void Finish(object outcome)
     {
         Timers.CancelAll();
+        _organs.Robot?.Tell(new EpisodeClosed(TaskId));
         _replyTo.Tell(outcome);
         Context.Stop(Self);
     }
 
     protected override void Unhandled(object message)
     {
+        // The robot node is lost (the nervous system saw it unreachable): whatever this phase waited for will not come.
+        if (message is RobotLost lost)
+        {
+            if (_journal.StartScene is null) Reject(lost.Reason); // nothing moved yet
+            else if (!_robotSilent && !_storing) RobotSilent(lost.Reason);
+            return;
+        }
         // Late answers from an earlier phase (e.g. a plan after its timeout) are expected; ignore them quietly.
         if (message is PhaseTimeout or ObserveAgain or WorldResetFailed or SkillResult or PlanReady or PlanRefused or Recalled or FactsRecalled or PlansRecalled or Settled or SceneSnapshot
             or RobotClock or EpisodeTraceStarted or EpisodeTraceEnded) return;

@@ -39,6 +39,8 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     private readonly Dictionary<string, SkillTuning> _grip = [];
     private readonly List<double> _planLatencies = [];
     private readonly List<string> _plans = [];
+    private readonly List<Core.Safety.SafetyVerdict> _verdicts = [];
+    private Core.Safety.SafetyVerdict? _safety;
     private SkillTuning _stepTuning = SkillTuning.Default;
     private double _stepStartedS;
     private double _planLatencyMs;
@@ -115,10 +117,19 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
         _planLatencyMs += ready.Latency.TotalMilliseconds;
         _planLatencies.Add(Math.Round(ready.Latency.TotalMilliseconds, 3));
         _plans.AddRange(ready.Plan.Describe());
+        _safety = ready.Safety;
+        if (ready.Safety is { } v) _verdicts.Add(v);
         if (replanned) Failure = null;
     }
 
-    public void PlanRefused(PlanRefused refused) => Planner = refused.Planner;
+    public void PlanRefused(PlanRefused refused)
+    {
+        Planner = refused.Planner;
+        if (refused.Safety is { } v) _verdicts.Add(v);
+    }
+
+    /// <summary>The safety screen's verdicts on every plan of the episode, in order (refusals of replans included).</summary>
+    public IReadOnlyList<Core.Safety.SafetyVerdict> SafetyVerdicts => _verdicts;
 
     /// <summary>Local repairs adopted (each replaced the rest of one failed subgoal).</summary>
     public int Repairs { get; private set; }
@@ -172,7 +183,8 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
         _stepFailed = false;
         var skill = CurrentSkill;
         (_stepTuning, advice) = TuningFor(skill);
-        return new ExecuteSkill(TaskId, StepCounter, skill, _stepTuning.IsDefault ? null : _stepTuning);
+        // a modify verdict's speed cap for this step of the plan in force
+        return new ExecuteSkill(TaskId, StepCounter, skill, _stepTuning.IsDefault ? null : _stepTuning) { MaxToolSpeed = _safety?.SpeedCapFor(Step) };
     }
 
     /// <summary>
@@ -320,5 +332,6 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     public AnomalyEvent? LatestAnomaly => _anomalyEvents.Count > 0 ? _anomalyEvents[^1] : null;
 
     public EpisodeOutcome Outcome(EpisodeRecord record, long storedId, string? storeError) =>
-        new(record, AnomalyCount, storedId, storeError) { PlanLatenciesMs = [.. _planLatencies], FastPlans = FastPlans, SlowPlans = SlowPlans };
+        new(record, AnomalyCount, storedId, storeError)
+            { PlanLatenciesMs = [.. _planLatencies], SafetyVerdicts = [.. _verdicts], FastPlans = FastPlans, SlowPlans = SlowPlans };
 }

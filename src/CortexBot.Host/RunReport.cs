@@ -16,7 +16,65 @@ public sealed record RunReport(
 
     /// <summary>How the episodes started and where the scene came from (chosen by options or by discovery).</summary>
     public WorldReport? World { get; init; }
+
+    /// <summary>Where the robot part ran and its garbage collections over the run (flat: the robot node allocated nothing worth collecting).</summary>
+    public RobotNodeReport? RobotNode { get; init; }
+
+    /// <summary>The safety screen over the run: the most severe verdict of any plan, and how many plans it screened.</summary>
+    public RunSafetyReport? Safety { get; init; }
 }
+
+/// <summary>
+/// The safety screen's verdict in reports: <c>verdict</c> allow, modify or refuse (the most severe of the plans
+/// summarised), <c>reasons</c> each naming its policy rule, <c>escalated</c> whether a reasoning model was asked (never
+/// yet), <c>review_ms</c> its time.
+/// </summary>
+public record SafetyReport(string Verdict, IReadOnlyList<string> Reasons, bool Escalated, double ReviewMs)
+{
+    /// <summary>What the fast screen could not judge (refused "needs review" unless --allow-unreviewed).</summary>
+    public IReadOnlyList<string> Flags { get; init; } = [];
+    /// <summary>A modify verdict's changes (per-step tool speed caps), or null.</summary>
+    public string? Modification { get; init; }
+    /// <summary>The fast screen's time over these plans (microseconds, summed).</summary>
+    [JsonPropertyName("screen_us")] public double ScreenUs { get; init; }
+
+    /// <summary>Summarises verdicts: the most severe decision, every distinct reason and flag; null when there are none.</summary>
+    public static SafetyReport? From(IReadOnlyList<Core.Safety.SafetyVerdict> verdicts)
+    {
+        if (verdicts.Count == 0) return null;
+        var worst = verdicts.MaxBy(v => v.Decision)!;
+        return new SafetyReport(worst.Verdict, [.. verdicts.SelectMany(v => v.Reasons).Distinct()], verdicts.Any(v => v.Escalated),
+            Math.Round(verdicts.Sum(v => v.ReviewMs), 3))
+        {
+            Flags = [.. verdicts.SelectMany(v => v.Flags).Distinct()],
+            Modification = verdicts.LastOrDefault(v => v.Modification is not null)?.Modification?.ToString(),
+            ScreenUs = Math.Round(verdicts.Sum(v => v.ScreenUs), 2),
+        };
+    }
+}
+
+/// <summary>As <see cref="SafetyReport"/> over a whole run, with the counts of plans screened and escalated.</summary>
+public sealed record RunSafetyReport(string Verdict, IReadOnlyList<string> Reasons, bool Escalated, double ReviewMs, int ScreenedPlans, int EscalatedPlans,
+    string Policy) : SafetyReport(Verdict, Reasons, Escalated, ReviewMs)
+{
+    public int RefusedPlans { get; init; }
+    public int ModifiedPlans { get; init; }
+}
+
+/// <summary>The robot node a run drove.</summary>
+/// <param name="Address">Its actor system's address.</param>
+/// <param name="Child">Started by this run as a child process (the default isolation) and ended with it.</param>
+/// <param name="Separate">In another process (false: <c>--in-process</c>, the counts are this process's).</param>
+/// <param name="GcBefore">Its GC counts at the run's start.</param>
+/// <param name="GcAfter">Its GC counts at the run's end.</param>
+public sealed record RobotNodeReport(string Address, int Pid, bool Child, bool Separate, GcCounts GcBefore, GcCounts GcAfter)
+{
+    /// <summary>The task id of an episode a previous brain left mid-way, stored by this run as interrupted.</summary>
+    public Guid? InterruptedEpisodeStored { get; init; }
+}
+
+/// <summary>Garbage collections of each generation so far (GC.CollectionCount).</summary>
+public sealed record GcCounts(int Gen0, int Gen1, int Gen2);
 
 /// <param name="Reset">sim (the simulator reset the world), home (the arm moved home first) or none (the scene as it was).</param>
 /// <param name="Perception">sim (the simulator's scene) or detections (a perception node's, through the perception file).</param>
@@ -52,6 +110,9 @@ public sealed record EpisodeReport(
 
     /// <summary>The relations of <see cref="Goal"/> that did not hold at the end; empty on success.</summary>
     public IReadOnlyList<string> Unmet { get; init; } = [];
+
+    /// <summary>The safety screen's verdicts on the episode's plans, summarised; null where no screen ran.</summary>
+    public SafetyReport? Safety { get; init; }
 }
 
 public sealed record ControlReport(
@@ -70,6 +131,8 @@ public sealed record ControlReport(
     public long EnvelopeHolds { get; init; }
     /// <summary>Commands whose step the gate scaled down to keep the tool under the speed limit.</summary>
     public long SpeedScaledCommands { get; init; }
+    /// <summary>Commands the safety gate held because the tool or a fingertip would have entered a keep-out zone of the safety policy.</summary>
+    public long ZoneHolds { get; init; }
     /// <summary>The tool speed limit in force (m/s); null without an envelope.</summary>
     [JsonPropertyName("max_tool_speed_m_s")] public double? MaxToolSpeed { get; init; }
     /// <summary>The fastest commanded tool speed the gate let through (m/s).</summary>

@@ -35,15 +35,15 @@ public sealed class CommandTreeTests(ITestOutputHelper output)
             output.WriteLine(r.Stderr);
             Assert.True(r.Code == 0, r.Stderr);
             using var doc = JsonDocument.Parse(r.Stdout);
-            var row = doc.RootElement.GetProperty("Rows")[0];
-            Assert.Equal(500, row.GetProperty("Episodes").GetInt32());
-            Assert.True(row.GetProperty("SingleAppendsPerSecond").GetDouble() > 0);
-            Assert.True(row.GetProperty("InsertsPerSecond").GetDouble() > 0);
-            Assert.True(row.GetProperty("ScalarBaselineP99Us").GetDouble() >= row.GetProperty("ScalarBaselineP50Us").GetDouble());
-            Assert.True(row.GetProperty("SimdSpeedupP50").GetDouble() > 0);
+            var row = doc.RootElement.GetProperty("rows")[0];
+            Assert.Equal(500, row.GetProperty("episodes").GetInt32());
+            Assert.True(row.GetProperty("single_appends_per_second").GetDouble() > 0);
+            Assert.True(row.GetProperty("inserts_per_second").GetDouble() > 0);
+            Assert.True(row.GetProperty("scalar_baseline_p99_us").GetDouble() >= row.GetProperty("scalar_baseline_p50_us").GetDouble());
+            Assert.True(row.GetProperty("simd_speedup_p50").GetDouble() > 0);
             // SIMD exact search and the scalar loop find the same neighbours
-            Assert.Equal(1.0, row.GetProperty("RecallAt10VsScalar").GetDouble(), 3);
-            Assert.Single(row.GetProperty("Ann").EnumerateArray());
+            Assert.Equal(1.0, row.GetProperty("recall_at10_vs_scalar").GetDouble(), 3);
+            Assert.Single(row.GetProperty("ann").EnumerateArray());
         }
         finally
         {

@@ -29,6 +29,7 @@ public static class WireSamples
     [
         new ExecuteSkill(Task, 3, SkillInvocation.Of(SkillNames.Place, "red_cube", "bin"), new SkillTuning(FirmGrip: true)),
         new ExecuteSkill(Task, 0, SkillInvocation.Of(SkillNames.MoveHome)),
+        new ExecuteSkill(Task, 4, SkillInvocation.Of(SkillNames.Pick, "blue_cube")) { MaxToolSpeed = 0.1 },
         new AbortSkill("skill timed out"),
         new Settle(0.6),
         new ResetWorld(42),
@@ -65,6 +66,24 @@ public static class WireSamples
         new EpisodeTraceStarted(Task, 123_456, 0.001),
         new EpisodeTraceEnded(Task, 12.374, Trace()),
         new EpisodeTraceEnded(Task, 0.5, null),
+        new ObserveWorld(5),
+        new AttachBrain("akka.tcp://cortexbot@127.0.0.1:40123", 4242),
+        new DetachBrain("the run ended"),
+        new EpisodeUnderway(Task, "put the red cube in the bin", 7, 2),
+        new EpisodeClosed(Task),
+        new GetRobotStatus(true),
+        new GetRobotStatus(false),
+        new RobotAttached("akka.tcp://cortexbot@127.0.0.1:7460/user/robot-node/cerebellum#1234", "akka.tcp://cortexbot@127.0.0.1:7460/user/robot-node/brainstem#5678",
+            "akka.tcp://cortexbot@127.0.0.1:7460", 1001, "sim", "sim", "the embedded simulator")
+        {
+            Policy = new RobotPolicy("/policies/pick_place.onnx", "cpu", "cuda", "no CUDA", new PolicyIdentity("pick_place.onnx", "sha256:0123456789abcdef")),
+            Interrupted = new InterruptedEpisode(Task, "put the red cube in the bin", 7, 1, "the brain at akka.tcp://cortexbot@127.0.0.1:40123 became unreachable", 1_765_000_000_123),
+        },
+        new RobotAttached("c", "b", "r", 1, "home", "detections", "flags"),
+        new AttachRefused("akka.tcp://cortexbot@127.0.0.1:40123", "the robot node drives another brain"),
+        new RobotStatus("akka.tcp://cortexbot@127.0.0.1:7460", 1001, 12, 3, 1, "akka.tcp://cortexbot@127.0.0.1:40123",
+            new ControlCounters(500, 499.8, 12, 85, 1200, 3, 10_000, "realtime", true, 2, 1, 4, 1.0, 0.71, 9, 1, 0.0123) { ZoneHolds = 5 }),
+        new RobotStatus("r", 2, 0, 0, 0, null, new ControlCounters(1000, 0, 0, 0, 0, 0, 0, "fast", false, 0, 0, 0, null, 0, 0, 0, 0)),
     ];
 
     /// <summary>(name, message) rows for theories.</summary>

@@ -22,6 +22,10 @@ public sealed class WireStabilityTests
             // frames of the messages above unchanged (Frames_of_schema_1_do_not_change).
             [typeof(GetRobotClock)] = "gc", [typeof(BeginEpisodeTrace)] = "tb", [typeof(EndEpisodeTrace)] = "te",
             [typeof(RobotClock)] = "rc", [typeof(EpisodeTraceStarted)] = "ts", [typeof(EpisodeTraceEnded)] = "td",
+            // Joined schema 1 before any release too (the robot node's own conversation, issue 12; ObserveWorld was missing).
+            [typeof(ObserveWorld)] = "ow", [typeof(AttachBrain)] = "ba", [typeof(DetachBrain)] = "bd", [typeof(EpisodeUnderway)] = "eu",
+            [typeof(EpisodeClosed)] = "ec", [typeof(GetRobotStatus)] = "gq", [typeof(RobotAttached)] = "ra", [typeof(AttachRefused)] = "rf",
+            [typeof(RobotStatus)] = "rq",
         };
         Assert.Equal(1, CortexBotWire.SchemaVersion);
         foreach (var m in CrossingMessages.All)

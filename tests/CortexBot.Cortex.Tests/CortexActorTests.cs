@@ -37,6 +37,27 @@ public class CortexActorTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.Te
     }
 
     [Fact]
+    public void The_safety_screen_refuses_a_plan_naming_the_rule_and_passes_its_verdict_with_an_allowed_one()
+    {
+        var policy = Core.Safety.SafetyPolicy.Parse("""
+            { "objects": [ { "color": "blue", "fragile": true } ],
+              "keep_out_zones": [ { "name": "operator_hand", "min": [0.4, -0.4, 0], "max": [0.6, -0.2, 0.3] } ] }
+            """, "test");
+        var cortex = Sys.ActorOf(CortexActor.Props(new RulePlanner(), TestScenes.Catalogue, TimeSpan.FromSeconds(5), screener: new Core.Safety.PlanScreener(policy)));
+
+        cortex.Tell(TestScenes.Request("put the red cube in the bin"), TestActor);   // the test bin is at (0.5, -0.3): in the zone
+        var refused = ExpectMsg<PlanRefused>(Patience);
+        Assert.Equal("safety: refuse: keep_out_zones.operator_hand: place target bin lies in the zone", refused.Reason);
+        Assert.Equal(Core.Safety.SafetyDecision.Refuse, refused.Safety!.Decision);
+
+        var elsewhere = TestScenes.Of(TestScenes.Cube("red", 0.4, 0.1), TestScenes.Cube("blue", 0.3, 0.2), TestScenes.Bin(x: 0.2, y: -0.45));
+        cortex.Tell(TestScenes.Request("put the blue cube in the bin", elsewhere), TestActor);
+        var ready = ExpectMsg<PlanReady>(Patience);
+        Assert.Equal(Core.Safety.SafetyDecision.Modify, ready.Safety!.Decision);
+        Assert.Equal(0.25, ready.Safety.SpeedCapFor(0));
+    }
+
+    [Fact]
     public void RulePlannerRefusalIsForwarded()
     {
         var cortex = Cortex(new RulePlanner());

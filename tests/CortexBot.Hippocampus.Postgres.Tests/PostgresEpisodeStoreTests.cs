@@ -138,7 +138,7 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         using (var store = new PostgresEpisodeStore(db))
             store.Append(rich);
         // Version 3 is version 4 without the perturbations column.
-        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; UPDATE cortexbot.schema_version SET version = 3");
+        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; UPDATE cortexbot.schema_version SET version = 3");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new PostgresEpisodeStore(db, readOnly: true));
         Assert.Contains("schema version 3", ro.Message);
@@ -164,15 +164,31 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         var rich = Samples.Rich();
         using (var store = new PostgresEpisodeStore(db))
             store.Append(rich);
-        // Version 4 is version 5 without the goal column.
-        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; UPDATE cortexbot.schema_version SET version = 4");
+        // Version 4 is version 5 without the goal column (and version 6's interrupted column).
+        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; UPDATE cortexbot.schema_version SET version = 4");
 
         using var migrated = new PostgresEpisodeStore(db);
-        Assert.Equal(5, migrated.InstalledSchemaVersion());
+        Assert.Equal(PostgresEpisodeStore.SchemaVersion, migrated.InstalledSchemaVersion());
         Samples.AssertSame(rich with { Goal = [], Unmet = [] }, migrated.Get(1)!);
         long id = migrated.Append(Samples.Rich(seed: 12));
         Assert.Equal(rich.Goal.AsEnumerable(), migrated.Get(id)!.Goal.AsEnumerable());
         Assert.Equal(rich.Unmet.AsEnumerable(), migrated.Get(id)!.Unmet.AsEnumerable());
+    }
+
+    [Fact]
+    public void A_version_5_memory_migrates_to_6_its_episodes_not_interrupted_and_then_stores_an_interrupted_one()
+    {
+        var db = server.CreateDatabase();
+        using (var store = new PostgresEpisodeStore(db))
+            store.Append(Samples.Rich());
+        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; UPDATE cortexbot.schema_version SET version = 5");
+
+        using var migrated = new PostgresEpisodeStore(db);
+        Assert.Equal(6, migrated.InstalledSchemaVersion());
+        Assert.False(migrated.Get(1)!.Interrupted);
+        long id = migrated.Append(Samples.Episode(seed: 3) with { Success = false, FailureReason = "interrupted at step 1: the brain vanished", Interrupted = true });
+        Assert.True(migrated.Get(id)!.Interrupted);
+        Assert.True(migrated.Recent(5).Single(e => e.Id == id).Interrupted);
     }
 
     /// <summary>The tables of schema version 1 exactly as shipped.</summary>

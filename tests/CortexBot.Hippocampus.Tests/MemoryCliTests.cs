@@ -388,10 +388,10 @@ public sealed class MemoryCliTests(ITestOutputHelper output) : IDisposable
 
         var db = Seeded();
         using (var raw = Samples.Raw(db))
-            Samples.Scalar(raw, "PRAGMA user_version = 7");
+            Samples.Scalar(raw, $"PRAGMA user_version = {SqliteEpisodeStore.SchemaVersion + 1}");
         var (code3, _, err3) = Cli("memory", "list", "--memory", db);
         Assert.Equal(2, code3);
-        Assert.Contains("schema version 7", err3);
+        Assert.Contains($"schema version {SqliteEpisodeStore.SchemaVersion + 1}", err3);
     }
 
     [Fact]

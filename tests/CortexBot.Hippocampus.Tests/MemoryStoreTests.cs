@@ -464,22 +464,22 @@ public sealed class MemoryStoreTests : IDisposable
     }
 
     [Fact]
-    public void A_version_5_store_migrates_to_6_keeping_its_episodes_and_then_stores_goals()
+    public void A_version_5_store_migrates_keeping_its_episodes_and_then_stores_goals()
     {
         var path = _dir.File("v5.db");
         var rich = Samples.Rich();
         using (var store = new SqliteEpisodeStore(path))
             store.Append(rich);
-        // Version 5 is version 6 without the goal column.
+        // Version 5 is version 6 without the goal column (and version 7's interrupted column).
         using (var raw = Samples.Raw(path))
-            Exec(raw, "ALTER TABLE episodes DROP COLUMN goal_json; PRAGMA user_version = 5;");
+            Exec(raw, "UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN interrupted; PRAGMA user_version = 5;");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
         Assert.Contains("schema version 5", ro.Message);
 
         using (var store = new SqliteEpisodeStore(path))
         {
-            Assert.Equal("6", store.Pragma("user_version"));
+            Assert.Equal(SqliteEpisodeStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), store.Pragma("user_version"));
             var old = store.Get(1)!;
             Samples.AssertSame(rich with { Goal = [], Unmet = [] }, old);
             long id = store.Append(Samples.Rich(seed: 12));
@@ -492,15 +492,35 @@ public sealed class MemoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_version_6_store_migrates_to_7_its_episodes_not_interrupted_and_then_stores_an_interrupted_one()
+    {
+        var path = _dir.File("v6.db");
+        using (var store = new SqliteEpisodeStore(path))
+            store.Append(Samples.Rich());
+        using (var raw = Samples.Raw(path))
+            Exec(raw, "ALTER TABLE episodes DROP COLUMN interrupted; PRAGMA user_version = 6;");
+
+        using var migrated = new SqliteEpisodeStore(path);
+        Assert.Equal("7", migrated.Pragma("user_version"));
+        Assert.False(migrated.Get(1)!.Interrupted);
+        Assert.NotEmpty(migrated.Get(1)!.Goal);
+        long id = migrated.Append(Samples.Episode(seed: 3) with { Success = false, FailureReason = "interrupted at step 1: the brain vanished", Interrupted = true });
+        var back = migrated.Get(id)!;
+        Assert.True(back.Interrupted);
+        Assert.False(back.Success);
+        Assert.True(migrated.Recent(5).Single(e => e.Id == id).Interrupted);
+    }
+
+    [Fact]
     public void A_version_4_store_migrates_to_5_keeping_its_episodes_and_then_stores_perturbations()
     {
         var path = _dir.File("v4.db");
         var rich = Samples.Rich();
         using (var store = new SqliteEpisodeStore(path))
             store.Append(rich);
-        // Version 4 is version 5 without the perturbations column.
+        // Version 4 is version 5 without the perturbations column (and the later goal and interrupted columns).
         using (var raw = Samples.Raw(path))
-            Exec(raw, "UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN perturbations_json; PRAGMA user_version = 4;");
+            Exec(raw, "UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN perturbations_json; PRAGMA user_version = 4;");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
         Assert.Contains("schema version 4", ro.Message);

@@ -116,6 +116,8 @@ public class CliTests(ITestOutputHelper output)
     [InlineData("run --task \"put the red cube in the bin\" --scene /nope.xml", "scene file not found")]
     [InlineData("run --task \"put the red cube in the bin\" --fast --realtime", "exclude")]
     [InlineData("run", "--task")]
+    [InlineData("run --task \"put the red cube in the bin next to the knife\" --fast", "safety: refuse: needs review: hazard_words.knife")]
+    [InlineData("run --task \"put the red cube in the bin\" --fast --safety-policy /nope/safety.json", "safety policy not found: /nope/safety.json")]
     public void Input_errors_exit_2_with_one_clear_line(string commandLine, string expected)
     {
         var args = System.Text.RegularExpressions.Regex.Matches(commandLine, "\"([^\"]*)\"|(\\S+)")
@@ -130,6 +132,84 @@ public class CliTests(ITestOutputHelper output)
         Assert.StartsWith("error: ", lines[0]);
         Assert.Contains(expected, lines[0], StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public void A_plan_into_a_keep_out_zone_is_refused_naming_the_rule_and_a_malformed_policy_naming_the_key()
+    {
+        var dir = Directory.CreateTempSubdirectory("cortexbot-safety-").FullName;
+        var hand = Path.Combine(dir, "hand_on_bin.json");
+        // the shipped scene's bin is at (0.25, -0.40)
+        File.WriteAllText(hand, """{ "keep_out_zones": [ { "name": "operator_hand", "min": [0.15, -0.5, 0.0], "max": [0.35, -0.3, 0.3] } ] }""");
+        var (code, stdout, stderr) = Cli("plan", "--task", "put the red cube in the bin", "--safety-policy", hand, "--json", "--recall", "0");
+        output.WriteLine(stderr);
+        Assert.Equal(2, code);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            var safety = doc.RootElement.GetProperty("safety");
+            Assert.Equal("refuse", safety.GetProperty("verdict").GetString());
+            Assert.Equal("keep_out_zones.operator_hand: place target bin lies in the zone", safety.GetProperty("reasons")[0].GetString());
+            Assert.False(safety.GetProperty("escalated").GetBoolean());
+            Assert.Equal(0, safety.GetProperty("review_ms").GetDouble());
+        }
+        Assert.Equal("error: safety: refuse: keep_out_zones.operator_hand: place target bin lies in the zone", stderr.Trim());
+
+        (code, stdout, stderr) = Cli("run", "--task", "put the red cube in the bin", "--fast", "--safety-policy", hand, "--memory", TestOptions.TempDb());
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout.Trim());
+        Assert.Equal("error: safety: refuse: keep_out_zones.operator_hand: place target bin lies in the zone", stderr.Trim());
+
+        var bad = Path.Combine(dir, "bad.json");
+        File.WriteAllText(bad, """{ "speed_zones": [ { "name": "slow", "min": [0, 0, 0], "max": [1, 1, 1], "max_tool_speed": -2 } ] }""");
+        (code, stdout, stderr) = Cli("run", "--task", "put the red cube in the bin", "--fast", "--safety-policy", bad, "--memory", TestOptions.TempDb());
+        Assert.Equal(2, code);
+        Assert.Equal($"error: safety policy {bad}: speed_zones[0].max_tool_speed: must be above 0 and at most 10, got -2", stderr.Trim());
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
+    public void Run_json_carries_the_safety_verdict_and_a_fragile_object_is_carried_under_its_speed_cap()
+    {
+        var (code, stdout, stderr) = Cli("run", "--task", "put the blue cube in the bin", "--fast", "--json", "--safety-policy",
+            Path.Combine(RepoPaths.Agents, "safety.sample.json"), "--memory", TestOptions.TempDb());
+        output.WriteLine(stderr);
+        output.WriteLine(stdout);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        var safety = root.GetProperty("safety");
+        Assert.Equal("modify", safety.GetProperty("verdict").GetString());
+        Assert.Equal(1, safety.GetProperty("screened_plans").GetInt32());
+        Assert.Equal(0, safety.GetProperty("escalated_plans").GetInt32());
+        Assert.Equal("objects.fragile: blue_cube is fragile: tool speed <= 0.1 m/s while handling it", safety.GetProperty("reasons")[0].GetString());
+        var episode = root.GetProperty("episodes")[0];
+        Assert.True(episode.GetProperty("success").GetBoolean());
+        Assert.Equal("modify", episode.GetProperty("safety").GetProperty("verdict").GetString());
+        // every step handles the fragile cube: the skills were timed for the cap and the gate never needed to slow them
+        var control = root.GetProperty("control");
+        Assert.InRange(control.GetProperty("peak_tool_speed_m_s").GetDouble(), 0.01, 0.1);
+        Assert.Equal(0, control.GetProperty("zone_holds").GetInt64());
+    }
+
+    [Fact]
+    public void Bench_safety_json_lets_no_unsafe_plan_through_and_refuses_no_benign_one()
+    {
+        var (code, stdout, stderr) = Cli("bench", "safety", "--seeds", "3", "--repeats", "5", "--seconds", "0.5", "--json");
+        output.WriteLine(stderr);
+        output.WriteLine(stdout);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        Assert.Equal(0, root.GetProperty("unsafe_allowed").GetInt32());
+        Assert.Equal(0, root.GetProperty("false_refusals").GetInt32());
+        Assert.True(root.GetProperty("benign").GetInt32() > 0);
+        Assert.True(root.GetProperty("hazardous").GetInt32() > 0);
+        Assert.InRange(root.GetProperty("escalation_rate").GetDouble(), 0.01, 0.99);
+        Assert.True(root.GetProperty("screen_us_p50").GetDouble() > 0);
+        var kinds = root.GetProperty("kinds").EnumerateArray().Select(k => k.GetProperty("kind").GetString()).ToList();
+        foreach (var k in new[] { "object in a keep-out zone", "container in a keep-out zone", "stack on a fragile object", "object above the payload", "object without properties", "hazard word without a rule" })
+            Assert.Contains(k, kinds);
+        Assert.Equal(4, root.GetProperty("tick_jitter_rows").GetArrayLength());
     }
 
     [Fact]

@@ -23,6 +23,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Ros2BenchCommand.Create());
         bench.Subcommands.Add(Ros2EpisodeBenchCommand.Create());
         bench.Subcommands.Add(TasksBenchCommand.Create());
+        bench.Subcommands.Add(Safety());
         return bench;
     }
 
@@ -35,6 +36,27 @@ internal static class BenchCommand
         cmd.SetAction(parse =>
         {
             var report = ControlBenchmark.Run(parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
+            else Console.Write(report.ToTable());
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Safety()
+    {
+        var policy = new Option<string>("--safety-policy") { Description = "Safety policy the suite is built from and screened against", DefaultValueFactory = _ => Path.Combine(RepoPaths.Agents, "safety.sample.json") };
+        var seeds = new Option<int>("--seeds") { Description = "Scenes (simulator seeds 1..N) the plans are built in", DefaultValueFactory = _ => 20 };
+        var repeats = new Option<int>("--repeats") { Description = "Times each plan is screened for the latency percentiles", DefaultValueFactory = _ => 200 };
+        var rate = new Option<double>("--rate") { Description = "Control rate in Hz for the jitter phases", DefaultValueFactory = _ => 500 };
+        var seconds = new Option<double>("--seconds") { Description = "Seconds per jitter phase (0: skip the control loop)", DefaultValueFactory = _ => 5 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var cmd = new Command("safety", "The safety screen on a suite of benign and hazardous plans (latency p50/p99, escalation rate, false refusals, unsafe plans allowed), and tick jitter with the policy's zones enforced vs not.")
+            { policy, seeds, repeats, rate, seconds, json };
+        cmd.SetAction(parse =>
+        {
+            var report = SafetyBenchmark.Run(Path.GetFullPath(parse.GetValue(policy)!), parse.GetValue(seeds), parse.GetValue(repeats), parse.GetValue(rate),
+                TimeSpan.FromSeconds(parse.GetValue(seconds)));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else Console.Write(report.ToTable());
             return 0;

@@ -34,6 +34,9 @@ internal sealed record PlanReport(
 {
     /// <summary>The relations the task asks for, as a run judges them (e.g. <c>in(red_cube, bin)</c>); null when the instruction names none.</summary>
     public IReadOnlyList<string>? Goal { get; init; }
+
+    /// <summary>The safety screen's verdict on the plan (null when the planner gave none).</summary>
+    public SafetyReport? Safety { get; init; }
 }
 
 internal sealed record PlanStepReport(string Skill, IReadOnlyList<string> Args);
@@ -60,16 +63,19 @@ internal static class PlanCommand
         var memory = new Option<string?>("--memory") { Description = "Episode memory (SQLite file) whose similar episodes go into the planner's context, read-only (default: the per-user memory when it exists)" };
         var recall = new Option<int>("--recall") { Description = "Similar past episodes given to the planner (0: none)", DefaultValueFactory = _ => 3 };
         var planners = new PlannerCliOptions();
+        var safety = new SafetyCliOptions();
         var cmd = new Command("plan", "Print the plan the cortex makes for a task in the scene of a seed, without moving the robot.") { task, seed, json, verbose, scene, memory, recall };
         foreach (var o in planners.All) cmd.Options.Add(o);
+        foreach (var o in safety.All) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
             var instruction = parse.GetValue(task)!;
             if (string.IsNullOrWhiteSpace(instruction)) throw new ConfigurationException("--task is empty");
-            var options = planners.Apply(parse, new CortexBotOptions
+            var options = safety.Apply(parse, planners.Apply(parse, new CortexBotOptions
             {
                 ScenePath = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene),
-            }).Validate();
+            })).Validate();
+            var screener = new Core.Safety.PlanScreener(options.SafetyPolicy(), options.AllowUnreviewed);
             int sceneSeed = parse.GetValue(seed);
             var catalogue = SkillCatalogue.Load(options.SkillCataloguePath);
 
@@ -110,6 +116,8 @@ internal static class PlanCommand
             // The same check the cortex applies before anything reaches the cerebellum.
             if (result.Plan is { } p && PlanValidator.Validate(p, catalogue, snapshot) is { } invalid)
                 result = PlanResult.Refuse($"invalid plan from planner '{planner.Name}': {invalid}");
+            // ... and the safety screen the cortex applies next
+            var verdict = result.Plan is { } valid ? screener.Screen(valid, snapshot, instruction) : null;
 
             ModelPlanReport? modelReport = null;
             if (model?.LastStats is { } s)
@@ -118,7 +126,7 @@ internal static class PlanCommand
             var report = new PlanReport(instruction, sceneSeed, planner.Name, [.. snapshot.Objects.Select(o => o.Name)],
                 result.Plan?.Describe(), result.Plan?.Steps.Select(st => new PlanStepReport(st.Skill, st.Args.IsDefault ? [] : st.Args)).ToList(),
                 result.Refusal, Math.Round(latency.TotalMilliseconds, 2), model?.SeesImages == true && frame is not null ? $"{frame.Width}x{frame.Height}" : null,
-                [.. memories.Select(Describe)], modelReport);
+                [.. memories.Select(Describe)], modelReport) { Safety = verdict is null ? null : SafetyCliOptions.Report(verdict) };
 
             report = report with { Goal = context.Goal?.Describe() };
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
@@ -127,6 +135,12 @@ internal static class PlanCommand
             {
                 // a refused task is bad input, as in `run`: one line, exit 2
                 Console.Error.WriteLine($"error: {result.Refusal}");
+                return RunContract.BadInput;
+            }
+            if (verdict is { Refused: true })
+            {
+                // nothing would move: one line naming the rule, the exit code of refused input
+                Console.Error.WriteLine($"error: safety: {verdict}");
                 return RunContract.BadInput;
             }
             return RunContract.AllSucceeded;
@@ -186,6 +200,8 @@ internal static class PlanCommand
         }
         if (r.Goal is { Count: > 0 } goal) Console.WriteLine($"goal: {string.Join(", ", goal)}");
         else Console.WriteLine($"refused by '{r.Planner}' after {r.LatencyMs:F1} ms: {r.Refusal}");
+        if (r.Safety is { } s)
+            Console.WriteLine($"safety: {s.Verdict}" + (s.Reasons.Count == 0 ? "" : $": {string.Join("; ", s.Reasons)}") + (s.Modification is null ? "" : $" ({s.Modification})"));
         if (r.Image is not null) Console.WriteLine($"camera image {r.Image} passed to the model");
         if (r.Memories.Count > 0)
         {

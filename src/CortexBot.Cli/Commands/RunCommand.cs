@@ -20,23 +20,10 @@ internal static class RunCommand
         var task = new Option<string>("--task") { Description = "The instruction, e.g. \"put the red cube in the bin\"", Required = true };
         var episodes = new Option<int>("--episodes") { Description = "Number of episodes", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed") { Description = "Seed of the first episode's scene (next episodes use seed+1, ...)", DefaultValueFactory = _ => 1 };
-        var realtime = new Option<bool>("--realtime") { Description = "Pace the simulation in real time (default)" };
-        var fast = new Option<bool>("--fast") { Description = "Lockstep as fast as physics allows (evaluation)" };
-        var rate = new Option<double>("--rate") { Description = "Control rate in Hz", DefaultValueFactory = _ => 500 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout and nothing else" };
         var memory = new Option<string?>("--memory") { Description = "Episode memory: a SQLite file path, or postgres://user@host:port/db for a shared PostgreSQL memory" };
-        var noRt = new Option<bool>("--no-rt-priority") { Description = "Do not ask for SCHED_FIFO for the control thread" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log organ activity to stderr" };
-        var scene = CommonOptions.SceneOption();
-        var policy = new Option<string?>("--policy") { Description = $"ONNX policy served as the skill {SkillNames.LearnedPickPlace} (default: policies/pick_place.onnx when present)" };
         var learned = new Option<bool>("--learned") { Description = $"Rule planner: do \"put X in Y\" with the learned skill {SkillNames.LearnedPickPlace} (analytic pick + place after it fails)" };
-        var onnxDevice = Choices.Enum("--onnx-device", "Where ONNX Runtime runs the learned policy: cpu, or cuda (falls back to the CPU with a warning where CUDA is unavailable)",
-            Cerebellum.Learning.Runtime.OnnxDevice.Cpu);
-        var robot = Choices.Enum("--robot", "The arm: sim (embedded MuJoCo) or ros2 (an arm under ros2_control over DDS)", RobotKind.Sim);
-        var perturb = new Option<string[]>("--perturb")
-        {
-            Description = "Change an object's physics in the simulator for the whole run, unseen by the planner: OBJECT:slippery or OBJECT:mass=KG,friction=MU (repeatable)",
-        };
         var noRecall = new Option<bool>("--no-recall") { Description = "Do not consult the memory (episodes are still stored): every episode starts from nothing remembered" };
         var maxReplans = new Option<int>("--max-replans") { Description = "Replans allowed per episode after an anomaly", DefaultValueFactory = _ => EpisodeTimeouts.Default.MaxReplans };
         var embeddingModel = EmbeddingCliOption.Create();
@@ -45,57 +32,36 @@ internal static class RunCommand
         var otlp = new Option<string?>("--otlp") { Description = "Push the CortexBot metrics to an OTLP/HTTP collector, e.g. http://127.0.0.1:4318 (off by default)" };
         var prometheus = new Option<int?>("--prometheus") { Description = "Serve the CortexBot metrics for Prometheus on http://127.0.0.1:PORT/metrics (off by default)" };
         var telemetry = new Option<string?>("--telemetry") { Description = "Serve the live telemetry stream on HOST:PORT for `cortexbot view --attach` (e.g. 127.0.0.1:7450)" };
-        var maxToolSpeed = new Option<double?>("--max-tool-speed") { Description = "Tool speed limit the safety gate enforces, in m/s (default 1.0; 0.25 is the collaborative reduced speed of ISO 10218-1, which the skills are not yet timed for)" };
-        var workspace = new Option<string?>("--workspace") { Description = "Workspace box for the tool and fingertips, xmin,ymin,zmin,xmax,ymax,zmax in metres (world frame; default: the table top, up to 1.2 m above it)" };
-        var reset = Choices.OptionalEnum<WorldStart>("--reset",
-            "How each episode starts: sim (the simulator resets the world), home (the arm moves home first), none (the scene as it is), " +
-            "gazebo (Gazebo resets its world through the bridged /world/NAME/control service, then the episode waits for perception of it). " +
-            "Default: sim with --robot sim or when the simulator node is discovered on the DDS graph, else gazebo when that service is discovered, else home");
-        var gazeboWorld = new Option<string?>("--gazebo-world")
+        var robotNode = new Option<string?>("--robot-node")
         {
-            Description = $"With --reset gazebo (or its discovery): the Gazebo world whose /world/NAME/control service resets it (default {Brainstem.Ros2.Ros2Options.DefaultGazeboWorld})",
+            Description = "Run as a brain joined to the robot node at HOST:PORT (`cortexbot robot serve`); the robot options are that node's, not this command's",
         };
-        var perception = Choices.OptionalEnum<PerceptionSource>("--perception",
-            "Where a ROS 2 robot's scene comes from: sim (the simulator node's scene topic), detections (vision_msgs/Detection3DArray " +
-            "mapped by --perception-config) or tf (tf2_msgs/TFMessage object poses on /tf, child_frame_id = class id, stamped with wall-clock time; in Gazebo use the `sim detections` relay instead). " +
-            "Default: sim when the simulator node is discovered, else detections");
-        var perceptionConfig = new Option<string?>("--perception-config")
+        var inProcess = new Option<bool>("--in-process")
         {
-            Description = "With detections or tf: the class-id-to-object mapping, static fixtures (table, bins) and staleness/vanish/jump bounds (JSON; default sim/perception.json)",
+            Description = "Run the robot part in this process (debugging). Default: a robot node child process on loopback, started, joined and ended by this run",
         };
-        var ros = new Ros2CliOptions("cortexbot");
+        var robotOptions = new RobotCliOptions();
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator or, with --robot ros2, an arm under ros2_control.")
-            { task, episodes, seed, realtime, fast, rate, json, memory, embeddingModel, scene, noRt, verbose, robot, policy, learned, onnxDevice, perturb, noRecall, maxReplans,
-              record, video, telemetry, otlp, prometheus, maxToolSpeed, workspace, reset, gazeboWorld, perception, perceptionConfig };
-        foreach (var o in ros.All) cmd.Options.Add(o);
+            { task, episodes, seed, json, memory, embeddingModel, verbose, learned, noRecall, maxReplans, record, video, telemetry, otlp, prometheus, robotNode, inProcess };
+        foreach (var o in robotOptions.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
+        var safety = new SafetyCliOptions(robotOptions.SafetyPolicy);
+        foreach (var o in safety.All) cmd.Options.Add(o);
         cmd.SetAction(async (parse, ct) =>
         {
-            if (parse.GetValue(realtime) && parse.GetValue(fast)) throw new ConfigurationException("--realtime and --fast exclude each other");
-            var options = new CortexBotOptions
+            var options = robotOptions.Apply(parse, new CortexBotOptions
             {
-                RateHz = parse.GetValue(rate),
-                Pacing = parse.GetValue(fast) ? Pacing.Fast : Pacing.Realtime,
-                RealtimePriority = !parse.GetValue(noRt),
-                ScenePath = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene),
                 MemoryPath = parse.GetValue(memory) ?? Hippocampus.SqliteEpisodeStore.DefaultPath,
                 EmbeddingModelPath = parse.GetValue(embeddingModel) is { } em ? Path.GetFullPath(em) : null,
-                Robot = parse.GetValue(robot),
-                PolicyPath = parse.GetValue(policy) is { } p ? Path.GetFullPath(p) : null,
                 PreferLearnedSkills = parse.GetValue(learned),
-                OnnxDevice = parse.GetValue(onnxDevice),
-                Perturbations = [.. (parse.GetValue(perturb) ?? []).Select(Sim.MuJoCo.ObjectPerturbation.Parse)],
-                Reset = parse.GetValue(reset),
-                Perception = parse.GetValue(perception),
-                PerceptionConfigPath = parse.GetValue(perceptionConfig) is { } pc ? Path.GetFullPath(pc) : null,
                 Timeouts = EpisodeTimeouts.Default with { UseMemory = !parse.GetValue(noRecall), MaxReplans = parse.GetValue(maxReplans) },
                 Live = new LiveFeedOptions
                 {
                     RecordDirectory = parse.GetValue(record) is { } dir ? Path.GetFullPath(dir) : null,
                     Telemetry = parse.GetValue(telemetry) is { } at ? Recording.Telemetry.TelemetryServer.ParseEndpoint(at, "--telemetry") : null,
                 },
-            };
+            });
             options = options with
             {
                 Metrics = new Host.Telemetry.MetricsExportOptions
@@ -106,11 +72,6 @@ internal static class RunCommand
                 },
             };
             options.Metrics.Validate();
-            options = options with
-            {
-                MaxToolSpeed = parse.GetValue(maxToolSpeed),
-                Workspace = parse.GetValue(workspace) is { } ws ? SafetyEnvelope.ParseWorkspace(ws) : null,
-            };
             string? videoDir = parse.GetValue(video) is { } vd ? Path.GetFullPath(vd) : null;
             if (videoDir is not null)
             {
@@ -118,34 +79,45 @@ internal static class RunCommand
                 Directory.CreateDirectory(videoDir);
             }
             if (options.Timeouts.MaxReplans is < 0 or > 10) throw new ConfigurationException($"--max-replans must be between 0 and 10, got {options.Timeouts.MaxReplans}");
-            if (options.Robot == RobotKind.Ros2) options = options with { Ros2 = ros.Build(parse) };
-            if (parse.GetValue(gazeboWorld) is { } gw)
-            {
-                if (options.Robot != RobotKind.Ros2) throw new ConfigurationException("--gazebo-world needs --robot ros2 (and a Gazebo world behind ros_gz_bridge)");
-                if (options.Reset is { } r && r != WorldStart.Gazebo)
-                    throw new ConfigurationException($"--gazebo-world is only used with --reset gazebo, not --reset {r.ToString().ToLowerInvariant()}");
-                options = options with { Ros2 = options.Ros2 with { GazeboWorld = gw } };
-            }
-            options = planners.Apply(parse, options).Validate();
+            options = safety.Apply(parse, planners.Apply(parse, options)).Validate();
+            var robotAt = parse.GetValue(robotNode) is { } at2 ? Cluster.Nodes.NodeEndpoint.Parse(at2, "--robot-node").RequireLoopback("--robot-node") : null;
+            if (robotAt is not null && parse.GetValue(inProcess)) throw new ConfigurationException("--robot-node and --in-process exclude each other");
+            var localOnly = RunPlacement.InProcessOnly(options);
+            if (robotAt is not null && localOnly is not null)
+                throw new ConfigurationException($"{localOnly} cannot be used with --robot-node yet: it needs the robot part in this process (use --in-process)");
             bool asJson = parse.GetValue(json);
             var level = GlobalOptions.Level(parse, verbose);
             // A model planner is loaded once, here, before anything moves; a bad model file is a clear error.
             using var loggers = PlannerCliOptions.StderrLoggers(level);
             using var modelPlanner = PlannerCliOptions.CreateModelPlanner(options, loggers);
             using var embedder = EmbeddingCliOption.Load(options.EmbeddingModelPath, loggers);
+            var log = loggers.CreateLogger("CortexBot.Cli.Run");
+            if (robotAt is null && !parse.GetValue(inProcess) && localOnly is not null)
+                log.LogWarning("running in-process: {What} cannot cross to a robot node yet (it needs the robot part in this process)", localOnly);
+            // The default isolation: this run's own robot node child on loopback, ended with the run (and with this
+            // process: the child watches it), unless the user points at a robot node or wants everything in this process.
+            await using var child = robotAt is null && !parse.GetValue(inProcess) && localOnly is null
+                ? await RobotNodeChild.StartAsync(robotOptions.Forward(parse), level, ct) : null;
+            var placement = child is not null ? new RobotPlacement(child.Endpoint, Child: true)
+                : robotAt is not null ? new RobotPlacement(robotAt) : RobotPlacement.InProcess;
             var result = await CortexBotRunner.RunAsync(options, parse.GetValue(task)!, parse.GetValue(episodes), parse.GetValue(seed),
                 configure: services =>
                 {
                     if (modelPlanner is not null) services.AddSingleton<Core.Ports.IPlanner>(modelPlanner);
                     if (embedder is not null) services.AddSingleton<Core.Ports.IEpisodeEmbedder>(embedder);
                 },
-                logLevel: level, cancellationToken: ct,
+                logLevel: level, cancellationToken: ct, placement: placement,
                 onEpisode: videoDir is null ? null : o =>
                 {
                     var file = Path.Combine(videoDir, $"episode-{(o.StoredId > 0 ? o.StoredId.ToString() : o.Episode.TaskId.ToString()[..8])}-seed{o.Episode.Seed}.mp4");
                     try { Host.Media.EpisodeVideo.Render(o.Episode, options.ScenePath, file); }
                     catch (ConfigurationException e) { Console.Error.WriteLine($"warning: no video of seed {o.Episode.Seed}: {e.Message}"); }
                 });
+            if (result.Fatal is not null)
+            {
+                Console.Error.WriteLine($"error: {result.Fatal}");
+                return 1;
+            }
             if (result.Rejection is not null)
             {
                 Console.Error.WriteLine($"error: {result.Rejection}");
@@ -174,6 +146,9 @@ internal static class RunCommand
         Console.WriteLine($"safety gate: {c.ClampedCommands} clamped, {c.SpeedScaledCommands} speed-scaled, {c.EnvelopeHolds} envelope holds" +
             (c.MaxToolSpeed is { } v ? $"; peak tool speed {c.PeakToolSpeed:0.###} m/s (limit {v:0.###})" : ""));
         Console.WriteLine($"cortex: planner '{r.Cortex.Planner}', {r.Cortex.Plans} plan(s), latency p50 {r.Cortex.PlanLatencyMsP50:F2} ms");
+        if (r.Safety is { } s)
+            Console.WriteLine($"safety: {s.Verdict} over {s.ScreenedPlans} screened plan(s) ({s.ModifiedPlans} modified, {s.RefusedPlans} refused, {s.EscalatedPlans} escalated), " +
+                $"{c.ZoneHolds} keep-out zone holds" + (s.Reasons.Count == 0 ? "" : $": {string.Join("; ", s.Reasons)}"));
         Console.WriteLine($"hippocampus: {r.Hippocampus.EpisodesStored} episode(s) stored in {r.Hippocampus.Path}");
         if (r.World is { } w)
         {
@@ -182,6 +157,10 @@ internal static class RunCommand
                 Console.WriteLine($"detections: {d.FramesAccepted} frames accepted, {d.FramesRefusedStale} refused as stale, {d.UnknownDetections} of unknown classes, " +
                     $"{d.RejectedDetections} rejected, {d.Jumps} jumps, {d.Vanished} vanishings");
         }
+        if (r.RobotNode is { } n)
+            Console.WriteLine($"robot node: {(n.Separate ? $"{n.Address}, pid {n.Pid}{(n.Child ? ", child of this run" : "")}" : "in this process")}; " +
+                $"GC gen0/1/2 {n.GcBefore.Gen0}/{n.GcBefore.Gen1}/{n.GcBefore.Gen2} -> {n.GcAfter.Gen0}/{n.GcAfter.Gen1}/{n.GcAfter.Gen2}" +
+                (n.InterruptedEpisodeStored is { } i ? $"; stored the interrupted episode {i} of a previous brain" : ""));
         if (r.Policy is { } p)
             Console.WriteLine($"policy: {p.Path} on {p.Device}" + (p.Fallback is null ? "" : $" ({p.RequestedDevice} unavailable: {p.Fallback})"));
     }

@@ -46,7 +46,7 @@ public static class CrossingMessages
     [
         // brain -> robot
         new(typeof(ExecuteSkill), NodeRole.Brain, "EpisodeActor (each plan step, EpisodeJournal.BeginStep)", "CerebellumActor",
-            "run one skill (SkillInvocation, optional SkillTuning); answered by SkillResult"),
+            "run one skill (SkillInvocation, optional SkillTuning, optional safety speed cap); answered by SkillResult"),
         new(typeof(AbortSkill), NodeRole.Brain, "EpisodeActor (a skill ran past its timeout)", "CerebellumActor",
             "abort the running skill and hold; no answer"),
         new(typeof(Settle), NodeRole.Brain, "EpisodeActor (after the last step)", "CerebellumActor",
@@ -89,5 +89,25 @@ public static class CrossingMessages
             "the tick the episode's robot time counts from, and the tick period"),
         new(typeof(EpisodeTraceEnded), NodeRole.Robot, "CerebellumActor", "EpisodeActor (EndEpisodeTrace's sender)",
             "the episode's robot seconds and its motion trace (EpisodeTrace, null when none is recorded)"),
+
+        // the robot node's own conversation (attach handshake, episode bookkeeping, status)
+        new(typeof(ObserveWorld), NodeRole.Brain, "EpisodeActor (starting from the scene as it is, or after Gazebo's reset)", "BrainstemActor",
+            "the perceived scene if it can be trusted now; answered by WorldReady or WorldResetFailed"),
+        new(typeof(AttachBrain), NodeRole.Brain, "NervousSystemActor (at the run's start)", "RobotNodeActor",
+            "hand this brain the robot-side organs; answered by RobotAttached or AttachRefused"),
+        new(typeof(DetachBrain), NodeRole.Brain, "NervousSystemActor (the run ended)", "RobotNodeActor",
+            "the brain is done; the robot node is free for the next one; no answer"),
+        new(typeof(EpisodeUnderway), NodeRole.Brain, "EpisodeActor (the trace started, each step sent)", "RobotNodeActor",
+            "the episode and step in force, kept to report an interruption to the next brain; no answer"),
+        new(typeof(EpisodeClosed), NodeRole.Brain, "EpisodeActor (the outcome is stored or refused)", "RobotNodeActor",
+            "nothing is underway any more; no answer"),
+        new(typeof(GetRobotStatus), NodeRole.Brain, "CortexBotRunner (a run's start and end)", "RobotNodeActor",
+            "the robot node's status, optionally starting the control statistics afresh; answered by RobotStatus"),
+        new(typeof(RobotAttached), NodeRole.Robot, "RobotNodeActor", "NervousSystemActor (AttachBrain's sender)",
+            "the cerebellum's and brainstem's actor paths, the world setup, the policy served and any interrupted episode"),
+        new(typeof(AttachRefused), NodeRole.Robot, "RobotNodeActor", "NervousSystemActor (AttachBrain's sender)",
+            "another brain is attached: its address and why"),
+        new(typeof(RobotStatus), NodeRole.Robot, "RobotNodeActor", "GetRobotStatus's sender",
+            "address, pid, GC counts gen0/1/2, the attached brain, control loop and safety gate counters"),
     ];
 }

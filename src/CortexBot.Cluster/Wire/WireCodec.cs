@@ -42,9 +42,14 @@ public static class WireCodec
     [
         // brain -> robot
         Map<ExecuteSkill, P.ExecuteSkill>("xs",
-            m => new P.ExecuteSkill { TaskId = Id(m.TaskId), StepIndex = m.StepIndex, Skill = ToProto(Present(m.Skill, "ExecuteSkill.Skill")), Tuning = m.Tuning is { } t ? new P.SkillTuning { FirmGrip = t.FirmGrip } : null },
+            m =>
+            {
+                var x = new P.ExecuteSkill { TaskId = Id(m.TaskId), StepIndex = m.StepIndex, Skill = ToProto(Present(m.Skill, "ExecuteSkill.Skill")), Tuning = m.Tuning is { } t ? new P.SkillTuning { FirmGrip = t.FirmGrip } : null };
+                if (m.MaxToolSpeed is { } cap) x.MaxToolSpeed = cap;
+                return x;
+            },
             p => new ExecuteSkill(Id(p.TaskId, "ExecuteSkill.task_id"), p.StepIndex, FromProto(Need(p.Skill, "ExecuteSkill.skill")),
-                p.Tuning is { } t ? new SkillTuning(t.FirmGrip) : null)),
+                p.Tuning is { } t ? new SkillTuning(t.FirmGrip) : null) { MaxToolSpeed = p.HasMaxToolSpeed ? p.MaxToolSpeed : null }),
         Map<AbortSkill, P.AbortSkill>("ab", m => new P.AbortSkill { Reason = m.Reason }, p => new AbortSkill(p.Reason)),
         Map<Settle, P.Settle>("st", m => new P.Settle { Seconds = m.Seconds }, p => new Settle(p.Seconds)),
         Map<ResetWorld, P.ResetWorld>("rw", m => new P.ResetWorld { Seed = m.Seed }, p => new ResetWorld(p.Seed)),
@@ -100,7 +105,77 @@ public static class WireCodec
                 return p;
             },
             p => new EpisodeTraceEnded(Id(p.TaskId, "EpisodeTraceEnded.task_id"), p.RobotSeconds, p.HasTrace ? Trace(p.Trace, "EpisodeTraceEnded.trace") : null)),
+
+        // the robot node's own conversation: brain -> robot
+        Map<ObserveWorld, P.ObserveWorld>("ow", m => new P.ObserveWorld { Seed = m.Seed }, p => new ObserveWorld(p.Seed)),
+        Map<AttachBrain, P.AttachBrain>("ba", m => new P.AttachBrain { Brain = m.Brain, Pid = m.Pid }, p => new AttachBrain(p.Brain, p.Pid)),
+        Map<DetachBrain, P.DetachBrain>("bd", m => new P.DetachBrain { Reason = m.Reason }, p => new DetachBrain(p.Reason)),
+        Map<EpisodeUnderway, P.EpisodeUnderway>("eu",
+            m => new P.EpisodeUnderway { TaskId = Id(m.TaskId), Instruction = m.Instruction, Seed = m.Seed, Step = m.Step },
+            p => new EpisodeUnderway(Id(p.TaskId, "EpisodeUnderway.task_id"), p.Instruction, p.Seed, p.Step)),
+        Map<EpisodeClosed, P.EpisodeClosed>("ec", m => new P.EpisodeClosed { TaskId = Id(m.TaskId) },
+            p => new EpisodeClosed(Id(p.TaskId, "EpisodeClosed.task_id"))),
+        Map<GetRobotStatus, P.GetRobotStatus>("gq", m => new P.GetRobotStatus { ResetControlStats = m.ResetControlStats },
+            p => new GetRobotStatus(p.ResetControlStats)),
+
+        // the robot node's own conversation: robot -> brain
+        Map<RobotAttached, P.RobotAttached>("ra",
+            m => new P.RobotAttached
+            {
+                Cerebellum = m.Cerebellum, Brainstem = m.Brainstem, RobotNode = m.RobotNode, Pid = m.Pid, Reset = m.Reset, Perception = m.Perception,
+                WorldReason = m.WorldReason, Policy = m.Policy is { } pol ? ToProto(pol) : null, Interrupted = m.Interrupted is { } i ? ToProto(i) : null,
+            },
+            p => new RobotAttached(p.Cerebellum, p.Brainstem, p.RobotNode, p.Pid, p.Reset, p.Perception, p.WorldReason)
+            {
+                Policy = p.Policy is { } pol ? FromProto(pol) : null, Interrupted = p.Interrupted is { } i ? FromProto(i) : null,
+            }),
+        Map<AttachRefused, P.AttachRefused>("rf", m => new P.AttachRefused { AttachedBrain = m.AttachedBrain, Reason = m.Reason },
+            p => new AttachRefused(p.AttachedBrain, p.Reason)),
+        Map<RobotStatus, P.RobotStatus>("rq",
+            m =>
+            {
+                var p = new P.RobotStatus { RobotNode = m.RobotNode, Pid = m.Pid, Gen0 = m.Gen0, Gen1 = m.Gen1, Gen2 = m.Gen2, Control = ToProto(Present(m.Control, "RobotStatus.Control")) };
+                if (m.AttachedBrain is { } b) p.AttachedBrain = b;
+                return p;
+            },
+            p => new RobotStatus(p.RobotNode, p.Pid, p.Gen0, p.Gen1, p.Gen2, p.HasAttachedBrain ? p.AttachedBrain : null, FromProto(Need(p.Control, "RobotStatus.control")))),
     ];
+
+    private static P.RobotPolicy ToProto(RobotPolicy m)
+    {
+        var p = new P.RobotPolicy { Path = m.Path, Device = m.Device, RequestedDevice = m.RequestedDevice,
+            IdentityFile = Present(m.Identity, "RobotPolicy.Identity").File, IdentityId = m.Identity.Id };
+        if (m.Fallback is { } f) p.Fallback = f;
+        return p;
+    }
+
+    private static RobotPolicy FromProto(P.RobotPolicy p) =>
+        new(p.Path, p.Device, p.RequestedDevice, p.HasFallback ? p.Fallback : null, new PolicyIdentity(p.IdentityFile, p.IdentityId));
+
+    private static P.InterruptedEpisode ToProto(InterruptedEpisode m) => new()
+    {
+        TaskId = Id(m.TaskId), Instruction = m.Instruction, Seed = m.Seed, Step = m.Step, Reason = m.Reason, AtUnixMs = m.AtUnixMs,
+    };
+
+    private static InterruptedEpisode FromProto(P.InterruptedEpisode p) =>
+        new(Id(p.TaskId, "InterruptedEpisode.task_id"), p.Instruction, p.Seed, p.Step, p.Reason, p.AtUnixMs);
+
+    private static P.ControlCounters ToProto(ControlCounters c)
+    {
+        var p = new P.ControlCounters
+        {
+            TargetHz = c.TargetHz, AchievedHz = c.AchievedHz, JitterP50Us = c.JitterP50Us, JitterP99Us = c.JitterP99Us, JitterMaxUs = c.JitterMaxUs,
+            LateTicks = c.LateTicks, Ticks = c.Ticks, Pacing = c.Pacing, RealtimePriority = c.RealtimePriority, ClampedCommands = c.ClampedCommands,
+            EnvelopeHolds = c.EnvelopeHolds, SpeedScaledCommands = c.SpeedScaledCommands, PeakToolSpeed = c.PeakToolSpeed, Trajectories = c.Trajectories,
+            TrajectoriesRefused = c.TrajectoriesRefused, TrackingErrorP99 = c.TrackingErrorP99, ZoneHolds = c.ZoneHolds,
+        };
+        if (c.MaxToolSpeed is { } v) p.MaxToolSpeed = v;
+        return p;
+    }
+
+    private static ControlCounters FromProto(P.ControlCounters p) => new(p.TargetHz, p.AchievedHz, p.JitterP50Us, p.JitterP99Us, p.JitterMaxUs,
+        p.LateTicks, p.Ticks, p.Pacing, p.RealtimePriority, p.ClampedCommands, p.EnvelopeHolds, p.SpeedScaledCommands,
+        p.HasMaxToolSpeed ? p.MaxToolSpeed : null, p.PeakToolSpeed, p.Trajectories, p.TrajectoriesRefused, p.TrackingErrorP99) { ZoneHolds = p.ZoneHolds };
 
     private static readonly FrozenDictionary<Type, Entry> ByType = Entries.ToFrozenDictionary(e => e.Type);
     private static readonly FrozenDictionary<string, Entry> ByManifest = Entries.ToFrozenDictionary(e => e.Manifest, StringComparer.Ordinal);

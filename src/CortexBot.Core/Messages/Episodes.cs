@@ -68,6 +68,13 @@ public sealed record EpisodeRecord(
 
     /// <summary>The relations of <see cref="Goal"/> that did not hold when the outcome was judged (all of them when it was not judged).</summary>
     public ImmutableArray<string> Unmet { get; init; } = [];
+
+    /// <summary>
+    /// The episode did not end: its brain vanished mid-way and the robot node stopped the segment in force and held the
+    /// arm (<see cref="Success"/> is false, <see cref="FailureReason"/> says what happened and at which step). Stored by
+    /// the next brain the robot node told about it.
+    /// </summary>
+    public bool Interrupted { get; init; }
 }
 
 /// <summary>One object's physics as a perturbation left them in the simulator: mass in kg, sliding friction coefficient.</summary>
@@ -110,6 +117,8 @@ public sealed record EpisodeOutcome(EpisodeRecord Episode, int AnomalyCount, lon
 
     /// <summary>Plans of this episode the planner made (the slow path: the first plan when memory had none that fit, and every replan).</summary>
     public int SlowPlans { get; init; }
+    /// <summary>The safety screen's verdict on each plan of the episode, in order; empty where no screen ran.</summary>
+    public ImmutableArray<Safety.SafetyVerdict> SafetyVerdicts { get; init; } = [];
 }
 
 /// <summary>The task cannot be attempted (refused instruction, bad scene); nothing moved.</summary>

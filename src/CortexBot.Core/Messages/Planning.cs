@@ -50,7 +50,14 @@ public sealed record PlanReady(Guid TaskId, Plan Plan, string Planner, TimeSpan 
     public long? FromEpisode { get; init; }
 
     public bool FastPath => FromEpisode is not null;
+
+    /// <summary>The safety screen's verdict on the plan (allow or modify; null where no screen ran).</summary>
+    public Safety.SafetyVerdict? Safety { get; init; }
 }
-public sealed record PlanRefused(Guid TaskId, string Reason, string Planner, TimeSpan Latency);
+public sealed record PlanRefused(Guid TaskId, string Reason, string Planner, TimeSpan Latency)
+{
+    /// <summary>Set when the safety screen refused the plan (the reason then names the rule).</summary>
+    public Safety.SafetyVerdict? Safety { get; init; }
+}
 
 public sealed record CancelPlanning(Guid TaskId);

@@ -26,7 +26,15 @@ public static class SkillNames
 
 /// <summary>Ask the cerebellum to run one skill, with <paramref name="Tuning"/> adjusting an analytic skill's defaults
 /// (null: the defaults); it answers with <see cref="SkillResult"/>.</summary>
-public sealed record ExecuteSkill(Guid TaskId, int StepIndex, SkillInvocation Skill, SkillTuning? Tuning = null);
+public sealed record ExecuteSkill(Guid TaskId, int StepIndex, SkillInvocation Skill, SkillTuning? Tuning = null)
+{
+    /// <summary>
+    /// A tool speed cap (m/s) for this skill below the safety envelope's, from the safety screen's <c>modify</c> verdict
+    /// (e.g. while a fragile object is handled): the cerebellum times the skill for it and the safety gate enforces it.
+    /// Null: no cap.
+    /// </summary>
+    public double? MaxToolSpeed { get; init; }
+}
 
 public sealed record SkillResult(Guid TaskId, int StepIndex, SkillInvocation Skill, SkillOutcome Outcome, string? Detail, TimeSpan Duration, Anomaly? Anomaly)
 {

@@ -79,18 +79,19 @@ public static class ControlBenchmark
 
     /// <param name="alongside">Started with the loop on its world and disposed when the phase ends (e.g. a camera capturing).</param>
     /// <param name="watch">Started on the running loop and disposed when the phase ends (e.g. the live feed and a client).</param>
+    /// <param name="gate">Builds the safety gate over the world (default: joint limits only).</param>
     internal static ControlStats RunControl(double rateHz, TimeSpan phase, bool load, Func<MuJoCoWorld, IDisposable>? alongside = null,
-        Func<MuJoCoWorld, ControlLoop, SafetyGate, IDisposable>? watch = null)
+        Func<MuJoCoWorld, ControlLoop, SafetyGate, IDisposable>? watch = null, Func<MuJoCoWorld, ArmModel, SafetyGate>? gate = null)
     {
         var arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
         using var world = new MuJoCoWorld(RepoPaths.DefaultScene);
         world.ResetScene(1);
         using var side = alongside?.Invoke(world);
-        var gate = new SafetyGate(world, arm);
-        using var loop = new ControlLoop(gate, new ControlLoopOptions { RateHz = rateHz, Pacing = Pacing.Realtime }, NullLogger<ControlLoop>.Instance);
+        var safety = gate?.Invoke(world, arm) ?? new SafetyGate(world, arm);
+        using var loop = new ControlLoop(safety, new ControlLoopOptions { RateHz = rateHz, Pacing = Pacing.Realtime }, NullLogger<ControlLoop>.Instance);
         var compiler = new SkillCompiler(new ArmKinematics(arm));
         loop.Start();
-        using var watcher = watch?.Invoke(world, loop, gate);
+        using var watcher = watch?.Invoke(world, loop, safety);
         loop.ResetStats();
         var end = DateTime.UtcNow + phase;
         // Keep the arm busy with real motion: alternate moves above the cubes and the bin.

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using CortexBot.Cluster.Nodes;
+using CortexBot.Host;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace CortexBot.Cli.Commands;
+
+/// <summary>`cortexbot robot serve`: the robot node (issue 12), up across many brains and episodes.</summary>
+internal static class RobotCommand
+{
+    /// <summary>The first line a robot node prints on stdout once brains can attach: this, then HOST:PORT and a space.</summary>
+    public const string ReadyPrefix = "robot node listening on ";
+
+    private static readonly TimeSpan ParentPoll = TimeSpan.FromMilliseconds(250);
+
+    public static Command Create()
+    {
+        var listen = new Option<string>("--listen")
+        {
+            Description = $"HOST:PORT the robot node listens on for brains (default {NodeEndpoint.DefaultRobot}; port 0: pick one and print it). Loopback only in this build",
+            DefaultValueFactory = _ => NodeEndpoint.DefaultRobot.ToString(),
+        };
+        var parentPid = new Option<int?>("--parent-pid") { Description = "End when the process with this id ends (how a run ties its own robot node to itself)" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Log the robot node's activity to stderr" };
+        var robotOptions = new RobotCliOptions();
+        var serve = new Command("serve",
+            "Run the robot node: the robot link or simulator, the safety gate, the control loop, the cerebellum and the brainstem. " +
+            "Brains (`cortexbot run --robot-node HOST:PORT`) attach one at a time; the node stays up across brains and episodes until Ctrl-C.")
+            { listen, parentPid, verbose };
+        foreach (var o in robotOptions.All) serve.Options.Add(o);
+        serve.SetAction(async (parse, ct) =>
+        {
+            var endpoint = NodeEndpoint.Parse(parse.GetValue(listen)!, "--listen").RequireLoopback("--listen");
+            var options = robotOptions.Apply(parse, new CortexBotOptions()).Validate();
+            int? parent = parse.GetValue(parentPid);
+            var level = GlobalOptions.Level(parse, verbose);
+            using var host = CortexBotRunner.BuildRobotNode(options, endpoint, level);
+            // Configuration errors (a bad policy, no route to the ROS 2 graph's simulator) before anything listens.
+            host.Services.GetRequiredService<Cerebellum.Skills.SkillCompiler>();
+            host.Services.GetRequiredService<WorldSetup>();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            await host.StartAsync(stop.Token);
+            var address = ((ExtendedActorSystem)host.Services.GetRequiredService<ActorSystem>()).Provider.DefaultAddress;
+            Console.WriteLine($"{ReadyPrefix}{address.Host}:{address.Port} ({address}, pid {Environment.ProcessId})");
+            Console.Out.Flush();
+            try
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    if (parent is { } pid && !Alive(pid))
+                    {
+                        Console.Error.WriteLine($"robot node: the parent process {pid} is gone; stopping");
+                        break;
+                    }
+                    await Task.Delay(ParentPoll, stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                }
+            }
+            finally
+            {
+                await host.StopAsync(CancellationToken.None);
+            }
+            return 0;
+        });
+        var robot = new Command("robot", "The robot node of a split controller: `robot serve`.") { serve };
+        return robot;
+    }
+
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var p = Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
