@@ -80,6 +80,11 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
             RepairSubgoal(request, subgoal);
             return;
         }
+        if (FromMemory(request) is { } remembered)
+        {
+            Sender.Tell(remembered);
+            return;
+        }
 
         var attempt = new Attempt(request, Sender);
         _pending[request.TaskId] = attempt;
@@ -131,6 +136,75 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
 
     /// <summary>The name local repairs carry (they are not the configured planner's).</summary>
     public const string RepairPlannerName = "repair";
+
+    /// <summary>The name plans from the fast path carry (a remembered plan grounded in this scene; no planner call).</summary>
+    public const string MemoryPlannerName = "memory";
+
+    /// <summary>
+    /// The fast path: the first remembered plan (most recent first) that, grounded in this scene by the goals' binding,
+    /// passes the plan validator and, simulated from this scene, brings about every relation of the current goal.
+    /// Null (the slow path: the planner) when there is none, on replans after an anomaly, and without a goal.
+    /// </summary>
+    private PlanReady? FromMemory(PlanRequest request)
+    {
+        if (request.Anomaly is not null || request.Goal is not { Relations.IsEmpty: false } goal || request.RememberedPlans.IsDefaultOrEmpty)
+            return null;
+        var started = Stopwatch.GetTimestamp();
+        foreach (var remembered in request.RememberedPlans)
+        {
+            var plan = GroundRemembered(remembered, goal, request.Scene, _catalogue, out var why);
+            if (plan is null)
+            {
+                _log.Info("task {0}: remembered plan of episode {1} does not fit: {2}", request.TaskId, remembered.EpisodeId, why);
+                continue;
+            }
+            // Screened like any plan: a refused one goes to the slow path, whose plan is screened (and refused) in turn.
+            var verdict = _screener?.Screen(plan, request.Scene, request.Instruction ?? "");
+            if (verdict is { Refused: true })
+            {
+                _log.Info("task {0}: the safety screen refused the remembered plan of episode {1}: {2}", request.TaskId, remembered.EpisodeId, verdict);
+                continue;
+            }
+            var latency = Stopwatch.GetElapsedTime(started);
+            // A plan's latency, but no planner call (PlannerCalls counts the slow path only).
+            Core.Telemetry.CortexBotMetrics.PlanLatency.Record(latency.TotalMilliseconds);
+            _log.Info("task {0}: plan [{1}] from memory (episode {2}) in {3:F1} ms", request.TaskId, string.Join(", ", plan.Describe()),
+                remembered.EpisodeId, latency.TotalMilliseconds);
+            return new PlanReady(request.TaskId, plan, MemoryPlannerName, latency)
+                { Subgoals = PlanTree.Group(plan, _catalogue), FromEpisode = remembered.EpisodeId, Safety = verdict };
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// <paramref name="remembered"/>'s plan rewritten for <paramref name="goal"/> in <paramref name="scene"/>, when it is
+    /// valid there and reaches every relation of the goal (a cube already in the bin, or a base that is now a container,
+    /// makes it refuse); else null with why.
+    /// </summary>
+    public static Plan? GroundRemembered(RememberedPlan remembered, Core.Goals.TaskGoal goal, SceneSnapshot scene, SkillCatalogue catalogue, out string? why)
+    {
+        ArgumentNullException.ThrowIfNull(remembered);
+        var plan = Core.Goals.GoalStructure.Ground(remembered.Plan, remembered.Goal, goal, scene, out why);
+        if (plan is null) return null;
+        why = PlanValidator.Validate(plan, catalogue, scene);
+        if (why is not null) return null;
+        SymbolicState.Simulate(plan, catalogue, scene, out var final);
+        var missing = final.Missing(goal).ToList();
+        if (missing.Count > 0)
+        {
+            why = $"the grounded plan leaves {string.Join(", ", missing)} unmet";
+            return null;
+        }
+        // Every step must still be needed: a relation that already holds in this scene means the scene is not the
+        // remembered one (e.g. a cube already in the bin), and the planner should decide what is left to do.
+        var start = SymbolicState.FromScene(scene);
+        if (goal.Relations.FirstOrDefault(start.Holds) is { } already)
+        {
+            why = $"{already} already holds in this scene";
+            return null;
+        }
+        return plan;
+    }
 
     private void OnPlanningFinished(PlanningFinished finished)
     {

@@ -83,6 +83,16 @@ public sealed partial class PostgresEpisodeStore
         return Read("query episodes", sql, [.. args]);
     }
 
+    public IReadOnlyList<EpisodeRecord> SucceededWithGoal(string goalStructure, int limit)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(goalStructure);
+        if (limit <= 0)
+            return [];
+        // Newest first along the primary key; the structure lives in goal_json (no schema change for it).
+        return Read("recall plans by goal", $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes WHERE success = $1 AND goal_json IS NOT NULL" +
+            $" AND {EpisodeDetails.StructureSql(postgres: true)} = $2 ORDER BY id DESC LIMIT $3", [true, goalStructure, (long)limit]);
+    }
+
     public IEnumerable<EpisodeRecord> All() => EpisodeRows.Pages(after => ReadWithTraces("read episodes",
         $"SELECT {EpisodeRows.Columns} FROM cortexbot.episodes WHERE id > $1 ORDER BY id LIMIT {EpisodeRows.PageSize}", after)).SelectMany(page => page);
 

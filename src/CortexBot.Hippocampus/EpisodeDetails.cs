@@ -50,11 +50,20 @@ public static class EpisodeDetails
         : !(double.IsFinite(p.Friction) && p.Friction > 0) ? FormattableString.Invariant($"of {p.Object} has friction {p.Friction}, not a positive number")
         : null;
 
-    private sealed record GoalColumn(string[] Relations, string[] Unmet);
+    private sealed record GoalColumn(string[] Relations, string[] Unmet, string? Structure = null);
 
-    /// <summary>The goal and its unmet relations as one JSON object (<c>{"relations": [...], "unmet": [...]}</c>), NULL without a goal.</summary>
+    /// <summary>
+    /// The goal and its unmet relations as one JSON object (<c>{"relations": [...], "unmet": [...], "structure": "..."}</c>),
+    /// NULL without a goal. The structure (<see cref="Core.Goals.GoalStructure"/>) is what remembered plans are found by
+    /// (<see cref="StructureSql"/>); kept in this column so finding them needs no schema change.
+    /// </summary>
     public static string? GoalJson(ImmutableArray<string> goal, ImmutableArray<string> unmet) =>
-        goal.IsDefaultOrEmpty ? null : JsonSerializer.Serialize(new GoalColumn([.. goal], unmet.IsDefault ? [] : [.. unmet]), Json);
+        goal.IsDefaultOrEmpty ? null : JsonSerializer.Serialize(new GoalColumn([.. goal], unmet.IsDefault ? [] : [.. unmet],
+            Core.Goals.GoalStructure.Of(goal)), Json);
+
+    /// <summary>The SQL expression of a row's goal structure: SQLite's JSON functions, or PostgreSQL's jsonb operator.</summary>
+    public static string StructureSql(bool postgres) =>
+        postgres ? "(goal_json::jsonb ->> 'structure')" : "json_extract(goal_json, '$.structure')";
 
     public static (ImmutableArray<string> Goal, ImmutableArray<string> Unmet) ParseGoal(string? json)
     {

@@ -17,6 +17,8 @@ namespace CortexBot.Hippocampus;
 /// <item><see cref="RecallSimilar"/> → <see cref="Recalled"/>: the episodes most similar to the text (embedding dot
 /// product; ties go to the most recent), restricted by its <see cref="RecallFilter"/> if any; empty if the store cannot be read.</item>
 /// <item><see cref="RecallFacts"/> → <see cref="FactsRecalled"/>: the semantic tier (empty for a store without one).</item>
+/// <item><see cref="RecallPlanFor"/> → <see cref="PlansRecalled"/>: plans of recent successful episodes with the same goal
+/// structure, found by the store's query (<see cref="IEpisodeMemory.SucceededWithGoal"/>), for the cortex's fast path.</item>
 /// </list>
 /// The index is loaded from the store when the actor starts (every vector of an <see cref="IEpisodeMemory"/>; for a plain
 /// <see cref="IEpisodeStore"/>, the latest <c>recallPool</c> episodes embedded on the spot), and again on the next
@@ -50,6 +52,7 @@ public sealed class HippocampusActor : ReceiveActor
         Receive<StoreEpisode>(OnStore);
         Receive<RecallSimilar>(m => Recall(m.Text, m.Limit, m.Filter));
         Receive<RecallFacts>(OnFacts);
+        Receive<RecallPlanFor>(OnRecallPlans);
     }
 
     public static Props Props(IEpisodeStore store) => Props(store, DefaultRecallPool);
@@ -209,6 +212,47 @@ public sealed class HippocampusActor : ReceiveActor
             _log.Error(ex, "Could not read semantic facts: {0}", ex.Message);
             Sender.Tell(new FactsRecalled([]));
         }
+    }
+
+    private void OnRecallPlans(RecallPlanFor msg)
+    {
+        try
+        {
+            if (msg.Limit <= 0 || string.IsNullOrEmpty(msg.GoalStructure))
+            {
+                Sender.Tell(new PlansRecalled([]));
+                return;
+            }
+            // Episodes that had an anomaly may hold a plan and its replans in one list: not one plan to repeat. A few
+            // more are read than asked for so such episodes do not crowd out the rest.
+            int read = msg.Limit * 4;
+            var episodes = _store is IEpisodeMemory memory
+                ? memory.SucceededWithGoal(msg.GoalStructure, read)
+                : [.. _store.Recent(_recallPool).Where(e => e.Success && Core.Goals.GoalStructure.Of(e.Goal.IsDefault ? [] : e.Goal) == msg.GoalStructure).Take(read)];
+            var plans = ImmutableArray.CreateBuilder<RememberedPlan>();
+            foreach (var e in episodes)
+            {
+                if (plans.Count == msg.Limit) break;
+                if (RememberedPlanOf(e) is { } plan) plans.Add(plan);
+            }
+            Sender.Tell(new PlansRecalled(plans.ToImmutable()));
+        }
+        catch (Exception ex)
+        {
+            _log.Error(ex, "Could not recall plans for goal {0}: {1}", msg.GoalStructure, ex.Message);
+            Sender.Tell(new PlansRecalled([]));
+        }
+    }
+
+    /// <summary>The plan of a successful episode that ran it through without an anomaly, with its goal; else null.</summary>
+    public static RememberedPlan? RememberedPlanOf(EpisodeRecord e)
+    {
+        if (!e.Success || e.Plan.IsDefaultOrEmpty || !e.Anomalies.IsDefaultOrEmpty || e.Goal.IsDefaultOrEmpty) return null;
+        var relations = e.Goal.Select(Core.Goals.Relation.Parse).ToList();
+        if (relations.Any(r => r is null)) return null;
+        var steps = e.Plan.Select(s => PlanText.Parse(s)).Select(p => new SkillInvocation(p.Skill, [.. p.Args])).ToImmutableArray();
+        if (steps.Any(s => s.Skill.Length == 0)) return null;
+        return new RememberedPlan(e.Id, new Core.Goals.TaskGoal([.. relations!]), new Plan(steps));
     }
 
     /// <summary>The compact form of an episode that goes into a planner's context.</summary>

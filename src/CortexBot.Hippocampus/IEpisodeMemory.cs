@@ -27,6 +27,12 @@ public interface IEpisodeMemory : IEpisodeStore
     /// <summary>Episodes passing the filter, most recently stored first.</summary>
     IReadOnlyList<EpisodeRecord> Query(RecallFilter filter, int limit);
 
+    /// <summary>
+    /// The successful episodes whose goal has <paramref name="goalStructure"/> (<see cref="Core.Goals.GoalStructure"/>, kept
+    /// in the goal column), most recently stored first; without steps and trace.
+    /// </summary>
+    IReadOnlyList<EpisodeRecord> SucceededWithGoal(string goalStructure, int limit);
+
     /// <summary>Every episode in id order, read in pages (export).</summary>
     IEnumerable<EpisodeRecord> All();
 

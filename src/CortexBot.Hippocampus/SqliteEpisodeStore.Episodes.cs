@@ -265,6 +265,27 @@ public sealed partial class SqliteEpisodeStore
         }
     }
 
+    public IReadOnlyList<EpisodeRecord> SucceededWithGoal(string goalStructure, int limit)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(goalStructure);
+        if (limit <= 0)
+            return [];
+        lock (_gate)
+        {
+            ThrowIfDisposed();
+            return Wrap("recall plans by goal", () =>
+            {
+                // Newest first along the rowid; the structure lives in goal_json (no schema change for it).
+                using var cmd = _connection.CreateCommand();
+                cmd.CommandText = $"SELECT {EpisodeRows.Columns} FROM episodes WHERE success = 1 AND goal_json IS NOT NULL" +
+                    $" AND {EpisodeDetails.StructureSql(postgres: false)} = $structure ORDER BY id DESC LIMIT $limit";
+                cmd.Parameters.AddWithValue("$structure", goalStructure);
+                cmd.Parameters.AddWithValue("$limit", limit);
+                return ReadEpisodes(cmd);
+            });
+        }
+    }
+
     public IEnumerable<EpisodeRecord> All() => EpisodeRows.Pages(after =>
     {
         lock (_gate)

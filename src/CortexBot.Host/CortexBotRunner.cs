@@ -119,8 +119,9 @@ public static class CortexBotRunner
 
             var reports = new List<EpisodeReport>();
             var planLatencies = new List<double>();
+            string planner = options.Planner;
+            int fastPlans = 0, slowPlans = 0;
             var verdicts = new List<Core.Safety.SafetyVerdict>();
-            string planner = "?";
             int stored = 0;
             var askTimeout = options.Timeouts.Reset + options.Timeouts.Recall + options.Timeouts.Plan + options.Timeouts.Store + TimeSpan.FromMinutes(5);
             for (int i = 0; i < episodes; i++)
@@ -140,7 +141,10 @@ public static class CortexBotRunner
                     case EpisodeOutcome o:
                         onEpisode?.Invoke(o);
                         var e = o.Episode;
-                        planner = e.Planner;
+                        // The configured planner's name: plans from memory and local repairs carry their own.
+                        if (e.Planner is not (Cortex.CortexActor.MemoryPlannerName or Cortex.CortexActor.RepairPlannerName)) planner = e.Planner;
+                        fastPlans += o.FastPlans;
+                        slowPlans += o.SlowPlans;
                         // Every plan counts, replans after anomalies included; the latency percentile is per plan.
                         planLatencies.AddRange(o.PlanLatenciesMs);
                         verdicts.AddRange(o.SafetyVerdicts);
@@ -171,7 +175,8 @@ public static class CortexBotRunner
                     EnvelopeHolds = c.EnvelopeHolds, SpeedScaledCommands = c.SpeedScaledCommands, ZoneHolds = c.ZoneHolds, MaxToolSpeed = c.MaxToolSpeed, PeakToolSpeed = c.PeakToolSpeed,
                     Trajectories = c.Trajectories, TrajectoriesRefused = c.TrajectoriesRefused, TrackingErrorP99 = c.TrackingErrorP99,
                 },
-                new CortexReport(planner, planLatencies.Count, planLatencies.Count > 0 ? Math.Round(Percentiles.NearestRank(planLatencies, 0.5), 3) : 0),
+                new CortexReport(planner, planLatencies.Count, planLatencies.Count > 0 ? Math.Round(Percentiles.NearestRank(planLatencies, 0.5), 3) : 0)
+                    { FastPlans = fastPlans, SlowPlans = slowPlans },
                 new HippocampusReport(stored, store.Location))
             {
                 Policy = policy,

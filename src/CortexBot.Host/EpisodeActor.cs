@@ -223,17 +223,26 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     {
         _organs.Hippocampus.Tell(new RecallSimilar(Request.Instruction, 3));
         _organs.Hippocampus.Tell(new RecallFacts(null));
+        // Plans for goals of the same structure: the cortex's fast path (a task with no goal has none to look for).
+        var structure = _journal.GoalStructureKey;
+        if (structure is not null) _organs.Hippocampus.Tell(new RecallPlanFor(structure, RememberedPlansAsked));
         Arm(_timeouts.Recall);
-        bool episodes = false, facts = false;
-        Receive<Recalled>(r => { _journal.Recalled(r.Episodes); episodes = true; if (facts) Become(Planning); });
-        Receive<FactsRecalled>(f => { _journal.Recalled(f.Facts); facts = true; if (episodes) Become(Planning); });
+        bool episodes = false, facts = false, plans = structure is null;
+        void Next() { if (episodes && facts && plans) Become(Planning); }
+        Receive<Recalled>(r => { _journal.Recalled(r.Episodes); episodes = true; Next(); });
+        Receive<FactsRecalled>(f => { _journal.Recalled(f.Facts); facts = true; Next(); });
+        Receive<PlansRecalled>(p => { _journal.Recalled(p.Plans); plans = true; Next(); });
         // Memory is advisory: plan with what has arrived rather than wait.
         Receive<PhaseTimeout>(_ => Become(Planning));
     }
 
+    /// <summary>How many remembered plans the cortex is offered (most recent first; the first that fits this scene is taken).</summary>
+    public const int RememberedPlansAsked = 3;
+
     private void Planning()
     {
-        PlanFrom(_journal.StartScene!);
+        _organs.Cortex.Tell(_journal.FirstPlanRequestFrom(_journal.StartScene!));
+        Arm(_timeouts.Plan);
         Receive<PlanReady>(p => p.TaskId == TaskId, p => AtRobotTime("when the plan came", c =>
         {
             Adopt(p, replanned: false);
@@ -507,7 +516,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             return;
         }
         // Late answers from an earlier phase (e.g. a plan after its timeout) are expected; ignore them quietly.
-        if (message is PhaseTimeout or ObserveAgain or WorldResetFailed or SkillResult or PlanReady or PlanRefused or Recalled or FactsRecalled or Settled or SceneSnapshot
+        if (message is PhaseTimeout or ObserveAgain or WorldResetFailed or SkillResult or PlanReady or PlanRefused or Recalled or FactsRecalled or PlansRecalled or Settled or SceneSnapshot
             or RobotClock or EpisodeTraceStarted or EpisodeTraceEnded) return;
         base.Unhandled(message);
     }

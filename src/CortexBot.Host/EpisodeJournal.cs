@@ -94,10 +94,25 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
 
     public void Recalled(ImmutableArray<EpisodeSummary> episodes) => Memories = episodes;
     public void Recalled(ImmutableArray<SemanticFact> facts) => Facts = facts;
+    public void Recalled(ImmutableArray<RememberedPlan> plans) => RememberedPlans = plans;
+
+    /// <summary>Plans remembered for goals of this goal's structure, for the cortex's fast path (empty without memory).</summary>
+    public ImmutableArray<RememberedPlan> RememberedPlans { get; private set; } = [];
+
+    /// <summary>The structure of the goal (<see cref="GoalStructure"/>), null when there is no goal: what remembered plans are recalled by.</summary>
+    public string? GoalStructureKey => _goal is { Relations.IsEmpty: false } g ? GoalStructure.Of(g) : null;
+
+    /// <summary>Plans that came from memory (the fast path) and from the planner (the slow path: first plans and replans; local repairs are neither).</summary>
+    public int FastPlans { get; private set; }
+    public int SlowPlans { get; private set; }
 
     /// <summary>What the cortex is asked: the instruction, from <paramref name="scene"/>, with memories and the anomaly that made it replan.</summary>
     public PlanRequest PlanRequestFrom(SceneSnapshot scene) =>
         new(TaskId, Request.Instruction, scene, Memories, LastAnomaly) { Facts = Facts, Goal = _goal };
+
+    /// <summary>The episode's first plan request: with the remembered plans, so the cortex may take the fast path (replans never do).</summary>
+    public PlanRequest FirstPlanRequestFrom(SceneSnapshot scene) =>
+        PlanRequestFrom(scene) with { RememberedPlans = RememberedPlans };
 
     /// <summary>A plan (first or replanned) replaces the one in force; a replan clears the failure that led to it.</summary>
     public void Adopt(PlanReady ready, bool replanned = false)
@@ -108,6 +123,8 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
         Step = 0;
         _stepFailed = false;
         Planner = ready.Planner;
+        if (ready.FastPath) FastPlans++;
+        else SlowPlans++;
         _planLatencyMs += ready.Latency.TotalMilliseconds;
         _planLatencies.Add(Math.Round(ready.Latency.TotalMilliseconds, 3));
         _plans.AddRange(ready.Plan.Describe());
@@ -387,5 +404,6 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     public AnomalyEvent? LatestAnomaly => _anomalyEvents.Count > 0 ? _anomalyEvents[^1] : null;
 
     public EpisodeOutcome Outcome(EpisodeRecord record, long storedId, string? storeError) =>
-        new(record, AnomalyCount, storedId, storeError) { PlanLatenciesMs = [.. _planLatencies], SafetyVerdicts = [.. _verdicts] };
+        new(record, AnomalyCount, storedId, storeError)
+            { PlanLatenciesMs = [.. _planLatencies], SafetyVerdicts = [.. _verdicts], FastPlans = FastPlans, SlowPlans = SlowPlans };
 }

@@ -155,7 +155,14 @@ public sealed record ControlReport(
 public sealed record CortexReport(
     string Planner,
     int Plans,
-    double PlanLatencyMsP50);
+    double PlanLatencyMsP50)
+{
+    /// <summary>Plans that were remembered plans grounded in the scene (the fast path: no planner call).</summary>
+    public int FastPlans { get; init; }
+
+    /// <summary>Plans the planner made (the slow path): first plans memory had none for, and every replan after an anomaly.</summary>
+    public int SlowPlans { get; init; }
+}
 
 public sealed record HippocampusReport(
     int EpisodesStored,

@@ -48,6 +48,27 @@ public abstract class EpisodeStoreContract
     }
 
     [Fact]
+    public void Contract_successful_episodes_are_found_by_goal_structure_newest_first()
+    {
+        using var store = Open();
+        var memory = Assert.IsAssignableFrom<IEpisodeMemory>(store);
+        EpisodeRecord Put(string[] goal, bool success = true) => Samples.Episode(success: success) with { Goal = [.. goal] };
+        long older = store.Append(Put(["in(red_cube, bin)", "in(green_cube, bin)"]));
+        store.Append(Put(["in(red_cube, bin)", "in(green_cube, bin)"], success: false));
+        store.Append(Put(["in(red_cube, bin)", "in(green_cube, box)"])); // another structure: two containers
+        store.Append(Put(["on(red_cube, blue_cube)"]));
+        store.Append(Samples.Episode()); // no goal
+        long newer = store.Append(Put(["in(blue_cube, box)", "in(red_cube, box)"]));
+
+        var structure = Core.Goals.GoalStructure.Of(["in(a, c)", "in(b, c)"])!;
+        Assert.Equal([newer, older], memory.SucceededWithGoal(structure, 10).Select(e => e.Id));
+        Assert.Equal([newer], memory.SucceededWithGoal(structure, 1).Select(e => e.Id));
+        Assert.Equal(["in(blue_cube, box)", "in(red_cube, box)"], memory.SucceededWithGoal(structure, 1)[0].Goal.AsEnumerable());
+        Assert.Single(memory.SucceededWithGoal("on(?o1, ?o2)", 10));
+        Assert.Empty(memory.SucceededWithGoal("lifted(?o1)", 10));
+    }
+
+    [Fact]
     public void Contract_scenes_anomaly_events_policy_and_trace_round_trip()
     {
         using var store = Open();

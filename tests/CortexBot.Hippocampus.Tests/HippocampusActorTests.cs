@@ -54,6 +54,31 @@ public sealed class HippocampusActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void RecallPlanFor_answers_plans_of_successful_episodes_of_that_goal_structure_without_anomalies()
+    {
+        var hippocampus = Sys.ActorOf(HippocampusActor.Props(_store));
+        EpisodeRecord Put(string cube, bool anomaly = false) => Samples.Episode() with
+        {
+            Goal = [$"in({cube}, bin)"],
+            Plan = [$"pick({cube})", $"place({cube}, bin)"],
+            Anomalies = anomaly ? ["object_dropped: slipped"] : [],
+        };
+        long red = _store.Append(Put("red_cube"));
+        _store.Append(Put("green_cube", anomaly: true)); // a plan and its replan in one list: not offered
+        long blue = _store.Append(Put("blue_cube"));
+
+        hippocampus.Tell(new RecallPlanFor("in(?o1, ?c1)", 5), TestActor);
+
+        var plans = ExpectMsg<PlansRecalled>().Plans;
+        Assert.Equal([blue, red], plans.Select(p => p.EpisodeId));
+        Assert.Equal(["pick(blue_cube)", "place(blue_cube, bin)"], plans[0].Plan.Describe().AsEnumerable());
+        Assert.Equal("in(blue_cube, bin)", plans[0].Goal.ToString());
+
+        hippocampus.Tell(new RecallPlanFor("on(?o1, ?o2)", 5), TestActor);
+        Assert.Empty(ExpectMsg<PlansRecalled>().Plans);
+    }
+
+    [Fact]
     public void A_throwing_store_is_answered_not_escalated()
     {
         var hippocampus = Sys.ActorOf(HippocampusActor.Props(new BrokenStore()));

@@ -158,6 +158,11 @@ public sealed record EpisodeOutcome(EpisodeRecord Episode, int AnomalyCount, lon
     /// </summary>
     public ImmutableArray<double> PlanLatenciesMs { get; init; } = [];
 
+    /// <summary>Plans of this episode that came from memory (the cortex's fast path: no planner call).</summary>
+    public int FastPlans { get; init; }
+
+    /// <summary>Plans of this episode the planner made (the slow path: the first plan when memory had none that fit, and every replan).</summary>
+    public int SlowPlans { get; init; }
     /// <summary>The safety screen's verdict on each plan of the episode, in order; empty where no screen ran.</summary>
     public ImmutableArray<Safety.SafetyVerdict> SafetyVerdicts { get; init; } = [];
 }

@@ -34,11 +34,22 @@ public sealed record PlanRequest(Guid TaskId, string Instruction, SceneSnapshot 
     /// from the catalogue's effects, without the planner; refused when it cannot be done that way.
     /// </summary>
     public Goals.Relation? Subgoal { get; init; }
+
+    /// <summary>
+    /// Plans remembered for goals of the same structure (most recent first): the cortex grounds and checks them before it
+    /// calls the planner (the fast path). Empty on replans and repairs, and when memory is off.
+    /// </summary>
+    public ImmutableArray<RememberedPlan> RememberedPlans { get; init; } = [];
 }
 public sealed record PlanReady(Guid TaskId, Plan Plan, string Planner, TimeSpan Latency)
 {
     /// <summary>The plan's steps grouped by the relation each group brings about (see Skills.PlanTree); empty when not grouped.</summary>
     public ImmutableArray<Skills.Subgoal> Subgoals { get; init; } = [];
+
+    /// <summary>The remembered episode whose plan this is, grounded in the current scene (the fast path); null when the planner made it.</summary>
+    public long? FromEpisode { get; init; }
+
+    public bool FastPath => FromEpisode is not null;
 
     /// <summary>The safety screen's verdict on the plan (allow or modify; null where no screen ran).</summary>
     public Safety.SafetyVerdict? Safety { get; init; }

@@ -15,6 +15,19 @@ public sealed record RecallFilter(string? Task = null, string? Object = null, bo
     public bool IsEmpty => Task is null && Object is null && Success is null && Since is null && Until is null;
 }
 
+/// <summary>
+/// Ask the hippocampus for the plans of the <paramref name="Limit"/> most recent successful episodes whose goal has the
+/// structure <paramref name="GoalStructure"/> (see <see cref="Goals.GoalStructure"/>) and that ran their first plan
+/// through without an anomaly (so the stored plan is one plan, not a plan and its replans); answered with <see cref="PlansRecalled"/>.
+/// </summary>
+public sealed record RecallPlanFor(string GoalStructure, int Limit);
+
+/// <summary>A plan that once brought about <paramref name="Goal"/>, from episode <paramref name="EpisodeId"/>.</summary>
+public sealed record RememberedPlan(long EpisodeId, Goals.TaskGoal Goal, Plan Plan);
+
+/// <summary>The answer to <see cref="RecallPlanFor"/>, most recent first; empty when none fits.</summary>
+public sealed record PlansRecalled(ImmutableArray<RememberedPlan> Plans);
+
 /// <summary>Ask the hippocampus for the <paramref name="Limit"/> stored episodes most similar to <paramref name="Text"/>
 /// that pass <paramref name="Filter"/> (null: all); answered with <see cref="Recalled"/> (most similar first, ties to the
 /// most recent).</summary>
