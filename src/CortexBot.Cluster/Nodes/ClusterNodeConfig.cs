@@ -11,14 +11,14 @@ namespace CortexBot.Cluster.Nodes;
 public sealed record NodeEndpoint(string Host, int Port)
 {
     /// <summary>The robot node's default endpoint: loopback, a fixed port the brain finds without being told.</summary>
-    public static NodeEndpoint DefaultRobot { get; } = new("127.0.0.1", 7460);
+    public static NodeEndpoint DefaultRobot { get; } = new("127.0.0.1", 7470); // 7460 is the view's page, 7450 the telemetry stream
 
     /// <summary>Parses HOST:PORT; a bad value is a <see cref="ConfigurationException"/> naming <paramref name="flag"/>.</summary>
     public static NodeEndpoint Parse(string text, string flag)
     {
         int colon = text?.LastIndexOf(':') ?? -1;
         if (colon <= 0 || colon == text!.Length - 1)
-            throw new ConfigurationException($"{flag} wants HOST:PORT, e.g. 127.0.0.1:7460, got '{text}'");
+            throw new ConfigurationException($"{flag} wants HOST:PORT, e.g. 127.0.0.1:7470, got '{text}'");
         var host = text[..colon].Trim('[', ']');
         if (!int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
             throw new ConfigurationException($"{flag}: the port must be 0 to 65535, got '{text[(colon + 1)..]}'");
