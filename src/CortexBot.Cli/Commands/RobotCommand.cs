@@ -62,13 +62,18 @@ internal static class RobotCommand
             }
             finally
             {
-                await host.StopAsync(CancellationToken.None);
+                // bounded: Akka's coordinated shutdown may wait on cluster convergence with brains that already left
+                using var bound = new CancellationTokenSource(StopBound);
+                await host.StopAsync(bound.Token);
             }
             return 0;
         });
         var robot = new Command("robot", "The robot node of a split controller: `robot serve`.") { serve };
         return robot;
     }
+
+    /// <summary>How long the node's shutdown may take before the process ends anyway (the arm holds from the control loop's last tick).</summary>
+    private static readonly TimeSpan StopBound = TimeSpan.FromSeconds(15);
 
     private static bool Alive(int pid)
     {
