@@ -175,7 +175,7 @@ public static class CortexBotHosting
         services.AddBrainPart(options);
         services.AddAkka(ClusterNodeConfig.SystemName, (builder, sp) =>
         {
-            Configure(builder);
+            Configure(builder, quietTransport: true);
             builder.AddCortexBotNode(NodeRole.Brain, new NodeEndpoint(LocalAddressTowards(robot), 0));
             builder.WithActors((system, registry, _) =>
             {
@@ -203,12 +203,24 @@ public static class CortexBotHosting
         }
     }
 
-    private static void Configure(AkkaConfigurationBuilder builder) => builder
+    /// <param name="quietTransport">
+    /// A brain leaves out Akka.Remote's lines about its link to the robot node (DotNetty's channel handlers as the link
+    /// closes, associations gated, heartbeats delayed on a loaded machine): the run says what matters itself (a robot node
+    /// lost, exit 1), and its stderr keeps to one clear line per problem. A robot node logs them: its operator reads them.
+    /// </param>
+    private static void Configure(AkkaConfigurationBuilder builder, bool quietTransport = false) => builder
         .AddHocon(Hocon, HoconAddMode.Prepend)
         .ConfigureLoggers(l =>
         {
             l.ClearLoggers();
             l.AddLoggerFactory();
+            if (quietTransport)
+                l.WithLogFilter(f => f
+                    .ExcludeSourceContaining("TcpClientHandler")
+                    .ExcludeSourceContaining("TcpServerHandler")
+                    .ExcludeSourceContaining("/system/endpointManager/")
+                    .ExcludeMessageContaining("Scheduled sending of heartbeat was delayed")
+                    .ExcludeMessageContaining("heartbeat interval is growing too large"));
         });
 
     /// <summary>The robot node's supervisor with the cerebellum and the brainstem, and the live feed (which samples the control loop).</summary>

@@ -64,7 +64,14 @@ internal static class RobotCommand
             {
                 // bounded: Akka's coordinated shutdown may wait on cluster convergence with brains that already left
                 using var bound = new CancellationTokenSource(StopBound);
-                await host.StopAsync(bound.Token);
+                var stopping = host.StopAsync(bound.Token);
+                // a hosted service may not honour the token: the bound holds whatever the service does
+                if (await Task.WhenAny(stopping, Task.Delay(StopBound + StopBound)) != stopping)
+                {
+                    Console.Error.WriteLine($"robot node: the shutdown took longer than {2 * StopBound.TotalSeconds:0} s; ending the process (the arm holds its last command)");
+                    Environment.Exit(0);
+                }
+                await stopping;
             }
             return 0;
         });
