@@ -21,7 +21,8 @@ public sealed partial class LaunchPackageTests
     private static readonly ArmModel Arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
     private static readonly string[] Fingers = [.. new Ros2Options().GripperJoints];
 
-    private static string Python(params string[] args)
+    /// <summary>Runs python3; its exit code, stdout and stderr.</summary>
+    private static (int Exit, string Output, string Error) RunPython(string[] args)
     {
         var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -30,22 +31,22 @@ public sealed partial class LaunchPackageTests
         var err = p.StandardError.ReadToEndAsync();
         var output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"python3 {string.Join(' ', args)} failed: {err.Result}");
+        return (p.ExitCode, output, err.Result);
+    }
+
+    private static string Python(params string[] args)
+    {
+        var (exit, output, error) = RunPython(args);
+        Assert.True(exit == 0, $"python3 {string.Join(' ', args)} failed: {error}");
         return output;
     }
 
     /// <summary>Runs python3 expecting it to fail; its stderr.</summary>
     private static string PythonFailing(params string[] args)
     {
-        var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEndAsync();
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode != 0, $"python3 {string.Join(' ', args)} succeeded: {output.Result}");
-        return err;
+        var (exit, output, error) = RunPython(args);
+        Assert.True(exit != 0, $"python3 {string.Join(' ', args)} succeeded: {output}");
+        return error;
     }
 
     private static JsonElement Yaml(string relative) =>
