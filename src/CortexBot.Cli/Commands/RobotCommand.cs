@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Akka.Actor;
-using CortexBot.Cluster.Nodes;
+using CortexBot.Cluster.Remoting;
 using CortexBot.Host;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -34,11 +34,11 @@ internal static class RobotCommand
         foreach (var o in robotOptions.All) serve.Options.Add(o);
         serve.SetAction(async (parse, ct) =>
         {
-            var endpoint = NodeEndpoint.Parse(parse.GetValue(listen)!, "--listen").RequireLoopback("--listen");
+            var transport = NodeTransport.Create(NodeEndpoint.Parse(parse.GetValue(listen)!, "--listen"));
             var options = robotOptions.Apply(parse, new CortexBotOptions()).Validate();
             int? parent = parse.GetValue(parentPid);
             var level = GlobalOptions.Level(parse, verbose);
-            using var host = CortexBotRunner.BuildRobotNode(options, endpoint, level);
+            using var host = CortexBotRunner.BuildRobotNode(options, transport, level);
             // Configuration errors (a bad policy, no route to the ROS 2 graph's simulator) before anything listens.
             host.Services.GetRequiredService<Cerebellum.Skills.SkillCompiler>();
             host.Services.GetRequiredService<WorldSetup>();

@@ -80,7 +80,7 @@ internal static class RunCommand
             }
             if (options.Timeouts.MaxReplans is < 0 or > 10) throw new ConfigurationException($"--max-replans must be between 0 and 10, got {options.Timeouts.MaxReplans}");
             options = safety.Apply(parse, planners.Apply(parse, options)).Validate();
-            var robotAt = parse.GetValue(robotNode) is { } at2 ? Cluster.Nodes.NodeEndpoint.Parse(at2, "--robot-node").RequireLoopback("--robot-node") : null;
+            var robotAt = parse.GetValue(robotNode) is { } at2 ? Cluster.Remoting.NodeEndpoint.Parse(at2, "--robot-node") : null;
             if (robotAt is not null && parse.GetValue(inProcess)) throw new ConfigurationException("--robot-node and --in-process exclude each other");
             var localOnly = RunPlacement.InProcessOnly(options);
             if (robotAt is not null && localOnly is not null)
