@@ -180,6 +180,14 @@ public static class CortexBotHosting
         {
             Configure(builder);
             builder.AddCortexBotNode(NodeRole.Brain, transport);
+            // Akka's logs without Akka.Remote's warning (with a stack trace) at each failed try to reach the robot node:
+            // the run says what matters itself, in one line (see BrainNodeLogger).
+            builder.AddSetup(new BrainNodeLoggerSetup(sp.GetRequiredService<ILoggerFactory>()));
+            builder.ConfigureLoggers(l =>
+            {
+                l.ClearLoggers();
+                l.AddLogger<BrainNodeLogger>();
+            });
             var robotAddress = transport.AddressOf(ClusterNodeConfig.SystemName, robot);
             builder.WithActors((system, registry, _) =>
             {
