@@ -5,6 +5,7 @@ using CortexBot.Cluster.Remoting;
 using CortexBot.Cluster.Wire;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
+using CortexBot.Testing;
 
 namespace CortexBot.Cluster.Tests;
 
