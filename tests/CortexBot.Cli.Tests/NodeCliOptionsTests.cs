@@ -89,4 +89,26 @@ public sealed class NodeCliOptionsTests : IDisposable
         Assert.StartsWith("--tls-password-file /nonexistent/pw: cannot read it", Refused(null, "--tls-cert", p12, "--tls-password-file", "/nonexistent/pw").Message, StringComparison.Ordinal);
         Assert.StartsWith("--listen 'robot': no port;", Refused(null, "--listen", "robot").Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("127.0.0.1:7470", "127.0.0.1:0")]
+    [InlineData("localhost:7470", "127.0.0.1:0")]
+    [InlineData("[::1]:7470", "[::1]:0")]
+    public void A_brain_without_listen_binds_loopback_on_a_port_the_system_picks_towards_a_robot_node_on_loopback(string robot, string listen)
+    {
+        var brain = new NodeCliOptions(defaultListen: null);
+        var command = new Command("run");
+        brain.AddTo(command);
+        var t = brain.Build(command.Parse([]), new Dictionary<string, string>(), NodeEndpoint.Parse(robot));
+        Assert.Equal((listen, null, null), (t.Listen.ToString(), t.Tls, t.Warning));
+        Assert.Null(brain.FirstGiven(command.Parse([])));
+    }
+
+    [Fact]
+    public void The_first_flag_given_is_named_and_a_default_is_no_flag_given()
+    {
+        Assert.Null(_options.FirstGiven(_command.Parse([])));
+        Assert.Equal("--tls-cert", _options.FirstGiven(_command.Parse(["--tls-cert", "x.p12"])));
+        Assert.Equal("--insecure", _options.FirstGiven(_command.Parse(["--insecure"])));
+    }
 }
