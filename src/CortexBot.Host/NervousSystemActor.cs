@@ -162,6 +162,9 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
     private void Running()
     {
         Receive<GetAttachment>(_ => Sender.Tell(_attached!));
+        // the robot node's answer to an attach retry sent before its first answer arrived (a loaded machine): the same
+        // robot node and organs, already adopted
+        Receive<RobotAttached>(_ => { });
         Receive<RunEpisode>(r =>
         {
             _queue.Enqueue((r, Sender));
@@ -234,6 +237,8 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
         Receive<RunEpisode>(_ => Sender.Tell(answer));
         Receive<GetRobotStatus>(_ => Sender.Tell(new Status.Failure(new InvalidOperationException(reason))));
         Receive<DetachBrain>(_ => { });
+        // a late answer to an attach retry: the robot node counts this brain attached again, so it must hear it is not
+        Receive<RobotAttached>(_ => Sender.Tell(new DetachBrain(reason)));
         // an episode that was running (or just ended) still stops; it answered its own caller
         Receive<Terminated>(t => { if (t.ActorRef.Equals(_episode)) _episode = null; });
         Receive<EpisodeStored>(_ => { });
