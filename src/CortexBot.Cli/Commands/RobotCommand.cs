@@ -43,9 +43,6 @@ internal static class RobotCommand
             host.Services.GetRequiredService<WorldSetup>();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
-            // Ctrl-C stops the node also when it was started with SIGINT ignored (from a script's background job, a CI
-            // runner): a handler registered here takes SIGINT whatever the disposition the process inherited
-            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
             if (transport.Warning is { } warning) Console.Error.WriteLine(warning);
             await host.StartAsync(stop.Token);
             var address = ((ExtendedActorSystem)host.Services.GetRequiredService<ActorSystem>()).Provider.DefaultAddress;
