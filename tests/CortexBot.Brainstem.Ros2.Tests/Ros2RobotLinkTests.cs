@@ -56,6 +56,55 @@ public sealed unsafe class Ros2RobotLinkTests
     }
 
     [Fact]
+    public void A_state_is_taken_as_DDS_delivers_it_without_waiting_for_a_thread_of_ours()
+    {
+        int d = TestBus.NewDomain();
+        using var robot = new FakeRobot(d);
+        using var link = new Ros2RobotLink(Arm, TestBus.Options(d) with { StaleAfter = TimeSpan.FromSeconds(2) });
+        TestBus.WaitUntil(() => DdsParticipant.Matched(robot.StateWriter, isWriter: true) > 0, "the link's joint state reader");
+        var s = new RobotStateBuffer(6);
+        for (int i = 1; i <= 20; i++)
+        {
+            long before = link.Counters.JointStatesAccepted;
+            robot.Publish(All, [i, 2, 3, 4, 5, 6, 0.01, 0.01]);
+            // a writer in this process delivers inside its write, and the link's listener takes the state right there:
+            // readable when the write returns (a receiving thread of the link's own would still have to wake up)
+            Assert.Equal(before + 1, link.Counters.JointStatesAccepted);
+            Assert.True(link.Read(s));
+            Assert.Equal(i, s.Position[0]);
+        }
+    }
+
+    [Fact]
+    public void Links_come_and_go_while_states_stream_in()
+    {
+        int d = TestBus.NewDomain();
+        using var robot = new FakeRobot(d);
+        using var cts = new CancellationTokenSource();
+        long published = 0;
+        // as fast as it can: listener calls are in flight whenever a link goes
+        var t = new Thread(() =>
+        {
+            while (!cts.IsCancellationRequested) { robot.Publish(All, [1, 2, 3, 4, 5, 6, 0.01, 0.01]); published++; }
+        }) { IsBackground = true };
+        t.Start();
+        try
+        {
+            for (int k = 0; k < 10; k++)
+            {
+                using var link = new Ros2RobotLink(Arm, TestBus.Options(d) with { StaleAfter = TimeSpan.FromSeconds(2) });
+                TestBus.WaitUntil(() => link.Counters.JointStatesAccepted > 10, $"states for link {k}");
+            }
+        }
+        finally
+        {
+            cts.Cancel();
+            t.Join();
+        }
+        Assert.True(published > 100, $"{published} states published");
+    }
+
+    [Fact]
     public void States_without_velocities_get_speeds_differentiated_from_their_stamps()
     {
         int d = TestBus.NewDomain();
