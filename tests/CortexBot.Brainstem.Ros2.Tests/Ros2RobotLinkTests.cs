@@ -56,22 +56,30 @@ public sealed unsafe class Ros2RobotLinkTests
     }
 
     [Fact]
-    public void A_state_is_taken_as_DDS_delivers_it_without_waiting_for_a_thread_of_ours()
+    public void States_keep_arriving_while_the_links_own_thread_is_busy()
     {
         int d = TestBus.NewDomain();
         using var robot = new FakeRobot(d);
         using var link = new Ros2RobotLink(Arm, TestBus.Options(d) with { StaleAfter = TimeSpan.FromSeconds(2) });
-        TestBus.WaitUntil(() => DdsParticipant.Matched(robot.StateWriter, isWriter: true) > 0, "the link's joint state reader");
-        var s = new RobotStateBuffer(6);
-        for (int i = 1; i <= 20; i++)
+        using var busy = new ManualResetEventSlim(false);
+        using var release = new ManualResetEventSlim(false);
+        // the link's own thread asks for the loop's health for /diagnostics: a slow source keeps that thread busy
+        link.LoopHealth = () => { busy.Set(); release.Wait(TimeSpan.FromSeconds(20)); return null; };
+        try
         {
-            long before = link.Counters.JointStatesAccepted;
-            robot.Publish(All, [i, 2, 3, 4, 5, 6, 0.01, 0.01]);
-            // a writer in this process delivers inside its write, and the link's listener takes the state right there:
-            // readable when the write returns (a receiving thread of the link's own would still have to wake up)
-            Assert.Equal(before + 1, link.Counters.JointStatesAccepted);
-            Assert.True(link.Read(s));
-            Assert.Equal(i, s.Position[0]);
+            Assert.True(busy.Wait(TimeSpan.FromSeconds(5)), "the link's thread never asked for the loop's health");
+            TestBus.WaitUntil(() => DdsParticipant.Matched(robot.StateWriter, isWriter: true) > 0, "the link's joint state reader");
+            var s = new RobotStateBuffer(6);
+            // joint states are taken on DDS's thread as they are delivered, not by the link's (busy) thread
+            for (int i = 1; i <= 20; i++)
+            {
+                robot.Publish(All, [i, 2, 3, 4, 5, 6, 0.01, 0.01]);
+                TestBus.WaitUntil(() => link.Read(s) && s.Position[0] == i, $"state {i} while the link's thread is busy", seconds: 5);
+            }
+        }
+        finally
+        {
+            release.Set();
         }
     }
 
