@@ -44,7 +44,7 @@ public enum RosType
 internal static unsafe partial class Native
 {
     public const string Library = "cortexbot_dds";
-    public const int AbiVersion = 10;
+    public const int AbiVersion = 11;
     public const int SizeofTrajectoryPoint = 100;
     public const int SizeofSampleInfo = 101;
     public const int SizeofMultiDofPoint = 102;
@@ -82,11 +82,13 @@ internal static unsafe partial class Native
     [LibraryImport(Library, EntryPoint = "cbd_write")] public static partial int Write(int writer, void* sample);
     [LibraryImport(Library, EntryPoint = "cbd_take")] public static partial int Take(int reader, out void* sample, out long sourceTimestamp);
     [LibraryImport(Library, EntryPoint = "cbd_return_loan")] public static partial int ReturnLoan(int reader, void* sample);
+    [LibraryImport(Library, EntryPoint = "cbd_set_data_listener")] public static partial int SetDataListener(int reader, delegate* unmanaged[Cdecl]<int, void*, void> fn, void* arg);
     [LibraryImport(Library, EntryPoint = "cbd_take_cdr")] public static partial long TakeCdr(int reader, byte* buffer, long capacity);
     [LibraryImport(Library, EntryPoint = "cbd_waitset")] public static partial int Waitset(int participant, int reader);
     [LibraryImport(Library, EntryPoint = "cbd_waitset_attach_reader")] public static partial int WaitsetAttach(int waitset, int reader);
     [LibraryImport(Library, EntryPoint = "cbd_wait")] public static partial int Wait(int waitset, long timeoutNs);
     [LibraryImport(Library, EntryPoint = "cbd_wake")] public static partial int Wake(int waitset);
+    [LibraryImport(Library, EntryPoint = "cbd_echo")] public static partial long Echo(int waitset, int reader, int writer, int* stop);
     [LibraryImport(Library, EntryPoint = "cbd_matched")] public static partial int Matched(int entity, int isWriter);
     [LibraryImport(Library, EntryPoint = "cbd_guid")] public static partial int Guid(int entity, byte* guid16);
     [LibraryImport(Library, EntryPoint = "cbd_participant_reader")] public static partial int ParticipantReader(int participant);

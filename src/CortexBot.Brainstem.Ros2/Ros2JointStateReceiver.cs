@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
@@ -10,12 +12,19 @@ namespace CortexBot.Brainstem.Ros2;
 /// matches any publisher), mapped to the arm's joints by name, never by position. A message lacking one of the arm's
 /// joints, with non-finite values or inconsistent lengths is rejected and counted. States without velocities get
 /// velocities differentiated from the positions.
-/// <para>Threads: <see cref="Drain"/> and <see cref="Accept"/> run on the link's receiver thread and publish into a
-/// seqlock-protected buffer; <see cref="Read"/>, <see cref="LastReadFresh"/> and <see cref="MarkFresh"/> belong to the
-/// control thread and allocate nothing.</para>
+/// <para>Threads: <see cref="Drain"/> and <see cref="Accept"/> run on one receiving thread at a time and publish into a
+/// seqlock-protected buffer: with <c>listen</c>, DDS's own (a DATA_AVAILABLE listener: Cyclone's receive thread takes
+/// the sample as it delivers it, no wake-up of another thread between the wire and the buffer); else the caller's,
+/// which drains it. <see cref="Read"/>, <see cref="LastReadFresh"/> and <see cref="MarkFresh"/> belong to the control
+/// thread and allocate nothing.</para>
 /// </summary>
-internal sealed unsafe class Ros2JointStateReceiver
+internal sealed unsafe class Ros2JointStateReceiver : IDisposable
 {
+    private GCHandle _self;
+    private int _listening;
+    // one Drain at a time (the listener's calls never overlap; this covers the first drain beside them and callers
+    // that drain themselves); uncontended, it costs next to nothing
+    private readonly Lock _drainGate = new();
     private readonly Ros2Options _o;
     private readonly string[] _joints;
     private readonly byte[][] _jointUtf8;
@@ -47,7 +56,8 @@ internal sealed unsafe class Ros2JointStateReceiver
     private long _missing, _nonFinite, _malformed, _staleReads, _reconnects;
     private volatile string? _lastProblem;
 
-    public Ros2JointStateReceiver(DdsParticipant dds, Ros2Options options, string[] armJoints)
+    /// <param name="listen">Take the states on DDS's thread as they are delivered (the link); false: the caller drains.</param>
+    public Ros2JointStateReceiver(DdsParticipant dds, Ros2Options options, string[] armJoints, bool listen = false)
     {
         _o = options;
         _joints = armJoints;
@@ -63,6 +73,41 @@ internal sealed unsafe class Ros2JointStateReceiver
         _gripMap = new int[_gripperUtf8.Length];
         _staleNs = (long)options.StaleAfter.TotalNanoseconds;
         Reader = dds.Reader(RosType.JointState, options.JointStatesTopic, RosQos.SensorData);
+        if (listen)
+        {
+            _self = GCHandle.Alloc(this);
+            int rc = Native.SetDataListener(Reader, &OnDataAvailable, (void*)GCHandle.ToIntPtr(_self));
+            if (rc < 0)
+            {
+                _self.Free();
+                throw new InvalidOperationException($"Cyclone DDS could not set the joint states' listener: {Native.Describe(rc)}");
+            }
+            _listening = 1;
+            // a state delivered before the listener was set raised no call: take it now
+            Drain();
+        }
+    }
+
+    /// <summary>DDS's thread: a JointState was delivered. Never lets an exception into native code.</summary>
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static void OnDataAvailable(int reader, void* arg)
+    {
+        try
+        {
+            if (GCHandle.FromIntPtr((nint)arg).Target is Ros2JointStateReceiver r) r.Drain();
+        }
+        catch (Exception e)
+        {
+            if (GCHandle.FromIntPtr((nint)arg).Target is Ros2JointStateReceiver r) r._lastProblem = $"receiving joint states failed: {e.Message}";
+        }
+    }
+
+    /// <summary>Removes the listener (waiting for a call in progress) before its handle goes; the reader goes with the participant.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _listening, 0) == 0) return;
+        Native.SetDataListener(Reader, null, null);
+        _self.Free();
     }
 
     /// <summary>The DDS reader, for the link's waitset.</summary>
@@ -121,16 +166,19 @@ internal sealed unsafe class Ros2JointStateReceiver
         return fresh;
     }
 
-    /// <summary>Receiver thread: takes every waiting JointState.</summary>
+    /// <summary>The receiving thread: takes every waiting JointState.</summary>
     public void Drain()
     {
-        while (true)
+        lock (_drainGate)
         {
-            int r = Native.Take(Reader, out void* p, out _);
-            if (r == 0 || r < 0) return;
-            if (r != 1) continue;
-            try { Accept((JointStateMsg*)p); }
-            finally { Native.ReturnLoan(Reader, p); }
+            while (true)
+            {
+                int r = Native.Take(Reader, out void* p, out _);
+                if (r == 0 || r < 0) return;
+                if (r != 1) continue;
+                try { Accept((JointStateMsg*)p); }
+                finally { Native.ReturnLoan(Reader, p); }
+            }
         }
     }
 

@@ -48,8 +48,9 @@ public sealed record Ros2LinkCounters(
 /// </list>
 /// The link composes one class per seam (<see cref="Ros2JointStateReceiver"/>, <see cref="Ros2CommandPublisher"/>,
 /// <see cref="Ros2TrajectoryActionClient"/>, <see cref="Ros2SceneClient"/>, <see cref="Ros2CameraReceiver"/>) and offers
-/// their capabilities as the ports. Receiving runs on the link's own thread (a DDS waitset) into a seqlock-protected
-/// buffer; Read and Write run on the control thread and allocate nothing.
+/// their capabilities as the ports. Joint states are taken on DDS's own thread as they are delivered (a listener: no
+/// wake-up of a thread of ours between the wire and the buffer), everything else on the link's own thread (a DDS
+/// waitset), into seqlock-protected buffers; Read and Write run on the control thread and allocate nothing.
 /// </summary>
 public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePerception, IWorldReset, ISceneCamera
 {
@@ -113,7 +114,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
         Ros2CommandPublisher? commands = null;
         try
         {
-            _states = new Ros2JointStateReceiver(_dds, _o, _joints);
+            _states = new Ros2JointStateReceiver(_dds, _o, _joints, listen: true);
             _estopReader = _dds.Reader(RosType.Bool, options.EmergencyStopTopic, RosQos.Default);
             _scene = scene = new Ros2SceneClient(_dds, _o, _states);
             _gazebo = gazebo = new Ros2GazeboWorldClient(_dds, _o, _states);
@@ -124,7 +125,8 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
             _statusWriter = _dds.Writer(RosType.LinkStatus, options.StatusTopic, RosQos.Default);
             _diagnostics = new Ros2Diagnostics(_dds, _o);
             _vendors = new DdsVendorWatch(_dds, _o.DomainId, warn ?? (line => Console.Error.WriteLine($"warning: {line}")));
-            List<int> readers = [_states.Reader, _estopReader, _scene.Reader];
+            // joint states are taken by their listener on DDS's thread, not here
+            List<int> readers = [_estopReader, _scene.Reader];
             if (_camera.Reader > 0) readers.Add(_camera.Reader);
             if (_action is not null)
             {
@@ -137,6 +139,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
         }
         catch
         {
+            _states?.Dispose();
             _dds.Dispose();
             commands?.Dispose();
             action?.Dispose();
@@ -425,7 +428,6 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
             int n = Native.Wait(_waitset, 100_000_000);
             if (_stopping) break;
             if (n < 0) { Thread.Sleep(10); continue; }
-            _states.Drain();
             DrainEmergencyStop();
             _scene.Drain();
             _camera.Drain();
@@ -503,6 +505,7 @@ public sealed unsafe class Ros2RobotLink : IRobotLink, ITrajectoryLink, IScenePe
         _stopping = true;
         Native.Wake(_waitset);
         _receiver.Join(TimeSpan.FromSeconds(2));
+        _states.Dispose(); // no listener call after this
         lock (_detectionsLock)
         {
             // their threads stop before the participant goes

@@ -56,6 +56,63 @@ public sealed unsafe class Ros2RobotLinkTests
     }
 
     [Fact]
+    public void States_keep_arriving_while_the_links_own_thread_is_busy()
+    {
+        int d = TestBus.NewDomain();
+        using var robot = new FakeRobot(d);
+        using var link = new Ros2RobotLink(Arm, TestBus.Options(d) with { StaleAfter = TimeSpan.FromSeconds(2) });
+        using var busy = new ManualResetEventSlim(false);
+        using var release = new ManualResetEventSlim(false);
+        // the link's own thread asks for the loop's health for /diagnostics: a slow source keeps that thread busy
+        link.LoopHealth = () => { busy.Set(); release.Wait(TimeSpan.FromSeconds(20)); return null; };
+        try
+        {
+            Assert.True(busy.Wait(TimeSpan.FromSeconds(5)), "the link's thread never asked for the loop's health");
+            TestBus.WaitUntil(() => DdsParticipant.Matched(robot.StateWriter, isWriter: true) > 0, "the link's joint state reader");
+            var s = new RobotStateBuffer(6);
+            // joint states are taken on DDS's thread as they are delivered, not by the link's (busy) thread
+            for (int i = 1; i <= 20; i++)
+            {
+                robot.Publish(All, [i, 2, 3, 4, 5, 6, 0.01, 0.01]);
+                TestBus.WaitUntil(() => link.Read(s) && s.Position[0] == i, $"state {i} while the link's thread is busy", seconds: 5);
+            }
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    [Fact]
+    public void Links_come_and_go_while_states_stream_in()
+    {
+        int d = TestBus.NewDomain();
+        using var robot = new FakeRobot(d);
+        using var cts = new CancellationTokenSource();
+        long published = 0;
+        // as fast as it can: listener calls are in flight whenever a link goes
+        var t = new Thread(() =>
+        {
+            while (!cts.IsCancellationRequested) { robot.Publish(All, [1, 2, 3, 4, 5, 6, 0.01, 0.01]); published++; }
+        }) { IsBackground = true };
+        t.Start();
+        try
+        {
+            for (int k = 0; k < 10; k++)
+            {
+                using var link = new Ros2RobotLink(Arm, TestBus.Options(d) with { StaleAfter = TimeSpan.FromSeconds(2) });
+                TestBus.WaitUntil(() => link.Counters.JointStatesAccepted > 10, $"states for link {k}");
+            }
+        }
+        finally
+        {
+            cts.Cancel();
+            t.Join();
+        }
+        Assert.True(published > 100, $"{published} states published");
+    }
+
+    [Fact]
     public void States_without_velocities_get_speeds_differentiated_from_their_stamps()
     {
         int d = TestBus.NewDomain();

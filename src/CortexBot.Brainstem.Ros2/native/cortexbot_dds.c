@@ -102,7 +102,7 @@ static const dds_topic_descriptor_t *descriptor (int type)
   }
 }
 
-API int cbd_abi_version (void) { return 10; }
+API int cbd_abi_version (void) { return 11; }
 
 /* sizeof of the generated struct for a type, or of helper structs: 100 = JointTrajectoryPoint_, 101 = dds_sample_info_t,
  * 102 = MultiDOFJointTrajectoryPoint_, 103 = GoalStatus_, 104 = GoalInfo_, 105 = JointTolerance_,
@@ -243,6 +243,21 @@ API int cbd_take (dds_entity_t reader, void **sample, int64_t *source_timestamp)
   return 1;
 }
 
+/* Calls fn (reader, arg) on DDS's own thread when reader has data (its DATA_AVAILABLE listener: the thread that
+ * delivers the sample, Cyclone's receive thread for a remote writer, or a local writer's thread inside its write), so
+ * a sample needs no wake-up of a thread of ours. Calls for one reader never overlap. fn NULL removes the listener,
+ * after waiting for a call in progress. */
+API int cbd_set_data_listener (dds_entity_t reader, dds_on_data_available_fn fn, void *arg)
+{
+  if (fn == NULL) return dds_set_listener (reader, NULL);
+  dds_listener_t *l = dds_create_listener (NULL);
+  if (l == NULL) return DDS_RETCODE_OUT_OF_RESOURCES;
+  dds_lset_data_available_arg (l, fn, arg, true);
+  dds_return_t rc = dds_set_listener (reader, l);
+  dds_delete_listener (l);
+  return rc;
+}
+
 API int cbd_return_loan (dds_entity_t reader, void *sample)
 {
   void *buf[1] = { sample };
@@ -286,6 +301,26 @@ API int cbd_waitset_attach_reader (dds_entity_t ws, dds_entity_t reader)
 API int cbd_wait (dds_entity_t ws, int64_t timeout_ns) { return dds_waitset_wait (ws, NULL, 0, timeout_ns); }
 
 API int cbd_wake (dds_entity_t ws) { return dds_waitset_set_trigger (ws, true); }
+
+/* `bench ros2`'s echo peer in plain C: takes every sample from reader (its waitset ws) and writes it on writer until
+ * *stop is non-zero (set it, then wake ws). It never enters managed code, so it does what ddsperf's pong does (waitset,
+ * take, write) and the benchmark can compare our link against a peer of the same kind. Returns the number of samples
+ * echoed, or a negative return code. */
+API long cbd_echo (dds_entity_t ws, dds_entity_t reader, dds_entity_t writer, volatile const int32_t *stop)
+{
+  long echoed = 0;
+  while (!*stop) {
+    dds_return_t n = dds_waitset_wait (ws, NULL, 0, DDS_MSECS (100));
+    if (n < 0) return n;
+    void *buf[1] = { NULL };
+    dds_sample_info_t info;
+    while (!*stop && dds_take (reader, buf, &info, 1, 1) == 1) {
+      if (info.valid_data && dds_write (writer, buf[0]) == DDS_RETCODE_OK) echoed++;
+      dds_return_loan (reader, buf, 1);
+    }
+  }
+  return echoed;
+}
 
 /* Current number of matched remote endpoints of a writer (publication) or reader (subscription). */
 API int cbd_matched (dds_entity_t entity, int is_writer)
