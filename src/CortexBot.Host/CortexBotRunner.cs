@@ -74,7 +74,7 @@ public static class CortexBotRunner
             verdicts.Count(v => v.Escalated), policy.Source)
         {
             Flags = all?.Flags ?? [], Modification = all?.Modification, ScreenUs = all?.ScreenUs ?? 0,
-            RefusedPlans = verdicts.Count(v => v.Refused), ModifiedPlans = verdicts.Count(v => v.Decision == Core.Safety.SafetyDecision.Modify),
+            RefusedPlans = verdicts.Count(v => v.Refused), ModifiedPlans = verdicts.Count(v => v.Decision == Core.Safety.SafetyDecision.Modify), RecalledPlans = verdicts.Count(v => v.Recalled),
         };
     }
 
