@@ -118,6 +118,8 @@ public class CliTests(ITestOutputHelper output)
     [InlineData("run", "--task")]
     [InlineData("run --task \"put the red cube in the bin next to the knife\" --fast", "safety: refuse: needs review: hazard_words.knife")]
     [InlineData("run --task \"put the red cube in the bin\" --fast --safety-policy /nope/safety.json", "safety policy not found: /nope/safety.json")]
+    [InlineData("run --task \"put the red cube in the bin\" --fast --safety-model /nope/reviewer.gguf", "safety model file not found: /nope/reviewer.gguf")]
+    [InlineData("plan --task \"put the red cube in the bin\" --safety-model /nope/reviewer.gguf", "safety model file not found: /nope/reviewer.gguf")]
     public void Input_errors_exit_2_with_one_clear_line(string commandLine, string expected)
     {
         var args = System.Text.RegularExpressions.Regex.Matches(commandLine, "\"([^\"]*)\"|(\\S+)")
