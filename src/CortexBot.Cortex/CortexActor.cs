@@ -16,7 +16,10 @@ namespace CortexBot.Cortex;
 /// Planner failures become refusals; a bug inside the actor itself crashes it and its supervisor restarts it.
 /// With a <see cref="PlanScreener"/> every plan it releases - the first and every replan - has passed the safety screen
 /// against the scene it was planned from: a refused plan becomes a <see cref="PlanRefused"/> whose reason names the rule,
-/// an allowed or modified one carries the verdict on its <see cref="PlanReady"/>.
+/// an allowed or modified one carries the verdict on its <see cref="PlanReady"/>. With an <see cref="ISafetyReviewer"/> too,
+/// a plan the screen flagged (and no rule refused) is escalated to it off the actor's thread, within the same plan timeout,
+/// unless the request's remembered safety facts (or a review this cortex already made) answer the same case; the answer
+/// passes through the screen again (<see cref="SafetyReviewFlow"/>) and its verdict carries the review for the hippocampus.
 /// </summary>
 public sealed class CortexActor : ReceiveActor, IWithTimers
 {
@@ -24,7 +27,10 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
     private readonly ISceneCamera? _camera;
     private readonly SkillCatalogue _catalogue;
     private readonly TimeSpan _planTimeout;
-    private readonly PlanScreener? _screener;
+    private readonly SafetyReviewFlow? _safety;
+    /// <summary>Reviews made by this cortex, by case key: the same case is not asked twice even before the hippocampus has it.</summary>
+    private readonly Dictionary<string, SafetyFact> _reviewed = [];
+    private const int MaxReviewedKept = 1000;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<Guid, Attempt> _pending = [];
 
@@ -33,7 +39,9 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
     /// <param name="camera">When given, every plan request gets a frame of the scene taken just before planning (for
     /// multimodal planners); a failed capture is logged and the plan made from the scene description alone.</param>
     /// <param name="screener">The safety screen every plan passes before it is released (null: none).</param>
-    public CortexActor(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout, ISceneCamera? camera = null, PlanScreener? screener = null)
+    /// <param name="reviewer">The slow reasoning brain flagged plans are escalated to (null: they stay refused "needs review").</param>
+    public CortexActor(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout, ISceneCamera? camera = null, PlanScreener? screener = null,
+        ISafetyReviewer? reviewer = null)
     {
         ArgumentNullException.ThrowIfNull(planner);
         ArgumentNullException.ThrowIfNull(catalogue);
@@ -42,20 +50,22 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
         _camera = camera;
         _catalogue = catalogue;
         _planTimeout = planTimeout;
-        _screener = screener;
+        _safety = screener is null ? null : new SafetyReviewFlow(screener, reviewer);
 
         Receive<PlanRequest>(OnPlanRequest);
         Receive<CancelPlanning>(OnCancel);
         Receive<PlanningFinished>(OnPlanningFinished);
+        Receive<ReviewFinished>(OnReviewFinished);
         Receive<PlanningTimedOut>(OnTimedOut);
     }
 
-    public static Props Props(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout, ISceneCamera? camera = null, PlanScreener? screener = null)
+    public static Props Props(IPlanner planner, SkillCatalogue catalogue, TimeSpan planTimeout, ISceneCamera? camera = null, PlanScreener? screener = null,
+        ISafetyReviewer? reviewer = null)
     {
         ArgumentNullException.ThrowIfNull(planner);
         ArgumentNullException.ThrowIfNull(catalogue);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(planTimeout, TimeSpan.Zero);
-        return Akka.Actor.Props.Create(() => new CortexActor(planner, catalogue, planTimeout, camera, screener));
+        return Akka.Actor.Props.Create(() => new CortexActor(planner, catalogue, planTimeout, camera, screener, reviewer));
     }
 
     /// <summary>One planning attempt; messages about it carry the instance, so results of superseded attempts are recognised and dropped.</summary>
@@ -63,13 +73,17 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
     {
         public PlanRequest Request { get; } = request;
         public IActorRef ReplyTo { get; } = replyTo;
-        public CancellationTokenSource Cancellation { get; } = new();
+        /// <summary>The planner's token, then (once escalated) the safety review's.</summary>
+        public CancellationTokenSource Cancellation { get; set; } = new();
+        /// <summary>The plan is with the safety reviewer.</summary>
+        public bool Reviewing { get; set; }
         public long StartedAt { get; } = Stopwatch.GetTimestamp();
         public TimeSpan Elapsed => Stopwatch.GetElapsedTime(StartedAt);
     }
 
     private sealed record PlanningFinished(Attempt Attempt, PlanResult? Result, Exception? Error);
     private sealed record PlanningTimedOut(Attempt Attempt);
+    private sealed record ReviewFinished(Attempt Attempt, Plan Plan, SafetyVerdict? Verdict, SafetyFact? Fact, Exception? Error);
 
     private void OnPlanRequest(PlanRequest request)
     {
@@ -158,8 +172,10 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
                 _log.Info("task {0}: remembered plan of episode {1} does not fit: {2}", request.TaskId, remembered.EpisodeId, why);
                 continue;
             }
-            // Screened like any plan: a refused one goes to the slow path, whose plan is screened (and refused) in turn.
-            var verdict = _screener?.Screen(plan, request.Scene, request.Instruction ?? "");
+            // Screened like any plan: a refused one goes to the slow path, whose plan is screened (and refused) in turn. A
+            // flagged one is released only when a remembered review answers it (no escalation on the fast path).
+            var verdict = _safety?.Screen(plan, request.Scene, request.Instruction ?? "");
+            if (verdict is not null && Remembered(plan, request, verdict) is { } recalled) verdict = recalled;
             if (verdict is { Refused: true })
             {
                 _log.Info("task {0}: the safety screen refused the remembered plan of episode {1}: {2}", request.TaskId, remembered.EpisodeId, verdict);
@@ -218,7 +234,6 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
         }
 
         object reply;
-        SafetyVerdict? verdict = null;
         if (finished.Error is { } error)
         {
             var cause = Unwrap(error);
@@ -234,17 +249,96 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
             _log.Warning("planner {0} made an invalid plan for task {1}: {2}", _planner.Name, attempt.Request.TaskId, invalid);
             reply = Refused(attempt, $"invalid plan from planner '{_planner.Name}': {invalid}");
         }
-        else if ((verdict = _screener?.Screen(plan, attempt.Request.Scene, attempt.Request.Instruction ?? "")) is { Refused: true })
+        else
+        {
+            var verdict = _safety?.Screen(plan, attempt.Request.Scene, attempt.Request.Instruction ?? "");
+            if (verdict is not null && _safety!.Reviewer is not null && SafetyReviewFlow.Reviewable(verdict))
+            {
+                if (Remembered(plan, attempt.Request, verdict) is { } recalled) verdict = recalled;
+                else
+                {
+                    Escalate(attempt, plan, _safety.CaseOf(plan, attempt.Request.Scene, attempt.Request.Instruction ?? "", verdict));
+                    return;
+                }
+            }
+            reply = Release(attempt, plan, verdict);
+        }
+        Core.Telemetry.CortexBotMetrics.PlannerCalls.Add(1, new KeyValuePair<string, object?>("outcome", reply is PlanReady ? "plan" : "refused"));
+        Finish(attempt, reply, cancel: false);
+    }
+
+    /// <summary>The plan with its safety verdict: refused (the reason names the rule) or released.</summary>
+    private object Release(Attempt attempt, Plan plan, SafetyVerdict? verdict)
+    {
+        if (verdict is { Refused: true })
         {
             _log.Info("safety screen refused the plan [{0}] for task {1}: {2}", string.Join(", ", plan.Describe()), attempt.Request.TaskId, verdict);
-            reply = Refused(attempt, $"safety: {verdict}") with { Safety = verdict };
+            return Refused(attempt, $"safety: {verdict}") with { Safety = verdict };
+        }
+        if (verdict is { Decision: SafetyDecision.Modify }) _log.Info("safety screen modified the plan for task {0}: {1}", attempt.Request.TaskId, verdict);
+        Core.Telemetry.CortexBotMetrics.PlanLatency.Record(attempt.Elapsed.TotalMilliseconds);
+        _log.Info("task {0}: plan [{1}] from {2} in {3:F0} ms", attempt.Request.TaskId, string.Join(", ", plan.Describe()), _planner.Name, attempt.Elapsed.TotalMilliseconds);
+        return new PlanReady(attempt.Request.TaskId, plan, _planner.Name, attempt.Elapsed) { Subgoals = PlanTree.Group(plan, _catalogue), Safety = verdict };
+    }
+
+    /// <summary>
+    /// A flagged plan's verdict from a remembered review of the same case (the request's facts from the hippocampus, or a
+    /// review this cortex made), re-screened; null when there is none, no reviewer is configured, or the plan is not a case.
+    /// </summary>
+    private SafetyVerdict? Remembered(Plan plan, PlanRequest request, SafetyVerdict fast)
+    {
+        if (_safety?.Reviewer is null || !SafetyReviewFlow.Reviewable(fast)) return null;
+        var safetyCase = _safety.CaseOf(plan, request.Scene, request.Instruction ?? "", fast);
+        var known = request.SafetyFacts.IsDefaultOrEmpty ? _reviewed.Values : request.SafetyFacts.Concat(_reviewed.Values);
+        var recalled = _safety.Recall(safetyCase, known);
+        if (recalled is not null)
+            _log.Info("task {0}: safety case {1} answered from memory ({2}, reviewed by {3}): {4}", request.TaskId, safetyCase.Key,
+                recalled.Review!.Verdict, recalled.Review.Reviewer, recalled);
+        return recalled;
+    }
+
+    /// <summary>Asks the slow reasoning brain off the actor's thread; the plan's timer keeps running (planning and review share it).</summary>
+    private void Escalate(Attempt attempt, Plan plan, SafetyCase safetyCase)
+    {
+        var flow = _safety!;
+        attempt.Cancellation = new CancellationTokenSource();
+        attempt.Reviewing = true;
+        var token = attempt.Cancellation.Token;
+        var taskId = attempt.Request.TaskId;
+        _log.Info("task {0}: plan [{1}] flagged ({2}); escalating case {3} to the safety reviewer {4}", taskId, string.Join(", ", plan.Describe()),
+            string.Join("; ", safetyCase.Flags), safetyCase.Key, flow.Reviewer!.Name);
+        Task.Run(() => flow.ReviewAsync(safetyCase, taskId, token), CancellationToken.None)
+            .PipeTo(Self,
+                success: r => new ReviewFinished(attempt, plan, r.Verdict, r.Fact, null),
+                failure: e => new ReviewFinished(attempt, plan, null, null, e));
+    }
+
+    private void OnReviewFinished(ReviewFinished finished)
+    {
+        var attempt = finished.Attempt;
+        attempt.Cancellation.Dispose();
+        if (finished.Fact is { } fact)
+        {
+            // Knowledge even when the attempt is gone (superseded, timed out): the same case is answered from it next time.
+            if (_reviewed.Count >= MaxReviewedKept) _reviewed.Clear();
+            _reviewed[fact.CaseKey] = fact;
+        }
+        if (!IsCurrent(attempt))
+        {
+            _log.Debug("dropping the late safety review for task {0}", attempt.Request.TaskId);
+            return;
+        }
+        object reply;
+        if (finished.Error is { } error || finished.Verdict is null)
+        {
+            var cause = finished.Error is null ? "no verdict" : Unwrap(finished.Error).Message;
+            _log.Error("safety review failed for task {0}: {1}", attempt.Request.TaskId, cause);
+            reply = Refused(attempt, $"safety review failed: {cause}");
         }
         else
         {
-            if (verdict is { Decision: SafetyDecision.Modify }) _log.Info("safety screen modified the plan for task {0}: {1}", attempt.Request.TaskId, verdict);
-            reply = new PlanReady(attempt.Request.TaskId, plan, _planner.Name, attempt.Elapsed) { Subgoals = PlanTree.Group(plan, _catalogue), Safety = verdict };
-            Core.Telemetry.CortexBotMetrics.PlanLatency.Record(attempt.Elapsed.TotalMilliseconds);
-            _log.Info("task {0}: plan [{1}] from {2} in {3:F0} ms", attempt.Request.TaskId, string.Join(", ", plan.Describe()), _planner.Name, attempt.Elapsed.TotalMilliseconds);
+            _log.Info("task {0}: safety review in {1:F0} ms: {2}", attempt.Request.TaskId, finished.Verdict.ReviewMs, finished.Verdict);
+            reply = Release(attempt, finished.Plan, finished.Verdict);
         }
         Core.Telemetry.CortexBotMetrics.PlannerCalls.Add(1, new KeyValuePair<string, object?>("outcome", reply is PlanReady ? "plan" : "refused"));
         Finish(attempt, reply, cancel: false);
@@ -255,9 +349,10 @@ public sealed class CortexActor : ReceiveActor, IWithTimers
         var attempt = timedOut.Attempt;
         if (!IsCurrent(attempt)) return;
         var seconds = _planTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
-        _log.Warning("planner {0} timed out after {1} s on task {2}", _planner.Name, seconds, attempt.Request.TaskId);
+        string what = attempt.Reviewing ? $"safety review by {_safety!.Reviewer!.Name}" : $"planner {_planner.Name}";
+        _log.Warning("{0} timed out after {1} s on task {2}", what, seconds, attempt.Request.TaskId);
         Core.Telemetry.CortexBotMetrics.PlannerCalls.Add(1, new KeyValuePair<string, object?>("outcome", "timed_out"));
-        Finish(attempt, Refused(attempt, $"planner timed out after {seconds} s"), cancel: true);
+        Finish(attempt, Refused(attempt, attempt.Reviewing ? $"safety review timed out after {seconds} s (planning and review share --plan-timeout)" : $"planner timed out after {seconds} s"), cancel: true);
     }
 
     private void OnCancel(CancelPlanning cancel)

@@ -25,7 +25,7 @@ namespace CortexBot.Hippocampus.Postgres;
 public sealed partial class PostgresEpisodeStore : IEpisodeMemory
 {
     /// <summary>The schema version this code writes.</summary>
-    public const int SchemaVersion = 7;
+    public const int SchemaVersion = 8;
 
     /// <summary>The version that added the semantic tier; migrating past it rebuilds the facts from the episodes.</summary>
     private const int FactsVersion = 3;
@@ -120,6 +120,23 @@ public sealed partial class PostgresEpisodeStore : IEpisodeMemory
         // 6 -> 7: the execution tree (same content as SQLite schema version 8). Rows stored before keep NULL.
         """
         ALTER TABLE cortexbot.episodes ADD COLUMN tree_json TEXT;
+        """,
+        // 7 -> 8: remembered safety reviews, one per flagged case (same content as SQLite schema version 9).
+        """
+        CREATE TABLE cortexbot.safety_verdicts (
+            case_key        TEXT             PRIMARY KEY,
+            policy_version  TEXT             NOT NULL,
+            flags_json      TEXT             NOT NULL,
+            case_text       TEXT             NOT NULL,
+            verdict         TEXT             NOT NULL CHECK (verdict IN ('allow', 'modify', 'refuse')),
+            reason          TEXT             NOT NULL,
+            max_tool_speed  DOUBLE PRECISION,
+            reviewer        TEXT             NOT NULL,
+            review_ms       DOUBLE PRECISION NOT NULL,
+            task_id         TEXT             NOT NULL,
+            decided_unix_ms BIGINT           NOT NULL
+        );
+        CREATE INDEX safety_verdicts_by_task ON cortexbot.safety_verdicts(task_id);
         """,
     ];
 

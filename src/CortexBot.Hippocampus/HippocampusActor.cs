@@ -19,6 +19,9 @@ namespace CortexBot.Hippocampus;
 /// <item><see cref="RecallFacts"/> → <see cref="FactsRecalled"/>: the semantic tier (empty for a store without one).</item>
 /// <item><see cref="RecallPlanFor"/> → <see cref="PlansRecalled"/>: plans of recent successful episodes with the same goal
 /// structure, found by the store's query (<see cref="IEpisodeMemory.SucceededWithGoal"/>), for the cortex's fast path.</item>
+/// <item><see cref="RememberSafetyFact"/> → <see cref="SafetyFactRemembered"/>, <see cref="RecallSafetyFacts"/> →
+/// <see cref="SafetyFactsRecalled"/>: safety reviews kept as facts so the same flagged case is not escalated twice (a plain
+/// <see cref="IEpisodeStore"/> keeps none).</item>
 /// </list>
 /// The index is loaded from the store when the actor starts (every vector of an <see cref="IEpisodeMemory"/>; for a plain
 /// <see cref="IEpisodeStore"/>, the latest <c>recallPool</c> episodes embedded on the spot), and again on the next
@@ -53,6 +56,8 @@ public sealed class HippocampusActor : ReceiveActor
         Receive<RecallSimilar>(m => Recall(m.Text, m.Limit, m.Filter));
         Receive<RecallFacts>(OnFacts);
         Receive<RecallPlanFor>(OnRecallPlans);
+        Receive<RememberSafetyFact>(OnRememberSafetyFact);
+        Receive<RecallSafetyFacts>(OnRecallSafetyFacts);
     }
 
     public static Props Props(IEpisodeStore store) => Props(store, DefaultRecallPool);
@@ -211,6 +216,41 @@ public sealed class HippocampusActor : ReceiveActor
         {
             _log.Error(ex, "Could not read semantic facts: {0}", ex.Message);
             Sender.Tell(new FactsRecalled([]));
+        }
+    }
+
+    private void OnRememberSafetyFact(RememberSafetyFact msg)
+    {
+        var key = msg.Fact?.CaseKey ?? "";
+        if (_store is not IEpisodeMemory memory)
+        {
+            Sender.Tell(new SafetyFactRemembered(key, false, "this store keeps no facts"));
+            return;
+        }
+        try
+        {
+            memory.RememberSafetyFact(msg.Fact!);
+            _log.Debug("Remembered safety review of case {0}: {1}", key, msg.Fact!.Verdict);
+            Sender.Tell(new SafetyFactRemembered(key, true));
+        }
+        catch (Exception ex)
+        {
+            _log.Error(ex, "Could not remember the safety review of case {0}: {1}", key, ex.Message);
+            Sender.Tell(new SafetyFactRemembered(key, false, ex.Message));
+        }
+    }
+
+    private void OnRecallSafetyFacts(RecallSafetyFacts msg)
+    {
+        try
+        {
+            var facts = _store is IEpisodeMemory memory && msg.Limit > 0 ? memory.SafetyFacts(null, msg.Limit) : [];
+            Sender.Tell(new SafetyFactsRecalled([.. facts]));
+        }
+        catch (Exception ex)
+        {
+            _log.Error(ex, "Could not read the remembered safety reviews: {0}", ex.Message);
+            Sender.Tell(new SafetyFactsRecalled([]));
         }
     }
 

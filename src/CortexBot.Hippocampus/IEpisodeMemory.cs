@@ -41,6 +41,12 @@ public interface IEpisodeMemory : IEpisodeStore
 
     MemoryStats Stats();
 
+    /// <summary>Remembers a safety review (a later review of the same case replaces it).</summary>
+    void RememberSafetyFact(Core.Safety.SafetyFact fact);
+
+    /// <summary>Remembered safety reviews, latest first: all (up to <paramref name="limit"/>) or those a task asked for.</summary>
+    IReadOnlyList<Core.Safety.SafetyFact> SafetyFacts(Guid? taskId = null, int limit = 1000);
+
     /// <summary>How many episodes <see cref="Prune"/> would delete.</summary>
     long CountPrunable(PruneRule rule);
 

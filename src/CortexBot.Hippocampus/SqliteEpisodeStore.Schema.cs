@@ -8,7 +8,7 @@ namespace CortexBot.Hippocampus;
 public sealed partial class SqliteEpisodeStore
 {
     /// <summary>The schema version this code writes, kept in <c>PRAGMA user_version</c>.</summary>
-    public const int SchemaVersion = 8;
+    public const int SchemaVersion = 9;
 
     /// <summary><c>PRAGMA application_id</c> of a CortexBot memory store: ASCII "CBMS".</summary>
     public const int ApplicationId = 0x43424D53;
@@ -134,6 +134,24 @@ public sealed partial class SqliteEpisodeStore
         // made; episodes stored before keep NULL.
         new("""
         ALTER TABLE episodes ADD COLUMN tree_json TEXT;
+        """),
+        // 8 -> 9: safety reviews remembered as facts, one per flagged case (keyed by the stable hash of policy version,
+        // flags, instruction and plan facts), with the task that asked; stores before had none.
+        new("""
+        CREATE TABLE safety_verdicts (
+            case_key        TEXT    PRIMARY KEY,
+            policy_version  TEXT    NOT NULL,
+            flags_json      TEXT    NOT NULL,
+            case_text       TEXT    NOT NULL,
+            verdict         TEXT    NOT NULL CHECK (verdict IN ('allow', 'modify', 'refuse')),
+            reason          TEXT    NOT NULL,
+            max_tool_speed  REAL,
+            reviewer        TEXT    NOT NULL,
+            review_ms       REAL    NOT NULL,
+            task_id         TEXT    NOT NULL,
+            decided_unix_ms INTEGER NOT NULL
+        );
+        CREATE INDEX safety_verdicts_by_task ON safety_verdicts(task_id);
         """),
     ];
 

@@ -242,12 +242,17 @@ public static class CortexBotHosting
     {
         var brain = new BrainProps(
             CortexActor.Props(sp.GetRequiredService<IPlanner>(), sp.GetRequiredService<SkillCatalogue>(), options.PlanTimeout, sp.GetService<ISceneCamera>(),
-                new Core.Safety.PlanScreener(sp.GetRequiredService<Core.Safety.SafetyPolicy>(), options.AllowUnreviewed))
+                new Core.Safety.PlanScreener(sp.GetRequiredService<Core.Safety.SafetyPolicy>(), options.AllowUnreviewed), SafetyReviewer(sp, options))
                 .WithDispatcher("cortexbot.cortex-dispatcher"),
             HippocampusActor.Props(sp.GetRequiredService<IEpisodeStore>()).WithDispatcher("cortexbot.memory-dispatcher"));
         var ns = system.ActorOf(NervousSystemActor.Props(brain, robotNode, options.Timeouts, CortexBotOptions.ControllerVersion), "nervous-system");
         registry.Register<NervousSystem>(ns);
     }
+
+    /// <summary>The slow safety reviewer the caller registered for --safety-model (a model adapter lives in its own assembly); null without one.</summary>
+    private static Core.Safety.ISafetyReviewer? SafetyReviewer(IServiceProvider sp, CortexBotOptions options) =>
+        sp.GetService<Core.Safety.ISafetyReviewer>() ?? (options.SafetyModelPath is null ? null
+            : throw new Core.ConfigurationException($"safety model {options.SafetyModelPath} was configured but no safety reviewer was registered by the host"));
 
     /// <summary>The safety policy (agents/safety.json or --safety-policy): both parts read it, the brain to screen plans, the robot for its zones.</summary>
     private static IServiceCollection AddSafetyPolicy(this IServiceCollection services, CortexBotOptions options)

@@ -130,6 +130,12 @@ public sealed record CortexBotOptions
     /// <summary>Run plans the safety screen flagged for review (with no reviewer they are refused "needs review").</summary>
     public bool AllowUnreviewed { get; init; }
 
+    /// <summary>
+    /// GGUF model of the slow safety reviewer (<c>--safety-model</c>): flagged plans are escalated to it; null = none (they stay
+    /// refused "needs review"). Registered by the host's caller as an <see cref="Core.Safety.ISafetyReviewer"/>.
+    /// </summary>
+    public string? SafetyModelPath { get; init; }
+
     /// <summary>The safety policy in force, read and checked (a bad file is a <see cref="ConfigurationException"/> naming key and reason).</summary>
     public Core.Safety.SafetyPolicy SafetyPolicy() =>
         SafetyPolicyPath is { } path ? Core.Safety.SafetyPolicy.Load(path)
@@ -156,6 +162,7 @@ public sealed record CortexBotOptions
         if (!File.Exists(SkillCataloguePath)) throw new ConfigurationException($"skill catalogue not found: {SkillCataloguePath}");
         SafetyEnvelope();
         SafetyPolicy();
+        if (SafetyModelPath is not null && !File.Exists(SafetyModelPath)) throw new ConfigurationException($"safety model file not found: {SafetyModelPath}");
         if (Planner is not ("rule" or "llama")) throw new ConfigurationException($"unknown planner '{Planner}' (available: rule, llama)");
         if (Planner == "llama" && string.IsNullOrWhiteSpace(ModelPath)) throw new ConfigurationException("--planner llama needs --model FILE.gguf");
         if (Planner == "llama" && !File.Exists(ModelPath)) throw new ConfigurationException($"model file not found: {ModelPath}");

@@ -83,8 +83,8 @@ public static class CortexBotRunner
         return new RunSafetyReport(all?.Verdict ?? "allow", all?.Reasons ?? [], all?.Escalated ?? false, all?.ReviewMs ?? 0, verdicts.Count,
             verdicts.Count(v => v.Escalated), policy.Source)
         {
-            Flags = all?.Flags ?? [], Modification = all?.Modification, ScreenUs = all?.ScreenUs ?? 0,
-            RefusedPlans = verdicts.Count(v => v.Refused), ModifiedPlans = verdicts.Count(v => v.Decision == Core.Safety.SafetyDecision.Modify),
+            Flags = all?.Flags ?? [], Modification = all?.Modification, ScreenUs = all?.ScreenUs ?? 0, Recalled = all?.Recalled ?? false, Reviews = all?.Reviews ?? [],
+            RefusedPlans = verdicts.Count(v => v.Refused), ModifiedPlans = verdicts.Count(v => v.Decision == Core.Safety.SafetyDecision.Modify), RecalledPlans = verdicts.Count(v => v.Recalled),
         };
     }
 

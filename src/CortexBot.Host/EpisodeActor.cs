@@ -226,12 +226,15 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         // Plans for goals of the same structure: the cortex's fast path (a task with no goal has none to look for).
         var structure = _journal.GoalStructureKey;
         if (structure is not null) _organs.Hippocampus.Tell(new RecallPlanFor(structure, RememberedPlansAsked));
+        // Remembered safety reviews: a flagged plan whose case was reviewed before is not escalated again.
+        _organs.Hippocampus.Tell(new RecallSafetyFacts());
         Arm(_timeouts.Recall);
-        bool episodes = false, facts = false, plans = structure is null;
-        void Next() { if (episodes && facts && plans) Become(Planning); }
+        bool episodes = false, facts = false, plans = structure is null, reviews = false;
+        void Next() { if (episodes && facts && plans && reviews) Become(Planning); }
         Receive<Recalled>(r => { _journal.Recalled(r.Episodes); episodes = true; Next(); });
         Receive<FactsRecalled>(f => { _journal.Recalled(f.Facts); facts = true; Next(); });
         Receive<PlansRecalled>(p => { _journal.Recalled(p.Plans); plans = true; Next(); });
+        Receive<SafetyFactsRecalled>(f => { _journal.Recalled(f.Facts); reviews = true; Next(); });
         // Memory is advisory: plan with what has arrived rather than wait.
         Receive<PhaseTimeout>(_ => Become(Planning));
     }
@@ -248,7 +251,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             Adopt(p, replanned: false);
             SendStep(c);
         }));
-        Receive<PlanRefused>(p => p.TaskId == TaskId, p => { _journal.PlanRefused(p); Reject(p.Reason); });
+        Receive<PlanRefused>(p => p.TaskId == TaskId, p => { RememberReview(p.Safety); _journal.PlanRefused(p); Reject(p.Reason); });
         Receive<PhaseTimeout>(_ =>
         {
             _organs.Cortex.Tell(new CancelPlanning(TaskId));
@@ -265,9 +268,19 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     private void Adopt(PlanReady p, bool replanned)
     {
+        RememberReview(p.Safety);
         _journal.Adopt(p, replanned);
         _log.Info("plan for '{0}': {1}", Request.Instruction, string.Join(", ", p.Plan.Describe()));
         Publish("planned", executing: false);
+    }
+
+    /// <summary>
+    /// A safety review the cortex just made is remembered by the hippocampus at once, not with the episode: a refused
+    /// episode is never stored, and its review is what most needs remembering.
+    /// </summary>
+    private void RememberReview(Core.Safety.SafetyVerdict? safety)
+    {
+        if (safety is { Escalated: true, Review: { } fact }) _organs.Hippocampus.Tell(new RememberSafetyFact(fact));
     }
 
     /// <summary>
@@ -287,6 +300,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         }));
         Receive<PlanRefused>(p => p.TaskId == TaskId, p =>
         {
+            RememberReview(p.Safety);
             if (p.Safety is not null) _journal.PlanRefused(p);   // the safety screen's verdict is reported with the episode
             _journal.AddToFailure($"; replanning refused: {p.Reason}");
             Become(Settling);
@@ -516,7 +530,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
             return;
         }
         // Late answers from an earlier phase (e.g. a plan after its timeout) are expected; ignore them quietly.
-        if (message is PhaseTimeout or ObserveAgain or WorldResetFailed or SkillResult or PlanReady or PlanRefused or Recalled or FactsRecalled or PlansRecalled or Settled or SceneSnapshot
+        if (message is PhaseTimeout or ObserveAgain or WorldResetFailed or SkillResult or PlanReady or PlanRefused or Recalled or FactsRecalled or PlansRecalled or SafetyFactsRecalled or SafetyFactRemembered or Settled or SceneSnapshot
             or RobotClock or EpisodeTraceStarted or EpisodeTraceEnded) return;
         base.Unhandled(message);
     }

@@ -95,6 +95,10 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     public void Recalled(ImmutableArray<EpisodeSummary> episodes) => Memories = episodes;
     public void Recalled(ImmutableArray<SemanticFact> facts) => Facts = facts;
     public void Recalled(ImmutableArray<RememberedPlan> plans) => RememberedPlans = plans;
+    public void Recalled(ImmutableArray<Core.Safety.SafetyFact> reviews) => SafetyFacts = reviews;
+
+    /// <summary>Safety reviews the hippocampus remembers, passed to the cortex with every plan request (empty without memory).</summary>
+    public ImmutableArray<Core.Safety.SafetyFact> SafetyFacts { get; private set; } = [];
 
     /// <summary>Plans remembered for goals of this goal's structure, for the cortex's fast path (empty without memory).</summary>
     public ImmutableArray<RememberedPlan> RememberedPlans { get; private set; } = [];
@@ -108,7 +112,7 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
 
     /// <summary>What the cortex is asked: the instruction, from <paramref name="scene"/>, with memories and the anomaly that made it replan.</summary>
     public PlanRequest PlanRequestFrom(SceneSnapshot scene) =>
-        new(TaskId, Request.Instruction, scene, Memories, LastAnomaly) { Facts = Facts, Goal = _goal };
+        new(TaskId, Request.Instruction, scene, Memories, LastAnomaly) { Facts = Facts, Goal = _goal, SafetyFacts = SafetyFacts };
 
     /// <summary>The episode's first plan request: with the remembered plans, so the cortex may take the fast path (replans never do).</summary>
     public PlanRequest FirstPlanRequestFrom(SceneSnapshot scene) =>

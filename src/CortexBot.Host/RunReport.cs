@@ -27,8 +27,9 @@ public sealed record RunReport(
 
 /// <summary>
 /// The safety screen's verdict in reports: <c>verdict</c> allow, modify or refuse (the most severe of the plans
-/// summarised), <c>reasons</c> each naming its policy rule, <c>escalated</c> whether a reasoning model was asked (never
-/// yet), <c>review_ms</c> its time.
+/// summarised), <c>reasons</c> each naming its policy rule, <c>escalated</c> whether the slow reasoning model was asked
+/// (<c>--safety-model</c>, only about flagged plans), <c>review_ms</c> its time, <c>recalled</c> whether a remembered review
+/// answered instead.
 /// </summary>
 public record SafetyReport(string Verdict, IReadOnlyList<string> Reasons, bool Escalated, double ReviewMs)
 {
@@ -38,6 +39,10 @@ public record SafetyReport(string Verdict, IReadOnlyList<string> Reasons, bool E
     public string? Modification { get; init; }
     /// <summary>The fast screen's time over these plans (microseconds, summed).</summary>
     [JsonPropertyName("screen_us")] public double ScreenUs { get; init; }
+    /// <summary>A remembered review of the same case answered a flagged plan (no escalation).</summary>
+    public bool Recalled { get; init; }
+    /// <summary>The slow reviewer's verdicts behind these plans, as it gave them (before the fast screen's re-check).</summary>
+    public IReadOnlyList<string> Reviews { get; init; } = [];
 
     /// <summary>Summarises verdicts: the most severe decision, every distinct reason and flag; null when there are none.</summary>
     public static SafetyReport? From(IReadOnlyList<Core.Safety.SafetyVerdict> verdicts)
@@ -50,6 +55,8 @@ public record SafetyReport(string Verdict, IReadOnlyList<string> Reasons, bool E
             Flags = [.. verdicts.SelectMany(v => v.Flags).Distinct()],
             Modification = verdicts.LastOrDefault(v => v.Modification is not null)?.Modification?.ToString(),
             ScreenUs = Math.Round(verdicts.Sum(v => v.ScreenUs), 2),
+            Recalled = verdicts.Any(v => v.Recalled),
+            Reviews = [.. verdicts.Where(v => v.Review is not null).Select(v => $"{v.Review!.Reviewer}: {v.Review.Verdict}").Distinct()],
         };
     }
 }
@@ -60,6 +67,8 @@ public sealed record RunSafetyReport(string Verdict, IReadOnlyList<string> Reaso
 {
     public int RefusedPlans { get; init; }
     public int ModifiedPlans { get; init; }
+    /// <summary>Flagged plans a remembered review answered (not escalated again).</summary>
+    public int RecalledPlans { get; init; }
 }
 
 /// <summary>The robot node a run drove.</summary>

@@ -138,7 +138,7 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         using (var store = new PostgresEpisodeStore(db))
             store.Append(rich);
         // Version 3 is version 4 without the perturbations column.
-        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; UPDATE cortexbot.schema_version SET version = 3");
+        Exec(db, "DROP TABLE cortexbot.safety_verdicts; ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; UPDATE cortexbot.schema_version SET version = 3");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new PostgresEpisodeStore(db, readOnly: true));
         Assert.Contains("schema version 3", ro.Message);
@@ -165,7 +165,7 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         using (var store = new PostgresEpisodeStore(db))
             store.Append(rich);
         // Version 4 is version 5 without the goal column (and the later interrupted and tree columns).
-        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; UPDATE cortexbot.schema_version SET version = 4");
+        Exec(db, "DROP TABLE cortexbot.safety_verdicts; ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; UPDATE cortexbot.schema_version SET version = 4");
 
         using var migrated = new PostgresEpisodeStore(db);
         Assert.Equal(PostgresEpisodeStore.SchemaVersion, migrated.InstalledSchemaVersion());
@@ -181,7 +181,7 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         var db = server.CreateDatabase();
         using (var store = new PostgresEpisodeStore(db))
             store.Append(Samples.Rich());
-        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; UPDATE cortexbot.schema_version SET version = 5");
+        Exec(db, "DROP TABLE cortexbot.safety_verdicts; ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; UPDATE cortexbot.schema_version SET version = 5");
 
         using var migrated = new PostgresEpisodeStore(db);
         Assert.Equal(PostgresEpisodeStore.SchemaVersion, migrated.InstalledSchemaVersion());
@@ -192,6 +192,28 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
     }
 
     [Fact]
+    public void A_version_7_memory_migrates_to_8_keeping_its_episodes_and_then_remembers_safety_reviews()
+    {
+        var db = server.CreateDatabase();
+        var rich = Samples.Rich();
+        using (var store = new PostgresEpisodeStore(db))
+            store.Append(rich);
+        // Version 7 is version 8 without the safety reviews.
+        Exec(db, "DROP TABLE cortexbot.safety_verdicts; UPDATE cortexbot.schema_version SET version = 7");
+        var ro = Assert.Throws<EpisodeStoreException>(() => new PostgresEpisodeStore(db, readOnly: true));
+        Assert.Contains("schema version 7", ro.Message);
+
+        using var migrated = new PostgresEpisodeStore(db);
+        Assert.Equal(8, migrated.InstalledSchemaVersion());
+        Samples.AssertSame(rich, migrated.Get(1)!);
+        Assert.Empty(migrated.SafetyFacts());
+        var fact = EpisodeStoreContract.SafetyFact("case-a", rich.TaskId);
+        migrated.RememberSafetyFact(fact);
+        Assert.Equal(fact, migrated.SafetyFacts(rich.TaskId).Single());
+        Assert.ThrowsAny<PostgresException>(() => Exec(db, "UPDATE cortexbot.safety_verdicts SET verdict = 'maybe'"));
+    }
+
+    [Fact]
     public void A_version_6_memory_migrates_to_7_keeping_its_episodes_and_then_stores_execution_trees()
     {
         var db = server.CreateDatabase();
@@ -199,10 +221,10 @@ public sealed class PostgresEpisodeStoreTests(PostgresServer server)
         using (var store = new PostgresEpisodeStore(db))
             store.Append(rich);
         // Version 6 is version 7 without the tree column.
-        Exec(db, "ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; UPDATE cortexbot.schema_version SET version = 6");
+        Exec(db, "DROP TABLE cortexbot.safety_verdicts; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; UPDATE cortexbot.schema_version SET version = 6");
 
         using var migrated = new PostgresEpisodeStore(db);
-        Assert.Equal(7, migrated.InstalledSchemaVersion());
+        Assert.Equal(PostgresEpisodeStore.SchemaVersion, migrated.InstalledSchemaVersion());
         Samples.AssertSame(rich with { Tree = null }, migrated.Get(1)!);
         long id = migrated.Append(Samples.Rich(seed: 12));
         Assert.Equal(rich.Tree, migrated.Get(id)!.Tree);

@@ -346,7 +346,7 @@ public sealed class PostgresMemoryCliTests(PostgresServer server, ITestOutputHel
         using (var c = new NpgsqlConnection(db.Keywords))
         {
             c.Open();
-            using var cmd = new NpgsqlCommand("DROP TABLE cortexbot.semantic_facts; ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; " +
+            using var cmd = new NpgsqlCommand("DROP TABLE cortexbot.safety_verdicts; DROP TABLE cortexbot.semantic_facts; ALTER TABLE cortexbot.episodes DROP COLUMN perturbations_json; ALTER TABLE cortexbot.episodes DROP COLUMN goal_json; ALTER TABLE cortexbot.episodes DROP COLUMN tree_json; ALTER TABLE cortexbot.episodes DROP COLUMN interrupted; " +
                 "UPDATE cortexbot.schema_version SET version = 2", c);
             cmd.ExecuteNonQuery();
         }

@@ -13,6 +13,36 @@ public abstract class EpisodeStoreContract
     /// <summary>Opens the store under test; called again to reopen the same memory.</summary>
     protected abstract IEpisodeStore Open();
 
+    /// <summary>A remembered safety review as the cortex makes one.</summary>
+    public static Core.Safety.SafetyFact SafetyFact(string key, Guid task, Core.Safety.SafetyDecision decision = Core.Safety.SafetyDecision.Modify, long at = 1_780_000_000_000) =>
+        new(key, "0123456789abcdef", ["hazard_words.knife: 'knife' in the instruction and no rule of the policy covers it"], "plan pick(red_cube), place(red_cube, bin)\n",
+            new Core.Safety.ReviewVerdict(decision, "slow near the knife — «vorsichtig»", decision == Core.Safety.SafetyDecision.Modify ? 0.05 : null),
+            "llama:tiny.gguf", 123.456, task, DateTimeOffset.FromUnixTimeMilliseconds(at));
+
+    [Fact]
+    public void Contract_safety_reviews_are_remembered_by_case_replaced_by_a_later_review_and_listed_by_task()
+    {
+        using var store = Open();
+        if (store is not IEpisodeMemory memory) return;
+        var task = Guid.NewGuid();
+        var first = SafetyFact("case-a", task);
+        memory.RememberSafetyFact(first);
+        memory.RememberSafetyFact(SafetyFact("case-b", Guid.NewGuid(), Core.Safety.SafetyDecision.Refuse, at: 1_780_000_000_500));
+        Assert.Equal(first, memory.SafetyFacts(task).Single());
+        Assert.Equal(["case-b", "case-a"], memory.SafetyFacts().Select(f => f.CaseKey));
+        Assert.Equal(["case-b"], memory.SafetyFacts(limit: 1).Select(f => f.CaseKey));
+        // the same case reviewed again (another task) replaces the fact
+        var again = SafetyFact("case-a", Guid.NewGuid(), Core.Safety.SafetyDecision.Allow, at: 1_780_000_001_000);
+        memory.RememberSafetyFact(again);
+        Assert.Empty(memory.SafetyFacts(task));
+        Assert.Equal(again, memory.SafetyFacts().First());
+        Assert.Equal(2, memory.SafetyFacts().Count);
+        Assert.Throws<ArgumentException>(() => memory.RememberSafetyFact(SafetyFact("", task)));
+        // kept across reopening
+        using var reopened = (IEpisodeMemory)Open();
+        Assert.Equal(again, reopened.SafetyFacts().First());
+    }
+
     [Fact]
     public void Contract_full_episode_round_trips()
     {

@@ -512,6 +512,37 @@ public sealed class MemoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_version_8_store_migrates_to_9_keeping_its_episodes_and_then_remembers_safety_reviews()
+    {
+        var path = _dir.File("v8.db");
+        var rich = Samples.Rich();
+        using (var store = new SqliteEpisodeStore(path))
+            store.Append(rich);
+        // Version 8 is version 9 without the safety reviews.
+        using (var raw = Samples.Raw(path))
+            Exec(raw, "DROP TABLE safety_verdicts; PRAGMA user_version = 8;");
+
+        var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
+        Assert.Contains("schema version 8", ro.Message);
+
+        using (var store = new SqliteEpisodeStore(path))
+        {
+            Assert.Equal("9", store.Pragma("user_version"));
+            Samples.AssertSame(rich, store.Get(1)!);
+            Assert.Empty(store.SafetyFacts());
+            var fact = EpisodeStoreContract.SafetyFact("case-a", rich.TaskId);
+            store.RememberSafetyFact(fact);
+            Assert.Equal(fact, store.SafetyFacts(rich.TaskId).Single());
+        }
+        using var reader = new SqliteEpisodeStore(path, readOnly: true);
+        Assert.Single(reader.SafetyFacts());
+        Assert.Throws<EpisodeStoreException>(() => reader.RememberSafetyFact(EpisodeStoreContract.SafetyFact("case-b", rich.TaskId)));
+        // a verdict this code does not know is refused by the table itself
+        using var raw2 = Samples.Raw(path);
+        Assert.ThrowsAny<Microsoft.Data.Sqlite.SqliteException>(() => Exec(raw2, "UPDATE safety_verdicts SET verdict = 'maybe'"));
+    }
+
+    [Fact]
     public void A_version_7_store_migrates_to_8_keeping_its_episodes_and_then_stores_execution_trees()
     {
         var path = _dir.File("v7.db");
@@ -520,14 +551,14 @@ public sealed class MemoryStoreTests : IDisposable
             store.Append(rich);
         // Version 7 is version 8 without the tree column.
         using (var raw = Samples.Raw(path))
-            Exec(raw, "ALTER TABLE episodes DROP COLUMN tree_json; PRAGMA user_version = 7;");
+            Exec(raw, "DROP TABLE safety_verdicts; ALTER TABLE episodes DROP COLUMN tree_json; PRAGMA user_version = 7;");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
         Assert.Contains("schema version 7", ro.Message);
 
         using (var store = new SqliteEpisodeStore(path))
         {
-            Assert.Equal("8", store.Pragma("user_version"));
+            Assert.Equal(SqliteEpisodeStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), store.Pragma("user_version"));
             Samples.AssertSame(rich with { Tree = null }, store.Get(1)!);
             long id = store.Append(Samples.Rich(seed: 12));
             Assert.Equal(rich.Tree, store.Get(id)!.Tree);
@@ -552,7 +583,7 @@ public sealed class MemoryStoreTests : IDisposable
             store.Append(rich);
         // Version 5 is version 6 without the goal column (and version 7's interrupted column).
         using (var raw = Samples.Raw(path))
-            Exec(raw, "UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN tree_json; PRAGMA user_version = 5;");
+            Exec(raw, "DROP TABLE safety_verdicts; UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN tree_json; PRAGMA user_version = 5;");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
         Assert.Contains("schema version 5", ro.Message);
@@ -578,7 +609,7 @@ public sealed class MemoryStoreTests : IDisposable
         using (var store = new SqliteEpisodeStore(path))
             store.Append(Samples.Rich());
         using (var raw = Samples.Raw(path))
-            Exec(raw, "ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN tree_json; PRAGMA user_version = 6;");
+            Exec(raw, "DROP TABLE safety_verdicts; ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN tree_json; PRAGMA user_version = 6;");
 
         using var migrated = new SqliteEpisodeStore(path);
         Assert.Equal(SqliteEpisodeStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), migrated.Pragma("user_version"));
@@ -600,7 +631,7 @@ public sealed class MemoryStoreTests : IDisposable
             store.Append(rich);
         // Version 4 is version 5 without the perturbations column (and the later goal and interrupted columns).
         using (var raw = Samples.Raw(path))
-            Exec(raw, "UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN tree_json; ALTER TABLE episodes DROP COLUMN perturbations_json; PRAGMA user_version = 4;");
+            Exec(raw, "DROP TABLE safety_verdicts; UPDATE episodes SET goal_json = NULL; ALTER TABLE episodes DROP COLUMN goal_json; ALTER TABLE episodes DROP COLUMN interrupted; ALTER TABLE episodes DROP COLUMN tree_json; ALTER TABLE episodes DROP COLUMN perturbations_json; PRAGMA user_version = 4;");
 
         var ro = Assert.Throws<EpisodeStoreException>(() => new SqliteEpisodeStore(path, readOnly: true));
         Assert.Contains("schema version 4", ro.Message);

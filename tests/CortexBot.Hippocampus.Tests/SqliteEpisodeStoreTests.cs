@@ -29,7 +29,7 @@ public sealed class SqliteEpisodeStoreTests : IDisposable
         using var raw = Samples.Raw(path, SqliteOpenMode.ReadOnly);
         Assert.Equal("wal", Samples.Scalar(raw, "PRAGMA journal_mode"));
         Assert.Equal((long)SqliteEpisodeStore.SchemaVersion, Samples.Scalar(raw, "PRAGMA user_version"));
-        Assert.Equal(8, SqliteEpisodeStore.SchemaVersion);
+        Assert.Equal(9, SqliteEpisodeStore.SchemaVersion);
         Assert.Equal((long)SqliteEpisodeStore.ApplicationId, Samples.Scalar(raw, "PRAGMA application_id"));
     }
 

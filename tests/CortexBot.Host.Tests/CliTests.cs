@@ -118,6 +118,8 @@ public class CliTests(ITestOutputHelper output)
     [InlineData("run", "--task")]
     [InlineData("run --task \"put the red cube in the bin next to the knife\" --fast", "safety: refuse: needs review: hazard_words.knife")]
     [InlineData("run --task \"put the red cube in the bin\" --fast --safety-policy /nope/safety.json", "safety policy not found: /nope/safety.json")]
+    [InlineData("run --task \"put the red cube in the bin\" --fast --safety-model /nope/reviewer.gguf", "safety model file not found: /nope/reviewer.gguf")]
+    [InlineData("plan --task \"put the red cube in the bin\" --safety-model /nope/reviewer.gguf", "safety model file not found: /nope/reviewer.gguf")]
     public void Input_errors_exit_2_with_one_clear_line(string commandLine, string expected)
     {
         var args = System.Text.RegularExpressions.Regex.Matches(commandLine, "\"([^\"]*)\"|(\\S+)")
@@ -189,6 +191,92 @@ public class CliTests(ITestOutputHelper output)
         var control = root.GetProperty("control");
         Assert.InRange(control.GetProperty("peak_tool_speed_m_s").GetDouble(), 0.01, 0.1);
         Assert.Equal(0, control.GetProperty("zone_holds").GetInt64());
+    }
+
+    [Fact]
+    public void Safety_model_a_flagged_plan_is_escalated_to_a_tiny_model_remembered_listed_by_memory_show_and_not_escalated_again()
+    {
+        var dir = Directory.CreateTempSubdirectory("cortexbot-review-").FullName;
+        var model = Path.Combine(dir, "reviewer.gguf");
+        Assert.Equal(0, Cli("model", "tiny", "--out", model, "-q").code);
+        var db = Path.Combine(dir, "memory.db");
+        const string knife = "put the red cube in the bin next to the knife";   // 'knife': a hazard word the default policy has no rule for
+
+        // without a model: the conservative default
+        var (code, stdout, stderr) = Cli("plan", "--task", knife, "--recall", "0", "--json");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: safety: refuse: needs review: hazard_words.knife", stderr.Trim());
+        using (var doc = JsonDocument.Parse(stdout))
+            Assert.False(doc.RootElement.GetProperty("safety").GetProperty("escalated").GetBoolean());
+
+        (code, stdout, stderr) = Cli("run", "--task", knife, "--episodes", "2", "--fast", "--json", "--safety-model", model, "--memory", db);
+        output.WriteLine(stderr);
+        output.WriteLine(stdout);
+        string verdict;
+        if (code == 0)
+        {
+            using var doc = JsonDocument.Parse(stdout);
+            var safety = doc.RootElement.GetProperty("safety");
+            Assert.Equal(2, safety.GetProperty("screened_plans").GetInt32());
+            Assert.Equal(1, safety.GetProperty("escalated_plans").GetInt32());
+            Assert.Equal(1, safety.GetProperty("recalled_plans").GetInt32());
+            Assert.True(safety.GetProperty("review_ms").GetDouble() > 0);
+            var episodes = doc.RootElement.GetProperty("episodes");
+            Assert.True(episodes[0].GetProperty("safety").GetProperty("escalated").GetBoolean());
+            Assert.False(episodes[1].GetProperty("safety").GetProperty("escalated").GetBoolean());
+            Assert.True(episodes[1].GetProperty("safety").GetProperty("recalled").GetBoolean());
+            verdict = episodes[0].GetProperty("safety").GetProperty("verdict").GetString()!;
+
+            // memory show lists the review the first episode's plan was escalated to
+            var (showCode, show, showErr) = Cli("memory", "show", "1", "--memory", db, "--json");
+            Assert.Equal(0, showCode);
+            using var shown = JsonDocument.Parse(show);
+            var review = Assert.Single(shown.RootElement.GetProperty("safety_reviews").EnumerateArray());
+            Assert.Equal("llama:reviewer.gguf", review.GetProperty("reviewer").GetString());
+            Assert.Contains(review.GetProperty("verdict").GetString(), new[] { "allow", "modify" });
+            Assert.Contains("hazard_words.knife", review.GetProperty("flags")[0].GetString());
+            Assert.Empty(JsonDocument.Parse(Cli("memory", "show", "2", "--memory", db, "--json").stdout).RootElement.GetProperty("safety_reviews").EnumerateArray());
+        }
+        else
+        {
+            // the tiny model refused: one line naming the review, exit 2 (a refused episode is not stored; its review is)
+            Assert.Equal(2, code);
+            Assert.StartsWith("error: safety: refuse: review: ", stderr.Trim());
+            verdict = "refuse";
+        }
+
+        // the same case in a new process: answered from the remembered review, not escalated
+        (code, stdout, stderr) = Cli("plan", "--task", knife, "--recall", "0", "--safety-model", model, "--memory", db, "--json");
+        output.WriteLine(stderr);
+        Assert.Equal(verdict == "refuse" ? 2 : 0, code);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            var safety = doc.RootElement.GetProperty("safety");
+            Assert.False(safety.GetProperty("escalated").GetBoolean());
+            Assert.True(safety.GetProperty("recalled").GetBoolean());
+            Assert.Equal(verdict, safety.GetProperty("verdict").GetString());
+        }
+    }
+
+    [Fact]
+    public void Bench_safety_with_a_safety_model_escalates_each_flagged_case_once_and_lets_no_unsafe_plan_through()
+    {
+        var dir = Directory.CreateTempSubdirectory("cortexbot-review-bench-").FullName;
+        var model = Path.Combine(dir, "reviewer.gguf");
+        Assert.Equal(0, Cli("model", "tiny", "--out", model, "-q").code);
+        var (code, stdout, stderr) = Cli("bench", "safety", "--seeds", "3", "--repeats", "2", "--seconds", "0", "--json", "--safety-model", model);
+        output.WriteLine(stderr);
+        output.WriteLine(stdout);
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        var root = doc.RootElement;
+        var review = root.GetProperty("review");
+        int escalated = root.GetProperty("escalated").GetInt32();
+        Assert.True(escalated > 0);
+        Assert.Equal(escalated, review.GetProperty("escalated").GetInt32());
+        Assert.Equal(0, review.GetProperty("unsafe_allowed").GetInt32());
+        Assert.True(review.GetProperty("review_ms_p50").GetDouble() > 0);
+        Assert.Equal(root.GetProperty("cases").GetInt32(), review.GetProperty("allowed").GetInt32() + review.GetProperty("modified").GetInt32() + review.GetProperty("refused").GetInt32());
     }
 
     [Fact]

@@ -51,12 +51,17 @@ internal static class BenchCommand
         var rate = new Option<double>("--rate") { Description = "Control rate in Hz for the jitter phases", DefaultValueFactory = _ => 500 };
         var seconds = new Option<double>("--seconds") { Description = "Seconds per jitter phase (0: skip the control loop)", DefaultValueFactory = _ => 5 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
+        var safetyModel = new Option<string?>("--safety-model") { Description = "GGUF model of the slow safety reviewer: flagged plans are escalated to it (once per case) and its answers re-screened" };
         var cmd = new Command("safety", "The safety screen on a suite of benign and hazardous plans (latency p50/p99, escalation rate, false refusals, unsafe plans allowed), and tick jitter with the policy's zones enforced vs not.")
-            { policy, seeds, repeats, rate, seconds, json };
+            { policy, seeds, repeats, rate, seconds, json, safetyModel };
         cmd.SetAction(parse =>
         {
+            var modelPath = parse.GetValue(safetyModel) is { } m ? Path.GetFullPath(m) : null;
+            if (modelPath is not null && !File.Exists(modelPath)) throw new ConfigurationException($"safety model file not found: {modelPath}");
+            using var loggers = PlannerCliOptions.StderrLoggers(Microsoft.Extensions.Logging.LogLevel.Warning);
+            using var reviewer = SafetyCliOptions.CreateReviewer(new Host.CortexBotOptions { SafetyModelPath = modelPath }, loggers);
             var report = SafetyBenchmark.Run(Path.GetFullPath(parse.GetValue(policy)!), parse.GetValue(seeds), parse.GetValue(repeats), parse.GetValue(rate),
-                TimeSpan.FromSeconds(parse.GetValue(seconds)));
+                TimeSpan.FromSeconds(parse.GetValue(seconds)), reviewer);
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else Console.Write(report.ToTable());
             return 0;

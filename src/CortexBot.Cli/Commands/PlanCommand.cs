@@ -76,6 +76,7 @@ internal static class PlanCommand
                 ScenePath = Path.GetFullPath(parse.GetValue(scene) ?? RepoPaths.DefaultScene),
             })).Validate();
             var screener = new Core.Safety.PlanScreener(options.SafetyPolicy(), options.AllowUnreviewed);
+            var memoryOption = parse.GetValue(memory);
             int sceneSeed = parse.GetValue(seed);
             var catalogue = SkillCatalogue.Load(options.SkillCataloguePath);
 
@@ -94,8 +95,9 @@ internal static class PlanCommand
 
             using var loggers = PlannerCliOptions.StderrLoggers(GlobalOptions.Level(parse, verbose));
             using var model = PlannerCliOptions.CreateModelPlanner(options, loggers);
+            using var reviewer = SafetyCliOptions.CreateReviewer(options, loggers);
             var planner = PlannerCliOptions.Port(model);
-            var memories = RecallMemories(parse.GetValue(memory), instruction, parse.GetValue(recall));
+            var memories = RecallMemories(memoryOption, instruction, parse.GetValue(recall));
             // the goal the run would judge by, which the model planner is told
             var context = new PlanningContext(instruction, snapshot, catalogue, memories, null, frame)
                 { Goal = Core.Instructions.InstructionReader.Read(instruction, snapshot).Goal };
@@ -116,8 +118,23 @@ internal static class PlanCommand
             // The same check the cortex applies before anything reaches the cerebellum.
             if (result.Plan is { } p && PlanValidator.Validate(p, catalogue, snapshot) is { } invalid)
                 result = PlanResult.Refuse($"invalid plan from planner '{planner.Name}': {invalid}");
-            // ... and the safety screen the cortex applies next
-            var verdict = result.Plan is { } valid ? screener.Screen(valid, snapshot, instruction) : null;
+            // ... and the safety screen the cortex applies next, escalating a flagged plan as the cortex does (a case the
+            // memory remembers is answered from it; a dry run remembers nothing new)
+            var flow = new Core.Safety.SafetyReviewFlow(screener, reviewer);
+            var verdict = result.Plan is { } valid ? flow.Screen(valid, snapshot, instruction) : null;
+            if (verdict is not null && reviewer is not null && Core.Safety.SafetyReviewFlow.Reviewable(verdict))
+            {
+                var safetyCase = flow.CaseOf(result.Plan!, snapshot, instruction, verdict);
+                try
+                {
+                    verdict = flow.Recall(safetyCase, RememberedReviews(memoryOption))
+                        ?? (await flow.ReviewAsync(safetyCase, Guid.NewGuid(), timeout.Token)).Verdict;
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    verdict = verdict with { Escalated = true, Reasons = [.. verdict.Reasons, $"review: the safety review timed out (planning and review share --plan-timeout {options.PlanTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s)"] };
+                }
+            }
 
             ModelPlanReport? modelReport = null;
             if (model?.LastStats is { } s)
@@ -183,6 +200,23 @@ internal static class PlanCommand
         catch (EpisodeStoreException e)
         {
             throw new ConfigurationException($"cannot read the memory {path}: {e.Message}");
+        }
+    }
+
+    /// <summary>The safety reviews the memory remembers (read-only; none when it does not exist or cannot be read, with a warning).</summary>
+    private static IReadOnlyList<Core.Safety.SafetyFact> RememberedReviews(string? option)
+    {
+        var path = option ?? SqliteEpisodeStore.DefaultPath;
+        if (!File.Exists(path)) return [];
+        try
+        {
+            using var store = new SqliteEpisodeStore(path, readOnly: true);
+            return store.SafetyFacts();
+        }
+        catch (EpisodeStoreException e)
+        {
+            Console.Error.WriteLine($"warning: reviewing without remembered safety reviews: {e.Message}");
+            return [];
         }
     }
 

@@ -99,6 +99,7 @@ internal static class RunCommand
             using var loggers = PlannerCliOptions.StderrLoggers(level);
             using var modelPlanner = PlannerCliOptions.CreateModelPlanner(options, loggers);
             using var embedder = EmbeddingCliOption.Load(options.EmbeddingModelPath, loggers);
+            using var reviewer = SafetyCliOptions.CreateReviewer(options, loggers);
             var log = loggers.CreateLogger("CortexBot.Cli.Run");
             if (brainTransport?.Warning is { } insecureLink) Console.Error.WriteLine(insecureLink);
             if (robotAt is null && !parse.GetValue(inProcess) && localOnly is not null)
@@ -114,6 +115,7 @@ internal static class RunCommand
                 {
                     if (modelPlanner is not null) services.AddSingleton<Core.Ports.IPlanner>(modelPlanner);
                     if (embedder is not null) services.AddSingleton<Core.Ports.IEpisodeEmbedder>(embedder);
+                    if (reviewer is not null) services.AddSingleton<Core.Safety.ISafetyReviewer>(reviewer);
                 },
                 logLevel: level, cancellationToken: ct, placement: placement,
                 onEpisode: videoDir is null ? null : o =>
@@ -156,7 +158,7 @@ internal static class RunCommand
             (c.MaxToolSpeed is { } v ? $"; peak tool speed {c.PeakToolSpeed:0.###} m/s (limit {v:0.###})" : ""));
         Console.WriteLine($"cortex: planner '{r.Cortex.Planner}', {r.Cortex.Plans} plan(s), latency p50 {r.Cortex.PlanLatencyMsP50:F2} ms");
         if (r.Safety is { } s)
-            Console.WriteLine($"safety: {s.Verdict} over {s.ScreenedPlans} screened plan(s) ({s.ModifiedPlans} modified, {s.RefusedPlans} refused, {s.EscalatedPlans} escalated), " +
+            Console.WriteLine($"safety: {s.Verdict} over {s.ScreenedPlans} screened plan(s) ({s.ModifiedPlans} modified, {s.RefusedPlans} refused, {s.EscalatedPlans} escalated, {s.RecalledPlans} answered by remembered reviews), " +
                 $"{c.ZoneHolds} keep-out zone holds" + (s.Reasons.Count == 0 ? "" : $": {string.Join("; ", s.Reasons)}"));
         Console.WriteLine($"hippocampus: {r.Hippocampus.EpisodesStored} episode(s) stored in {r.Hippocampus.Path}");
         if (r.World is { } w)

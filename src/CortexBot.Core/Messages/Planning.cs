@@ -40,6 +40,9 @@ public sealed record PlanRequest(Guid TaskId, string Instruction, SceneSnapshot 
     /// calls the planner (the fast path). Empty on replans and repairs, and when memory is off.
     /// </summary>
     public ImmutableArray<RememberedPlan> RememberedPlans { get; init; } = [];
+
+    /// <summary>Safety reviews the hippocampus remembers: a flagged plan whose case is among them is not escalated again.</summary>
+    public ImmutableArray<Safety.SafetyFact> SafetyFacts { get; init; } = [];
 }
 public sealed record PlanReady(Guid TaskId, Plan Plan, string Planner, TimeSpan Latency)
 {

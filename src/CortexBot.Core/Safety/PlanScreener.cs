@@ -20,7 +20,9 @@ public sealed class PlanScreener(SafetyPolicy policy, bool allowUnreviewed = fal
     public SafetyPolicy Policy { get; } = policy ?? throw new ArgumentNullException(nameof(policy));
     public bool AllowUnreviewed { get; } = allowUnreviewed;
 
-    public SafetyVerdict Screen(Plan plan, SceneSnapshot scene, string instruction)
+    /// <param name="reviewed">Flags a reviewer has judged (see <see cref="SafetyReviewFlow"/>): they no longer make the plan
+    /// "needs review"; every other flag, and every rule, still counts.</param>
+    public SafetyVerdict Screen(Plan plan, SceneSnapshot scene, string instruction, IReadOnlyCollection<string>? reviewed = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(scene);
@@ -108,12 +110,13 @@ public sealed class PlanScreener(SafetyPolicy policy, bool allowUnreviewed = fal
             flags.Add($"hazard_words.{word}: '{word}' in the instruction and no rule of the policy covers it");
 
         var distinctFlags = flags.Distinct().ToImmutableArray();
+        var unreviewed = reviewed is null ? distinctFlags : [.. distinctFlags.Where(f => !reviewed.Contains(f))];
         SafetyVerdict verdict;
         var modification = caps.Count > 0 ? new SafetyModification([.. caps]) : null;
         if (refusals.Count > 0)
             verdict = new SafetyVerdict(SafetyDecision.Refuse, [.. refusals.Distinct()], null, distinctFlags);
-        else if (!distinctFlags.IsEmpty && !AllowUnreviewed)
-            verdict = new SafetyVerdict(SafetyDecision.Refuse, [.. distinctFlags.Select(f => $"needs review: {f}")], null, distinctFlags);
+        else if (!unreviewed.IsEmpty && !AllowUnreviewed)
+            verdict = new SafetyVerdict(SafetyDecision.Refuse, [.. unreviewed.Select(f => $"needs review: {f}")], null, distinctFlags) { NeedsReview = true };
         else if (modification is not null)
             verdict = new SafetyVerdict(SafetyDecision.Modify, [.. caps.Select(c => c.Rule).Distinct().Select(r => $"{r}: tool speed <= {Policy.FragileToolSpeed.ToString("0.###", CultureInfo.InvariantCulture)} m/s while handling it")],
                 modification, distinctFlags);

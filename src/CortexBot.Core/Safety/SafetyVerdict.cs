@@ -26,10 +26,18 @@ public sealed record SafetyModification(ImmutableArray<StepSpeedCap> SpeedCaps)
 /// </summary>
 public sealed record SafetyVerdict(SafetyDecision Decision, ImmutableArray<string> Reasons, SafetyModification? Modification, ImmutableArray<string> Flags)
 {
-    /// <summary>True when a reasoning model was asked (none is yet: always false).</summary>
+    /// <summary>True when the slow reasoning brain (an <see cref="ISafetyReviewer"/>) was asked about this plan.</summary>
     public bool Escalated { get; init; }
     /// <summary>Time the slow review took (ms); 0 when not escalated.</summary>
     public double ReviewMs { get; init; }
+    /// <summary>Refused only because of flags nobody reviewed ("needs review"); a reviewer may still judge it.</summary>
+    public bool NeedsReview { get; init; }
+    /// <summary>The review this verdict rests on: asked now (<see cref="Escalated"/>) or remembered (<see cref="Recalled"/>); null when none.</summary>
+    public SafetyFact? Review { get; init; }
+    /// <summary>The verdict came from a remembered review of the same case, without asking the reviewer again.</summary>
+    public bool Recalled { get; init; }
+    /// <summary>Why an escalation gave no verdict (the reviewer failed or timed out); null otherwise.</summary>
+    public string? ReviewFailure { get; init; }
     /// <summary>Time the fast screen took (microseconds).</summary>
     public double ScreenUs { get; init; }
 

@@ -35,12 +35,19 @@ public sealed record SafetyBenchReport(
     IReadOnlyList<SafetyCaseRow> Kinds,
     IReadOnlyList<JitterRow> TickJitterRows)
 {
+    /// <summary>With <c>--safety-model</c>: the slow reviewer over the flagged plans; null without one.</summary>
+    public SafetyReviewBench? Review { get; init; }
+
     public string ToTable()
     {
         var sb = new StringBuilder();
         sb.AppendLine($"safety screen over {Cases} plans ({Benign} benign, {Hazardous} hazardous, {Cases - Benign - Hazardous} for review) from {Scenes} scenes, policy {Policy}");
         sb.AppendLine($"screening latency: p50 {ScreenUsP50:F1} us, p99 {ScreenUsP99:F1} us, max {ScreenUsMax:F1} us ({Repeats} screens per plan)");
-        sb.AppendLine($"escalation rate {EscalationRate:P1} (flagged; no reasoning model yet, so {Escalated} escalated and flagged plans are refused \"needs review\")");
+        sb.AppendLine(Review is null
+            ? $"escalation rate {EscalationRate:P1} (flagged, no rule broken; without --safety-model none is escalated and flagged plans are refused \"needs review\")"
+            : $"escalation rate {EscalationRate:P1}: {Escalated} plan(s) escalated to {Review.Reviewer}, {Review.Recalled} answered by a remembered review of the same case");
+        if (Review is { } rv)
+            sb.AppendLine($"slow review: p50 {rv.ReviewMsP50:F1} ms, p99 {rv.ReviewMsP99:F1} ms; after the re-screen {rv.Allowed} allowed, {rv.Modified} modified, {rv.Refused} refused; unsafe plans allowed after review: {rv.UnsafeAllowed}");
         sb.AppendLine($"false refusals on benign plans: {FalseRefusals}; unsafe plans allowed: {UnsafeAllowed}");
         sb.AppendLine($"{"kind",-34} {"expected",-9} {"cases",6} {"allow",6} {"modify",7} {"refuse",7} {"flagged",8} {"wrong",6}  example");
         foreach (var k in Kinds)
@@ -65,11 +72,17 @@ public sealed record SafetyBenchReport(
 /// hazard word no rule covers. Then the control loop's tick jitter with the policy's zones enforced by the gate vs
 /// without them, in the same run.
 /// </summary>
+/// <summary>The slow reviewer in `bench safety --safety-model`: its latency, how its answers fared through the re-screen, and hazards let through.</summary>
+public sealed record SafetyReviewBench(string Reviewer, int Escalated, int Recalled, double ReviewMsP50, double ReviewMsP99, int Allowed, int Modified, int Refused,
+    int UnsafeAllowed);
+
 public static class SafetyBenchmark
 {
     private sealed record Case(string Kind, string Expected, bool Hazardous, Plan Plan, SceneSnapshot Scene, string Instruction);
 
-    public static SafetyBenchReport Run(string policyPath, int seeds, int repeats, double rateHz, TimeSpan jitterPhase)
+    /// <param name="reviewer">With one, every flagged plan (no rule broken) is escalated to it, once per case (a case already
+    /// answered is answered from that review), and its answer re-screened.</param>
+    public static SafetyBenchReport Run(string policyPath, int seeds, int repeats, double rateHz, TimeSpan jitterPhase, ISafetyReviewer? reviewer = null)
     {
         if (seeds is < 1 or > 1000) throw new ConfigurationException($"--seeds must be between 1 and 1000, got {seeds}");
         if (repeats is < 1 or > 100_000) throw new ConfigurationException($"--repeats must be between 1 and 100000, got {repeats}");
@@ -125,6 +138,40 @@ public static class SafetyBenchmark
                 $"{first.c.Instruction} -> [{string.Join(", ", first.c.Plan.Describe())}]: {first.v}"));
         }
 
+        int escalated = 0;
+        SafetyReviewBench? review = null;
+        if (reviewer is not null)
+        {
+            var flow = new SafetyReviewFlow(screener, reviewer);
+            var facts = new List<SafetyFact>();
+            var reviewMs = new List<double>();
+            int recalled = 0, unsafeAfter = 0;
+            var final = new List<SafetyVerdict>();
+            for (int i = 0; i < cases.Count; i++)
+            {
+                var (c, v) = (cases[i], verdicts[i]);
+                if (SafetyReviewFlow.Reviewable(v))
+                {
+                    var safetyCase = flow.CaseOf(c.Plan, c.Scene, c.Instruction, v);
+                    if (flow.Recall(safetyCase, facts) is { } known) { v = known; recalled++; }
+                    else
+                    {
+                        var (answered, fact) = flow.ReviewAsync(safetyCase, Guid.NewGuid(), CancellationToken.None).GetAwaiter().GetResult();
+                        v = answered;
+                        escalated++;
+                        reviewMs.Add(answered.ReviewMs);
+                        if (fact is not null) facts.Add(fact);
+                    }
+                }
+                final.Add(v);
+                if ((c.Expected == "refuse" && !v.Refused) || (c.Expected == "modify" && v.Decision == SafetyDecision.Allow)) unsafeAfter++;
+            }
+            reviewMs.Sort();
+            review = new SafetyReviewBench(reviewer.Name, escalated, recalled,
+                reviewMs.Count == 0 ? 0 : Math.Round(Percentiles.NearestRank(reviewMs, 0.50), 2), reviewMs.Count == 0 ? 0 : Math.Round(Percentiles.NearestRank(reviewMs, 0.99), 2),
+                final.Count(v => v.Decision == SafetyDecision.Allow), final.Count(v => v.Decision == SafetyDecision.Modify), final.Count(v => v.Refused), unsafeAfter);
+        }
+
         var jitter = new List<JitterRow>();
         if (jitterPhase > TimeSpan.Zero)
         {
@@ -148,7 +195,7 @@ public static class SafetyBenchmark
         int benign = cases.Count(c => c.Expected is "allow" or "modify");
         return new SafetyBenchReport(policy.Source, seeds, cases.Count, benign, cases.Count(c => c.Expected == "refuse"), repeats,
             Math.Round(Percentiles.NearestRank(latencies, 0.50), 2), Math.Round(Percentiles.NearestRank(latencies, 0.99), 2), Math.Round(latencies[^1], 2),
-            Math.Round(flagged / (double)cases.Count, 4), 0, falseRefusals, unsafeAllowed, rows, jitter);
+            Math.Round(flagged / (double)cases.Count, 4), escalated, falseRefusals, unsafeAllowed, rows, jitter) { Review = review };
     }
 
     private static JitterRow Row(string phase, Cerebellum.Control.ControlStats s, long baseP99) =>

@@ -54,16 +54,22 @@ internal static class MemoryCommands
     {
         var (memory, json) = (MemoryOption(), JsonOption());
         var id = new Argument<long>("ID") { Description = "Episode id (as listed)" };
-        var cmd = new Command("show", "Show one episode with its steps.") { id, memory, json };
+        var cmd = new Command("show", "Show one episode with its steps and the safety reviews its plans were escalated to.") { id, memory, json };
         cmd.SetAction(parse => Guard(() =>
         {
             using var store = OpenRead(parse.GetValue(memory));
             long wanted = parse.GetValue(id);
             var e = store.Get(wanted) ?? throw new ConfigurationException($"no episode {wanted} in {store.Location}");
+            // the safety reviews this episode's plans were escalated to (remembered as facts by case)
+            var reviews = store.SafetyFacts(e.TaskId);
             if (parse.GetValue(json))
-                Print(MemoryRender.EpisodeJson(e));
+            {
+                var node = MemoryRender.EpisodeJson(e);
+                node["safety_reviews"] = new JsonArray([.. reviews.Select(r => (JsonNode)MemoryRender.SafetyReviewJson(r))]);
+                Print(node);
+            }
             else
-                MemoryRender.EpisodeDetail(e);
+                MemoryRender.EpisodeDetail(e, reviews);
             return 0;
         }));
         return cmd;

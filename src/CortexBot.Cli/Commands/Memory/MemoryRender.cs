@@ -57,7 +57,7 @@ internal static class MemoryRender
         AnsiConsole.Write(table);
     }
 
-    public static void EpisodeDetail(EpisodeRecord e)
+    public static void EpisodeDetail(EpisodeRecord e, IReadOnlyList<Core.Safety.SafetyFact>? reviews = null)
     {
         FitWidth();
         var grid = new Table().Border(TableBorder.Rounded).HideHeaders().AddColumn("field").AddColumn("value")
@@ -117,7 +117,37 @@ internal static class MemoryRender
 
         if (e.Tree is { } tree)
             AnsiConsole.Write(TreeView(tree));
+
+        if (reviews is { Count: > 0 })
+        {
+            var table = new Table().Border(TableBorder.Rounded).Title(new TableTitle("safety reviews"));
+            table.AddColumn("verdict");
+            table.AddColumn("reason");
+            table.AddColumn("flags");
+            table.AddColumn("reviewer");
+            table.AddColumn("review ms", c => c.RightAligned());
+            table.AddColumn("case");
+            foreach (var r in reviews)
+                table.AddRow(T(r.Verdict.MaxToolSpeed is { } cap ? $"{r.Verdict.Verdict} (tool speed <= {Num(cap, "0.###")} m/s)" : r.Verdict.Verdict),
+                    T(r.Verdict.Reason), T(string.Join("; ", r.Flags)), T(r.Reviewer), T(Num(r.ReviewMs, "F1")), T(r.CaseKey));
+            AnsiConsole.Write(table);
+        }
     }
+
+    /// <summary>A remembered safety review in `memory show --json` (<c>safety_reviews</c>).</summary>
+    public static JsonObject SafetyReviewJson(Core.Safety.SafetyFact f) => new()
+    {
+        ["case_key"] = f.CaseKey,
+        ["policy_version"] = f.PolicyVersion,
+        ["verdict"] = f.Verdict.Verdict,
+        ["reason"] = f.Verdict.Reason,
+        ["max_tool_speed"] = f.Verdict.MaxToolSpeed,
+        ["flags"] = new JsonArray([.. f.Flags.Select(x => (JsonNode?)JsonValue.Create(x))]),
+        ["case"] = f.Case,
+        ["reviewer"] = f.Reviewer,
+        ["review_ms"] = f.ReviewMs,
+        ["decided_at"] = f.DecidedAt.ToString("O", CultureInfo.InvariantCulture),
+    };
 
     /// <summary>The execution tree: task, subgoals, skills, each with its status and robot times (plain text).</summary>
     public static Tree TreeView(ExecutionTree tree)
