@@ -188,7 +188,7 @@ public static class CortexBotHosting
     }
 
     /// <summary>The local address the route to <paramref name="robot"/> leaves from (loopback for a robot on loopback); no packet is sent.</summary>
-    private static string LocalAddressTowards(NodeEndpoint robot)
+    internal static string LocalAddressTowards(NodeEndpoint robot)
     {
         if (robot.IsLoopback) return robot.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" : robot.Host;
         try
@@ -203,7 +203,7 @@ public static class CortexBotHosting
         }
     }
 
-    private static void Configure(AkkaConfigurationBuilder builder) => builder
+    internal static void Configure(AkkaConfigurationBuilder builder) => builder
         .AddHocon(Hocon, HoconAddMode.Prepend)
         .ConfigureLoggers(l =>
         {

@@ -36,7 +36,7 @@ public sealed record RobotPlacement(NodeEndpoint? RobotNode, bool Child = false)
 /// </remarks>
 public static class CortexBotRunner
 {
-    private static HostApplicationBuilder HostBuilder(LogLevel logLevel)
+    internal static HostApplicationBuilder HostBuilder(LogLevel logLevel)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.ClearProviders();

@@ -31,11 +31,17 @@ internal static class BenchCommand
     {
         var rate = new Option<double>("--rate") { Description = "Control rate in Hz", DefaultValueFactory = _ => 500 };
         var seconds = new Option<double>("--seconds") { Description = "Seconds per phase", DefaultValueFactory = _ => 5 };
+        var commands = new Option<int>("--commands") { Description = "Skill commands timed brain to robot per latency phase", DefaultValueFactory = _ => 100 };
+        var noNode = new Option<bool>("--no-robot-node") { Description = "Leave out the rows measured in a robot node process (the split: a `robot serve` child on loopback)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var cmd = new Command("control", "Tick jitter of the real control loop (MuJoCo arm, safety gate) vs a bare deadline-sleep thread, idle and with both cores loaded.") { rate, seconds, json };
+        var cmd = new Command("control",
+            "Tick jitter of the real control loop (MuJoCo arm, safety gate) vs a bare deadline-sleep thread, idle and with both cores loaded; " +
+            "then the same loop in a robot node child process driven from this one, quiet and with this process allocating, and the brain-to-robot command latency.")
+            { rate, seconds, commands, noNode, json };
         cmd.SetAction(parse =>
         {
-            var report = ControlBenchmark.Run(parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            var report = ControlBenchmark.Run(parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)),
+                parse.GetValue(noNode) ? null : RobotNodeChild.ForBenchmarks, parse.GetValue(commands));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else Console.Write(report.ToTable());
             return 0;
