@@ -24,7 +24,32 @@ internal static class BenchCommand
         bench.Subcommands.Add(Ros2EpisodeBenchCommand.Create());
         bench.Subcommands.Add(TasksBenchCommand.Create());
         bench.Subcommands.Add(Safety());
+        bench.Subcommands.Add(Nodes());
         return bench;
+    }
+
+    private static Command Nodes()
+    {
+        var task = new Option<string>("--task") { Description = "The instruction every episode runs", DefaultValueFactory = _ => NodesBenchmark.DefaultTask };
+        var episodes = new Option<int>("--episodes") { Description = "Fast episodes in each placement", DefaultValueFactory = _ => 100 };
+        var seed = new Option<int>("--first-seed") { Description = "Seed of the first episode (both placements run the same seeds)", DefaultValueFactory = _ => TaskBenchmark.DefaultFirstSeed };
+        var block = new Option<int>("--block") { Description = "Episodes per run; the placements alternate run by run", DefaultValueFactory = _ => 10 };
+        var folder = new Option<string?>("--dir") { Description = "Folder for the placements' temporary memories (default: the temp folder)" };
+        var json = CliOutput.JsonOption();
+        var cmd = new Command("nodes",
+            "The same fast episodes through a robot node child process (the default `run`) and in one process (`run --in-process`), same seeds: " +
+            "episodes per second of each and their ratio, the robot node's GC counts and the brain-to-robot command latency.")
+            { task, episodes, seed, block, folder, json };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var note = GlobalOptions.Progress(parse);
+            var report = await NodesBenchmark.RunAsync(parse.GetValue(task)!, parse.GetValue(episodes), parse.GetValue(seed), parse.GetValue(block),
+                RobotNodeChild.ForBenchmarks, parse.GetValue(folder) ?? Path.GetTempPath(), note, ct);
+            if (parse.GetValue(json)) CliOutput.WriteJson(report);
+            else Console.Write(report.ToTable());
+            return 0;
+        });
+        return cmd;
     }
 
     private static Command Control()
