@@ -43,6 +43,7 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink, IToolSpeedCap
     private Core.Geometry.Vec3 _lastTool;
     private double _lastViolation;
     private double _lastZoneDepth;
+    private double _lastZoneGap = double.PositiveInfinity;
     private long _zoneHolds;
     private double _speedCap = double.PositiveInfinity;
     private bool _toolStale;
@@ -128,9 +129,11 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink, IToolSpeedCap
                 _last.Position[i] = Math.Clamp(_scratch.Position[i], _arm.Joints[i].Lower, _arm.Joints[i].Upper);
             _last.GripperOpening = Math.Clamp(_scratch.GripperOpening, 0, _arm.GripperMaxOpening);
             _anchored = true;
-            _lastViolation = HandViolation(_last, out _lastTool, out _lastZoneDepth);
+            _lastViolation = HandViolation(_last, out _lastTool, out _lastZoneDepth, out _lastZoneGap);
         }
     }
+
+    public void CopySent(JointCommandBuffer into) => into.CopyFrom(_last);
 
     public void EmergencyStop() => _estop = true;
     public void Release() => _estop = false;
@@ -191,9 +194,12 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink, IToolSpeedCap
     private void ApplyEnvelope()
     {
         // a cap set after ticks without Cartesian checks: measure from where the hand is now, not where it was then
-        if (_toolStale) { _lastViolation = HandViolation(_last, out _lastTool, out _lastZoneDepth); _toolStale = false; }
-        double violation = HandViolation(_out, out var tool, out var zoneDepth);
-        double maxStep = Math.Min(SpeedLimitAt(_lastTool), SpeedLimitAt(tool)) * _period;
+        if (_toolStale) { _lastViolation = HandViolation(_last, out _lastTool, out _lastZoneDepth, out _lastZoneGap); _toolStale = false; }
+        double violation = HandViolation(_out, out var tool, out var zoneDepth, out var zoneGap);
+        double limit = Math.Min(SpeedLimitAt(_lastTool), SpeedLimitAt(tool));
+        // closing on a keep-out zone: no faster than what stops the hand at its face (moving away is not slowed)
+        if (zoneGap < _lastZoneGap) limit = Math.Min(limit, _zones!.ApproachLimit(_lastZoneGap));
+        double maxStep = limit * _period;
         double dist = (tool - _lastTool).Norm;
         if (dist > maxStep)
         {
@@ -203,7 +209,7 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink, IToolSpeedCap
             {
                 scale *= 0.999 * maxStep / dist;
                 for (int i = 0; i < _arm.Dof; i++) _out.Position[i] = _last.Position[i] + (_out.Position[i] - _last.Position[i]) * scale;
-                violation = HandViolation(_out, out tool, out zoneDepth);
+                violation = HandViolation(_out, out tool, out zoneDepth, out zoneGap);
                 dist = (tool - _lastTool).Norm;
             }
             Interlocked.Increment(ref _speedScaled);
@@ -224,6 +230,7 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink, IToolSpeedCap
         _lastTool = tool;
         _lastViolation = violation;
         _lastZoneDepth = zoneDepth;
+        _lastZoneGap = zoneGap;
     }
 
     /// <summary>The tool speed limit (m/s) at <paramref name="p"/>: the envelope's, a speed zone's there, the skill's cap; the lowest.</summary>
@@ -242,20 +249,26 @@ public sealed class SafetyGate : IMotionGuard, ITrajectoryLink, IToolSpeedCap
 
     /// <summary>
     /// How far the tool point and fingertips of <paramref name="cmd"/> lie outside the envelope (0 inside, or without one),
-    /// and in <paramref name="zoneDepth"/> how deep they lie inside keep-out zones, summed (0 outside all).
+    /// in <paramref name="zoneDepth"/> how deep they lie inside keep-out zones, summed (0 outside all), and in
+    /// <paramref name="zoneGap"/> how far the nearest of them is from a keep-out zone (infinite without zones).
     /// </summary>
-    private double HandViolation(JointCommandBuffer cmd, out Core.Geometry.Vec3 tool, out double zoneDepth) =>
-        HandViolation(cmd.Position, cmd.GripperOpening, out tool, out zoneDepth);
+    private double HandViolation(JointCommandBuffer cmd, out Core.Geometry.Vec3 tool, out double zoneDepth, out double zoneGap) =>
+        HandViolation(cmd.Position, cmd.GripperOpening, out tool, out zoneDepth, out zoneGap);
 
     /// <summary>As above for joint positions <paramref name="q"/> with the gripper as last commanded (a trajectory leaves it alone).</summary>
     private double HandViolation(ReadOnlySpan<double> q, out Core.Geometry.Vec3 tool, out double zoneDepth) =>
-        HandViolation(q, _last.GripperOpening, out tool, out zoneDepth);
+        HandViolation(q, _last.GripperOpening, out tool, out zoneDepth, out _);
 
-    private double HandViolation(ReadOnlySpan<double> q, double gripper, out Core.Geometry.Vec3 tool, out double zoneDepth)
+    private double HandViolation(ReadOnlySpan<double> q, double gripper, out Core.Geometry.Vec3 tool, out double zoneDepth, out double zoneGap)
     {
         _arm.HandPoints(q, gripper, out tool, out var left, out var right);
-        // summed over the three points, as the envelope's violation is: an arm found in a zone can back out of it
-        zoneDepth = _zones is null ? 0 : _zones.KeepOutDepth(tool) + _zones.KeepOutDepth(left) + _zones.KeepOutDepth(right);
+        if (_zones is null) { zoneDepth = 0; zoneGap = double.PositiveInfinity; }
+        else
+        {
+            // summed over the three points, as the envelope's violation is: an arm found in a zone can back out of it
+            zoneDepth = _zones.KeepOutDepth(tool) + _zones.KeepOutDepth(left) + _zones.KeepOutDepth(right);
+            zoneGap = Math.Min(_zones.KeepOutGap(tool), Math.Min(_zones.KeepOutGap(left), _zones.KeepOutGap(right)));
+        }
         return _envelope is not { } env ? 0 : env.Violation(tool) + env.Violation(left) + env.Violation(right);
     }
 

@@ -59,6 +59,7 @@ public static class EpisodeJsonl
             Goal = e.Goal.IsDefault ? [] : [.. e.Goal],
             Unmet = e.Unmet.IsDefault ? [] : [.. e.Unmet],
             Tree = e.Tree,
+            Interrupted = e.Interrupted,
         };
         return JsonSerializer.Serialize(dto, Options);
     }
@@ -145,6 +146,7 @@ public static class EpisodeJsonl
             Goal = NoNullStrings(dto.Goal, "goal"),
             Unmet = NoNullStrings(dto.Unmet, "unmet"),
             Tree = dto.Tree,
+            Interrupted = dto.Interrupted ?? false,
         };
     }
 
@@ -184,6 +186,8 @@ public static class EpisodeJsonl
         public string[]? Unmet { get; set; }
         /// <summary>The execution tree; absent or null in lines written before it was stored, or when no plan was made.</summary>
         public ExecutionTree? Tree { get; set; }
+        /// <summary>The episode's brain vanished mid-way (schema 7); absent in lines written before it was exported, which import as false.</summary>
+        public bool? Interrupted { get; set; }
     }
 
     private sealed class StepLine

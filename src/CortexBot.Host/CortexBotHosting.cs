@@ -7,6 +7,7 @@ using CortexBot.Cerebellum.Kinematics;
 using CortexBot.Cerebellum.Learning.Runtime;
 using CortexBot.Cerebellum.Skills;
 using CortexBot.Cluster.Nodes;
+using CortexBot.Cluster.Remoting;
 using CortexBot.Cluster.Wire;
 using CortexBot.Core.Messages;
 using CortexBot.Cortex;
@@ -145,16 +146,17 @@ public static class CortexBotHosting
     }
 
     /// <summary>
-    /// A robot node (<c>cortexbot robot serve</c>): the robot part alone, a cluster node with the <c>robot</c> role bound
-    /// to <paramref name="listen"/>, joined to itself (the oldest member, the one the downing keeps). Brains attach to it.
+    /// A robot node (<c>cortexbot robot serve</c>): the robot part alone, a cluster node with the <c>robot</c> role on
+    /// <paramref name="transport"/> (its bind address and TLS), joined to itself (the oldest member, the one the downing
+    /// keeps). Brains attach to it.
     /// </summary>
-    public static IServiceCollection AddRobotNode(this IServiceCollection services, CortexBotOptions options, NodeEndpoint listen)
+    public static IServiceCollection AddRobotNode(this IServiceCollection services, CortexBotOptions options, NodeTransport transport)
     {
         services.AddRobotPart(options);
         services.AddAkka(ClusterNodeConfig.SystemName, (builder, sp) =>
         {
             Configure(builder);
-            builder.AddCortexBotNode(NodeRole.Robot, listen);
+            builder.AddCortexBotNode(NodeRole.Robot, transport);
             builder.WithActors((system, registry, _) =>
             {
                 UnhandledMessages.LogWarnings(system);
@@ -167,40 +169,34 @@ public static class CortexBotHosting
     }
 
     /// <summary>
-    /// A brain (<c>cortexbot run --robot-node</c>): the brain part alone, a cluster node with the <c>brain</c> role on the
-    /// local address that reaches <paramref name="robot"/> (a port the system picks), joined to the robot node's cluster.
+    /// A brain (<c>cortexbot run --robot-node</c>): the brain part alone, a cluster node with the <c>brain</c> role on
+    /// <paramref name="transport"/>, joined to the robot node's cluster at <paramref name="robot"/> in the transport's
+    /// protocol (<c>akka.ssl.tcp</c> with TLS: both nodes must have it, or neither).
     /// </summary>
-    public static IServiceCollection AddBrainNode(this IServiceCollection services, CortexBotOptions options, NodeEndpoint robot)
+    public static IServiceCollection AddBrainNode(this IServiceCollection services, CortexBotOptions options, NodeEndpoint robot, NodeTransport transport)
     {
         services.AddBrainPart(options);
         services.AddAkka(ClusterNodeConfig.SystemName, (builder, sp) =>
         {
             Configure(builder);
-            builder.AddCortexBotNode(NodeRole.Brain, new NodeEndpoint(LocalAddressTowards(robot), 0));
+            builder.AddCortexBotNode(NodeRole.Brain, transport);
+            // Akka's logs without Akka.Remote's warning (with a stack trace) at each failed try to reach the robot node:
+            // the run says what matters itself, in one line (see BrainNodeLogger).
+            builder.AddSetup(new BrainNodeLoggerSetup(sp.GetRequiredService<ILoggerFactory>()));
+            builder.ConfigureLoggers(l =>
+            {
+                l.ClearLoggers();
+                l.AddLogger<BrainNodeLogger>();
+            });
+            var robotAddress = transport.AddressOf(ClusterNodeConfig.SystemName, robot);
             builder.WithActors((system, registry, _) =>
             {
                 UnhandledMessages.LogWarnings(system);
-                Akka.Cluster.Cluster.Get(system).Join(robot.Address);
-                StartBrain(system, registry, sp, options, $"{robot.Address}/user/{ClusterNodeConfig.RobotNodeActorName}");
+                Akka.Cluster.Cluster.Get(system).Join(robotAddress);
+                StartBrain(system, registry, sp, options, $"{robotAddress}/user/{ClusterNodeConfig.RobotNodeActorName}");
             });
         });
         return services;
-    }
-
-    /// <summary>The local address the route to <paramref name="robot"/> leaves from (loopback for a robot on loopback); no packet is sent.</summary>
-    internal static string LocalAddressTowards(NodeEndpoint robot)
-    {
-        if (robot.IsLoopback) return robot.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? "127.0.0.1" : robot.Host;
-        try
-        {
-            using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
-            probe.Connect(robot.Host, robot.Port == 0 ? 9 : robot.Port);
-            return ((System.Net.IPEndPoint)probe.LocalEndPoint!).Address.ToString();
-        }
-        catch (System.Net.Sockets.SocketException e)
-        {
-            throw new Core.ConfigurationException($"--robot-node {robot}: no route to {robot.Host} ({e.Message})");
-        }
     }
 
     internal static void Configure(AkkaConfigurationBuilder builder) => builder

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using CortexBot.Cluster.Nodes;
+using CortexBot.Cluster.Remoting;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
@@ -24,6 +25,15 @@ public sealed record RunResult(RunReport? Report, string? Rejection)
 public sealed record RobotPlacement(NodeEndpoint? RobotNode, bool Child = false)
 {
     public static RobotPlacement InProcess { get; } = new(RobotNode: null);
+
+    /// <summary>
+    /// The brain's own transport towards <see cref="RobotNode"/> (bind address, TLS). Null: plain, bound to the local
+    /// address that reaches the robot node (which the secure default allows on loopback only).
+    /// </summary>
+    public NodeTransport? Transport { get; init; }
+
+    /// <summary>The brain's transport: <see cref="Transport"/>, or the plain default towards <paramref name="robot"/>.</summary>
+    internal NodeTransport BrainTransport(NodeEndpoint robot) => Transport ?? NodeTransport.Create(NodeEndpoint.LocalTowards(robot), peer: robot);
 }
 
 /// <summary>
@@ -47,12 +57,12 @@ public static class CortexBotRunner
         return builder;
     }
 
-    /// <summary>A robot node's host (`cortexbot robot serve`): the robot part, bound to <paramref name="listen"/>.</summary>
-    public static IHost BuildRobotNode(CortexBotOptions options, NodeEndpoint listen, LogLevel logLevel = LogLevel.Warning, Action<IServiceCollection>? configure = null)
+    /// <summary>A robot node's host (`cortexbot robot serve`): the robot part on <paramref name="transport"/>.</summary>
+    public static IHost BuildRobotNode(CortexBotOptions options, NodeTransport transport, LogLevel logLevel = LogLevel.Warning, Action<IServiceCollection>? configure = null)
     {
         var builder = HostBuilder(logLevel);
         configure?.Invoke(builder.Services);
-        builder.Services.AddRobotNode(options, listen);
+        builder.Services.AddRobotNode(options, transport);
         return builder.Build();
     }
 
@@ -61,7 +71,7 @@ public static class CortexBotRunner
     {
         var builder = HostBuilder(logLevel);
         configure?.Invoke(builder.Services);
-        if (placement?.RobotNode is { } robot) builder.Services.AddBrainNode(options, robot);
+        if (placement?.RobotNode is { } robot) builder.Services.AddBrainNode(options, robot, placement.BrainTransport(robot));
         else builder.Services.AddCortexBot(options);
         return builder.Build();
     }

@@ -116,7 +116,9 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
         });
         Receive<AttachGivenUp>(_ =>
         {
-            var lost = new RobotNodeLost($"the robot node at {_robotNode.PathString} did not answer within {AttachTimeout.TotalSeconds:0} s");
+            Timers.CancelAll(); // the attach retries end here (they were left to fire into Unavailable, logged as unhandled)
+            // the node's address too: a remote selection's PathString is only /user/robot-node
+            var lost = new RobotNodeLost($"the robot node at {_robotNode.Anchor.Path.Address}{_robotNode.PathString} did not answer within {AttachTimeout.TotalSeconds:0} s");
             Become(() => Unavailable(lost, lost.Reason));
             Stash.UnstashAll();
         });

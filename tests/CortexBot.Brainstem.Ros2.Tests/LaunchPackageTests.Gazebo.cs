@@ -202,14 +202,8 @@ public sealed partial class LaunchPackageTests
         var launch = EvaluateAll("robot.launch.py");
         var rsp = Assert.Single(Nodes(launch, "robot_state_publisher", "robot_state_publisher"));
         var argv = Flatten(rsp.GetProperty("parameters")[0].GetProperty("robot_description"), launch).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var psi = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(RepoPaths.Root, "tests", "CortexBot.Brainstem.Ros2.Tests", "launch", "expand_xacro.py"));
-        foreach (var a in argv[1..]) psi.ArgumentList.Add(a.Replace(Share + "cortexbot_bringup", Package, StringComparison.Ordinal));
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEndAsync();
-        var err = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.NotEqual(0, p.ExitCode);
+        var err = PythonFailing([Path.Combine(RepoPaths.Root, "tests", "CortexBot.Brainstem.Ros2.Tests", "launch", "expand_xacro.py"),
+            .. argv[1..].Select(a => a.Replace(Share + "cortexbot_bringup", Package, StringComparison.Ordinal))]);
         Assert.Contains("use_mock_hardware:=true", err);
         Assert.Contains("hardware:=", err);
     }

@@ -10,7 +10,9 @@ namespace CortexBot.Brainstem.Ros2.Tests;
 /// <summary>
 /// Static checks of launch/cortexbot_bringup (ROS 2 and Gazebo cannot run here): the launch files compile as Python,
 /// every file they reference exists, evaluated against a recording double of ROS 2's launch API they start cortexbot
-/// with real flags only (its node name and ROS distribution among them) and declare every argument they read, the URDF is well-formed and agrees with sim/scene.xml, and the joint names agree
+/// with real flags only (its node name and ROS distribution among them) and declare every argument they read, robot.launch.py
+/// starts the robot node (`robot serve`) on loopback unless told otherwise and passes TLS or --insecure only when given,
+/// the URDF is well-formed and agrees with sim/scene.xml, and the joint names agree
 /// between the URDF, the controller YAML, CortexBot's YAML and CortexBot's arm.
 /// </summary>
 public sealed partial class LaunchPackageTests
@@ -19,7 +21,8 @@ public sealed partial class LaunchPackageTests
     private static readonly ArmModel Arm = ArmModel.FromMjcf(RepoPaths.DefaultScene);
     private static readonly string[] Fingers = [.. new Ros2Options().GripperJoints];
 
-    private static string Python(params string[] args)
+    /// <summary>Runs python3; its exit code, stdout and stderr.</summary>
+    private static (int Exit, string Output, string Error) RunPython(string[] args)
     {
         var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
@@ -28,8 +31,22 @@ public sealed partial class LaunchPackageTests
         var err = p.StandardError.ReadToEndAsync();
         var output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"python3 {string.Join(' ', args)} failed: {err.Result}");
+        return (p.ExitCode, output, err.Result);
+    }
+
+    private static string Python(params string[] args)
+    {
+        var (exit, output, error) = RunPython(args);
+        Assert.True(exit == 0, $"python3 {string.Join(' ', args)} failed: {error}");
         return output;
+    }
+
+    /// <summary>Runs python3 expecting it to fail; its stderr.</summary>
+    private static string PythonFailing(params string[] args)
+    {
+        var (exit, output, error) = RunPython(args);
+        Assert.True(exit != 0, $"python3 {string.Join(' ', args)} succeeded: {output}");
+        return error;
     }
 
     private static JsonElement Yaml(string relative) =>
@@ -59,17 +76,17 @@ public sealed partial class LaunchPackageTests
         var refs = JsonSerializer.Deserialize<string[]>(json)!;
         foreach (var r in refs[..^1]) Assert.True(File.Exists(Path.Combine(Package, r)), $"{r} is referenced but missing");
         Assert.Equal("cortexbot_bringup", refs[^1]);
-        foreach (var launch in new[] { "robot.launch.py", "gazebo.launch.py" })
+        foreach (var (launch, builder) in new[] { ("robot.launch.py", "robot_node_command("), ("gazebo.launch.py", "cortexbot_command(") })
         {
             var text = File.ReadAllText(Path.Combine(Package, "launch", launch));
             // no path literals besides those constants: every os.path.join(share, X) uses one of them
             foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(text, @"os\.path\.join\(share,\s*([^)]+)\)"))
                 Assert.Contains(m.Groups[1].Value.Trim(), new[] { "URDF", "CONTROLLERS", "CORTEXBOT_CONFIG", "WORLD", "GZ_BRIDGE" });
             // the CortexBot flags they pass exist on `cortexbot run`
-            Assert.Contains("cortexbot_command(", text);
+            Assert.Contains(builder, text);
         }
         var common = File.ReadAllText(Path.Combine(Package, "launch", "common.py"));
-        foreach (var flag in new[] { "--robot", "--node-name", "--ros-distro", "--task", "--episodes", "--controller", "--command-interface", "--trajectory-interface", "--rate", "--stale-ms", "--json" })
+        foreach (var flag in new[] { "--robot", "--node-name", "--ros-distro", "--task", "--episodes", "--controller", "--command-interface", "--trajectory-interface", "--rate", "--stale-ms", "--json", "--listen" })
             Assert.Contains($"'{flag}'", common);
     }
 
@@ -77,10 +94,11 @@ public sealed partial class LaunchPackageTests
     /// <summary>Conditions[i] is process i's IfCondition/UnlessCondition (null: none).</summary>
     private sealed record EvaluatedLaunch(Dictionary<string, JsonElement> Arguments, JsonElement[][] Processes, string[] Configurations, JsonElement?[] Conditions);
 
-    private static EvaluatedLaunch Evaluate(string file)
+    /// <summary><paramref name="given"/>: `name:=value` launch arguments, as an OpaqueFunction's context sees them.</summary>
+    private static EvaluatedLaunch Evaluate(string file, params string[] given)
     {
         var harness = Path.Combine(RepoPaths.Root, "tests", "CortexBot.Brainstem.Ros2.Tests", "launch", "evaluate_launch.py");
-        var root = JsonDocument.Parse(Python(harness, Path.Combine(Package, "launch", file))).RootElement;
+        var root = JsonDocument.Parse(Python([harness, Path.Combine(Package, "launch", file), .. given])).RootElement;
         return new EvaluatedLaunch(
             root.GetProperty("arguments").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone()),
             [.. root.GetProperty("processes").EnumerateArray().Select(p => p.EnumerateArray().Select(t => t.Clone()).ToArray())],
@@ -139,14 +157,16 @@ public sealed partial class LaunchPackageTests
         var launch = Evaluate(file);
         // every LaunchConfiguration the file reads is declared (a typo would be an error only at `ros2 launch` time)
         foreach (var c in launch.Configurations) Assert.True(launch.Arguments.ContainsKey(c), $"{file} reads LaunchConfiguration('{c}') but declares no such argument");
-        // the brain as started by default: `cortexbot run` without a condition, or the one a switch leaves on
+        // CortexBot as started by default (the robot node beside an arm, `run` in Gazebo): without a condition, or the one a switch leaves on
+        var subcommand = StartsCortexbot[file];
         var cortexbot = Enumerable.Range(0, launch.Processes.Length)
-            .Where(i => IsCortexbot(launch, i, "run") && (launch.Conditions[i] is not { } c || c.GetProperty("kind").GetString() == "UnlessCondition"))
+            .Where(i => IsCortexbot(launch, i, subcommand[0]) && (launch.Conditions[i] is not { } c || c.GetProperty("kind").GetString() == "UnlessCondition"))
             .Select(i => launch.Processes[i]).ToList();
-        Assert.True(cortexbot.Count == 1, $"{file} starts cortexbot run once by default (found {cortexbot.Count} processes)");
+        Assert.True(cortexbot.Count == 1, $"{file} starts cortexbot {subcommand[0]} once by default (found {cortexbot.Count} processes)");
         var env = new Dictionary<string, string>();
         string[] argv = [.. cortexbot[0].Skip(1).Select(t => Resolve(t, launch, env))];
         var path = argv.TakeWhile(a => !a.StartsWith('-')).ToArray();
+        Assert.Equal(subcommand, path);
         var (command, flags) = CliCommand(path);
         foreach (var flag in argv.Skip(path.Length).Where(a => a.StartsWith("--", StringComparison.Ordinal)))
             Assert.True(flags.Contains(flag), $"{file} passes `{flag}` to `cortexbot {string.Join(' ', path)}`, which has no such option");
@@ -187,7 +207,62 @@ public sealed partial class LaunchPackageTests
         Assert.Equal(RosDistro.Humble, Ros2Options.ParseDistro(humbleParse.GetValue<string>("--ros-distro")));
     }
 
+    [Fact]
+    public void Robot_launch_starts_the_robot_node_on_loopback_by_default_and_passes_tls_or_insecure_only_when_given()
+    {
+        var env = new Dictionary<string, string>();
+        // `ros2 launch ... name:=value`: the OpaqueFunction sees the values, and the substitutions resolve to them
+        string[] RobotNode(params string[] given)
+        {
+            var launch = Evaluate("robot.launch.py", given);
+            Assert.DoesNotContain(Enumerable.Range(0, launch.Processes.Length), i => IsCortexbot(launch, i, "run")); // brains attach from anywhere
+            var arguments = new Dictionary<string, JsonElement>(launch.Arguments);
+            foreach (var g in given)
+            {
+                var (name, value) = (g[..g.IndexOf(":=", StringComparison.Ordinal)], g[(g.IndexOf(":=", StringComparison.Ordinal) + 2)..]);
+                Assert.True(arguments.ContainsKey(name), $"robot.launch.py declares no argument {name}");
+                arguments[name] = JsonSerializer.SerializeToElement(value);
+            }
+            var resolved = launch with { Arguments = arguments };
+            int at = Assert.Single(Enumerable.Range(0, launch.Processes.Length), i => IsCortexbot(launch, i, "robot"));
+            return [.. launch.Processes[at].Skip(1).Select(t => Resolve(t, resolved, env))];
+        }
+        string[] transport = ["--public-host", "--tls-cert", "--tls-password-env", "--tls-password-file", "--insecure"];
+
+        // by default: `robot serve`'s own default address (loopback), no transport flags
+        var plain = RobotNode();
+        Assert.Equal(["robot", "serve"], plain[..2]);
+        var serveDefault = CortexBot.Cli.Program.CreateRoot().Parse(["robot", "serve"]).GetValue<string>("--listen");
+        Assert.Equal(serveDefault, plain[Array.IndexOf(plain, "--listen") + 1]);
+        Assert.StartsWith("127.0.0.1:", serveDefault);
+        Assert.Empty(plain.Intersect(transport));
+
+        // for a brain on a second machine: every interface, the name brains use, TLS whose password stays in the environment
+        var tls = RobotNode("listen:=0.0.0.0:7470", "public_host:=arm-pc.local", "tls_cert:=/etc/cortexbot/robot.p12", "tls_password_env:=CORTEXBOT_TLS_PASSWORD");
+        Assert.Equal(["--listen", "0.0.0.0:7470", "--public-host", "arm-pc.local", "--tls-cert", "/etc/cortexbot/robot.p12", "--tls-password-env", "CORTEXBOT_TLS_PASSWORD"], tls[^8..]);
+        Assert.DoesNotContain("--insecure", tls);
+        Assert.Equal(plain[..^2], tls[..^8]);
+        // the flags are the node transport's (NodeCliOptions, which `robot serve` takes) or `robot serve`'s own
+        var (_, serveFlags) = CliCommand(["robot", "serve"]);
+        var nodeFlags = new CortexBot.Cli.Commands.NodeCliOptions().All.SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet();
+        foreach (var flag in tls.Where(a => a.StartsWith("--", StringComparison.Ordinal)))
+            Assert.True(serveFlags.Contains(flag) || nodeFlags.Contains(flag), $"robot.launch.py passes `{flag}`, which is no option of `cortexbot robot serve` nor of a node's transport");
+
+        // a plain link off loopback only when asked for, by a boolean as launch spells them
+        var insecure = RobotNode("listen:=192.168.1.20:7470", "insecure:=true");
+        Assert.Equal(["--listen", "192.168.1.20:7470", "--insecure"], insecure[^3..]);
+        Assert.Equal(plain, RobotNode("insecure:=False"));
+        var harness = Path.Combine(RepoPaths.Root, "tests", "CortexBot.Brainstem.Ros2.Tests", "launch", "evaluate_launch.py");
+        Assert.Contains("launch argument insecure must be true or false, got 'maybe'", PythonFailing(harness, Path.Combine(Package, "launch", "robot.launch.py"), "insecure:=maybe"));
+    }
+
     private static readonly string[] Running = ["robot.launch.py", "gazebo.launch.py"];
+    /// <summary>The cortexbot command each launch file starts: the robot node beside an arm (brains attach from anywhere), a whole run in Gazebo.</summary>
+    private static readonly Dictionary<string, string[]> StartsCortexbot = new()
+    {
+        ["robot.launch.py"] = ["robot", "serve"],
+        ["gazebo.launch.py"] = ["run"],
+    };
     public static TheoryData<string> RunningLaunchFiles() => [.. Running];
 
     [Fact]

@@ -67,11 +67,15 @@ public class BrainstemActorTests : Akka.TestKit.Xunit2.TestKit
         AwaitCondition(() => gate.EmergencyStopped);
         var held = TestArm.Model.Home.ToArray(); // where the arm stands when stopped
 
-        // A program that drives joint 0 away runs during the stop: every tick reaches the arm as the held command.
+        // A program that drives joint 0 away during the stop: every tick reaches the arm as the held command, and the loop
+        // fails the program as held by the gate (it does not run on "succeeding" while the arm stands still).
         var sweep = new Sweep();
-        loop.Submit(sweep, _ => { });
+        ProgramReport? report = null;
+        loop.Submit(sweep, r => Volatile.Write(ref report, r));
         long writes = link.Writes;
-        AwaitCondition(() => Interlocked.Read(ref sweep.Steps) > 200 && link.Writes > writes + 200);
+        AwaitCondition(() => Volatile.Read(ref report) is not null);
+        Assert.Equal(AnomalyKinds.SafetyHold, report!.AnomalyKind);
+        Assert.True(link.Writes >= writes + 50, $"{link.Writes - writes} writes while held");   // 100 ms at 500 Hz
         Assert.Equal(held, link.LastCommand.ToArray());
 
         // Resumed, commands reach the arm again: a fresh sweep moves joint 0.

@@ -28,7 +28,10 @@ public class SafetyZoneGateTests
         public readonly SafetyGate Gate;
         public readonly JointCommandBuffer Cmd = new(Arm.Dof);
         public double WorstDepth, WorstStepInSpeedZone, WorstStep;
+        /// <summary>The largest step towards a keep-out zone over the step braking allowed from where the hand was (1: at the limit).</summary>
+        public double WorstApproachRatio;
         private Vec3? _prev;
+        private double _prevGap = double.PositiveInfinity;
 
         public Rig(SafetyZones zones, SafetyZone? speedBox = null)
         {
@@ -37,13 +40,17 @@ public class SafetyZoneGateTests
             {
                 Arm.HandPoints(c.Position, c.GripperOpening, out var tool, out var left, out var right);
                 WorstDepth = Math.Max(WorstDepth, Math.Max(zones.KeepOutDepth(tool), Math.Max(zones.KeepOutDepth(left), zones.KeepOutDepth(right))));
+                double gap = Math.Min(zones.KeepOutGap(tool), Math.Min(zones.KeepOutGap(left), zones.KeepOutGap(right)));
                 if (_prev is { } p)
                 {
                     double step = (tool - p).Norm;
+                    if (gap < _prevGap && double.IsFinite(_prevGap))
+                        WorstApproachRatio = Math.Max(WorstApproachRatio, step / (zones.ApproachLimit(_prevGap) * Period));
                     WorstStep = Math.Max(WorstStep, step);
                     if (speedBox is not null && (speedBox.Contains(tool) || speedBox.Contains(p))) WorstStepInSpeedZone = Math.Max(WorstStepInSpeedZone, step);
                 }
                 _prev = tool;
+                _prevGap = gap;
             };
             Gate.Start(Period);
             for (int i = 0; i < Arm.Dof; i++) Cmd.Position[i] = Arm.Home[i];
@@ -85,6 +92,24 @@ public class SafetyZoneGateTests
         rig.Gate.Write(rig.Cmd);
         Assert.Equal(holds, rig.Gate.ZoneHolds);
         Assert.Equal(rig.Cmd.Position[0], rig.Link.LastCommand[0], 9);
+    }
+
+    [Fact]
+    public void Closing_on_a_keep_out_zone_the_tool_slows_to_what_stops_it_at_the_face()
+    {
+        var zone = ZoneAtPan(0.6);
+        var rig = new Rig(new SafetyZones([zone], [], braking: 2.0));
+        rig.PanTo(1.2, 400);                                  // asked for 3 rad/s: the joint's and the envelope's limits bind
+        for (int t = 0; t < 3000; t++) rig.Gate.Write(rig.Cmd);
+        Assert.Equal(0, rig.WorstDepth);
+        // every step towards the zone within sqrt(2·a·gap) of where the hand was (a thousandth for the scaling's rounding)
+        Assert.InRange(rig.WorstApproachRatio, 0.5, 1.001);
+        // far from the zone the same motion ran at the envelope's 1 m/s: braking only bites close to it
+        Assert.True(rig.WorstStep > 0.5 * Period, $"fastest step {rig.WorstStep * 1e3:F3} mm");
+        // it still reaches the face: a crawl, not a stall short of it
+        Arm.HandPoints(rig.Link.LastCommand, rig.Cmd.GripperOpening, out var tool, out var left, out var right);
+        Assert.InRange(Math.Min(Distance(zone, tool), Math.Min(Distance(zone, left), Distance(zone, right))), 0, 0.001);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SafetyZones([zone], [], braking: 0));
     }
 
     [Fact]

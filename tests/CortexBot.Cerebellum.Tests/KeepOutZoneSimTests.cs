@@ -81,12 +81,14 @@ public sealed class KeepOutZoneSimTests(ITestOutputHelper output)
         output.WriteLine($"seed {seed}: {report?.Status} {report?.AnomalyKind} after {ticks} ticks ({report?.Detail}); zone holds {gate.ZoneHolds}; " +
             $"deepest commanded {link.WorstCommandedDepth * 1e3:F3} mm, measured {link.WorstMeasuredDepth * 1e3:F3} mm; hand {gap * 1e3:F1} mm from the zone at the end");
         Assert.Equal(0, link.WorstCommandedDepth);
-        // The commanded hand never enters; the measured one overshoots by the servos' lag when a 1 m/s motion is held at
-        // once (2-4 mm measured here): the gate holds, it does not brake ahead of the edge, so zones need that margin.
-        Assert.True(link.WorstMeasuredDepth < 0.006, $"the measured hand went {link.WorstMeasuredDepth * 1e3:F2} mm into the zone");
-        Assert.True(gate.ZoneHolds > 50, $"{gate.ZoneHolds} zone holds");
+        // The commanded hand never enters, and it arrives at the face slowly (braking ahead of it), so the measured hand
+        // stops there too (it went 2-4 mm in when a 1 m/s motion was held at the face without braking).
+        Assert.True(link.WorstMeasuredDepth < 0.002, $"the measured hand went {link.WorstMeasuredDepth * 1e3:F2} mm into the zone");
+        Assert.True(gate.ZoneHolds >= 50, $"{gate.ZoneHolds} zone holds");
+        // the skill does not "succeed" short of its target: the loop fails it as held by the gate, so the cortex replans
         Assert.NotNull(report);
-        Assert.NotEqual(ProgramStatus.Succeeded, report!.Status);
+        Assert.Equal(ProgramStatus.Failed, report!.Status);
+        Assert.Equal(AnomalyKinds.SafetyHold, report.AnomalyKind);
         Assert.InRange(gap, 0, 0.01);
     }
 

@@ -1,21 +1,21 @@
 using System.CommandLine;
-using System.Diagnostics;
 using CortexBot.Cli.Commands;
 using CortexBot.Cluster.Remoting;
 using CortexBot.Core;
+using CortexBot.Testing;
 
 namespace CortexBot.Cli.Tests;
 
 /// <summary>The node transport flags on a command of their own: defaults, TLS from a file and a password from the environment or a file, refusals.</summary>
 public sealed class NodeCliOptionsTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("cortexbot-cli-tls-").FullName;
+    private readonly OpenSslCertificates _files = new();
     private readonly NodeCliOptions _options = new("127.0.0.1:4053");
     private readonly Command _command = new("serve");
 
     public NodeCliOptionsTests() => _options.AddTo(_command);
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _files.Dispose();
 
     private NodeTransport Build(IReadOnlyDictionary<string, string>? env, params string[] args) => Build(env, null, args);
 
@@ -32,18 +32,8 @@ public sealed class NodeCliOptionsTests : IDisposable
     /// <summary>A self-signed certificate in a PKCS#12 file, made with openssl as the README shows.</summary>
     private string Certificate(string password)
     {
-        foreach (var args in new[]
-        {
-            "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout node.key -out node.crt -days 2 -subj /CN=cortexbot-cluster",
-            $"pkcs12 -export -inkey node.key -in node.crt -out node.p12 -passout pass:{password}",
-        })
-        {
-            using var p = Process.Start(new ProcessStartInfo("openssl", args) { WorkingDirectory = _dir, RedirectStandardError = true })!;
-            string err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, err);
-        }
-        return Path.Combine(_dir, "node.p12");
+        _files.SelfSigned("node");
+        return _files.Pkcs12("node", password);
     }
 
     [Fact]
@@ -77,7 +67,7 @@ public sealed class NodeCliOptionsTests : IDisposable
         var t = Build(env, "--listen", "0.0.0.0:4053", "--public-host", "10.0.0.7", "--tls-cert", p12, "--tls-password-env", "ROBOT_TLS_PASSWORD");
         Assert.NotNull(t.Tls);
         Assert.Equal(("akka.ssl.tcp", "10.0.0.7"), (t.Protocol, t.AdvertisedHost));
-        var file = Path.Combine(_dir, "password");
+        var file = _files.Path("password");
         File.WriteAllText(file, "hunter2\n");
         Assert.NotNull(Build(null, "--listen", "[::]:4053", "--public-host", "robot.lab", "--tls-cert", p12, "--tls-password-file", file).Tls);
     }
@@ -98,5 +88,27 @@ public sealed class NodeCliOptionsTests : IDisposable
             Refused(new Dictionary<string, string> { ["PW"] = "hunter2" }, "--tls-cert", p12, "--tls-password-env", "PW", "--insecure").Message);
         Assert.StartsWith("--tls-password-file /nonexistent/pw: cannot read it", Refused(null, "--tls-cert", p12, "--tls-password-file", "/nonexistent/pw").Message, StringComparison.Ordinal);
         Assert.StartsWith("--listen 'robot': no port;", Refused(null, "--listen", "robot").Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:7470", "127.0.0.1:0")]
+    [InlineData("localhost:7470", "127.0.0.1:0")]
+    [InlineData("[::1]:7470", "[::1]:0")]
+    public void A_brain_without_listen_binds_loopback_on_a_port_the_system_picks_towards_a_robot_node_on_loopback(string robot, string listen)
+    {
+        var brain = new NodeCliOptions(defaultListen: null);
+        var command = new Command("run");
+        brain.AddTo(command);
+        var t = brain.Build(command.Parse([]), new Dictionary<string, string>(), NodeEndpoint.Parse(robot));
+        Assert.Equal((listen, null, null), (t.Listen.ToString(), t.Tls, t.Warning));
+        Assert.Null(brain.FirstGiven(command.Parse([])));
+    }
+
+    [Fact]
+    public void The_first_flag_given_is_named_and_a_default_is_no_flag_given()
+    {
+        Assert.Null(_options.FirstGiven(_command.Parse([])));
+        Assert.Equal("--tls-cert", _options.FirstGiven(_command.Parse(["--tls-cert", "x.p12"])));
+        Assert.Equal("--insecure", _options.FirstGiven(_command.Parse(["--insecure"])));
     }
 }

@@ -1,9 +1,11 @@
 using Akka.Actor;
 using Akka.Configuration;
 using CortexBot.Cluster.Nodes;
+using CortexBot.Cluster.Remoting;
 using CortexBot.Cluster.Wire;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
+using CortexBot.Testing;
 
 namespace CortexBot.Cluster.Tests;
 
@@ -24,40 +26,55 @@ public sealed class ClusterNodeConfigTests
         Assert.True(frame > 128_000, "Akka.Remote's default frame (128,000 bytes) would not carry it");
         // the frame plus the envelope (paths and manifest, far under 64 KiB) within the configured maximum
         Assert.True(frame + 64 * 1024 <= ClusterNodeConfig.MaximumFrameSize, $"{frame} bytes + envelope > {ClusterNodeConfig.MaximumFrameSize}");
-        Assert.Contains($"maximum-frame-size = {ClusterNodeConfig.MaximumFrameSize}b", ClusterNodeConfig.Hocon(NodeRole.Robot, NodeEndpoint.DefaultRobot));
+        Assert.Contains($"maximum-frame-size = {ClusterNodeConfig.MaximumFrameSize}b", ClusterNodeConfig.Hocon(NodeRole.Robot, NodeTransport.Create(NodeEndpoint.DefaultRobot)));
     }
 
     [Fact]
     public void The_robot_node_is_the_one_the_downing_keeps_and_it_never_downs_itself_alone()
     {
-        var config = ConfigurationFactory.ParseString(ClusterNodeConfig.Hocon(NodeRole.Robot, new NodeEndpoint("127.0.0.1", 0)));
+        var config = ConfigurationFactory.ParseString(ClusterNodeConfig.Hocon(NodeRole.Robot, NodeTransport.Create(NodeEndpoint.Loopback())));
         Assert.Equal("cluster", config.GetString("akka.actor.provider"));
         Assert.Equal(["robot"], config.GetStringList("akka.cluster.roles"));
         Assert.Equal("keep-oldest", config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
         Assert.False(config.GetBoolean("akka.cluster.split-brain-resolver.keep-oldest.down-if-alone"));
         Assert.Equal("robot", config.GetString("akka.cluster.split-brain-resolver.keep-oldest.role"));
-        Assert.Equal(["brain"], ConfigurationFactory.ParseString(ClusterNodeConfig.Hocon(NodeRole.Brain, new NodeEndpoint("127.0.0.1", 0)))
+        Assert.Equal(["brain"], ConfigurationFactory.ParseString(ClusterNodeConfig.Hocon(NodeRole.Brain, NodeTransport.Create(NodeEndpoint.Loopback())))
             .GetStringList("akka.cluster.roles"));
     }
 
-    [Fact]
-    public async Task A_brain_joins_a_robot_node_bound_to_a_port_it_picked()
+    /// <summary>A node of <paramref name="role"/> configured as the hosts configure it: <see cref="ClusterNodeConfig.Hocon"/> and the transport's TLS setup.</summary>
+    private static ActorSystem Node(NodeRole role, NodeTransport transport) => ActorSystem.Create(ClusterNodeConfig.SystemName,
+        transport.SystemSetup(ConfigurationFactory.ParseString(ClusterNodeConfig.Hocon(role, transport)).WithFallback(CortexBotWire.Config)));
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_brain_joins_a_robot_node_bound_to_a_port_it_picked_over_tls_when_both_have_it(bool tls)
     {
-        using var robot = ActorSystem.Create(ClusterNodeConfig.SystemName,
-            ConfigurationFactory.ParseString(ClusterNodeConfig.Hocon(NodeRole.Robot, new NodeEndpoint("127.0.0.1", 0))).WithFallback(CortexBotWire.Config));
-        using var brain = ActorSystem.Create(ClusterNodeConfig.SystemName,
-            ConfigurationFactory.ParseString(ClusterNodeConfig.Hocon(NodeRole.Brain, new NodeEndpoint("127.0.0.1", 0))).WithFallback(CortexBotWire.Config));
+        using var files = new OpenSslCertificates();
+        NodeTls? cert = null;
+        if (tls)
+        {
+            files.SelfSigned("cluster");
+            cert = NodeTls.Load(files.Pkcs12("cluster", "pw"), "pw");
+        }
+        var robotTransport = NodeTransport.Create(NodeEndpoint.Loopback(), cert);
+        var brainTransport = NodeTransport.Create(NodeEndpoint.Loopback(), cert);
+        using var robot = Node(NodeRole.Robot, robotTransport);
+        using var brain = Node(NodeRole.Brain, brainTransport);
         try
         {
             var robotCluster = Akka.Cluster.Cluster.Get(robot);
             robotCluster.Join(robotCluster.SelfAddress);
-            var at = new NodeEndpoint("127.0.0.1", robotCluster.SelfAddress.Port!.Value);
+            var at = brainTransport.AddressOf(ClusterNodeConfig.SystemName, NodeEndpoint.Parse($"127.0.0.1:{robotCluster.SelfAddress.Port}"));
+            Assert.Equal(robotCluster.SelfAddress, at);
+            Assert.Equal(tls ? "akka.ssl.tcp" : "akka.tcp", at.Protocol);
             var up = new TaskCompletionSource();
             var brainCluster = Akka.Cluster.Cluster.Get(brain);
             brainCluster.RegisterOnMemberUp(() => up.TrySetResult());
-            brainCluster.Join(at.Address);
+            brainCluster.Join(at);
             await up.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            Assert.Contains(brainCluster.State.Members, m => m.Address.Equals(at.Address) && m.HasRole("robot"));
+            Assert.Contains(brainCluster.State.Members, m => m.Address.Equals(at) && m.HasRole("robot"));
             Assert.Contains(brainCluster.State.Members, m => m.Address.Equals(brainCluster.SelfAddress) && m.HasRole("brain"));
         }
         finally
@@ -66,33 +83,13 @@ public sealed class ClusterNodeConfigTests
         }
     }
 
-    [Theory]
-    [InlineData("127.0.0.1:7460", "127.0.0.1", 7460)]
-    [InlineData("localhost:0", "localhost", 0)]
-    [InlineData("[::1]:7460", "::1", 7460)]
-    public void An_endpoint_parses(string text, string host, int port)
-    {
-        var e = NodeEndpoint.Parse(text, "--listen");
-        Assert.Equal(new NodeEndpoint(host, port), e);
-        Assert.True(e.IsLoopback);
-    }
-
-    [Theory]
-    [InlineData("7460")]
-    [InlineData("127.0.0.1:")]
-    [InlineData("127.0.0.1:70000")]
-    [InlineData("127.0.0.1:-1")]
-    public void A_bad_endpoint_is_a_configuration_error_naming_the_flag(string text)
-    {
-        var e = Assert.Throws<CortexBot.Core.ConfigurationException>(() => NodeEndpoint.Parse(text, "--robot-node"));
-        Assert.StartsWith("--robot-node", e.Message);
-    }
-
     [Fact]
-    public void A_non_loopback_endpoint_is_refused_without_tls()
+    public void The_transport_writes_the_remoting_and_the_frame_sizes_stay()
     {
-        var e = Assert.Throws<CortexBot.Core.ConfigurationException>(() => new NodeEndpoint("192.168.1.20", 7460).RequireLoopback("--listen"));
-        Assert.Contains("TLS", e.Message);
-        Assert.Equal(NodeEndpoint.DefaultRobot, NodeEndpoint.DefaultRobot.RequireLoopback("--listen"));
+        var c = ConfigurationFactory.ParseString(ClusterNodeConfig.Hocon(NodeRole.Robot, NodeTransport.Create(NodeEndpoint.DefaultRobot)))
+            .GetConfig("akka.remote.dot-netty.tcp");
+        Assert.Equal(("127.0.0.1", 7470, "127.0.0.1", false), (c.GetString("hostname"), c.GetInt("port"), c.GetString("public-hostname"), c.GetBoolean("enable-ssl")));
+        Assert.Equal(ClusterNodeConfig.MaximumFrameSize, (int)c.GetByteSize("maximum-frame-size")!.Value);
+        Assert.Equal(ClusterNodeConfig.MaximumFrameSize, (int)c.GetByteSize("receive-buffer-size")!.Value);
     }
 }

@@ -87,4 +87,16 @@ public sealed class NodeEndpointTests
         Assert.False(NodeEndpoint.Parse("any:1").IsAnyAddress);
         Assert.Equal("127.0.0.1:0", NodeEndpoint.Loopback().ToString());
     }
+
+    [Theory]
+    [InlineData("127.0.0.1:7470", "127.0.0.1:0")]
+    [InlineData("127.3.2.1:7470", "127.3.2.1:0")]
+    [InlineData("localhost:7470", "127.0.0.1:0")]
+    [InlineData("[::1]:7470", "[::1]:0")]
+    public void A_node_joining_a_peer_on_loopback_binds_loopback_on_a_port_the_system_picks(string peer, string local) =>
+        Assert.Equal(local, NodeEndpoint.LocalTowards(NodeEndpoint.Parse(peer)).ToString());
+
+    [Fact]
+    public void The_robot_nodes_default_endpoint_is_loopback_7470() =>
+        Assert.Equal(("127.0.0.1:7470", true), (NodeEndpoint.DefaultRobot.ToString(), NodeEndpoint.DefaultRobot.IsLoopback));
 }

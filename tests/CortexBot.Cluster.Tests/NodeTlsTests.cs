@@ -1,5 +1,6 @@
 using CortexBot.Cluster.Remoting;
 using CortexBot.Core;
+using CortexBot.Testing;
 
 namespace CortexBot.Cluster.Tests;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using CortexBot.Cluster.Remoting;
 using ConfigurationException = CortexBot.Core.ConfigurationException;
+using CortexBot.Testing;
 
 namespace CortexBot.Cluster.Tests;
 

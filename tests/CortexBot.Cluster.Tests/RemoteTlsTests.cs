@@ -5,6 +5,7 @@ using Akka.Event;
 using CortexBot.Cluster.Remoting;
 using CortexBot.Cluster.Wire;
 using CortexBot.Core.Messages;
+using CortexBot.Testing;
 
 namespace CortexBot.Cluster.Tests;
 

@@ -3,6 +3,7 @@ using CortexBot.Core;
 using CortexBot.Core.Ports;
 using CortexBot.Host;
 using CortexBot.Sim.MuJoCo;
+using CortexBot.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
@@ -94,21 +95,12 @@ public class EndToEndWithLlamaTests(ITestOutputHelper output)
     }
 
     /// <summary>The simulator with its shoulder pan joint braked after every reset (an obstruction).</summary>
-    private sealed class BlockedShoulderWorld(MuJoCoWorld inner) : IRobotLink, IScenePerception, IWorldReset, IObjectPoses
+    private sealed class BlockedShoulderWorld(MuJoCoWorld inner) : DelegatingWorld<MuJoCoWorld>(inner)
     {
-        public IReadOnlyList<string> JointNames => inner.JointNames;
-        public void Start(double controlPeriodSeconds) => inner.Start(controlPeriodSeconds);
-        public bool Read(RobotStateBuffer state) => inner.Read(state);
-        public void Write(JointCommandBuffer command) => inner.Write(command);
-        public Core.Messages.SceneSnapshot Snapshot() => inner.Snapshot();
-        public int IndexOf(string name) => inner.IndexOf(name);
-        public IReadOnlyList<string> ObjectNames => inner.ObjectNames;
-        public bool TryGetPose(int index, out Core.Geometry.Pose pose) => inner.TryGetPose(index, out pose);
-        public void Dispose() => inner.Dispose();
-        public void ResetScene(int seed)
+        public override void ResetScene(int seed)
         {
-            inner.ResetScene(seed);
-            inner.BlockJoint("shoulder_pan");
+            Inner.ResetScene(seed);
+            Inner.BlockJoint("shoulder_pan");
         }
     }
 

@@ -34,41 +34,12 @@ public class RulePlannerTests
             s => { Assert.Equal("place", s.Skill); Assert.Equal(new[] { "red_cube", "bin" }, s.Args.ToArray()); });
     }
 
+    public static IEnumerable<object[]> Phrasings() => InstructionCases.Rows(InstructionCases.Phrasings);
+    public static IEnumerable<object[]> CannotDo() => InstructionCases.Rows(InstructionCases.CannotDo);
+
+    /// <summary>Every phrasing the instruction reader reads, planned the same (the reader's steps pass the catalogue).</summary>
     [Theory]
-    [InlineData("put the red cube in the bin", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("Put the red cube in the bin.", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("PUT THE RED CUBE IN THE BIN!", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("put red cube in bin", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("  put   a red cube into the   bin  ", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("move the green block into the bin", "pick(green_cube); place(green_cube, bin)")]
-    [InlineData("place the blue cube in the bin", "pick(blue_cube); place(blue_cube, bin)")]
-    [InlineData("Pick up the red cube and drop it into the bin", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("pick up the red cube, then put it in the bin", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("pick the red cube up and place it inside the container", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("drop the green box in the basket", "pick(green_cube); place(green_cube, bin)")]
-    [InlineData("throw the blue block into the box", "pick(blue_cube); place(blue_cube, bin)")]
-    [InlineData("toss the red cube in the bin", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("transfer the red cube to the bin", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("please put the red cube in to the bin", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("Could you please put the red cube in the bin?", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("take the red cube to the bin", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("put red_cube in bin", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("put the red one in the bin", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("put the red and blue cubes in the bin", "pick(red_cube); place(red_cube, bin); pick(blue_cube); place(blue_cube, bin)")]
-    [InlineData("put all the cubes in the bin", "pick(red_cube); place(red_cube, bin); pick(green_cube); place(green_cube, bin); pick(blue_cube); place(blue_cube, bin)")]
-    [InlineData("red cube in bin", "pick(red_cube); place(red_cube, bin)")]
-    [InlineData("pick up the red cube", "pick(red_cube)")]
-    [InlineData("grab the blue block", "pick(blue_cube)")]
-    [InlineData("go home", "move_home()")]
-    [InlineData("move home", "move_home()")]
-    [InlineData("Return to the home position.", "move_home()")]
-    [InlineData("go back home", "move_home()")]
-    [InlineData("open the gripper", "open_gripper()")]
-    [InlineData("close the gripper", "close_gripper()")]
-    [InlineData("move above the green cube", "move_above(green_cube)")]
-    [InlineData("hover over the bin", "move_above(bin)")]
-    [InlineData("pick up the red cube and put it in the bin, then go home", "pick(red_cube); place(red_cube, bin); move_home()")]
-    [InlineData("pick up the red cube and drop it", "pick(red_cube); open_gripper()")]
+    [MemberData(nameof(Phrasings))]
     public void UnderstandsPhrasings(string instruction, string expected) =>
         Assert.Equal(expected, Steps(Plan(instruction)));
 
@@ -156,9 +127,6 @@ public class RulePlannerTests
         Assert.StartsWith("the instruction is empty", Refusal(Plan(instruction)));
 
     [Fact]
-    public void RefusesPunctuationOnly() => Assert.StartsWith("I don't understand", Refusal(Plan("?!.")));
-
-    [Fact]
     public void AsksWhichCubeWhenSeveralMatch() =>
         Assert.Equal("which cube? present: red_cube, green_cube, blue_cube", Refusal(Plan("put the cube in the bin")));
 
@@ -178,14 +146,7 @@ public class RulePlannerTests
     }
 
     [Theory]
-    [InlineData("put the red cube", "where should I put red_cube")]
-    [InlineData("put it in the bin", "I don't know what 'it' refers to")]
-    [InlineData("pick up the bin", "I can't pick up")]
-    [InlineData("pick up the red cube and pick up the blue cube", "I'm already holding red_cube")]
-    [InlineData("pick up the red and blue cubes", "I can only hold one object at a time")]
-    [InlineData("open the bin", "I can only open the gripper")]
-    [InlineData("put the red cube in the bin and the green cube too", "I don't understand the destination 'bin and green cube'; name one container: bin")]
-    [InlineData("pick up the red cube, put it in the bin and drop it", "I'm not holding anything to drop")]
+    [MemberData(nameof(CannotDo))]
     public void RefusesWhatItCannotDo(string instruction, string expectedStart) =>
         Assert.StartsWith(expectedStart, Refusal(Plan(instruction)));
 

@@ -309,6 +309,33 @@ public sealed class MemoryStoreTests : IDisposable
     }
 
     [Fact]
+    public void The_interrupted_flag_round_trips_through_jsonl_and_older_lines_without_it_import_as_not_interrupted()
+    {
+        using var source = new SqliteEpisodeStore(_dir.File("a.db"));
+        source.Append(Samples.Episode(seed: 3) with { Success = false, FailureReason = "interrupted at step 1: the brain vanished", Interrupted = true });
+        source.Append(Samples.Episode(seed: 4));
+        var lines = source.All().Select(EpisodeJsonl.ToLine).ToList();
+        Assert.Contains("\"interrupted\":true", lines[0]);
+        Assert.Contains("\"interrupted\":false", lines[1]);
+
+        var (parsed, errors) = EpisodeJsonl.Parse(new StringReader(string.Join("\n", lines)));
+        Assert.Empty(errors);
+        using var target = new SqliteEpisodeStore(_dir.File("b.db"));
+        Assert.Equal(2, target.Import(parsed).Imported);
+        var copies = target.All().ToList();
+        Assert.True(copies[0].Interrupted);
+        Assert.False(copies[1].Interrupted);
+        Samples.AssertSame(source.All().First(), copies[0]);
+
+        // a line exported before schema 7 has no such field; a wrong type is reported by line
+        var old = lines[0].Replace(",\"interrupted\":true", "");
+        Assert.DoesNotContain("interrupted\":", old);
+        var (olds, oldErrors) = EpisodeJsonl.Parse(new StringReader(old + "\n" + lines[0].Replace("\"interrupted\":true", "\"interrupted\":\"yes\"")));
+        Assert.False(Assert.Single(olds).Interrupted);
+        Assert.StartsWith("line 2:", Assert.Single(oldErrors));
+    }
+
+    [Fact]
     public void Malformed_perturbations_are_reported_by_line_naming_the_problem()
     {
         var good = EpisodeJsonl.ToLine(Samples.Rich());

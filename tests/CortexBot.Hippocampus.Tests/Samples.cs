@@ -55,6 +55,7 @@ internal static class Samples
         Assert.Equal(expected.Goal.AsEnumerable(), actual.Goal.AsEnumerable());
         Assert.Equal(expected.Unmet.AsEnumerable(), actual.Unmet.AsEnumerable());
         Assert.Equal(expected.Tree, actual.Tree); // ExecutionTree compares its nodes by value
+        Assert.Equal(expected.Interrupted, actual.Interrupted);
     }
 
     /// <summary>An episode with every field since schema 3: scenes, anomaly events, policy, a trace, perturbations, the goal and what was unmet.</summary>

@@ -6,7 +6,8 @@ public sealed class SqliteEpisodeStoreContractTests : EpisodeStoreContract, IDis
 {
     private readonly TempDir _dir = new();
 
-    protected override IEpisodeStore Open() => new SqliteEpisodeStore(_dir.File("memory.db"));
+    // in folders that do not exist yet: the store creates them
+    protected override IEpisodeStore Open() => new SqliteEpisodeStore(_dir.File("nested/deeper/memory.db"));
 
     public void Dispose() => _dir.Dispose();
 }

@@ -4,62 +4,16 @@ using Microsoft.Data.Sqlite;
 
 namespace CortexBot.Hippocampus.Tests;
 
+/// <summary>
+/// What is particular to the SQLite store: its pragmas and schema, its rows, and the files it refuses. What every store
+/// does (round trips, recency, reopening, refusals, concurrency) is <see cref="EpisodeStoreContract"/>, run against SQLite
+/// by <see cref="SqliteEpisodeStoreContractTests"/>.
+/// </summary>
 public sealed class SqliteEpisodeStoreTests : IDisposable
 {
     private readonly TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
-
-    [Fact]
-    public void Full_episode_round_trips_with_steps_and_anomalies()
-    {
-        var episode = new EpisodeRecord(
-            TaskId: Guid.NewGuid(),
-            Instruction: "stack the blue block on the green one — «vorsichtig»",
-            Seed: -42,
-            StartedAt: new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.FromMinutes(-330)).AddTicks(1234567),
-            DurationS: 37.125,
-            Success: false,
-            FailureReason: "grasp slipped at step 2",
-            Planner: "llm:qwen",
-            Plan: ["pick(blue_block)", "place(blue_block, green_block)", "retreat()"],
-            Steps:
-            [
-                new StepRecord(0, "pick", SkillOutcome.Succeeded, null, 0.0, 4.5),
-                new StepRecord(1, "place", SkillOutcome.Failed, "object dropped", 4.5, 2.25),
-                new StepRecord(1, "place", SkillOutcome.Aborted, "", 6.75, double.NaN),
-            ],
-            Anomalies: ["force spike 41 N", "object dropped"],
-            PlanLatencyMs: 812.5,
-            ControllerVersion: "0.1.0+abc123");
-
-        using var store = new SqliteEpisodeStore(_dir.File("nested/deeper/memory.db"));
-        long id = store.Append(episode);
-
-        Assert.True(id > 0);
-        var back = store.Get(id);
-        Samples.AssertSame(episode, back);
-        Assert.Equal(id, back!.Id);
-        Assert.Equal(1, store.Count());
-        Assert.Null(store.Get(id + 1));
-    }
-
-    [Fact]
-    public void Recent_returns_latest_first_with_steps_and_ids()
-    {
-        using var store = new SqliteEpisodeStore(_dir.File("memory.db"));
-        var episodes = Enumerable.Range(0, 5).Select(i => Samples.Episode($"task {i}", seed: i, steps: i)).ToList();
-        var ids = episodes.Select(store.Append).ToList();
-
-        var recent = store.Recent(3);
-
-        Assert.Equal([ids[4], ids[3], ids[2]], recent.Select(e => e.Id));
-        Samples.AssertSame(episodes[4], recent[0]);
-        Samples.AssertSame(episodes[2], recent[2]);
-        Assert.Equal(5, store.Recent(100).Count);
-        Assert.Empty(store.Recent(0));
-        Assert.Equal(5, store.Count());
-    }
 
     [Fact]
     public void Store_uses_wal_full_sync_and_the_current_schema_version()
@@ -115,27 +69,6 @@ public sealed class SqliteEpisodeStoreTests : IDisposable
         long id = store.Append(good);
         Samples.AssertSame(good, store.Get(id));
         Assert.Equal(6L, StepRows(store));
-    }
-
-    [Fact]
-    public void Reopening_keeps_everything_and_ids_keep_growing()
-    {
-        var path = _dir.File("memory.db");
-        var a = Samples.Episode("first");
-        long idA;
-        using (var store = new SqliteEpisodeStore(path))
-            idA = store.Append(a);
-
-        using (var store = new SqliteEpisodeStore(path))
-        {
-            Samples.AssertSame(a, store.Get(idA));
-            Assert.Equal(1, store.Count());
-            long idB = store.Append(Samples.Episode("second"));
-            Assert.True(idB > idA);
-        }
-
-        using (var store = new SqliteEpisodeStore(path))
-            Assert.Equal(2, store.Count());
     }
 
     [Theory]

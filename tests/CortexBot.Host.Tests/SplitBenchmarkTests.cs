@@ -1,6 +1,6 @@
 using Akka.Actor;
 using CortexBot.Cerebellum.Control;
-using CortexBot.Cluster.Nodes;
+using CortexBot.Cluster.Remoting;
 using CortexBot.Host.Benchmarks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -40,10 +40,10 @@ public sealed class SplitBenchmarkTests
                     "--rate" => options with { RateHz = double.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture) },
                     _ => throw new ArgumentException($"the benchmark asked for {args[i]}, which this test node does not take"),
                 };
-            var host = CortexBotRunner.BuildRobotNode(options, new NodeEndpoint("127.0.0.1", 0));
+            var host = CortexBotRunner.BuildRobotNode(options, NodeTransport.Create(NodeEndpoint.Loopback()));
             await host.StartAsync(ct);
             var address = ((ExtendedActorSystem)host.Services.GetRequiredService<ActorSystem>()).Provider.DefaultAddress;
-            return new InProcessRobotNode(host, new NodeEndpoint(address.Host, address.Port!.Value));
+            return new InProcessRobotNode(host, NodeEndpoint.Loopback(address.Port!.Value));
         }
 
         public async ValueTask DisposeAsync()

@@ -1,6 +1,7 @@
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
 using CortexBot.Core.Robot;
+using CortexBot.Testing;
 
 namespace CortexBot.Host.Tests;
 
@@ -92,37 +93,29 @@ public sealed class MisdetectingPerception(IScenePerception inner, string object
 /// The simulator with one fault: the first time the named cube is lifted above <paramref name="knockHeight"/> (held by the
 /// gripper), it is knocked back to where it lay at the start of the episode. Injected on the control thread, in Write.
 /// </summary>
-public sealed class KnockingWorld(CortexBot.Sim.MuJoCo.MuJoCoWorld inner, string objectName, double knockHeight = 0.08) : IRobotLink, IScenePerception, IWorldReset, IObjectPoses
+public sealed class KnockingWorld(CortexBot.Sim.MuJoCo.MuJoCoWorld inner, string objectName, double knockHeight = 0.08) : DelegatingWorld<CortexBot.Sim.MuJoCo.MuJoCoWorld>(inner)
 {
     private CortexBot.Core.Geometry.Vec3 _start;
     private int _index = -1;
     public int Knocks { get; private set; }
     public double KnockedAtSimTime { get; private set; } = double.NaN;
-    public IReadOnlyList<string> JointNames => inner.JointNames;
-    public void Start(double controlPeriodSeconds) => inner.Start(controlPeriodSeconds);
-    public bool Read(RobotStateBuffer state) => inner.Read(state);
-    public SceneSnapshot Snapshot() => inner.Snapshot();
-    public int IndexOf(string name) => inner.IndexOf(name);
-    public IReadOnlyList<string> ObjectNames => inner.ObjectNames;
-    public bool TryGetPose(int index, out CortexBot.Core.Geometry.Pose pose) => inner.TryGetPose(index, out pose);
-    public void Dispose() => inner.Dispose();
 
-    public void ResetScene(int seed)
+    public override void ResetScene(int seed)
     {
-        inner.ResetScene(seed);
-        _index = inner.IndexOf(objectName);
-        inner.TryGetPose(_index, out var p);
+        Inner.ResetScene(seed);
+        _index = Inner.IndexOf(objectName);
+        Inner.TryGetPose(_index, out var p);
         _start = p.Position;
     }
 
-    public void Write(JointCommandBuffer command)
+    public override void Write(JointCommandBuffer command)
     {
-        inner.Write(command);
-        if (Knocks == 0 && _index >= 0 && inner.TryGetPose(_index, out var p) && p.Position.Z > knockHeight)
+        Inner.Write(command);
+        if (Knocks == 0 && _index >= 0 && Inner.TryGetPose(_index, out var p) && p.Position.Z > knockHeight)
         {
-            inner.KnockObject(objectName, _start);
+            Inner.KnockObject(objectName, _start);
             Knocks++;
-            KnockedAtSimTime = inner.SimTime;
+            KnockedAtSimTime = Inner.SimTime;
         }
     }
 }
@@ -134,39 +127,31 @@ public sealed class KnockingWorld(CortexBot.Sim.MuJoCo.MuJoCoWorld inner, string
 /// the control thread, in Write.
 /// </summary>
 public sealed class KnockOutWorld(CortexBot.Sim.MuJoCo.MuJoCoWorld inner, string lastObject, string earlierObject,
-    double liftedAbove = 0.08, double setDownBelow = 0.05) : IRobotLink, IScenePerception, IWorldReset, IObjectPoses
+    double liftedAbove = 0.08, double setDownBelow = 0.05) : DelegatingWorld<CortexBot.Sim.MuJoCo.MuJoCoWorld>(inner)
 {
     private CortexBot.Core.Geometry.Vec3 _earlierStart;
     private int _last = -1;
     private bool _lifted;
     public int Knocks { get; private set; }
-    public IReadOnlyList<string> JointNames => inner.JointNames;
-    public void Start(double controlPeriodSeconds) => inner.Start(controlPeriodSeconds);
-    public bool Read(RobotStateBuffer state) => inner.Read(state);
-    public SceneSnapshot Snapshot() => inner.Snapshot();
-    public int IndexOf(string name) => inner.IndexOf(name);
-    public IReadOnlyList<string> ObjectNames => inner.ObjectNames;
-    public bool TryGetPose(int index, out CortexBot.Core.Geometry.Pose pose) => inner.TryGetPose(index, out pose);
-    public void Dispose() => inner.Dispose();
 
-    public void ResetScene(int seed)
+    public override void ResetScene(int seed)
     {
-        inner.ResetScene(seed);
-        _last = inner.IndexOf(lastObject);
-        inner.TryGetPose(inner.IndexOf(earlierObject), out var p);
+        Inner.ResetScene(seed);
+        _last = Inner.IndexOf(lastObject);
+        Inner.TryGetPose(Inner.IndexOf(earlierObject), out var p);
         _earlierStart = p.Position;
         _lifted = false;
         Knocks = 0;
     }
 
-    public void Write(JointCommandBuffer command)
+    public override void Write(JointCommandBuffer command)
     {
-        inner.Write(command);
-        if (Knocks > 0 || _last < 0 || !inner.TryGetPose(_last, out var p)) return;
+        Inner.Write(command);
+        if (Knocks > 0 || _last < 0 || !Inner.TryGetPose(_last, out var p)) return;
         if (p.Position.Z > liftedAbove) _lifted = true;
         else if (_lifted && p.Position.Z < setDownBelow)
         {
-            inner.KnockObject(earlierObject, _earlierStart);
+            Inner.KnockObject(earlierObject, _earlierStart);
             Knocks++;
         }
     }

@@ -3,6 +3,7 @@ using CortexBot.Core.Geometry;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Ports;
 using CortexBot.Sim.MuJoCo;
+using CortexBot.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
@@ -129,32 +130,23 @@ public class WorldStartTests(ITestOutputHelper output)
     /// Gazebo behind a ROS 2 link, simulated: a reset puts the world back to the same start (seed 3, whatever the episode's
     /// seed) and perception then needs a while (here 300 ms) before it sees the reset world, as detections of it arrive.
     /// </summary>
-    private sealed class GazeboLikeWorld(MuJoCoWorld inner) : IRobotLink, IScenePerception, IObjectPoses, IWorldReset
+    private sealed class GazeboLikeWorld(MuJoCoWorld inner) : DelegatingWorld<MuJoCoWorld>(inner)
     {
         public int Resets, AskedWhileBlind;
         private long _blindUntil;
-        public MuJoCoWorld World => inner;
-        public IReadOnlyList<string> JointNames => inner.JointNames;
-        public void Start(double controlPeriodSeconds) => inner.Start(controlPeriodSeconds);
-        public bool Read(RobotStateBuffer state) => inner.Read(state);
-        public void Write(JointCommandBuffer command) => inner.Write(command);
-        public void ResetScene(int seed)
+        public MuJoCoWorld World => Inner;
+        public override void ResetScene(int seed)
         {
-            inner.ResetScene(3);
+            Inner.ResetScene(3);
             Interlocked.Increment(ref Resets);
             Volatile.Write(ref _blindUntil, MonotonicClock.NowNs + 300_000_000);
         }
-        public string? Problem()
+        public override string? Problem()
         {
             if (MonotonicClock.NowNs >= Volatile.Read(ref _blindUntil)) return null;
             Interlocked.Increment(ref AskedWhileBlind);
             return "perception stale: no detection frame stamped after the world reset";
         }
-        public SceneSnapshot Snapshot() => inner.Snapshot();
-        public IReadOnlyList<string> ObjectNames => ((IObjectPoses)inner).ObjectNames;
-        public int IndexOf(string name) => inner.IndexOf(name);
-        public bool TryGetPose(int index, out Pose pose) => inner.TryGetPose(index, out pose);
-        public void Dispose() => inner.Dispose();
     }
 
     [Fact]

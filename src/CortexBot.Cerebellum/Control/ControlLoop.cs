@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using CortexBot.Cerebellum.Skills;
@@ -52,6 +53,12 @@ public sealed record ControlStats(
 public sealed class ControlLoop : IControlLoop, IDisposable
 {
     private readonly IRobotLink _link;
+    /// <summary>The safety gate when the loop drives one: the tracking screen compares against what it really sent.</summary>
+    private readonly IMotionGuard? _guard;
+    private readonly JointCommandBuffer _sent, _sentBefore;
+    private long _gateHeldTicks;
+    /// <summary>The active program's motion is over; the loop waits for the gate to pass its last command on.</summary>
+    private bool _settling;
     private readonly ITrajectoryLink? _trajectories;
     private bool _sendTrajectories;
     private long _faultsSeen;
@@ -104,12 +111,15 @@ public sealed class ControlLoop : IControlLoop, IDisposable
         if (!(options.RateHz is > 0 and <= 10_000)) throw new Core.ConfigurationException($"control rate must be between 0 and 10000 Hz, got {options.RateHz}");
         _link = link;
         _trajectories = link as ITrajectoryLink;
+        _guard = link as IMotionGuard;
         _options = options;
         _log = log;
         int n = link.JointNames.Count;
         _state = new RobotStateBuffer(n);
         _command = new JointCommandBuffer(n);
         _hold = new JointCommandBuffer(n);
+        _sent = new JointCommandBuffer(n);
+        _sentBefore = new JointCommandBuffer(n);
         _pubPosition = new double[n];
         _pubVelocity = new double[n];
         _pubCommand = new double[n];
@@ -378,6 +388,7 @@ public sealed class ControlLoop : IControlLoop, IDisposable
 
         // Read first, so a program adopted this tick begins from the current measurement.
         bool valid = _link.Read(_state) && _state.IsFinite();
+        bool screened = false;
         if (valid) Trace?.Sample(_tick, _state);
 
         var pending = Interlocked.Exchange(ref _pending, null);
@@ -386,6 +397,7 @@ public sealed class ControlLoop : IControlLoop, IDisposable
             if (_active is not null) FinishActive(ProgramStatus.Failed, AnomalyKinds.Fault, "replaced by a new skill");
             _active = pending.Program;
             _activeDone = pending.Done;
+            _gateHeldTicks = 0;
             _activeStartTick = _tick;
             _adoptedSentUnixNs = pending.SentUnixNs;
             // faults of earlier motions are not this program's
@@ -425,8 +437,9 @@ public sealed class ControlLoop : IControlLoop, IDisposable
                 for (int i = 0; i < _state.Joints; i++) worst = Math.Max(worst, Math.Abs(_command.Position[i] - _state.Position[i]));
                 _tracking.Record((long)(worst * 1e6));
             }
-            var status = _active.Step(_tick, _period, _state, _command);
-            if (_sendTrajectories && _active.TakeTrajectory() is { } trajectory && status == ProgramStatus.Running)
+            // settling: the program's motion is over; its last command stays while the gate catches up
+            var status = _settling ? ProgramStatus.Running : _active.Step(_tick, _period, _state, _command);
+            if (!_settling && _sendTrajectories && _active.TakeTrajectory() is { } trajectory && status == ProgramStatus.Running)
             {
                 if (_trajectories!.Execute(trajectory, out var refusal)) _trajectoriesSent++;
                 else
@@ -436,12 +449,15 @@ public sealed class ControlLoop : IControlLoop, IDisposable
                     _command.CopyFrom(_hold);
                 }
             }
-            if (status != ProgramStatus.Running && _active is not null)
+            // with a gate, a motion is done when the arm was told its last command: the gate may still be bringing it
+            // there (slowed in a speed zone) or hold it short (a keep-out zone); see CheckGate
+            if (status == ProgramStatus.Succeeded && _guard is not null) _settling = true;
+            else if (status != ProgramStatus.Running && _active is not null)
             {
                 if (status == ProgramStatus.Succeeded) _hold.CopyFrom(_command);
                 FinishActive(status, _active.FailureKind, _active.FailureDetail);
             }
-            _monitor.Commanded(_command);
+            screened = true;
         }
         else
         {
@@ -455,13 +471,68 @@ public sealed class ControlLoop : IControlLoop, IDisposable
             _commandLatency.Record((Core.WallClock.UnixNs - _adoptedSentUnixNs) / 1000);
             _adoptedSentUnixNs = 0;
         }
+        if (screened)
+        {
+            // the next measurement is screened against the command the arm got (a gate may have slowed or held it)
+            if (_guard is null) _monitor.Commanded(_command);
+            else
+            {
+                _sentBefore.CopyFrom(_sent);
+                _guard.CopySent(_sent);
+                _monitor.Commanded(_sent);
+                if (_active is not null) CheckGate();
+            }
+        }
         Publish();
         _tick++;
         _ticksInWindow++;
     }
 
+    /// <summary>How long the gate may keep a program's motion still (its command not passed on) before the program fails.</summary>
+    private const double GateHoldDwell = 0.1;
+
+    /// <summary>
+    /// After this tick's write: a program settling ends when the gate has passed its last command on; a program whose
+    /// command the gate keeps still (held at a keep-out zone's edge, the envelope, an emergency stop) for
+    /// <see cref="GateHoldDwell"/> fails with <see cref="AnomalyKinds.SafetyHold"/>, so the cortex replans at once instead
+    /// of a time-based motion "succeeding" short of its target.
+    /// </summary>
+    private void CheckGate()
+    {
+        double off = Math.Abs(_sent.GripperOpening - _command.GripperOpening), moved = Math.Abs(_sent.GripperOpening - _sentBefore.GripperOpening);
+        int worst = 0;
+        for (int i = 0; i < _command.Joints; i++)
+        {
+            double d = Math.Abs(_sent.Position[i] - _command.Position[i]);
+            if (d > off) { off = d; worst = i; }
+            moved = Math.Max(moved, Math.Abs(_sent.Position[i] - _sentBefore.Position[i]));
+        }
+        if (off <= 1e-9)
+        {
+            _gateHeldTicks = 0;
+            if (_settling)
+            {
+                _settling = false;
+                _hold.CopyFrom(_command);
+                FinishActive(ProgramStatus.Succeeded, null, null);
+            }
+            return;
+        }
+        _gateHeldTicks = moved <= 1e-12 ? _gateHeldTicks + 1 : 0;
+        if (_gateHeldTicks * _period >= GateHoldDwell)
+        {
+            _gateHeldTicks = 0;
+            _settling = false;
+            FinishActive(ProgramStatus.Failed, AnomalyKinds.SafetyHold, string.Create(CultureInfo.InvariantCulture,
+                $"the safety gate held the arm for {GateHoldDwell * 1e3:0} ms, {_link.JointNames[worst]} {off * 1e3:F1} mrad short of the command (a keep-out zone's edge, the workspace envelope or an emergency stop)"));
+            _command.CopyFrom(_sent);
+            _hold.CopyFrom(_sent);
+        }
+    }
+
     private void FinishActive(ProgramStatus status, string? kind, string? detail, bool holdMeasured = false)
     {
+        _settling = false;
         var program = _active;
         var done = _activeDone;
         if (program is null) return;

@@ -60,7 +60,7 @@ internal static class Ros2EpisodeBenchmark
     private static async Task<EpisodeSample> EmbeddedAsync(Ros2EpisodeBenchOptions o, int seed, ChildProcesses children, CancellationToken ct)
     {
         // --in-process: the paths compared are the robot links; a robot node child per run would only add its start and stop
-        var r = await RunEpisodeAsync(children, ["run", "--in-process", "--robot", "sim"], o, seed, ct);
+        var r = await RunEpisodeAsync(children, ["run", "--robot", "sim", "--in-process"], o, seed, ct);
         return new EpisodeSample(Ros2EpisodeReport.EmbeddedName, seed, null, r.Success, null, r.TrackingErrorP99Rad, r.RobotTimeS, r.WallS, r.Failure, null);
     }
 
@@ -86,7 +86,7 @@ internal static class Ros2EpisodeBenchmark
                 "forward" => ["--command-interface", "forward"],
                 _ => throw new ArgumentException($"unknown interface {iface}", nameof(iface)),
             };
-            r = await RunEpisodeAsync(children, ["run", "--in-process", "--robot", "ros2", "--ros-domain", d, "--ros-loopback", "--stale-ms", "250", "--reset", "none", .. command], o, seed, ct);
+            r = await RunEpisodeAsync(children, ["run", "--robot", "ros2", "--in-process", "--ros-domain", d, "--ros-loopback", "--stale-ms", "250", "--reset", "none", .. command], o, seed, ct);
         }
         finally
         {

@@ -10,12 +10,17 @@ namespace CortexBot.Cli.Commands;
 /// Passwords never come on the command line (it is visible to every user in the process list): an environment
 /// variable or a file names where the password is.
 /// </summary>
-internal sealed class NodeCliOptions(string defaultListen = "127.0.0.1:0")
+/// <param name="defaultListen">
+/// Where the node binds without --listen; null for a node that joins a peer (a brain): loopback, or the local address
+/// that reaches the peer when the peer is elsewhere (see <see cref="Build"/>).
+/// </param>
+internal sealed class NodeCliOptions(string? defaultListen = "127.0.0.1:0")
 {
-    public readonly Option<string> Listen = new("--listen")
+    public readonly Option<string?> Listen = new("--listen")
     {
-        Description = "HOST:PORT this node's remoting binds to (IPv6 in brackets; port 0 picks a free one). Any address but loopback needs --tls-cert or --insecure",
-        DefaultValueFactory = _ => defaultListen,
+        Description = "HOST:PORT this node's remoting binds to (IPv6 in brackets; port 0 picks a free one). Any address but loopback needs --tls-cert or --insecure" +
+            (defaultListen is null ? ". Default: port 0 on loopback, or on the local address that reaches --robot-node when that is elsewhere" : ""),
+        DefaultValueFactory = defaultListen is null ? null : _ => defaultListen,
     };
     public readonly Option<string?> PublicHost = new("--public-host")
     {
@@ -46,13 +51,20 @@ internal sealed class NodeCliOptions(string defaultListen = "127.0.0.1:0")
         foreach (var option in All) command.Options.Add(option);
     }
 
+    /// <summary>The first of these flags given on the command line (a default does not count), or null.</summary>
+    public string? FirstGiven(ParseResult parse) => All.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false })?.Name;
+
+    /// <summary><see cref="Build(ParseResult, IReadOnlyDictionary{string, string}, NodeEndpoint?, string)"/> with this process's environment.</summary>
+    public NodeTransport Build(ParseResult parse, NodeEndpoint? peer = null, string peerFlag = "--robot-node") =>
+        Build(parse, ConfigSources.ProcessEnvironment(), peer, peerFlag);
+
     /// <summary>
     /// The node's validated transport. <paramref name="peer"/>: the node this one joins (a brain's --robot-node), whose
     /// link also needs TLS when it is not on loopback. Bad input throws a <see cref="ConfigurationException"/> (exit 2).
     /// </summary>
     public NodeTransport Build(ParseResult parse, IReadOnlyDictionary<string, string> environment, NodeEndpoint? peer = null, string peerFlag = "--robot-node")
     {
-        var listen = NodeEndpoint.Parse(parse.GetValue(Listen), "--listen");
+        var listen = parse.GetValue(Listen) is { } listenText ? NodeEndpoint.Parse(listenText, "--listen") : null;
         string? cert = parse.GetValue(TlsCert), passwordEnv = parse.GetValue(TlsPasswordEnv), passwordFile = parse.GetValue(TlsPasswordFile);
         if (passwordEnv is not null && passwordFile is not null)
             throw new ConfigurationException("--tls-password-env and --tls-password-file both name the password; pass one of them");
@@ -64,7 +76,16 @@ internal sealed class NodeCliOptions(string defaultListen = "127.0.0.1:0")
             if (parse.GetValue(Insecure)) throw new ConfigurationException("--insecure and --tls-cert contradict each other; pass one of them");
             tls = NodeTls.Load(cert, Password(passwordEnv, passwordFile, environment));
         }
-        return NodeTransport.Create(listen, tls, parse.GetValue(Insecure), parse.GetValue(PublicHost), peer, peerFlag);
+        bool insecure = parse.GetValue(Insecure);
+        string? publicHost = parse.GetValue(PublicHost);
+        if (listen is null)
+        {
+            // A plain link to a peer elsewhere is refused before the route to it is looked up (which may fail first).
+            if (peer is not null) NodeTransport.Create(NodeEndpoint.Loopback(), tls, insecure, publicHost, peer, peerFlag);
+            // Where the peer can reach this node back: loopback for a peer on loopback.
+            listen = peer is null ? NodeEndpoint.Loopback() : NodeEndpoint.LocalTowards(peer, peerFlag);
+        }
+        return NodeTransport.Create(listen, tls, insecure, publicHost, peer, peerFlag);
     }
 
     private static string? Password(string? variable, string? file, IReadOnlyDictionary<string, string> environment)

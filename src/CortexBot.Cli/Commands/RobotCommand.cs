@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Akka.Actor;
-using CortexBot.Cluster.Nodes;
+using CortexBot.Cluster.Remoting;
 using CortexBot.Host;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -19,34 +19,35 @@ internal static class RobotCommand
 
     public static Command Create()
     {
-        var listen = new Option<string>("--listen")
-        {
-            Description = $"HOST:PORT the robot node listens on for brains (default {NodeEndpoint.DefaultRobot}; port 0: pick one and print it). Loopback only in this build",
-            DefaultValueFactory = _ => NodeEndpoint.DefaultRobot.ToString(),
-        };
+        // --listen (default 127.0.0.1:7470; port 0: pick one and print it), --public-host, --tls-cert, --tls-password-env/-file, --insecure
+        var node = new NodeCliOptions(NodeEndpoint.DefaultRobot.ToString());
         var parentPid = new Option<int?>("--parent-pid") { Description = "End when the process with this id ends (how a run ties its own robot node to itself)" };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log the robot node's activity to stderr" };
         var robotOptions = new RobotCliOptions();
         var serve = new Command("serve",
             "Run the robot node: the robot link or simulator, the safety gate, the control loop, the cerebellum and the brainstem. " +
-            "Brains (`cortexbot run --robot-node HOST:PORT`) attach one at a time; the node stays up across brains and episodes until Ctrl-C.")
-            { listen, parentPid, verbose };
+            "Brains (`cortexbot run --robot-node HOST:PORT`) attach one at a time; the node stays up across brains and episodes until Ctrl-C. " +
+            "It binds loopback unless --listen says otherwise; any other address needs TLS between the nodes (--tls-cert) or an explicit --insecure.")
+            { parentPid, verbose };
+        node.AddTo(serve);
         foreach (var o in robotOptions.All) serve.Options.Add(o);
         serve.SetAction(async (parse, ct) =>
         {
-            var endpoint = NodeEndpoint.Parse(parse.GetValue(listen)!, "--listen").RequireLoopback("--listen");
+            var transport = node.Build(parse);
             var options = robotOptions.Apply(parse, new CortexBotOptions()).Validate();
             int? parent = parse.GetValue(parentPid);
             var level = GlobalOptions.Level(parse, verbose);
-            using var host = CortexBotRunner.BuildRobotNode(options, endpoint, level);
+            using var host = CortexBotRunner.BuildRobotNode(options, transport, level);
             // Configuration errors (a bad policy, no route to the ROS 2 graph's simulator) before anything listens.
             host.Services.GetRequiredService<Cerebellum.Skills.SkillCompiler>();
             host.Services.GetRequiredService<WorldSetup>();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            if (transport.Warning is { } warning) Console.Error.WriteLine(warning);
             await host.StartAsync(stop.Token);
             var address = ((ExtendedActorSystem)host.Services.GetRequiredService<ActorSystem>()).Provider.DefaultAddress;
-            Console.WriteLine($"{ReadyPrefix}{address.Host}:{address.Port} ({address}, pid {Environment.ProcessId})");
+            // HOST:PORT as brains pass it to --robot-node (an IPv6 host in brackets), then the address (akka.ssl.tcp with TLS)
+            Console.WriteLine($"{ReadyPrefix}{NodeEndpoint.FormatHost(transport.AdvertisedHost, transport.AdvertisedKind)}:{address.Port} ({address}, pid {Environment.ProcessId})");
             Console.Out.Flush();
             try
             {
@@ -64,7 +65,14 @@ internal static class RobotCommand
             {
                 // bounded: Akka's coordinated shutdown may wait on cluster convergence with brains that already left
                 using var bound = new CancellationTokenSource(StopBound);
-                await host.StopAsync(bound.Token);
+                var stopping = host.StopAsync(bound.Token);
+                // a hosted service may not honour the token: the bound holds whatever the service does
+                if (await Task.WhenAny(stopping, Task.Delay(StopBound + StopBound)) != stopping)
+                {
+                    Console.Error.WriteLine($"robot node: the shutdown took longer than {2 * StopBound.TotalSeconds:0} s; ending the process (the arm holds its last command)");
+                    Environment.Exit(0);
+                }
+                await stopping;
             }
             return 0;
         });

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using CortexBot.Cli.Benchmarks;
-using CortexBot.Cluster.Nodes;
+using CortexBot.Cluster.Remoting;
 using CortexBot.Core;
 using CortexBot.Host;
 using Microsoft.Extensions.Logging;

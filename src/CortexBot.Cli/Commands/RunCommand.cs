@@ -40,9 +40,12 @@ internal static class RunCommand
         {
             Description = "Run the robot part in this process (debugging). Default: a robot node child process on loopback, started, joined and ended by this run",
         };
+        // the brain's own transport towards --robot-node: --listen, --public-host, --tls-cert, --tls-password-env/-file, --insecure
+        var brainNode = new NodeCliOptions(defaultListen: null);
         var robotOptions = new RobotCliOptions();
         var cmd = new Command("run", "Run a task on the embedded MuJoCo simulator or, with --robot ros2, an arm under ros2_control.")
             { task, episodes, seed, json, memory, embeddingModel, verbose, learned, noRecall, maxReplans, record, video, telemetry, otlp, prometheus, robotNode, inProcess };
+        brainNode.AddTo(cmd);
         foreach (var o in robotOptions.All) cmd.Options.Add(o);
         var planners = new PlannerCliOptions();
         foreach (var o in planners.All) cmd.Options.Add(o);
@@ -80,8 +83,13 @@ internal static class RunCommand
             }
             if (options.Timeouts.MaxReplans is < 0 or > 10) throw new ConfigurationException($"--max-replans must be between 0 and 10, got {options.Timeouts.MaxReplans}");
             options = safety.Apply(parse, planners.Apply(parse, options)).Validate();
-            var robotAt = parse.GetValue(robotNode) is { } at2 ? Cluster.Nodes.NodeEndpoint.Parse(at2, "--robot-node").RequireLoopback("--robot-node") : null;
+            var robotAt = parse.GetValue(robotNode) is { } at2 ? Cluster.Remoting.NodeEndpoint.Parse(at2, "--robot-node") : null;
             if (robotAt is not null && parse.GetValue(inProcess)) throw new ConfigurationException("--robot-node and --in-process exclude each other");
+            // Secure by default: a robot node elsewhere needs TLS (or --insecure), refused here before anything connects.
+            var brainTransport = robotAt is not null ? brainNode.Build(parse, robotAt) : null;
+            if (robotAt is null && brainNode.FirstGiven(parse) is { } nodeFlag)
+                throw new ConfigurationException($"{nodeFlag} sets up a brain's link to a robot node and needs --robot-node HOST:PORT; " +
+                    (parse.GetValue(inProcess) ? "with --in-process there is no link" : "this run's own robot node child is on loopback, where no TLS is needed"));
             var localOnly = RunPlacement.InProcessOnly(options);
             if (robotAt is not null && localOnly is not null)
                 throw new ConfigurationException($"{localOnly} cannot be used with --robot-node yet: it needs the robot part in this process (use --in-process)");
@@ -92,6 +100,7 @@ internal static class RunCommand
             using var modelPlanner = PlannerCliOptions.CreateModelPlanner(options, loggers);
             using var embedder = EmbeddingCliOption.Load(options.EmbeddingModelPath, loggers);
             var log = loggers.CreateLogger("CortexBot.Cli.Run");
+            if (brainTransport?.Warning is { } insecureLink) Console.Error.WriteLine(insecureLink);
             if (robotAt is null && !parse.GetValue(inProcess) && localOnly is not null)
                 log.LogWarning("running in-process: {What} cannot cross to a robot node yet (it needs the robot part in this process)", localOnly);
             // The default isolation: this run's own robot node child on loopback, ended with the run (and with this
@@ -99,7 +108,7 @@ internal static class RunCommand
             await using var child = robotAt is null && !parse.GetValue(inProcess) && localOnly is null
                 ? await RobotNodeChild.StartAsync(robotOptions.Forward(parse), level, ct) : null;
             var placement = child is not null ? new RobotPlacement(child.Endpoint, Child: true)
-                : robotAt is not null ? new RobotPlacement(robotAt) : RobotPlacement.InProcess;
+                : robotAt is not null ? new RobotPlacement(robotAt) { Transport = brainTransport } : RobotPlacement.InProcess;
             var result = await CortexBotRunner.RunAsync(options, parse.GetValue(task)!, parse.GetValue(episodes), parse.GetValue(seed),
                 configure: services =>
                 {

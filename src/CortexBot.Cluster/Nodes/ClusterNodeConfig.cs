@@ -1,46 +1,10 @@
-using System.Globalization;
-using Akka.Actor;
 using Akka.Hosting;
+using CortexBot.Cluster.Remoting;
 using CortexBot.Cluster.Wire;
 using CortexBot.Core;
 using CortexBot.Core.Messages;
 
 namespace CortexBot.Cluster.Nodes;
-
-/// <summary>A node's HOST:PORT (port 0: the system picks one).</summary>
-public sealed record NodeEndpoint(string Host, int Port)
-{
-    /// <summary>The robot node's default endpoint: loopback, a fixed port the brain finds without being told.</summary>
-    public static NodeEndpoint DefaultRobot { get; } = new("127.0.0.1", 7470); // 7460 is the view's page, 7450 the telemetry stream
-
-    /// <summary>Parses HOST:PORT; a bad value is a <see cref="ConfigurationException"/> naming <paramref name="flag"/>.</summary>
-    public static NodeEndpoint Parse(string text, string flag)
-    {
-        int colon = text?.LastIndexOf(':') ?? -1;
-        if (colon <= 0 || colon == text!.Length - 1)
-            throw new ConfigurationException($"{flag} wants HOST:PORT, e.g. 127.0.0.1:7470, got '{text}'");
-        var host = text[..colon].Trim('[', ']');
-        if (!int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port > 65535)
-            throw new ConfigurationException($"{flag}: the port must be 0 to 65535, got '{text[(colon + 1)..]}'");
-        return new NodeEndpoint(host, port);
-    }
-
-    /// <summary>Whether the host is this machine's loopback (127.0.0.0/8, ::1 or localhost).</summary>
-    public bool IsLoopback => Host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-        || (System.Net.IPAddress.TryParse(Host, out var ip) && System.Net.IPAddress.IsLoopback(ip));
-
-    /// <summary>
-    /// Nodes talk over loopback only, until TLS between nodes is configured (issue 12 item 5): another address is a
-    /// <see cref="ConfigurationException"/> naming <paramref name="flag"/>.
-    /// </summary>
-    public NodeEndpoint RequireLoopback(string flag) => IsLoopback ? this
-        : throw new ConfigurationException($"{flag} {this}: nodes talk over loopback only in this build; another address needs TLS between the nodes, which is not configured");
-
-    /// <summary>The address of the CortexBot actor system listening here.</summary>
-    public Address Address => new("akka.tcp", ClusterNodeConfig.SystemName, Host, Port);
-
-    public override string ToString() => $"{Host}:{Port}";
-}
 
 /// <summary>
 /// The Akka.Cluster configuration of the two CortexBot nodes: the <c>robot</c> node (control loop, safety gate, robot link)
@@ -84,8 +48,12 @@ public static class ClusterNodeConfig
         + 64 // the frame header and the message's other fields (task id, robot seconds, the trace's length prefix)
         + 64 * 1024);
 
-    /// <summary>The whole configuration of a node with <paramref name="role"/> bound to <paramref name="bind"/>.</summary>
-    public static string Hocon(NodeRole role, NodeEndpoint bind) => Remoting(bind) + "\n" + $$"""
+    /// <summary>
+    /// The whole configuration of a node with <paramref name="role"/> on <paramref name="transport"/> (its bind address,
+    /// advertised host and TLS; a TLS transport also needs its <see cref="NodeTransport.SslSetup"/>, which
+    /// <see cref="AddCortexBotNode"/> adds).
+    /// </summary>
+    public static string Hocon(NodeRole role, NodeTransport transport) => transport.Hocon + "\n" + Frames + "\n" + $$"""
         akka {
           actor.provider = cluster
           cluster {
@@ -125,22 +93,23 @@ public static class ClusterNodeConfig
         }
         """;
 
-    /// <summary>
-    /// Akka.Remote's transport for a node bound to <paramref name="bind"/>: the one place its HOCON is written (the
-    /// endpoint's validation and TLS plug in here).
-    /// </summary>
-    public static string Remoting(NodeEndpoint bind) => $$"""
+    /// <summary>Akka.Remote's frame and socket buffer sizes for <see cref="MaximumFrameSize"/>, over the transport's own settings.</summary>
+    private static string Frames => $$"""
         akka.remote.dot-netty.tcp {
-          hostname = "{{bind.Host}}"
-          public-hostname = "{{bind.Host}}"
-          port = {{bind.Port}}
           maximum-frame-size = {{MaximumFrameSize}}b
           send-buffer-size = {{MaximumFrameSize}}b
           receive-buffer-size = {{MaximumFrameSize}}b
         }
         """;
 
-    /// <summary>Adds the node configuration and the wire serializer ahead of the host's own settings.</summary>
-    public static AkkaConfigurationBuilder AddCortexBotNode(this AkkaConfigurationBuilder builder, NodeRole role, NodeEndpoint bind) =>
-        builder.AddHocon(Hocon(role, bind), HoconAddMode.Prepend).AddCortexBotWire();
+    /// <summary>
+    /// Adds the node configuration ahead of the host's own settings, the transport's TLS setup (certificate and peer
+    /// validation) when it has one, and the wire serializer.
+    /// </summary>
+    public static AkkaConfigurationBuilder AddCortexBotNode(this AkkaConfigurationBuilder builder, NodeRole role, NodeTransport transport)
+    {
+        builder.AddHocon(Hocon(role, transport), HoconAddMode.Prepend);
+        if (transport.SslSetup is { } ssl) builder.AddSetup(ssl);
+        return builder.AddCortexBotWire();
+    }
 }

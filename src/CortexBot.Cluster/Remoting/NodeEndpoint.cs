@@ -38,6 +38,31 @@ public sealed record NodeEndpoint
     /// <summary>127.0.0.1 on <paramref name="port"/> (0: any free port).</summary>
     public static NodeEndpoint Loopback(int port = 0) => new("127.0.0.1", HostKind.IPv4, CheckPort(port));
 
+    /// <summary>The robot node's default endpoint: loopback, a fixed port a brain finds without being told.</summary>
+    public static NodeEndpoint DefaultRobot { get; } = Loopback(7470); // 7460 is the view's page, 7450 the telemetry stream
+
+    /// <summary>
+    /// This machine's address (port 0) that the route to <paramref name="peer"/> leaves from: where a node that joins
+    /// <paramref name="peer"/> binds so that the peer can reach it back. Loopback for a peer on loopback. No packet is sent
+    /// (a UDP socket only picks its route); no route is a <see cref="ConfigurationException"/> naming <paramref name="flag"/>.
+    /// </summary>
+    public static NodeEndpoint LocalTowards(NodeEndpoint peer, string flag = "--robot-node")
+    {
+        if (peer.IsLoopback) return peer.Kind == HostKind.Name ? Loopback() : new NodeEndpoint(peer.Host, peer.Kind, 0);
+        try
+        {
+            using var probe = new Socket(SocketType.Dgram, ProtocolType.Udp);
+            probe.Connect(peer.Host, peer.Port == 0 ? 9 : peer.Port);
+            var local = ((IPEndPoint)probe.LocalEndPoint!).Address;
+            if (local.IsIPv4MappedToIPv6) local = local.MapToIPv4();
+            return new NodeEndpoint(local.ToString(), local.AddressFamily == AddressFamily.InterNetworkV6 ? HostKind.IPv6 : HostKind.IPv4, 0);
+        }
+        catch (SocketException e)
+        {
+            throw new ConfigurationException($"{flag} {peer}: no route to {peer.Host} ({e.Message})");
+        }
+    }
+
     public override string ToString() => $"{FormatHost(Host, Kind)}:{Port}";
 
     /// <summary>The host as it goes into an address: IPv6 in brackets.</summary>

@@ -69,13 +69,10 @@ public sealed class NodeTransport
         if (tls is not null && insecure)
             throw new ConfigurationException("--insecure and --tls-cert contradict each other; pass one of them");
         var (advertised, advertisedKind) = publicHost is null ? (listen.Host, listen.Kind) : NodeEndpoint.ParseHost(publicHost, "--public-host");
-        if (publicHost is null && listen.IsAnyAddress)
-            throw new ConfigurationException($"--listen {listen} binds every interface, but peers need one address to reach this node by; pass --public-host HOST (this machine's name or IP address as the peers see it)");
         var advertisedEndpoint = NodeEndpoint.Parse($"{NodeEndpoint.FormatHost(advertised, advertisedKind)}:{listen.Port}", "--public-host");
-        if (advertisedEndpoint.IsAnyAddress)
-            throw new ConfigurationException($"--public-host {advertised}: peers cannot reach a node at the wildcard address; pass this machine's name or IP address");
 
         // What leaves the machine: the socket (bound off loopback), what the node tells peers to use, or the peer itself.
+        // Checked before the advertised host's own problems: a node exposed without TLS is the first thing to fix.
         string? exposure = !listen.IsLoopback ? $"--listen {listen} is not a loopback address"
             : !advertisedEndpoint.IsLoopback ? $"--public-host {advertised} is not a loopback address"
             : peer is { IsLoopback: false } ? $"{peerFlag} {peer} is not on loopback"
@@ -87,6 +84,10 @@ public sealed class NodeTransport
                 throw new ConfigurationException($"{exposure}: nodes talk over the network only with TLS; {SecureFlagsHint}");
             warning = $"warning: {exposure} and --insecure is set: the link between nodes is neither encrypted nor authenticated, so anyone who can reach it can command the robot";
         }
+        if (publicHost is null && listen.IsAnyAddress)
+            throw new ConfigurationException($"--listen {listen} binds every interface, but peers need one address to reach this node by; pass --public-host HOST (this machine's name or IP address as the peers see it)");
+        if (advertisedEndpoint.IsAnyAddress)
+            throw new ConfigurationException($"--public-host {advertised}: peers cannot reach a node at the wildcard address; pass this machine's name or IP address");
         return new NodeTransport(listen, advertised, advertisedKind, tls, insecure, warning);
     }
 

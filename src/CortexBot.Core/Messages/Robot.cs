@@ -45,6 +45,9 @@ public static class AnomalyKinds
     public const string ControllerAborted = "controller_aborted";
     /// <summary>The safety gate refused a whole trajectory before sending it: a point leaves the limits or the envelope.</summary>
     public const string TrajectoryRefused = "trajectory_refused";
+    /// <summary>The safety gate held the motion (a keep-out zone's edge, the workspace envelope, an emergency stop): the arm
+    /// stopped short of where the skill was taking it.</summary>
+    public const string SafetyHold = "safety_hold";
 }
 
 public sealed record AnomalyDetected(Guid TaskId, Anomaly Anomaly);

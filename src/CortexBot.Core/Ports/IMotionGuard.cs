@@ -15,6 +15,13 @@ public interface IMotionGuard : IRobotLink
 
     /// <summary>Take the arm's measured position as the reference for rate limiting (after start or a world reset).</summary>
     void Reanchor();
+
+    /// <summary>
+    /// Copies the command the guard last passed on to the link (clamped, slowed or held) into <paramref name="into"/>: what
+    /// the arm was really told, which the control loop screens the measurement against (a hand slowed at a zone is not an
+    /// obstructed one). Allocation-free; control thread.
+    /// </summary>
+    void CopySent(JointCommandBuffer into);
 }
 
 /// <summary>Puts a <see cref="IMotionGuard"/> in front of <paramref name="link"/> for <paramref name="arm"/> (the link stays owned by the caller).</summary>

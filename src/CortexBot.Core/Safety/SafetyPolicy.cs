@@ -72,6 +72,8 @@ public sealed partial record SafetyPolicy
     public double PayloadKg { get; init; } = double.PositiveInfinity;
     public ImmutableArray<SafetyZone> KeepOutZones { get; init; } = [];
     public ImmutableArray<SpeedZone> SpeedZones { get; init; } = [];
+    /// <summary>The deceleration (m/s²) the gate leaves the tool to stop before a keep-out zone (see <see cref="SafetyZones.Braking"/>).</summary>
+    public double ZoneBraking { get; init; } = SafetyZones.DefaultBraking;
     public ImmutableArray<ObjectRule> Objects { get; init; } = [];
     /// <summary>Whether an object a plan moves or builds on must match an object rule; one that does not is flagged for review.</summary>
     public bool RequireProperties { get; init; }
@@ -129,7 +131,7 @@ public sealed partial record SafetyPolicy
     // ------------------------------------------------------------------ loading
 
     private static readonly JsonDocumentOptions DocOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
-    private static readonly string[] TopKeys = ["arm", "keep_out_zones", "speed_zones", "objects", "require_properties", "fragile_tool_speed", "forbidden_relations", "hazard_words"];
+    private static readonly string[] TopKeys = ["arm", "keep_out_zones", "speed_zones", "objects", "require_properties", "fragile_tool_speed", "forbidden_relations", "hazard_words", "zone_braking"];
     private static readonly string[] Relations = ["in", "on", "lifted"];
 
     /// <summary>Reads and checks a policy file; throws <see cref="ConfigurationException"/> naming the file, key and reason.</summary>
@@ -162,6 +164,7 @@ public sealed partial record SafetyPolicy
             var names = keepOut.Select(z => z.Name).Concat(speed.Select(z => z.Name)).ToList();
             if (names.GroupBy(n => n).FirstOrDefault(g => g.Count() > 1) is { } dup)
                 throw Bad(source, "keep_out_zones/speed_zones", $"zone name '{dup.Key}' is used twice");
+            double braking = Prop(root, "zone_braking") is { } zb ? Positive(zb, source, "zone_braking", 50) : SafetyZones.DefaultBraking;
             var objects = Array(root, "objects", source).Select((o, i) => ObjectEntry(o, i, source)).ToImmutableArray();
             bool require = Prop(root, "require_properties") is { } rq ? Bool(rq, source, "require_properties") : false;
             double fragileSpeed = Prop(root, "fragile_tool_speed") is { } fs ? Positive(fs, source, "fragile_tool_speed", 10) : SafetyEnvelopeDefaults.CollaborativeToolSpeed;
@@ -176,7 +179,7 @@ public sealed partial record SafetyPolicy
             }).Distinct().ToImmutableArray();
             return new SafetyPolicy
             {
-                Source = source, PayloadKg = payload, KeepOutZones = keepOut, SpeedZones = speed, Objects = objects, RequireProperties = require,
+                Source = source, PayloadKg = payload, KeepOutZones = keepOut, SpeedZones = speed, ZoneBraking = braking, Objects = objects, RequireProperties = require,
                 FragileToolSpeed = fragileSpeed, ForbiddenRelations = relations, HazardWords = words,
             };
         }

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Hosting;
 using CortexBot.Cluster.Nodes;
+using CortexBot.Cluster.Remoting;
 using CortexBot.Cluster.Wire;
 using CortexBot.Core.Messages;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,11 +56,14 @@ internal sealed class RobotNodeClient : IAsyncDisposable
     public static async Task<RobotNodeClient> ConnectAsync(NodeEndpoint robot, CancellationToken ct)
     {
         var builder = CortexBotRunner.HostBuilder(LogLevel.Warning);
+        // as a run's brain binds: the local address towards the robot node, plain (the benchmark's robot node is on loopback)
+        var transport = NodeTransport.Create(NodeEndpoint.LocalTowards(robot), peer: robot);
+        var robotAddress = transport.AddressOf(ClusterNodeConfig.SystemName, robot);
         builder.Services.AddAkka(ClusterNodeConfig.SystemName, (b, _) =>
         {
             CortexBotHosting.Configure(b);
-            b.AddCortexBotNode(NodeRole.Brain, new NodeEndpoint(CortexBotHosting.LocalAddressTowards(robot), 0));
-            b.WithActors((system, _, _) => Akka.Cluster.Cluster.Get(system).Join(robot.Address));
+            b.AddCortexBotNode(NodeRole.Brain, transport);
+            b.WithActors((system, _, _) => Akka.Cluster.Cluster.Get(system).Join(robotAddress));
         });
         var host = builder.Build();
         try
@@ -67,7 +71,7 @@ internal sealed class RobotNodeClient : IAsyncDisposable
             await host.StartAsync(ct);
             var system = host.Services.GetRequiredService<ActorSystem>();
             var answered = new TaskCompletionSource<(object Answer, IActorRef From)>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var brain = system.ActorOf(Props.Create(() => new AttachingBrain($"{robot.Address}/user/{ClusterNodeConfig.RobotNodeActorName}", answered)), "bench-brain");
+            var brain = system.ActorOf(Props.Create(() => new AttachingBrain($"{robotAddress}/user/{ClusterNodeConfig.RobotNodeActorName}", answered)), "bench-brain");
             var (answer, from) = await answered.Task.WaitAsync(NervousSystemActor.AttachTimeout, ct);
             return answer switch
             {

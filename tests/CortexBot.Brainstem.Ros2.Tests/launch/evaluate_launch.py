@@ -1,6 +1,6 @@
 """Evaluates a ROS 2 launch file without ROS 2: a test double for the launch API.
 
-    python3 evaluate_launch.py PATH/TO/x.launch.py
+    python3 evaluate_launch.py PATH/TO/x.launch.py [name:=value ...]
 
 The modules the launch files import (launch, launch_ros, ament_index_python) are replaced by recorders: every action or
 substitution the file builds is an object remembering its class name and arguments. generate_launch_description() is
@@ -15,9 +15,14 @@ of ExecuteProcess actions, "process_conditions" their conditions in the same ord
 LaunchDescription's entries in order; "environment" its SetEnvironmentVariable actions; "nodes" its launch_ros Nodes;
 "includes" the launch files it includes; "packages" every ROS package it names (get_package_share_directory,
 FindPackageShare, Node(package=...), FindExecutable(name=...) as the package of that executable).
+
+OpaqueFunction(function=f) is called as ROS 2 calls it, f(context), once the description is built: the context holds the
+launch arguments as `ros2 launch` would (name:=value given on this command line, else the declared default), and
+LaunchConfiguration(name).perform(context) returns that value; what f returns is recorded like the rest.
 """
 import importlib.util
 import json
+import os
 import sys
 import types
 
@@ -38,6 +43,42 @@ class Recorded:
 CREATED = []
 
 
+class LaunchConfiguration(Recorded):
+    """LaunchConfiguration(name): recorded, and performed in an OpaqueFunction's context."""
+    kind = 'LaunchConfiguration'
+
+    def perform(self, context):
+        return context.value(self.args[0])
+
+
+class Context:
+    """What an OpaqueFunction's function gets: the launch arguments' values as strings."""
+
+    def __init__(self, given, declared):
+        self.given = given
+        self.declared = declared
+
+    def value(self, name):
+        if name in self.given:
+            return self.given[name]
+        if name not in self.declared:
+            raise KeyError(f"LaunchConfiguration('{name}') is not a declared launch argument")
+        return self.perform(self.declared[name])
+
+    def perform(self, value):
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (list, tuple)):
+            return ''.join(self.perform(v) for v in value)
+        if isinstance(value, Recorded) and value.kind == 'LaunchConfiguration':
+            return self.value(value.args[0])
+        if isinstance(value, Recorded) and value.kind == 'EnvironmentVariable':
+            name = value.args[0] if value.args else value.kwargs['name']
+            default = value.kwargs.get('default_value')
+            return os.environ.get(name, '' if default is None else self.perform(default))
+        raise TypeError(f'cannot perform {value!r}')
+
+
 def recorder_module(name):
     module = types.ModuleType(name)
 
@@ -56,6 +97,7 @@ for name in ['launch', 'launch.actions', 'launch.conditions', 'launch.event_hand
              'launch.substitutions', 'launch_ros', 'launch_ros.actions', 'launch_ros.parameter_descriptions',
              'launch_ros.substitutions', 'ament_index_python']:
     sys.modules[name] = recorder_module(name)
+sys.modules['launch.substitutions'].LaunchConfiguration = LaunchConfiguration
 packages = types.ModuleType('ament_index_python.packages')
 SHARE_LOOKUPS = []
 
@@ -93,11 +135,20 @@ def token(value):
     return {'unsupported': type(value).__name__}
 
 
-def main(path):
+def declared_arguments():
+    return {(r.args[0] if r.args else r.kwargs['name']): r.kwargs.get('default_value', r.args[1] if len(r.args) > 1 else None)
+            for r in CREATED if r.kind == 'DeclareLaunchArgument'}
+
+
+def main(path, given):
     spec = importlib.util.spec_from_file_location('launch_under_test', path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.generate_launch_description()
+    context = Context(given, declared_arguments())
+    for opaque in [r for r in CREATED if r.kind == 'OpaqueFunction']:
+        function = opaque.kwargs['function'] if 'function' in opaque.kwargs else opaque.args[0]
+        function(context, *opaque.kwargs.get('args', []), **opaque.kwargs.get('kwargs', {}))
     arguments, processes, process_conditions, configurations = {}, [], [], []
     actions, environment, nodes, includes, names = [], [], [], [], list(SHARE_LOOKUPS)
     for r in CREATED:
@@ -139,4 +190,4 @@ def main(path):
 
 
 if __name__ == '__main__':
-    main(sys.argv[1])
+    main(sys.argv[1], dict(a.split(':=', 1) for a in sys.argv[2:]))

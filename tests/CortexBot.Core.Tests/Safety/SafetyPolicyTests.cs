@@ -13,6 +13,8 @@ public class SafetyPolicyTests
         var sample = SafetyPolicy.Load(Path.Combine(RepoPaths.Agents, "safety.sample.json"));
         Assert.Equal("operator_hand", Assert.Single(sample.KeepOutZones).Name);
         Assert.Equal(0.5, Assert.Single(sample.SpeedZones).MaxToolSpeed);
+        Assert.Equal(2.0, sample.ZoneBraking);
+        Assert.Equal(2.0, SafetyZones.From(sample)!.Braking);
         Assert.True(sample.RequireProperties);
         Assert.Contains(sample.ForbiddenRelations, r => r.Name == "nothing_on_fragile" && r.Relation == "on" && r.Target == "fragile");
     }
@@ -34,6 +36,7 @@ public class SafetyPolicyTests
     [InlineData("""{ "forbidden_relations": [ { "name": "r", "relation": "on" } ] }""", "forbidden_relations[0].target: missing")]
     [InlineData("""{ "hazard_words": ["two words"] }""", "hazard_words[0]: must be a single word")]
     [InlineData("""{ "fragile_tool_speed": 0 }""", "fragile_tool_speed: must be above 0")]
+    [InlineData("""{ "zone_braking": -2 }""", "zone_braking: must be above 0")]
     [InlineData("""[1, 2]""", "(root): must be a JSON object")]
     [InlineData("""{ "arm": """, "is not valid JSON")]
     public void Malformed_policies_are_refused_naming_the_key_and_the_reason(string text, string expected)

@@ -4,9 +4,10 @@ using CortexBot.Core.Geometry;
 using CortexBot.Core.Messages;
 using CortexBot.Core.Skills;
 
-namespace CortexBot.Cortex.Tests;
+namespace CortexBot.Testing;
 
-internal static class TestScenes
+/// <summary>Table-top scenes for the planning side's tests (reader, planners, cortex), and the real skill catalogue.</summary>
+public static class TestScenes
 {
     private static readonly Lazy<SkillCatalogue> LazyCatalogue = new(() => SkillCatalogue.Load(RepoPaths.DefaultSkillCatalogue));
 

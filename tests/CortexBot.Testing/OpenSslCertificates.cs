@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace CortexBot.Cluster.Tests;
+namespace CortexBot.Testing;
 
 /// <summary>
 /// Certificates made with the openssl command line at test time, as a user would (the commands of the README's how-to):
