@@ -100,7 +100,7 @@ public sealed class CerebellumActor : ReceiveActor
         var self = Self;
         var loop = _loop;
         // Called once on the control thread, inside the tick that ends the program; Tell is the only thing it does there.
-        _loop.Submit(compiled.Program, report => self.Tell(new ProgramEnded(cmd, report, loop.TotalTicks + 1)));
+        _loop.Submit(compiled.Program, report => self.Tell(new ProgramEnded(cmd, report, loop.TotalTicks + 1)), cmd.SentUnixNs);
     }
 
     private void Ended(ProgramEnded ended)

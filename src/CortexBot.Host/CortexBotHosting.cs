@@ -199,7 +199,7 @@ public static class CortexBotHosting
         return services;
     }
 
-    private static void Configure(AkkaConfigurationBuilder builder) => builder
+    internal static void Configure(AkkaConfigurationBuilder builder) => builder
         .AddHocon(Hocon, HoconAddMode.Prepend)
         .ConfigureLoggers(l =>
         {
@@ -222,7 +222,8 @@ public static class CortexBotHosting
             WorldSetup.Name(world.Reset), WorldSetup.Name(world.Perception), world.Reason,
             learned is null ? null : new RobotPolicy(learned.PolicyPath, learned.Device.ToLowerInvariant(), options.OnnxDevice.ToString().ToLowerInvariant(),
                 learned.DeviceFallback, learned.Identity),
-            reset => ControlCounters(loop, gate, reset));
+            reset => ControlCounters(loop, gate, reset),
+            perception is Brainstem.Perception.PerceivedScene perceived ? () => perceived.Counters : null);
         registry.Register<RobotNode>(system.ActorOf(RobotNodeActor.Props(parts), ClusterNodeConfig.RobotNodeActorName));
         if (options.Live.Enabled) system.ActorOf(LiveFeedActor.Props(sp.GetRequiredService<LiveEpisodeFeed>()), "live-feed");
     }
@@ -232,9 +233,14 @@ public static class CortexBotHosting
     {
         if (reset) loop.ResetStats();
         var s = loop.Stats();
+        var latency = loop.CommandLatency();
         return new ControlCounters(s.TargetHz, s.AchievedHz, s.JitterP50Us, s.JitterP99Us, s.JitterMaxUs, s.LateTicks, s.Ticks, s.Pacing, s.RealtimePriority,
             gate.ClampedCommands, gate.EnvelopeHolds, gate.SpeedScaled, gate.Envelope?.MaxToolSpeed, Math.Round(gate.PeakToolSpeed, 4),
-            loop.TrajectoriesSent, gate.TrajectoriesRefused, Math.Round(loop.TrackingErrorPercentile(99), 6)) { ZoneHolds = gate.ZoneHolds };
+            loop.TrajectoriesSent, gate.TrajectoriesRefused, Math.Round(loop.TrackingErrorPercentile(99), 6))
+        {
+            ZoneHolds = gate.ZoneHolds,
+            CommandsTimed = latency.Count, CommandLatencyP50Us = latency.P50Us, CommandLatencyP99Us = latency.P99Us, CommandLatencyMaxUs = latency.MaxUs,
+        };
     }
 
     /// <summary>The brain's nervous system with the cortex and the hippocampus; it attaches to the robot node at <paramref name="robotNode"/>.</summary>

@@ -46,7 +46,7 @@ public sealed record RobotPlacement(NodeEndpoint? RobotNode, bool Child = false)
 /// </remarks>
 public static class CortexBotRunner
 {
-    private static HostApplicationBuilder HostBuilder(LogLevel logLevel)
+    internal static HostApplicationBuilder HostBuilder(LogLevel logLevel)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Logging.ClearProviders();
@@ -184,6 +184,7 @@ public static class CortexBotRunner
                 {
                     EnvelopeHolds = c.EnvelopeHolds, SpeedScaledCommands = c.SpeedScaledCommands, ZoneHolds = c.ZoneHolds, MaxToolSpeed = c.MaxToolSpeed, PeakToolSpeed = c.PeakToolSpeed,
                     Trajectories = c.Trajectories, TrajectoriesRefused = c.TrajectoriesRefused, TrackingErrorP99 = c.TrackingErrorP99,
+                    CommandsTimed = c.CommandsTimed, CommandLatencyP50Us = c.CommandLatencyP50Us, CommandLatencyP99Us = c.CommandLatencyP99Us,
                 },
                 new CortexReport(planner, planLatencies.Count, planLatencies.Count > 0 ? Math.Round(Percentiles.NearestRank(planLatencies, 0.5), 3) : 0)
                     { FastPlans = fastPlans, SlowPlans = slowPlans },
@@ -194,7 +195,10 @@ public static class CortexBotRunner
                 World = new WorldReport(attached.Reset, attached.Perception, attached.WorldReason,
                     attached.Perception != WorldSetup.Name(PerceptionSource.Sim) ? options.EffectivePerceptionConfigPath : null)
                 {
-                    Detections = (host.Services.GetService<IScenePerception>() as Brainstem.Perception.PerceivedScene)?.Counters,
+                    // the robot node's, in this process or across the wire; one that outlives this run (`robot serve`)
+                    // reports since it started, so the run's share is the difference
+                    Detections = placement.RobotNode is not null && !placement.Child && before.Perception is { } start
+                        ? after.Perception?.Since(start) : after.Perception,
                 },
                 RobotNode = new RobotNodeReport(attached.RobotNode, attached.Pid, placement.Child, placement.RobotNode is not null,
                     new GcCounts(before.Gen0, before.Gen1, before.Gen2), new GcCounts(after.Gen0, after.Gen1, after.Gen2))

@@ -440,7 +440,8 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         if (advice is not null) _log.Info("{0}", advice);
         // the robot node keeps the step in force, to report it should this brain vanish (sent first: mailbox order)
         _organs.Robot?.Tell(new EpisodeUnderway(TaskId, Request.Instruction, Request.Seed, command.StepIndex));
-        _organs.Cerebellum.Tell(command);
+        // stamped as it leaves: the control loop times it to the first tick that writes its motion (the run's command latency)
+        _organs.Cerebellum.Tell(command with { SentUnixNs = Core.WallClock.UnixNs });
         Publish("running", executing: true);
         Arm(_timeouts.Skill);
         Become(Executing);

@@ -7,8 +7,9 @@ namespace CortexBot.Host;
 
 /// <summary>What the robot node tells an attaching brain about itself besides the organs' refs.</summary>
 /// <param name="Status">The control loop's and safety gate's counters; true starts the loop's statistics afresh.</param>
+/// <param name="PerceptionCounters">What the perceived scene made of the detection frames so far; null (or a null answer) when the scene comes from a simulator.</param>
 public sealed record RobotNodeParts(Props Cerebellum, Props Brainstem, string Reset, string Perception, string WorldReason, RobotPolicy? Policy,
-    Func<bool, ControlCounters> Status);
+    Func<bool, ControlCounters> Status, Func<PerceptionCounters?>? PerceptionCounters = null);
 
 /// <summary>
 /// The robot node's supervisor: it owns the cerebellum and the brainstem (a crash restarts that organ alone; the control
@@ -55,7 +56,10 @@ public sealed class RobotNodeActor : ReceiveActor
         Receive<EpisodeUnderway>(u => { if (_brain is not null && Sender.Path.Address.Equals(_brain.Path.Address)) _underway = u; });
         Receive<EpisodeClosed>(c => { if (_underway?.TaskId == c.TaskId) _underway = null; });
         Receive<GetRobotStatus>(g => Sender.Tell(new RobotStatus(SelfAddress, Environment.ProcessId,
-            GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), _brain is null ? null : BrainAddress, _parts.Status(g.ResetControlStats))));
+            GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), _brain is null ? null : BrainAddress, _parts.Status(g.ResetControlStats))
+        {
+            Perception = _parts.PerceptionCounters?.Invoke(),
+        }));
         Receive<Terminated>(t =>
         {
             if (t.ActorRef.Equals(_brain)) Lost($"the brain at {BrainAddress} is gone");

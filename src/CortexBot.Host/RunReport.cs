@@ -93,7 +93,7 @@ public sealed record GcCounts(int Gen0, int Gen1, int Gen2);
 public sealed record WorldReport(string Reset, string Perception, string Reason, string? PerceptionFile)
 {
     /// <summary>With detections: what the perceived scene made of the frames over the run (refused, ignored, jumps, vanishings).</summary>
-    public Brainstem.Perception.PerceptionCounters? Detections { get; init; }
+    public PerceptionCounters? Detections { get; init; }
 }
 
 /// <param name="Device">The ONNX Runtime execution provider that ran the policy: "cpu" or "cuda".</param>
@@ -157,6 +157,12 @@ public sealed record ControlReport(
     public long TrajectoriesRefused { get; init; }
     /// <summary>99th percentile of the largest joint error (last command vs measurement) per tick of the skills' motions (rad).</summary>
     [JsonPropertyName("tracking_error_p99_rad")] public double TrackingErrorP99 { get; init; }
+    /// <summary>Skill commands timed from the brain's send to the first control tick that wrote their motion (one per step sent).</summary>
+    public long CommandsTimed { get; init; }
+    /// <summary>That command latency's median (microseconds): messaging, the skill's compilation and the wait for the next tick.</summary>
+    public long CommandLatencyP50Us { get; init; }
+    /// <summary>That command latency's 99th percentile (microseconds).</summary>
+    public long CommandLatencyP99Us { get; init; }
 }
 
 /// <param name="Plans">Plans the cortex produced over the run: one per episode that got one, plus every replan after an anomaly.</param>

@@ -29,8 +29,8 @@ public sealed class AsRobotTwoProcessTests(ITestOutputHelper output)
         node.BeginOutputReadLine();
         try
         {
-            // --in-process: the report's perception counters (world.detections) do not cross from a robot node yet
-            using var run = TestBus.StartCli($"run --robot ros2 --in-process --ros-domain {domain} --ros-loopback --stale-ms 250 --task \"put the red cube in the bin\" " +
+            // the default split: the robot part in the run's robot node child, its perception counters crossing in its status
+            using var run = TestBus.StartCli($"run --robot ros2 --ros-domain {domain} --ros-loopback --stale-ms 250 --task \"put the red cube in the bin\" " +
                 $"--seed 1 --json --memory \"{memory}\" {runFlags}");
             var stderr = run.StandardError.ReadToEndAsync();
             var stdout = run.StandardOutput.ReadToEndAsync();
@@ -64,6 +64,8 @@ public sealed class AsRobotTwoProcessTests(ITestOutputHelper output)
         var world = root.GetProperty("world");
         Assert.Equal(reset, world.GetProperty("reset").GetString());
         Assert.Equal("detections", world.GetProperty("perception").GetString());
+        // counted in the run's robot node child and carried across the wire in its status
+        Assert.True(root.GetProperty("robot_node").GetProperty("child").GetBoolean(), diag);
         // the scene came from the node's detection frames: the cubes known, the bin recognised as the fixture it is
         var det = world.GetProperty("detections");
         Assert.True(det.GetProperty("frames_accepted").GetInt64() > 10, diag);

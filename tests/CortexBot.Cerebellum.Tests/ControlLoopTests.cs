@@ -102,6 +102,29 @@ public class ControlLoopTests
     }
 
     [Fact]
+    public void A_stamped_command_is_timed_at_the_first_tick_that_writes_it_and_an_unstamped_one_is_not()
+    {
+        var (loop, link, _) = Make();
+        loop.PrepareInline();
+        loop.Submit(Compile(loop, SkillInvocation.Of("move_above", "bin")), _ => { });
+        loop.TickOnce();
+        Assert.Equal(0, loop.CommandLatency().Count);
+        long sent = Core.WallClock.UnixNs - 2_000_000; // sent 2 ms before it reaches the loop
+        loop.Submit(Compile(loop, SkillInvocation.Of("move_above", "red_cube")), _ => { }, sent);
+        Assert.Equal(0, loop.CommandLatency().Count); // no tick has written it yet
+        long writes = link.Writes;
+        loop.TickOnce();
+        Assert.Equal(writes + 1, link.Writes);
+        var (count, p50, p99, max) = loop.CommandLatency();
+        Assert.Equal(1, count);
+        Assert.True(p50 >= 2000 && p99 == p50 && max == p50, $"{p50} us");
+        for (int i = 0; i < 50; i++) loop.TickOnce(); // the same program's later ticks are not timed again
+        Assert.Equal(1, loop.CommandLatency().Count);
+        loop.ResetStats();
+        Assert.Equal(0, loop.CommandLatency().Count);
+    }
+
+    [Fact]
     public void Abort_holds_the_last_command()
     {
         var (loop, link, _) = Make();

@@ -30,6 +30,8 @@ public static class WireSamples
         new ExecuteSkill(Task, 3, SkillInvocation.Of(SkillNames.Place, "red_cube", "bin"), new SkillTuning(FirmGrip: true)),
         new ExecuteSkill(Task, 0, SkillInvocation.Of(SkillNames.MoveHome)),
         new ExecuteSkill(Task, 4, SkillInvocation.Of(SkillNames.Pick, "blue_cube")) { MaxToolSpeed = 0.1 },
+        // stamped by the episode as it leaves, for the robot's command latency
+        new ExecuteSkill(Task, 5, SkillInvocation.Of(SkillNames.Place, "blue_cube", "bin")) { SentUnixNs = 1_765_000_000_123_456_789 },
         new AbortSkill("skill timed out"),
         new Settle(0.6),
         new ResetWorld(42),
@@ -82,7 +84,14 @@ public static class WireSamples
         new RobotAttached("c", "b", "r", 1, "home", "detections", "flags"),
         new AttachRefused("akka.tcp://cortexbot@127.0.0.1:40123", "the robot node drives another brain"),
         new RobotStatus("akka.tcp://cortexbot@127.0.0.1:7460", 1001, 12, 3, 1, "akka.tcp://cortexbot@127.0.0.1:40123",
-            new ControlCounters(500, 499.8, 12, 85, 1200, 3, 10_000, "realtime", true, 2, 1, 4, 1.0, 0.71, 9, 1, 0.0123) { ZoneHolds = 5 }),
+            new ControlCounters(500, 499.8, 12, 85, 1200, 3, 10_000, "realtime", true, 2, 1, 4, 1.0, 0.71, 9, 1, 0.0123)
+            {
+                ZoneHolds = 5, CommandsTimed = 14, CommandLatencyP50Us = 812, CommandLatencyP99Us = 2_310, CommandLatencyMaxUs = 4_005,
+            })
+        {
+            // a robot with a perception node: the run report's world.detections cross in the status
+            Perception = new PerceptionCounters(1_200, 3, 2, 4_800, 17, 1_199, 1, 4, 5, 6),
+        },
         new RobotStatus("r", 2, 0, 0, 0, null, new ControlCounters(1000, 0, 0, 0, 0, 0, 0, "fast", false, 0, 0, 0, null, 0, 0, 0, 0)),
     ];
 

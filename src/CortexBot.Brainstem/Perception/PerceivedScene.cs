@@ -7,11 +7,6 @@ using CortexBot.Core.Ports;
 
 namespace CortexBot.Brainstem.Perception;
 
-/// <summary>Counters of a <see cref="PerceivedScene"/> (read any time).</summary>
-public sealed record PerceptionCounters(
-    long FramesAccepted, long FramesRefusedStale, long FramesOutOfOrder, long Detections, long UnknownDetections,
-    long FixtureDetections, long RejectedDetections, long Jumps, long Vanished, long FramesBeforeReset = 0);
-
 /// <summary>
 /// The scene as a perception node sees it: fed <see cref="DetectionFrame"/>s (vision_msgs/Detection3DArray) and the
 /// static fixtures of a <see cref="PerceptionConfig"/>, it is the planner's and the goal check's scene

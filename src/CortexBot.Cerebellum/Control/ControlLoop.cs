@@ -71,6 +71,8 @@ public sealed class ControlLoop : IControlLoop, IDisposable
     private readonly JitterHistogram _jitter = new();
     // per tick of a tracked program: the largest joint error, last command vs measurement (micro-radians)
     private readonly JitterHistogram _tracking = new();
+    // per stamped command: its send (ExecuteSkill.SentUnixNs) to the first tick that wrote its motion (microseconds)
+    private readonly JitterHistogram _commandLatency = new();
     private readonly AnomalyMonitor _monitor;
     private readonly ConcurrentQueue<(Action action, TaskCompletionSource done)> _actions = new();
     private readonly SemaphoreSlim _wake = new(0);
@@ -91,6 +93,7 @@ public sealed class ControlLoop : IControlLoop, IDisposable
     private IControlProgram? _active;
     private Action<ProgramReport>? _activeDone;
     private long _activeStartTick;
+    private long _adoptedSentUnixNs;
     private long _tick;
     private long _ticksInWindow;
     private long _lateTicks;
@@ -99,7 +102,7 @@ public sealed class ControlLoop : IControlLoop, IDisposable
     private volatile bool _running;
     private bool _realtimePriority;
 
-    private sealed record Pending(IControlProgram Program, Action<ProgramReport> Done);
+    private sealed record Pending(IControlProgram Program, Action<ProgramReport> Done, long SentUnixNs);
 
     /// <param name="objectPoses">When given, the trace also records the poses of <paramref name="tracedObjects"/> (for replays and videos).</param>
     public ControlLoop(IRobotLink link, ControlLoopOptions options, ILogger<ControlLoop> log,
@@ -173,9 +176,11 @@ public sealed class ControlLoop : IControlLoop, IDisposable
     }
 
     /// <summary>Run <paramref name="program"/> from the next tick; <paramref name="done"/> is called on the control thread when it ends.</summary>
-    public void Submit(IControlProgram program, Action<ProgramReport> done)
+    /// <param name="sentUnixNs">When the command behind it was sent (<see cref="Core.WallClock.UnixNs"/>; 0: not stamped): the tick
+    /// that first writes the program's command records the latency (<see cref="CommandLatency"/>).</param>
+    public void Submit(IControlProgram program, Action<ProgramReport> done, long sentUnixNs = 0)
     {
-        var previous = Interlocked.Exchange(ref _pending, new Pending(program, done));
+        var previous = Interlocked.Exchange(ref _pending, new Pending(program, done, sentUnixNs));
         previous?.Done(new ProgramReport(previous.Program.Name, ProgramStatus.Failed, AnomalyKinds.Fault, "replaced before it started", 0, Core.MonotonicClock.NowNs));
         _wake.Release();
     }
@@ -283,6 +288,7 @@ public sealed class ControlLoop : IControlLoop, IDisposable
     {
         _jitter.Clear();
         _tracking.Clear();
+        _commandLatency.Clear();
         _lateTicks = 0;
         _ticksInWindow = 0;
         _windowStartNs = Posix.NowNs();
@@ -306,6 +312,14 @@ public sealed class ControlLoop : IControlLoop, IDisposable
             _realtimePriority,
             Math.Round((_tick - _windowStartTick) * _period, 3));
     }
+
+    /// <summary>
+    /// Stamped commands timed since the last <see cref="ResetStats"/>, and their latency from send to the first tick that
+    /// wrote their motion: p50, p99 and max in microseconds (read from any thread; percentiles of a histogram the tick
+    /// fills, so a read racing a tick may be off by that tick).
+    /// </summary>
+    public (long Count, long P50Us, long P99Us, long MaxUs) CommandLatency() =>
+        (_commandLatency.Count, _commandLatency.Percentile(50), _commandLatency.Percentile(99), _commandLatency.MaxUs);
 
     private void Run()
     {
@@ -385,6 +399,7 @@ public sealed class ControlLoop : IControlLoop, IDisposable
             _activeDone = pending.Done;
             _gateHeldTicks = 0;
             _activeStartTick = _tick;
+            _adoptedSentUnixNs = pending.SentUnixNs;
             // faults of earlier motions are not this program's
             if (_sendTrajectories) _faultsSeen = _trajectories!.Faults;
             if (valid)
@@ -450,6 +465,12 @@ public sealed class ControlLoop : IControlLoop, IDisposable
         }
 
         _link.Write(_command);
+        if (_adoptedSentUnixNs != 0)
+        {
+            // the first tick of a stamped command has written its motion (or the hold it failed to)
+            _commandLatency.Record((Core.WallClock.UnixNs - _adoptedSentUnixNs) / 1000);
+            _adoptedSentUnixNs = 0;
+        }
         if (screened)
         {
             // the next measurement is screened against the command the arm got (a gate may have slowed or held it)

@@ -24,18 +24,49 @@ internal static class BenchCommand
         bench.Subcommands.Add(Ros2EpisodeBenchCommand.Create());
         bench.Subcommands.Add(TasksBenchCommand.Create());
         bench.Subcommands.Add(Safety());
+        bench.Subcommands.Add(Nodes());
         return bench;
+    }
+
+    private static Command Nodes()
+    {
+        var task = new Option<string>("--task") { Description = "The instruction every episode runs", DefaultValueFactory = _ => NodesBenchmark.DefaultTask };
+        var episodes = new Option<int>("--episodes") { Description = "Fast episodes in each placement", DefaultValueFactory = _ => 100 };
+        var seed = new Option<int>("--first-seed") { Description = "Seed of the first episode (both placements run the same seeds)", DefaultValueFactory = _ => TaskBenchmark.DefaultFirstSeed };
+        var block = new Option<int>("--block") { Description = "Episodes per run; the placements alternate run by run", DefaultValueFactory = _ => 10 };
+        var folder = new Option<string?>("--dir") { Description = "Folder for the placements' temporary memories (default: the temp folder)" };
+        var json = CliOutput.JsonOption();
+        var cmd = new Command("nodes",
+            "The same fast episodes through a robot node child process (the default `run`) and in one process (`run --in-process`), same seeds: " +
+            "episodes per second of each and their ratio, the robot node's GC counts and the brain-to-robot command latency.")
+            { task, episodes, seed, block, folder, json };
+        cmd.SetAction(async (parse, ct) =>
+        {
+            var note = GlobalOptions.Progress(parse);
+            var report = await NodesBenchmark.RunAsync(parse.GetValue(task)!, parse.GetValue(episodes), parse.GetValue(seed), parse.GetValue(block),
+                RobotNodeChild.ForBenchmarks, parse.GetValue(folder) ?? Path.GetTempPath(), note, ct);
+            if (parse.GetValue(json)) CliOutput.WriteJson(report);
+            else Console.Write(report.ToTable());
+            return 0;
+        });
+        return cmd;
     }
 
     private static Command Control()
     {
         var rate = new Option<double>("--rate") { Description = "Control rate in Hz", DefaultValueFactory = _ => 500 };
         var seconds = new Option<double>("--seconds") { Description = "Seconds per phase", DefaultValueFactory = _ => 5 };
+        var commands = new Option<int>("--commands") { Description = "Skill commands timed brain to robot per latency phase", DefaultValueFactory = _ => 100 };
+        var noNode = new Option<bool>("--no-robot-node") { Description = "Leave out the rows measured in a robot node process (the split: a `robot serve` child on loopback)" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var cmd = new Command("control", "Tick jitter of the real control loop (MuJoCo arm, safety gate) vs a bare deadline-sleep thread, idle and with both cores loaded.") { rate, seconds, json };
+        var cmd = new Command("control",
+            "Tick jitter of the real control loop (MuJoCo arm, safety gate) vs a bare deadline-sleep thread, idle and with both cores loaded; " +
+            "then the same loop in a robot node child process driven from this one, quiet and with this process allocating, and the brain-to-robot command latency.")
+            { rate, seconds, commands, noNode, json };
         cmd.SetAction(parse =>
         {
-            var report = ControlBenchmark.Run(parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)));
+            var report = ControlBenchmark.Run(parse.GetValue(rate), TimeSpan.FromSeconds(parse.GetValue(seconds)),
+                parse.GetValue(noNode) ? null : RobotNodeChild.ForBenchmarks, parse.GetValue(commands));
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report, CortexBotJson.Options));
             else Console.Write(report.ToTable());
             return 0;

@@ -30,7 +30,7 @@ internal static class RunPlacement
 /// started before the brain and ended after it (SIGINT, then a kill); it also ends by itself when this process dies
 /// (<c>--parent-pid</c>), and <see cref="ChildProcesses"/> kills it when this process exits on a signal.
 /// </summary>
-internal sealed class RobotNodeChild : IAsyncDisposable
+internal sealed class RobotNodeChild : Host.Benchmarks.IRobotNodeProcess
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
     private readonly ChildProcesses _children;
@@ -47,6 +47,11 @@ internal sealed class RobotNodeChild : IAsyncDisposable
     public NodeEndpoint Endpoint { get; }
 
     public int Pid => _process.Id;
+
+    /// <summary>How benchmarks start one (bench control's split rows, bench nodes): errors only on its stderr, so a benchmark's
+    /// own aborts and holds do not flood the report.</summary>
+    public static Host.Benchmarks.RobotNodeStarter ForBenchmarks { get; } =
+        async (args, ct) => await StartAsync(args, LogLevel.Error, ct);
 
     public static async Task<RobotNodeChild> StartAsync(IReadOnlyList<string> robotArgs, LogLevel level, CancellationToken ct)
     {

@@ -46,7 +46,7 @@ public static class CrossingMessages
     [
         // brain -> robot
         new(typeof(ExecuteSkill), NodeRole.Brain, "EpisodeActor (each plan step, EpisodeJournal.BeginStep)", "CerebellumActor",
-            "run one skill (SkillInvocation, optional SkillTuning, optional safety speed cap); answered by SkillResult"),
+            "run one skill (SkillInvocation, optional SkillTuning, optional safety speed cap, the send time for the command latency); answered by SkillResult"),
         new(typeof(AbortSkill), NodeRole.Brain, "EpisodeActor (a skill ran past its timeout)", "CerebellumActor",
             "abort the running skill and hold; no answer"),
         new(typeof(Settle), NodeRole.Brain, "EpisodeActor (after the last step)", "CerebellumActor",
@@ -108,6 +108,6 @@ public static class CrossingMessages
         new(typeof(AttachRefused), NodeRole.Robot, "RobotNodeActor", "NervousSystemActor (AttachBrain's sender)",
             "another brain is attached: its address and why"),
         new(typeof(RobotStatus), NodeRole.Robot, "RobotNodeActor", "GetRobotStatus's sender",
-            "address, pid, GC counts gen0/1/2, the attached brain, control loop and safety gate counters"),
+            "address, pid, GC counts gen0/1/2, the attached brain, control loop and safety gate counters (command latency included), perception counters"),
     ];
 }

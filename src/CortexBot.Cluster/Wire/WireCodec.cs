@@ -46,10 +46,11 @@ public static class WireCodec
             {
                 var x = new P.ExecuteSkill { TaskId = Id(m.TaskId), StepIndex = m.StepIndex, Skill = ToProto(Present(m.Skill, "ExecuteSkill.Skill")), Tuning = m.Tuning is { } t ? new P.SkillTuning { FirmGrip = t.FirmGrip } : null };
                 if (m.MaxToolSpeed is { } cap) x.MaxToolSpeed = cap;
+                x.SentUnixNs = m.SentUnixNs;
                 return x;
             },
             p => new ExecuteSkill(Id(p.TaskId, "ExecuteSkill.task_id"), p.StepIndex, FromProto(Need(p.Skill, "ExecuteSkill.skill")),
-                p.Tuning is { } t ? new SkillTuning(t.FirmGrip) : null) { MaxToolSpeed = p.HasMaxToolSpeed ? p.MaxToolSpeed : null }),
+                p.Tuning is { } t ? new SkillTuning(t.FirmGrip) : null) { MaxToolSpeed = p.HasMaxToolSpeed ? p.MaxToolSpeed : null, SentUnixNs = p.SentUnixNs }),
         Map<AbortSkill, P.AbortSkill>("ab", m => new P.AbortSkill { Reason = m.Reason }, p => new AbortSkill(p.Reason)),
         Map<Settle, P.Settle>("st", m => new P.Settle { Seconds = m.Seconds }, p => new Settle(p.Seconds)),
         Map<ResetWorld, P.ResetWorld>("rw", m => new P.ResetWorld { Seed = m.Seed }, p => new ResetWorld(p.Seed)),
@@ -136,9 +137,13 @@ public static class WireCodec
             {
                 var p = new P.RobotStatus { RobotNode = m.RobotNode, Pid = m.Pid, Gen0 = m.Gen0, Gen1 = m.Gen1, Gen2 = m.Gen2, Control = ToProto(Present(m.Control, "RobotStatus.Control")) };
                 if (m.AttachedBrain is { } b) p.AttachedBrain = b;
+                if (m.Perception is { } c) p.Perception = ToProto(c);
                 return p;
             },
-            p => new RobotStatus(p.RobotNode, p.Pid, p.Gen0, p.Gen1, p.Gen2, p.HasAttachedBrain ? p.AttachedBrain : null, FromProto(Need(p.Control, "RobotStatus.control")))),
+            p => new RobotStatus(p.RobotNode, p.Pid, p.Gen0, p.Gen1, p.Gen2, p.HasAttachedBrain ? p.AttachedBrain : null, FromProto(Need(p.Control, "RobotStatus.control")))
+            {
+                Perception = p.Perception is { } c ? FromProto(c) : null,
+            }),
     ];
 
     private static P.RobotPolicy ToProto(RobotPolicy m)
@@ -168,6 +173,8 @@ public static class WireCodec
             LateTicks = c.LateTicks, Ticks = c.Ticks, Pacing = c.Pacing, RealtimePriority = c.RealtimePriority, ClampedCommands = c.ClampedCommands,
             EnvelopeHolds = c.EnvelopeHolds, SpeedScaledCommands = c.SpeedScaledCommands, PeakToolSpeed = c.PeakToolSpeed, Trajectories = c.Trajectories,
             TrajectoriesRefused = c.TrajectoriesRefused, TrackingErrorP99 = c.TrackingErrorP99, ZoneHolds = c.ZoneHolds,
+            CommandsTimed = c.CommandsTimed, CommandLatencyP50Us = c.CommandLatencyP50Us, CommandLatencyP99Us = c.CommandLatencyP99Us,
+            CommandLatencyMaxUs = c.CommandLatencyMaxUs,
         };
         if (c.MaxToolSpeed is { } v) p.MaxToolSpeed = v;
         return p;
@@ -175,7 +182,21 @@ public static class WireCodec
 
     private static ControlCounters FromProto(P.ControlCounters p) => new(p.TargetHz, p.AchievedHz, p.JitterP50Us, p.JitterP99Us, p.JitterMaxUs,
         p.LateTicks, p.Ticks, p.Pacing, p.RealtimePriority, p.ClampedCommands, p.EnvelopeHolds, p.SpeedScaledCommands,
-        p.HasMaxToolSpeed ? p.MaxToolSpeed : null, p.PeakToolSpeed, p.Trajectories, p.TrajectoriesRefused, p.TrackingErrorP99) { ZoneHolds = p.ZoneHolds };
+        p.HasMaxToolSpeed ? p.MaxToolSpeed : null, p.PeakToolSpeed, p.Trajectories, p.TrajectoriesRefused, p.TrackingErrorP99)
+    {
+        ZoneHolds = p.ZoneHolds, CommandsTimed = p.CommandsTimed, CommandLatencyP50Us = p.CommandLatencyP50Us, CommandLatencyP99Us = p.CommandLatencyP99Us,
+        CommandLatencyMaxUs = p.CommandLatencyMaxUs,
+    };
+
+    private static P.PerceptionCounters ToProto(PerceptionCounters c) => new()
+    {
+        FramesAccepted = c.FramesAccepted, FramesRefusedStale = c.FramesRefusedStale, FramesOutOfOrder = c.FramesOutOfOrder, Detections = c.Detections,
+        UnknownDetections = c.UnknownDetections, FixtureDetections = c.FixtureDetections, RejectedDetections = c.RejectedDetections, Jumps = c.Jumps,
+        Vanished = c.Vanished, FramesBeforeReset = c.FramesBeforeReset,
+    };
+
+    private static PerceptionCounters FromProto(P.PerceptionCounters p) => new(p.FramesAccepted, p.FramesRefusedStale, p.FramesOutOfOrder, p.Detections,
+        p.UnknownDetections, p.FixtureDetections, p.RejectedDetections, p.Jumps, p.Vanished, p.FramesBeforeReset);
 
     private static readonly FrozenDictionary<Type, Entry> ByType = Entries.ToFrozenDictionary(e => e.Type);
     private static readonly FrozenDictionary<string, Entry> ByManifest = Entries.ToFrozenDictionary(e => e.Manifest, StringComparer.Ordinal);

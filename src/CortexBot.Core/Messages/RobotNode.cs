@@ -62,7 +62,14 @@ public sealed record GetRobotStatus(bool ResetControlStats);
 /// The robot node now: its address and process, its garbage collections so far (the split's promise is that they stay
 /// flat while an episode runs), the brain attached, and the control loop's and safety gate's counters since the last reset.
 /// </summary>
-public sealed record RobotStatus(string RobotNode, int Pid, int Gen0, int Gen1, int Gen2, string? AttachedBrain, ControlCounters Control);
+public sealed record RobotStatus(string RobotNode, int Pid, int Gen0, int Gen1, int Gen2, string? AttachedBrain, ControlCounters Control)
+{
+    /// <summary>
+    /// With a perceived scene (detections or tf from a perception node): what it made of the frames since the robot node
+    /// started (the run report's <c>world.detections</c>); null when the scene comes from a simulator.
+    /// </summary>
+    public PerceptionCounters? Perception { get; init; }
+}
 
 /// <summary>The control loop's statistics and the safety gate's counters, as the run report shows them.</summary>
 /// <param name="MaxToolSpeed">The envelope's tool speed limit in m/s, null when none.</param>
@@ -73,4 +80,16 @@ public sealed record ControlCounters(
 {
     /// <summary>Commands the gate held at a keep-out zone of the safety policy.</summary>
     public long ZoneHolds { get; init; }
+
+    /// <summary>Skill commands stamped by their sender (<see cref="ExecuteSkill.SentUnixNs"/>) whose first tick was timed since the last reset.</summary>
+    public long CommandsTimed { get; init; }
+
+    /// <summary>Command latency: from a stamped skill command's send to the first control tick that wrote its command (p50, microseconds).</summary>
+    public long CommandLatencyP50Us { get; init; }
+
+    /// <summary>Command latency p99, microseconds.</summary>
+    public long CommandLatencyP99Us { get; init; }
+
+    /// <summary>Command latency maximum, microseconds.</summary>
+    public long CommandLatencyMaxUs { get; init; }
 }

@@ -34,6 +34,13 @@ public sealed record ExecuteSkill(Guid TaskId, int StepIndex, SkillInvocation Sk
     /// Null: no cap.
     /// </summary>
     public double? MaxToolSpeed { get; init; }
+
+    /// <summary>
+    /// When the sender sent it (wall clock, Unix nanoseconds; 0: not stamped): the control loop times stamped commands
+    /// from here to the first tick that writes their motion (<see cref="ControlCounters.CommandLatencyP50Us"/>). Across
+    /// machines the figure holds only as far as their clocks agree.
+    /// </summary>
+    public long SentUnixNs { get; init; }
 }
 
 public sealed record SkillResult(Guid TaskId, int StepIndex, SkillInvocation Skill, SkillOutcome Outcome, string? Detail, TimeSpan Duration, Anomaly? Anomaly)
