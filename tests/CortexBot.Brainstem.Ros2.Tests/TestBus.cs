@@ -25,7 +25,9 @@ internal static class TestBus
     /// <summary>The CLI as a second process (`dotnet cortexbot.dll ...`), outside any DDS config or ROS_DISTRO of whoever runs the tests.</summary>
     internal static Process StartCli(string args, string? rosDistro = null)
     {
-        var psi = new ProcessStartInfo("dotnet", $"\"{CliDll}\" {args}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // SIGINT at its default, as from a terminal, even where the tests run with it ignored (a CI runner's background job:
+        // processes inherit that and .NET keeps it); env execs dotnet, so the pid is the CLI's
+        var psi = new ProcessStartInfo("env", $"--default-signal=INT dotnet \"{CliDll}\" {args}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.Environment.Remove("CYCLONEDDS_URI");
         if (rosDistro is null) psi.Environment.Remove("ROS_DISTRO");
         else psi.Environment["ROS_DISTRO"] = rosDistro;

@@ -10,7 +10,7 @@ namespace CortexBot.Cli.Benchmarks;
 /// </summary>
 internal sealed partial class ChildProcesses : IDisposable
 {
-    private const int SigInt = 2;
+    private const int SigTerm = 15;
     private readonly List<Process> _live = [];
     private readonly EventHandler _onExit;
 
@@ -48,13 +48,16 @@ internal sealed partial class ChildProcesses : IDisposable
         p.BeginErrorReadLine();
     }
 
-    /// <summary>Asks <paramref name="p"/> to stop as Ctrl-C does (SIGINT), kills it after <paramref name="grace"/>; true when it stopped by itself.</summary>
+    /// <summary>
+    /// Asks <paramref name="p"/> to stop (SIGTERM, which our nodes take as Ctrl-C; not SIGINT, which a child started from a
+    /// background job inherits ignored), kills it after <paramref name="grace"/>; true when it stopped by itself.
+    /// </summary>
     public async Task<bool> StopAsync(Process p, TimeSpan grace)
     {
         bool clean = true;
         if (!p.HasExited)
         {
-            _ = SendSignal(p.Id, SigInt);
+            _ = SendSignal(p.Id, SigTerm);
             using var limit = new CancellationTokenSource(grace);
             try { await p.WaitForExitAsync(limit.Token); }
             catch (OperationCanceledException) { clean = false; }

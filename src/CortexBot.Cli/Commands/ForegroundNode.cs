@@ -1,7 +1,7 @@
 namespace CortexBot.Cli.Commands;
 
 /// <summary>
-/// Runs a long-lived node (the simulator node, the detections relay) on a thread of its own until Ctrl-C, process exit,
+/// Runs a long-lived node (the simulator node, the detections relay) on a thread of its own until Ctrl-C, SIGTERM, process exit,
 /// the optional duration or <paramref name="ct"/>; calls <paramref name="everySecond"/> while it runs. A failure of the node
 /// is rethrown once it has stopped.
 /// </summary>
@@ -16,6 +16,10 @@ internal static class ForegroundNode
         EventHandler onExit = (_, _) => cts.Cancel();
         Console.CancelKeyPress += onCancel;
         AppDomain.CurrentDomain.ProcessExit += onExit;
+        // SIGTERM (a supervisor, `timeout`, a parent stopping its children) ends the node as Ctrl-C does, so its closing
+        // line is printed; without this the runtime would end the process as soon as ProcessExit returns
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            c => { c.Cancel = true; try { cts.Cancel(); } catch (ObjectDisposedException) { } });
         Exception? failure = null;
         var thread = new Thread(() =>
         {

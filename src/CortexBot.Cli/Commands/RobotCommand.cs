@@ -42,7 +42,8 @@ internal static class RobotCommand
             host.Services.GetRequiredService<Cerebellum.Skills.SkillCompiler>();
             host.Services.GetRequiredService<WorldSetup>();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+            // (a signal may land while the action returns and `stop` is being disposed: nothing is left to stop then)
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; try { stop.Cancel(); } catch (ObjectDisposedException) { } });
             if (transport.Warning is { } warning) Console.Error.WriteLine(warning);
             await host.StartAsync(stop.Token);
             var address = ((ExtendedActorSystem)host.Services.GetRequiredService<ActorSystem>()).Provider.DefaultAddress;
