@@ -30,11 +30,14 @@ public class MidPlanReviewTests(ITestOutputHelper output)
     /// The simulator, perceived with one more object once <paramref name="watched"/> has been lifted: a hand-like thing
     /// inside operator_hand, which was not in the scene the plan was screened on. Detected on the control thread, in Write.
     /// </summary>
-    private sealed class AppearingWorld(MuJoCoWorld inner, string watched) : DelegatingWorld<MuJoCoWorld>(inner)
+    /// <remarks><see cref="CapWhileCarrying"/>: the gate's tool speed cap at the last command while the object was still up after the
+    /// appearance (the carry of the place step, after the review).</remarks>
+    private sealed class AppearingWorld(MuJoCoWorld inner, string watched, Func<double> gateCap) : DelegatingWorld<MuJoCoWorld>(inner)
     {
         private int _index = -1;
         private volatile bool _appeared;
         public bool Appeared => _appeared;
+        public double CapWhileCarrying { get; private set; } = double.NaN;
 
         public override void ResetScene(int seed)
         {
@@ -46,7 +49,9 @@ public class MidPlanReviewTests(ITestOutputHelper output)
         public override void Write(JointCommandBuffer command)
         {
             Inner.Write(command);
-            if (!_appeared && _index >= 0 && Inner.TryGetPose(_index, out var p) && p.Position.Z > 0.08) _appeared = true;
+            if (_index < 0 || !Inner.TryGetPose(_index, out var p) || p.Position.Z <= 0.08) return;
+            if (_appeared) CapWhileCarrying = gateCap();
+            _appeared = true;
         }
 
         public override SceneSnapshot Snapshot()
@@ -81,14 +86,14 @@ public class MidPlanReviewTests(ITestOutputHelper output)
         return path;
     }
 
-    private async Task<(EpisodeReport Episode, RunReport Report, CortexBotOptions Options)> RunAsync(ReviewVerdict? answer, Action<GateWatchingReviewer>? seen = null,
+    private async Task<(EpisodeReport Episode, RunReport Report, CortexBotOptions Options, AppearingWorld World)> RunAsync(ReviewVerdict? answer, Action<GateWatchingReviewer>? seen = null,
         bool allowUnreviewed = false)
     {
         var options = TestOptions.Fast() with { SafetyPolicyPath = PolicyFile(), AllowUnreviewed = allowUnreviewed };
         AppearingWorld? world = null;
         var result = await CortexBotRunner.RunAsync(options, Task, 1, 4, s =>
         {
-            s.AddRobot(_ => world = new AppearingWorld(new MuJoCoWorld(options.ScenePath), "red_cube"));
+            s.AddRobot(sp => world = new AppearingWorld(new MuJoCoWorld(options.ScenePath), "red_cube", () => sp.GetRequiredService<SafetyGate>().ToolSpeedCap));
             if (answer is not null)
                 s.AddSingleton<ISafetyReviewer>(sp =>
                 {
@@ -101,14 +106,14 @@ public class MidPlanReviewTests(ITestOutputHelper output)
         var e = report.Episodes[0];
         output.WriteLine($"success={e.Success} plan=[{string.Join(", ", e.Plan)}] failure={e.Failure} midplan={e.Safety?.MidplanReviews} [{string.Join(" | ", e.Safety?.MidplanVerdicts ?? [])}]");
         Assert.True(world!.Appeared);
-        return (e, report, options);
+        return (e, report, options, world);
     }
 
     [Fact]
     public async Task A_reviewer_refusing_the_object_that_appeared_in_a_keep_out_zone_fails_the_episode_naming_the_review_and_the_arm_holds()
     {
         GateWatchingReviewer? reviewer = null;
-        var (e, report, options) = await RunAsync(new ReviewVerdict(SafetyDecision.Refuse, "a glove in operator_hand: a person is reaching in"), r => reviewer = r);
+        var (e, report, options, _) = await RunAsync(new ReviewVerdict(SafetyDecision.Refuse, "a glove in operator_hand: a person is reaching in"), r => reviewer = r);
 
         Assert.False(e.Success);
         Assert.StartsWith("safety (mid-plan review): refuse: review: a glove in operator_hand: a person is reaching in", e.Failure);
@@ -128,25 +133,38 @@ public class MidPlanReviewTests(ITestOutputHelper output)
     public async Task A_reviewer_allowing_it_lets_the_plan_complete()
     {
         GateWatchingReviewer? reviewer = null;
-        var (e, _, _) = await RunAsync(new ReviewVerdict(SafetyDecision.Allow, "a glove lying on the table, nobody in the zone"), r => reviewer = r);
+        var (e, _, _, world) = await RunAsync(new ReviewVerdict(SafetyDecision.Allow, "a glove lying on the table, nobody in the zone"), r => reviewer = r);
 
         Assert.True(e.Success, e.Failure);
         Assert.Equal(1, e.Safety!.MidplanReviews);
         Assert.StartsWith("allow", e.Safety.MidplanVerdicts[0]);
         Assert.Single(reviewer!.Cases);
         Assert.Equal(0.1, reviewer.CapWhilePending, 9);
+        // allowed: the cap was lifted for the rest of the plan
+        Assert.Equal(double.PositiveInfinity, world.CapWhileCarrying);
+    }
+
+    [Fact]
+    public async Task A_reviewer_modifying_keeps_the_arm_slow_for_the_rest_of_the_plan()
+    {
+        var (e, _, _, world) = await RunAsync(new ReviewVerdict(SafetyDecision.Modify, "carry on slowly, a glove is near the zone", 0.05));
+
+        Assert.True(e.Success, e.Failure);
+        Assert.StartsWith("modify", e.Safety!.MidplanVerdicts[0]);
+        // the lower of the review's speed and the slow speed, carried by the place step's command to the gate
+        Assert.Equal(0.05, world.CapWhileCarrying, 9);
     }
 
     [Fact]
     public async Task Without_a_reviewer_the_new_flag_is_refused_needs_review_unless_unreviewed_plans_are_allowed()
     {
-        var (e, _, _) = await RunAsync(null);
+        var (e, _, _, _) = await RunAsync(null);
 
         Assert.False(e.Success);
         Assert.StartsWith("safety (mid-plan review): refuse: needs review: keep_out_zones.operator_hand: visitor", e.Failure);
         Assert.Equal(1, e.Safety!.MidplanReviews);
 
-        var (allowed, _, _) = await RunAsync(null, allowUnreviewed: true);
+        var (allowed, _, _, _) = await RunAsync(null, allowUnreviewed: true);
         Assert.True(allowed.Success, allowed.Failure);
         Assert.Equal(1, allowed.Safety!.MidplanReviews);
     }
