@@ -38,6 +38,13 @@ public sealed class CerebellumActor : ReceiveActor
         _capping = capping;
 
         Receive<ExecuteSkill>(Execute);
+        // a cap asked for between skills (a mid-plan safety review): no lower than a running skill's own
+        Receive<CapToolSpeed>(c =>
+        {
+            if (_capping is null || !(c.MetresPerSecond > 0)) return;
+            double running = _running?.Command.MaxToolSpeed ?? double.PositiveInfinity;
+            _capping.Gate.CapToolSpeed(_running is null ? c.MetresPerSecond : Math.Min(running, c.MetresPerSecond));
+        });
         Receive<ProgramEnded>(Ended);
         Receive<AbortSkill>(a => _loop.Abort(a.Reason));
         Receive<Settle>(s =>

@@ -246,11 +246,18 @@ public static class CortexBotHosting
     /// <summary>The brain's nervous system with the cortex and the hippocampus; it attaches to the robot node at <paramref name="robotNode"/>.</summary>
     private static void StartBrain(ActorSystem system, IActorRegistry registry, IServiceProvider sp, CortexBotOptions options, string robotNode)
     {
+        var policy = sp.GetRequiredService<Core.Safety.SafetyPolicy>();
+        var screener = new Core.Safety.PlanScreener(policy, options.AllowUnreviewed);
+        var reviewer = SafetyReviewer(sp, options);
         var brain = new BrainProps(
             CortexActor.Props(sp.GetRequiredService<IPlanner>(), sp.GetRequiredService<SkillCatalogue>(), options.PlanTimeout, sp.GetService<ISceneCamera>(),
-                new Core.Safety.PlanScreener(sp.GetRequiredService<Core.Safety.SafetyPolicy>(), options.AllowUnreviewed), SafetyReviewer(sp, options))
+                screener, reviewer)
                 .WithDispatcher("cortexbot.cortex-dispatcher"),
-            HippocampusActor.Props(sp.GetRequiredService<IEpisodeStore>()).WithDispatcher("cortexbot.memory-dispatcher"));
+            HippocampusActor.Props(sp.GetRequiredService<IEpisodeStore>()).WithDispatcher("cortexbot.memory-dispatcher"))
+        {
+            // only a policy that can flag the scene (keep-out zones, required properties) costs a scene per step
+            Safety = policy.KeepOutZones.IsEmpty && !policy.RequireProperties ? null : new Core.Safety.SafetyReviewFlow(screener, reviewer),
+        };
         var ns = system.ActorOf(NervousSystemActor.Props(brain, robotNode, options.Timeouts, CortexBotOptions.ControllerVersion), "nervous-system");
         registry.Register<NervousSystem>(ns);
     }

@@ -77,7 +77,7 @@ public static class CortexBotRunner
     }
 
     /// <summary>The run's safety summary: the most severe verdict, and the counts of plans screened, escalated, refused and modified.</summary>
-    private static RunSafetyReport RunSafety(List<Core.Safety.SafetyVerdict> verdicts, Core.Safety.SafetyPolicy policy)
+    private static RunSafetyReport RunSafety(List<Core.Safety.SafetyVerdict> verdicts, List<Core.Safety.SafetyVerdict> midPlan, Core.Safety.SafetyPolicy policy)
     {
         var all = SafetyReport.From(verdicts);
         return new RunSafetyReport(all?.Verdict ?? "allow", all?.Reasons ?? [], all?.Escalated ?? false, all?.ReviewMs ?? 0, verdicts.Count,
@@ -85,6 +85,7 @@ public static class CortexBotRunner
         {
             Flags = all?.Flags ?? [], Modification = all?.Modification, ScreenUs = all?.ScreenUs ?? 0, Recalled = all?.Recalled ?? false, Reviews = all?.Reviews ?? [],
             RefusedPlans = verdicts.Count(v => v.Refused), ModifiedPlans = verdicts.Count(v => v.Decision == Core.Safety.SafetyDecision.Modify), RecalledPlans = verdicts.Count(v => v.Recalled),
+            MidplanReviews = midPlan.Count, MidplanVerdicts = [.. midPlan.Select(v => v.ToString())],
         };
     }
 
@@ -132,6 +133,7 @@ public static class CortexBotRunner
             string planner = options.Planner;
             int fastPlans = 0, slowPlans = 0;
             var verdicts = new List<Core.Safety.SafetyVerdict>();
+            var midPlan = new List<Core.Safety.SafetyVerdict>();
             int stored = 0;
             var askTimeout = options.Timeouts.Reset + options.Timeouts.Recall + options.Timeouts.Plan + options.Timeouts.Store + TimeSpan.FromMinutes(5);
             for (int i = 0; i < episodes; i++)
@@ -158,10 +160,11 @@ public static class CortexBotRunner
                         // Every plan counts, replans after anomalies included; the latency percentile is per plan.
                         planLatencies.AddRange(o.PlanLatenciesMs);
                         verdicts.AddRange(o.SafetyVerdicts);
+                        midPlan.AddRange(o.MidPlanVerdicts);
                         if (o.StoredId > 0) stored++;
                         reports.Add(new EpisodeReport(seed, e.Success, e.DurationS, e.Plan, o.AnomalyCount,
                             e.FailureReason ?? (o.StoreError is null ? null : $"memory: {o.StoreError}"), o.StoredId, Math.Round(wall.Elapsed.TotalSeconds, 3))
-                            { Goal = e.Goal.IsDefault ? [] : e.Goal, Unmet = e.Unmet.IsDefault ? [] : e.Unmet, Safety = SafetyReport.From(o.SafetyVerdicts), Tree = e.Tree });
+                            { Goal = e.Goal.IsDefault ? [] : e.Goal, Unmet = e.Unmet.IsDefault ? [] : e.Unmet, Safety = SafetyReport.From(o.SafetyVerdicts, o.MidPlanVerdicts), Tree = e.Tree });
                         if (await ns.Ask<object>(GetAttachment.Instance, statusTimeout, cancellationToken) is RobotNodeLost lost)
                             return new RunResult(null, null)
                             {
@@ -191,7 +194,7 @@ public static class CortexBotRunner
                 new HippocampusReport(stored, store.Location))
             {
                 Policy = policy,
-                Safety = RunSafety(verdicts, host.Services.GetRequiredService<Core.Safety.SafetyPolicy>()),
+                Safety = RunSafety(verdicts, midPlan, host.Services.GetRequiredService<Core.Safety.SafetyPolicy>()),
                 World = new WorldReport(attached.Reset, attached.Perception, attached.WorldReason,
                     attached.Perception != WorldSetup.Name(PerceptionSource.Sim) ? options.EffectivePerceptionConfigPath : null)
                 {

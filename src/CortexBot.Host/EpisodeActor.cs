@@ -1,5 +1,7 @@
 using Akka.Actor;
+using System.Collections.Immutable;
 using Akka.Event;
+using CortexBot.Core.Safety;
 using CortexBot.Core.Messages;
 
 namespace CortexBot.Host;
@@ -55,6 +57,16 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     private double _robotSeconds;
     /// <summary>The robot tick the step in force was requested at.</summary>
     private long _stepStartTick;
+    /// <summary>The mid-plan screen and reviewer (null: the scene is not re-screened while the plan runs).</summary>
+    private readonly SafetyReviewFlow? _safety;
+    /// <summary>The scene the plan in force was planned (and screened) from: what the mid-plan screen compares with.</summary>
+    private SceneSnapshot? _screenedScene;
+    /// <summary>Mid-plan flags already judged in this episode: not asked about again before every step.</summary>
+    private readonly HashSet<string> _judgedFlags = [];
+    /// <summary>Reviews made mid-plan in this episode (the hippocampus has them too, but the recalled facts predate them).</summary>
+    private readonly List<SafetyFact> _midPlanFacts = [];
+    /// <summary>The tool speed cap a mid-plan <c>modify</c> left on the rest of the episode (null: none).</summary>
+    private double? _keptCap;
 
     /// <summary>The step index of the move home before an episode (<see cref="WorldStart.Home"/>): never a plan step's.</summary>
     public const int HomingStep = -1;
@@ -74,13 +86,19 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         public static readonly ObserveAgain Instance = new();
     }
 
+    /// <summary>A mid-plan review came back (off the actor's thread).</summary>
+    private sealed record MidPlanReviewDone(SafetyVerdict? Verdict, SafetyFact? Fact, Exception? Error);
+
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <param name="safety">With it, before each step the scene as perceived now is re-screened (<see cref="MidPlanScreen"/>)
+    /// and a new flag slows the arm and waits for the reviewer; null: no mid-plan screen.</param>
     /// <param name="policy">The learned policy the cerebellum serves, if any: remembered when a learned skill ran.</param>
     /// <param name="start">How the episode starts: the world reset, the arm moved home first, or the scene as it is.</param>
     public EpisodeActor(RunEpisode request, IActorRef replyTo, Organs organs, EpisodeTimeouts timeouts, string controllerVersion,
-        PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim)
+        PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim, SafetyReviewFlow? safety = null)
     {
+        _safety = safety;
         _journal = new EpisodeJournal(request, controllerVersion, policy);
         _replyTo = replyTo;
         _organs = organs;
@@ -97,8 +115,8 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
     }
 
     public static Props Props(RunEpisode request, IActorRef replyTo, Organs organs, EpisodeTimeouts timeouts, string controllerVersion,
-        PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim) =>
-        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, timeouts, controllerVersion, policy, start));
+        PolicyIdentity? policy = null, WorldStart start = WorldStart.Sim, SafetyReviewFlow? safety = null) =>
+        Akka.Actor.Props.Create(() => new EpisodeActor(request, replyTo, organs, timeouts, controllerVersion, policy, start, safety));
 
     private RunEpisode Request => _journal.Request;
     private Guid TaskId => _journal.TaskId;
@@ -244,6 +262,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     private void Planning()
     {
+        _screenedScene = _journal.StartScene;
         _organs.Cortex.Tell(_journal.FirstPlanRequestFrom(_journal.StartScene!));
         Arm(_timeouts.Plan);
         Receive<PlanReady>(p => p.TaskId == TaskId, p => AtRobotTime("when the plan came", c =>
@@ -262,6 +281,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
 
     private void PlanFrom(SceneSnapshot scene)
     {
+        _screenedScene = scene;
         _organs.Cortex.Tell(_journal.PlanRequestFrom(scene));
         Arm(_timeouts.Plan);
     }
@@ -323,6 +343,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         Arm(_timeouts.Reset);
         Receive<SceneSnapshot>(scene =>
         {
+            _screenedScene = scene;
             _organs.Cortex.Tell(_journal.RepairRequestFrom(scene));
             Arm(_timeouts.Plan);
         });
@@ -432,11 +453,114 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         });
     }
 
-    /// <summary>Sends the step in force, requested at the robot time of <paramref name="clock"/>, and waits for its result.</summary>
+    /// <summary>
+    /// Before the step in force: with a mid-plan screen, the scene is re-screened first (<see cref="ReScreening"/>);
+    /// without one the step is sent at the robot time of <paramref name="clock"/>.
+    /// </summary>
     private void SendStep(RobotClock clock)
+    {
+        if (_safety is null) SendStepNow(clock);
+        else Become(ReScreening);
+    }
+
+    /// <summary>
+    /// The fast screen while the plan runs: the scene as perceived now against the one the plan was screened on. A new flag
+    /// (an object appeared in a keep-out zone, an unknown object came near a target) slows the arm through the gate's cap,
+    /// the step waits, and the case goes to the reviewer as a flagged plan would (remembered reviews first, the answer
+    /// re-screened); without one it is refused "needs review" unless unreviewed plans are allowed. The review runs off
+    /// this actor's thread, and never on the control tick; the gate keeps holding the hand at zone edges meanwhile.
+    /// </summary>
+    private void ReScreening()
+    {
+        var flow = _safety!;
+        _organs.Brainstem.Tell(new GetScene());
+        Arm(_timeouts.Reset);
+        Receive<SceneSnapshot>(scene =>
+        {
+            var rest = new Plan(_journal.Plan!.Steps[_journal.Step..]);
+            var flags = MidPlanScreen.NewFlags(flow.Screener.Policy, _screenedScene ?? scene, scene, rest).Where(f => !_judgedFlags.Contains(f)).ToImmutableArray();
+            if (flags.IsEmpty)
+            {
+                AtRobotTime("before a step", SendStepNow);
+                return;
+            }
+            double slow = MidPlanScreen.SlowToolSpeed(flow.Screener.Policy);
+            _organs.Cerebellum.Tell(new CapToolSpeed(Math.Min(slow, _keptCap ?? double.PositiveInfinity)));
+            _log.Warning("the scene changed while the plan ran: {0}; tool speed capped at {1} m/s until it is reviewed", string.Join("; ", flags), slow);
+            // the flags the steps left raise in this scene join the new ones: the review answers all of them
+            var again = flow.Screener.Screen(rest, scene, Request.Instruction);
+            var all = again.Flags.Concat(flags).Distinct().ToImmutableArray();
+            if (flow.Reviewer is null)
+            {
+                MidPlanJudged(MidPlanScreen.Unreviewed(all, flow.Screener.AllowUnreviewed), all, slow);
+                return;
+            }
+            var safetyCase = flow.CaseOf(rest, scene, Request.Instruction, again with { Flags = all });
+            if (flow.Recall(safetyCase, _journal.SafetyFacts.Concat(_midPlanFacts)) is { } recalled)
+            {
+                MidPlanJudged(recalled, all, slow);
+                return;
+            }
+            var cts = new CancellationTokenSource();
+            var taskId = TaskId;
+            Task.Run(() => flow.ReviewAsync(safetyCase, taskId, cts.Token), CancellationToken.None)
+                .PipeTo(Self, success: r => new MidPlanReviewDone(r.Verdict, r.Fact, null), failure: e => new MidPlanReviewDone(null, null, e));
+            // a review shares the plan's timeout, as the cortex's does
+            Arm(_timeouts.Plan);
+            Become(() =>
+            {
+                Receive<MidPlanReviewDone>(d =>
+                {
+                    cts.Dispose();
+                    if (d.Fact is { } fact) _midPlanFacts.Add(fact);
+                    // a failed review leaves the scene's flags unjudged: refused, whatever the plan's own screen says
+                    var verdict = d.Verdict is { ReviewFailure: null } v ? v : new SafetyVerdict(SafetyDecision.Refuse,
+                        [$"review: {d.Verdict?.ReviewFailure ?? $"the safety review failed: {d.Error?.GetBaseException().Message ?? "no verdict"}"}"], null, all)
+                        { Escalated = true, ReviewMs = d.Verdict?.ReviewMs ?? 0 };
+                    MidPlanJudged(verdict, all, slow);
+                });
+                Receive<PhaseTimeout>(_ =>
+                {
+                    cts.Cancel();
+                    MidPlanJudged(new SafetyVerdict(SafetyDecision.Refuse,
+                        [$"review: the safety review timed out after {_timeouts.Plan.TotalSeconds:0.###} s"], null, all) { Escalated = true }, all, slow);
+                });
+            });
+        });
+        Receive<PhaseTimeout>(_ =>
+        {
+            _journal.Fail("safety: no scene came to re-screen before the step");
+            Become(Settling);
+        });
+    }
+
+    /// <summary>
+    /// The mid-plan verdict: a refusal ends the episode failed, naming the rule or review, with the arm holding (no step is
+    /// sent, the cap stays); allow lifts the cap and the plan continues; modify keeps the cap on the rest of the episode.
+    /// </summary>
+    private void MidPlanJudged(SafetyVerdict verdict, ImmutableArray<string> flags, double slow)
+    {
+        RememberReview(verdict);
+        _journal.MidPlanReviewed(verdict);
+        if (verdict.Refused)
+        {
+            _log.Warning("mid-plan safety review refused the rest of the plan: {0}", verdict);
+            Become(Settling);
+            return;
+        }
+        _log.Info("mid-plan safety review: {0}", verdict);
+        _judgedFlags.UnionWith(flags);
+        if (MidPlanScreen.CapAfter(verdict, slow) is { } cap) _keptCap = Math.Min(cap, _keptCap ?? double.PositiveInfinity);
+        _organs.Cerebellum.Tell(new CapToolSpeed(_keptCap ?? double.PositiveInfinity));
+        AtRobotTime("after a mid-plan review", SendStepNow);
+    }
+
+    /// <summary>Sends the step in force, requested at the robot time of <paramref name="clock"/>, and waits for its result.</summary>
+    private void SendStepNow(RobotClock clock)
     {
         _stepStartTick = clock.Tick;
         var command = _journal.BeginStep(clock.SecondsSince(_startTick), out var advice);
+        if (_keptCap is { } kept) command = command with { MaxToolSpeed = Math.Min(command.MaxToolSpeed ?? double.PositiveInfinity, kept) };
         if (advice is not null) _log.Info("{0}", advice);
         // the robot node keeps the step in force, to report it should this brain vanish (sent first: mailbox order)
         _organs.Robot?.Tell(new EpisodeUnderway(TaskId, Request.Instruction, Request.Seed, command.StepIndex));
@@ -532,7 +656,7 @@ public sealed class EpisodeActor : ReceiveActor, IWithTimers
         }
         // Late answers from an earlier phase (e.g. a plan after its timeout) are expected; ignore them quietly.
         if (message is PhaseTimeout or ObserveAgain or WorldResetFailed or SkillResult or PlanReady or PlanRefused or Recalled or FactsRecalled or PlansRecalled or SafetyFactsRecalled or SafetyFactRemembered or Settled or SceneSnapshot
-            or RobotClock or EpisodeTraceStarted or EpisodeTraceEnded) return;
+            or RobotClock or EpisodeTraceStarted or EpisodeTraceEnded or MidPlanReviewDone) return;
         base.Unhandled(message);
     }
 }

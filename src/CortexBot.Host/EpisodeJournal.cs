@@ -146,6 +146,18 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
     /// <summary>The safety screen's verdicts on every plan of the episode, in order (refusals of replans included).</summary>
     public IReadOnlyList<Core.Safety.SafetyVerdict> SafetyVerdicts => _verdicts;
 
+    private readonly List<Core.Safety.SafetyVerdict> _midPlan = [];
+
+    /// <summary>A verdict on what the scene raised while the plan ran (a mid-plan review); a refusal fails the episode with its reason.</summary>
+    public void MidPlanReviewed(Core.Safety.SafetyVerdict verdict)
+    {
+        _midPlan.Add(verdict);
+        if (verdict.Refused) Failure = $"safety (mid-plan review): {verdict}";
+    }
+
+    /// <summary>The mid-plan review verdicts of the episode, in order.</summary>
+    public IReadOnlyList<Core.Safety.SafetyVerdict> MidPlanVerdicts => _midPlan;
+
     /// <summary>Local repairs adopted (each replaced the rest of one failed subgoal).</summary>
     public int Repairs { get; private set; }
 
@@ -409,5 +421,5 @@ public sealed class EpisodeJournal(RunEpisode request, string controllerVersion,
 
     public EpisodeOutcome Outcome(EpisodeRecord record, long storedId, string? storeError) =>
         new(record, AnomalyCount, storedId, storeError)
-            { PlanLatenciesMs = [.. _planLatencies], SafetyVerdicts = [.. _verdicts], FastPlans = FastPlans, SlowPlans = SlowPlans };
+            { PlanLatenciesMs = [.. _planLatencies], SafetyVerdicts = [.. _verdicts], MidPlanVerdicts = [.. _midPlan], FastPlans = FastPlans, SlowPlans = SlowPlans };
 }

@@ -8,7 +8,11 @@ using CortexBot.Core.Skills;
 namespace CortexBot.Host;
 
 /// <summary>How to create the brain's organs; the robot's (cerebellum, brainstem) come from the robot node's attach.</summary>
-public sealed record BrainProps(Props Cortex, Props Hippocampus);
+public sealed record BrainProps(Props Cortex, Props Hippocampus)
+{
+    /// <summary>The safety screen and reviewer episodes re-screen the scene with while a plan runs (null: no mid-plan screen).</summary>
+    public Core.Safety.SafetyReviewFlow? Safety { get; init; }
+}
 
 /// <summary>Asks the nervous system how its attach to the robot node went: <see cref="RobotAttached"/>, <see cref="AttachRefused"/> or <see cref="RobotNodeLost"/>.</summary>
 public sealed class GetAttachment
@@ -54,6 +58,7 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
     private int _episodeCounter;
     private PolicyIdentity? _policy;
     private WorldStart _start;
+    private readonly Core.Safety.SafetyReviewFlow? _safety;
 
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
@@ -77,6 +82,7 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
     public NervousSystemActor(BrainProps props, string robotNode, EpisodeTimeouts timeouts, string controllerVersion)
     {
         _timeouts = timeouts;
+        _safety = props.Safety;
         _controllerVersion = controllerVersion;
         _cortex = Context.ActorOf(props.Cortex, "cortex");
         _hippocampus = Context.ActorOf(props.Hippocampus, "hippocampus");
@@ -259,7 +265,7 @@ public sealed class NervousSystemActor : ReceiveActor, IWithUnboundedStash, IWit
     {
         if (_episode is not null || _queue.Count == 0) return;
         var (request, replyTo) = _queue.Dequeue();
-        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs!, _timeouts, _controllerVersion, _policy, _start), $"episode-{++_episodeCounter}");
+        _episode = Context.ActorOf(EpisodeActor.Props(request, replyTo, _organs!, _timeouts, _controllerVersion, _policy, _start, _safety), $"episode-{++_episodeCounter}");
         Context.Watch(_episode);
     }
 

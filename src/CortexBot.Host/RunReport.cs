@@ -43,6 +43,15 @@ public record SafetyReport(string Verdict, IReadOnlyList<string> Reasons, bool E
     public bool Recalled { get; init; }
     /// <summary>The slow reviewer's verdicts behind these plans, as it gave them (before the fast screen's re-check).</summary>
     public IReadOnlyList<string> Reviews { get; init; } = [];
+    /// <summary>Reviews of what the scene raised while a plan ran (a new object in a keep-out zone, ...): how many.</summary>
+    [JsonPropertyName("midplan_reviews")] public int MidplanReviews { get; init; }
+    /// <summary>Their verdicts, one line each ("refuse: review: ...").</summary>
+    [JsonPropertyName("midplan_verdicts")] public IReadOnlyList<string> MidplanVerdicts { get; init; } = [];
+
+    /// <summary>As <see cref="From(IReadOnlyList{Core.Safety.SafetyVerdict})"/>, with the mid-plan reviews (null when there are neither).</summary>
+    public static SafetyReport? From(IReadOnlyList<Core.Safety.SafetyVerdict> verdicts, IReadOnlyList<Core.Safety.SafetyVerdict> midPlan) =>
+        midPlan.Count == 0 ? From(verdicts)
+        : (From(verdicts) ?? new SafetyReport("allow", [], false, 0)) with { MidplanReviews = midPlan.Count, MidplanVerdicts = [.. midPlan.Select(v => v.ToString())] };
 
     /// <summary>Summarises verdicts: the most severe decision, every distinct reason and flag; null when there are none.</summary>
     public static SafetyReport? From(IReadOnlyList<Core.Safety.SafetyVerdict> verdicts)

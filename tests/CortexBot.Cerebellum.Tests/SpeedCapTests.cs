@@ -56,6 +56,16 @@ public sealed class SpeedCapTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_cap_between_skills_reaches_the_gate_and_an_infinite_one_lifts_it()
+    {
+        var (_, gate, cerebellum, _) = Make(capping: true);
+        cerebellum.Tell(new CapToolSpeed(0.2));
+        await Task.Run(async () => { while (gate.ToolSpeedCap != 0.2) await Task.Delay(1); }).WaitAsync(Wait);
+        cerebellum.Tell(new CapToolSpeed(double.PositiveInfinity));
+        await Task.Run(async () => { while (double.IsFinite(gate.ToolSpeedCap)) await Task.Delay(1); }).WaitAsync(Wait);
+    }
+
+    [Fact]
     public async Task Without_a_way_to_enforce_it_a_capped_skill_is_refused_not_run_uncapped()
     {
         var (loop, _, cerebellum, _) = Make(capping: false);

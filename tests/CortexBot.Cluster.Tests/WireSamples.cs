@@ -34,6 +34,7 @@ public static class WireSamples
         new ExecuteSkill(Task, 5, SkillInvocation.Of(SkillNames.Place, "blue_cube", "bin")) { SentUnixNs = 1_765_000_000_123_456_789 },
         new AbortSkill("skill timed out"),
         new Settle(0.6),
+        new CapToolSpeed(0.1),
         new ResetWorld(42),
         new GetScene(),
         new GetRobotState(),

@@ -26,6 +26,8 @@ public sealed class WireStabilityTests
             [typeof(ObserveWorld)] = "ow", [typeof(AttachBrain)] = "ba", [typeof(DetachBrain)] = "bd", [typeof(EpisodeUnderway)] = "eu",
             [typeof(EpisodeClosed)] = "ec", [typeof(GetRobotStatus)] = "gq", [typeof(RobotAttached)] = "ra", [typeof(AttachRefused)] = "rf",
             [typeof(RobotStatus)] = "rq",
+            // Joined schema 1 before any release too (the mid-plan safety review's cap between skills, issue 16).
+            [typeof(CapToolSpeed)] = "cp",
         };
         Assert.Equal(1, CortexBotWire.SchemaVersion);
         foreach (var m in CrossingMessages.All)

@@ -15,6 +15,7 @@ namespace CortexBot.Cluster.Wire;
 /// <listheader><term>brain to robot</term><description>sender, receiver: purpose</description></listheader>
 /// <item><term>ExecuteSkill [xs]</term><description>EpisodeActor, CerebellumActor: run one skill (SkillInvocation, optional SkillTuning, optional safety speed cap); answered by SkillResult.</description></item>
 /// <item><term>AbortSkill [ab]</term><description>EpisodeActor (skill timeout), CerebellumActor: abort and hold.</description></item>
+/// <item><term>CapToolSpeed [cp]</term><description>EpisodeActor (mid-plan safety review), CerebellumActor: the gate's tool speed cap between skills.</description></item>
 /// <item><term>Settle [st]</term><description>EpisodeActor, CerebellumActor: hold while objects come to rest; answered by Settled.</description></item>
 /// <item><term>ResetWorld [rw]</term><description>EpisodeActor, BrainstemActor: reset the simulated world; answered by WorldReady or WorldResetFailed.</description></item>
 /// <item><term>GetScene [gs]</term><description>EpisodeActor (replanning, judging) and NervousSystemActor (forwarding), BrainstemActor; answered by SceneSnapshot.</description></item>

@@ -51,6 +51,8 @@ public static class CrossingMessages
             "abort the running skill and hold; no answer"),
         new(typeof(Settle), NodeRole.Brain, "EpisodeActor (after the last step)", "CerebellumActor",
             "hold still while objects come to rest; answered by Settled"),
+        new(typeof(CapToolSpeed), NodeRole.Brain, "EpisodeActor (a new safety flag mid-plan, and its verdict)", "CerebellumActor",
+            "cap the gate's tool speed between skills while a mid-plan safety review is pending (infinite lifts it); no answer"),
         new(typeof(ResetWorld), NodeRole.Brain, "EpisodeActor (episode start)", "BrainstemActor",
             "reset the simulated world from a seed; answered by WorldReady or WorldResetFailed"),
         new(typeof(GetScene), NodeRole.Brain, "EpisodeActor (replanning, judging), NervousSystemActor (forwards a caller's)", "BrainstemActor",

@@ -53,6 +53,7 @@ public static class WireCodec
                 p.Tuning is { } t ? new SkillTuning(t.FirmGrip) : null) { MaxToolSpeed = p.HasMaxToolSpeed ? p.MaxToolSpeed : null, SentUnixNs = p.SentUnixNs }),
         Map<AbortSkill, P.AbortSkill>("ab", m => new P.AbortSkill { Reason = m.Reason }, p => new AbortSkill(p.Reason)),
         Map<Settle, P.Settle>("st", m => new P.Settle { Seconds = m.Seconds }, p => new Settle(p.Seconds)),
+        Map<CapToolSpeed, P.CapToolSpeed>("cp", m => new P.CapToolSpeed { MetresPerSecond = m.MetresPerSecond }, p => new CapToolSpeed(p.MetresPerSecond)),
         Map<ResetWorld, P.ResetWorld>("rw", m => new P.ResetWorld { Seed = m.Seed }, p => new ResetWorld(p.Seed)),
         Map<GetScene, P.GetScene>("gs", _ => new P.GetScene(), _ => new GetScene()),
         Map<GetRobotState, P.GetRobotState>("gr", _ => new P.GetRobotState(), _ => new GetRobotState()),

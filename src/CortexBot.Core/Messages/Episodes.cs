@@ -165,6 +165,8 @@ public sealed record EpisodeOutcome(EpisodeRecord Episode, int AnomalyCount, lon
     public int SlowPlans { get; init; }
     /// <summary>The safety screen's verdict on each plan of the episode, in order; empty where no screen ran.</summary>
     public ImmutableArray<Safety.SafetyVerdict> SafetyVerdicts { get; init; } = [];
+    /// <summary>The verdicts on what the scene raised while the plan ran (<see cref="Safety.MidPlanScreen"/>), in order.</summary>
+    public ImmutableArray<Safety.SafetyVerdict> MidPlanVerdicts { get; init; } = [];
 }
 
 /// <summary>The task cannot be attempted (refused instruction, bad scene); nothing moved.</summary>
